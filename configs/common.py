@@ -1,0 +1,93 @@
+"""Shared pieces of every paper config: argument parsing, trainer defaults, locking.
+
+A paper config looks like::
+
+    from configs import common
+
+    def get_config(arg=None):
+      c, variant = common.base(arg)                  # defaults for every trainer field
+      c.data.update(name="mnist1d", batch_size=128)
+      c.model.update(name="cnn1d", channels=32)
+      c.loss.update(name="cross_entropy")
+      c.optimizer.update(name="adamw", learning_rate=1e-2, weight_decay=1e-4)
+      c.steps = common.by_variant(variant, smoke=2, cpu=6000, paper=90 * 1251)
+      c.paper.update(title=..., year=2022, arxiv="2204.12511", slug="polyloss", claim=..., expected=...)
+      c.sweep.update(seeds=[0, 1, 2], arms={"ce": {"loss": {"name": "cross_entropy"}}}, ...)
+      return common.finalize(c)
+
+``arg`` is the text after the colon in ``--config configs/x.py:variant=cpu,seed=3``.
+"""
+from __future__ import annotations
+
+import ml_collections as mlc
+
+VARIANTS = ("smoke", "cpu", "paper")
+
+
+def parse_arg(arg: str | None) -> dict[str, str]:
+  """``"variant=cpu,seed=3"`` -> ``{"variant": "cpu", "seed": "3"}`` (clear error on bad syntax)."""
+  out = {}
+  for part in filter(None, (arg or "").split(",")):
+    if "=" not in part:
+      raise ValueError(f"config argument {part!r} is not key=value (full argument: {arg!r})")
+    k, v = part.split("=", 1)
+    out[k.strip()] = v.strip()
+  unknown = set(out) - {"variant", "seed"}
+  if unknown:
+    raise ValueError(f"unknown config argument(s) {sorted(unknown)}; known: variant, seed")
+  variant = out.get("variant", "cpu")
+  if variant not in VARIANTS:
+    raise ValueError(f"unknown variant {variant!r}; known: {', '.join(VARIANTS)}")
+  out["variant"] = variant
+  return out
+
+
+def by_variant(variant: str, **values):
+  """Picks ``values[variant]``; ``smoke`` falls back to ``cpu`` where not given."""
+  if variant not in values and variant == "smoke":
+    variant = "cpu"
+  return values[variant]
+
+
+def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
+  """The default config (every field the trainer reads) and the chosen variant."""
+  a = parse_arg(arg)
+  variant = a["variant"]
+  c = mlc.ConfigDict()
+  c.variant = variant
+  c.seed = int(a.get("seed", 0))
+  # Data: `name` is a registered dataset (lbrl.data) or a standard TFDS name; the other keys are the
+  # builder's options. `transforms` is a list of dicts applied to the training split only.
+  c.data = dict(name="mnist1d", batch_size=128, eval_batch_size=1000, split_train="train",
+                split_eval="test", data_dir="", transforms=[], prefetch=2)
+  c.data.options = mlc.ConfigDict({}, type_safe=False)  # builder keyword arguments
+  c.model = mlc.ConfigDict(dict(name="mlp"), type_safe=False)
+  c.loss = mlc.ConfigDict(dict(name="cross_entropy"), type_safe=False)
+  c.optimizer = mlc.ConfigDict(dict(name="adamw", learning_rate=1e-3), type_safe=False)
+  # Schedule applied to optimizer.learning_rate: constant | cosine | linear, with linear warmup.
+  c.schedule = dict(name="constant", warmup_steps=0, end_fraction=0.0)
+  c.grad_clip_norm = 0.0                 # 0 disables global-norm clipping
+  c.grad_accum_steps = 1                 # micro-batches per update (batch_size is per update)
+  c.steps = by_variant(variant, smoke=2, cpu=1000, paper=10000)
+  c.eval_every = 0                       # 0: evaluate only at the end
+  c.log_every = 50
+  c.checkpoint_every = 0                 # 0: only at the end and on SIGTERM
+  c.keep_checkpoints = 2
+  c.on_nonfinite = "skip"                # skip (drop the update, count it) | stop
+  c.dtype = dict(param="float32", compute="float32")
+  # Mesh: axis sizes (-1 fills in the rest of the devices); the batch is sharded over `data`.
+  c.mesh = dict(shape=(-1,), axes=("data",))
+  c.sharding_rules = []                  # [(param-path regex, PartitionSpec tuple)]; default replicated
+  c.paper = dict(title="", year=0, arxiv="", slug="", claim="", expected="", setting="", hardware="")
+  # Sweep read by `python -m lbrl.reproduce`: arms are nested-dict overrides of this config.
+  c.sweep = dict(seeds=[0, 1, 2], metric="eval/accuracy", higher_is_better=True)
+  c.sweep.arms = mlc.ConfigDict({}, type_safe=False)
+  c.sweep.rule = mlc.ConfigDict({}, type_safe=False)
+  c.sweep.published = mlc.ConfigDict({}, type_safe=False)
+  return c, variant
+
+
+def finalize(c: mlc.ConfigDict) -> mlc.ConfigDict:
+  """Locks the config: from here a misspelt key is an error."""
+  c.lock()
+  return c
