@@ -7,6 +7,7 @@ INSTALL_REQUIRES = [
     "optax>=0.2.8",
     "orbax-checkpoint>=0.12.8",
     "tensorflow-datasets>=4.9.10",
+    "importlib_resources",    # needed by TFDS builders, not declared by tensorflow-datasets
     "chex>=0.1.92",
     "absl-py>=2.3",
     "ml_collections>=1.1.0",

@@ -1,0 +1,156 @@
+"""Datasets: offline TFDS builders, random-access sources, and the name -> dataset lookup.
+
+Every offline dataset is a ``tfds.core.GeneratorBasedBuilder`` that generates its examples from a local
+source (a package, a bundled file, a generator) into ``array_record`` files under a data dir, and is
+read back with ``builder.as_data_source(split)``: random access, no TensorFlow needed. Builder options
+(e.g. MNIST-1D's ``shuffle_spatial``) become a ``BuilderConfig`` whose name encodes them, so each
+option set is prepared once and cached.
+
+``load(name, split, data_dir=..., **options)`` returns a :class:`Dataset`: the split's arrays in
+memory (all offline sets are small) plus metadata (``num_classes``, ``vocab_size``...). Names that are
+not registered offline builders are looked up as standard TFDS datasets (``cifar10``, ``imagenet2012``
+...), which need network or a prepared ``data_dir``.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import os
+from typing import Any, Callable
+
+import numpy as np
+
+from lbrl.registry import DATASETS
+
+
+def default_data_dir() -> str:
+  """``$LBRL_DATA_DIR``, else ``~/.cache/lbrl/tfds``."""
+  return os.environ.get("LBRL_DATA_DIR") or os.path.expanduser("~/.cache/lbrl/tfds")
+
+
+@dataclasses.dataclass
+class Dataset:
+  """One split in memory: ``arrays`` maps feature name -> ``[N, ...]`` numpy array."""
+  name: str
+  split: str
+  arrays: dict[str, np.ndarray]
+  meta: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+  def __len__(self) -> int:
+    return len(next(iter(self.arrays.values())))
+
+  @property
+  def num_classes(self) -> int | None:
+    return self.meta.get("num_classes")
+
+  def gather(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: v[indices] for k, v in self.arrays.items()}
+
+  def class_counts(self) -> np.ndarray:
+    """Label histogram over ``[0, num_classes)`` (for class-balanced losses and re-weighting)."""
+    if self.num_classes is None or "label" not in self.arrays:
+      raise ValueError(f"dataset {self.name!r} has no class labels to count")
+    return np.bincount(self.arrays["label"].reshape(-1), minlength=self.num_classes)
+
+
+@contextlib.contextmanager
+def _file_lock(path: str):
+  """Serialises preparation of one dataset across processes (parallel sweeps, multi-host tests)."""
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path, "w") as f:
+    fcntl.flock(f, fcntl.LOCK_EX)
+    try:
+      yield
+    finally:
+      fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def config_name(options: dict[str, Any]) -> str:
+  """A stable BuilderConfig name for a set of options: ``"p=97,train_fraction=0.3"``."""
+  if not options:
+    return "default"
+  return ",".join(f"{k}={options[k]}" for k in sorted(options))
+
+
+def prepare(builder_cls, data_dir: str, config=None):
+  """Builds (once, under a lock) and returns the TFDS builder for ``builder_cls`` / ``config``."""
+  import tensorflow_datasets as tfds  # deferred: importing TFDS costs a second
+  tfds.disable_progress_bar()
+  kwargs = {"data_dir": data_dir, "file_format": tfds.core.FileFormat.ARRAY_RECORD}
+  if config is not None:
+    predefined = {c.name for c in getattr(builder_cls, "BUILDER_CONFIGS", [])}
+    kwargs["config"] = config.name if config.name in predefined else config
+  builder = builder_cls(**kwargs)
+  if not builder.is_prepared():
+    with _file_lock(os.path.join(data_dir, ".locks", f"{builder.name}.{builder.builder_config.name if builder.builder_config else 'default'}.lock")):
+      builder = builder_cls(**kwargs)
+      if not builder.is_prepared():
+        builder.download_and_prepare(file_format=tfds.core.FileFormat.ARRAY_RECORD)
+  return builder
+
+
+def read_split(builder, split: str) -> dict[str, np.ndarray]:
+  """Reads a whole split through ``as_data_source`` (random access, no TensorFlow) into arrays."""
+  if split not in builder.info.splits:
+    raise ValueError(f"dataset {builder.name!r} has no split {split!r}; splits: {sorted(builder.info.splits)}")
+  source = builder.as_data_source(split=split)
+  records = source.__getitems__(range(len(source)))
+  return {k: np.stack([np.asarray(r[k]) for r in records]) for k in records[0]}
+
+
+def register_builder(name: str, builder_cls, make_config: Callable[..., Any] | None = None,
+                     meta: Callable[[Any], dict] | None = None):
+  """Registers an offline TFDS builder under ``name`` in :data:`lbrl.registry.DATASETS`.
+
+  ``make_config(**options)`` turns the config's ``data.options`` into a ``BuilderConfig`` (or None);
+  ``meta(builder)`` returns extra metadata (``num_classes`` is read from a ``label`` ClassLabel).
+  """
+  def loader(split: str, *, data_dir: str = "", **options) -> Dataset:
+    config = make_config(**options) if make_config else None
+    if config is None and options:
+      raise ValueError(f"dataset {name!r} takes no options, got {sorted(options)}")
+    builder = prepare(builder_cls, data_dir or default_data_dir(), config)
+    info = builder.info
+    m = _label_meta(info)
+    if meta:
+      m.update(meta(builder))
+    return Dataset(name, split, read_split(builder, split), m)
+  DATASETS.register(name, loader)
+  return builder_cls
+
+
+OFFLINE_HINT = ("This machine has no internet: use an offline dataset ({names}), or run on a machine with "
+                "network, or point data.data_dir at a directory where the dataset is already prepared.")
+
+
+def load(name: str, split: str, *, data_dir: str = "", **options) -> Dataset:
+  """Loads ``split`` of dataset ``name`` (an offline builder, else a standard TFDS name)."""
+  import lbrl.data.builders  # noqa: F401  (registers the offline builders)
+  if name in DATASETS:
+    return DATASETS.get(name)(split, data_dir=data_dir, **options)
+  import tensorflow_datasets as tfds
+  if name not in tfds.list_builders():
+    DATASETS.get(name)  # raises: unknown name, with the closest offline names
+  data_dir = data_dir or default_data_dir()
+  try:
+    builder = tfds.builder(name, data_dir=data_dir, **options)
+    if not builder.is_prepared():
+      builder.download_and_prepare(file_format=tfds.core.FileFormat.ARRAY_RECORD)
+  except Exception as e:  # network errors surface as many exception types
+    raise RuntimeError(f"could not prepare standard TFDS dataset {name!r} in {data_dir}: {e}\n"
+                       + OFFLINE_HINT.format(names=", ".join(DATASETS.names()))) from e
+  source = builder.as_data_source(split=split)
+  records = source.__getitems__(range(len(source)))
+  arrays = {k: np.stack([np.asarray(r[k]) for r in records]) for k in records[0]
+            if np.asarray(records[0][k]).dtype != object}
+  if "image" in arrays:
+    arrays["x"] = arrays.pop("image")
+  return Dataset(name, split, arrays, _label_meta(builder.info))
+
+
+def _label_meta(info) -> dict[str, Any]:
+  """``num_classes`` from a ``label`` ClassLabel feature, if there is one."""
+  if "label" in info.features and hasattr(info.features["label"], "num_classes"):
+    return {"num_classes": int(info.features["label"].num_classes)}
+  return {}
