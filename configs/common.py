@@ -49,6 +49,11 @@ def by_variant(variant: str, **values):
   return values[variant]
 
 
+def free(**fields) -> mlc.ConfigDict:
+  """A sub-config whose keys are free (model/loss/optimizer kwargs differ by name)."""
+  return mlc.ConfigDict(fields, type_safe=False)
+
+
 def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   """The default config (every field the trainer reads) and the chosen variant."""
   a = parse_arg(arg)
@@ -60,10 +65,10 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   # builder's options. `transforms` is a list of dicts applied to the training split only.
   c.data = dict(name="mnist1d", batch_size=128, eval_batch_size=1000, split_train="train",
                 split_eval="test", data_dir="", transforms=[], prefetch=2)
-  c.data.options = mlc.ConfigDict({}, type_safe=False)  # builder keyword arguments
-  c.model = mlc.ConfigDict(dict(name="mlp"), type_safe=False)
-  c.loss = mlc.ConfigDict(dict(name="cross_entropy"), type_safe=False)
-  c.optimizer = mlc.ConfigDict(dict(name="adamw", learning_rate=1e-3), type_safe=False)
+  c.data.options = free()  # builder keyword arguments
+  c.model = free(name="mlp")
+  c.loss = free(name="cross_entropy")
+  c.optimizer = free(name="adamw", learning_rate=1e-3)
   # Schedule applied to optimizer.learning_rate: constant | cosine | linear, with linear warmup.
   c.schedule = dict(name="constant", warmup_steps=0, end_fraction=0.0)
   c.grad_clip_norm = 0.0                 # 0 disables global-norm clipping
@@ -73,6 +78,7 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.log_every = 50
   c.checkpoint_every = 0                 # 0: only at the end and on SIGTERM
   c.keep_checkpoints = 2
+  c.eval_metrics = ["loss", "accuracy"]  # names in lbrl.train.metrics.METRICS
   c.on_nonfinite = "skip"                # skip (drop the update, count it) | stop
   c.dtype = dict(param="float32", compute="float32")
   # Mesh: axis sizes (-1 fills in the rest of the devices); the batch is sharded over `data`.
@@ -81,9 +87,13 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.paper = dict(title="", year=0, arxiv="", slug="", claim="", expected="", setting="", hardware="")
   # Sweep read by `python -m lbrl.reproduce`: arms are nested-dict overrides of this config.
   c.sweep = dict(seeds=[0, 1, 2], metric="eval/accuracy", higher_is_better=True)
-  c.sweep.arms = mlc.ConfigDict({}, type_safe=False)
-  c.sweep.rule = mlc.ConfigDict({}, type_safe=False)
-  c.sweep.published = mlc.ConfigDict({}, type_safe=False)
+  c.sweep.arms = free()
+  c.sweep.published = free()  # arm -> the paper's number for the sweep metric
+  # Verdict rules, evaluated by lbrl.tools.reproduce over the seeds (see its docstring):
+  #   {"arm": A, "op": ">" | "<" | "tie", "than": B}   A beats / loses to / ties B beyond the noise
+  #   {"arm": A, "op": ">=" | "<=", "value": v}         A's mean clears an absolute threshold
+  #   {"arm": A, "op": "between", "value": (lo, hi)}
+  c.sweep.rules = []
   return c, variant
 
 

@@ -45,6 +45,7 @@ class Registry:
 
 
 DATASETS = Registry("dataset")
+TRANSFORMS = Registry("dataset transform")
 MODELS = Registry("model")
 LOSSES = Registry("loss")
 OPTIMIZERS = Registry("optimizer")

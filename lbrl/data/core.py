@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from lbrl.registry import DATASETS
+from lbrl.registry import DATASETS, TRANSFORMS
 
 
 def default_data_dir() -> str:
@@ -154,3 +154,22 @@ def _label_meta(info) -> dict[str, Any]:
   if "label" in info.features and hasattr(info.features["label"], "num_classes"):
     return {"num_classes": int(info.features["label"].num_classes)}
   return {}
+
+
+def apply_transforms(data: Dataset, transforms, *, seed: int) -> Dataset:
+  """Applies ``[dict(name=..., **kwargs), ...]`` in order: ``TRANSFORMS.get(name)(data, seed=, **kw)``.
+
+  Transforms (label noise, long-tail subsampling, ...) are registered in
+  :data:`lbrl.registry.TRANSFORMS` by :mod:`lbrl.data.transforms`; each returns a new Dataset and
+  may record what it did in ``meta`` (e.g. which labels it flipped).
+  """
+  if not transforms:
+    return data
+  import importlib
+  importlib.import_module("lbrl.data.transforms")  # registers the transforms
+  for i, t in enumerate(transforms):
+    t = dict(t)
+    if "name" not in t:
+      raise ValueError(f"data.transforms[{i}] has no 'name': {t}")
+    data = TRANSFORMS.get(t.pop("name"))(data, seed=seed + 1000 * i, **t)
+  return data

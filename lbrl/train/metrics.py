@@ -1,0 +1,74 @@
+"""Evaluation metrics computed on the host from a split's logits and labels (float64 NumPy).
+
+``config.eval_metrics`` names them; each takes ``(logits [N, C], labels [N], per_example_loss [N])``
+with padding already removed (LM outputs are flattened over tokens, ignored tokens dropped).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lbrl.registry import Registry
+
+METRICS = Registry("metric")
+
+
+def _probs(logits):
+  z = logits - logits.max(-1, keepdims=True)
+  e = np.exp(z)
+  return e / e.sum(-1, keepdims=True)
+
+
+@METRICS.register("loss")
+def loss(logits, labels, per_example_loss):
+  return float(np.mean(per_example_loss))
+
+
+@METRICS.register("accuracy")
+def accuracy(logits, labels, per_example_loss):
+  return float(np.mean(logits.argmax(-1) == labels))
+
+
+@METRICS.register("top5_accuracy")
+def top5_accuracy(logits, labels, per_example_loss):
+  top = np.argsort(-logits, -1)[:, :5]
+  return float(np.mean((top == labels[:, None]).any(-1)))
+
+
+@METRICS.register("balanced_accuracy")
+def balanced_accuracy(logits, labels, per_example_loss):
+  """Mean over classes present in ``labels`` of the per-class recall."""
+  pred = logits.argmax(-1)
+  return float(np.mean([np.mean(pred[labels == c] == c) for c in np.unique(labels)]))
+
+
+@METRICS.register("macro_f1")
+def macro_f1(logits, labels, per_example_loss):
+  """Unweighted mean over classes of F1 = 2 TP / (2 TP + FP + FN)."""
+  pred = logits.argmax(-1)
+  f1 = []
+  for c in range(logits.shape[-1]):
+    tp = np.sum((pred == c) & (labels == c))
+    denom = 2 * tp + np.sum((pred == c) & (labels != c)) + np.sum((pred != c) & (labels == c))
+    if denom:
+      f1.append(2 * tp / denom)
+  return float(np.mean(f1))
+
+
+@METRICS.register("ece")
+def ece(logits, labels, per_example_loss, num_bins: int = 15):
+  """Expected calibration error with equal-width confidence bins (Guo et al., 2017, arXiv:1706.04599):
+  ``sum_b |B_b|/N * |acc(B_b) - conf(B_b)|`` over 15 bins of the max softmax probability."""
+  p = _probs(logits.astype(np.float64))
+  conf, pred = p.max(-1), p.argmax(-1)
+  correct = pred == labels
+  bins = np.minimum((conf * num_bins).astype(int), num_bins - 1)
+  total = 0.0
+  for b in range(num_bins):
+    sel = bins == b
+    if sel.any():
+      total += sel.mean() * abs(correct[sel].mean() - conf[sel].mean())
+  return float(total)
+
+
+def compute(names, logits, labels, per_example_loss) -> dict[str, float]:
+  return {n: METRICS.get(n)(logits, labels, per_example_loss) for n in names}

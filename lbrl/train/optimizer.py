@@ -1,0 +1,96 @@
+"""Optimizer construction from a config: schedule, registered/optax optimizer, per-parameter rules.
+
+``config.optimizer = dict(name=..., learning_rate=..., <optimizer kwargs>, frozen=[regex...],
+lr_multipliers=[(regex, factor)...])``. ``name`` is looked up in :data:`lbrl.registry.OPTIMIZERS`
+(lbrl's transforms and optax's, registered by :mod:`lbrl.optim`), then in ``optax`` itself, so any
+optax optimizer factory works by name. The learning rate follows ``config.schedule``.
+"""
+from __future__ import annotations
+
+import re
+
+import jax
+import optax
+
+from lbrl.parallel.mesh import path_str
+from lbrl.registry import OPTIMIZERS
+
+
+def make_schedule(cfg_schedule, learning_rate: float, steps: int) -> optax.Schedule:
+  """constant | cosine | linear decay to ``end_fraction * lr``, after ``warmup_steps`` linear warmup."""
+  name, warmup = cfg_schedule.name, int(cfg_schedule.warmup_steps)
+  end = learning_rate * float(cfg_schedule.end_fraction)
+  if learning_rate < 0:
+    raise ValueError(f"optimizer.learning_rate must be >= 0, got {learning_rate}")
+  if not 0 <= warmup <= steps:
+    raise ValueError(f"schedule.warmup_steps={warmup} must be in [0, steps={steps}]")
+  if name == "constant":
+    if not warmup:
+      return optax.constant_schedule(learning_rate)
+    return optax.join_schedules([optax.linear_schedule(0.0, learning_rate, warmup),
+                                 optax.constant_schedule(learning_rate)], [warmup])
+  if name == "cosine":
+    return optax.warmup_cosine_decay_schedule(0.0, learning_rate, warmup, max(steps, warmup + 1), end)
+  if name == "linear":
+    return optax.join_schedules([optax.linear_schedule(0.0, learning_rate, warmup),
+                                 optax.linear_schedule(learning_rate, end, max(steps - warmup, 1))], [warmup])
+  raise ValueError(f"unknown schedule.name {name!r}; known: constant, cosine, linear")
+
+
+def lookup(name: str):
+  """A registered optimizer factory, else ``optax.<name>``."""
+  import lbrl.optim  # noqa: F401  (registers lbrl's optimizers)
+  if name in OPTIMIZERS:
+    return OPTIMIZERS.get(name)
+  fn = getattr(optax, name, None)
+  if callable(fn) and not name.startswith("_"):
+    return fn
+  return OPTIMIZERS.get(name)  # raises with the closest names
+
+
+def _label_tree(params, rules, default):
+  """A pytree of per-leaf values from ``[(regex, value)]`` rules (first match wins)."""
+  def one(path, _):
+    p = path_str(path)
+    for regex, value in rules:
+      if re.search(regex, p):
+        return value
+    return default
+  return jax.tree_util.tree_map_with_path(one, params)
+
+
+def make_optimizer(cfg, steps: int) -> tuple[optax.GradientTransformationExtraArgs, optax.Schedule]:
+  """The optimizer of ``cfg.optimizer`` with ``cfg.schedule`` and the per-parameter rules."""
+  kwargs = dict(cfg.optimizer)
+  name = kwargs.pop("name")
+  frozen = list(kwargs.pop("frozen", []) or [])
+  multipliers = list(kwargs.pop("lr_multipliers", []) or [])
+  schedule = make_schedule(cfg.schedule, float(kwargs.pop("learning_rate")), steps)
+  try:
+    tx = lookup(name)(learning_rate=schedule, **kwargs)
+  except TypeError as e:
+    raise TypeError(f"optimizer {name!r} rejected config.optimizer arguments {sorted(kwargs)}: {e}") from e
+  parts = []
+  if cfg.grad_clip_norm:
+    parts.append(optax.clip_by_global_norm(float(cfg.grad_clip_norm)))
+  parts.append(tx)
+  if multipliers:
+    parts.append(_scale_by_rules(multipliers))
+  tx = optax.chain(*parts) if len(parts) > 1 else tx
+  if frozen:
+    tx = optax.multi_transform({"train": tx, "frozen": optax.set_to_zero()},
+                               lambda p: _label_tree(p, [(r, "frozen") for r in frozen], "train"))
+  return optax.with_extra_args_support(tx), schedule
+
+
+def _scale_by_rules(rules) -> optax.GradientTransformation:
+  """Multiplies each parameter's update by the factor of the first matching ``(regex, factor)``."""
+  def init(params):
+    del params
+    return optax.EmptyState()
+
+  def update(updates, state, params=None):
+    factors = _label_tree(updates, rules, 1.0)
+    return jax.tree.map(lambda u, f: u * f, updates, factors), state
+
+  return optax.GradientTransformation(init, update)

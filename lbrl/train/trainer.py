@@ -1,0 +1,338 @@
+"""The trainer: one ``jax.jit``-ed, sharded train step over a device mesh, with checkpoint/resume.
+
+``train(config, workdir)`` runs a config end to end:
+
+1. validate the config (before any compilation) and build the mesh;
+2. load the train/eval splits (each process gathers only its rows), apply dataset transforms;
+3. build model, loss and optimizer from their registered names;
+4. initialise or restore the :class:`TrainState` (params, model state, optimizer state, step, RNG);
+5. run the jitted step (state donated, batch sharded over the data axes, parameters replicated or
+   sharded by regex rules), evaluating every ``eval_every`` steps, checkpointing every
+   ``checkpoint_every`` steps, at the end and on SIGTERM;
+6. write metrics as JSON lines and return the final metrics.
+
+Non-finite loss or gradients never reach the parameters: the update is skipped and counted
+(``on_nonfinite="skip"``) or the run stops naming the first bad step (``"stop"``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+import signal
+import time
+from typing import Any, Callable
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from lbrl import parallel
+from lbrl.data import pipeline
+from lbrl.losses import reduce
+from lbrl.registry import LOSSES, MODELS
+from lbrl.train import metrics as metrics_lib
+from lbrl.train.checkpoint import Checkpointer, abstract
+from lbrl.train.optimizer import make_optimizer
+from lbrl.train.record import MetricWriter, Progress, write_workdir_record
+from lbrl.train.validate import validate_config
+
+
+@flax.struct.dataclass
+class TrainState:
+  step: jax.Array              # int32 scalar; also the data-iterator position
+  params: Any
+  model_state: Any             # non-parameter collections (e.g. BatchNorm's batch_stats)
+  opt_state: Any
+  rng: jax.Array               # uint32[2] base key; step keys are fold_in(rng, step)
+  nonfinite: jax.Array         # number of skipped (non-finite) updates
+  first_nonfinite: jax.Array   # step of the first skipped update, -1 if none
+
+
+class NonFiniteError(FloatingPointError):
+  pass
+
+
+@dataclasses.dataclass
+class Task:
+  """Everything the step functions need, built once from the config."""
+  model: Any
+  loss_fn: Callable
+  loss_kwargs: dict
+  inject: tuple            # loss keywords the trainer fills: subset of ("class_counts", "step")
+  class_counts: np.ndarray | None
+
+
+def _accepts(fn, name: str) -> bool:
+  try:
+    return name in inspect.signature(fn).parameters
+  except (TypeError, ValueError):
+    return False
+
+
+def build_model(cfg, meta: dict):
+  kwargs = dict(cfg.model)
+  cls = MODELS.get(kwargs.pop("name"))
+  fields = {f.name for f in dataclasses.fields(cls)}
+  for key in ("num_classes", "vocab_size"):
+    if key in fields and kwargs.get(key) is None and meta.get(key) is not None:
+      kwargs[key] = meta[key]
+  if "param_dtype" in fields:
+    kwargs.setdefault("param_dtype", cfg.dtype.param)
+  if "dtype" in fields:
+    kwargs.setdefault("dtype", cfg.dtype.compute)
+  unknown = set(kwargs) - fields
+  if unknown:
+    raise ValueError(f"config.model: {cls.__name__} has no field(s) {sorted(unknown)}; "
+                     f"fields: {sorted(fields - {'parent', 'name'})}")
+  return cls(**kwargs)
+
+
+def build_task(cfg, train_data) -> Task:
+  import lbrl.models  # noqa: F401  (registers the models)
+  model = build_model(cfg, train_data.meta)
+  kwargs = dict(cfg.loss)
+  loss_fn = LOSSES.get(kwargs.pop("name"))
+  inject = tuple(k for k in ("class_counts", "step") if _accepts(loss_fn, k) and k not in kwargs)
+  counts = train_data.class_counts() if "class_counts" in inject else None
+  return Task(model, loss_fn, kwargs, inject, counts)
+
+
+def per_example_loss(task: Task, logits, labels, where, step):
+  kw = dict(task.loss_kwargs)
+  if "class_counts" in task.inject:
+    kw["class_counts"] = jnp.asarray(task.class_counts, jnp.float32)
+  if "step" in task.inject:
+    kw["step"] = step
+  return task.loss_fn(logits, labels, where=where, **kw)
+
+
+def _apply(task: Task, params, model_state, x, train: bool, rng=None):
+  variables = {"params": params, **model_state}
+  mutable = list(model_state) if train else False
+  out = task.model.apply(variables, x, train=train, rngs={"dropout": rng} if rng is not None else None,
+                         mutable=mutable)
+  if train and mutable:
+    return out
+  return (out[0] if isinstance(out, tuple) and train else out), model_state
+
+
+def _accuracy(logits, labels, where):
+  if labels.ndim != logits.ndim - 1 or not jnp.issubdtype(labels.dtype, jnp.integer):
+    labels = jnp.argmax(labels, -1)
+  return reduce((jnp.argmax(logits, -1) == labels).astype(jnp.float32), where)
+
+
+def make_train_step(task: Task, tx, accum: int):
+  def loss_and_aux(params, model_state, batch, rng, step):
+    logits, new_state = _apply(task, params, model_state, batch["x"], True, rng)
+    values = per_example_loss(task, logits, batch["label"], None, step)
+    loss = reduce(values)
+    return loss, (new_state, {"loss": loss, "accuracy": _accuracy(logits, batch["label"], None)})
+
+  grad_fn = jax.value_and_grad(loss_and_aux, has_aux=True)
+
+  def step_fn(state: TrainState, batch):
+    rng = jax.random.fold_in(state.rng, state.step)
+    if accum == 1:
+      (_, (model_state, m)), grads = grad_fn(state.params, state.model_state, batch, rng, state.step)
+    else:  # micro-batch i takes rows i, i+accum, ...: every device keeps its share of each one
+      micro = jax.tree.map(lambda x: x.reshape(x.shape[0] // accum, accum, *x.shape[1:]).swapaxes(0, 1),
+                           batch)
+
+      def body(carry, inp):
+        g_sum, ms = carry
+        mb, i = inp
+        (_, (ms, m)), g = grad_fn(state.params, ms, mb, jax.random.fold_in(rng, i), state.step)
+        return (jax.tree.map(jnp.add, g_sum, g), ms), m
+
+      zeros = jax.tree.map(jnp.zeros_like, state.params)
+      (grads, model_state), ms = jax.lax.scan(body, (zeros, state.model_state), (micro, jnp.arange(accum)))
+      grads = jax.tree.map(lambda g: g / accum, grads)
+      m = jax.tree.map(jnp.mean, ms)
+
+    def batch_grad(params, i=0):  # for two-pass optimizers (optax.contrib.sam opaque mode, ...)
+      return jax.grad(lambda p: loss_and_aux(p, state.model_state, batch, rng, state.step)[0])(params)
+
+    updates, opt_state = tx.update(grads, state.opt_state, state.params, value=m["loss"], grad_fn=batch_grad)
+    params = jax.tree.map(lambda p, u: (p + u).astype(p.dtype), state.params, updates)
+    finite = jnp.isfinite(m["loss"]) & jnp.all(jnp.array(
+        [jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(grads)]))
+    keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, old)
+    new_state = state.replace(
+        step=state.step + 1,
+        params=keep(params, state.params),
+        model_state=keep(model_state, state.model_state),
+        opt_state=keep(opt_state, state.opt_state),
+        nonfinite=state.nonfinite + (~finite).astype(jnp.int32),
+        first_nonfinite=jnp.where((state.first_nonfinite < 0) & ~finite, state.step, state.first_nonfinite))
+    m = dict(m, grad_norm=jnp.sqrt(sum(jnp.sum(jnp.square(g.astype(jnp.float32)))
+                                       for g in jax.tree.leaves(grads))))
+    return new_state, m
+
+  return step_fn
+
+
+def make_eval_step(task: Task):
+  def eval_fn(params, model_state, batch, step):
+    logits, _ = _apply(task, params, model_state, batch["x"], False)
+    target_shape = logits.shape[:-1]  # [B] for classification, [B, T] for sequences
+    mask = batch["mask"].reshape(batch["mask"].shape + (1,) * (len(target_shape) - 1))
+    mask = jnp.broadcast_to(mask, target_shape)
+    values = per_example_loss(task, logits, batch["label"], mask, step)
+    return logits.astype(jnp.float32), values.astype(jnp.float32), mask
+  return eval_fn
+
+
+def evaluate(cfg, task, eval_step, state, eval_data, mesh) -> dict[str, float]:
+  """Runs the eval split; metrics are computed on the host over the real (unpadded) examples."""
+  sharding = parallel.batch_sharding(mesh)
+  logits, labels, losses = [], [], []
+  for batch in pipeline.eval_batches(eval_data, cfg.data.eval_batch_size, sharding):
+    lg, lv, mask = eval_step(state.params, state.model_state, batch, state.step)
+    lg, lv, mask, lb = (_to_host(a) for a in (lg, lv, mask, batch["label"]))
+    if lb.ndim == lg.ndim:  # one-hot / soft labels
+      lb = lb.argmax(-1)
+    keep = mask & (lb >= 0) & (lb < lg.shape[-1])
+    logits.append(lg[keep]); labels.append(lb[keep]); losses.append(lv[mask])
+  logits, labels, losses = map(np.concatenate, (logits, labels, losses))
+  return {f"eval/{k}": v for k, v in metrics_lib.compute(cfg.eval_metrics, logits, labels, losses).items()}
+
+
+def _to_host(x: jax.Array) -> np.ndarray:
+  if jax.process_count() > 1 and not x.is_fully_addressable:
+    from jax.experimental import multihost_utils
+    return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+  return np.asarray(jax.device_get(x))
+
+
+def load_data(cfg):
+  from lbrl.data import core
+  opts = dict(cfg.data.options)
+  train = core.load(cfg.data.name, cfg.data.split_train, data_dir=cfg.data.data_dir, **opts)
+  evald = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.data_dir, **opts)
+  train = core.apply_transforms(train, cfg.data.transforms, seed=cfg.seed)
+  return train, evald
+
+
+def init_state(cfg, task, train_data, mesh, tx, rules):
+  """Initialises the state directly into its shardings (params never exist unsharded)."""
+  rng = jax.random.PRNGKey(cfg.seed)
+  example = jnp.asarray(train_data.arrays["x"][:1])
+
+  def init(rng):
+    variables = dict(task.model.init({"params": rng, "dropout": rng}, example, train=False))
+    params = variables.pop("params")
+    return TrainState(step=jnp.zeros((), jnp.int32), params=params, model_state=variables,
+                      opt_state=tx.init(params), rng=jax.random.fold_in(rng, 1),
+                      nonfinite=jnp.zeros((), jnp.int32), first_nonfinite=-jnp.ones((), jnp.int32))
+
+  shapes = jax.eval_shape(init, rng)
+  shardings = parallel.tree_shardings(shapes, rules, mesh)
+  state = jax.jit(init, out_shardings=shardings)(rng)
+  return state, shardings
+
+
+class _Sigterm:
+  """Turns SIGTERM into a flag the loop checks (save a checkpoint, then exit)."""
+  def __init__(self):
+    self.received = False
+    self._old = None
+
+  def __enter__(self):
+    try:
+      self._old = signal.signal(signal.SIGTERM, self._handle)
+    except ValueError:  # not the main thread
+      self._old = None
+    return self
+
+  def _handle(self, *_):
+    self.received = True
+
+  def __exit__(self, *exc):
+    if self._old is not None:
+      signal.signal(signal.SIGTERM, self._old)
+
+
+def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
+  """Trains ``cfg`` in ``workdir`` (resuming from its checkpoints) and returns the final metrics."""
+  validate_config(cfg)
+  mesh = parallel.make_mesh(cfg.mesh.shape, cfg.mesh.axes)
+  validate_config(cfg, mesh=mesh)
+  train_data, eval_data = load_data(cfg)
+  task = build_task(cfg, train_data)
+  tx, schedule = make_optimizer(cfg, cfg.steps)
+  rules = [tuple(r) for r in cfg.sharding_rules] or list(type(task.model).sharding_rules())
+  state, state_shardings = init_state(cfg, task, train_data, mesh, tx, rules)
+  write_workdir_record(workdir, cfg, mesh, state.params)
+  batch_sharding = parallel.batch_sharding(mesh)
+  batches = pipeline.TrainBatches(train_data, cfg.data.batch_size, batch_sharding, cfg.seed)
+
+  ckpt = Checkpointer(f"{workdir}/checkpoints", cfg.keep_checkpoints)
+  restored, start = ckpt.restore_latest(abstract(state, state_shardings))
+  if restored is not None:
+    state = restored
+    logging.info("resumed from step %d in %s", start, workdir)
+
+  repl = parallel.replicated(mesh)
+  train_step = jax.jit(make_train_step(task, tx, cfg.grad_accum_steps),
+                       in_shardings=(state_shardings, batch_sharding),
+                       out_shardings=(state_shardings, repl), donate_argnums=0)
+  eval_step = jax.jit(make_eval_step(task))
+  writer = MetricWriter(workdir)
+  bar = Progress(cfg.steps, start, enabled=progress)
+  window: list[dict] = []
+  last_eval: dict[str, float] = {}
+  t_start, t_window = time.time(), time.time()
+
+  def flush(step):
+    nonlocal window, t_window
+    if not window:
+      return {}
+    host = jax.device_get(window)
+    m = {f"train/{k}": float(np.mean([h[k] for h in host])) for k in host[0]}
+    m["train/learning_rate"] = float(schedule(step - 1))
+    m["train/steps_per_sec"] = len(window) / max(time.time() - t_window, 1e-9)
+    n_bad, first_bad = (int(x) for x in jax.device_get((state.nonfinite, state.first_nonfinite)))
+    m["train/skipped_nonfinite"] = n_bad
+    writer.write(step, m)
+    bar.update(step, m)
+    window, t_window = [], time.time()
+    if n_bad and cfg.on_nonfinite == "stop":
+      ckpt.wait()
+      raise NonFiniteError(f"non-finite loss or gradients at step {first_bad} (update skipped); "
+                           f"last finite state is checkpointable. Set on_nonfinite='skip' to continue.")
+    return m
+
+  step = start
+  with _Sigterm() as term:
+    for batch in batches(start, cfg.steps - start, cfg.data.prefetch):
+      state, m = train_step(state, batch)
+      window.append(m)
+      step += 1
+      if step % cfg.log_every == 0 or step == cfg.steps:
+        flush(step)
+      if cfg.eval_every and step % cfg.eval_every == 0 and step != cfg.steps:
+        last_eval = evaluate(cfg, task, eval_step, state, eval_data, mesh)
+        writer.write(step, last_eval)
+      if term.received:
+        flush(step)
+        ckpt.save(step, state, force=True)
+        ckpt.wait()
+        logging.warning("SIGTERM at step %d: checkpoint saved, exiting", step)
+        raise SystemExit(143)
+      if cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
+        ckpt.save(step, state)
+  flush(step)
+  final = evaluate(cfg, task, eval_step, state, eval_data, mesh)
+  final["train/skipped_nonfinite"] = int(jax.device_get(state.nonfinite))
+  final["wall_time_sec"] = time.time() - t_start
+  writer.write(step, final)
+  ckpt.save(step, state, force=True)
+  ckpt.wait()
+  ckpt.close()
+  bar.close(final)
+  writer.close()
+  final["state"] = state
+  return final
