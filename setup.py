@@ -13,6 +13,7 @@ INSTALL_REQUIRES = [
     "ml_collections>=1.1.0",
     "numpy>=2.0",
     "mnist1d>=0.0.2.post1",   # MNIST-1D is generated locally with mnist1d.data.make_dataset
+    "scipy>=1.11",            # Student-t intervals in reproduction reports
     "scikit-learn>=1.5",      # bundled digits / breast_cancer / wine / iris
     "matplotlib>=3.8",        # reproduction report plots
 ]

@@ -84,9 +84,13 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   # Mesh: axis sizes (-1 fills in the rest of the devices); the batch is sharded over `data`.
   c.mesh = dict(shape=(-1,), axes=("data",))
   c.sharding_rules = []                  # [(param-path regex, PartitionSpec tuple)]; default replicated
-  c.paper = dict(title="", year=0, arxiv="", slug="", claim="", expected="", setting="", hardware="")
+  # The paper: `setting`/`hardware` describe the paper's own run; `provides` is what lbrl builds
+  # (function | transform | module | kernel | tool | baseline) and `code` where it lives.
+  c.paper = dict(title="", year=0, arxiv="", slug="", claim="", expected="", setting="", hardware="",
+                 provides="", code="")
   # Sweep read by `python -m lbrl.reproduce`: arms are nested-dict overrides of this config.
-  c.sweep = dict(seeds=[0, 1, 2], metric="eval/accuracy", higher_is_better=True)
+  c.sweep = dict(seeds=[0, 1, 2], metric="eval/accuracy",
+                 not_testable="")  # a reason here makes the verdict "not testable at this scale"
   c.sweep.arms = free()
   c.sweep.published = free()  # arm -> the paper's number for the sweep metric
   # Verdict rules, evaluated by lbrl.tools.reproduce over the seeds (see its docstring):

@@ -81,6 +81,17 @@ def prepare(builder_cls, data_dir: str, config=None):
   if config is not None:
     predefined = {c.name for c in getattr(builder_cls, "BUILDER_CONFIGS", [])}
     kwargs["config"] = config.name if config.name in predefined else config
+  from absl import logging as absl_logging
+  level = absl_logging.get_verbosity()
+  absl_logging.set_verbosity(absl_logging.ERROR)  # TFDS warns about every custom BuilderConfig
+  try:
+    return _prepare(builder_cls, kwargs, data_dir)
+  finally:
+    absl_logging.set_verbosity(level)
+
+
+def _prepare(builder_cls, kwargs, data_dir):
+  import tensorflow_datasets as tfds
   builder = builder_cls(**kwargs)
   if not builder.is_prepared():
     with _file_lock(os.path.join(data_dir, ".locks", f"{builder.name}.{builder.builder_config.name if builder.builder_config else 'default'}.lock")):
@@ -124,14 +135,25 @@ OFFLINE_HINT = ("This machine has no internet: use an offline dataset ({names}),
                 "network, or point data.data_dir at a directory where the dataset is already prepared.")
 
 
+def check_name(name: str) -> None:
+  """Raises a clear error unless ``name`` is an offline builder or a standard TFDS dataset."""
+  import lbrl.data.builders  # noqa: F401
+  if name in DATASETS:
+    return
+  import tensorflow_datasets as tfds
+  try:
+    tfds.builder_cls(name)
+  except Exception:  # DatasetNotFoundError
+    DATASETS.get(name)  # raises: unknown dataset, with the closest offline names
+
+
 def load(name: str, split: str, *, data_dir: str = "", **options) -> Dataset:
   """Loads ``split`` of dataset ``name`` (an offline builder, else a standard TFDS name)."""
   import lbrl.data.builders  # noqa: F401  (registers the offline builders)
   if name in DATASETS:
     return DATASETS.get(name)(split, data_dir=data_dir, **options)
+  check_name(name)
   import tensorflow_datasets as tfds
-  if name not in tfds.list_builders():
-    DATASETS.get(name)  # raises: unknown name, with the closest offline names
   data_dir = data_dir or default_data_dir()
   try:
     builder = tfds.builder(name, data_dir=data_dir, **options)

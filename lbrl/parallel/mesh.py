@@ -24,7 +24,11 @@ DATA_AXES = ("data", "fsdp")  # batch-parallel axes, in this order when both exi
 
 
 def resolve_shape(shape: Sequence[int], num_devices: int) -> tuple[int, ...]:
-  """Fills a single ``-1`` so that the product equals ``num_devices``; clear errors otherwise."""
+  """Fills a single ``-1`` so that the product equals ``num_devices``; clear errors otherwise.
+
+  A fully specified shape may use fewer devices than exist (the first ones), e.g. ``(1,)`` to run
+  on one device of eight.
+  """
   shape = tuple(int(s) for s in shape)
   if sum(s == -1 for s in shape) > 1:
     raise ValueError(f"mesh.shape {shape} has more than one -1")
@@ -38,9 +42,6 @@ def resolve_shape(shape: Sequence[int], num_devices: int) -> tuple[int, ...]:
   if int(np.prod(shape)) > num_devices:
     raise ValueError(f"mesh.shape {shape} needs {int(np.prod(shape))} devices but only {num_devices} "
                      f"are available ({jax.devices()[0].platform})")
-  if int(np.prod(shape)) != num_devices:
-    raise ValueError(f"mesh.shape {shape} uses {int(np.prod(shape))} of {num_devices} devices; "
-                     "use -1 on one axis or match the device count")
   return shape
 
 
@@ -51,7 +52,10 @@ def make_mesh(shape: Sequence[int], axes: Sequence[str]) -> jax.sharding.Mesh:
   if len(set(axes)) != len(axes):
     raise ValueError(f"mesh.axes {tuple(axes)} repeats a name")
   shape = resolve_shape(shape, jax.device_count())
-  return jax.make_mesh(shape, tuple(axes), axis_types=(jax.sharding.AxisType.Auto,) * len(axes))
+  n = int(np.prod(shape))
+  devices = jax.devices()[:n] if n < jax.device_count() else None
+  return jax.make_mesh(shape, tuple(axes), axis_types=(jax.sharding.AxisType.Auto,) * len(axes),
+                       devices=devices)
 
 
 def data_axes(mesh) -> tuple[str, ...]:
@@ -120,8 +124,8 @@ def tree_shardings(tree, rules, mesh):
   return jax.tree_util.tree_map_with_path(one, tree)
 
 
-def initialize_distributed(coordinator_address: str = "", num_processes: int = 0, process_id: int = -1,
-                           platform: str = "") -> bool:
+def initialize_distributed(coordinator_address: str = "", num_processes: int = 0,
+                           process_id: int = -1) -> bool:
   """Starts multi-process JAX when asked or when running on a TPU pod; returns whether it did.
 
   * Explicit cluster (GPU nodes, CPU hosts): pass the coordinator ``host:port``, the process count and
@@ -133,8 +137,8 @@ def initialize_distributed(coordinator_address: str = "", num_processes: int = 0
     if num_processes < 1 or not 0 <= process_id < num_processes:
       raise ValueError(f"multi-host needs --num_processes >= 1 and 0 <= --process_id < num_processes, "
                        f"got {num_processes} and {process_id}")
-    if (platform or os.environ.get("JAX_PLATFORMS", "")).startswith("cpu"):
-      jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    # CPU collectives across processes need gloo; the option does not affect GPU/TPU collectives.
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address, num_processes, process_id)
     return True
   if any(k in os.environ for k in ("TPU_WORKER_HOSTNAMES", "MEGASCALE_COORDINATOR_ADDRESS")) and \

@@ -79,9 +79,10 @@ class Progress:
   """A one-line progress bar (step, loss, steps/s, ETA) on a terminal; plain log lines otherwise."""
 
   def __init__(self, total: int, start: int, enabled: bool | None = None):
+    """``enabled``: True forces the bar, None picks bar or log lines by the terminal, False is silent."""
     self.total, self.start, self.t0 = total, start, time.time()
     self.tty = sys.stderr.isatty() if enabled is None else enabled
-    self.quiet = jax.process_index() != 0
+    self.quiet = jax.process_index() != 0 or enabled is False
 
   def _line(self, step, m) -> str:
     rate = (step - self.start) / max(time.time() - self.t0, 1e-9)

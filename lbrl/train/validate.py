@@ -24,6 +24,11 @@ def validate_config(cfg, mesh=None) -> None:
       raise ConfigError(f"config has no field {key!r}; build configs with configs/common.py:base()")
   if int(cfg.steps) < 1:
     raise ConfigError(f"config.steps must be >= 1, got {cfg.steps}")
+  from lbrl.data.core import check_name
+  try:
+    check_name(cfg.data.name)
+  except KeyError as e:
+    raise ConfigError(f"config.data.name: {e.args[0]}") from None
   for key, registry in (("model", MODELS), ("loss", LOSSES)):
     try:
       registry.get(cfg[key].name)

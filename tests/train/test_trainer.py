@@ -1,0 +1,162 @@
+"""Trainer tests: 8-device == 1-device, NaN handling, grad accumulation, checkpoint round trip, errors."""
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from configs import common
+from lbrl.train import train
+from lbrl.train.validate import ConfigError
+from lbrl.registry import LOSSES
+
+
+def small_config(steps=20, model="mlp", **over):
+  c, _ = common.base("variant=cpu")
+  c.data.update(name="mnist1d", batch_size=64, eval_batch_size=200)
+  c.model = common.free(name=model)
+  c.optimizer = common.free(name="adam", learning_rate=3e-3)
+  c.steps = steps
+  c.log_every = 5
+  for k, v in over.items():
+    c[k] = v
+  return common.finalize(c)
+
+
+def leaves(state):
+  return [np.asarray(x) for x in jax.tree.leaves(state.params)]
+
+
+def test_eight_devices_match_one_device(tmp_path):
+  one = train(small_config(mesh=dict(shape=(1,), axes=("data",))), str(tmp_path / "one"), progress=False)
+  eight = train(small_config(), str(tmp_path / "eight"), progress=False)
+  assert jax.device_count() == 8
+  for a, b in zip(leaves(one["state"]), leaves(eight["state"])):
+    np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+  assert abs(one["eval/loss"] - eight["eval/loss"]) < 1e-4
+
+
+def test_fsdp_mesh_matches_data_parallel(tmp_path):
+  """MLP kernels sharded over an fsdp axis by the model's rules: same training as replicated."""
+  dp = train(small_config(), str(tmp_path / "dp"), progress=False)
+  fsdp = train(small_config(mesh=dict(shape=(2, 4), axes=("data", "fsdp"))), str(tmp_path / "fsdp"),
+               progress=False)
+  kernel = fsdp["state"].params["Dense_0"]["kernel"]
+  assert kernel.sharding.spec == jax.sharding.PartitionSpec(None, "fsdp")
+  for a, b in zip(leaves(dp["state"]), leaves(fsdp["state"])):
+    np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+
+
+def test_grad_accumulation_matches_big_batch(tmp_path):
+  """Accumulating 4 micro-batches of 16 gives the update of one batch of 64 (mean loss, no BN)."""
+  big = train(small_config(steps=5), str(tmp_path / "big"), progress=False)
+  acc = train(small_config(steps=5, grad_accum_steps=4), str(tmp_path / "acc"), progress=False)
+  for a, b in zip(leaves(big["state"]), leaves(acc["state"])):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+@LOSSES.register("_test_nan_at_step_3")
+def _nan_loss(logits, labels, *, step, where=None):
+  ce = LOSSES.get("cross_entropy")(logits, labels, where=where)
+  return jnp.where(step == 3, jnp.nan, ce)
+
+
+def test_nonfinite_updates_are_skipped_and_counted(tmp_path):
+  clean = train(small_config(steps=3), str(tmp_path / "clean"), progress=False)
+  cfg = small_config(steps=4)
+  with cfg.unlocked():
+    cfg.loss = common.free(name="_test_nan_at_step_3")
+  out = train(cfg, str(tmp_path / "nan"), progress=False)
+  assert out["train/skipped_nonfinite"] == 1
+  assert int(out["state"].first_nonfinite) == 3
+  # the skipped step left params exactly where step 3 had them
+  for a, b in zip(leaves(clean["state"]), leaves(out["state"])):
+    np.testing.assert_array_equal(a, b)
+  assert np.isfinite(out["eval/loss"])
+
+
+def test_nonfinite_stop_names_the_step(tmp_path):
+  cfg = small_config(steps=6, on_nonfinite="stop")
+  with cfg.unlocked():
+    cfg.loss = common.free(name="_test_nan_at_step_3")
+  with pytest.raises(FloatingPointError, match="at step 3"):
+    train(cfg, str(tmp_path / "stop"), progress=False)
+
+
+def test_resume_continues_from_checkpoint(tmp_path):
+  """A run stopped after 10 of 20 steps and restarted equals an uninterrupted 20-step run."""
+  full = train(small_config(steps=20), str(tmp_path / "full"), progress=False)
+  wd = str(tmp_path / "split")
+  train(small_config(steps=10), wd, progress=False)       # leaves a checkpoint at step 10
+  resumed = train(small_config(steps=20), wd, progress=False)
+  for a, b in zip(leaves(full["state"]), leaves(resumed["state"])):
+    np.testing.assert_array_equal(a, b)
+  assert resumed["eval/loss"] == full["eval/loss"]
+
+
+def test_damaged_latest_checkpoint_falls_back(tmp_path):
+  wd = str(tmp_path / "wd")
+  train(small_config(steps=10, checkpoint_every=5, keep_checkpoints=3), wd, progress=False)
+  ckdir = os.path.join(wd, "checkpoints", "10")
+  for root, _, files in os.walk(ckdir):
+    for f in files:
+      with open(os.path.join(root, f), "wb") as fh:
+        fh.write(b"garbage")
+  from lbrl.train.checkpoint import Checkpointer
+  from lbrl.train.trainer import TrainState  # noqa: F401
+  full = train(small_config(steps=10), str(tmp_path / "ref5"), progress=False)
+  out = train(small_config(steps=10, checkpoint_every=5, keep_checkpoints=3), wd, progress=False)
+  # resumed from step 5 (10 is unreadable), so it redid steps 5..10 and matches an uninterrupted run
+  for a, b in zip(leaves(full["state"]), leaves(out["state"])):
+    np.testing.assert_array_equal(a, b)
+  del Checkpointer
+
+
+def test_workdir_record(tmp_path):
+  wd = str(tmp_path / "wd")
+  train(small_config(steps=5), wd, progress=False)
+  cfg = json.load(open(os.path.join(wd, "config.json")))
+  assert cfg["model"]["name"] == "mlp"
+  run = json.load(open(os.path.join(wd, "run.json")))
+  assert run["versions"]["jax"] == jax.__version__ and run["mesh"]["device_count"] == 8
+  rows = [json.loads(l) for l in open(os.path.join(wd, "metrics.jsonl"))]
+  assert any("train/loss" in r for r in rows) and "eval/accuracy" in rows[-1]
+
+
+@pytest.mark.parametrize("over, match", [
+    (dict(data=dict(name="mnist1d", batch_size=60, eval_batch_size=200)), "not divisible by the data-parallel"),
+    (dict(mesh=dict(shape=(16,), axes=("data",))), "needs 16 devices"),
+    (dict(steps=0), "steps must be >= 1"),
+    (dict(on_nonfinite="ignore"), "on_nonfinite"),
+])
+def test_bad_config_errors(tmp_path, over, match):
+  with pytest.raises(ValueError, match=match):
+    train(small_config(**over), str(tmp_path / "bad"), progress=False)
+
+
+@pytest.mark.parametrize("section, name, match", [
+    ("model", "cnn2d", "unknown model 'cnn2d'"),
+    ("loss", "cross_entropyy", "Did you mean 'cross_entropy'"),
+    ("optimizer", "adamx", "unknown optimizer"),
+])
+def test_unknown_names(tmp_path, section, name, match):
+  cfg = small_config()
+  with cfg.unlocked():
+    cfg[section] = common.free(name=name, learning_rate=1e-3) if section == "optimizer" else common.free(name=name)
+  with pytest.raises(ConfigError, match=match):
+    train(cfg, str(tmp_path / "bad"), progress=False)
+
+
+def test_unknown_dataset(tmp_path):
+  cfg = small_config()
+  cfg.data.name = "mnist1dd"
+  with pytest.raises(Exception, match="mnist1d"):
+    train(cfg, str(tmp_path / "bad"), progress=False)
+
+
+def test_misspelt_config_key_is_an_error():
+  cfg = small_config()
+  with pytest.raises(AttributeError, match="stesp|steps"):
+    cfg.stesp = 3
