@@ -1,0 +1,8 @@
+"""Kernels: fused linear cross-entropy, tiled/ring contrastive losses, two-pass softmax.
+
+Each op lives in ``lbrl/kernels/<op>/`` as ``reference.py`` (pure JAX, blockwise, ``custom_vjp``: the
+CPU default and the oracle), ``pallas_tpu.py`` and ``pallas_gpu.py``; the public function dispatches on
+``impl=`` ("auto" picks Pallas on TPU/GPU and the reference on CPU).
+"""
+from lbrl.kernels.twopass import two_pass_logsumexp, two_pass_softmax  # noqa: F401
+from lbrl.kernels.fused_ce import linear_cross_entropy  # noqa: F401

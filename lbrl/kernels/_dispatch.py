@@ -1,0 +1,41 @@
+"""Choosing an implementation (``impl=``) for the kernels, and padding helpers they share."""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+IMPLS = ("auto", "reference", "pallas", "pallas_tpu", "pallas_gpu")
+
+
+def resolve_impl(impl: str, fn: str) -> str:
+  """``impl`` -> one of reference | pallas_tpu | pallas_gpu.
+
+  auto: Pallas on TPU/GPU, the pure-JAX reference elsewhere (the CPU default). pallas: the Pallas kernel
+  of the current backend (an error on CPU unless a platform is named: pallas_tpu / pallas_gpu, which on
+  CPU need ``interpret=True``).
+  """
+  if impl not in IMPLS:
+    raise ValueError(f"{fn}: impl must be one of {IMPLS}, got {impl!r}")
+  backend = jax.default_backend()
+  if impl == "auto":
+    return {"tpu": "pallas_tpu", "gpu": "pallas_gpu"}.get(backend, "reference")
+  if impl == "pallas":
+    if backend not in ("tpu", "gpu"):
+      raise ValueError(f"{fn}: impl='pallas' needs a TPU or GPU backend (this is {backend!r}); "
+                       "name the kernel (impl='pallas_tpu' or 'pallas_gpu') with interpret=True to run it on CPU")
+    return "pallas_" + backend
+  return impl
+
+
+def round_up(n: int, m: int) -> int:
+  return -(-n // m) * m
+
+
+def pad_axis(x: jax.Array, axis: int, size: int, value=0) -> jax.Array:
+  """Pads ``x`` along ``axis`` up to ``size`` with ``value`` (no copy when already that size)."""
+  extra = size - x.shape[axis]
+  if extra == 0:
+    return x
+  widths = [(0, 0)] * x.ndim
+  widths[axis] = (0, extra)
+  return jnp.pad(x, widths, constant_values=value)
