@@ -4,6 +4,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+Array = jax.Array
+
 IMPLS = ("auto", "reference", "pallas", "pallas_tpu", "pallas_gpu")
 
 
@@ -27,6 +29,12 @@ def resolve_impl(impl: str, fn: str) -> str:
   return impl
 
 
+def default_block(n_rows: int, budget_elems: int = 1 << 21) -> int:
+  """Block length (vocabulary rows, similarity columns) so that one [N, block] float32 tile is about 8 MiB (128..4096, power of 2)."""
+  b = max(1, budget_elems // max(n_rows, 1))
+  return int(min(4096, max(128, 1 << (b.bit_length() - 1))))
+
+
 def round_up(n: int, m: int) -> int:
   return -(-n // m) * m
 
@@ -39,3 +47,17 @@ def pad_axis(x: jax.Array, axis: int, size: int, value=0) -> jax.Array:
   widths = [(0, 0)] * x.ndim
   widths[axis] = (0, extra)
   return jnp.pad(x, widths, constant_values=value)
+
+
+def varying_axes(x: Array) -> frozenset:
+  """The manual mesh axes ``x`` varies over inside ``shard_map`` (empty outside)."""
+  aval = jax.typeof(x)
+  mat = getattr(aval, "manual_axis_type", None)   # jax 0.10; older releases call it ``vma``
+  return frozenset(mat.varying) if mat is not None else frozenset(getattr(aval, "vma", ()))
+
+
+def match_vma(grad: Array, primal: Array) -> Array:
+  """Inside ``shard_map``: sums a gradient over the mesh axes it varies over but its primal does not
+  (e.g. dh over the vocabulary axis, dw over the data axis), as autodiff of ``pvary`` would."""
+  extra = tuple(sorted(varying_axes(grad) - varying_axes(primal)))
+  return jax.lax.psum(grad, extra) if extra else grad

@@ -9,12 +9,6 @@ from lbrl.kernels.fused_ce import reference
 from lbrl.kernels.fused_ce.reference import Hyper
 
 
-def default_block(n_rows: int, budget_elems: int = 1 << 21) -> int:
-  """Vocabulary rows per block so that one [N, block] float32 tile is about 8 MiB (128..4096, power of 2)."""
-  b = max(1, budget_elems // max(n_rows, 1))
-  return int(min(4096, max(128, 1 << (b.bit_length() - 1))))
-
-
 def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label_smoothing: float = 0.0,
                          logit_softcap: float | None = None, block_size: int | None = None,
                          grad_filter_eps: float | None = None, vocab_axis_name: str | None = None,
@@ -38,7 +32,7 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
     z_loss: zl >= 0, weight of the log-partition penalty zl * lse**2 (PaLM uses 1e-4). Default 0.
     label_smoothing: a in [0, 1), target (1 - a) one_hot + a / V. Default 0.
     logit_softcap: c > 0 or None (Gemma 2 uses 30); default None (no cap).
-    block_size: vocabulary rows per block (default: ~8 MiB tiles, see ``default_block``).
+    block_size: vocabulary rows per block (default: ~8 MiB tiles, see ``lbrl.kernels._dispatch.default_block``).
     grad_filter_eps: if set (e.g. 2**-12 for bf16), the backward pass skips a vocabulary block whose
       gradient entries |dL/dz| are all below eps and that holds no label (the paper's gradient filtering);
       ignored with label smoothing (every entry then carries -a/V). Default None: exact.
@@ -84,7 +78,7 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
   valid = (lab >= 0) & (lab < vocab)
   if where is not None:
     valid = valid & jnp.asarray(where, bool).reshape(-1)
-  hy = Hyper(vocab=int(vocab), block=int(block_size or default_block(h2.shape[0])), z_loss=float(z_loss),
+  hy = Hyper(vocab=int(vocab), block=int(block_size or _dispatch.default_block(h2.shape[0])), z_loss=float(z_loss),
              label_smoothing=float(label_smoothing),
              softcap=None if logit_softcap is None else float(logit_softcap),
              filter_eps=None if grad_filter_eps is None else float(grad_filter_eps), axis_name=vocab_axis_name)

@@ -89,20 +89,6 @@ def varying(x: Array, hy: Hyper) -> Array:
   return x if hy.axis_name is None else jax.lax.pcast(x, (hy.axis_name,), to="varying")
 
 
-def varying_axes(x: Array) -> frozenset:
-  """The manual mesh axes ``x`` varies over inside ``shard_map`` (empty outside)."""
-  aval = jax.typeof(x)
-  mat = getattr(aval, "manual_axis_type", None)   # jax 0.10; older releases call it ``vma``
-  return frozenset(mat.varying) if mat is not None else frozenset(getattr(aval, "vma", ()))
-
-
-def match_vma(grad: Array, primal: Array) -> Array:
-  """Inside ``shard_map``: sums a gradient over the mesh axes it varies over but its primal does not
-  (e.g. dh over the vocabulary axis, dw over the data axis), as autodiff of ``pvary`` would."""
-  extra = tuple(sorted(varying_axes(grad) - varying_axes(primal)))
-  return jax.lax.psum(grad, extra) if extra else grad
-
-
 def _blocks(w: Array, hy: Hyper) -> Array:
   vp = _dispatch.round_up(w.shape[0], hy.block)
   return _dispatch.pad_axis(w, 0, vp).reshape(vp // hy.block, hy.block, w.shape[1])
@@ -184,7 +170,7 @@ def _bwd(hy: Hyper, res, g):
   dh, dw = jax.lax.scan(step, varying(jnp.zeros_like(h, dtype=jnp.float32), hy), (jnp.arange(wblocks.shape[0]), wblocks))
   dw = dw.reshape(-1, w.shape[1])[:w.shape[0]]
   # The label-logit gather of the forward pass is part of dz (the [j = y] term above), so no extra term.
-  return match_vma(dh.astype(h.dtype), h), match_vma(dw, w), None, None
+  return _dispatch.match_vma(dh.astype(h.dtype), h), _dispatch.match_vma(dw, w), None, None
 
 
 fused_ce.defvjp(_fwd, _bwd)
