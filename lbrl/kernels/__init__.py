@@ -6,3 +6,4 @@ CPU default and the oracle), ``pallas_tpu.py`` and ``pallas_gpu.py``; the public
 """
 from lbrl.kernels.twopass import two_pass_logsumexp, two_pass_softmax  # noqa: F401
 from lbrl.kernels.fused_ce import linear_cross_entropy  # noqa: F401
+from lbrl.kernels import contrastive  # noqa: F401  (clip_loss, siglip_loss: tiled / ring)
