@@ -1,3 +1,8 @@
 """Flax models; importing this package registers them in lbrl.registry.MODELS."""
 from lbrl.models import simple  # noqa: F401
 from lbrl.models.simple import CNN1D, GRU, MLP, LogReg
+from lbrl.models import dual_encoder, resnet, transformer, vit  # noqa: F401,E402
+from lbrl.models.dual_encoder import DualEncoder  # noqa: E402
+from lbrl.models.resnet import ResNet, ResNet18  # noqa: E402
+from lbrl.models.transformer import TransformerLM  # noqa: E402
+from lbrl.models.vit import ViT  # noqa: E402

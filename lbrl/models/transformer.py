@@ -1,0 +1,95 @@
+"""Decoder-only Transformer language model (GPT-style, pre-LN).
+
+    h_0 = E[x_t] (+ P[t] with learned positions)
+    h_l = h_{l-1} + Attn_causal(LN(h_{l-1})),  h_l = h_l + MLP(LN(h_l))     for l = 1..L
+    logits = LN_f(h_L) @ U^T,   U = E when the embeddings are tied
+
+Attention is causal (position t sees positions <= t); positions are rotary (RoPE, Su et al., 2021,
+arXiv:2104.09864; no position parameters) or learned (``max_len`` x ``width`` table). MLP hidden width
+is ``mlp_ratio * width`` with GELU. Weights are initialised N(0, 0.02^2) as in GPT-2 (Radford et al.,
+2019).
+
+Hyperparameters (defaults): ``vocab_size`` (None: filled from the dataset), ``num_layers=4``,
+``num_heads=4``, ``width=128``, ``mlp_ratio=4``, ``max_len=256``, ``positions="rope"`` ("rope" or
+"learned"), ``tie_embeddings=True``, ``use_bias=False``, ``dropout=0.0``.
+
+Parameter count: ``V*D`` (embedding) ``+ L*(12*D^2 + 2*D)`` (blocks: q, k, v, out 4*D^2, MLP 8*D^2, two
+LayerNorm scales 2*D) ``+ D`` (final LayerNorm) ``[+ T*D learned positions] [+ V*D untied
+unembedding]``; ``use_bias`` adds ``11*D`` per block (q, k, v, out, MLP and LayerNorm offsets) and ``D``
+for the final LayerNorm. At the defaults with ``vocab_size=65`` (Tiny Shakespeare characters):
+65*128 + 4*(12*128^2 + 2*128) + 128 = **795,904**. The nanoGPT shakespeare-char model (6 layers, 6
+heads, 384 wide, learned positions over 256, tied, bias-free) has 65*384 + 256*384 + 6*(12*384^2 +
+2*384) + 384 = **10,745,088** (nanoGPT prints 10.65M, which leaves out the position table).
+
+``model.apply(variables, x, return_hidden=True)`` returns ``(hidden [B, T, D], unembed [V, D])``, the
+final-LayerNorm hidden states and the unembedding matrix, so that a fused/chunked linear
+cross-entropy can compute the loss without materialising the ``[B, T, V]`` logits.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from lbrl.models import _layers as L
+from lbrl.registry import MODELS
+
+
+@MODELS.register("transformer_lm")
+class TransformerLM(nn.Module):
+  """Decoder-only pre-LN Transformer LM: ``x [B, T]`` int tokens -> logits ``[B, T, vocab_size]``."""
+  vocab_size: int | None = None
+  num_layers: int = 4
+  num_heads: int = 4
+  width: int = 128
+  mlp_ratio: int = 4
+  max_len: int = 256
+  positions: str = "rope"
+  tie_embeddings: bool = True
+  use_bias: bool = False
+  dropout: float = 0.0
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, *, train: bool = False, return_hidden: bool = False):
+    if self.vocab_size is None:
+      raise ValueError("TransformerLM.vocab_size is unset: give model.vocab_size or a dataset with a vocabulary")
+    if self.positions not in ("rope", "learned"):
+      raise ValueError(f"TransformerLM.positions must be 'rope' or 'learned', got {self.positions!r}")
+    if x.ndim != 2:
+      raise ValueError(f"TransformerLM expects token ids [batch, time], got shape {x.shape}")
+    t = x.shape[1]
+    kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
+    embed = L.Embed(self.vocab_size, self.width, name="embed", **kw)
+    h = embed(x)
+    if self.positions == "learned":
+      if t > self.max_len:
+        raise ValueError(f"sequence length {t} exceeds TransformerLM.max_len={self.max_len}")
+      pos = self.param("pos_embed", nn.initializers.normal(0.02), (self.max_len, self.width), self.param_dtype)
+      h = h + jnp.asarray(L.gather(pos)[:t], self.dtype)[None]
+    h = nn.Dropout(self.dropout)(h, deterministic=not train)
+    for i in range(self.num_layers):
+      h = L.Block(self.num_heads, mlp_dim=self.mlp_ratio * self.width, causal=True,
+                  use_rope=self.positions == "rope", use_bias=self.use_bias, dropout=self.dropout,
+                  name=f"block_{i}", **kw)(h, train=train)
+    h = nn.LayerNorm(use_bias=self.use_bias, name="ln_f", **kw)(h)
+    if self.tie_embeddings:
+      unembed = jnp.asarray(embed.embedding, self.dtype)
+    else:
+      unembed = jnp.asarray(self.param("unembed", nn.initializers.normal(0.02), (self.vocab_size, self.width),
+                                       self.param_dtype), self.dtype)
+    if not return_hidden:
+      logits = L.dot_general(h, unembed, (((h.ndim - 1,), (1,)), ((), ())))
+      return L.gather(logits, keep=L.data_axes(logits))  # vocabulary unsharded: any loss works on it
+    return h, unembed
+
+  @classmethod
+  def sharding_rules(cls) -> list[tuple[str, tuple]]:
+    """Vocabulary over ``"model"`` for the embedding/head, Megatron blocks, FSDP storage over ``"fsdp"``."""
+    return [
+        (r".*embed/embedding", ("model", "fsdp")),
+        (r".*pos_embed", (None, "fsdp")),
+        (r".*unembed", ("model", "fsdp")),
+    ] + L.block_sharding_rules()
