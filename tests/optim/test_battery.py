@@ -1,0 +1,218 @@
+"""The shared battery: one parametrised suite over every optimizer factory lbrl.optim defines or wraps.
+
+jit, inject_hyperparams, bf16, 8-device sharding, chaining with clipping / masked decay / schedule,
+state shapes, bad input, convergence on a convex quadratic and a small nonconvex problem.
+"""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from jax.sharding import NamedSharding, PartitionSpec as P
+
+import lbrl.optim as O
+from lbrl.registry import OPTIMIZERS
+
+# name -> (extra factory kwargs, learning rate for the convergence checks)
+CASES = {
+    "sgd": ({"momentum": 0.9}, 0.02),
+    "adam": ({}, 0.05),
+    "adamw": ({}, 0.05),
+    "adam_l2": ({"weight_decay": 1e-4}, 0.05),
+    "adafactor": ({"min_dim_size_to_factor": 4}, 0.05),
+    "lars": ({}, 5.0),
+    "lamb": ({}, 0.05),
+    "sign_descent": ({}, 0.01),
+    "signum": ({}, 0.01),
+    "momo": ({}, 1.0),
+    "momo_adam": ({}, 0.1),
+    "sam": ({"rho": 0.01, "base_kwargs": {"momentum": 0.9}}, 0.02),
+    "sam_imbalance": ({"rho": 0.01, "base_kwargs": {"momentum": 0.9}}, 0.02),
+    "adamp": ({}, 0.05),
+    "diffgrad": ({}, 0.05),
+    "gravity": ({"velocity_lr": 0.1}, 0.1),
+    "innaprop": ({}, 0.05),
+    "adam_atan2": ({}, 0.05),
+    "ranger21": ({"use_gc": False}, 0.05),
+    "tvlars": ({"lam": 1e-2, "exclude_vectors": False}, 5.0),
+    "normalized_lr_gd": ({}, 0.3),
+    "amp_perturbation": ({"epsilon": 0.01, "base_kwargs": {"momentum": 0.9}}, 0.02),
+    "gradient_regularization": ({"gamma": 0.01, "base_kwargs": {"momentum": 0.9}}, 0.02),
+    "galore": ({"rank": 4, "update_gap": 10, "scale": 1.0}, 0.05),
+    "frugal": ({"rank": 4, "update_gap": 10, "free_scale": 0.2}, 0.05),
+    "fira": ({"rank": 4, "update_gap": 10, "scale": 1.0}, 0.05),
+}
+NAMES = sorted(CASES)
+
+
+def test_every_registered_factory_is_in_the_battery():
+  assert set(O.FACTORIES) == set(CASES)
+  for name in CASES:
+    assert OPTIMIZERS.get(name) is O.FACTORIES[name]
+
+
+def make_problem(seed=0):
+  """A quadratic with condition number 10 on a {'w': [16, 8], 'b': [8]} tree."""
+  rng = np.random.default_rng(seed)
+  target = {"w": jnp.asarray(rng.normal(size=(16, 8)), jnp.float32),
+            "b": jnp.asarray(rng.normal(size=(8,)), jnp.float32)}
+  curv = {"w": jnp.asarray(np.linspace(0.1, 1.0, 16 * 8).reshape(16, 8), jnp.float32),
+          "b": jnp.asarray(np.linspace(0.1, 1.0, 8), jnp.float32)}
+  params = {"w": jnp.asarray(rng.normal(size=(16, 8)) * 0.5 + 0.1, jnp.float32),
+            "b": jnp.asarray(rng.normal(size=(8,)) * 0.5, jnp.float32)}
+
+  def loss(p):
+    return sum(0.5 * jnp.sum(curv[k] * jnp.square(p[k].astype(jnp.float32) - target[k]))
+               for k in p)
+  return params, loss
+
+
+def build(name, lr=0.01, **over):
+  kw = dict(CASES[name][0])
+  kw.update(over)
+  return O.FACTORIES[name](learning_rate=lr, **kw)
+
+
+def extras(loss):
+  return lambda p: dict(value=loss(p), grad_fn=lambda q, i: jax.grad(loss)(q))
+
+
+def run(tx, params, loss, steps, jit=True):
+  ex = extras(loss)
+
+  def step(p, s):
+    g = jax.grad(loss)(p)
+    u, s = tx.update(g, s, p, **ex(p))
+    return optax.apply_updates(p, u), s, u
+
+  step = jax.jit(step) if jit else step
+  s = tx.init(params)
+  p = params
+  first = None
+  for _ in range(steps):
+    p, s, u = step(p, s)
+    first = u if first is None else first
+  return p, s, u, first
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_jit_matches_eager(name):
+  params, loss = make_problem()
+  _, _, uj, _ = run(build(name), params, loss, 2, jit=True)
+  _, _, ue, _ = run(build(name), params, loss, 2, jit=False)
+  for a, b in zip(jax.tree.leaves(uj), jax.tree.leaves(ue)):
+    np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_inject_hyperparams(name):
+  params, loss = make_problem()
+  tx = O.inject(name, learning_rate=0.01, **CASES[name][0])
+  state = tx.init(params)
+  assert float(state.hyperparams["learning_rate"]) == pytest.approx(0.01)
+  g = jax.grad(loss)(params)
+  ex = extras(loss)(params)
+  u1, _ = jax.jit(lambda s: tx.update(g, s, params, **ex))(state)
+  state.hyperparams["learning_rate"] = jnp.asarray(0.0)
+  u0, _ = jax.jit(lambda s: tx.update(g, s, params, **ex))(state)
+  assert all(float(jnp.max(jnp.abs(x))) == 0.0 for x in jax.tree.leaves(u0)), "lr=0 must not move"
+  assert any(float(jnp.max(jnp.abs(x))) > 0.0 for x in jax.tree.leaves(u1))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bf16_params(name):
+  params, loss = make_problem()
+  p16 = jax.tree.map(lambda x: x.astype(jnp.bfloat16), params)
+  _, s16, _, u16 = run(build(name), p16, loss, 3)    # several bf16 steps stay finite
+  assert all(np.all(np.isfinite(np.asarray(x, np.float32))) for x in jax.tree.leaves(s16))
+  # the first step matches float32 up to bf16 rounding of the update
+  _, _, u32, _ = run(build(name), jax.tree.map(lambda x: x.astype(jnp.float32), p16), loss, 1)
+  for a, b in zip(jax.tree.leaves(u16), jax.tree.leaves(u32)):
+    assert a.dtype == jnp.bfloat16
+    assert np.all(np.isfinite(np.asarray(a, np.float32)))
+    scale = float(jnp.max(jnp.abs(b))) + 1e-12
+    assert float(jnp.max(jnp.abs(a.astype(jnp.float32) - b))) <= 0.02 * scale + 1e-6
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sharded_matches_unsharded(name):
+  assert jax.device_count() == 8
+  mesh = jax.make_mesh((8,), ("x",), axis_types=(jax.sharding.AxisType.Auto,))
+  params, loss = make_problem()
+  specs = {"w": P("x", None), "b": P("x")}
+  sharded = jax.tree.map(lambda x, s: jax.device_put(x, NamedSharding(mesh, s)), params, specs)
+  _, _, u_ref, _ = run(build(name), params, loss, 3)
+  _, state, u_sh, _ = run(build(name), sharded, loss, 3)
+  for a, b in zip(jax.tree.leaves(u_sh), jax.tree.leaves(u_ref)):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
+  assert all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree.leaves(state)
+             if jnp.issubdtype(x.dtype, jnp.floating))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_chain_with_clip_masked_decay_and_schedule(name):
+  params, loss = make_problem()
+  sched = optax.warmup_cosine_decay_schedule(0.0, CASES[name][1], 3, 20)
+  mask = {"w": True, "b": False}
+  kw = dict(CASES[name][0])
+  tx = optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(1e-4, mask),
+                   O.FACTORIES[name](learning_rate=sched, **kw))
+  p, _, _, _ = run(tx, params, loss, 20)
+  assert np.isfinite(float(loss(p)))
+  assert float(loss(p)) < float(loss(params))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_shapes_are_stable(name):
+  params, loss = make_problem()
+  tx = build(name)
+  s0 = tx.init(params)
+  abstract = jax.eval_shape(tx.init, params)
+  _, s1, _, _ = run(tx, params, loss, 2)
+  shapes = lambda t: jax.tree.map(lambda x: (tuple(x.shape), jnp.dtype(x.dtype)), t)
+  assert jax.tree.structure(s0) == jax.tree.structure(s1)
+  assert shapes(s0) == shapes(s1) == shapes(abstract)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_mismatched_trees_name_the_path(name):
+  params, loss = make_problem()
+  tx = build(name)
+  state = tx.init(params)
+  g = jax.grad(loss)(params)
+  bad = {"w": g["w"], "bias": g["b"]}
+  with pytest.raises(ValueError, match=r"\['b'\]|\['bias'\]"):
+    tx.update(bad, state, params, **extras(loss)(params))
+  bad_shape = {"w": g["w"][:, :4], "b": g["b"]}
+  with pytest.raises(ValueError, match=r"\['w'\]"):
+    tx.update(bad_shape, state, params, **extras(loss)(params))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_negative_learning_rate_is_rejected(name):
+  with pytest.raises(ValueError, match="learning_rate"):
+    build(name, lr=-0.1)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_converges_on_convex_quadratic(name):
+  params, loss = make_problem()
+  p, _, _, _ = run(build(name, CASES[name][1]), params, loss, 100)
+  assert float(loss(p)) < 0.25 * float(loss(params)), (float(loss(params)), float(loss(p)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_converges_on_small_mlp(name):
+  rng = np.random.default_rng(1)
+  x = jnp.asarray(rng.normal(size=(64, 8)), jnp.float32)
+  y = jnp.sin(x @ jnp.asarray(rng.normal(size=(8,)), jnp.float32))[:, None]
+  params = {"w1": jnp.asarray(rng.normal(size=(8, 16)) / np.sqrt(8), jnp.float32),
+            "b1": jnp.zeros((16,), jnp.float32),
+            "w2": jnp.asarray(rng.normal(size=(16, 8)) / 4.0, jnp.float32)}
+
+  def loss(p):
+    h = jnp.tanh(x @ p["w1"] + p["b1"])
+    return jnp.mean(jnp.square(jnp.mean(h @ p["w2"], axis=1, keepdims=True) - y))
+
+  p, _, _, _ = run(build(name, CASES[name][1]), params, loss, 150)
+  assert float(loss(p)) < 0.6 * float(loss(params)), (float(loss(params)), float(loss(p)))
