@@ -115,3 +115,37 @@ def test_bad_inputs_name_the_argument():
     siglip_loss(x, y, 1.0, jnp.ones(2))
   with pytest.raises(TypeError, match="y must be floating"):
     clip_loss(x, jnp.ones((4, 8), jnp.int32))
+
+
+PALLAS = ["pallas_tpu", "pallas_gpu"]
+TRITON = jax.export.DisabledSafetyCheck.custom_call("__gpu$xla.gpu.triton")
+
+
+def pallas_fn(kind, impl):
+  if kind == "clip":
+    return lambda x, y, t, b: clip_loss(x, y, t, impl=impl, interpret=True)
+  return lambda x, y, t, b: siglip_loss(x, y, t, b, impl=impl, interpret=True)
+
+
+@pytest.mark.parametrize("impl", PALLAS)
+@pytest.mark.parametrize("kind", ["clip", "siglip"])
+def test_pallas_interpret_matches_float64_within_dense_error(impl, kind):
+  x, y = embeddings(b=40, d=12, normalise=True)
+  t, b = 20.0, -5.0
+  want = oracle(kind, x, y, t, b)
+  got = grads(pallas_fn(kind, impl), x, y, t, b)
+  base = grads(lambda *a: dense_loss(*a, kind), x, y, t, b)
+  for eg, eb, w in zip(err(got, want), err(base, want), want):
+    assert eg <= eb + 2e-6 * max(1.0, float(np.max(np.abs(w))))
+
+
+@pytest.mark.parametrize("platform,impl", [("tpu", "pallas_tpu"), ("cuda", "pallas_gpu")])
+@pytest.mark.parametrize("kind", ["clip", "siglip"])
+def test_pallas_kernels_lower_for_their_platform(platform, impl, kind):
+  fn = (lambda x, y, t, b: clip_loss(x, y, t, impl=impl)) if kind == "clip" else (
+      lambda x, y, t, b: siglip_loss(x, y, t, b, impl=impl))
+  f = jax.jit(jax.value_and_grad(lambda *a: jnp.mean(fn(*a)), (0, 1, 2, 3)))
+  spec = [jax.ShapeDtypeStruct((1000, 96), jnp.bfloat16)] * 2 + [jax.ShapeDtypeStruct((), jnp.float32)] * 2
+  text = jax.export.export(f, platforms=[platform], disabled_checks=[TRITON])(*spec).mlir_module()
+  assert f"{kind}_rows" in text and f"{kind}_grads" in text
+  assert ("tpu_custom_call" if platform == "tpu" else "__gpu$xla.gpu.triton") in text

@@ -76,6 +76,17 @@ def _col_mask(c, hy: Hyper, n_cols: int) -> Array:
   return (c * hy.block + jnp.arange(hy.block))[None, :] < n_cols
 
 
+def tile_dlogits(l, kind: str, lse_r, g_r, lse_c, g_c, g_on_rows: bool = True):
+  """dL/dl for one tile of logits l[rows, cols]; per-row stats are [rows, 1], per-column [1, cols].
+
+  clip: 0.5 g_r softmax-over-columns + 0.5 g_c softmax-over-rows (the -[i = j] term is added apart);
+  siglip: g sigmoid(l), g of the rows (or of the columns when the tile is transposed, g_on_rows=False).
+  """
+  if kind == "clip":
+    return 0.5 * g_r * jnp.exp(l - lse_r) + 0.5 * g_c * jnp.exp(l - lse_c)
+  return (g_r if g_on_rows else g_c) * jax.nn.sigmoid(l)
+
+
 def _forward(x, y, t, b, hy: Hyper):
   """Per-example losses and the statistics the backward pass needs (row and column log-sum-exps)."""
   bl = y.shape[0]
@@ -105,7 +116,7 @@ def _forward(x, y, t, b, hy: Hyper):
   else:
     row, col = row0, _tiles(row0, hy)   # siglip has no column statistics: an unused placeholder
   (row, (_, col)), _ = jax.lax.scan(hop, (row, (y, col)), None, length=n)
-  pos = t * jnp.sum(x.astype(jnp.float32) * y.astype(jnp.float32), axis=1) + b
+  pos = positive_logits(x, y, t, b)
   if hy.kind == "clip":
     lse_row, lse_col = tp.lse_finalize(row), _untile(tp.lse_finalize(col), bl)
     return 0.5 * (lse_row - pos) + 0.5 * (lse_col - pos), (lse_row, lse_col)
@@ -136,10 +147,7 @@ def _bwd(hy: Hyper, res, g):
     c, yt, lc, gc, dyt = xs
     s = _dot(x, yt, ((1,), (1,)))
     l = t * s + b
-    if hy.kind == "clip":
-      dl = 0.5 * gr * jnp.exp(l - lr) + 0.5 * gc[None, :] * jnp.exp(l - lc[None, :])
-    else:
-      dl = gr * jax.nn.sigmoid(l)
+    dl = tile_dlogits(l, hy.kind, lr, gr, lc[None, :], gc[None, :])
     dl = jnp.where(_col_mask(c, hy, bl), dl, 0.0)
     dx = dx + t * _dot(dl, yt, ((1,), (0,)))
     dyt = dyt + t * _dot(dl, x, ((0,), (0,)))
@@ -154,19 +162,25 @@ def _bwd(hy: Hyper, res, g):
   acc0 = (_varying(jnp.zeros(x.shape, jnp.float32), hy), zero, zero)
   dy0 = _tiles(_varying(jnp.zeros(y.shape, jnp.float32), hy), hy)
   ((dx, dt, db), (_, _, _, dy)), _ = jax.lax.scan(hop, (acc0, (y, lse_col, g, dy0)), None, length=n)
-  dy = _untile(dy, bl)
-  # the positive pairs: -l_ii in every loss_i (both halves for clip)
-  xf, yf = x.astype(jnp.float32), y.astype(jnp.float32)
-  dx = dx - t * gr * yf
-  dy = dy - t * gr * xf
-  dt = dt - jnp.sum(g * jnp.sum(xf * yf, axis=1))
-  db = db - jnp.sum(g)
+  dx, dy, dt, db = add_positive_pairs(x, y, t, g, dx, _untile(dy, bl), dt, db)
   m = _dispatch.match_vma
   return (m(dx.astype(x.dtype), x), m(dy.astype(y.dtype), y), m(dt.astype(jnp.result_type(t)), t),
           m(db.astype(jnp.result_type(b)), b))
 
 
 pair_loss.defvjp(_fwd, _bwd)
+
+
+def positive_logits(x, y, t, b):
+  """l_ii = t x_i . y_i + b (float32)."""
+  return t * jnp.sum(x.astype(jnp.float32) * y.astype(jnp.float32), axis=1) + b
+
+
+def add_positive_pairs(x, y, t, g, dx, dy, dt, db):
+  """Adds the gradient of the -l_ii term of every loss_i (both halves for clip) to the tile sums."""
+  xf, yf = x.astype(jnp.float32), y.astype(jnp.float32)
+  return (dx - t * g[:, None] * yf, dy - t * g[:, None] * xf, dt - jnp.sum(g * jnp.sum(xf * yf, axis=1)),
+          db - jnp.sum(g))
 
 
 def dense_loss(x, y, t, b, kind: str) -> Array:
