@@ -1,0 +1,238 @@
+"""Noise-robust classification losses (catalog family CLS): normalized losses and APL, the comp-sum
+family (CE, generalized CE, MAE as members) and the label-distributionally robust (LDR) losses.
+
+Conventions as in :mod:`lbrl.losses.classification`: per-example values, integer or soft labels where
+the paper allows them, out-of-range integer ids masked, float32 internals.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from lbrl.losses.classification import finish, focal_weight, prepare
+from lbrl.registry import LOSSES
+
+
+# ----------------------------------------------------------------------------------------------
+# Normalized losses and Active-Passive Loss (Ma et al., 2020).
+
+
+def _per_class_ce(logp):
+  return -logp
+
+
+def _per_class_focal(logp, gamma):
+  return -focal_weight(logp, gamma) * logp
+
+
+@LOSSES.register("normalized_cross_entropy")
+def normalized_cross_entropy(logits, labels, *, where=None):
+  """Normalized cross-entropy: ``NCE = log p_y / sum_k log p_k`` (values in ``[0, 1]``).
+
+  The normalisation ``L(f, y) / sum_k L(f, k)`` makes any loss robust to symmetric label noise; NCE is
+  robust but underfits alone (use it as the active term of :func:`active_passive`). Soft targets:
+  ``sum_k y_k (-log p_k) / sum_k (-log p_k)``.
+
+  Paper: Ma et al., "Normalized Loss Functions for Deep Learning with Noisy Labels", ICML 2020,
+  arXiv:2006.13554 (catalog slug ``normalized_losses``).
+  """
+  logits, targets, valid = prepare("normalized_cross_entropy", logits, labels)
+  per_class = _per_class_ce(jax.nn.log_softmax(logits))
+  values = jnp.sum(targets * per_class, axis=-1) / jnp.sum(per_class, axis=-1)
+  return finish(values, valid, where)
+
+
+@LOSSES.register("normalized_focal")
+def normalized_focal(logits, labels, *, gamma: float = 0.5, where=None):
+  """Normalized focal loss: ``NFL = FL(f, y) / sum_k FL(f, k)``, ``FL(f, k) = -(1 - p_k)^gamma log p_k``.
+
+  Paper: Ma et al., ICML 2020, arXiv:2006.13554 (catalog slug ``normalized_losses``; the paper uses
+  ``gamma = 0.5``).
+  """
+  logits, targets, valid = prepare("normalized_focal", logits, labels)
+  per_class = _per_class_focal(jax.nn.log_softmax(logits), gamma)
+  values = jnp.sum(targets * per_class, axis=-1) / jnp.sum(per_class, axis=-1)
+  return finish(values, valid, where)
+
+
+@LOSSES.register("reverse_cross_entropy")
+def reverse_cross_entropy(logits, labels, *, log_zero: float = -4.0, where=None):
+  """Reverse cross-entropy: ``RCE = -sum_k p_k log q_k`` with ``q`` the label and ``log 0 := A``.
+
+  For one-hot labels ``RCE = -A (1 - p_y)`` (``A = log_zero = -4`` in the paper); its normalised form is
+  ``(1 - p_y) / (C - 1)``, a rescaling. The paper defines it for hard labels; soft targets use
+  ``log q_k`` where ``q_k > 0`` and ``A`` elsewhere.
+
+  Papers: Wang et al., "Symmetric Cross Entropy for Robust Learning with Noisy Labels", ICCV 2019,
+  arXiv:1908.06112; used as the passive loss of APL (Ma et al., 2020, ``normalized_losses``).
+  """
+  logits, targets, valid = prepare("reverse_cross_entropy", logits, labels)
+  p = jax.nn.softmax(logits)
+  log_q = jnp.where(targets > 0, jnp.log(jnp.where(targets > 0, targets, 1.0)), log_zero)
+  return finish(-jnp.sum(p * log_q, axis=-1), valid, where)
+
+
+@LOSSES.register("mean_absolute_error")
+def mean_absolute_error(logits, labels, *, where=None):
+  """MAE between softmax probabilities and the label: ``sum_k |p_k - y_k|`` (``= 2 (1 - p_y)`` one-hot).
+
+  Papers: Ghosh et al., "Robust Loss Functions under Label Noise for Deep Neural Networks", AAAI 2017,
+  arXiv:1712.09482; the passive loss of APL (Ma et al., 2020, ``normalized_losses``).
+  """
+  logits, targets, valid = prepare("mean_absolute_error", logits, labels)
+  return finish(jnp.sum(jnp.abs(jax.nn.softmax(logits) - targets), axis=-1), valid, where)
+
+
+_ACTIVE = {"ce": "cross_entropy", "fl": "softmax_focal", "nce": "normalized_cross_entropy",
+           "nfl": "normalized_focal"}
+_PASSIVE = {"mae": "mean_absolute_error", "rce": "reverse_cross_entropy"}
+
+
+@LOSSES.register("active_passive")
+def active_passive(logits, labels, *, active: str = "nce", passive: str = "rce", alpha: float = 1.0,
+                   beta: float = 1.0, gamma: float = 0.5, where=None):
+  """Active Passive Loss: ``APL = alpha * L_active + beta * L_passive``.
+
+  Active losses (push up ``p_y``): ``nce``, ``nfl`` (normalised, robust) or ``ce``, ``fl``; passive
+  losses (push down the other classes): ``mae``, ``rce``. The paper's recommended pairs are NCE+RCE,
+  NCE+MAE, NFL+RCE, NFL+MAE; its CIFAR-10 setting is ``alpha = beta = 1`` (MNIST: 1 and 100;
+  CIFAR-100: 10 and 0.1). ``gamma`` is the focal exponent of ``fl``/``nfl``.
+
+  Paper: Ma et al., "Normalized Loss Functions for Deep Learning with Noisy Labels", ICML 2020,
+  arXiv:2006.13554 (catalog slug ``normalized_losses``).
+  """
+  if active not in _ACTIVE:
+    raise ValueError(f"active_passive: unknown active loss {active!r}; known: {sorted(_ACTIVE)}")
+  if passive not in _PASSIVE:
+    raise ValueError(f"active_passive: unknown passive loss {passive!r}; known: {sorted(_PASSIVE)}")
+  active_fn = LOSSES.get(_ACTIVE[active])
+  kwargs = {"gamma": gamma} if active in ("fl", "nfl") else {}
+  values = alpha * active_fn(logits, labels, **kwargs)
+  values = values + beta * LOSSES.get(_PASSIVE[passive])(logits, labels)
+  return finish(values, None, where)
+
+
+# ----------------------------------------------------------------------------------------------
+# The comp-sum family (Mao, Mohri and Zhong, 2023).
+
+
+def _comp_sum_from_logp(logp_y, tau):
+  """``Phi^tau(u)`` with ``1 + u = 1 / p_y``, written in ``log p_y`` (stable for every tau)."""
+  if tau == 1.0:
+    return -logp_y
+  # (1 - p_y^(tau-1)) / (tau - 1) = -expm1((tau-1) log p_y) / (tau - 1). For tau < 1 the value grows
+  # like p_y^-(1-tau); clip the exponent so it stays inside float32 (the gradient is 0 past the clip).
+  t = (tau - 1.0) * logp_y
+  if tau < 1.0:
+    t = jnp.minimum(t, 80.0)
+  return -jnp.expm1(t) / (tau - 1.0)
+
+
+@LOSSES.register("comp_sum")
+def comp_sum(logits, labels, *, tau: float = 1.0, where=None):
+  """Comp-sum loss: ``L_tau = Phi^tau( sum_{k != y} exp(z_k - z_y) )``.
+
+  ``Phi^tau(u) = log(1 + u)`` for ``tau = 1`` and ``((1 + u)^(1 - tau) - 1) / (1 - tau)`` otherwise.
+  Since ``1 + u = 1 / p_y`` (softmax), members are: ``tau = 0`` the sum-exponential loss
+  ``sum_{k != y} exp(z_k - z_y)``; ``tau = 1`` cross-entropy; ``tau in (1, 2)`` generalized
+  cross-entropy ``(1 - p_y^q) / q`` with ``q = tau - 1``; ``tau = 2`` the mean absolute error
+  ``1 - p_y``. Soft targets: ``sum_k y_k Phi^tau(1/p_k - 1)``. For ``tau < 1`` values beyond
+  ``exp(80) / (1 - tau)`` are clipped (otherwise they overflow float32).
+
+  Paper: Mao, Mohri and Zhong, "Cross-Entropy Loss Functions: Theoretical Analysis and Applications",
+  ICML 2023, arXiv:2304.07288 (catalog slug ``comp_sum_losses``).
+  """
+  if tau < 0:
+    raise ValueError(f"comp_sum: tau must be >= 0, got {tau}")
+  logits, targets, valid = prepare("comp_sum", logits, labels)
+  per_class = _comp_sum_from_logp(jax.nn.log_softmax(logits), float(tau))
+  return finish(jnp.sum(targets * per_class, axis=-1), valid, where)
+
+
+@LOSSES.register("generalized_cross_entropy")
+def generalized_cross_entropy(logits, labels, *, q: float = 0.7, where=None):
+  """Generalized cross-entropy ``(1 - p_y^q) / q`` (``q -> 0``: CE, ``q = 1``: MAE ``1 - p_y``).
+
+  The comp-sum member ``tau = 1 + q`` (see :func:`comp_sum`). Paper: Zhang and Sabuncu, "Generalized
+  Cross Entropy Loss for Training Deep Neural Networks with Noisy Labels", NeurIPS 2018,
+  arXiv:1805.07836 (default ``q = 0.7``); baseline of ``ldr_loss`` and member of ``comp_sum_losses``.
+  """
+  if not 0.0 < q <= 1.0:
+    raise ValueError(f"generalized_cross_entropy: q must be in (0, 1], got {q}")
+  return comp_sum(logits, labels, tau=1.0 + q, where=where)
+
+
+# ----------------------------------------------------------------------------------------------
+# Label-distributionally robust losses (Zhu, Ying and Yang, 2023).
+
+
+def _ldr_scores(logits, targets, margin):
+  """``c_k = delta_{k,y} + z_k - z_y`` with ``delta = margin`` off the label and 0 on it."""
+  z_y = jnp.sum(logits * targets, axis=-1, keepdims=True)
+  return margin * (1.0 - targets) + logits - z_y
+
+
+def _kl_dro(scores, lam):
+  """``max_{p in simplex} p.c - lam KL(p, uniform) = lam log( mean_k exp(c_k / lam) )``."""
+  num_classes = scores.shape[-1]
+  lam = jnp.asarray(lam, scores.dtype)
+  return lam * (jax.nn.logsumexp(scores / lam[..., None], axis=-1) - jnp.log(num_classes))
+
+
+@LOSSES.register("ldr_kl")
+def ldr_kl(logits, labels, *, lam: float = 1.0, margin: float = 0.1, where=None):
+  """LDR-KL loss: the worst case over label distributions ``p`` of the margin-shifted scores.
+
+  ``L = max_{p in simplex} sum_k p_k (delta_{k,y} + z_k - z_y) - lam KL(p, 1/C)
+      = lam * log( (1/C) sum_k exp((delta_{k,y} + z_k - z_y) / lam) )``
+  with ``delta_{k,y} = margin`` for ``k != y`` and 0 for ``k = y``. Special cases: ``lam -> 0`` gives the
+  Crammer-Singer SVM loss ``max_k (delta_{k,y} + z_k - z_y)``; ``margin = 0`` gives the temperature-scaled
+  cross-entropy ``lam * CE(z / lam) - lam log C``; ``lam -> inf`` the mean of the scores.
+
+  Args:
+    lam: the KL regularisation (temperature) ``lambda``.
+    margin: ``delta`` (the paper's margin ``c``).
+
+  Paper: Zhu, Ying and Yang, "Label Distributionally Robust Losses for Multi-class Classification:
+  Consistency, Robustness and Adaptivity", ICML 2023, arXiv:2112.14869 (catalog slug ``ldr_loss``).
+  """
+  if lam <= 0:
+    raise ValueError(f"ldr_kl: lam must be > 0, got {lam}")
+  logits, targets, valid = prepare("ldr_kl", logits, labels, allow_soft=False)
+  return finish(_kl_dro(_ldr_scores(logits, targets, margin), lam), valid, where)
+
+
+@LOSSES.register("aldr_kl")
+def aldr_kl(logits, labels, *, lam0: float = 1.0, alpha: float = 2.0, margin: float = 0.1,
+            lam_min: float = 0.05, iterations: int = 5, where=None):
+  """Adaptive LDR-KL: a per-example temperature ``lambda_i`` chosen by the same worst case.
+
+  ``L = max_{lam >= lam_min} max_p [ sum_k p_k c_k - lam KL(p, 1/C) - alpha/2 (lam - lam0)^2 ]`` with
+  ``c_k = delta_{k,y} + z_k - z_y``. For fixed ``lam`` the inner max is LDR-KL with ``p* = softmax(c/lam)``;
+  for fixed ``p`` the best ``lam = max(lam_min, lam0 - KL(p, 1/C) / alpha)``: examples whose worst-case
+  label distribution is far from uniform (likely noisy labels) get a small temperature, i.e. a bounded,
+  SVM-like loss. We solve the joint max by ``iterations`` alternating closed-form updates and, by
+  Danskin's theorem, differentiate at the maximiser (``lam`` is not differentiated).
+
+  Args:
+    lam0: the prior temperature ``lambda_0``.
+    alpha: strength of the ``(lam - lam0)^2`` penalty.
+    margin: ``delta`` as in :func:`ldr_kl`.
+    lam_min: lower bound on ``lambda_i`` (keeps ``c / lam`` finite).
+    iterations: alternating updates of ``(p, lam)``.
+
+  Paper: Zhu, Ying and Yang, ICML 2023, arXiv:2112.14869 (catalog slug ``ldr_loss``).
+  """
+  if lam0 <= 0 or alpha <= 0 or lam_min <= 0:
+    raise ValueError(f"aldr_kl: lam0, alpha and lam_min must be > 0, got {lam0}, {alpha}, {lam_min}")
+  logits, targets, valid = prepare("aldr_kl", logits, labels, allow_soft=False)
+  scores = _ldr_scores(logits, targets, margin)
+  num_classes = scores.shape[-1]
+  fixed = jax.lax.stop_gradient(scores)
+  lam = jnp.full(scores.shape[:-1], float(lam0), scores.dtype)
+  for _ in range(iterations):
+    logp = jax.nn.log_softmax(fixed / lam[..., None], axis=-1)
+    kl = jnp.sum(jnp.exp(logp) * logp, axis=-1) + jnp.log(num_classes)
+    lam = jnp.maximum(lam_min, lam0 - kl / alpha)
+  values = _kl_dro(scores, lam) - 0.5 * alpha * jnp.square(lam - lam0)
+  return finish(values, valid, where)

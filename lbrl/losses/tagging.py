@@ -1,0 +1,84 @@
+"""Losses for data-imbalanced token tagging: self-adjusting dice and Tversky losses (Li et al., 2020).
+
+``logits [..., C]`` per token, integer tag ids ``[...]`` (out-of-range ids, e.g. padding ``-1``, are
+masked) or one-hot/soft targets. Conventions as in :mod:`lbrl.losses.classification`.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from lbrl.losses.classification import finish, keep_mask, prepare
+from lbrl.registry import LOSSES
+
+
+def _adjusted(logits, alpha):
+  """``(1 - p)^alpha p``: the dynamic weight that de-emphasises easy (confident) examples."""
+  p = jax.nn.softmax(logits)
+  return p if alpha == 0 else jnp.power(jnp.maximum(1.0 - p, 0.0), alpha) * p
+
+
+
+def _tversky_index(q, y, keep, fp_weight, fn_weight, gamma, mode, square):
+  """Per-class index ``(I + g) / (I + a FP + b FN + g)``; token mode ``[..., C]``, batch mode ``[C]``."""
+  q_den, y_den = (q * q, y * y) if square else (q, y)
+  inter, fp, fn = q * y, q * (1.0 - y), (1.0 - q) * y
+  if mode == "batch":
+    k = keep[..., None].astype(q.dtype)
+    axes = tuple(range(q.ndim - 1))
+    inter, fp, fn = (jnp.sum(k * t, axis=axes) for t in (inter, fp, fn))
+    q_den, y_den = (jnp.sum(k * t, axis=axes) for t in (q_den, y_den))
+  if fp_weight is None:   # dice: 2 I / (sum q + sum y)
+    return (2.0 * inter + gamma) / (q_den + y_den + gamma)
+  return (inter + gamma) / (inter + fp_weight * fp + fn_weight * fn + gamma)
+
+
+def _dice_family(name, logits, labels, *, alpha, gamma, mode, square, fp_weight, fn_weight, where):
+  if mode not in ("batch", "token"):
+    raise ValueError(f"{name}: mode must be 'batch' or 'token', got {mode!r}")
+  logits, targets, valid = prepare(name, logits, labels)
+  keep = keep_mask(valid, where, logits.shape[:-1])
+  q = _adjusted(logits, alpha)
+  index = _tversky_index(q, targets, keep, fp_weight, fn_weight, gamma, mode, square)
+  loss = jnp.mean(1.0 - index, axis=-1)
+  values = loss if mode == "token" else jnp.broadcast_to(loss, keep.shape)
+  return finish(values, keep, None)
+
+
+@LOSSES.register("dice_nlp")
+def dice_nlp(logits, labels, *, alpha: float = 1.0, gamma: float = 1.0, mode: str = "batch",
+             square_denominator: bool = False, where=None):
+  """Self-adjusting dice loss, averaged over the tag classes.
+
+  With ``p = softmax(z)`` and the dynamic weight ``q = (1 - p)^alpha p`` (``alpha = 0``: plain dice), the
+  per-class Sorensen-Dice coefficient is ``DSC_k = (2 sum_i q_ik y_ik + gamma) / (sum_i q_ik +
+  sum_i y_ik + gamma)`` and ``L = mean_k (1 - DSC_k)``. ``mode="batch"`` sums over the batch's tokens
+  (the per-example value is that batch loss repeated on each kept token, so the masked mean equals it);
+  ``mode="token"`` is the paper's per-token form ``DSC(x_i) = (2 q_i y_i + gamma) / (q_i + y_i + gamma)``.
+  ``square_denominator`` uses ``q^2`` and ``y^2`` in the denominator (Milletari's variant).
+
+  Args:
+    alpha: exponent of the self-adjusting factor ``(1 - p)^alpha`` (0 disables it).
+    gamma: smoothing added to numerator and denominator.
+
+  Paper: Li et al., "Dice Loss for Data-imbalanced NLP Tasks", ACL 2020, arXiv:1911.02855 (catalog
+  slug ``dice_nlp``).
+  """
+  return _dice_family("dice_nlp", logits, labels, alpha=alpha, gamma=gamma, mode=mode,
+                      square=square_denominator, fp_weight=None, fn_weight=None, where=where)
+
+
+@LOSSES.register("tversky_nlp")
+def tversky_nlp(logits, labels, *, fp_weight: float = 0.5, fn_weight: float = 0.5, alpha: float = 1.0,
+                gamma: float = 1.0, mode: str = "batch", where=None):
+  """Self-adjusting Tversky loss: ``L = mean_k (1 - TI_k)``.
+
+  ``TI_k = (sum q y + gamma) / (sum q y + a sum q (1 - y) + b sum (1 - q) y + gamma)`` with the dynamic
+  ``q = (1 - p)^alpha p``; ``a = fp_weight`` and ``b = fn_weight`` trade false positives against false
+  negatives (``a = b = 0.5`` is dice). Modes as in :func:`dice_nlp`.
+
+  Paper: Li et al., "Dice Loss for Data-imbalanced NLP Tasks", ACL 2020, arXiv:1911.02855 (catalog
+  slug ``dice_nlp``).
+  """
+  return _dice_family("tversky_nlp", logits, labels, alpha=alpha, gamma=gamma, mode=mode,
+                      square=False, fp_weight=fp_weight, fn_weight=fn_weight, where=where)

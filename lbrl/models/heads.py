@@ -1,0 +1,112 @@
+"""Output heads that replace the final linear layer: distance ("harmonic") heads.
+
+A :class:`HarmonicHead` keeps one learnable centre ``w_k`` per class and outputs the distances
+``d_k = dist(x, w_k)`` instead of logits; train it with :func:`lbrl.losses.harmonic_loss` (the harmonic
+max ``p_k ∝ d_k^-n``) and predict with ``argmin_k d_k`` (equivalently ``argmax`` of ``-d``).
+
+Distances (``distance=``):
+
+- ``euclidean``: ``||x - w||_2`` (the original harmonic loss);
+- ``squared_euclidean``: ``||x - w||_2^2``;
+- ``manhattan``: ``||x - w||_1``; ``chebyshev``: ``||x - w||_inf``; ``minkowski``: ``||x - w||_p``;
+- ``cosine``: ``1 - <x, w> / (||x|| ||w||)``;
+- ``bray_curtis``: ``sum |x - w| / sum |x + w|``;
+- ``mahalanobis``: ``||L (x - w)||_2`` with a learned ``L`` (initialised to the identity), i.e. the
+  metric ``M = L^T L``.
+
+Papers: Baek et al., "Harmonic Loss Trains Interpretable AI Models", 2025, arXiv:2502.01628
+(``harmonic_loss``); "Rethinking the Harmonic Loss via Non-Euclidean Distance Layers", 2025
+(``harmonic_loss_distances``).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from lbrl.registry import MODELS
+
+DISTANCES = ("euclidean", "squared_euclidean", "manhattan", "chebyshev", "minkowski", "cosine",
+             "bray_curtis", "mahalanobis")
+
+
+def pairwise_distance(x, centres, distance: str, *, p: float = 3.0, metric=None, eps: float = 1e-12):
+  """Distances between ``x [..., D]`` and every row of ``centres [C, D]`` -> ``[..., C]``.
+
+  Square roots and ratios carry ``eps`` so that gradients stay finite at ``x = w`` (the loss's optimum).
+  """
+  if distance not in DISTANCES:
+    raise ValueError(f"unknown distance {distance!r}; known: {', '.join(DISTANCES)}")
+  if distance == "cosine":
+    xn = x / jnp.sqrt(jnp.sum(x * x, -1, keepdims=True) + eps)
+    wn = centres / jnp.sqrt(jnp.sum(centres * centres, -1, keepdims=True) + eps)
+    return 1.0 - xn @ wn.T
+  diff = x[..., None, :] - centres                       # [..., C, D]
+  if distance == "mahalanobis":
+    diff = diff @ metric.T
+  if distance in ("euclidean", "mahalanobis", "squared_euclidean"):
+    sq = jnp.sum(diff * diff, -1)
+    return sq if distance == "squared_euclidean" else jnp.sqrt(sq + eps)
+  if distance == "manhattan":
+    return jnp.sum(jnp.sqrt(diff * diff + eps), -1)
+  if distance == "chebyshev":
+    return jnp.max(jnp.sqrt(diff * diff + eps), -1)
+  if distance == "minkowski":
+    return (jnp.sum((diff * diff + eps) ** (p / 2), -1) + eps) ** (1.0 / p)
+  total = jnp.abs(x[..., None, :] + centres)
+  return jnp.sum(jnp.sqrt(diff * diff + eps), -1) / (jnp.sum(total, -1) + eps)
+
+
+class HarmonicHead(nn.Module):
+  """Distance head: ``[..., D] -> [..., num_classes]`` distances to learnable class centres."""
+  num_classes: int
+  distance: str = "euclidean"
+  p: float = 3.0                      # Minkowski exponent
+  dtype: str = "float32"
+  param_dtype: str = "float32"
+
+  @nn.compact
+  def __call__(self, x):
+    if self.distance not in DISTANCES:
+      raise ValueError(f"HarmonicHead: unknown distance {self.distance!r}; known: {', '.join(DISTANCES)}")
+    x = x.astype(self.dtype)
+    dim = x.shape[-1]
+    centres = self.param("centres", nn.initializers.normal(1.0), (self.num_classes, dim),
+                         self.param_dtype).astype(self.dtype)
+    metric = None
+    if self.distance == "mahalanobis":
+      metric = self.param("metric", lambda k, s, d: jnp.eye(s[0], dtype=d), (dim, dim),
+                          self.param_dtype).astype(self.dtype)
+    return pairwise_distance(x, centres, self.distance, p=self.p, metric=metric)
+
+
+@MODELS.register("harmonic_mlp")
+class HarmonicMLP(nn.Module):
+  """MLP trunk (optionally with a token embedding) followed by a :class:`HarmonicHead`.
+
+  Returns distances ``[B, num_classes]``. With ``vocab_size`` set, integer inputs ``[B, T]`` are embedded
+  (``embed_dim`` each) and concatenated, as in the modular-arithmetic grokking setups; otherwise the
+  input is flattened. ``hidden=()`` gives the paper's linear-map + distance-layer model.
+  """
+  num_classes: int | None = None
+  hidden: Sequence[int] = (100, 100)
+  distance: str = "euclidean"
+  p: float = 3.0
+  vocab_size: int | None = None
+  embed_dim: int = 32
+  dtype: str = "float32"
+  param_dtype: str = "float32"
+
+  @nn.compact
+  def __call__(self, x, *, train: bool = False):
+    if self.vocab_size is not None:
+      x = nn.Embed(self.vocab_size, self.embed_dim, param_dtype=self.param_dtype)(x.astype(jnp.int32))
+    x = x.reshape(x.shape[0], -1).astype(self.dtype)
+    for width in self.hidden:
+      x = nn.relu(nn.Dense(width, dtype=self.dtype, param_dtype=self.param_dtype)(x))
+    return HarmonicHead(self.num_classes, self.distance, self.p, self.dtype, self.param_dtype)(x)
+
+  @classmethod
+  def sharding_rules(cls):
+    return []
