@@ -24,8 +24,8 @@ from lbrl.optim.adaptive import (adafactor, adam, adam_atan2, adam_l2, adamp, ad
                                  gravity, innaprop, lookahead, ranger21, ranger21_schedule,
                                  scale_by_adam_atan2, scale_by_adamp, scale_by_diffgrad,
                                  scale_by_gravity, scale_by_ranger21)
-from lbrl.optim.descent import (momo, momo_adam, normalized_lr_gd, scale_by_inverse_loss, sgd,
-                                sign_descent, signum)
+from lbrl.optim.descent import (momo, momo_adam, normalized_lr_gd, scale_by_inverse_loss,
+                                scaled_gradient, sgd, sign_descent, signum)
 from lbrl.optim.layerwise import lamb, lars, scale_by_tvlars, tvlars
 from lbrl.optim.lowrank import fira, frugal, galore, scale_by_lowrank
 from lbrl.optim.sharpness import (GRAD_FNS, GradEstimator, SAFState, amp_estimator, amp_gradient,
@@ -44,7 +44,7 @@ FACTORIES = {
     "adam_atan2": adam_atan2, "ranger21": ranger21, "tvlars": tvlars,
     "normalized_lr_gd": normalized_lr_gd, "amp_perturbation": amp_perturbation,
     "gradient_regularization": gradient_regularization, "galore": galore, "frugal": frugal,
-    "fira": fira,
+    "fira": fira, "scaled_gradient": scaled_gradient,
 }
 for _name, _factory in FACTORIES.items():
   OPTIMIZERS.register(_name, _factory)

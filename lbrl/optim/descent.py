@@ -107,3 +107,15 @@ def normalized_lr_gd(learning_rate: Any = 1.0, eps: float = 0.0) -> optax.Gradie
   """
   C.check_learning_rate(learning_rate)
   return C.checked(optax.chain(scale_by_inverse_loss(eps), optax.scale_by_learning_rate(learning_rate)))
+
+
+def scaled_gradient(learning_rate: Any = 1e-3, inner: str = "adam", scale: float = 1.0,
+                    inner_kwargs: Any = None) -> optax.GradientTransformationExtraArgs:
+  """Multiplies the gradient by ``scale`` before the registered optimizer ``inner``: an exact way to
+  put an optimizer at a different gradient scale (as low precision, a small loss scale or a large
+  width do) without touching the model or loss. Used by the Adam-atan2 reproduction (Adam at gradient
+  scale c equals Adam with eps / c; Adam-atan2 is exactly scale invariant)."""
+  from lbrl.registry import OPTIMIZERS  # pylint: disable=import-outside-toplevel
+  C.check_positive("scale", scale)
+  inner_tx = OPTIMIZERS.get(inner)(learning_rate=learning_rate, **dict(inner_kwargs or {}))
+  return C.checked(optax.chain(optax.scale(scale), inner_tx))

@@ -41,6 +41,7 @@ CASES = {
     "galore": ({"rank": 4, "update_gap": 10, "scale": 1.0}, 0.05),
     "frugal": ({"rank": 4, "update_gap": 10, "free_scale": 0.2}, 0.05),
     "fira": ({"rank": 4, "update_gap": 10, "scale": 1.0}, 0.05),
+    "scaled_gradient": ({"inner": "adam_atan2", "scale": 1e-6}, 0.05),
 }
 NAMES = sorted(CASES)
 
