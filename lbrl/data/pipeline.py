@@ -6,9 +6,9 @@ uses the permutation ``default_rng([seed, e]).permutation(N)`` and step ``s`` ta
 position is therefore the train step itself, which the checkpoint stores, and a resumed run sees
 exactly the batches an uninterrupted run would.
 
-Each process gathers only the rows that its own devices hold (read from the sharding), and the global
+Batches reach the devices in chunks of consecutive steps (see :class:`TrainBatches`). Each process gathers only the rows that its own devices hold (read from the sharding), and the global
 array is assembled with ``jax.make_array_from_process_local_data``. A background thread keeps
-``prefetch`` batches ready on the devices so the accelerator does not wait for the host.
+``prefetch`` chunks ready on the devices so the accelerator does not wait for the host.
 """
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from typing import Iterator
 
 import jax
 import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec as P
 
 from lbrl.data.core import Dataset
 
@@ -38,15 +39,26 @@ def to_global(sharding, local: dict[str, np.ndarray], global_batch: int) -> dict
 
 
 class TrainBatches:
-  """Shuffled, drop-remainder batches indexed by train step; each process reads only its rows."""
+  """Shuffled, drop-remainder batches indexed by train step; each process reads only its rows.
 
-  def __init__(self, data: Dataset, global_batch: int, sharding, seed: int):
+  Batches travel to the devices in chunks of ``steps_per_chunk`` consecutive steps (one host->device
+  transfer of a ``[k, global_batch, ...]`` array, sharded on its batch axis); the train step picks its
+  batch with ``select(chunk, step)``. Chunk ``c`` holds steps ``c*k ... c*k+k-1`` (aligned on absolute
+  steps, so resuming at any step finds the same batches). On small models this removes the per-step
+  transfer that otherwise dominates the step time; ``k`` defaults to what fits in ``chunk_bytes``.
+  """
+
+  def __init__(self, data: Dataset, global_batch: int, sharding, seed: int, steps_per_chunk: int = 0,
+               chunk_bytes: int = 64 << 20):
     if global_batch > len(data):
       raise ValueError(f"data.batch_size={global_batch} is larger than the training set "
                        f"({len(data)} examples of {data.name!r})")
-    self.data, self.global_batch, self.sharding, self.seed = data, global_batch, sharding, seed
+    self.data, self.global_batch, self.seed = data, global_batch, seed
     self.steps_per_epoch = len(data) // global_batch
     self.rows = local_rows(sharding, global_batch)
+    self.sharding = NamedSharding(sharding.mesh, P(None, *sharding.spec))
+    row_bytes = sum(v[:1].nbytes for v in data.arrays.values())
+    self.k = int(steps_per_chunk) or int(np.clip(chunk_bytes // max(row_bytes * len(self.rows), 1), 1, 64))
     self._epoch, self._perm = -1, None
 
   def indices(self, step: int) -> np.ndarray:
@@ -57,39 +69,60 @@ class TrainBatches:
     return self._perm[pos * self.global_batch:(pos + 1) * self.global_batch]
 
   def host_batch(self, step: int) -> dict[str, np.ndarray]:
+    """This process's rows of the batch at ``step``."""
     return self.data.gather(self.indices(step)[self.rows])
 
+  def chunk(self, c: int) -> dict[str, jax.Array]:
+    """Device arrays ``[k, global_batch, ...]`` for steps ``c*k ... c*k+k-1``."""
+    idx = np.stack([self.indices(s)[self.rows] for s in range(c * self.k, (c + 1) * self.k)])
+    local = self.data.gather(idx)
+    return {key: jax.make_array_from_process_local_data(
+                self.sharding, v, (self.k, self.global_batch) + v.shape[2:]) for key, v in local.items()}
+
+  @staticmethod
+  def select(chunk, step, k: int):
+    """The batch of ``step`` inside its chunk (traceable: ``step`` may be a device scalar)."""
+    return jax.tree.map(lambda x: jax.lax.dynamic_index_in_dim(x, step % k, keepdims=False), chunk)
+
   def __call__(self, start_step: int, num_steps: int, prefetch: int = 2) -> Iterator[dict[str, jax.Array]]:
-    """Device batches for steps ``start_step, ..., start_step + num_steps - 1``."""
-    make = lambda s: to_global(self.sharding, self.host_batch(s), self.global_batch)
-    steps = range(start_step, start_step + num_steps)
-    if prefetch <= 0:
-      yield from map(make, steps)
-      return
-    q: queue.Queue = queue.Queue(maxsize=prefetch)
-    stop = threading.Event()
+    """For each step in ``[start_step, start_step + num_steps)``, the chunk that holds its batch."""
+    end = start_step + num_steps
+    chunks = range(start_step // self.k, (end - 1) // self.k + 1) if num_steps > 0 else range(0)
+    source = _prefetched(map(self.chunk, chunks), prefetch) if prefetch > 0 else map(self.chunk, chunks)
+    for c, chunk in zip(chunks, source):
+      for _ in range(max(c * self.k, start_step), min((c + 1) * self.k, end)):
+        yield chunk
 
-    def worker():
-      try:
-        for s in steps:
-          if stop.is_set():
-            return
-          q.put(make(s))
-      except BaseException as e:  # surface pipeline errors in the training thread
-        q.put(e)
 
-    t = threading.Thread(target=worker, daemon=True)
-    t.start()
+def _prefetched(items: Iterator, size: int) -> Iterator:
+  """Runs ``items`` in a background thread, ``size`` ahead; errors surface in the consumer."""
+  q: queue.Queue = queue.Queue(maxsize=size)
+  stop = threading.Event()
+  done = object()
+
+  def worker():
     try:
-      for _ in steps:
-        item = q.get()
-        if isinstance(item, BaseException):
-          raise item
-        yield item
-    finally:
-      stop.set()
-      while not q.empty():
-        q.get_nowait()
+      for item in items:
+        if stop.is_set():
+          return
+        q.put(item)
+      q.put(done)
+    except BaseException as e:
+      q.put(e)
+
+  threading.Thread(target=worker, daemon=True).start()
+  try:
+    while True:
+      item = q.get()
+      if item is done:
+        return
+      if isinstance(item, BaseException):
+        raise item
+      yield item
+  finally:
+    stop.set()
+    while not q.empty():
+      q.get_nowait()
 
 
 def eval_batches(data: Dataset, global_batch: int, sharding) -> Iterator[dict[str, jax.Array]]:
