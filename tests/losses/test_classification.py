@@ -1,0 +1,242 @@
+"""Classification losses against NumPy float64 formulas written from the papers, plus the papers'
+special cases and invariances."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from jax.experimental import checkify
+from jax.test_util import check_grads
+
+from lbrl.losses import classification as cls
+
+RNG = np.random.default_rng(0)
+Z = RNG.normal(size=(7, 5)) * 2.0
+Y = RNG.integers(0, 5, size=7)
+
+
+def np_log_softmax(z):
+  z = z - z.max(-1, keepdims=True)
+  return z - np.log(np.exp(z).sum(-1, keepdims=True))
+
+
+def np_ce(z, y):
+  return -np_log_softmax(z)[np.arange(len(y)), y]
+
+
+def np_pt(z, y):
+  return np.exp(np_log_softmax(z))[np.arange(len(y)), y]
+
+
+def close(a, b, tol=1e-5):
+  np.testing.assert_allclose(np.asarray(a, np.float64), b, rtol=tol, atol=tol)
+
+
+def test_cross_entropy_label_smoothing():
+  a = 0.1
+  t = np.eye(5)[Y] * (1 - a) + a / 5
+  close(cls.cross_entropy(jnp.asarray(Z), jnp.asarray(Y), label_smoothing=a),
+        -(t * np_log_softmax(Z)).sum(-1))
+
+
+def test_polyloss_formula_special_case_and_optax_pin():
+  for eps in (-1.0, 0.0, 1.0, 2.0):
+    close(cls.poly1_cross_entropy(jnp.asarray(Z), jnp.asarray(Y), epsilon=eps),
+          np_ce(Z, Y) + eps * (1 - np_pt(Z, Y)))
+  close(cls.poly1_cross_entropy(jnp.asarray(Z), jnp.asarray(Y), epsilon=0.0), np_ce(Z, Y))
+  # Pin: the wrapper is optax's poly_loss_cross_entropy (default epsilon 2.0) on one-hot targets.
+  close(cls.poly1_cross_entropy(jnp.asarray(Z), jnp.asarray(Y)),
+        optax.losses.poly_loss_cross_entropy(jnp.asarray(Z), jax.nn.one_hot(Y, 5)))
+
+
+def test_focal():
+  g = 2.0
+  close(cls.softmax_focal(jnp.asarray(Z), jnp.asarray(Y), gamma=g), (1 - np_pt(Z, Y)) ** g * np_ce(Z, Y))
+  close(cls.softmax_focal(jnp.asarray(Z), jnp.asarray(Y), gamma=0.0), np_ce(Z, Y))
+
+
+def test_squentropy():
+  wrong = np.ones_like(Z)
+  wrong[np.arange(7), Y] = 0
+  expected = np_ce(Z, Y) + (wrong * Z ** 2).sum(-1) / 4
+  close(cls.squentropy(jnp.asarray(Z), jnp.asarray(Y)), expected)
+  close(cls.squentropy(jnp.asarray(Z), jnp.asarray(np.eye(5)[Y], jnp.float32)), expected)
+
+
+def np_zloss(o, y, a, b):
+  mu = o.mean(-1, keepdims=True)
+  sigma = np.sqrt((o ** 2).mean(-1, keepdims=True) - mu ** 2)
+  z = ((o - mu) / sigma)[np.arange(len(y)), y]
+  return np.log1p(np.exp(a * (b - z))) / a
+
+
+def test_spherical_zloss_formula_and_invariances():
+  for a, b in ((0.1, 10.0), (1.0, 2.0), (5.0, 0.5)):
+    close(cls.spherical_zloss(jnp.asarray(Z), jnp.asarray(Y), a=a, b=b), np_zloss(Z, Y, a, b), 1e-4)
+  with jax.enable_x64(True):   # exact invariance; float32 loses digits to the shift before centring
+    base = cls.spherical_zloss(jnp.asarray(Z), jnp.asarray(Y), a=1.0, b=2.0)
+    for alpha, beta in ((3.0, -7.0), (0.01, 100.0), (50.0, 0.0)):
+      close(cls.spherical_zloss(jnp.asarray(alpha * Z + beta), jnp.asarray(Y), a=1.0, b=2.0), base, 1e-7)
+  # Shift/scale invariance in gradient form: grad sums to 0 and is orthogonal to the centred logits.
+  with jax.enable_x64(True):
+    g = jax.grad(lambda o: cls.spherical_zloss(o, jnp.asarray(Y), a=1.0, b=2.0).sum())(jnp.asarray(Z))
+    np.testing.assert_allclose(np.sum(g, -1), 0, atol=1e-10)
+    np.testing.assert_allclose(np.sum(g * (Z - Z.mean(-1, keepdims=True)), -1), 0, atol=1e-10)
+
+
+def np_sparsemax(z):
+  zs = np.sort(z)[::-1]
+  cs = np.cumsum(zs)
+  k = np.arange(1, len(z) + 1)
+  support = 1 + k * zs > cs
+  kz = k[support][-1]
+  tau = (cs[kz - 1] - 1) / kz
+  return np.maximum(z - tau, 0), tau
+
+
+def np_sparsemax_loss(z, q):
+  p, tau = np_sparsemax(z)
+  s = p > 0
+  return -q @ z + 0.5 * np.sum(z[s] ** 2 - tau ** 2) + 0.5 * q @ q
+
+
+def test_sparsemax_loss_formula_multilabel_and_sparsity():
+  got = cls.sparsemax_loss(jnp.asarray(Z), jnp.asarray(Y))
+  close(got, [np_sparsemax_loss(z, np.eye(5)[y]) for z, y in zip(Z, Y)], 1e-4)
+  multi = (RNG.random((7, 5)) < 0.4).astype(np.float64)
+  multi[0] = 0.0                         # nothing to predict: masked
+  multi[1, :2] = 1.0
+  q = multi / np.maximum(multi.sum(-1, keepdims=True), 1)
+  expected = [0.0] + [np_sparsemax_loss(z, qq) for z, qq in zip(Z[1:], q[1:])]
+  close(cls.sparsemax_loss(jnp.asarray(Z), jnp.asarray(multi, jnp.float32)), expected, 1e-4)
+  # Gradient is sparsemax(z) - q; outputs are exactly sparse; loss is 0 iff sparsemax(z) = q.
+  g = jax.grad(lambda z: cls.sparsemax_loss(z, jnp.asarray(Y)).sum())(jnp.asarray(Z))
+  p = np.stack([np_sparsemax(z)[0] for z in Z])
+  close(g, p - np.eye(5)[Y], 1e-5)
+  out = np.asarray(cls.sparsemax(jnp.asarray(Z * 3)))
+  assert np.any(out == 0.0) and np.allclose(out.sum(-1), 1.0, atol=1e-6)
+  sep = np.eye(5)[Y] * 10.0
+  close(cls.sparsemax_loss(jnp.asarray(sep), jnp.asarray(Y)), np.zeros(7))
+
+
+def test_ldam_margins_weights_and_loss():
+  counts = np.array([1000, 100, 10, 1, 500])
+  m = cls.ldam_margins(counts, max_margin=0.5)
+  np.testing.assert_allclose(m, 0.5 * counts ** -0.25 / (1.0 ** -0.25))
+  assert m.max() == pytest.approx(0.5)
+  s = 30.0
+  shifted = s * (Z - np.eye(5)[Y] * m)
+  close(cls.ldam(jnp.asarray(Z), jnp.asarray(Y), class_counts=counts), np_ce(shifted, Y), 1e-4)
+  w = cls.class_balanced_weights(counts, beta=0.9999)
+  eff = (1 - 0.9999) / (1 - 0.9999 ** counts)
+  np.testing.assert_allclose(w, eff / eff.sum() * 5)
+  assert np.allclose(cls.class_balanced_weights(counts, beta=0.0), 1.0)
+  before = cls.drw_weights(counts, jnp.int32(9), start_step=10)
+  after = cls.drw_weights(counts, jnp.int32(10), start_step=10)
+  close(before, np.ones(5))
+  close(after, w)
+  kw = dict(class_counts=counts, drw_start_step=10)
+  close(cls.ldam_drw(jnp.asarray(Z), jnp.asarray(Y), step=jnp.int32(3), **kw),
+        cls.ldam(jnp.asarray(Z), jnp.asarray(Y), class_counts=counts))
+  close(cls.ldam_drw(jnp.asarray(Z), jnp.asarray(Y), step=jnp.int32(10), **kw),
+        np_ce(shifted, Y) * w[Y], 1e-4)
+  close(cls.cross_entropy_drw(jnp.asarray(Z), jnp.asarray(Y), step=jnp.int32(10), **kw), np_ce(Z, Y) * w[Y])
+  with pytest.raises(ValueError, match="class_counts"):
+    cls.ldam(jnp.asarray(Z), jnp.asarray(Y), class_counts=counts[:3])
+
+
+def np_softplus(x):
+  return np.logaddexp(0, x)
+
+
+def test_ovr_and_sovr_selection():
+  onehot = np.eye(5)[Y]
+  ovr = (np_softplus(-Z) * onehot + np_softplus(Z) * (1 - onehot)).sum(-1)
+  close(cls.one_vs_rest(jnp.asarray(Z), jnp.asarray(Y)), ovr)
+  margin = Z[np.arange(7), Y] - np.where(onehot > 0, -np.inf, Z).max(-1)
+  for frac in (0.0, 0.3, 0.5, 1.0):
+    k = int(np.floor(frac * 7))
+    use = np.zeros(7, bool)
+    use[np.argsort(margin)[:k]] = True
+    close(cls.sovr(jnp.asarray(Z), jnp.asarray(Y), fraction=frac), np.where(use, ovr, np_ce(Z, Y)))
+
+
+def _margin_after(loss, steps, lr=1.0):
+  """Gradient descent on free two-class logits from 0 (the paper's simple problem, reconstructed)."""
+  z = np.zeros(2)
+  for _ in range(steps):
+    p = np.exp(z - np.logaddexp(z[0], z[1]))
+    if loss == "ce":
+      g = p - np.array([1.0, 0.0])
+    else:
+      s = 1 / (1 + np.exp(-z))
+      g = np.array([s[0] - 1.0, s[1]])
+    z = z - lr * g
+  return z[0] - z[1]
+
+
+def test_ovr_margin_approaches_twice_cross_entropy_margin():
+  # CE: m' = 2 / (1 + e^m) -> m ~ log(2t); OVR: each logit moves like log t -> m ~ 2 log t.
+  ratios = [_margin_after("ovr", t) / _margin_after("ce", t) for t in (100, 10000)]
+  assert 1.5 < ratios[0] < ratios[1] < 2.0
+  assert ratios[1] > 1.75
+
+
+def test_stablemax():
+  def s(x):
+    return np.where(x >= 0, x + 1, 1 / (1 - np.minimum(x, 0)))
+  sm = s(Z) / s(Z).sum(-1, keepdims=True)
+  close(cls.stablemax(jnp.asarray(Z)), sm)
+  close(cls.stablemax_cross_entropy(jnp.asarray(Z), jnp.asarray(Y)), -np.log(sm[np.arange(7), Y]))
+  # s is continuous with a continuous first derivative at 0 (value 1, slope 1 from both sides).
+  e = 1e-4
+  g = jax.grad(lambda x: cls._stable_s(x))
+  assert float(g(jnp.float32(e))) == pytest.approx(1.0, abs=1e-3)
+  assert float(g(jnp.float32(-e))) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_harmonic_loss_formula_and_scale_invariance():
+  d = np.abs(Z) + 0.1
+  for n in (1.0, 3.0):
+    p = d ** -n / (d ** -n).sum(-1, keepdims=True)
+    close(cls.harmonic_loss(jnp.asarray(d), jnp.asarray(Y), exponent=n), -np.log(p[np.arange(7), Y]), 1e-4)
+    close(cls.harmonic_probabilities(jnp.asarray(d), exponent=n), p, 1e-5)
+  base = cls.harmonic_loss(jnp.asarray(d), jnp.asarray(Y), exponent=2.0)
+  close(cls.harmonic_loss(jnp.asarray(d * 37.0), jnp.asarray(Y), exponent=2.0), base, 1e-4)
+
+
+@pytest.mark.parametrize("fn,kw", [
+    (cls.poly1_cross_entropy, {}), (cls.squentropy, {}), (cls.spherical_zloss, {"a": 1.0, "b": 1.0}),
+    (cls.sparsemax_loss, {}), (cls.ldam, {"class_counts": np.arange(1, 6), "scale": 2.0}),
+    (cls.one_vs_rest, {}), (cls.stablemax_cross_entropy, {}), (cls.softmax_focal, {}),
+])
+def test_check_grads(fn, kw):
+  with jax.enable_x64(True):
+    z = jnp.asarray(Z[:3] + 0.01)          # away from stablemax's / sparsemax's kinks
+    check_grads(lambda x: fn(x, jnp.asarray(Y[:3]), **kw), (z,), order=1, modes=("rev",), atol=1e-5,
+                rtol=1e-5)
+
+
+def test_check_grads_harmonic():
+  with jax.enable_x64(True):
+    check_grads(lambda x: cls.harmonic_loss(x, jnp.asarray(Y[:3]), exponent=2.0),
+                (jnp.asarray(np.abs(Z[:3]) + 0.5),), order=1, modes=("rev",), atol=1e-5, rtol=1e-5)
+
+
+def test_check_labels_under_checkify():
+  def f(z, y):
+    cls.check_labels(y, 5)
+    return cls.cross_entropy(z, y).sum()
+  checked = checkify.checkify(jax.jit(f))
+  err, out = checked(jnp.asarray(Z), jnp.asarray(Y))
+  err.throw()                                   # in range: no error
+  bad = Y.copy()
+  bad[3] = 12
+  err, out = checked(jnp.asarray(Z), jnp.asarray(bad))
+  with pytest.raises(Exception, match=r"labels.flat\[3\] = 12"):
+    err.throw()
+  assert np.isfinite(float(out))                # and without the check it is masked, not read OOB
+  ignored = Y.copy()
+  ignored[0] = -1
+  err, _ = checkify.checkify(lambda y: cls.check_labels(y, 5, ignore_index=-1))(jnp.asarray(ignored))
+  err.throw()
