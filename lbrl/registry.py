@@ -34,7 +34,7 @@ class Registry:
     if name not in self._items:
       close = difflib.get_close_matches(name, self._items, n=3, cutoff=0.5)
       hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-      raise KeyError(f"unknown {self.kind} {name!r}.{hint} Known {self.kind}s: {', '.join(sorted(self._items))}")
+      raise KeyError(f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(sorted(self._items))}")
     return self._items[name]
 
   def __contains__(self, name: str) -> bool:

@@ -66,6 +66,7 @@ class Task:
   loss_kwargs: dict
   inject: tuple            # loss keywords the trainer fills: subset of ("class_counts", "step")
   class_counts: np.ndarray | None
+  needs_hidden: bool       # the loss takes (hidden, unembedding) instead of logits
 
 
 def _accepts(fn, name: str) -> bool:
@@ -100,7 +101,7 @@ def build_task(cfg, train_data) -> Task:
   loss_fn = LOSSES.get(kwargs.pop("name"))
   inject = tuple(k for k in ("class_counts", "step") if _accepts(loss_fn, k) and k not in kwargs)
   counts = train_data.class_counts() if "class_counts" in inject else None
-  return Task(model, loss_fn, kwargs, inject, counts)
+  return Task(model, loss_fn, kwargs, inject, counts, bool(getattr(loss_fn, "needs_hidden", False)))
 
 
 def per_example_loss(task: Task, logits, labels, where, step):
@@ -113,13 +114,24 @@ def per_example_loss(task: Task, logits, labels, where, step):
 
 
 def _apply(task: Task, params, model_state, x, train: bool, rng=None):
+  """Model outputs and the updated non-parameter state (unchanged in eval).
+
+  When the loss declares ``needs_hidden`` (the fused linear cross-entropy), the model is asked for
+  ``(hidden, unembedding)`` instead of logits, so the logits are never materialised.
+  """
+  kw = {"return_hidden": True} if task.needs_hidden else {}
   variables = {"params": params, **model_state}
-  mutable = list(model_state) if train else False
-  out = task.model.apply(variables, x, train=train, rngs={"dropout": rng} if rng is not None else None,
-                         mutable=mutable)
-  if train and mutable:
-    return out
-  return (out[0] if isinstance(out, tuple) and train else out), model_state
+  if not train:
+    return task.model.apply(variables, x, train=False, **kw), model_state
+  return task.model.apply(variables, x, train=True, rngs={"dropout": rng}, mutable=list(model_state), **kw)
+
+
+def _logits(task: Task, outputs):
+  """Logits from the model outputs (computed from hidden states for fused losses: eval only)."""
+  if not task.needs_hidden:
+    return outputs
+  hidden, unembed = outputs
+  return jnp.einsum("...d,vd->...v", hidden, unembed, preferred_element_type=jnp.float32)
 
 
 def _accuracy(logits, labels, where):
@@ -132,10 +144,12 @@ def make_train_step(task: Task, tx, accum: int, steps_per_chunk: int = 0):
   """The train step ``(state, batch) -> (state, metrics)``; with ``steps_per_chunk=k`` its second
   argument is a chunk of ``k`` batches and the step takes the one at ``state.step % k``."""
   def loss_and_aux(params, model_state, batch, rng, step):
-    logits, new_state = _apply(task, params, model_state, batch["x"], True, rng)
-    values = per_example_loss(task, logits, batch["label"], None, step)
+    outputs, new_state = _apply(task, params, model_state, batch["x"], True, rng)
+    values = per_example_loss(task, outputs, batch["label"], None, step)
     loss = reduce(values)
-    return loss, (new_state, {"loss": loss, "accuracy": _accuracy(logits, batch["label"], None)})
+    # train accuracy needs logits, which a fused loss never forms: reported as NaN (and not logged)
+    acc = jnp.nan if task.needs_hidden else _accuracy(outputs, batch["label"], None)
+    return loss, (new_state, {"loss": loss, "accuracy": acc})
 
   grad_fn = jax.value_and_grad(loss_and_aux, has_aux=True)
 
@@ -183,11 +197,12 @@ def make_train_step(task: Task, tx, accum: int, steps_per_chunk: int = 0):
 
 def make_eval_step(task: Task):
   def eval_fn(params, model_state, batch, step):
-    logits, _ = _apply(task, params, model_state, batch["x"], False)
+    outputs, _ = _apply(task, params, model_state, batch["x"], False)
+    logits = _logits(task, outputs)
     target_shape = logits.shape[:-1]  # [B] for classification, [B, T] for sequences
     mask = batch["mask"].reshape(batch["mask"].shape + (1,) * (len(target_shape) - 1))
     mask = jnp.broadcast_to(mask, target_shape)
-    values = per_example_loss(task, logits, batch["label"], mask, step)
+    values = per_example_loss(task, outputs, batch["label"], mask, step)
     return logits.astype(jnp.float32), values.astype(jnp.float32), mask
   return eval_fn
 
@@ -297,7 +312,7 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
     if not window:
       return {}
     host = np.mean(np.stack(jax.device_get(window)), axis=0)
-    m = {f"train/{k}": float(v) for k, v in zip(TRAIN_METRICS, host)}
+    m = {f"train/{k}": float(v) for k, v in zip(TRAIN_METRICS, host) if np.isfinite(v) or k == "loss"}
     m["train/learning_rate"] = float(schedule(step - 1))
     m["train/steps_per_sec"] = len(window) / max(time.time() - t_window, 1e-9)
     n_bad, first_bad = (int(x) for x in jax.device_get((state.nonfinite, state.first_nonfinite)))

@@ -15,6 +15,7 @@ class ConfigError(ValueError):
 
 def validate_config(cfg, mesh=None) -> None:
   """Checks names, sizes and divisibility; with ``mesh``, also the batch against the mesh."""
+  import lbrl.kernels  # noqa: F401  (registers the fused losses)
   import lbrl.losses  # noqa: F401
   import lbrl.models  # noqa: F401
   from lbrl.train.metrics import METRICS

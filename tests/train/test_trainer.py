@@ -160,3 +160,18 @@ def test_misspelt_config_key_is_an_error():
   cfg = small_config()
   with pytest.raises(AttributeError, match="stesp|steps"):
     cfg.stesp = 3
+
+
+def test_fused_linear_cross_entropy_trains_like_the_naive_loss(tmp_path):
+  """loss.name=linear_cross_entropy: the LM returns (hidden, unembedding), logits are never formed,
+  and training follows the naive logits + cross-entropy run."""
+  from lbrl.tools.reproduce import REPO, load_config
+  cfg, _ = load_config(os.path.join(REPO, "configs", "shakespeare_char.py"), "smoke")
+  cfg.mesh.shape = (4,)
+  naive = train(cfg, str(tmp_path / "naive"), progress=False)
+  with cfg.unlocked():
+    cfg.loss = common.free(name="linear_cross_entropy")
+  fused = train(cfg, str(tmp_path / "fused"), progress=False)
+  np.testing.assert_allclose(fused["eval/loss"], naive["eval/loss"], rtol=1e-5)
+  for a, b in zip(leaves(naive["state"]), leaves(fused["state"])):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
