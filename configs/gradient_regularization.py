@@ -1,0 +1,44 @@
+"""Finite-difference gradient regularisation (Karakida, Takase, Hayase & Osawa, "Understanding Gradient
+Regularization in Deep Learning: Efficient Finite-Difference Computation and Implicit Bias", ICML 2023,
+arXiv:2210.02720).
+
+Claim: penalising (gamma/2) ||grad L||^2 computed by a forward (ascent) finite difference,
+g + gamma (grad L(w + h g) - g) / h, is cheap (two gradients) and generalises better, with the forward
+difference (h > 0) better than the backward one (h < 0).
+cpu:   the SAM reproduction's setting (MNIST-1D 1-D CNN, 20% symmetric label noise, SGD-momentum 0.9,
+       lr 0.02 cosine, batch 128, 3000 steps). GR with gamma 0.05 and normalised step |h| = 0.05/||g||
+       (so gamma/h ~ ||g||), forward (ascent) and backward (descent). 3 seeds, about 3 minutes.
+paper: ResNet-18 / WRN on CIFAR-10/100 (F-GR vs B-GR vs double back-propagation in the paper's
+       tables), and the diagonal linear network analysis.
+"""
+from configs import common
+
+
+def get_config(arg=None):
+  c, variant = common.base(arg)
+  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000,
+                transforms=[{"name": "label_noise", "rate": 0.2}])
+  c.model = common.free(name="cnn1d")
+  c.loss.name = "cross_entropy"
+  c.optimizer = common.free(name="sgd", learning_rate=0.02, momentum=0.9)
+  c.schedule.name = "cosine"
+  c.steps = common.by_variant(variant, smoke=2, cpu=3000, paper=3000)
+  c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
+  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
+  c.paper.update(
+      title="Understanding Gradient Regularization in Deep Learning: Efficient Finite-Difference "
+            "Computation and Implicit Bias", year=2023, arxiv="2210.02720",
+      slug="gradient_regularization", provides="transform",
+      code="lbrl.optim.sharpness.gradient_regularization",
+      claim="forward (ascent) finite-difference gradient regularisation generalises better than plain "
+            "training and than the backward (descent) difference",
+      expected="F-GR > SGD-momentum and F-GR > B-GR test accuracy on noisy-label MNIST-1D",
+      setting="ResNet-18 / WRN-28-10 on CIFAR-10/100", hardware="GPU (paper)")
+  gr = lambda step: {"optimizer": {"name": "gradient_regularization", "learning_rate": 0.02,
+                                   "gamma": 0.05, "step": step, "normalize": True,
+                                   "base_kwargs": {"momentum": 0.9}}}
+  c.sweep.arms = {"sgd_momentum": {"optimizer": {"name": "sgd", "learning_rate": 0.02, "momentum": 0.9}},
+                  "forward_gr": gr(0.05), "backward_gr": gr(-0.05)}
+  c.sweep.rules = [{"arm": "forward_gr", "op": ">", "than": "sgd_momentum"},
+                   {"arm": "forward_gr", "op": ">", "than": "backward_gr"}]
+  return common.finalize(c)
