@@ -473,7 +473,8 @@ def stablemax_cross_entropy(logits, labels, *, where=None):
 
 
 @LOSSES.register("harmonic_loss")
-def harmonic_loss(distances, labels, *, exponent: float = 1.0, eps: float = 1e-12, where=None):
+def harmonic_loss(distances, labels, *, exponent: float = 1.0, eps: float = 1e-12,
+                  inputs: str = "distances", where=None):
   """Harmonic loss: cross-entropy of the "harmonic max" of distances to class centres.
 
   ``p_k = d_k^(-n) / sum_j d_j^(-n)`` and ``L = -log p_y``, i.e. cross-entropy on the logits
@@ -488,13 +489,20 @@ def harmonic_loss(distances, labels, *, exponent: float = 1.0, eps: float = 1e-1
     exponent: the harmonic exponent ``n`` (the paper suggests ``n`` around ``sqrt(embedding dim)`` for
       Euclidean distances in high dimension; tune it per task).
     eps: added to distances before the log (``d = 0`` is the loss's optimum).
+    inputs: ``"distances"`` (``d``) or ``"neg_log_distances"`` (``-log d``, the harmonic logits that
+      :class:`lbrl.models.heads.HarmonicMLP` emits with ``output="neg_log_distance"``).
 
   Papers: Baek et al., "Harmonic Loss Trains Interpretable AI Models", 2025, arXiv:2502.01628
   (catalog slug ``harmonic_loss``); "Rethinking the Harmonic Loss via Non-Euclidean Distance Layers",
   2025 (catalog slug ``harmonic_loss_distances``).
   """
+  if inputs not in ("distances", "neg_log_distances"):
+    raise ValueError(f"harmonic_loss: inputs must be 'distances' or 'neg_log_distances', got {inputs!r}")
   distances, targets, valid = prepare("harmonic_loss", distances, labels)
-  logits = -exponent * jnp.log(jnp.maximum(distances, 0.0) + eps)
+  if inputs == "distances":
+    logits = -exponent * jnp.log(jnp.maximum(distances, 0.0) + eps)
+  else:
+    logits = exponent * distances
   return finish(optax.softmax_cross_entropy(logits, targets), valid, where)
 
 

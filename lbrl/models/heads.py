@@ -81,11 +81,45 @@ class HarmonicHead(nn.Module):
     return pairwise_distance(x, centres, self.distance, p=self.p, metric=metric)
 
 
+def _trunk(x, hidden, vocab_size, embed_dim, dtype, param_dtype):
+  """Optional token embedding (concatenated), then ReLU MLP layers."""
+  if vocab_size is not None:
+    x = nn.Embed(vocab_size, embed_dim, param_dtype=param_dtype)(x.astype(jnp.int32))
+  x = x.reshape(x.shape[0], -1).astype(dtype)
+  for width in hidden:
+    x = nn.relu(nn.Dense(width, dtype=dtype, param_dtype=param_dtype)(x))
+  return x
+
+
+@MODELS.register("embed_mlp")
+class EmbedMLP(nn.Module):
+  """The same trunk as :class:`HarmonicMLP` with a linear (logit) head: the cross-entropy baseline of the
+  harmonic-loss and grokking experiments (token inputs ``[B, T]`` when ``vocab_size`` is set)."""
+  num_classes: int | None = None
+  hidden: Sequence[int] = (100, 100)
+  vocab_size: int | None = None
+  embed_dim: int = 32
+  dtype: str = "float32"
+  param_dtype: str = "float32"
+
+  @nn.compact
+  def __call__(self, x, *, train: bool = False):
+    x = _trunk(x, self.hidden, self.vocab_size, self.embed_dim, self.dtype, self.param_dtype)
+    return nn.Dense(self.num_classes, dtype=self.dtype, param_dtype=self.param_dtype)(x)
+
+  @classmethod
+  def sharding_rules(cls):
+    return []
+
+
 @MODELS.register("harmonic_mlp")
 class HarmonicMLP(nn.Module):
   """MLP trunk (optionally with a token embedding) followed by a :class:`HarmonicHead`.
 
-  Returns distances ``[B, num_classes]``. With ``vocab_size`` set, integer inputs ``[B, T]`` are embedded
+  Returns distances ``[B, num_classes]`` (``output="distance"``) or the harmonic logits
+  ``-log(d + 1e-12)`` (``output="neg_log_distance"``, so that argmax-based metrics and the trainer's
+  evaluation read them like logits; pair with ``harmonic_loss(..., inputs="neg_log_distances")``).
+  With ``vocab_size`` set, integer inputs ``[B, T]`` are embedded
   (``embed_dim`` each) and concatenated, as in the modular-arithmetic grokking setups; otherwise the
   input is flattened. ``hidden=()`` gives the paper's linear-map + distance-layer model.
   """
@@ -95,17 +129,17 @@ class HarmonicMLP(nn.Module):
   p: float = 3.0
   vocab_size: int | None = None
   embed_dim: int = 32
+  output: str = "distance"
   dtype: str = "float32"
   param_dtype: str = "float32"
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
-    if self.vocab_size is not None:
-      x = nn.Embed(self.vocab_size, self.embed_dim, param_dtype=self.param_dtype)(x.astype(jnp.int32))
-    x = x.reshape(x.shape[0], -1).astype(self.dtype)
-    for width in self.hidden:
-      x = nn.relu(nn.Dense(width, dtype=self.dtype, param_dtype=self.param_dtype)(x))
-    return HarmonicHead(self.num_classes, self.distance, self.p, self.dtype, self.param_dtype)(x)
+    if self.output not in ("distance", "neg_log_distance"):
+      raise ValueError(f"HarmonicMLP: output must be 'distance' or 'neg_log_distance', got {self.output!r}")
+    x = _trunk(x, self.hidden, self.vocab_size, self.embed_dim, self.dtype, self.param_dtype)
+    d = HarmonicHead(self.num_classes, self.distance, self.p, self.dtype, self.param_dtype)(x)
+    return d if self.output == "distance" else -jnp.log(jnp.maximum(d, 0.0) + 1e-12)
 
   @classmethod
   def sharding_rules(cls):

@@ -54,3 +54,24 @@ def perpgrad(per_leaf: bool = True, eps: float = 1e-30) -> optax.GradientTransfo
     return out, state
 
   return optax.GradientTransformation(init_fn, update_fn)
+
+
+def perpgrad_optimizer(learning_rate=1e-3, inner: str = "adam", per_leaf: bool = True,
+                       inner_kwargs=None) -> optax.GradientTransformationExtraArgs:
+  """``optax.chain(perpgrad(per_leaf), <registered optimizer inner>(learning_rate, **inner_kwargs))``.
+
+  Registered as the optimizer ``perpgrad`` (config: ``optimizer=dict(name="perpgrad", inner="adamw",
+  learning_rate=1e-3, inner_kwargs=dict(weight_decay=0.0))``).
+  """
+  from lbrl.registry import OPTIMIZERS  # pylint: disable=import-outside-toplevel
+  inner_tx = OPTIMIZERS.get(inner)(learning_rate=learning_rate, **dict(inner_kwargs or {}))
+  return optax.chain(perpgrad(per_leaf=per_leaf), inner_tx)
+
+
+def _register():
+  from lbrl.registry import OPTIMIZERS  # pylint: disable=import-outside-toplevel
+  if "perpgrad" not in OPTIMIZERS:
+    OPTIMIZERS.register("perpgrad", perpgrad_optimizer)
+
+
+_register()

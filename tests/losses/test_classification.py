@@ -201,6 +201,8 @@ def test_harmonic_loss_formula_and_scale_invariance():
     p = d ** -n / (d ** -n).sum(-1, keepdims=True)
     close(cls.harmonic_loss(jnp.asarray(d), jnp.asarray(Y), exponent=n), -np.log(p[np.arange(7), Y]), 1e-4)
     close(cls.harmonic_probabilities(jnp.asarray(d), exponent=n), p, 1e-5)
+  close(cls.harmonic_loss(jnp.asarray(-np.log(d)), jnp.asarray(Y), exponent=3.0, inputs="neg_log_distances"),
+        cls.harmonic_loss(jnp.asarray(d), jnp.asarray(Y), exponent=3.0), 1e-5)
   base = cls.harmonic_loss(jnp.asarray(d), jnp.asarray(Y), exponent=2.0)
   close(cls.harmonic_loss(jnp.asarray(d * 37.0), jnp.asarray(Y), exponent=2.0), base, 1e-4)
 

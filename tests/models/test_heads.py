@@ -55,5 +55,16 @@ def test_token_inputs():
   tokens = jnp.array([[1, 2], [3, 4]])
   params = model.init(jax.random.PRNGKey(0), tokens)
   assert model.apply(params, tokens).shape == (2, 7)
+  logit_model = heads.HarmonicMLP(num_classes=7, hidden=(), vocab_size=7, embed_dim=5, distance="cosine",
+                                  output="neg_log_distance")
+  np.testing.assert_allclose(logit_model.apply(params, tokens), -np.log(model.apply(params, tokens) + 1e-12),
+                             rtol=1e-5)
   with pytest.raises(ValueError, match="distance"):
     heads.HarmonicHead(3, distance="nope").init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+
+
+def test_embed_mlp_baseline():
+  model = heads.EmbedMLP(num_classes=7, hidden=(16,), vocab_size=9, embed_dim=4)
+  tokens = jnp.array([[1, 2, 7, 8], [3, 4, 7, 8]])
+  params = model.init(jax.random.PRNGKey(0), tokens)
+  assert model.apply(params, tokens).shape == (2, 7)

@@ -54,3 +54,14 @@ def test_norm_is_preserved_to_first_order():
   lr = 1e-3
   new = w - lr * out["a"]
   assert abs(float(jnp.sum(new * new) - jnp.sum(w * w))) < 10 * lr ** 2 * float(jnp.sum(out["a"] ** 2)) + 1e-5
+
+
+def test_registered_factory_chains_perpgrad_and_inner():
+  import lbrl.optim  # noqa: F401  (registers sgd)
+  from lbrl.optim.perpgrad import perpgrad_optimizer
+  from lbrl.registry import OPTIMIZERS
+  assert OPTIMIZERS.get("perpgrad") is perpgrad_optimizer
+  tx = perpgrad_optimizer(learning_rate=0.1, inner="sgd")
+  upd, _ = tx.update(GRADS, tx.init(PARAMS), PARAMS)
+  for k in ("a", "b"):
+    np.testing.assert_allclose(upd[k], -0.1 * np_perp(GRADS[k], PARAMS[k]), rtol=1e-5, atol=1e-6)

@@ -1,0 +1,105 @@
+"""Cost of switching losses: forward+backward time of every classification-family loss, as a ratio to
+softmax cross-entropy on the same logits and labels (one process, interleaved, median of repeats).
+Binary losses (one score per example) are timed against the logistic loss (``binary_logistic``) on the
+same scores, once (their cost does not depend on C).
+
+Each timed program runs ``inner`` steps of ``x <- x - 1e-6 * grad(mean loss)(x)`` inside one jitted
+``fori_loop`` (so dispatch overhead does not hide the loss), for several (batch, classes) shapes. The
+``spherical_zloss`` rows also answer the Z-loss paper's cost question at the loss level: its cost, like
+CE's, grows with the number of classes when the logits are materialised (the paper's class-count-free
+training needs the factored output layer of Vincent et al., which lbrl does not implement).
+
+    nice python benchmarks/losses_cost.py [--repeats 5] [--out benchmarks/results/losses_cost.json]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import lbrl.losses  # noqa: E402,F401
+from lbrl.registry import LOSSES  # noqa: E402
+from tests.losses.cases import CASES  # noqa: E402
+
+SHAPES = [(1024, 10), (256, 1000), (64, 8192)]
+
+
+def kwargs_for(name, num_classes):
+  kind, kw = CASES[name]
+  kw = dict(kw)
+  if "class_counts" in kw:
+    kw["class_counts"] = np.arange(1, num_classes + 1)
+  if "number_token_ids" in kw:
+    kw["number_token_ids"] = list(range(min(10, num_classes)))
+  if "step" in kw:
+    kw["step"] = jnp.int32(kw["step"])
+  return kind, kw
+
+
+def make_program(name, batch, num_classes, inner):
+  kind, kw = kwargs_for(name, num_classes)
+  fn = LOSSES.get(name)
+  rng = np.random.default_rng(0)
+  if kind == "binary":
+    x = jnp.asarray(rng.normal(size=(batch,)), jnp.float32)             # one score per example
+    y = jnp.asarray(rng.integers(0, 2, size=(batch,)))
+  else:
+    x = jnp.asarray(rng.normal(size=(batch, num_classes)), jnp.float32)
+    if kind == "distance":
+      x = jnp.abs(x)
+    y = jnp.asarray(rng.integers(0, num_classes, size=batch))
+  loss = lambda z: jnp.mean(fn(z, y, **kw))
+
+  @jax.jit
+  def run(x):
+    return jax.lax.fori_loop(0, inner, lambda _, z: z - 1e-6 * jax.grad(loss)(z), x)
+
+  jax.block_until_ready(run(x))
+  return run, x
+
+
+def time_once(run, x):
+  t = time.perf_counter()
+  jax.block_until_ready(run(x))
+  return time.perf_counter() - t
+
+
+def main(argv=None):
+  ap = argparse.ArgumentParser()
+  ap.add_argument("--repeats", type=int, default=5)
+  ap.add_argument("--inner", type=int, default=20)
+  ap.add_argument("--out", default="benchmarks/results/losses_cost.json")
+  args = ap.parse_args(argv)
+  results = {}
+  for batch, num_classes in SHAPES:
+    key = f"B{batch}xC{num_classes}"
+    bases = {"multi": make_program("cross_entropy", batch, num_classes, args.inner),
+             "binary": make_program("binary_logistic", batch, num_classes, args.inner)}
+    rows = {}
+    for name in sorted(CASES):
+      if CASES[name][0] == "binary" and num_classes != SHAPES[0][1]:
+        continue                                   # binary losses do not depend on C: time them once
+      base = bases["binary" if CASES[name][0] == "binary" else "multi"]
+      prog = make_program(name, batch, num_classes, args.inner)
+      ratios = []
+      for _ in range(args.repeats):
+        t_ce, t_loss = time_once(*base), time_once(*prog)
+        ratios.append(t_loss / t_ce)
+      rows[name] = float(np.median(ratios))
+      print(f"{key:>14} {name:>26}  x{rows[name]:.2f}", flush=True)
+    t_ce = float(np.median([time_once(*bases["multi"]) for _ in range(args.repeats)])) / args.inner
+    results[key] = {"ce_seconds_per_step": t_ce, "ratio_to_cross_entropy": rows}
+  os.makedirs(os.path.dirname(args.out), exist_ok=True)
+  with open(args.out, "w") as f:
+    json.dump({"backend": jax.default_backend(), "inner": args.inner, "repeats": args.repeats,
+               "results": results}, f, indent=1)
+  print("wrote", args.out)
+
+
+if __name__ == "__main__":
+  main()
