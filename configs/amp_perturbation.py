@@ -1,0 +1,41 @@
+"""AMP (Zheng, Zhang & Mao, "Regularizing Neural Networks via Adversarial Model Perturbation", CVPR
+2021, arXiv:2010.04925).
+
+Claim: minimising the loss under the worst norm-bounded weight perturbation (inner ascent
+delta <- clip_epsilon(delta + zeta grad L(w + delta)), then the gradient at w + delta) regularises
+towards flat minima and beats other regularisers and plain training.
+cpu:   the SAM reproduction's setting (MNIST-1D 1-D CNN, 20% symmetric label noise, SGD-momentum 0.9,
+       lr 0.02 cosine, batch 128, 3000 steps); AMP with the authors' CIFAR settings (epsilon 0.5,
+       inner lr 1, 1 inner step) and a smaller ball (epsilon 0.1). 3 seeds, about 3 minutes.
+paper: PreActResNet18 / VGG16 on SVHN, CIFAR-10/100, 200 epochs (test errors of AMP vs ERM and
+       other regularisers in the paper's tables).
+"""
+from configs import common
+
+
+def get_config(arg=None):
+  c, variant = common.base(arg)
+  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000,
+                transforms=[{"name": "label_noise", "rate": 0.2}])
+  c.model = common.free(name="cnn1d")
+  c.loss.name = "cross_entropy"
+  c.optimizer = common.free(name="sgd", learning_rate=0.02, momentum=0.9)
+  c.schedule.name = "cosine"
+  c.steps = common.by_variant(variant, smoke=2, cpu=3000, paper=3000)
+  c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
+  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
+  c.paper.update(
+      title="Regularizing Neural Networks via Adversarial Model Perturbation", year=2021,
+      arxiv="2010.04925", slug="amp_perturbation", provides="transform",
+      code="lbrl.optim.sharpness.amp_perturbation",
+      claim="AMP (worst-case weight perturbation in an epsilon ball) generalises better than ERM",
+      expected="AMP test accuracy above SGD-momentum's on noisy-label MNIST-1D",
+      setting="PreActResNet18 / VGG16, SVHN and CIFAR-10/100, 200 epochs",
+      hardware="GPU (paper)")
+  amp = lambda eps: {"optimizer": {"name": "amp_perturbation", "learning_rate": 0.02, "epsilon": eps,
+                                   "inner_lr": 1.0, "inner_steps": 1, "base_kwargs": {"momentum": 0.9}}}
+  c.sweep.arms = {"sgd_momentum": {"optimizer": {"name": "sgd", "learning_rate": 0.02, "momentum": 0.9}},
+                  "amp_eps0p5": amp(0.5), "amp_eps0p1": amp(0.1)}
+  c.sweep.rules = [{"arm": "amp_eps0p5", "op": ">", "than": "sgd_momentum"},
+                   {"arm": "amp_eps0p1", "op": ">", "than": "sgd_momentum"}]
+  return common.finalize(c)
