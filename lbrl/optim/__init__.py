@@ -29,7 +29,7 @@ from lbrl.optim.descent import (momo, momo_adam, normalized_lr_gd, scale_by_inve
 from lbrl.optim.layerwise import lamb, lars, scale_by_tvlars, tvlars
 from lbrl.optim.lowrank import fira, frugal, galore, scale_by_lowrank
 from lbrl.optim.sharpness import (GRAD_FNS, GradEstimator, SAFState, amp_estimator, amp_gradient,
-                                  amp_perturbation, effective_number_weights, gr_estimator,
+                                  amp_perturbation, gr_estimator,
                                   gr_gradient, gradient_regularization, plain_estimator, sam,
                                   sam_estimator, sam_gradient, sam_imbalance, saf_estimator,
                                   top_hessian_eigenvalue, trajectory_loss, two_pass)

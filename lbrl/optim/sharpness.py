@@ -264,19 +264,10 @@ def sam_imbalance(learning_rate: Any = 0.1, rho: float = 0.5, base: Any = "sgd",
   sam_imbalance).
 
   The optimizer is SAM with a large radius (rho 0.5 by default; the paper uses high rho so that the
-  minority-class weights escape saddle points); the re-weighting belongs to the loss (e.g. deferred
-  re-weighting with :func:`effective_number_weights`). 2 gradient evaluations per step.
+  minority-class weights escape saddle points); the re-weighting belongs to the loss (deferred
+  re-weighting: ``lbrl.losses`` ``cross_entropy_drw`` / ``ldam_drw``). 2 gradient evaluations per step.
   """
   return sam(learning_rate, rho, base, base_kwargs)
-
-
-def effective_number_weights(class_counts, beta: float = 0.9999):
-  """Class-balanced weights w_c = (1 - beta) / (1 - beta^{n_c}), normalised to mean 1 (Cui et al.
-  2019), the re-weighting SAM is combined with in sam_imbalance (applied after a deferral epoch)."""
-  C.check_beta("beta", beta)
-  n = jnp.asarray(class_counts, jnp.float32)
-  w = (1.0 - beta) / (1.0 - beta ** n)
-  return w / jnp.mean(w)
 
 
 def amp_perturbation(learning_rate: Any = 0.1, epsilon: float = 0.5, inner_lr: float = 1.0,

@@ -420,12 +420,6 @@ def test_top_hessian_eigenvalue():
   np.testing.assert_allclose(float(lam), np.linalg.eigvalsh(H).max(), rtol=1e-3)
 
 
-def test_effective_number_weights():
-  w = np.asarray(O.effective_number_weights([1000, 100, 10], beta=0.999))
-  ref = (1 - 0.999) / (1 - 0.999 ** np.array([1000, 100, 10]))
-  np.testing.assert_allclose(w, ref / ref.mean(), rtol=1e-5)
-
-
 # ---------------------------------------------------------------------------------------------------
 # Low-rank: galore / frugal / fira vs NumPy, memory, rank errors.
 
