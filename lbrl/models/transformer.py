@@ -93,3 +93,52 @@ class TransformerLM(nn.Module):
         (r".*pos_embed", (None, "fsdp")),
         (r".*unembed", ("model", "fsdp")),
     ] + L.block_sharding_rules()
+
+
+def generate(model: TransformerLM, variables, prompt, num_tokens: int, *, seed: int = 0,
+             temperature: float = 1.0, top_k: int | None = None, context: int | None = None):
+  """Autoregressive sampling: ``prompt [B, P]`` int ids -> ``[B, P + num_tokens]``.
+
+  Each new token is drawn from ``softmax(logits / temperature)`` at the last position (restricted to the
+  ``top_k`` most likely tokens if given; ``temperature=0`` is greedy). The model sees at most the last
+  ``context`` tokens (default ``model.max_len``); shorter windows are right-padded, which the causal mask
+  makes invisible to the position being predicted. No KV cache: meant for short samples.
+  """
+  import jax
+  import numpy as np
+  prompt = np.asarray(prompt, np.int32)
+  if prompt.ndim != 2 or prompt.shape[1] < 1:
+    raise ValueError(f"generate: prompt must be int ids [batch, length >= 1], got shape {prompt.shape}")
+  c = int(context or model.max_len)
+
+  @jax.jit
+  def step(window, last, key):
+    logits = model.apply(variables, window)[jnp.arange(window.shape[0]), last].astype(jnp.float32)
+    if temperature == 0:
+      return jnp.argmax(logits, -1).astype(jnp.int32)
+    if top_k is not None:
+      kth = jax.lax.top_k(logits, top_k)[0][:, -1:]
+      logits = jnp.where(logits < kth, -jnp.inf, logits)
+    return jax.random.categorical(key, logits / temperature).astype(jnp.int32)
+
+  out = prompt
+  key = jax.random.PRNGKey(seed)
+  for _ in range(int(num_tokens)):
+    key, sub = jax.random.split(key)
+    n = out.shape[1]
+    window = out[:, -c:] if n >= c else np.pad(out, ((0, 0), (0, c - n)))
+    nxt = np.asarray(step(jnp.asarray(window), min(n, c) - 1, sub))
+    out = np.concatenate([out, nxt[:, None]], axis=1)
+  return out
+
+
+def sample_text(model: TransformerLM, variables, vocab: str, *, prompt: str = "\n", num_tokens: int = 200,
+                seed: int = 0, temperature: float = 0.8, top_k: int | None = None) -> str:
+  """A text sample from a character-level model (``vocab[i]`` is token ``i``'s character)."""
+  table = {ch: i for i, ch in enumerate(vocab)}
+  missing = sorted(set(prompt) - set(table))
+  if missing:
+    raise ValueError(f"sample_text: prompt characters {missing} are not in the vocabulary")
+  ids = generate(model, variables, [[table[ch] for ch in prompt]], num_tokens, seed=seed,
+                 temperature=temperature, top_k=top_k)
+  return "".join(vocab[int(i)] for i in ids[0])

@@ -218,3 +218,18 @@ def test_bf16_compute():
   v = m.init(jax.random.key(0), x)
   assert jax.tree.leaves(v)[0].dtype == jnp.float32
   assert m.apply(v, x).dtype == jnp.bfloat16
+
+
+def test_generate_matches_stepwise_argmax():
+  from lbrl.models.transformer import generate, sample_text
+  m = TransformerLM(vocab_size=16, num_layers=1, width=32, num_heads=4, positions="learned", max_len=8)
+  v = m.init(jax.random.key(0), jnp.zeros((1, 8), jnp.int32))
+  out = generate(m, v, [[3, 5]], 10, temperature=0)
+  assert out.shape == (1, 12) and (out[0, :2] == [3, 5]).all()
+  for t in range(2, 12):  # greedy: each token is the argmax given the (last 8) tokens before it
+    ctx = out[:, max(0, t - 8):t]
+    np.testing.assert_array_equal(np.argmax(np.asarray(m.apply(v, jnp.asarray(ctx)))[0, -1]), out[0, t])
+  s = sample_text(m, v, "abcdefghijklmnop", prompt="ab", num_tokens=5, seed=1)
+  assert len(s) == 7 and s.startswith("ab") and set(s) <= set("abcdefghijklmnop")
+  with pytest.raises(ValueError, match="vocabulary"):
+    sample_text(m, v, "abcdefghijklmnop", prompt="z")
