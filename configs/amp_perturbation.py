@@ -11,19 +11,11 @@ paper: PreActResNet18 / VGG16 on SVHN, CIFAR-10/100, 200 epochs (test errors of 
        other regularisers in the paper's tables).
 """
 from configs import common
+from configs.sam import SGD_MOMENTUM, noisy_cnn_base
 
 
 def get_config(arg=None):
-  c, variant = common.base(arg)
-  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000,
-                transforms=[{"name": "label_noise", "rate": 0.2}])
-  c.model = common.free(name="cnn1d")
-  c.loss.name = "cross_entropy"
-  c.optimizer = common.free(name="sgd", learning_rate=0.02, momentum=0.9)
-  c.schedule.name = "cosine"
-  c.steps = common.by_variant(variant, smoke=2, cpu=3000, paper=3000)
-  c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
+  c = noisy_cnn_base(arg)
   c.paper.update(
       title="Regularizing Neural Networks via Adversarial Model Perturbation", year=2021,
       arxiv="2010.04925", slug="amp_perturbation", provides="transform",
@@ -34,7 +26,7 @@ def get_config(arg=None):
       hardware="GPU (paper)")
   amp = lambda eps: {"optimizer": {"name": "amp_perturbation", "learning_rate": 0.02, "epsilon": eps,
                                    "inner_lr": 1.0, "inner_steps": 1, "base_kwargs": {"momentum": 0.9}}}
-  c.sweep.arms = {"sgd_momentum": {"optimizer": {"name": "sgd", "learning_rate": 0.02, "momentum": 0.9}},
+  c.sweep.arms = {"sgd_momentum": SGD_MOMENTUM,
                   "amp_eps0p5": amp(0.5), "amp_eps0p1": amp(0.1)}
   c.sweep.rules = [{"arm": "amp_eps0p5", "op": ">", "than": "sgd_momentum"},
                    {"arm": "amp_eps0p1", "op": ">", "than": "sgd_momentum"}]

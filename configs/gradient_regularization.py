@@ -12,19 +12,11 @@ paper: ResNet-18 / WRN on CIFAR-10/100 (F-GR vs B-GR vs double back-propagation 
        tables), and the diagonal linear network analysis.
 """
 from configs import common
+from configs.sam import SGD_MOMENTUM, noisy_cnn_base
 
 
 def get_config(arg=None):
-  c, variant = common.base(arg)
-  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000,
-                transforms=[{"name": "label_noise", "rate": 0.2}])
-  c.model = common.free(name="cnn1d")
-  c.loss.name = "cross_entropy"
-  c.optimizer = common.free(name="sgd", learning_rate=0.02, momentum=0.9)
-  c.schedule.name = "cosine"
-  c.steps = common.by_variant(variant, smoke=2, cpu=3000, paper=3000)
-  c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
+  c = noisy_cnn_base(arg)
   c.paper.update(
       title="Understanding Gradient Regularization in Deep Learning: Efficient Finite-Difference "
             "Computation and Implicit Bias", year=2023, arxiv="2210.02720",
@@ -37,7 +29,7 @@ def get_config(arg=None):
   gr = lambda step: {"optimizer": {"name": "gradient_regularization", "learning_rate": 0.02,
                                    "gamma": 0.05, "step": step, "normalize": True,
                                    "base_kwargs": {"momentum": 0.9}}}
-  c.sweep.arms = {"sgd_momentum": {"optimizer": {"name": "sgd", "learning_rate": 0.02, "momentum": 0.9}},
+  c.sweep.arms = {"sgd_momentum": SGD_MOMENTUM,
                   "forward_gr": gr(0.05), "backward_gr": gr(-0.05)}
   c.sweep.rules = [{"arm": "forward_gr", "op": ">", "than": "sgd_momentum"},
                    {"arm": "forward_gr", "op": ">", "than": "backward_gr"}]
