@@ -16,6 +16,8 @@ language-model ones in :mod:`lbrl.losses.lm`.
 """
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -114,15 +116,23 @@ def logit_margin(logits, targets):
   return true_logit(logits, targets) - jnp.max(other, axis=-1)
 
 
-def check_vector(name: str, arg: str, value, size: int) -> np.ndarray:
-  """A static per-class vector (class counts, weights): numpy, shape ``[size]``, clear errors."""
+def check_vector(name: str, arg: str, value, size: int):
+  """A per-class vector (class counts, weights) as a float32 ``[size]`` array, with clear errors.
+
+  Works on traced values (the trainer may pass ``class_counts`` as a jit argument): the shape is
+  checked at trace time, the values (finite, non-negative) only when they are concrete.
+  """
   if value is None:
     raise ValueError(f"{name}: {arg} is required (a length-{size} per-class array)")
-  arr = np.asarray(value, dtype=np.float64)
+  arr = jnp.asarray(value, jnp.float32)
   if arr.shape != (size,):
     raise ValueError(f"{name}: {arg} must have shape ({size},) to match logits.shape[-1], got {arr.shape}")
-  if np.any(arr < 0) or not np.all(np.isfinite(arr)):
-    raise ValueError(f"{name}: {arg} must be finite and non-negative, got {arr}")
+  try:
+    concrete = np.asarray(value, np.float64)
+  except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError):
+    return arr
+  if np.any(concrete < 0) or not np.all(np.isfinite(concrete)):
+    raise ValueError(f"{name}: {arg} must be finite and non-negative, got {concrete}")
   return arr
 
 
@@ -293,27 +303,31 @@ def sparsemax(logits, axis: int = -1):
 # Long-tail: LDAM and deferred re-weighting (DRW).
 
 
-def ldam_margins(class_counts, *, max_margin: float = 0.5) -> np.ndarray:
+def ldam_margins(class_counts, *, max_margin: float = 0.5):
   """LDAM per-class margins ``Delta_j = C / n_j^(1/4)`` with ``C`` set so that ``max_j Delta_j = max_margin``.
 
   Classes with zero training examples get the largest margin (their count is treated as 1).
+  Traceable (``class_counts`` may be a jit argument); returns float32 ``[C]``.
   """
-  counts = np.maximum(np.asarray(class_counts, np.float64), 1.0)
+  counts = jnp.maximum(jnp.asarray(class_counts, jnp.float32), 1.0)
   raw = counts ** -0.25
-  return max_margin * raw / raw.max()
+  return max_margin * raw / jnp.max(raw)
 
 
-def class_balanced_weights(class_counts, *, beta: float = 0.9999) -> np.ndarray:
+def class_balanced_weights(class_counts, *, beta: float = 0.9999):
   """Effective-number weights ``w_j = (1 - beta) / (1 - beta^n_j)``, normalised to ``sum_j w_j = C``.
 
   (Cui et al., "Class-Balanced Loss Based on Effective Number of Samples", 2019), the re-weighting that
   LDAM-DRW defers. ``beta = 0`` gives uniform weights; ``beta -> 1`` gives inverse class frequency.
+  Traceable; ``1 - beta^n`` is computed as ``-expm1(n log beta)`` so that ``beta = 0.9999`` keeps its digits.
   """
-  counts = np.maximum(np.asarray(class_counts, np.float64), 1.0)
   if not 0.0 <= beta < 1.0:
     raise ValueError(f"beta must be in [0, 1), got {beta}")
-  w = (1.0 - beta) / (1.0 - np.power(beta, counts))
-  return w * len(counts) / w.sum()
+  counts = jnp.maximum(jnp.asarray(class_counts, jnp.float32), 1.0)
+  if beta == 0.0:
+    return jnp.ones_like(counts)
+  w = (1.0 - beta) / -jnp.expm1(counts * math.log(beta))
+  return w * counts.shape[0] / jnp.sum(w)
 
 
 def drw_weights(class_counts, step, *, start_step: int, beta: float = 0.9999) -> Array:
@@ -321,7 +335,7 @@ def drw_weights(class_counts, step, *, start_step: int, beta: float = 0.9999) ->
 
   ``step`` may be a traced int array (the trainer passes its step counter). Returns ``[C]`` float32.
   """
-  balanced = jnp.asarray(class_balanced_weights(class_counts, beta=beta), jnp.float32)
+  balanced = class_balanced_weights(class_counts, beta=beta)
   on = jnp.asarray(step) >= start_step
   return jnp.where(on, balanced, jnp.ones_like(balanced))
 
@@ -329,7 +343,7 @@ def drw_weights(class_counts, step, *, start_step: int, beta: float = 0.9999) ->
 def _ldam_values(name, logits, labels, class_counts, max_margin, scale, class_weights, where):
   logits, targets, valid = prepare(name, logits, labels, allow_soft=False)
   counts = check_vector(name, "class_counts", class_counts, logits.shape[-1])
-  margins = jnp.asarray(ldam_margins(counts, max_margin=max_margin), logits.dtype)
+  margins = ldam_margins(counts, max_margin=max_margin).astype(logits.dtype)
   shifted = scale * (logits - targets * margins)
   values = optax.softmax_cross_entropy(shifted, targets)
   if class_weights is not None:

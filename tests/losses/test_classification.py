@@ -122,14 +122,14 @@ def test_sparsemax_loss_formula_multilabel_and_sparsity():
 def test_ldam_margins_weights_and_loss():
   counts = np.array([1000, 100, 10, 1, 500])
   m = cls.ldam_margins(counts, max_margin=0.5)
-  np.testing.assert_allclose(m, 0.5 * counts ** -0.25 / (1.0 ** -0.25))
+  np.testing.assert_allclose(m, 0.5 * counts ** -0.25 / (1.0 ** -0.25), rtol=1e-6)
   assert m.max() == pytest.approx(0.5)
   s = 30.0
   shifted = s * (Z - np.eye(5)[Y] * m)
   close(cls.ldam(jnp.asarray(Z), jnp.asarray(Y), class_counts=counts), np_ce(shifted, Y), 1e-4)
   w = cls.class_balanced_weights(counts, beta=0.9999)
   eff = (1 - 0.9999) / (1 - 0.9999 ** counts)
-  np.testing.assert_allclose(w, eff / eff.sum() * 5)
+  np.testing.assert_allclose(w, eff / eff.sum() * 5, rtol=1e-5)
   assert np.allclose(cls.class_balanced_weights(counts, beta=0.0), 1.0)
   before = cls.drw_weights(counts, jnp.int32(9), start_step=10)
   after = cls.drw_weights(counts, jnp.int32(10), start_step=10)
@@ -143,6 +143,9 @@ def test_ldam_margins_weights_and_loss():
   close(cls.cross_entropy_drw(jnp.asarray(Z), jnp.asarray(Y), step=jnp.int32(10), **kw), np_ce(Z, Y) * w[Y])
   with pytest.raises(ValueError, match="class_counts"):
     cls.ldam(jnp.asarray(Z), jnp.asarray(Y), class_counts=counts[:3])
+  # The trainer may pass class_counts (and step) as traced jit arguments.
+  traced = jax.jit(lambda z, c, s: cls.ldam_drw(z, jnp.asarray(Y), class_counts=c, step=s, drw_start_step=10))
+  close(traced(jnp.asarray(Z), jnp.asarray(counts, jnp.float32), jnp.int32(10)), np_ce(shifted, Y) * w[Y], 1e-4)
 
 
 def np_softplus(x):
@@ -242,3 +245,15 @@ def test_check_labels_under_checkify():
   ignored[0] = -1
   err, _ = checkify.checkify(lambda y: cls.check_labels(y, 5, ignore_index=-1))(jnp.asarray(ignored))
   err.throw()
+
+
+def test_eval_metrics():
+  from lbrl.losses import eval_metrics
+  from lbrl.train.metrics import METRICS
+  z = np.array([[3.0, 1.0, 0.0], [0.0, 2.0, 5.0]])
+  y = np.array([0, 1])
+  np.testing.assert_allclose(eval_metrics.logit_margins(z, y), [2.0, -3.0])
+  assert METRICS.get("mean_logit_margin")(z, y, None) == pytest.approx(-0.5)
+  tok = np.full((3, 14), -5.0)
+  tok[0, 7] = tok[1, 2] = tok[2, 12] = 5.0      # digits 7 (label 3) and 2 (label 2); row 2 is not a digit
+  assert METRICS.get("digit_abs_error")(tok, np.array([3, 2, 13]), None) == pytest.approx(2.0)

@@ -1,0 +1,36 @@
+"""Squentropy (Hui, Belkin and Wright, "Cut your Losses with Squentropy", ICML 2023, arXiv:2302.03952):
+cross-entropy plus the average square loss over the incorrect classes, with CE's own hyperparameters.
+
+Claim: with the same optimisation settings as CE, squentropy gives higher accuracy, better
+calibration (lower ECE) and less variance across seeds.
+cpu:   MNIST-1D 1-D CNN, Adam lr 1e-2, batch 100, 3000 steps (CE's setting, unchanged for squentropy);
+       3 seeds; ECE (15 bins) and its spread are in the table; the rules test accuracy (the runner
+       evaluates rules on one metric, eval/accuracy).
+paper: many benchmarks (e.g. CIFAR-10 / SVHN / TIMIT / ImageNet subsets with ResNets, ViTs, MLPs);
+       the abstract gives no single number.
+"""
+from configs import common
+
+
+def get_config(arg=None):
+  c, variant = common.base(arg)
+  c.data.update(name="mnist1d", batch_size=100, eval_batch_size=1000)
+  c.model = common.free(name="cnn1d")
+  c.loss = common.free(name="squentropy")
+  c.optimizer = common.free(name="adam", learning_rate=1e-2)
+  c.steps = common.by_variant(variant, smoke=2, cpu=3000, paper=3000)
+  c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
+  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
+  c.eval_metrics = ["loss", "accuracy", "ece"]
+  c.paper.update(
+      title="Cut your Losses with Squentropy", year=2023, arxiv="2302.03952", slug="squentropy",
+      provides="function", code="lbrl.losses.classification.squentropy",
+      claim="CE + mean square loss on the incorrect classes, at CE's hyperparameters: higher accuracy, "
+            "better calibration, lower variance across seeds",
+      expected="squentropy accuracy above CE beyond seed noise; lower ECE and seed std (table)",
+      setting="CIFAR-10/100, SVHN, TIMIT, ImageNet subsets; ResNet/ViT/MLP; CE's own settings",
+      hardware="GPU (paper)")
+  c.sweep.seeds = [0, 1, 2, 3]
+  c.sweep.arms = {"ce": {"loss": {"name": "cross_entropy"}}, "squentropy": {"loss": {"name": "squentropy"}}}
+  c.sweep.rules = [{"arm": "squentropy", "op": ">", "than": "ce"}]
+  return common.finalize(c)
