@@ -71,6 +71,9 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.optimizer = free(name="adamw", learning_rate=1e-3)
   # Schedule applied to optimizer.learning_rate: constant | cosine | linear, with linear warmup.
   c.schedule = dict(name="constant", warmup_steps=0, end_fraction=0.0)
+  # How gradients are computed: "plain" value_and_grad, or a two-pass estimator from
+  # lbrl.optim.GRAD_FNS ("sam", "amp_perturbation", "gradient_regularization", "saf", ...) with its kwargs.
+  c.grad_estimator = free(name="plain")
   c.grad_clip_norm = 0.0                 # 0 disables global-norm clipping
   c.grad_accum_steps = 1                 # micro-batches per update (batch_size is per update)
   c.steps = by_variant(variant, smoke=2, cpu=1000, paper=10000)

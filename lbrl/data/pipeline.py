@@ -73,9 +73,10 @@ class TrainBatches:
     return self.data.gather(self.indices(step)[self.rows])
 
   def chunk(self, c: int) -> dict[str, jax.Array]:
-    """Device arrays ``[k, global_batch, ...]`` for steps ``c*k ... c*k+k-1``."""
+    """Device arrays ``[k, global_batch, ...]`` for steps ``c*k ... c*k+k-1``, plus ``index``."""
     idx = np.stack([self.indices(s)[self.rows] for s in range(c * self.k, (c + 1) * self.k)])
     local = self.data.gather(idx)
+    local["index"] = idx.astype(np.int32)  # each example's position in the training set (e.g. for SAF)
     return {key: jax.make_array_from_process_local_data(
                 self.sharding, v, (self.k, self.global_batch) + v.shape[2:]) for key, v in local.items()}
 

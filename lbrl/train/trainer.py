@@ -46,6 +46,7 @@ class TrainState:
   params: Any
   model_state: Any             # non-parameter collections (e.g. BatchNorm's batch_stats)
   opt_state: Any
+  grad_state: Any              # the gradient estimator's state (e.g. SAF's past outputs); () for most
   rng: jax.Array               # uint32[2] base key; step keys are fold_in(rng, step)
   nonfinite: jax.Array         # number of skipped (non-finite) updates
   first_nonfinite: jax.Array   # step of the first skipped update, -1 if none
@@ -67,6 +68,7 @@ class Task:
   inject: tuple            # loss keywords the trainer fills: subset of ("class_counts", "step")
   class_counts: np.ndarray | None
   needs_hidden: bool       # the loss takes (hidden, unembedding) instead of logits
+  estimator: Any           # lbrl.optim.GradEstimator from config.grad_estimator
 
 
 def _accepts(fn, name: str) -> bool:
@@ -101,7 +103,11 @@ def build_task(cfg, train_data) -> Task:
   loss_fn = LOSSES.get(kwargs.pop("name"))
   inject = tuple(k for k in ("class_counts", "step") if _accepts(loss_fn, k) and k not in kwargs)
   counts = train_data.class_counts() if "class_counts" in inject else None
-  return Task(model, loss_fn, kwargs, inject, counts, bool(getattr(loss_fn, "needs_hidden", False)))
+  from lbrl.optim import GRAD_FNS
+  est_kwargs = dict(cfg.grad_estimator)
+  estimator = GRAD_FNS.get(est_kwargs.pop("name"))(**est_kwargs)
+  return Task(model, loss_fn, kwargs, inject, counts, bool(getattr(loss_fn, "needs_hidden", False)),
+              estimator)
 
 
 def per_example_loss(task: Task, logits, labels, where, step):
@@ -142,51 +148,64 @@ def _accuracy(logits, labels, where):
 
 def make_train_step(task: Task, tx, accum: int, steps_per_chunk: int = 0):
   """The train step ``(state, batch) -> (state, metrics)``; with ``steps_per_chunk=k`` its second
-  argument is a chunk of ``k`` batches and the step takes the one at ``state.step % k``."""
-  def loss_and_aux(params, model_state, batch, rng, step):
-    outputs, new_state = _apply(task, params, model_state, batch["x"], True, rng)
-    values = per_example_loss(task, outputs, batch["label"], None, step)
-    loss = reduce(values)
-    # train accuracy needs logits, which a fused loss never forms: reported as NaN (and not logged)
-    acc = jnp.nan if task.needs_hidden else _accuracy(outputs, batch["label"], None)
-    return loss, (new_state, {"loss": loss, "accuracy": acc})
+  argument is a chunk of ``k`` batches and the step takes the one at ``state.step % k``.
 
-  grad_fn = jax.value_and_grad(loss_and_aux, has_aux=True)
+  Gradients come from ``task.estimator`` (``config.grad_estimator``: plain ``value_and_grad``, or a
+  two-pass method such as SAM from ``lbrl.optim.GRAD_FNS``), whose state lives in the train state.
+  Optimizers that need more than the gradient get optax extra arguments: the loss as ``value`` and
+  ``grad_fn(params, i)``, the gradient on the current batch (``optax.contrib.sam`` opaque mode).
+  """
+  def loss_fn_for(model_state, step):
+    def loss_fn(params, batch, rng):
+      outputs, new_state = _apply(task, params, model_state, batch["x"], True, rng)
+      loss = reduce(per_example_loss(task, outputs, batch["label"], None, step))
+      # train accuracy needs logits, which a fused loss never forms: reported as NaN (and not logged)
+      acc = jnp.nan if task.needs_hidden else _accuracy(outputs, batch["label"], None)
+      return loss, {"logits": outputs, "model_state": new_state, "accuracy": acc}
+    return loss_fn
+
+  def grads_on(params, model_state, grad_state, batch, rng, step):
+    (loss, aux), g, grad_state = task.estimator.value_and_grad(
+        loss_fn_for(model_state, step), params, batch, rng, grad_state)
+    return g, aux["model_state"], grad_state, {"loss": loss, "accuracy": aux["accuracy"]}
 
   def step_fn(state: TrainState, batch):
     if steps_per_chunk:
       batch = pipeline.TrainBatches.select(batch, state.step, steps_per_chunk)
     rng = jax.random.fold_in(state.rng, state.step)
     if accum == 1:
-      (_, (model_state, m)), grads = grad_fn(state.params, state.model_state, batch, rng, state.step)
+      grads, model_state, grad_state, m = grads_on(state.params, state.model_state, state.grad_state, batch,
+                                                   rng, state.step)
     else:  # micro-batch i takes rows i, i+accum, ...: every device keeps its share of each one
       micro = jax.tree.map(lambda x: x.reshape(x.shape[0] // accum, accum, *x.shape[1:]).swapaxes(0, 1),
                            batch)
 
       def body(carry, inp):
-        g_sum, ms = carry
+        g_sum, ms, gs = carry
         mb, i = inp
-        (_, (ms, m)), g = grad_fn(state.params, ms, mb, jax.random.fold_in(rng, i), state.step)
-        return (jax.tree.map(jnp.add, g_sum, g), ms), m
+        g, ms, gs, m = grads_on(state.params, ms, gs, mb, jax.random.fold_in(rng, i), state.step)
+        return (jax.tree.map(jnp.add, g_sum, g), ms, gs), m
 
       zeros = jax.tree.map(jnp.zeros_like, state.params)
-      (grads, model_state), ms = jax.lax.scan(body, (zeros, state.model_state), (micro, jnp.arange(accum)))
+      (grads, model_state, grad_state), ms = jax.lax.scan(
+          body, (zeros, state.model_state, state.grad_state), (micro, jnp.arange(accum)))
       grads = jax.tree.map(lambda g: g / accum, grads)
       m = jax.tree.map(jnp.mean, ms)
 
     def batch_grad(params, i=0):  # for two-pass optimizers (optax.contrib.sam opaque mode, ...)
-      return jax.grad(lambda p: loss_and_aux(p, state.model_state, batch, rng, state.step)[0])(params)
+      return jax.grad(lambda p: loss_fn_for(state.model_state, state.step)(p, batch, rng)[0])(params)
 
     updates, opt_state = tx.update(grads, state.opt_state, state.params, value=m["loss"], grad_fn=batch_grad)
     params = jax.tree.map(lambda p, u: (p + u).astype(p.dtype), state.params, updates)
-    grad_norm = optax.global_norm(grads)
-    finite = jnp.isfinite(m["loss"]) & jnp.isfinite(grad_norm)  # a non-finite gradient entry makes the norm non-finite
+    grad_norm = optax.tree.norm(grads)
+    finite = jnp.isfinite(m["loss"]) & jnp.isfinite(grad_norm)  # a non-finite entry makes the norm non-finite
     keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, old)
     new_state = state.replace(
         step=state.step + 1,
         params=keep(params, state.params),
         model_state=keep(model_state, state.model_state),
         opt_state=keep(opt_state, state.opt_state),
+        grad_state=keep(grad_state, state.grad_state),
         nonfinite=state.nonfinite + (~finite).astype(jnp.int32),
         first_nonfinite=jnp.where((state.first_nonfinite < 0) & ~finite, state.step, state.first_nonfinite))
     # one packed output per step (names: TRAIN_METRICS) keeps the per-step dispatch small
@@ -246,8 +265,10 @@ def init_state(cfg, task, train_data, mesh, tx, rules):
   def init(rng):
     variables = dict(task.model.init({"params": rng, "dropout": rng}, example, train=False))
     params = variables.pop("params")
+    grad_state = task.estimator.init(params, num_examples=len(train_data),
+                                     num_classes=train_data.meta.get("num_classes") or 0)
     return TrainState(step=jnp.zeros((), jnp.int32), params=params, model_state=variables,
-                      opt_state=tx.init(params), rng=jax.random.fold_in(rng, 1),
+                      opt_state=tx.init(params), grad_state=grad_state, rng=jax.random.fold_in(rng, 1),
                       nonfinite=jnp.zeros((), jnp.int32), first_nonfinite=-jnp.ones((), jnp.int32))
 
   shapes = jax.eval_shape(init, rng)

@@ -6,7 +6,7 @@ import numpy as np
 from lbrl.registry import LOSSES, MODELS
 
 REQUIRED = ("seed", "data", "model", "loss", "optimizer", "schedule", "steps", "mesh", "dtype",
-            "eval_metrics", "on_nonfinite", "grad_accum_steps")
+            "eval_metrics", "on_nonfinite", "grad_accum_steps", "grad_estimator")
 
 
 class ConfigError(ValueError):
@@ -39,6 +39,11 @@ def validate_config(cfg, mesh=None) -> None:
     lookup(cfg.optimizer.name)
   except KeyError as e:
     raise ConfigError(f"config.optimizer.name: {e.args[0]}") from None
+  from lbrl.optim import GRAD_FNS
+  try:
+    GRAD_FNS.get(cfg.grad_estimator.name)
+  except KeyError as e:
+    raise ConfigError(f"config.grad_estimator.name: {e.args[0]}") from None
   if "learning_rate" not in cfg.optimizer:
     raise ConfigError("config.optimizer.learning_rate is required")
   for name in cfg.eval_metrics:

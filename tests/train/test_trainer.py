@@ -181,3 +181,30 @@ def test_fused_linear_cross_entropy_trains_like_the_naive_loss(tmp_path):
   curve = lambda wd: [r["train/loss"] for r in read_metrics(str(tmp_path / wd)) if "train/loss" in r]
   np.testing.assert_allclose(curve("fused"), curve("naive"), rtol=1e-5)
   np.testing.assert_allclose(fused["eval/loss"], naive["eval/loss"], rtol=1e-5)
+
+
+def test_sam_estimator_equals_optax_sam_transform(tmp_path):
+  """SAM as a gradient estimator (config.grad_estimator) and as optax.contrib.sam's opaque-mode
+  transform (fed grad_fn by the trainer) take the same steps: SGD on grad L(w + rho g/||g||)."""
+  est = train(small_config(steps=4, optimizer=common.free(name="sgd", learning_rate=0.1),
+                           grad_estimator=common.free(name="sam", rho=0.05, eps=0.0)),
+              str(tmp_path / "est"), progress=False)
+  plain = train(small_config(steps=4, optimizer=common.free(name="sgd", learning_rate=0.1)),
+                str(tmp_path / "plain"), progress=False)
+  cfg = small_config(steps=4, optimizer=common.free(name="sam", learning_rate=0.1, rho=0.05))
+  from lbrl.optim import OPTIMIZERS
+  assert "sam" in OPTIMIZERS
+  opt = train(cfg, str(tmp_path / "opt"), progress=False)
+  for a, b in zip(leaves(est["state"]), leaves(opt["state"])):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+  assert any(not np.allclose(a, b) for a, b in zip(leaves(est["state"]), leaves(plain["state"])))
+
+
+def test_saf_keeps_past_outputs_in_the_train_state(tmp_path):
+  out = train(small_config(steps=70, grad_estimator=common.free(name="saf", delay=1)), str(tmp_path / "saf"),
+              progress=False)
+  gs = out["state"].grad_state
+  assert gs.outputs.shape == (1, 4000, 10)
+  seen = np.asarray(gs.seen)
+  assert seen.sum() == 70 * 64 and seen.max() == 2  # 62 steps per epoch: some examples seen twice
+  assert np.isfinite(out["eval/loss"])
