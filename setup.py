@@ -28,7 +28,8 @@ setup(
     packages=find_packages(include=["lbrl", "lbrl.*"]),
     install_requires=INSTALL_REQUIRES,
     extras_require={
-        "test": ["pytest>=8", "pytest-xdist>=3.5"],
+        "test": ["pytest>=8", "pytest-xdist>=3.5", "tensorboard>=2.15"],
+        "tensorboard": ["tensorboard>=2.15"],   # TensorBoard event files in every workdir
         "tpu": ["jax[tpu]>=0.10.2"],
         "gpu": ["jax[cuda12]>=0.10.2"],
     },

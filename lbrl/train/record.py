@@ -50,21 +50,46 @@ def write_workdir_record(workdir: str, cfg, mesh, params) -> None:
 
 
 class MetricWriter:
-  """Appends ``{"step": s, "time": t, **metrics}`` lines to ``metrics.jsonl`` (process 0 only)."""
+  """Appends ``{"step": s, "time": t, **metrics}`` lines to ``metrics.jsonl`` and, when the
+  ``tensorboard`` package is installed (``pip install lbrl[tensorboard]``), writes the same scalars as
+  TensorBoard event files in the workdir. Process 0 only."""
 
   def __init__(self, workdir: str):
     self._f = open(os.path.join(workdir, "metrics.jsonl"), "a") if jax.process_index() == 0 else None
+    self._tb = _tensorboard_writer(workdir) if self._f else None
 
   def write(self, step: int, metrics: dict) -> None:
     if self._f:
-      row = {"step": int(step), "time": time.time()}
-      row.update({k: v for k, v in metrics.items() if isinstance(v, (int, float))})
-      self._f.write(json.dumps(row) + "\n")
+      scalars = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+      self._f.write(json.dumps({"step": int(step), "time": time.time(), **scalars}) + "\n")
       self._f.flush()
+      if self._tb:
+        self._tb(int(step), scalars)
 
   def close(self) -> None:
     if self._f:
       self._f.close()
+    if self._tb:
+      self._tb.close()
+
+
+def _tensorboard_writer(workdir: str):
+  """A ``write(step, scalars)`` callable over TensorBoard's own event writer (no TensorFlow), or None."""
+  try:
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+  except ImportError:
+    return None
+  writer = EventFileWriter(workdir)
+
+  def write(step, scalars):
+    summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=k, simple_value=v)
+                                         for k, v in scalars.items()])
+    writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
+    writer.flush()
+
+  write.close = writer.close
+  return write
 
 
 def read_metrics(workdir: str) -> list[dict]:

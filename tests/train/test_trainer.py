@@ -208,3 +208,16 @@ def test_saf_keeps_past_outputs_in_the_train_state(tmp_path):
   seen = np.asarray(gs.seen)
   assert seen.sum() == 70 * 64 and seen.max() == 2  # 62 steps per epoch: some examples seen twice
   assert np.isfinite(out["eval/loss"])
+
+
+def test_tensorboard_event_files(tmp_path):
+  from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+  wd = str(tmp_path / "tb")
+  train(small_config(steps=10), wd, progress=False)
+  acc = EventAccumulator(wd)
+  acc.Reload()
+  assert "train/loss" in acc.Tags()["scalars"] and "eval/accuracy" in acc.Tags()["scalars"]
+  rows = [json.loads(l) for l in open(os.path.join(wd, "metrics.jsonl")) if "train/loss" in l]
+  assert [e.step for e in acc.Scalars("train/loss")] == [r["step"] for r in rows]
+  np.testing.assert_allclose([e.value for e in acc.Scalars("train/loss")], [r["train/loss"] for r in rows],
+                             rtol=1e-6)
