@@ -5,5 +5,5 @@ CPU default and the oracle), ``pallas_tpu.py`` and ``pallas_gpu.py``; the public
 ``impl=`` ("auto" picks Pallas on TPU/GPU and the reference on CPU).
 """
 from lbrl.kernels.twopass import two_pass_logsumexp, two_pass_softmax  # noqa: F401
-from lbrl.kernels.fused_ce import linear_cross_entropy  # noqa: F401
+from lbrl.kernels.fused_ce import linear_cross_entropy, linear_cross_entropy_sharded  # noqa: F401
 from lbrl.kernels import contrastive  # noqa: F401  (clip_loss, siglip_loss: tiled / ring)

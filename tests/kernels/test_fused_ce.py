@@ -247,3 +247,18 @@ def test_pallas_kernels_lower_for_their_platform(platform, impl, dtype):
   for name in ("cce_forward", "cce_backward_dh", "cce_backward_dw"):
     assert name in text, name
   assert target in text
+
+
+def test_sharded_wrapper_under_jit_on_a_data_model_mesh():
+  from lbrl.kernels import linear_cross_entropy_sharded
+  h, w, y, g = inputs(n=32, v=296)
+  h3, y3, g3 = h.reshape(4, 8, 16), y.reshape(4, 8), g.reshape(4, 8)
+  where = (jnp.arange(32) % 5 != 0).reshape(4, 8)
+  want = _oracle.linear_ce(h, w, y, g, valid=np.asarray(where).reshape(-1), z_loss=1e-3)
+  mesh = jax.make_mesh((2, 4), ("data", "model"), axis_types=(jax.sharding.AxisType.Auto,) * 2)
+  f = lambda h, w: jnp.sum(g3 * linear_cross_entropy_sharded(h, w, y3, mesh=mesh, where=where, z_loss=1e-3,
+                                                              block_size=16))
+  val, (dh, dw) = jax.jit(jax.value_and_grad(f, (0, 1)))(h3, w)
+  np.testing.assert_allclose(float(val), float(np.sum(np.asarray(g, np.float64) * want[0])), rtol=1e-5)
+  np.testing.assert_allclose(np.asarray(dh).reshape(32, 16), want[1], atol=2e-5)
+  np.testing.assert_allclose(np.asarray(dw), want[2], atol=2e-5)

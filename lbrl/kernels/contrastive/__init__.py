@@ -33,7 +33,7 @@ def _check(fn, x, y, temperature, bias):
 def _run(fn, kind, x, y, t, b, block_size, axis_name, impl, interpret):
   if block_size is not None and block_size < 1:
     raise ValueError(f"{fn}: block_size must be a positive integer, got {block_size}")
-  hy = reference.Hyper(kind=kind, block=int(block_size or _dispatch.default_block(x.shape[0])),
+  hy = reference.Hyper(kind=kind, block=int(min(block_size or _dispatch.default_block(x.shape[0]), y.shape[0])),
                        axis_name=axis_name)
   which = _dispatch.resolve_impl(impl, fn)
   if which == "reference" or axis_name is not None:

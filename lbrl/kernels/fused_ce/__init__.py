@@ -7,6 +7,7 @@ import jax.numpy as jnp
 from lbrl.kernels import _dispatch
 from lbrl.kernels.fused_ce import reference
 from lbrl.kernels.fused_ce.reference import Hyper
+from lbrl.registry import LOSSES
 
 
 def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label_smoothing: float = 0.0,
@@ -78,7 +79,7 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
   valid = (lab >= 0) & (lab < vocab)
   if where is not None:
     valid = valid & jnp.asarray(where, bool).reshape(-1)
-  hy = Hyper(vocab=int(vocab), block=int(block_size or _dispatch.default_block(h2.shape[0])), z_loss=float(z_loss),
+  hy = Hyper(vocab=int(vocab), block=int(min(block_size or _dispatch.default_block(h2.shape[0]), w.shape[0])), z_loss=float(z_loss),
              label_smoothing=float(label_smoothing),
              softcap=None if logit_softcap is None else float(logit_softcap),
              filter_eps=None if grad_filter_eps is None else float(grad_filter_eps), axis_name=vocab_axis_name)
@@ -91,3 +92,45 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
     from lbrl.kernels.fused_ce import pallas as pallas_mod
     loss = pallas_mod.fused_ce(h2, w, lab, valid, hy, which, interpret)
   return loss.reshape(batch_shape)
+
+
+def linear_cross_entropy_sharded(h, w, labels, *, mesh, token_axes=("data",), vocab_axis: str | None = "model",
+                                 where=None, **hyper) -> jax.Array:
+  """:func:`linear_cross_entropy` over a mesh: tokens sharded on ``token_axes`` (the leading axis of h,
+  labels and where), the vocabulary rows of ``w`` on ``vocab_axis`` (None: w replicated).
+
+  Wraps ``jax.shard_map``: each device streams its own vocabulary shard for its own tokens, and the
+  per-token (max, sum-exp) pairs are merged across ``vocab_axis`` (pmax + psum); dh is summed over the
+  vocabulary axis and dw over the token axes. Use it inside the jitted train step of an ``Auto`` mesh.
+  """
+  P = jax.sharding.PartitionSpec
+  axes = tuple(a for a in token_axes if a in mesh.axis_names)
+  if vocab_axis is not None and vocab_axis not in mesh.axis_names:
+    vocab_axis = None
+  tok = P(axes or None)
+  args = (h, w, labels) + (() if where is None else (jnp.asarray(where, bool),))
+  specs = (tok, P(vocab_axis, None), tok) + (() if where is None else (tok,))
+
+  def local(h, w, labels, where=None):
+    return linear_cross_entropy(h, w, labels, where=where, vocab_axis_name=vocab_axis, **hyper)
+
+  return jax.shard_map(local, mesh=mesh, in_specs=specs, out_specs=tok)(*args)
+
+
+@LOSSES.register("linear_cross_entropy")
+def linear_cross_entropy_loss(outputs, labels, *, where=None, **hyper) -> jax.Array:
+  """Trainer adapter of :func:`linear_cross_entropy` (registered as loss ``linear_cross_entropy``).
+
+  ``outputs`` is the pair ``(hidden [..., D], unembed [V, D])`` that an LM returns with
+  ``model.apply(variables, tokens, return_hidden=True)``; the loss is the per-token cross-entropy of
+  ``hidden @ unembed.T`` (same keywords as :func:`linear_cross_entropy`), without the logits. A trainer
+  sees ``needs_hidden = True`` on this function and calls the model with ``return_hidden=True``.
+  """
+  if not (isinstance(outputs, (tuple, list)) and len(outputs) == 2):
+    raise TypeError("linear_cross_entropy loss: outputs must be the pair (hidden, unembed) from "
+                    "model.apply(..., return_hidden=True), got " + type(outputs).__name__)
+  h, w = outputs
+  return linear_cross_entropy(h, w, labels, where=where, **hyper)
+
+
+linear_cross_entropy_loss.needs_hidden = True

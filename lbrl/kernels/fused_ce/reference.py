@@ -147,7 +147,8 @@ def _bwd(hy: Hyper, res, g):
   skip_ok = hy.filter_eps is not None and not hy.label_smoothing
 
   def grads(z, cols, wb):
-    dz = block_dlogits(z, cols, lab_c, lse_c, g, hy)
+    # dz in the inputs' dtype for the two matmuls (as the naive path's bf16 cotangent), f32 accumulation
+    dz = block_dlogits(z, cols, lab_c, lse_c, g, hy).astype(h.dtype)
     dh = jax.lax.dot_general(dz, wb, (((1,), (0,)), ((), ())), preferred_element_type=jnp.float32)
     dw = jax.lax.dot_general(dz, h, (((0,), (0,)), ((), ())), preferred_element_type=jnp.float32)
     return dh, dw
