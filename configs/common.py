@@ -100,6 +100,7 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   #   {"arm": A, "op": ">" | "<" | "tie", "than": B}   A beats / loses to / ties B beyond the noise
   #   {"arm": A, "op": ">=" | "<=", "value": v}         A's mean clears an absolute threshold
   #   {"arm": A, "op": "between", "value": (lo, hi)}
+  # Each rule may add "metric": "eval/ece" (any final metric); the default is sweep.metric.
   c.sweep.rules = []
   return c, variant
 

@@ -68,9 +68,12 @@ def write(cfg, module, records, out_dir, config_path, variant) -> dict:
   metric = cfg.sweep.metric
   arms = list(cfg.sweep.arms.keys())
   published = cfg.sweep.published.to_dict()
-  values = {a: [r["final"][metric] for r in records if r["arm"] == a] for a in arms}
+  per_metric = lambda m: {a: [r["final"][m] for r in records if r["arm"] == a and m in r["final"]]
+                          for a in arms}
+  values = per_metric(metric)
   summaries = {a: stats.summarize(v) for a, v in values.items()}
-  rules = [stats.check_rule(r, values) for r in cfg.sweep.rules]
+  # a rule may name its own metric (e.g. "eval/ece"); the default is the sweep metric
+  rules = [stats.check_rule(r, per_metric(dict(r).get("metric", metric))) for r in cfg.sweep.rules]
   verdict = stats.verdict(rules, cfg.sweep.not_testable)
   other = sorted({k for r in records for k in r["final"] if k.startswith("eval/") and k != metric})
   rel = os.path.relpath(os.path.abspath(config_path), REPO)

@@ -66,6 +66,12 @@ def check_rule(rule: dict, values: dict[str, list[float]]) -> RuleResult:
   """Evaluates one rule (see configs/common.py) against per-arm metric values over seeds."""
   rule = dict(rule)
   arm, op = rule["arm"], rule["op"]
+  tag = f"[{rule['metric']}] " if "metric" in rule else ""
+  res = _check(rule, arm, op, values)
+  return RuleResult(res.rule, res.passed, tag + res.text)
+
+
+def _check(rule: dict, arm: str, op: str, values: dict[str, list[float]]) -> RuleResult:
   if arm not in values or not values[arm]:
     return RuleResult(rule, False, f"arm {arm!r} has no results")
   a = values[arm]

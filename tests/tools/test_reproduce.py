@@ -64,7 +64,8 @@ def get_config(arg=None):
   c.paper.update(title="Tiny", year=2020, arxiv="0000.00000", slug="tiny", claim="mlp beats logreg")
   c.sweep.update(seeds=[0, 1])
   c.sweep.arms = {"mlp": {}, "logreg": {"model": {"name": "logreg"}}, "wide": {"model": {"hidden": (32,)}}}
-  c.sweep.rules = [{"arm": "mlp", "op": ">=", "value": 0.0}]
+  c.sweep.rules = [{"arm": "mlp", "op": ">=", "value": 0.0},
+                   {"arm": "mlp", "op": ">=", "value": 0.0, "metric": "eval/loss"}]
   return common.finalize(c)
 '''
 
@@ -96,6 +97,7 @@ def test_sweep_resumes_and_writes_report(tmp_path):
   assert os.path.exists(os.path.join(out, "runs", "logreg__seed1.json"))
   text = open(os.path.join(out, "README.md")).read()
   assert "**Verdict: reproduced.**" in text and "| mlp |" in text and "python -m lbrl.reproduce" in text
+  assert "PASS: [eval/loss] mean(mlp) =" in text  # a rule on a metric other than the sweep's
   assert os.path.getsize(os.path.join(out, "curves.png")) > 1000
   saved = json.load(open(os.path.join(out, "results.json")))
   assert saved["arms"]["mlp"]["n"] == 2 and saved["verdict"] == res2["verdict"]
