@@ -31,7 +31,7 @@ MODES = ("galore", "frugal", "fira")
 
 class LowRankState(NamedTuple):
   count: jax.Array
-  proj: Any            # per leaf: [k, r] basis, or a [0] placeholder for full-Adam leaves
+  proj: Any            # per leaf: [k, r] basis, or a scalar placeholder for full-Adam leaves
   mu: Any              # per leaf: Adam first moment of R (or of the full gradient)
   nu: Any
   residual_norm: Any   # per leaf: ||scaled residual|| of the previous step (Fira's limiter)
@@ -103,7 +103,7 @@ def scale_by_lowrank(mode: str = "fira", rank: int = 128, rank_fraction: float =
     proj, mu, res = [], [], []
     for p, meta in zip(leaves, metas):
       if meta is None:
-        proj.append(jnp.zeros((0,), jnp.float32))
+        proj.append(jnp.zeros([], jnp.float32))   # unused (orbax cannot save 0-size arrays)
         mu.append(jnp.zeros(p.shape, jnp.float32))
       else:
         k = meta.n if meta.right else meta.m
