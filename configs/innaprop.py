@@ -1,0 +1,31 @@
+"""INNAprop (Bolte, Boustany, Pauwels & Purica, "A second-order-like optimizer with adaptive gradient
+scaling for deep learning", 2024, arXiv:2410.10929).
+
+Claim: INNA's inertial second-order-like dynamics with RMSprop gradient scaling matches or beats AdamW
+in training speed and accuracy with minimal tuning, at AdamW's memory cost.
+cpu:   MNIST-1D 1-D CNN, batch 128, 3000 steps, cosine schedule; INNAprop (alpha 0.1, beta 0.9,
+       weight decay 0.01, the paper's defaults) and AdamW (weight decay 0.01) at learning rates 3e-3,
+       1e-2, 3e-2. 3 seeds, about 3 minutes on 2 cores. The rules compare them rate by rate.
+paper: VGG/ResNet/DenseNet on CIFAR-10, ResNet-18/50 ImageNet, GPT-2 pre-training and LoRA fine-tuning.
+"""
+from configs import common
+from configs.diffgrad import ADAM_LRS, cnn_base
+
+
+def get_config(arg=None):
+  c = cnn_base(arg, "innaprop", 1e-2)
+  c.paper.update(
+      title="A second-order-like optimizer with adaptive gradient scaling for deep learning", year=2024,
+      arxiv="2410.10929", slug="innaprop", provides="transform", code="lbrl.optim.adaptive.innaprop",
+      claim="INNAprop matches or beats AdamW in accuracy with minimal tuning",
+      expected="INNAprop test accuracy at least AdamW's at each learning rate (ties allowed)",
+      setting="CIFAR-10, ImageNet, GPT-2 (124M-770M)", hardware="GPU (paper)")
+  arms, rules = {}, []
+  for i, lr in enumerate(ADAM_LRS):
+    arms[f"innaprop_lr{i}"] = {"optimizer": {"name": "innaprop", "learning_rate": lr,
+                                             "weight_decay": 0.01}}
+    arms[f"adamw_lr{i}"] = {"optimizer": {"name": "adamw", "learning_rate": lr, "weight_decay": 0.01}}
+    rules.append({"arm": f"innaprop_lr{i}", "op": "tie", "than": f"adamw_lr{i}"})
+  c.sweep.arms = arms
+  c.sweep.rules = rules
+  return common.finalize(c)
