@@ -52,7 +52,7 @@ def tvlars_factor(count: jax.Array, alpha: float, lam: float, delay: float, floo
 
 def scale_by_tvlars(weight_decay: float = 5e-4, trust_coefficient: float = 1e-3,
                     momentum: float = 0.9, alpha: float = 0.1, lam: float = 1e-3, delay: float = 0.0,
-                    floor: float = 0.0, exclude_vectors: bool = True) -> optax.GradientTransformation:
+                    floor: float = 0.0, exclude_vectors: bool = False) -> optax.GradientTransformation:
   """TVLARS's direction (see :func:`tvlars`)."""
   C.check_nonnegative("weight_decay", weight_decay)
   C.check_nonnegative("trust_coefficient", trust_coefficient), C.check_beta("momentum", momentum)
@@ -88,7 +88,7 @@ def scale_by_tvlars(weight_decay: float = 5e-4, trust_coefficient: float = 1e-3,
 
 def tvlars(learning_rate: Any = 1.0, weight_decay: float = 5e-4, trust_coefficient: float = 1e-3,
            momentum: float = 0.9, alpha: float = 0.1, lam: float = 1e-3, delay: float = 0.0,
-           floor: float = 0.0, exclude_vectors: bool = True) -> optax.GradientTransformationExtraArgs:
+           floor: float = 0.0, exclude_vectors: bool = False) -> optax.GradientTransformationExtraArgs:
   """TVLARS (Do et al., "Revisiting LARS for Large Batch Training Generalization of Neural Networks",
   2023, arXiv:2309.14053; slug tvlars).
 
@@ -97,7 +97,8 @@ def tvlars(learning_rate: Any = 1.0, weight_decay: float = 5e-4, trust_coefficie
     phi_t = 1 / (alpha + exp(lam (t - delay))) + floor                       (t = 1, 2, ...)
     d = g + wd w;  r = trust_coefficient * phi_t * ||w|| / ||d||  (1 if a norm is 0)
     v_t = momentum v_{t-1} + r d;  w -= lr v_t
-  Vectors (biases, norm scales) skip decay and scaling when ``exclude_vectors``. Defaults follow the
+  Vectors (biases, norm scales) skip decay and scaling when ``exclude_vectors`` (default False, as
+  the authors' code: its weight-decay and adaptation filters are off by default). Defaults follow the
   authors' released code (alpha 0.1, lam 1e-3, delay 0, wd 5e-4, trust 1e-3, momentum 0.9); ``delay``
   and ``floor`` are the paper's delay epochs (in steps here) and minimum-rate terms.
   """
