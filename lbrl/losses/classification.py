@@ -508,7 +508,7 @@ def harmonic_loss(distances, labels, *, exponent: float = 1.0, eps: float = 1e-1
 
   Papers: Baek et al., "Harmonic Loss Trains Interpretable AI Models", 2025, arXiv:2502.01628
   (catalog slug ``harmonic_loss``); "Rethinking the Harmonic Loss via Non-Euclidean Distance Layers",
-  2025 (catalog slug ``harmonic_loss_distances``).
+  2026, arXiv:2603.10225 (catalog slug ``harmonic_loss_distances``).
   """
   if inputs not in ("distances", "neg_log_distances"):
     raise ValueError(f"harmonic_loss: inputs must be 'distances' or 'neg_log_distances', got {inputs!r}")

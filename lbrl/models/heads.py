@@ -15,7 +15,7 @@ Distances (``distance=``):
   metric ``M = L^T L``.
 
 Papers: Baek et al., "Harmonic Loss Trains Interpretable AI Models", 2025, arXiv:2502.01628
-(``harmonic_loss``); "Rethinking the Harmonic Loss via Non-Euclidean Distance Layers", 2025
+(``harmonic_loss``); "Rethinking the Harmonic Loss via Non-Euclidean Distance Layers", 2026, arXiv:2603.10225
 (``harmonic_loss_distances``).
 """
 from __future__ import annotations
@@ -42,12 +42,14 @@ def pairwise_distance(x, centres, distance: str, *, p: float = 3.0, metric=None,
     xn = x / jnp.sqrt(jnp.sum(x * x, -1, keepdims=True) + eps)
     wn = centres / jnp.sqrt(jnp.sum(centres * centres, -1, keepdims=True) + eps)
     return 1.0 - xn @ wn.T
-  diff = x[..., None, :] - centres                       # [..., C, D]
-  if distance == "mahalanobis":
-    diff = diff @ metric.T
   if distance in ("euclidean", "mahalanobis", "squared_euclidean"):
-    sq = jnp.sum(diff * diff, -1)
+    if distance == "mahalanobis":
+      x, centres = x @ metric.T, centres @ metric.T       # ||L (x - w)|| = ||L x - L w||
+    # ||x - w||^2 = ||x||^2 - 2 x.w + ||w||^2: a matmul, no [..., C, D] difference tensor.
+    sq = (jnp.sum(x * x, -1, keepdims=True) - 2.0 * x @ centres.T + jnp.sum(centres * centres, -1))
+    sq = jnp.maximum(sq, 0.0)
     return sq if distance == "squared_euclidean" else jnp.sqrt(sq + eps)
+  diff = x[..., None, :] - centres                       # [..., C, D]
   if distance == "manhattan":
     return jnp.sum(jnp.sqrt(diff * diff + eps), -1)
   if distance == "chebyshev":
