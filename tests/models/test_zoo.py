@@ -122,7 +122,7 @@ CASES = {
                lambda k: jax.random.randint(k, (8,), 0, 10)),
     "resnet_nonorm": (ResNet(num_classes=10, stage_sizes=(1, 1), width=8, norm="none"),
                       lambda k: jax.random.normal(k, (8, 8, 8, 3)), lambda k: jax.random.randint(k, (8,), 0, 10)),
-    "vit": (ViT(num_classes=10, patch_size=4, width=32, depth=2, num_heads=4, mlp_dim=64),
+    "vit": (ViT(num_classes=10, patch_size=4, width=32, depth=1, num_heads=4, mlp_dim=64),
             lambda k: jax.random.normal(k, (8, 8, 8, 3)), lambda k: jax.random.randint(k, (8,), 0, 10)),
     "lm_rope_tied": (TransformerLM(vocab_size=64, num_layers=2, width=32, num_heads=4),
                      lambda k: jax.random.randint(k, (8, 16), 0, 64), None),
@@ -224,12 +224,33 @@ def test_generate_matches_stepwise_argmax():
   from lbrl.models.transformer import generate, sample_text
   m = TransformerLM(vocab_size=16, num_layers=1, width=32, num_heads=4, positions="learned", max_len=8)
   v = m.init(jax.random.key(0), jnp.zeros((1, 8), jnp.int32))
-  out = generate(m, v, [[3, 5]], 10, temperature=0)
-  assert out.shape == (1, 12) and (out[0, :2] == [3, 5]).all()
-  for t in range(2, 12):  # greedy: each token is the argmax given the (last 8) tokens before it
-    ctx = out[:, max(0, t - 8):t]
-    np.testing.assert_array_equal(np.argmax(np.asarray(m.apply(v, jnp.asarray(ctx)))[0, -1]), out[0, t])
+  out = generate(m, v, [[3, 5]], 6, temperature=0)
+  assert out.shape == (1, 8) and (out[0, :2] == [3, 5]).all()
+  # greedy and causal: token t is the argmax of the logits at t-1 of one pass over the whole output
+  np.testing.assert_array_equal(np.argmax(np.asarray(m.apply(v, jnp.asarray(out)))[0, 1:-1], -1), out[0, 2:])
+  longer = generate(m, v, out, 3, temperature=0)  # past max_len: the window slides
+  np.testing.assert_array_equal(np.argmax(np.asarray(m.apply(v, jnp.asarray(longer[:, 2:10])))[0, -1]),
+                                longer[0, 10])
   s = sample_text(m, v, "abcdefghijklmnop", prompt="ab", num_tokens=5, seed=1)
   assert len(s) == 7 and s.startswith("ab") and set(s) <= set("abcdefghijklmnop")
   with pytest.raises(ValueError, match="vocabulary"):
     sample_text(m, v, "abcdefghijklmnop", prompt="z")
+
+
+def test_resnet_trains_through_the_trainer_on_digits(tmp_path):
+  """The trainer fills num_classes from the dataset, keeps BatchNorm statistics, applies the rules."""
+  from configs import common
+  from lbrl.train import train
+  c, _ = common.base("variant=smoke")
+  c.data.update(name="digits", batch_size=32, eval_batch_size=40)
+  model = dict(name="resnet", stage_sizes=(1, 1), width=8)
+  c.model = common.free(**model)
+  c.steps, c.log_every = 2, 1
+  c.mesh.update(shape=(4, 2), axes=("data", "fsdp"))
+  common.finalize(c)
+  out = train(c, str(tmp_path), progress=False)
+  assert np.isfinite(out["eval/loss"]) and 0.0 <= out["eval/accuracy"] <= 1.0
+  state = out["state"]
+  assert np.abs(np.asarray(state.model_state["batch_stats"]["stem_norm"]["bn"]["mean"])).sum() > 0
+  sharded = [p for p in jax.tree.leaves(state.params) if not p.sharding.is_fully_replicated]
+  assert sharded, "the model's sharding rules placed no parameter on the fsdp axis"
