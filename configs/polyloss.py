@@ -8,6 +8,10 @@ cpu:   MNIST-1D 1-D CNN (the MNIST-1D setting: Adam lr 1e-2, batch 100), 3000 st
        the others in the table (picking the best arm after the fact would be a tuned verdict).
 paper: ResNet-50 on ImageNet-1k, 90 epochs (SGD, batch 1024): Poly-1 eps = 2 gives 76.6% top-1 vs
        76.3% for CE (paper Table 3; focal loss is below CE there).
+observed (cpu run, 3 seeds): every arm lands at 93.0-93.8% test accuracy with seed std 0.4-0.9
+       points; Poly-1 eps=2 is 0.8 points below CE (within noise). The paper's ImageNet gain (+0.3
+       points) is smaller than our seed noise, and MNIST-1D's CNN is near its ceiling: at this scale the
+       claim is not detectable, and the tuned-eps version of it would need a per-task eps search.
 """
 from configs import common
 

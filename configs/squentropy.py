@@ -8,6 +8,9 @@ cpu:   MNIST-1D 1-D CNN, Adam lr 1e-2, batch 100, 3000 steps (CE's setting, unch
        evaluates rules on one metric, eval/accuracy).
 paper: many benchmarks (e.g. CIFAR-10 / SVHN / TIMIT / ImageNet subsets with ResNets, ViTs, MLPs);
        the abstract gives no single number.
+observed (cpu run, 4 seeds): squentropy 94.35 ± 1.17% vs CE 93.45 ± 0.95% (difference inside
+       the 95% interval); ECE 0.051 vs 0.049 and the seed std is not lower, so neither the accuracy,
+       the calibration nor the variance part of the claim shows at this scale.
 """
 from configs import common
 
