@@ -25,6 +25,7 @@ flags.DEFINE_string("workdir", "", "Run directory (checkpoints, metrics). Defaul
 flags.DEFINE_string("coordinator_address", "", "host:port of process 0 (multi-host clusters).")
 flags.DEFINE_integer("num_processes", 0, "Number of processes (multi-host clusters).")
 flags.DEFINE_integer("process_id", -1, "This process's id in [0, num_processes).")
+flags.DEFINE_integer("sample_tokens", 300, "Characters to sample at the end from character-level LMs.")
 FLAGS = flags.FLAGS
 
 
@@ -47,10 +48,12 @@ def main(argv):
   workdir = FLAGS.workdir or tempfile.mkdtemp(prefix="lbrl_")
   logging.info("workdir: %s", workdir)
   print(f"workdir: {workdir}", file=sys.stderr)
-  final = train(cfg, workdir)
+  final = train(cfg, workdir, sample_tokens=FLAGS.sample_tokens)
   for k, v in sorted(final.items()):
     if k.startswith("eval/"):
       print(f"{k} = {v:.4f}")
+  if "sample" in final:
+    print(f"--- sample ({FLAGS.sample_tokens} characters) ---\n{final['sample']}")
 
 
 if __name__ == "__main__":

@@ -158,6 +158,7 @@ def load(name: str, split: str, *, data_dir: str = "", **options) -> Dataset:
   try:
     builder = tfds.builder(name, data_dir=data_dir, **options)
     if not builder.is_prepared():
+      _check_network()
       builder.download_and_prepare(file_format=tfds.core.FileFormat.ARRAY_RECORD)
   except Exception as e:  # network errors surface as many exception types
     raise RuntimeError(f"could not prepare standard TFDS dataset {name!r} in {data_dir}: {e}\n"
@@ -169,6 +170,15 @@ def load(name: str, split: str, *, data_dir: str = "", **options) -> Dataset:
   if "image" in arrays:
     arrays["x"] = arrays.pop("image")
   return Dataset(name, split, arrays, _label_meta(builder.info))
+
+
+def _check_network(host: str = "storage.googleapis.com", timeout: float = 3.0) -> None:
+  """Fails in seconds (not after TFDS's retries) when the TFDS download host is unreachable."""
+  import socket
+  try:
+    socket.create_connection((host, 443), timeout=timeout).close()
+  except OSError as e:
+    raise ConnectionError(f"no network: cannot reach {host} ({e})") from e
 
 
 def _label_meta(info) -> dict[str, Any]:

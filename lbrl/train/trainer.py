@@ -298,8 +298,9 @@ class _Sigterm:
       signal.signal(signal.SIGTERM, self._old)
 
 
-def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
-  """Trains ``cfg`` in ``workdir`` (resuming from its checkpoints) and returns the final metrics."""
+def train(cfg, workdir: str, *, progress: bool | None = None, sample_tokens: int = 0) -> dict[str, Any]:
+  """Trains ``cfg`` in ``workdir`` (resuming from its checkpoints) and returns the final metrics
+  (plus ``state``, and for character-level LMs with ``sample_tokens > 0`` a text ``sample``)."""
   validate_config(cfg)
   mesh = parallel.make_mesh(cfg.mesh.shape, cfg.mesh.axes)
   validate_config(cfg, mesh=mesh)
@@ -379,4 +380,8 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
   bar.close(final)
   writer.close()
   final["state"] = state
+  if sample_tokens and "vocab" in train_data.meta and hasattr(task.model, "vocab_size"):
+    from lbrl.models.transformer import sample_text
+    final["sample"] = sample_text(task.model, {"params": state.params, **state.model_state},
+                                  train_data.meta["vocab"], num_tokens=sample_tokens, seed=cfg.seed)
   return final

@@ -174,7 +174,10 @@ def test_fused_linear_cross_entropy_trains_like_the_naive_loss(tmp_path):
   c.optimizer = common.free(name="adamw", learning_rate=1e-3)
   c.steps, c.log_every = 6, 1
   common.finalize(c)
-  naive = train(c, str(tmp_path / "naive"), progress=False)
+  naive = train(c, str(tmp_path / "naive"), progress=False, sample_tokens=16)
+  from lbrl.data import core
+  vocab = core.load("tiny_shakespeare", "train", context=32).meta["vocab"]
+  assert len(naive["sample"]) >= 16 and set(naive["sample"]) <= set(vocab)  # the launcher prints it
   with c.unlocked():
     c.loss = common.free(name="linear_cross_entropy")
   fused = train(c, str(tmp_path / "fused"), progress=False)
