@@ -1,7 +1,9 @@
 """Optimizer construction from a config: schedule, registered/optax optimizer, per-parameter rules.
 
 ``config.optimizer = dict(name=..., learning_rate=..., <optimizer kwargs>, frozen=[regex...],
-lr_multipliers=[(regex, factor)...])``. ``name`` is looked up in :data:`lbrl.registry.OPTIMIZERS`
+lr_multipliers=[(regex, factor)...], weight_decay_mask=[regex...])``: frozen parameters get zero
+updates, matching parameters' updates are scaled, and weight decay (the factory's ``mask`` argument,
+as in ``optax.adamw``) applies only to parameters matching ``weight_decay_mask`` when it is given. ``name`` is looked up in :data:`lbrl.registry.OPTIMIZERS`
 (lbrl's transforms and optax's, registered by :mod:`lbrl.optim`), then in ``optax`` itself, so any
 optax optimizer factory works by name. The learning rate follows ``config.schedule``.
 """
@@ -64,6 +66,9 @@ def make_optimizer(cfg, steps: int) -> tuple[optax.GradientTransformationExtraAr
   kwargs = dict(cfg.optimizer)
   name = kwargs.pop("name")
   frozen = list(kwargs.pop("frozen", []) or [])
+  decay_only = list(kwargs.pop("weight_decay_mask", []) or [])
+  if decay_only:  # weight decay only on parameters whose path matches one of these regexes
+    kwargs["mask"] = lambda params: _label_tree(params, [(r, True) for r in decay_only], False)
   multipliers = list(kwargs.pop("lr_multipliers", []) or [])
   schedule = make_schedule(cfg.schedule, float(kwargs.pop("learning_rate")), steps)
   try:

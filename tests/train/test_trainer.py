@@ -224,3 +224,23 @@ def test_tensorboard_event_files(tmp_path):
   assert [e.step for e in acc.Scalars("train/loss")] == [r["step"] for r in rows]
   np.testing.assert_allclose([e.value for e in acc.Scalars("train/loss")], [r["train/loss"] for r in rows],
                              rtol=1e-6)
+
+
+def test_per_parameter_rules(tmp_path):
+  """frozen -> unchanged; lr_multipliers=0 -> unchanged; weight_decay_mask -> decay only there."""
+  base = dict(steps=3)
+  init = train(small_config(steps=1, optimizer=common.free(name="sgd", learning_rate=0.0)),
+               str(tmp_path / "init"), progress=False)["state"].params
+  out = train(small_config(optimizer=common.free(name="adam", learning_rate=1e-2, frozen=[r"Dense_0/"],
+                                                 lr_multipliers=[(r"Dense_1/bias", 0.0)]), **base),
+              str(tmp_path / "rules"), progress=False)["state"].params
+  np.testing.assert_array_equal(out["Dense_0"]["kernel"], init["Dense_0"]["kernel"])
+  np.testing.assert_array_equal(out["Dense_1"]["bias"], init["Dense_1"]["bias"])
+  assert not np.allclose(out["Dense_1"]["kernel"], init["Dense_1"]["kernel"])
+  # one step from the same init, differing only in the mask: kernels agree, biases differ by the decay
+  wd = lambda mask: train(small_config(optimizer=common.free(name="adamw", learning_rate=1e-2, weight_decay=10.0,
+                                                             weight_decay_mask=mask), steps=1),
+                          str(tmp_path / f"wd{len(mask)}"), progress=False)["state"].params
+  only_kernels, everything = wd([r"kernel"]), wd([r"kernel", r"bias"])
+  np.testing.assert_allclose(only_kernels["Dense_2"]["kernel"], everything["Dense_2"]["kernel"], rtol=1e-6)
+  assert not np.allclose(only_kernels["Dense_2"]["bias"], everything["Dense_2"]["bias"])
