@@ -37,8 +37,8 @@ def err(got, want):
 
 
 @pytest.mark.parametrize("kind", ["clip", "siglip"])
-@pytest.mark.parametrize("block", [7, 64])
-@pytest.mark.parametrize("t,b", [(2.0, -1.0), (100.0, -10.0)], ids=["moderate", "large_logits"])
+@pytest.mark.parametrize("block,t,b", [(7, 2.0, -1.0), (64, 2.0, -1.0), (7, 100.0, -10.0)],
+                         ids=["moderate-ragged", "moderate-block_over_batch", "large_logits"])
 def test_tiled_matches_float64_within_dense_error(kind, block, t, b):
   x, y = embeddings(normalise=t > 10)
   want = oracle(kind, x, y, t, b)

@@ -40,8 +40,7 @@ def errors(got, want):
   return [float(np.max(np.abs(np.asarray(a, np.float64) - b))) for a, b in zip(got, want)]
 
 
-HYPERS = [dict(), dict(z_loss=1e-2), dict(label_smoothing=0.1), dict(logit_softcap=5.0),
-          dict(z_loss=1e-3, label_smoothing=0.2, logit_softcap=3.0)]
+HYPERS = [dict(), dict(z_loss=1e-3, label_smoothing=0.2, logit_softcap=3.0)]
 
 
 @pytest.mark.parametrize("hyper", HYPERS, ids=lambda d: ",".join(d) or "plain")

@@ -27,7 +27,7 @@ def err(a, b):
 
 
 @pytest.mark.parametrize("impl", KERNELS)
-@pytest.mark.parametrize("scale", [1.0, 30.0, 300.0, 3000.0])
+@pytest.mark.parametrize("scale", [1.0, 3000.0])
 def test_softmax_matches_float64(impl, scale):
   x = np.array(jax.random.normal(jax.random.key(1), (6, 333)) * scale, np.float32)
   x[0, 7] = 9000.0                      # exp overflows float32 by far; the pairs do not
