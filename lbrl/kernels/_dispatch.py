@@ -61,3 +61,19 @@ def match_vma(grad: Array, primal: Array) -> Array:
   (e.g. dh over the vocabulary axis, dw over the data axis), as autodiff of ``pvary`` would."""
   extra = tuple(sorted(varying_axes(grad) - varying_axes(primal)))
   return jax.lax.psum(grad, extra) if extra else grad
+
+
+def custom_vjp4(forward, backward, n_static: int):
+  """A ``jax.custom_vjp`` function ``f(a, b, c, d, *static)`` built from ``forward(a, b, c, d, *static) ->
+  (out, stats)`` and ``backward(*static, (a, b, c, d, stats), g) -> (da, db, dc, dd)``: the four array
+  arguments (and the forward statistics) are the residuals, the ``n_static`` trailing ones are static."""
+  def f(a, b, c, d, *static):
+    return forward(a, b, c, d, *static)[0]
+
+  def fwd(a, b, c, d, *static):
+    out, stats = forward(a, b, c, d, *static)
+    return out, (a, b, c, d, stats)
+
+  f = jax.custom_vjp(f, nondiff_argnums=tuple(range(4, 4 + n_static)))
+  f.defvjp(fwd, backward)
+  return f

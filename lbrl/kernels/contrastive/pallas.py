@@ -6,9 +6,7 @@ dt and db from the row-side sums; the positive-pair terms are added in plain JAX
 """
 from __future__ import annotations
 
-import functools
 
-import jax
 import jax.numpy as jnp
 
 from lbrl.kernels import _dispatch
@@ -46,17 +44,6 @@ def _forward(x, y, t, b, hy, platform, interpret):
   return stat_r - pos, (stat_r, stat_r)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(4, 5, 6))
-def pair_loss(x, y, t, b, hy: ref.Hyper, platform: str, interpret: bool):
-  """Per-example tiled contrastive loss with Pallas kernels (same contract as ``reference.pair_loss``)."""
-  return _forward(x, y, t, b, hy, platform, interpret)[0]
-
-
-def _fwd(x, y, t, b, hy, platform, interpret):
-  loss, stats = _forward(x, y, t, b, hy, platform, interpret)
-  return loss, (x, y, t, b, stats)
-
-
 def _bwd(hy, platform, interpret, res, g):
   x, y, t, b, (lse_r, lse_c) = res
   mod, xp, yp, blocks, rowv, colv, p = _setup(x, y, platform)
@@ -73,4 +60,5 @@ def _bwd(hy, platform, interpret, res, g):
   return (dx.astype(x.dtype), dy.astype(y.dtype), dt.astype(jnp.result_type(t)), db.astype(jnp.result_type(b)))
 
 
-pair_loss.defvjp(_fwd, _bwd)
+# pair_loss(x, y, t, b, hy, platform, interpret): same contract as ``reference.pair_loss``.
+pair_loss = _dispatch.custom_vjp4(_forward, _bwd, n_static=3)

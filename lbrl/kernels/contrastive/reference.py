@@ -20,7 +20,6 @@ Gradient (cotangent g_i of loss_i):
 """
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
@@ -123,17 +122,6 @@ def _forward(x, y, t, b, hy: Hyper):
   return row - pos, (row0, row0)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(4,))
-def pair_loss(x, y, t, b, hy: Hyper):
-  """Per-example losses of this device's pairs (see the module docstring)."""
-  return _forward(x, y, t, b, hy)[0]
-
-
-def _fwd(x, y, t, b, hy):
-  loss, stats = _forward(x, y, t, b, hy)
-  return loss, (x, y, t, b, stats)
-
-
 def _bwd(hy: Hyper, res, g):
   x, y, t, b, (lse_row, lse_col) = res
   g = g.astype(jnp.float32)
@@ -168,7 +156,8 @@ def _bwd(hy: Hyper, res, g):
           m(db.astype(jnp.result_type(b)), b))
 
 
-pair_loss.defvjp(_fwd, _bwd)
+# pair_loss(x, y, t, b, hy): per-example losses of this device's pairs (see the module docstring).
+pair_loss = _dispatch.custom_vjp4(_forward, _bwd, n_static=1)
 
 
 def positive_logits(x, y, t, b):

@@ -1,9 +1,7 @@
 """``custom_vjp`` around the Pallas fused cross-entropy kernels (TPU or GPU): pads, calls, unpads."""
 from __future__ import annotations
 
-import functools
 
-import jax
 import jax.numpy as jnp
 
 from lbrl.kernels import _dispatch
@@ -37,17 +35,6 @@ def _forward(h, w, labels, valid, hy, platform, interpret):
   return jnp.where(valid, ref.loss_from_stats(lse, zy, zsum, hy), 0.0), lse
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(4, 5, 6))
-def fused_ce(h, w, labels, valid, hy: ref.Hyper, platform: str, interpret: bool):
-  """Per-row fused cross-entropy with Pallas kernels (same contract as ``reference.fused_ce``)."""
-  return _forward(h, w, labels, valid, hy, platform, interpret)[0]
-
-
-def _fwd(h, w, labels, valid, hy, platform, interpret):
-  loss, lse = _forward(h, w, labels, valid, hy, platform, interpret)
-  return loss, (h, w, labels, valid, lse)
-
-
 def _bwd(hy, platform, interpret, res, g):
   h, w, labels, valid, lse = res
   hp, wp, mod, bn, khy, col = _setup(h, w, hy, platform)
@@ -58,4 +45,5 @@ def _bwd(hy, platform, interpret, res, g):
   return dh[:h.shape[0], :h.shape[1]], dw[:w.shape[0], :w.shape[1]], None, None
 
 
-fused_ce.defvjp(_fwd, _bwd)
+# fused_ce(h, w, labels, valid, hy, platform, interpret): same contract as ``reference.fused_ce``.
+fused_ce = _dispatch.custom_vjp4(_forward, _bwd, n_static=3)

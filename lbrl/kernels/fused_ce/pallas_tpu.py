@@ -142,18 +142,16 @@ def backward(h, w, labels, lse, g, hy: ref.Hyper, bn: int = 256, interpret: bool
       pl.BlockSpec((bn, d), lambda a, b: (order(a, b)[0], 0)),
       pl.BlockSpec((bv, d), lambda a, b: (order(a, b)[1], 0))] + [
       pl.BlockSpec((bn, 1), lambda a, b: (order(a, b)[0], 0))] * 3
-  tok = lambda a, b: (a, b)
-  voc = lambda a, b: (b, a)
-  dh = pl.pallas_call(
-      functools.partial(_dh_kernel, hy=hy), grid=(n // bn, v // bv), in_specs=specs(tok),
-      out_specs=pl.BlockSpec((bn, d), lambda i, j: (i, 0)), out_shape=jax.ShapeDtypeStruct(h.shape, h.dtype),
-      scratch_shapes=[pltpu.VMEM((bn, d), jnp.float32)],
-      compiler_params=_params("parallel", "arbitrary"), interpret=interpret, name="cce_backward_dh",
-  )(h, w, labels, lse, g)
-  dw = pl.pallas_call(
-      functools.partial(_dw_kernel, hy=hy), grid=(v // bv, n // bn), in_specs=specs(voc),
-      out_specs=pl.BlockSpec((bv, d), lambda j, i: (j, 0)), out_shape=jax.ShapeDtypeStruct(w.shape, w.dtype),
-      scratch_shapes=[pltpu.VMEM((bv, d), jnp.float32)],
-      compiler_params=_params("parallel", "arbitrary"), interpret=interpret, name="cce_backward_dw",
-  )(h, w, labels, lse, g)
+
+  def call(kernel, grid, order, like, rows, name):
+    """One gradient kernel: output ``like`` accumulated in a [rows, D] VMEM tile over the inner grid axis."""
+    return pl.pallas_call(
+        functools.partial(kernel, hy=hy), grid=grid, in_specs=specs(order),
+        out_specs=pl.BlockSpec((rows, d), lambda a, b: (a, 0)), out_shape=jax.ShapeDtypeStruct(like.shape, like.dtype),
+        scratch_shapes=[pltpu.VMEM((rows, d), jnp.float32)],
+        compiler_params=_params("parallel", "arbitrary"), interpret=interpret, name=name,
+    )(h, w, labels, lse, g)
+
+  dh = call(_dh_kernel, (n // bn, v // bv), lambda a, b: (a, b), h, bn, "cce_backward_dh")
+  dw = call(_dw_kernel, (v // bv, n // bn), lambda a, b: (b, a), w, bv, "cce_backward_dw")
   return dh, dw

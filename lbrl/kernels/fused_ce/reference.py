@@ -13,7 +13,6 @@ Gradient, with cotangent g_i:
 """
 from __future__ import annotations
 
-import functools
 from typing import NamedTuple
 
 import jax
@@ -128,17 +127,6 @@ def _loss_and_lse(h, w, labels, valid, hy: Hyper):
   return loss, lse
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(4,))
-def fused_ce(h, w, labels, valid, hy: Hyper):
-  """Per-row loss of ``h[N, D]`` against ``w[V(_local), D]``; ``valid`` rows only (others 0)."""
-  return _loss_and_lse(h, w, labels, valid, hy)[0]
-
-
-def _fwd(h, w, labels, valid, hy):
-  loss, lse = _loss_and_lse(h, w, labels, valid, hy)
-  return loss, (h, w, labels, valid, lse)
-
-
 def _bwd(hy: Hyper, res, g):
   h, w, labels, valid, lse = res
   g = jnp.where(valid, g.astype(jnp.float32), 0.0)[:, None]
@@ -174,4 +162,6 @@ def _bwd(hy: Hyper, res, g):
   return _dispatch.match_vma(dh.astype(h.dtype), h), _dispatch.match_vma(dw, w), None, None
 
 
-fused_ce.defvjp(_fwd, _bwd)
+fused_ce = _dispatch.custom_vjp4(_loss_and_lse, _bwd, n_static=1)
+fused_ce.__doc__ = """fused_ce(h, w, labels, valid, hy): per-row loss of ``h[N, D]`` against ``w[V(_local), D]``;
+``valid`` rows only (others 0). See the module docstring for the formula."""
