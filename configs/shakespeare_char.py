@@ -35,7 +35,7 @@ def get_config(arg=None):
   c.model = common.free(name="transformer_lm", num_layers=4 if small else 6, num_heads=4 if small else 6,
                         width=128 if small else 384, max_len=context, positions="learned",
                         tie_embeddings=True, use_bias=False, dropout=0.0 if small else 0.2)
-  c.loss = common.free(name="cross_entropy")
+  c.loss = common.free(name="cross_entropy", impl="naive")  # --config.loss.impl=fused: the fused kernel
   c.optimizer = common.free(name="adamw", learning_rate=1e-3, b1=0.9, b2=0.99, weight_decay=0.1)
   c.schedule.update(name="cosine", warmup_steps=common.by_variant(variant, smoke=1, cpu=100, paper=100),
                     end_fraction=0.1)

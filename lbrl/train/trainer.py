@@ -100,7 +100,14 @@ def build_task(cfg, train_data) -> Task:
   import lbrl.models  # noqa: F401  (registers the models)
   model = build_model(cfg, train_data.meta)
   kwargs = dict(cfg.loss)
-  loss_fn = LOSSES.get(kwargs.pop("name"))
+  name = kwargs.pop("name")
+  if name == "cross_entropy" and kwargs.get("impl", "naive") != "naive":
+    # loss.impl selects the fused linear cross-entropy kernel (fused = its automatic backend choice;
+    # or reference | pallas): the LM then returns hidden states, and the N x V logits never exist
+    name, kwargs["impl"] = "linear_cross_entropy", {"fused": "auto"}.get(kwargs["impl"], kwargs["impl"])
+  elif kwargs.get("impl") == "naive":
+    kwargs.pop("impl")
+  loss_fn = LOSSES.get(name)
   inject = tuple(k for k in ("class_counts", "step") if _accepts(loss_fn, k) and k not in kwargs)
   counts = train_data.class_counts() if "class_counts" in inject else None
   from lbrl.optim import GRAD_FNS
