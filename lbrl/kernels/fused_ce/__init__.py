@@ -88,7 +88,7 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
     loss = reference.fused_ce(h2, w, lab, valid, hy)
   else:
     if vocab_axis_name is not None:
-      raise NotImplementedError(f"{fn}: vocab_axis_name is supported by impl='reference' only")
+      raise ValueError(f"{fn}: vocab_axis_name is supported by impl='reference' only")
     from lbrl.kernels.fused_ce import pallas as pallas_mod
     loss = pallas_mod.fused_ce(h2, w, lab, valid, hy, which, interpret)
   return loss.reshape(batch_shape)
