@@ -66,3 +66,5 @@ def inject(name: str, **kwargs):
   factory = OPTIMIZERS.get(name)
   static = tuple(k for k in STATIC_ARGS if k in inspect.signature(factory).parameters)
   return optax.inject_hyperparams(factory, static_args=static)(**kwargs)
+
+from lbrl.optim import perpgrad  # noqa: F401,E402  (registers "perpgrad", the stablemax paper's transform)

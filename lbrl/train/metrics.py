@@ -72,3 +72,7 @@ def ece(logits, labels, per_example_loss, num_bins: int = 15):
 
 def compute(names, logits, labels, per_example_loss) -> dict[str, float]:
   return {n: METRICS.get(n)(logits, labels, per_example_loss) for n in names}
+
+
+# Paper-specific metrics (logit margins, digit error) register themselves here.
+from lbrl.losses import eval_metrics  # noqa: E402,F401
