@@ -102,12 +102,14 @@ def _prepare(builder_cls, kwargs, data_dir):
 
 
 def read_split(builder, split: str) -> dict[str, np.ndarray]:
-  """Reads a whole split through ``as_data_source`` (random access, no TensorFlow) into arrays."""
+  """Reads a whole split through ``as_data_source`` (random access, no TensorFlow) into arrays;
+  non-numeric features (strings, objects) are left out."""
   if split not in builder.info.splits:
     raise ValueError(f"dataset {builder.name!r} has no split {split!r}; splits: {sorted(builder.info.splits)}")
   source = builder.as_data_source(split=split)
   records = source.__getitems__(range(len(source)))
-  return {k: np.stack([np.asarray(r[k]) for r in records]) for k in records[0]}
+  return {k: np.stack([np.asarray(r[k]) for r in records]) for k in records[0]
+          if np.asarray(records[0][k]).dtype != object}
 
 
 def register_builder(name: str, builder_cls, make_config: Callable[..., Any] | None = None,
@@ -163,10 +165,7 @@ def load(name: str, split: str, *, data_dir: str = "", **options) -> Dataset:
   except Exception as e:  # network errors surface as many exception types
     raise RuntimeError(f"could not prepare standard TFDS dataset {name!r} in {data_dir}: {e}\n"
                        + OFFLINE_HINT.format(names=", ".join(DATASETS.names()))) from e
-  source = builder.as_data_source(split=split)
-  records = source.__getitems__(range(len(source)))
-  arrays = {k: np.stack([np.asarray(r[k]) for r in records]) for k in records[0]
-            if np.asarray(records[0][k]).dtype != object}
+  arrays = read_split(builder, split)
   if "image" in arrays:
     arrays["x"] = arrays.pop("image")
   return Dataset(name, split, arrays, _label_meta(builder.info))

@@ -22,7 +22,6 @@ import copy
 import importlib.util
 import json
 import os
-import platform
 import sys
 import time
 from concurrent import futures

@@ -104,14 +104,11 @@ def test_damaged_latest_checkpoint_falls_back(tmp_path):
     for f in files:
       with open(os.path.join(root, f), "wb") as fh:
         fh.write(b"garbage")
-  from lbrl.train.checkpoint import Checkpointer
-  from lbrl.train.trainer import TrainState  # noqa: F401
   full = train(small_config(steps=10), str(tmp_path / "ref5"), progress=False)
   out = train(small_config(steps=10, checkpoint_every=5, keep_checkpoints=3), wd, progress=False)
   # resumed from step 5 (10 is unreadable), so it redid steps 5..10 and matches an uninterrupted run
   for a, b in zip(leaves(full["state"]), leaves(out["state"])):
     np.testing.assert_array_equal(a, b)
-  del Checkpointer
 
 
 def test_workdir_record(tmp_path):
