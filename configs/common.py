@@ -67,7 +67,7 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
                 split_eval="test", data_dir="", transforms=[], prefetch=2)
   c.data.options = free()  # builder keyword arguments
   c.model = free(name="mlp")
-  c.loss = free(name="cross_entropy", impl="naive")  # impl: naive | fused (cross_entropy only)
+  c.loss = free(name="cross_entropy", impl="naive")  # impl: naive | fused (cross_entropy) | gram (spherical_zloss)
   c.optimizer = free(name="adamw", learning_rate=1e-3)
   # Schedule applied to optimizer.learning_rate: constant | cosine | linear, with linear warmup.
   c.schedule = dict(name="constant", warmup_steps=0, end_fraction=0.0)

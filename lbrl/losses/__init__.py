@@ -9,6 +9,7 @@ from lbrl.losses import robust, lm, binary, tagging  # noqa: F401
 from lbrl.losses.classification import (check_labels, cross_entropy, harmonic_loss, ldam, ldam_drw,
                                         cross_entropy_drw, drw_weights, one_vs_rest, poly1_cross_entropy,
                                         softmax_focal, sovr, sparsemax, sparsemax_loss, spherical_zloss,
+                                        spherical_zloss_linear,
                                         squentropy, stablemax, stablemax_cross_entropy)
 from lbrl.losses.robust import (active_passive, aldr_kl, comp_sum, generalized_cross_entropy, ldr_kl,
                                 mean_absolute_error, normalized_cross_entropy, normalized_focal,

@@ -256,6 +256,62 @@ def spherical_zloss(logits, labels, *, a: float = 0.1, b: float = 10.0, eps: flo
   return finish(values, valid, where)
 
 
+def spherical_zloss_linear(h, w, labels, *, a: float = 0.1, b: float = 10.0, eps: float = 1e-12, where=None):
+  """:func:`spherical_zloss` of the logits ``o = h @ w.T`` computed without forming them.
+
+  A spherical-family loss sees ``o`` only through ``o_c``, ``sum_k o_k`` and ``sum_k o_k^2`` (Vincent,
+  de Brebisson and Bouthillier, 2015, arXiv:1412.7091). For a linear output layer ``o_k = h . w_k`` these
+  come from ``D``-dimensional summaries of ``w``, here in centred (cancellation-free) form::
+
+      m = (1/V) sum_k w_k                       mu      = h . m
+      C = (1/V) sum_k (w_k - m)(w_k - m)^T      sigma^2 = h^T C h  (= mean_k (o_k - mu)^2)
+      z_c = h . (w_c - m) / sqrt(sigma^2 + eps),   L = (1/a) log(1 + exp(a (b - z_c)))
+
+  Values and gradients equal :func:`spherical_zloss` on ``h @ w.T`` (up to rounding). Cost of loss +
+  gradient: ``O(V D^2)`` once per batch (forming ``C`` and back-propagating into ``w``) plus ``O(D^2)``
+  per example, against ``O(V D)`` per example for the logits; memory: no ``[N, V]`` array. So a step
+  costs ``O((N + V) D^2)`` instead of ``O(N V D)``, a saving whenever ``N V > (N + V) D``. The per-batch
+  ``O(V D^2)`` term is what remains of the class count; Vincent et al.'s factored SGD update of ``w``
+  (``w = V U`` with ``w^T w`` maintained) removes it too, but ties the output layer to plain SGD, so
+  lbrl does not implement it (this form works with any optimizer and any sharding of the batch).
+
+  Args:
+    h: ``[..., D]`` hidden states (float32 or bf16; computed in float32).
+    w: ``[V, D]`` output / unembedding matrix (no bias).
+    labels: integer ids ``[...]``; ids outside ``[0, V)`` give loss 0 and no gradient. (Soft targets
+      would need ``h . (y @ w)``, an ``O(V D)`` per-example term, so they are not accepted here: use
+      :func:`spherical_zloss` on logits.)
+    a, b, eps: as in :func:`spherical_zloss`.
+    where: optional boolean ``[...]`` mask.
+
+  Paper: de Brebisson and Vincent, "The Z-loss: a shift and scale invariant classification loss
+  belonging to the Spherical Family", 2016, arXiv:1604.08859 (catalog slug ``spherical_zloss``).
+  """
+  name = "spherical_zloss_linear"
+  h, w, labels = _common.check_linear_inputs(name, h, w, labels, where)
+  h, w = _common.as_float32(h), _common.as_float32(w)
+  num_classes = w.shape[0]
+  valid = _common.valid_labels(labels, num_classes)
+  m = jnp.mean(w, axis=0)
+  centred = w - m
+  cov = centred.T @ centred / num_classes                       # [D, D]
+  var = jnp.maximum(jnp.einsum("...d,de,...e->...", h, cov, h), 0.0)
+  o_c = jnp.einsum("...d,...d->...", h, jnp.take(centred, jnp.where(valid, labels, 0), axis=0))
+  values = jax.nn.softplus(a * (b - o_c / jnp.sqrt(var + eps))) / a
+  return finish(values, valid, where)
+
+
+@LOSSES.register("spherical_zloss_linear")
+def spherical_zloss_hidden(outputs, labels, *, where=None, **hyper):
+  """Trainer adapter of :func:`spherical_zloss_linear` (``loss.name=spherical_zloss, loss.impl=gram``):
+  ``outputs`` is the ``(hidden, unembed)`` pair of ``model.apply(..., return_hidden=True)``."""
+  h, w = _common.hidden_pair("spherical_zloss_linear", outputs)
+  return spherical_zloss_linear(h, w, labels, where=where, **hyper)
+
+
+spherical_zloss_hidden.needs_hidden = True
+
+
 @LOSSES.register("sparsemax")
 def sparsemax_loss(logits, labels, *, where=None):
   """Sparsemax loss (the Fenchel-Young loss of sparsemax), per example.
@@ -409,7 +465,14 @@ def cross_entropy_drw(logits, labels, *, class_counts, step, drw_start_step: int
 def one_vs_rest(logits, labels, *, where=None):
   """One-vs-the-rest (OVR) loss: independent logistic losses, positive for ``y`` and negative for the rest.
 
-  ``L = log(1 + exp(-z_y)) + sum_{k != y} log(1 + exp(z_k))``.
+  ``L = log(1 + exp(-z_y)) + sum_{k != y} log(1 + exp(z_k))`` (binary cross-entropy of every logit
+  against the one-hot label, summed over classes; soft targets use the same per-class form).
+
+  NOT checked against the paper's body text: only its abstract and OpenReview summary could be read,
+  and they name the loss without giving its formula. This is the standard one-vs-the-rest loss; in
+  particular it is unverified whether the paper sums over all non-target classes (as here) or uses
+  another reduction. On two classes every such form coincides, so the two-class margin test in
+  ``tests/losses/test_classification.py`` does not depend on it.
 
   Paper: Kanai et al., "One-vs-the-Rest Loss to Focus on Important Samples in Adversarial Training",
   ICML 2023, arXiv:2207.10283 (catalog slug ``sovr``).
@@ -423,13 +486,21 @@ def one_vs_rest(logits, labels, *, where=None):
 def sovr(logits, labels, *, fraction: float = 0.4, where=None):
   """Switching one-vs-the-rest loss: OVR for the batch's smallest-margin examples, CE for the others.
 
-  The logit margin is ``m = z_y - max_{k != y} z_k``. Among the valid examples of the batch (all
-  leading axes together), the ``floor(fraction * n_valid)`` with the smallest margins ("important
-  samples") get the OVR loss, the rest cross-entropy. The selection is not differentiated. This is a
-  batch-wide loss: vmapping it over an axis selects within each slice.
+  The logit margin is ``m = z_y - max_{k != y} z_k``. Among the kept examples of the batch (valid
+  labels and ``where``; all leading axes together), the ``floor(fraction * n_kept)`` with the smallest
+  margins ("important samples") get the OVR loss (:func:`one_vs_rest`), the others cross-entropy; masked
+  examples are neither ranked nor counted. The selection is not differentiated. This is a batch-wide
+  loss: vmapping it over an axis selects within each slice.
+
+  What the paper's abstract and OpenReview summary state, and this follows: the switch is made by the
+  logit margin, the gap between the true logit and the largest other logit; small-margin samples get
+  OVR and the rest cross-entropy (computed on the adversarial examples in the paper's adversarial
+  training). NOT checked, because the paper's body text could not be retrieved: that the important
+  samples are a fixed fraction ``M`` of each minibatch rather than those below a margin threshold, and
+  the paper's value of ``M`` (``fraction = 0.4`` is lbrl's choice, not a verified default).
 
   Args:
-    fraction: the share of the batch switched to OVR (the paper's ``M``, a swept hyperparameter).
+    fraction: the share of the kept examples switched to OVR (lbrl's reading of the paper's ``M``).
 
   Paper: Kanai et al., ICML 2023, arXiv:2207.10283 (catalog slug ``sovr``).
   """

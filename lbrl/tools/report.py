@@ -119,7 +119,11 @@ def write(cfg, module, records, out_dir, config_path, variant) -> dict:
                                              cfg.sweep.arms.to_dict().items()), "",
             "## Rules (evaluated by code from `config.sweep.rules`)", ""]
   lines += [f"- {'PASS' if r.passed else 'FAIL'}: {r.text}" for r in rules] or ["- (none)"]
-  lines += ["", "![curves](curves.png)", "", "## Regenerate", "", "```", command, "```", "",
+  lines += ["", "![curves](curves.png)", ""]
+  companion = os.path.join(out_dir, "benchmark.md")   # written by a benchmarks/ script, e.g. a cost claim
+  if os.path.exists(companion):
+    lines += ["## Companion benchmark ([benchmark.json](benchmark.json))", "", open(companion).read().strip(), ""]
+  lines += ["## Regenerate", "", "```", command, "```", "",
             f"Versions: {json.dumps(records[0]['versions']) if records else '—'}", ""]
   path = os.path.join(out_dir, "README.md")
   with open(path, "w") as f:

@@ -28,10 +28,14 @@ def accuracy(logits, labels, per_example_loss):
   return float(np.mean(logits.argmax(-1) == labels))
 
 
-@METRICS.register("top5_accuracy")
-def top5_accuracy(logits, labels, per_example_loss):
-  top = np.argsort(-logits, -1)[:, :5]
+def top_k_accuracy(logits, labels, k: int) -> float:
+  """Share of examples whose label is among the ``k`` largest logits (ties broken by class order)."""
+  top = np.argsort(-logits, -1, kind="stable")[:, :k]
   return float(np.mean((top == labels[:, None]).any(-1)))
+
+
+for _k in (5, 10):
+  METRICS.register(f"top{_k}_accuracy", lambda logits, labels, per_example_loss, k=_k: top_k_accuracy(logits, labels, k))
 
 
 @METRICS.register("balanced_accuracy")

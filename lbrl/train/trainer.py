@@ -101,12 +101,19 @@ def build_task(cfg, train_data) -> Task:
   model = build_model(cfg, train_data.meta)
   kwargs = dict(cfg.loss)
   name = kwargs.pop("name")
-  if name == "cross_entropy" and kwargs.get("impl", "naive") != "naive":
-    # loss.impl selects the fused linear cross-entropy kernel (fused = its automatic backend choice;
-    # or reference | pallas): the LM then returns hidden states, and the N x V logits never exist
-    name, kwargs["impl"] = "linear_cross_entropy", {"fused": "auto"}.get(kwargs["impl"], kwargs["impl"])
-  elif kwargs.get("impl") == "naive":
-    kwargs.pop("impl")
+  # loss.impl selects a logit-free form of the loss: the LM then returns (hidden, unembedding) and the
+  # N x V logits never exist in training. cross_entropy: the fused linear cross-entropy kernel (fused =
+  # its automatic backend choice, or reference | pallas ...); spherical_zloss: its Gram form (gram).
+  impl = kwargs.pop("impl", "naive")
+  if impl != "naive":
+    from lbrl.kernels._dispatch import IMPLS
+    if name == "cross_entropy" and impl in ("fused",) + IMPLS:
+      name, kwargs["impl"] = "linear_cross_entropy", {"fused": "auto"}.get(impl, impl)
+    elif name == "spherical_zloss" and impl == "gram":
+      name = "spherical_zloss_linear"
+    else:
+      raise ValueError(f"config.loss.impl={impl!r} is not available for loss {name!r}: use 'naive', "
+                       f"'fused' (or one of {IMPLS}) with 'cross_entropy', or 'gram' with 'spherical_zloss'")
   loss_fn = LOSSES.get(name)
   inject = tuple(k for k in ("class_counts", "step") if _accepts(loss_fn, k) and k not in kwargs)
   counts = train_data.class_counts() if "class_counts" in inject else None

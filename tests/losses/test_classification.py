@@ -9,6 +9,7 @@ from jax.experimental import checkify
 from jax.test_util import check_grads
 
 from lbrl.losses import classification as cls
+from lbrl.registry import LOSSES
 
 RNG = np.random.default_rng(0)
 Z = RNG.normal(size=(7, 5)) * 2.0
@@ -82,6 +83,62 @@ def test_spherical_zloss_formula_and_invariances():
     g = jax.grad(lambda o: cls.spherical_zloss(o, jnp.asarray(Y), a=1.0, b=2.0).sum())(jnp.asarray(Z))
     np.testing.assert_allclose(np.sum(g, -1), 0, atol=1e-10)
     np.testing.assert_allclose(np.sum(g * (Z - Z.mean(-1, keepdims=True)), -1), 0, atol=1e-10)
+
+
+def test_spherical_zloss_linear_equals_the_logit_form():
+  """The Gram form (no [N, V] logits) against the NumPy formula on h @ w.T, gradients against the
+  logit form's, ignored labels and masks, bf16 and extreme inputs, and the trainer adapter."""
+  rng = np.random.default_rng(3)
+  h, w = rng.normal(size=(4, 6, 8)), rng.normal(size=(37, 8)) + 0.5   # non-centred rows
+  y = rng.integers(0, 37, size=(4, 6))
+  for a, b in ((0.1, 10.0), (1.0, 2.0)):
+    expect = np_zloss((h @ w.T).reshape(-1, 37), y.reshape(-1), a, b).reshape(4, 6)
+    close(cls.spherical_zloss_linear(jnp.asarray(h), jnp.asarray(w), jnp.asarray(y), a=a, b=b), expect, 1e-4)
+  with jax.enable_x64(True):
+    H, W, Yj = jnp.asarray(h), jnp.asarray(w), jnp.asarray(y)
+    gram = lambda h, w: cls.spherical_zloss_linear(h, w, Yj, a=1.0, b=2.0).sum()
+    dense = lambda h, w: cls.spherical_zloss(h @ w.T, Yj, a=1.0, b=2.0).sum()
+    for g1, g2 in zip(jax.grad(gram, (0, 1))(H, W), jax.grad(dense, (0, 1))(H, W)):
+      np.testing.assert_allclose(g1, g2, rtol=1e-9, atol=1e-12)
+    check_grads(gram, (H, W), order=1, modes=["rev"])
+  # ignored ids and where: loss 0, no gradient, the rest unchanged
+  y_bad = y.copy(); y_bad[0, :2] = (-1, 37)
+  where = np.ones((4, 6), bool); where[1, 3] = False
+  got = cls.spherical_zloss_linear(jnp.asarray(h), jnp.asarray(w), jnp.asarray(y_bad), where=jnp.asarray(where))
+  ref = cls.spherical_zloss(jnp.asarray(h @ w.T, jnp.float32), jnp.asarray(y_bad), where=jnp.asarray(where))
+  close(got, np.asarray(ref), 1e-4)
+  assert float(got[0, 0]) == 0.0 and float(got[1, 3]) == 0.0
+  gh = jax.grad(lambda h: cls.spherical_zloss_linear(h, jnp.asarray(w), jnp.asarray(y_bad)).sum())(jnp.asarray(h))
+  assert np.all(np.asarray(gh[0, :2]) == 0)
+  # bf16 and extreme hidden states (logits ~1e4): finite values and gradients, float32 out
+  for scale, dtype in ((1.0, jnp.bfloat16), (3e3, jnp.float32), (3e3, jnp.bfloat16)):
+    hb, wb = jnp.asarray(h * scale, dtype), jnp.asarray(w, dtype)
+    v, g = jax.value_and_grad(lambda h, w: cls.spherical_zloss_linear(h, w, jnp.asarray(y)).sum(), (0, 1))(hb, wb)
+    assert v.dtype == jnp.float32 and np.isfinite(float(v))
+    assert all(np.all(np.isfinite(np.asarray(x, np.float32))) for x in g)
+  adapter = LOSSES.get("spherical_zloss_linear")
+  assert adapter.needs_hidden
+  close(adapter((jnp.asarray(h), jnp.asarray(w)), jnp.asarray(y)),
+        np.asarray(cls.spherical_zloss_linear(jnp.asarray(h), jnp.asarray(w), jnp.asarray(y))), 1e-6)
+
+
+def test_spherical_zloss_linear_never_forms_the_logits():
+  """Compiled temporary memory of loss + gradient stays below one [N, V] float32 array."""
+  n, d, v = 2048, 64, 4096
+  spec = lambda *s: jax.ShapeDtypeStruct(s, jnp.float32)
+  grad = jax.grad(lambda h, w, y: cls.spherical_zloss_linear(h, w, y).mean(), (0, 1))
+  mem = jax.jit(grad).lower(spec(n, d), spec(v, d), jax.ShapeDtypeStruct((n,), jnp.int32)).compile()
+  assert mem.memory_analysis().temp_size_in_bytes < n * v * 4 / 8
+
+
+@pytest.mark.parametrize("bad, match", [
+    (dict(w=np.zeros((5, 7))), "h must be"), (dict(w=np.zeros(5)), r"w must be \[V, D\]"),
+    (dict(y=np.zeros((3,), np.float32)), "integer"), (dict(y=np.zeros((2,), np.int32)), "labels must have shape"),
+    (dict(where=np.ones(2, bool)), "where must have shape")])
+def test_spherical_zloss_linear_bad_input(bad, match):
+  args = dict(h=np.zeros((3, 4)), w=np.zeros((5, 4)), y=np.zeros((3,), np.int32), where=None) | bad
+  with pytest.raises((TypeError, ValueError), match=match):
+    cls.spherical_zloss_linear(args["h"], args["w"], args["y"], where=args["where"])
 
 
 def np_sparsemax(z):
@@ -162,6 +219,25 @@ def test_ovr_and_sovr_selection():
     use = np.zeros(7, bool)
     use[np.argsort(margin)[:k]] = True
     close(cls.sovr(jnp.asarray(Z), jnp.asarray(Y), fraction=frac), np.where(use, ovr, np_ce(Z, Y)))
+
+
+def test_sovr_ranks_only_kept_examples():
+  # Masked examples (where=False or an out-of-range label) are neither ranked nor counted: with the
+  # smallest-margin example masked, floor(fraction * n_kept) of the remaining ones switch to OVR.
+  onehot = np.eye(5)[Y]
+  ovr = (np_softplus(-Z) * onehot + np_softplus(Z) * (1 - onehot)).sum(-1)
+  margin = Z[np.arange(7), Y] - np.where(onehot > 0, -np.inf, Z).max(-1)
+  order = np.argsort(margin)
+  where = np.ones(7, bool)
+  where[order[0]] = False
+  labels = Y.copy()
+  labels[order[1]] = 5                      # out of range: ignored
+  kept = where & (labels < 5)
+  frac = 0.5
+  use = np.zeros(7, bool)
+  use[[i for i in order if kept[i]][:int(np.floor(frac * kept.sum()))]] = True
+  want = np.where(kept, np.where(use, ovr, np_ce(Z, Y)), 0.0)
+  close(cls.sovr(jnp.asarray(Z), jnp.asarray(labels), fraction=frac, where=jnp.asarray(where)), want)
 
 
 def _margin_after(loss, steps, lr=1.0):

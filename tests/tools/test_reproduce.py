@@ -92,12 +92,15 @@ def test_sweep_resumes_and_writes_report(tmp_path):
   assert res["verdict"] == "reproduced" and len(res["runs"]) == 6
   first = os.path.getmtime(os.path.join(out, "runs", "mlp__seed0.json"))
   os.remove(os.path.join(out, "runs", "logreg__seed1.json"))   # an interrupted sweep
+  with open(os.path.join(out, "benchmark.md"), "w") as f:     # a benchmark script's companion table
+    f.write("| V | time ratio |\n|---|---|\n| 64 | 0.5x |\n")
   res2 = reproduce.run_sweep(str(path), "cpu", out_dir=out, workdir_root=wds, quiet=True)
   assert os.path.getmtime(os.path.join(out, "runs", "mlp__seed0.json")) == first  # not rerun
   assert os.path.exists(os.path.join(out, "runs", "logreg__seed1.json"))
   text = open(os.path.join(out, "README.md")).read()
   assert "**Verdict: reproduced.**" in text and "| mlp |" in text and "python -m lbrl.reproduce" in text
   assert "PASS: [eval/loss] mean(mlp) =" in text  # a rule on a metric other than the sweep's
+  assert "## Companion benchmark" in text and "| 64 | 0.5x |" in text
   assert os.path.getsize(os.path.join(out, "curves.png")) > 1000
   saved = json.load(open(os.path.join(out, "results.json")))
   assert saved["arms"]["mlp"]["n"] == 2 and saved["verdict"] == res2["verdict"]

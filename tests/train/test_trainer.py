@@ -159,9 +159,11 @@ def test_misspelt_config_key_is_an_error():
     cfg.stesp = 3
 
 
-def test_fused_linear_cross_entropy_trains_like_the_naive_loss(tmp_path):
-  """loss.impl=fused: the LM returns (hidden, unembedding), logits are never formed in training,
-  and the loss curve follows the naive logits + cross-entropy run."""
+@pytest.mark.parametrize("loss, impl", [("cross_entropy", "fused"), ("spherical_zloss", "gram")])
+def test_logit_free_loss_trains_like_the_naive_loss(tmp_path, loss, impl):
+  """loss.impl=fused (cross_entropy -> the linear cross-entropy kernel) or gram (spherical_zloss -> its
+  Gram form): the LM returns (hidden, unembedding), logits are never formed in training, and the loss
+  curve follows the naive run on logits."""
   from lbrl.train.record import read_metrics
   c, _ = common.base("variant=smoke")
   c.data.update(name="tiny_shakespeare", split_train="train", split_eval="validation", batch_size=8,
@@ -169,18 +171,26 @@ def test_fused_linear_cross_entropy_trains_like_the_naive_loss(tmp_path):
   c.data.options = common.free(context=32, eval_stride=8192)
   c.model = common.free(name="transformer_lm", num_layers=1, num_heads=2, width=32, max_len=32)
   c.optimizer = common.free(name="adamw", learning_rate=1e-3)
+  c.loss.name = loss
   c.steps, c.log_every = 6, 1
   common.finalize(c)
   naive = train(c, str(tmp_path / "naive"), progress=False, sample_tokens=16)
   from lbrl.data import core
   vocab = core.load("tiny_shakespeare", "train", context=32).meta["vocab"]
   assert len(naive["sample"]) >= 16 and set(naive["sample"]) <= set(vocab)  # the launcher prints it
-  c.loss.impl = "fused"  # cross_entropy with impl=fused -> the linear_cross_entropy kernel
+  c.loss.impl = impl
   fused = train(c, str(tmp_path / "fused"), progress=False)
   assert "train/accuracy" not in read_metrics(str(tmp_path / "fused"))[0]  # no logits in training
   curve = lambda wd: [r["train/loss"] for r in read_metrics(str(tmp_path / wd)) if "train/loss" in r]
   np.testing.assert_allclose(curve("fused"), curve("naive"), rtol=1e-5)
   np.testing.assert_allclose(fused["eval/loss"], naive["eval/loss"], rtol=1e-5)
+
+
+def test_unavailable_loss_impl_is_an_error_naming_the_key(tmp_path):
+  cfg = small_config()
+  cfg.loss.impl = "gram"   # cross_entropy has no Gram form
+  with pytest.raises(ValueError, match=r"config\.loss\.impl='gram'.*'cross_entropy'"):
+    train(cfg, str(tmp_path / "bad"), progress=False)
 
 
 def test_sam_estimator_equals_optax_sam_transform(tmp_path):

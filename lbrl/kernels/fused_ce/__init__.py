@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 
 from lbrl.kernels import _dispatch
+from lbrl.losses import _common
 from lbrl.kernels.fused_ce import reference
 from lbrl.kernels.fused_ce.reference import Hyper
 from lbrl.registry import LOSSES
@@ -48,19 +49,7 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
   Large-Vocabulary Language Models", 2024, arXiv:2411.09009 (catalog slug ``cut_cross_entropy``).
   """
   fn = "linear_cross_entropy"
-  h, w, labels = jnp.asarray(h), jnp.asarray(w), jnp.asarray(labels)
-  if not jnp.issubdtype(h.dtype, jnp.floating) or not jnp.issubdtype(w.dtype, jnp.floating):
-    raise TypeError(f"{fn}: h and w must be floating point, got h {h.dtype} and w {w.dtype}")
-  if w.ndim != 2:
-    raise ValueError(f"{fn}: w must be [V, D], got shape {w.shape}")
-  if h.ndim < 1 or h.shape[-1] != w.shape[1]:
-    raise ValueError(f"{fn}: h must be [..., D] with D = w.shape[1] = {w.shape[1]}, got h.shape={h.shape}")
-  if not jnp.issubdtype(labels.dtype, jnp.integer):
-    raise TypeError(f"{fn}: labels must be integer token ids, got dtype {labels.dtype}")
-  if labels.shape != h.shape[:-1]:
-    raise ValueError(f"{fn}: labels must have shape h.shape[:-1]={h.shape[:-1]}, got {labels.shape}")
-  if where is not None and jnp.shape(where) != labels.shape:
-    raise ValueError(f"{fn}: where must have shape {labels.shape}, got {jnp.shape(where)}")
+  h, w, labels = _common.check_linear_inputs(fn, h, w, labels, where)
   if z_loss < 0:
     raise ValueError(f"{fn}: z_loss must be >= 0, got {z_loss}")
   if not 0 <= label_smoothing < 1:
@@ -126,10 +115,7 @@ def linear_cross_entropy_loss(outputs, labels, *, where=None, **hyper) -> jax.Ar
   ``hidden @ unembed.T`` (same keywords as :func:`linear_cross_entropy`), without the logits. A trainer
   sees ``needs_hidden = True`` on this function and calls the model with ``return_hidden=True``.
   """
-  if not (isinstance(outputs, (tuple, list)) and len(outputs) == 2):
-    raise TypeError("linear_cross_entropy loss: outputs must be the pair (hidden, unembed) from "
-                    "model.apply(..., return_hidden=True), got " + type(outputs).__name__)
-  h, w = outputs
+  h, w = _common.hidden_pair("linear_cross_entropy", outputs)
   return linear_cross_entropy(h, w, labels, where=where, **hyper)
 
 
