@@ -73,12 +73,62 @@ def test_ldr_kl_formula_and_special_cases():
   close(robust.ldr_kl(ZJ, YJ, lam=1e-3, margin=1.0), c.max(-1), 1e-2)
 
 
-def test_aldr_kl_is_the_joint_maximum():
-  lam0, alpha, margin, lam_min = 1.0, 2.0, 0.1, 0.05
-  grid = np.linspace(lam_min, 3.0, 6000)
-  vals = np.stack([np_ldr(Z, Y, l, margin)[0] - alpha / 2 * (l - lam0) ** 2 for l in grid])
-  got = robust.aldr_kl(ZJ, YJ, lam0=lam0, alpha=alpha, margin=margin, lam_min=lam_min, iterations=50)
-  close(got, vals.max(0), 1e-3)
+def test_ldr_kl_is_the_worst_case_over_label_distributions():
+  # The definition: max over the simplex of sum_k p_k c_k - lam KL(p, 1/C). No p does better than the
+  # closed form, and p* = softmax(c / lam) attains it.
+  lam, margin = 0.7, 0.3
+  value, c = np_ldr(Z, Y, lam, margin)
+
+  def objective(p):
+    return (p * c).sum(-1) - lam * (p * np.log(np.maximum(p, 1e-300) * C)).sum(-1)
+
+  rng = np.random.default_rng(1)
+  for _ in range(200):
+    p = rng.dirichlet(np.full(C, 0.3), size=len(Y))
+    assert np.all(objective(p) <= value + 1e-12)
+  p_star = np.exp(c / lam - (c / lam).max(-1, keepdims=True))
+  p_star /= p_star.sum(-1, keepdims=True)
+  np.testing.assert_allclose(objective(p_star), value, rtol=1e-12, atol=1e-12)
+  close(robust.ldr_kl(ZJ, YJ, lam=lam, margin=margin), value, 1e-4)
+
+
+def np_aldr_objective(z, y, lam, lam0, alpha, margin):
+  """The ALDR-KL objective at temperature ``lam`` (maximised over p): LDR-KL minus the lam penalty."""
+  beta = alpha * np.log(C) / lam0
+  return np_ldr(z, y, lam, margin)[0] - beta / 2 * (lam - lam0) ** 2
+
+
+@pytest.mark.parametrize("lam0,alpha,margin", [(1.0, 2.0, 0.1), (0.3, 3.0, 0.5), (5.0, 2.0, 0.1)])
+def test_aldr_kl_is_the_joint_maximum(lam0, alpha, margin):
+  # Max over lam of the objective, by a fine grid on [lam0 (1 - 1/alpha), lam0] (the maximiser lies
+  # there: the objective increases below it and decreases above lam0).
+  grid = np.linspace(lam0 * (1 - 1 / alpha), lam0, 4001)
+  vals = np.stack([np_aldr_objective(Z, Y, l, lam0, alpha, margin) for l in grid])
+  got = robust.aldr_kl(ZJ, YJ, lam0=lam0, alpha=alpha, margin=margin)
+  close(got, vals.max(0), 1e-4 * max(1.0, lam0))
+  wider = np.linspace(1e-3, 3 * lam0, 3001)
+  outside = np.stack([np_aldr_objective(Z, Y, l, lam0, alpha, margin) for l in wider]).max(0)
+  assert np.all(outside <= vals.max(0) + 1e-6)   # up to the two grids' resolution
+
+
+def test_aldr_kl_temperature_range():
+  # Uniform worst case (all scores equal): KL = 0, lambda_i = lam0, the loss is LDR-KL at lam0.
+  zeros = jnp.zeros((3, C))
+  close(robust.aldr_kl(zeros, YJ[:3], lam0=2.0, margin=0.0), np.zeros(3), 1e-6)
+  # One wrong class far ahead: p* is one-hot, KL = log C, lambda_i = lam0 (1 - 1/alpha).
+  lam0, alpha, margin = 1.0, 2.0, 0.1
+  z = np.zeros((2, C))
+  y = np.array([0, 1])
+  z[0, 3] = z[1, 0] = 60.0
+  lam = lam0 * (1 - 1 / alpha)
+  want = np_aldr_objective(z, y, lam, lam0, alpha, margin)
+  close(robust.aldr_kl(jnp.asarray(z), jnp.asarray(y), lam0=lam0, alpha=alpha, margin=margin), want, 1e-4)
+  for bad in ({"alpha": 1.0}, {"lam0": 0.0}, {"iterations": 0}):
+    with pytest.raises(ValueError):
+      robust.aldr_kl(ZJ, YJ, **bad)
+
+
+def test_aldr_kl_gradient_is_the_partial_gradient():
   # Danskin: the gradient at the maximiser equals the finite-difference gradient of the max.
   with jax.enable_x64(True):
     check_grads(lambda z: robust.aldr_kl(z, YJ[:3], iterations=200), (jnp.asarray(Z[:3]),), order=1,
