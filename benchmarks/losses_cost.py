@@ -9,7 +9,7 @@ Each timed program runs ``inner`` steps of ``x <- x - 1e-6 * grad(mean loss)(x)`
 CE's, grows with the number of classes when the logits are materialised (the paper's class-count-free
 training needs the factored output layer of Vincent et al., which lbrl does not implement).
 
-    nice python benchmarks/losses_cost.py [--repeats 5] [--out benchmarks/results/losses_cost.json]
+    nice python benchmarks/losses_cost.py [--repeats 5] [--shapes 1024x10,256x1000,64x8192]
 """
 import argparse
 import json
@@ -26,7 +26,7 @@ import lbrl.losses  # noqa: E402,F401
 from lbrl.registry import LOSSES  # noqa: E402
 from tests.losses.cases import CASES  # noqa: E402
 
-SHAPES = [(1024, 10), (256, 1000), (64, 8192)]
+SHAPES = "1024x10,256x1000,64x8192"   # batch x classes
 
 
 def kwargs_for(name, num_classes):
@@ -73,16 +73,18 @@ def main(argv=None):
   ap = argparse.ArgumentParser()
   ap.add_argument("--repeats", type=int, default=5)
   ap.add_argument("--inner", type=int, default=20)
+  ap.add_argument("--shapes", default=SHAPES, help="comma-separated BATCHxCLASSES (the first sets binary rows)")
   ap.add_argument("--out", default="benchmarks/results/losses_cost.json")
   args = ap.parse_args(argv)
+  shapes = [tuple(int(x) for x in s.split("x")) for s in args.shapes.split(",")]
   results = {}
-  for batch, num_classes in SHAPES:
+  for batch, num_classes in shapes:
     key = f"B{batch}xC{num_classes}"
     bases = {"multi": make_program("cross_entropy", batch, num_classes, args.inner),
              "binary": make_program("binary_logistic", batch, num_classes, args.inner)}
     rows = {}
     for name in sorted(CASES):
-      if CASES[name][0] == "binary" and num_classes != SHAPES[0][1]:
+      if CASES[name][0] == "binary" and (batch, num_classes) != shapes[0]:
         continue                                   # binary losses do not depend on C: time them once
       base = bases["binary" if CASES[name][0] == "binary" else "multi"]
       prog = make_program(name, batch, num_classes, args.inner)
@@ -94,11 +96,32 @@ def main(argv=None):
       print(f"{key:>14} {name:>26}  x{rows[name]:.2f}", flush=True)
     t_ce = float(np.median([time_once(*bases["multi"]) for _ in range(args.repeats)])) / args.inner
     results[key] = {"ce_seconds_per_step": t_ce, "ratio_to_cross_entropy": rows}
-  os.makedirs(os.path.dirname(args.out), exist_ok=True)
+  os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
+  res = {"backend": jax.default_backend(), "jax": jax.__version__, "cpu_count": os.cpu_count(),
+         "inner": args.inner, "repeats": args.repeats, "results": results}
   with open(args.out, "w") as f:
-    json.dump({"backend": jax.default_backend(), "inner": args.inner, "repeats": args.repeats,
-               "results": results}, f, indent=1)
-  print("wrote", args.out)
+    json.dump(res, f, indent=1)
+  with open(os.path.splitext(args.out)[0] + ".md", "w") as f:
+    f.write(markdown(res))
+  print(markdown(res))
+  return res
+
+
+def markdown(res) -> str:
+  """The ratio table (loss x shape) that benchmarks/README-style pages and the README link to."""
+  keys = list(res["results"])
+  names = sorted({n for k in keys for n in res["results"][k]["ratio_to_cross_entropy"]})
+  lines = [f"Forward+backward time of each loss as a ratio to softmax cross-entropy on the same logits "
+           f"(binary losses: to the logistic loss, one shape), median of {res['repeats']} interleaved repeats "
+           f"of {res['inner']} jitted steps, {res['backend']} ({res['cpu_count']} cores), jax {res['jax']}. "
+           "Command: `nice python benchmarks/losses_cost.py`.", "",
+           "| loss | " + " | ".join(keys) + " |", "|---|" + "---|" * len(keys)]
+  for n in names:
+    cells = [res["results"][k]["ratio_to_cross_entropy"].get(n) for k in keys]
+    lines.append(f"| `{n}` | " + " | ".join("—" if c is None else f"{c:.2f}x" for c in cells) + " |")
+  lines += ["", "| CE seconds per step | " + " | ".join(f"{res['results'][k]['ce_seconds_per_step'] * 1e3:.3f} ms"
+                                                      for k in keys) + " |"]
+  return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -63,8 +63,10 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.seed = int(a.get("seed", 0))
   # Data: `name` is a registered dataset (lbrl.data) or a standard TFDS name; the other keys are the
   # builder's options. `transforms` is a list of dicts applied to the training split only.
+  # check_labels: integer labels outside [0, num_classes) (other than the ignore id -1) are an error at
+  # load time; False lets the losses mask them (loss 0), as documented in lbrl.losses.
   c.data = dict(name="mnist1d", batch_size=128, eval_batch_size=1000, split_train="train",
-                split_eval="test", data_dir="", transforms=[], prefetch=2)
+                split_eval="test", data_dir="", transforms=[], prefetch=2, check_labels=True)
   c.data.options = free()  # builder keyword arguments
   c.model = free(name="mlp")
   c.loss = free(name="cross_entropy", impl="naive")  # impl: naive | fused (cross_entropy) | gram (spherical_zloss)
@@ -103,6 +105,28 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   # Each rule may add "metric": "eval/ece" (any final metric); the default is sweep.metric.
   c.sweep.rules = []
   return c, variant
+
+
+def char_lm(c: mlc.ConfigDict, variant: str) -> None:
+  """The nanoGPT ``shakespeare_char`` setting on Tiny Shakespeare (see configs/shakespeare_char.py):
+  smoke/cpu: 4 layers x 128 wide, context 64, batch 12, 2000 steps; paper: 6 x 384, context 256, batch 64,
+  dropout 0.2, 5000 steps. AdamW 1e-3 (beta2 0.99, weight decay 0.1), 100 warmup steps, cosine to 1e-4,
+  clip 1.0. Sets data, model, optimizer, schedule and durations; the loss is the caller's."""
+  small = variant != "paper"
+  context = 64 if small else 256
+  c.data.update(name="tiny_shakespeare", split_train="train", split_eval="validation",
+                batch_size=12 if small else 64, eval_batch_size=by_variant(variant, smoke=64, cpu=256, paper=64))
+  c.data.options = free(context=context)
+  if variant == "smoke":
+    c.data.options.eval_stride = 4096  # a few validation windows
+  c.model = free(name="transformer_lm", num_layers=4 if small else 6, num_heads=4 if small else 6,
+                 width=128 if small else 384, max_len=context, positions="learned", tie_embeddings=True,
+                 use_bias=False, dropout=0.0 if small else 0.2)
+  c.optimizer = free(name="adamw", learning_rate=1e-3, b1=0.9, b2=0.99, weight_decay=0.1)
+  c.schedule.update(name="cosine", warmup_steps=by_variant(variant, smoke=1, cpu=100, paper=100), end_fraction=0.1)
+  c.grad_clip_norm = 1.0
+  c.steps = by_variant(variant, smoke=3, cpu=2000, paper=5000)
+  c.log_every = by_variant(variant, smoke=1, cpu=100, paper=10)
 
 
 def finalize(c: mlc.ConfigDict) -> mlc.ConfigDict:

@@ -24,25 +24,9 @@ PUBLISHED = {"gpt": 1.88}  # cpu setting; the paper variant's published number i
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  context = common.by_variant(variant, smoke=64, cpu=64, paper=256)
-  c.data.update(name="tiny_shakespeare", split_train="train", split_eval="validation",
-                batch_size=common.by_variant(variant, smoke=12, cpu=12, paper=64),
-                eval_batch_size=common.by_variant(variant, smoke=64, cpu=256, paper=64))
-  c.data.options = common.free(context=context)
-  if variant == "smoke":
-    c.data.options.eval_stride = 4096  # a few validation windows
-  small = variant != "paper"
-  c.model = common.free(name="transformer_lm", num_layers=4 if small else 6, num_heads=4 if small else 6,
-                        width=128 if small else 384, max_len=context, positions="learned",
-                        tie_embeddings=True, use_bias=False, dropout=0.0 if small else 0.2)
+  common.char_lm(c, variant)
   c.loss = common.free(name="cross_entropy", impl="naive")  # --config.loss.impl=fused: the fused kernel
-  c.optimizer = common.free(name="adamw", learning_rate=1e-3, b1=0.9, b2=0.99, weight_decay=0.1)
-  c.schedule.update(name="cosine", warmup_steps=common.by_variant(variant, smoke=1, cpu=100, paper=100),
-                    end_fraction=0.1)
-  c.grad_clip_norm = 1.0
-  c.steps = common.by_variant(variant, smoke=3, cpu=2000, paper=5000)
   c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=250)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=100, paper=10)
   c.eval_metrics = ["loss", "accuracy"]
   c.paper.update(
       # the decoder-only Transformer's paper; the numbers under test are nanoGPT's (README, 2023)

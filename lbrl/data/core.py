@@ -47,6 +47,26 @@ class Dataset:
   def gather(self, indices: np.ndarray) -> dict[str, np.ndarray]:
     return {k: v[indices] for k, v in self.arrays.items()}
 
+  def check_labels(self, ignore: int | None = -1) -> None:
+    """Raises ``ValueError`` naming the first integer ``label`` outside ``[0, C)`` (``C`` = ``num_classes``,
+    else ``vocab_size``), other than the ``ignore`` id (-1: the LM builders' unscored positions).
+
+    Losses mask such ids (loss 0); this check turns a corrupt or mis-specified dataset into an error
+    before training instead. No-op for float (soft) labels or when ``C`` is unknown.
+    """
+    labels = self.arrays.get("label")
+    size = self.num_classes or self.meta.get("vocab_size")
+    if labels is None or size is None or not np.issubdtype(labels.dtype, np.integer):
+      return
+    bad = (labels < 0) | (labels >= size)
+    if ignore is not None:
+      bad &= labels != ignore
+    if bad.any():
+      pos = np.unravel_index(np.argmax(bad), labels.shape)
+      raise ValueError(f"dataset {self.name!r} split {self.split!r}: {int(bad.sum())} label(s) outside "
+                       f"[0, {size}) (ignore id {ignore}); first: label{list(map(int, pos))} = {labels[pos]}. "
+                       "Fix the data, or set config.data.check_labels=False to let the losses mask them")
+
   def class_counts(self) -> np.ndarray:
     """Label histogram over ``[0, num_classes)`` (for class-balanced losses and re-weighting)."""
     if self.num_classes is None or "label" not in self.arrays:

@@ -268,6 +268,9 @@ def load_data(cfg):
   train = core.load(cfg.data.name, cfg.data.split_train, data_dir=cfg.data.data_dir, **opts)
   evald = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.data_dir, **opts)
   train = core.apply_transforms(train, cfg.data.transforms, seed=cfg.seed)
+  if cfg.data.check_labels:
+    train.check_labels()
+    evald.check_labels()
   return train, evald
 
 

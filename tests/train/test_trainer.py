@@ -193,6 +193,25 @@ def test_unavailable_loss_impl_is_an_error_naming_the_key(tmp_path):
     train(cfg, str(tmp_path / "bad"), progress=False)
 
 
+def test_out_of_range_labels_are_an_error_naming_the_position(tmp_path, monkeypatch):
+  from lbrl.data import core
+  load = core.load
+
+  def corrupt(name, split, **kw):
+    data = load(name, split, **kw)
+    if split == "train":
+      data.arrays["label"] = data.arrays["label"].copy()
+      data.arrays["label"][17] = 10          # mnist1d has classes 0..9
+    return data
+
+  monkeypatch.setattr(core, "load", corrupt)
+  with pytest.raises(ValueError, match=r"split 'train': 1 label\(s\) outside \[0, 10\).*label\[17\] = 10"):
+    train(small_config(steps=2), str(tmp_path / "bad"), progress=False)
+  cfg = small_config(steps=2)
+  cfg.data.check_labels = False              # opt out: the loss masks the bad label
+  assert np.isfinite(train(cfg, str(tmp_path / "masked"), progress=False)["eval/loss"])
+
+
 def test_sam_estimator_equals_optax_sam_transform(tmp_path):
   """SAM as a gradient estimator (config.grad_estimator) and as optax.contrib.sam's opaque-mode
   transform (fed grad_fn by the trainer) take the same steps: SGD on grad L(w + rho g/||g||)."""
