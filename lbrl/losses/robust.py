@@ -172,6 +172,28 @@ def _ldr_scores(logits, targets, margin):
   return margin * (1.0 - targets) + logits - z_y
 
 
+OUTPUT_NORMS = (None, "softplus_mean", "l1_mean")
+
+
+def _normalize_outputs(name, logits, output_norm):
+  """The authors' rescaling of the network outputs before an LDR loss (their ``loss.py``):
+
+  ``softplus_mean``: ``z <- softplus(z) / mean_k softplus(z)`` (``LDRLoss_V1``); ``l1_mean``:
+  ``z <- z / mean_k |z|`` (``ALDRLoss_V1``). Both fix the scale of ``z``, without which a temperature
+  ``lambda`` means little: a network can rescale its logits instead.
+  """
+  if output_norm not in OUTPUT_NORMS:
+    raise ValueError(f"{name}: output_norm must be one of {OUTPUT_NORMS}, got {output_norm!r}")
+  if output_norm is None:
+    return logits
+  if output_norm == "softplus_mean":
+    logits = jax.nn.softplus(logits)
+    scale = jnp.mean(logits, axis=-1, keepdims=True)
+  else:
+    scale = jnp.mean(jnp.abs(logits), axis=-1, keepdims=True)
+  return logits / jnp.maximum(scale, 1e-12)   # all-zero outputs stay 0, with finite gradients
+
+
 def _kl_dro(scores, lam):
   """``max_{p in simplex} p.c - lam KL(p, uniform) = lam log( mean_k exp(c_k / lam) )``."""
   num_classes = scores.shape[-1]
@@ -180,7 +202,8 @@ def _kl_dro(scores, lam):
 
 
 @LOSSES.register("ldr_kl")
-def ldr_kl(logits, labels, *, lam: float = 1.0, margin: float = 0.1, where=None):
+def ldr_kl(logits, labels, *, lam: float = 1.0, margin: float = 0.1, output_norm: str | None = None,
+           where=None):
   """LDR-KL loss: the worst case over label distributions ``p`` of the margin-shifted scores.
 
   ``L = max_{p in simplex} sum_k p_k (delta_{k,y} + z_k - z_y) - lam KL(p, 1/C)
@@ -196,12 +219,13 @@ def ldr_kl(logits, labels, *, lam: float = 1.0, margin: float = 0.1, where=None)
     lam: the KL regularisation (temperature) ``lambda``. The authors tune it over ``{0.1, 1, 10}`` by
       cross-validation (their released runs use 10); 1 is the middle of that grid.
     margin: ``delta`` (the paper's margin ``c``); the authors' experiments use ``c = 0.1``.
+    output_norm: None (default: ``z`` as given), or the authors' rescaling of ``z`` before the loss:
+      ``"softplus_mean"`` (``softplus(z) / mean_k softplus(z)``, their ``LDRLoss_V1``) or ``"l1_mean"``
+      (``z / mean_k |z|``); see :func:`_normalize_outputs`.
 
   Checked against the paper's abstract and the authors' released implementation
   (github.com/Optimization-AI/ICML2023_LDR, ``loss.py`` ``LDRLoss_V1`` and the ``--margin`` default of
-  ``experiment.py``), which computes exactly this value from its inputs. That code also maps the
-  network outputs through ``softplus`` and divides them by their per-example mean before the loss; lbrl
-  leaves any such output normalisation to the model.
+  ``experiment.py``), which computes exactly this value from its (softplus-mean normalised) inputs.
 
   Paper: Zhu, Ying and Yang, "Label Distributionally Robust Losses for Multi-class Classification:
   Consistency, Robustness and Adaptivity", ICML 2023, arXiv:2112.14869 (catalog slug ``ldr_loss``).
@@ -209,6 +233,7 @@ def ldr_kl(logits, labels, *, lam: float = 1.0, margin: float = 0.1, where=None)
   if lam <= 0:
     raise ValueError(f"ldr_kl: lam must be > 0, got {lam}")
   logits, targets, valid = prepare("ldr_kl", logits, labels, allow_soft=False)
+  logits = _normalize_outputs("ldr_kl", logits, output_norm)
   return finish(_kl_dro(_ldr_scores(logits, targets, margin), lam), valid, where)
 
 
@@ -222,7 +247,7 @@ def _kl_to_uniform(scores, lam):
 
 @LOSSES.register("aldr_kl")
 def aldr_kl(logits, labels, *, lam0: float = 1.0, alpha: float = 2.0, margin: float = 0.1,
-            iterations: int = 10, where=None):
+            iterations: int = 10, output_norm: str | None = None, where=None):
   """Adaptive LDR-KL: LDR-KL with a per-example temperature ``lambda_i`` chosen by the same worst case.
 
   ``L = max_{lam > 0} max_{p in simplex} [ sum_k p_k c_k - lam KL(p, 1/C) - beta/2 (lam - lam0)^2 ]``,
@@ -247,14 +272,14 @@ def aldr_kl(logits, labels, *, lam0: float = 1.0, alpha: float = 2.0, margin: fl
       ``alpha log(C) / (2 lam0)``; must be > 1. The authors use ``alpha = 2``.
     margin: ``delta`` as in :func:`ldr_kl` (the authors use 0.1).
     iterations: updates of ``lam`` per call.
+    output_norm: as in :func:`ldr_kl`; the authors' ``ALDRLoss_V1`` uses ``"l1_mean"``.
 
   Checked against the paper's abstract and the authors' released implementation
   (github.com/Optimization-AI/ICML2023_LDR, ``loss.py`` ``ALDRLoss_V1`` and the ``--alpha`` and
   ``--margin`` defaults of ``experiment.py``): same update of ``lambda_i``, same penalty scale, same
-  objective. Two details of that code are not reproduced: it computes ``p`` for the update from the
-  logits without the margin (we use the maximiser ``softmax(c / lam)``), and it rescales the network
-  outputs by their per-example mean absolute value before the loss (output normalisation is the
-  model's job in lbrl).
+  objective; its rescaling of the outputs by their per-example mean absolute value is
+  ``output_norm="l1_mean"``. One detail is not reproduced: it computes ``p`` for the update from the
+  logits without the margin (we use the maximiser ``softmax(c / lam)``).
 
   Paper: Zhu, Ying and Yang, ICML 2023, arXiv:2112.14869 (catalog slug ``ldr_loss``).
   """
@@ -264,7 +289,7 @@ def aldr_kl(logits, labels, *, lam0: float = 1.0, alpha: float = 2.0, margin: fl
   if iterations < 1:
     raise ValueError(f"aldr_kl: iterations must be >= 1, got {iterations}")
   logits, targets, valid = prepare("aldr_kl", logits, labels, allow_soft=False)
-  scores = _ldr_scores(logits, targets, margin)
+  scores = _ldr_scores(_normalize_outputs("aldr_kl", logits, output_norm), targets, margin)
   log_c = jnp.log(scores.shape[-1])
   fixed = jax.lax.stop_gradient(scores)
   lam = jnp.full(scores.shape[:-1], float(lam0), scores.dtype)

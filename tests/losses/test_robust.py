@@ -128,6 +128,26 @@ def test_aldr_kl_temperature_range():
       robust.aldr_kl(ZJ, YJ, **bad)
 
 
+def test_ldr_output_norms_are_the_authors_rescalings():
+  """output_norm rescales z as the authors' loss.py does before the loss; l1_mean makes the loss
+  invariant to the logit scale (the point of normalising: lambda then means something)."""
+  softplus = np.log1p(np.exp(Z))
+  sp = softplus / softplus.mean(-1, keepdims=True)
+  l1 = Z / np.abs(Z).mean(-1, keepdims=True)
+  close(robust.ldr_kl(ZJ, YJ, lam=2.0, output_norm="softplus_mean"), np_ldr(sp, Y, 2.0, 0.1)[0], 1e-4)
+  close(robust.ldr_kl(ZJ, YJ, lam=2.0, output_norm="l1_mean"), np_ldr(l1, Y, 2.0, 0.1)[0], 1e-4)
+  close(robust.aldr_kl(ZJ, YJ, lam0=2.0, output_norm="l1_mean"), np.asarray(robust.aldr_kl(jnp.asarray(l1), YJ, lam0=2.0)), 1e-5)
+  for fn in (robust.ldr_kl, robust.aldr_kl):
+    base = fn(ZJ, YJ, output_norm="l1_mean")
+    close(fn(ZJ * 37.0, YJ, output_norm="l1_mean"), np.asarray(base), 1e-4)
+    assert not np.allclose(fn(ZJ * 37.0, YJ), fn(ZJ, YJ), rtol=1e-2)  # without it the scale matters
+    for z in (jnp.zeros((3, C)), jnp.full((3, C), 1e4), jnp.full((3, C), -1e4)):   # finite at the edges
+      v, g = jax.value_and_grad(lambda z: fn(z, YJ[:3], output_norm="softplus_mean").sum())(z)
+      assert np.isfinite(float(v)) and np.all(np.isfinite(np.asarray(g)))
+  with pytest.raises(ValueError, match="output_norm"):
+    robust.ldr_kl(ZJ, YJ, output_norm="l2")
+
+
 def test_aldr_kl_gradient_is_the_partial_gradient():
   # Danskin: the gradient at the maximiser equals the finite-difference gradient of the max.
   with jax.enable_x64(True):
