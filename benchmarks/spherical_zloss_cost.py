@@ -92,7 +92,7 @@ def main(argv=None):
   import platform
   res = {"n": a.n, "d": a.d, "rounds": a.rounds, "jax": jax.__version__,
          "machine": f"{jax.default_backend().upper()} ({os.cpu_count()} cores, {platform.machine()}), jax {jax.__version__}",
-         "command": "nice python benchmarks/spherical_zloss_cost.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+         "command": " ".join(["nice python benchmarks/spherical_zloss_cost.py"] + list(argv if argv is not None else sys.argv[1:])),
          "rows": [measure(a.n, a.d, int(v), a.rounds) for v in a.v.split(",")]}
   os.makedirs(a.out, exist_ok=True)
   with open(os.path.join(a.out, "benchmark.json"), "w") as f:

@@ -95,7 +95,8 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
                  provides="", code="")
   # Sweep read by `python -m lbrl.reproduce`: arms are nested-dict overrides of this config.
   c.sweep = dict(seeds=[0, 1, 2], metric="eval/accuracy",
-                 not_testable="")  # a reason here makes the verdict "not testable at this scale"
+                 not_testable="",     # a reason here makes the verdict "not testable at this scale"
+                 partly_testable="")  # a reason here caps "reproduced" at "partly reproduced"
   c.sweep.arms = free()
   c.sweep.published = free()  # arm -> the paper's number for the sweep metric
   # Verdict rules, evaluated by lbrl.tools.reproduce over the seeds (see its docstring):

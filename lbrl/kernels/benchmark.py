@@ -261,9 +261,7 @@ def run(cfg, log=print) -> dict:
   b = cfg.benchmark
   out = RUNNERS[b.kind](b, log=log)
   rules = out.pop("rules")
-  verdict = stats.verdict(rules, b.get("not_testable", ""))
-  if b.get("partly_testable") and verdict == stats.VERDICTS[0]:
-    verdict = stats.VERDICTS[1]   # what is testable passed; the rest of the claim is not testable here
+  verdict = stats.verdict(rules, b.get("not_testable", ""), b.get("partly_testable", ""))
   return {"slug": cfg.paper.slug, "variant": cfg.variant, "verdict": verdict,
           "rules": [{"rule": r.rule, "passed": r.passed, "text": r.text} for r in rules],
           "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "

@@ -74,7 +74,7 @@ def write(cfg, module, records, out_dir, config_path, variant) -> dict:
   summaries = {a: stats.summarize(v) for a, v in values.items()}
   # a rule may name its own metric (e.g. "eval/ece"); the default is the sweep metric
   rules = [stats.check_rule(r, per_metric(dict(r).get("metric", metric))) for r in cfg.sweep.rules]
-  verdict = stats.verdict(rules, cfg.sweep.not_testable)
+  verdict = stats.verdict(rules, cfg.sweep.not_testable, cfg.sweep.partly_testable)
   other = sorted({k for r in records for k in r["final"] if k.startswith("eval/") and k != metric})
   rel = os.path.relpath(os.path.abspath(config_path), REPO)
   command = f"python -m lbrl.reproduce {rel} --variant {variant}"
@@ -141,6 +141,8 @@ def _reasoning(verdict, rules, cfg) -> str:
       f"interval of the difference excludes zero)."
   if failed:
     s += " Failing: " + "; ".join(r.text for r in failed) + "."
+  if cfg.sweep.partly_testable:
+    s += " Not tested by the rules: " + cfg.sweep.partly_testable
   return s
 
 

@@ -103,10 +103,15 @@ def _check(rule: dict, arm: str, op: str, values: dict[str, list[float]]) -> Rul
 VERDICTS = ("reproduced", "partly reproduced", "not reproduced", "not testable at this scale")
 
 
-def verdict(results: list[RuleResult], not_testable: str = "") -> str:
+def verdict(results: list[RuleResult], not_testable: str = "", partly_testable: str = "") -> str:
+  """From the rules: all pass -> reproduced, some -> partly, none -> not reproduced. A ``not_testable``
+  reason overrides them; a ``partly_testable`` reason (part of the claim cannot be tested here) caps
+  "reproduced" at "partly reproduced"."""
   if not_testable:
     return VERDICTS[3]
   if not results:
     raise ValueError("a reproduction needs at least one rule (config.sweep.rules) or a not_testable reason")
   passed = sum(r.passed for r in results)
-  return VERDICTS[0] if passed == len(results) else VERDICTS[1] if passed else VERDICTS[2]
+  if passed == len(results):
+    return VERDICTS[1] if partly_testable else VERDICTS[0]
+  return VERDICTS[1] if passed else VERDICTS[2]

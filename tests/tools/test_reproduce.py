@@ -47,6 +47,8 @@ def test_verdicts():
   assert stats.verdict([ok, bad]) == "partly reproduced"
   assert stats.verdict([bad]) == "not reproduced"
   assert stats.verdict([], "needs ImageNet") == "not testable at this scale"
+  assert stats.verdict([ok, ok], partly_testable="speed needs a GPU") == "partly reproduced"
+  assert stats.verdict([bad], partly_testable="speed needs a GPU") == "not reproduced"
   with pytest.raises(ValueError):
     stats.verdict([])
 
