@@ -13,10 +13,20 @@ from lbrl.registry import LOSSES
 
 
 def _adjusted(logits, alpha):
-  """``(1 - p)^alpha p``: the dynamic weight that de-emphasises easy (confident) examples."""
-  p = jax.nn.softmax(logits)
-  return p if alpha == 0 else jnp.power(jnp.maximum(1.0 - p, 0.0), alpha) * p
+  """``(1 - p)^alpha p``: the dynamic weight that de-emphasises easy (confident) examples.
 
+  ``(1 - p_k)^alpha`` is ``exp(alpha log(1 - p_k))`` with ``log(1 - p_k) = logsumexp_{j != k} z_j -
+  logsumexp_j z_j`` (a ``[..., C, C]`` intermediate): finite values and gradients when ``p_k`` rounds to 1
+  in float32, where ``(1 - p)^alpha`` with ``0 < alpha < 1`` (the authors' released ``alpha = 0.01``) has
+  an infinite derivative and gave NaN gradients.
+  """
+  p = jax.nn.softmax(logits)
+  if alpha == 0:
+    return p
+  c = logits.shape[-1]
+  others = jnp.where(jnp.eye(c, dtype=bool), -jnp.inf, logits[..., None, :])  # row k: every class but k
+  log_rest = jax.nn.logsumexp(others, axis=-1) - jax.nn.logsumexp(logits, axis=-1, keepdims=True)
+  return jnp.exp(alpha * log_rest) * p
 
 
 def _tversky_index(q, y, keep, fp_weight, fn_weight, gamma, mode, square):
@@ -33,52 +43,69 @@ def _tversky_index(q, y, keep, fp_weight, fn_weight, gamma, mode, square):
   return (inter + gamma) / (inter + fp_weight * fp + fn_weight * fn + gamma)
 
 
-def _dice_family(name, logits, labels, *, alpha, gamma, mode, square, fp_weight, fn_weight, where):
+def _dice_family(name, logits, labels, *, alpha, gamma, mode, square, fp_weight, fn_weight, background,
+                 where):
   if mode not in ("batch", "token"):
     raise ValueError(f"{name}: mode must be 'batch' or 'token', got {mode!r}")
   logits, targets, valid = prepare(name, logits, labels)
+  c = logits.shape[-1]
+  if c < 2 or (background is not None and not 0 <= int(background) < c):
+    raise ValueError(f"{name}: need >= 2 classes and background in [0, {c}) or None; got {c} classes, "
+                     f"background={background!r}")
   keep = keep_mask(valid, where, logits.shape[:-1])
   q = _adjusted(logits, alpha)
   index = _tversky_index(q, targets, keep, fp_weight, fn_weight, gamma, mode, square)
-  loss = jnp.mean(1.0 - index, axis=-1)
+  scored = jnp.arange(c) != (-1 if background is None else int(background))  # classes in the mean
+  loss = jnp.sum(jnp.where(scored, 1.0 - index, 0.0), axis=-1) / jnp.sum(scored)
   values = loss if mode == "token" else jnp.broadcast_to(loss, keep.shape)
   return finish(values, keep, None)
 
 
 @LOSSES.register("dice_nlp")
 def dice_nlp(logits, labels, *, alpha: float = 1.0, gamma: float = 1.0, mode: str = "batch",
-             square_denominator: bool = False, where=None):
-  """Self-adjusting dice loss, averaged over the tag classes.
+             square_denominator: bool = False, background: int | None = None, where=None):
+  """Self-adjusting dice loss, averaged over the scored tag classes.
 
   With ``p = softmax(z)`` and the dynamic weight ``q = (1 - p)^alpha p`` (``alpha = 0``: plain dice), the
   per-class Sorensen-Dice coefficient is ``DSC_k = (2 sum_i q_ik y_ik + gamma) / (sum_i q_ik +
-  sum_i y_ik + gamma)`` and ``L = mean_k (1 - DSC_k)``. ``mode="batch"`` sums over the batch's tokens
-  (the per-example value is that batch loss repeated on each kept token, so the masked mean equals it);
+  sum_i y_ik + gamma)`` and ``L = mean_k (1 - DSC_k)`` over every class but ``background``.
+
+  ``mode="batch"`` sums over the batch's kept tokens: a set-level soft F1, as the authors' ``DiceLoss``
+  computes it for a sigmoid output (one dice over all tokens of the batch). It is not a per-example loss:
+  each kept token carries the same batch value, so the masked mean of the returned ``[batch]`` array is the
+  batch loss (and its gradient), and the value depends on which tokens share the batch.
   ``mode="token"`` is the paper's per-token form ``DSC(x_i) = (2 q_i y_i + gamma) / (q_i + y_i + gamma)``.
-  ``square_denominator`` uses ``q^2`` and ``y^2`` in the denominator (Milletari's variant).
+  ``square_denominator`` uses ``q^2`` and ``y^2`` in the denominator (Milletari's variant; the authors'
+  ``--dice_square``, set in every released training script).
 
   Args:
-    alpha: exponent of the self-adjusting factor ``(1 - p)^alpha`` (0 disables it).
-    gamma: smoothing added to numerator and denominator.
+    alpha: exponent of the self-adjusting factor ``(1 - p)^alpha`` (0 disables it). The paper writes
+      ``(1 - p) p`` (alpha = 1); the authors' released scripts use ``alpha = 0.01``.
+    gamma: smoothing added to numerator and denominator (the authors' ``smooth``, 1 in their scripts).
+    background: a class left out of the mean (the "O" / negative tag): with two classes and
+      ``background=0`` this is the authors' binary dice of the positive class, ``p_1 = sigmoid(z_1 - z_0)``
+      (their NER, MRC and paraphrase setting). None (default) averages over every class.
 
   Paper: Li et al., "Dice Loss for Data-imbalanced NLP Tasks", ACL 2020, arXiv:1911.02855 (catalog
-  slug ``dice_nlp``).
+  slug ``dice_nlp``); authors' code github.com/ShannonAI/dice_loss_for_NLP (``loss/dice_loss.py``).
   """
   return _dice_family("dice_nlp", logits, labels, alpha=alpha, gamma=gamma, mode=mode,
-                      square=square_denominator, fp_weight=None, fn_weight=None, where=where)
+                      square=square_denominator, fp_weight=None, fn_weight=None, background=background,
+                      where=where)
 
 
 @LOSSES.register("tversky_nlp")
 def tversky_nlp(logits, labels, *, fp_weight: float = 0.5, fn_weight: float = 0.5, alpha: float = 1.0,
-                gamma: float = 1.0, mode: str = "batch", where=None):
-  """Self-adjusting Tversky loss: ``L = mean_k (1 - TI_k)``.
+                gamma: float = 1.0, mode: str = "batch", background: int | None = None, where=None):
+  """Self-adjusting Tversky loss: ``L = mean_k (1 - TI_k)`` over every class but ``background``.
 
   ``TI_k = (sum q y + gamma) / (sum q y + a sum q (1 - y) + b sum (1 - q) y + gamma)`` with the dynamic
   ``q = (1 - p)^alpha p``; ``a = fp_weight`` and ``b = fn_weight`` trade false positives against false
-  negatives (``a = b = 0.5`` is dice). Modes as in :func:`dice_nlp`.
+  negatives (``a = b = 0.5`` is dice). Modes and ``background`` as in :func:`dice_nlp`.
 
   Paper: Li et al., "Dice Loss for Data-imbalanced NLP Tasks", ACL 2020, arXiv:1911.02855 (catalog
   slug ``dice_nlp``).
   """
   return _dice_family("tversky_nlp", logits, labels, alpha=alpha, gamma=gamma, mode=mode,
-                      square=False, fp_weight=fp_weight, fn_weight=fn_weight, where=where)
+                      square=False, fp_weight=fp_weight, fn_weight=fn_weight, background=background,
+                      where=where)

@@ -119,19 +119,20 @@ def test_anyloss(metric):
                 (jnp.asarray(f),), order=1, modes=("rev",), atol=1e-5, rtol=1e-5)
 
 
-def np_dice(z, y, alpha, gamma, mode, fp_w=None, fn_w=None):
+def np_dice(z, y, alpha, gamma, mode, fp_w=None, fn_w=None, square=False, background=None):
   p = np.exp(np_log_softmax(z))
-  q = (1 - p) ** alpha * p
+  rest = np.stack([np.delete(p, k, -1).sum(-1) for k in range(z.shape[-1])], -1)  # 1 - p, no cancellation
+  q = rest ** alpha * p
   t = np.eye(z.shape[-1])[y]
-  axis = 0 if mode == "batch" else None
   s = (lambda a: a.sum(0)) if mode == "batch" else (lambda a: a)
   inter, fp, fn = s(q * t), s(q * (1 - t)), s((1 - q) * t)
   if fp_w is None:
-    idx = (2 * inter + gamma) / (s(q) + s(t) + gamma)
+    den = s(q * q) + s(t * t) if square else s(q) + s(t)
+    idx = (2 * inter + gamma) / (den + gamma)
   else:
     idx = (inter + gamma) / (inter + fp_w * fp + fn_w * fn + gamma)
-  del axis
-  return (1 - idx).mean(-1)
+  scored = np.arange(z.shape[-1]) != (-1 if background is None else background)
+  return (1 - idx)[..., scored].mean(-1)
 
 
 @pytest.mark.parametrize("mode", ["batch", "token"])
@@ -147,3 +148,76 @@ def test_dice_and_tversky(mode):
   # Tversky with a = b = 1/2 and smoothing g is dice with smoothing 2 g.
   close(tagging.tversky_nlp(jnp.asarray(z), jnp.asarray(y), mode=mode, gamma=0.5),
         tagging.dice_nlp(jnp.asarray(z), jnp.asarray(y), mode=mode, gamma=1.0), 1e-5)
+
+
+@pytest.mark.parametrize("mode", ["batch", "token"])
+def test_dice_square_denominator_and_background(mode):
+  z = RNG.normal(size=(12, 3)) * 2
+  y = np.array([0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 1, 0])   # 0 is the background ("O") tag
+  for alpha in (0.0, 0.01, 1.0):
+    got = tagging.dice_nlp(jnp.asarray(z), jnp.asarray(y), alpha=alpha, mode=mode, square_denominator=True,
+                           background=0)
+    close(reduce(got) if mode == "batch" else got, np_dice(z, y, alpha, 1.0, mode, square=True, background=0),
+          1e-4)
+  tv = tagging.tversky_nlp(jnp.asarray(z), jnp.asarray(y), fp_weight=0.6, fn_weight=0.4, alpha=0.0, mode=mode,
+                           background=0)
+  close(reduce(tv) if mode == "batch" else tv, np_dice(z, y, 0.0, 1.0, mode, 0.6, 0.4, background=0), 1e-4)
+  with pytest.raises(ValueError, match="background"):
+    tagging.dice_nlp(jnp.asarray(z), jnp.asarray(y), background=3)
+
+
+def test_binary_dice_is_the_authors_sigmoid_dice():
+  # ShannonAI/dice_loss_for_NLP loss/dice_loss.py, DiceLoss._binary_class with square_denominator=True:
+  # p = sigmoid(logit); q = (1 - p)^alpha p; 1 - (2 sum q y + s) / (sum q^2 + sum y^2 + s) over the flat batch.
+  f = RNG.normal(size=40) * 2
+  y = (RNG.random(40) < 0.15).astype(int)
+  p = 1 / (1 + np.exp(-f))
+  for alpha in (0.0, 0.01):
+    q = (1 - p) ** alpha * p
+    want = 1 - (2 * (q * y).sum() + 1.0) / ((q * q).sum() + (y * y).sum() + 1.0)
+    two = np.stack([np.zeros(40), f], -1)          # softmax over [0, f] is sigmoid(f) for class 1
+    got = tagging.dice_nlp(jnp.asarray(two), jnp.asarray(y), alpha=alpha, gamma=1.0, square_denominator=True,
+                           background=0)
+    close(got, np.full(40, want), 1e-5)
+
+
+def test_self_adjusting_factor_is_finite_when_p_rounds_to_one():
+  # With 0 < alpha < 1, d/dp (1 - p)^alpha is infinite at p = 1: the naive form gave NaN gradients as soon as
+  # a float32 softmax probability rounded to 1 (margin above ~17). The value is (1 - p)^alpha p exactly.
+  z = np.array([[0.0, 30.0], [0.0, -2.0], [1.0, 0.0], [0.0, 3.0], [-40.0, 40.0]])
+  y = np.array([1, 0, 0, 1, 0])
+  for alpha in (0.01, 0.5, 1.0):
+    loss = lambda x: reduce(tagging.dice_nlp(x, jnp.asarray(y), alpha=alpha, square_denominator=True))
+    g = np.asarray(jax.grad(loss)(jnp.asarray(z, jnp.float32)))
+    assert np.all(np.isfinite(g)), (alpha, g)
+    with jax.enable_x64(True):
+      close(loss(jnp.asarray(z)), np_dice(z, y, alpha, 1.0, "batch", square=True).item(), 1e-9)
+  # (1 - p)^0.01 keeps its float64 value where 1 - p underflows in float32 (p_1 = 1 - e^-80: factor e^-0.8).
+  q = tagging._adjusted(jnp.asarray([[0.0, 80.0]], jnp.float32), 0.01)
+  close(q, [[np.exp(-80.0) ** 0.01 * np.exp(-80.0), np.exp(-0.8)]], 1e-6)
+
+
+def test_entity_f1_metric_skips_the_background_class():
+  from lbrl.train.metrics import METRICS
+  labels = np.array([0, 0, 1, 1, 2, 0, 2, 0])
+  pred = np.array([0, 1, 1, 2, 2, 0, 0, 0])
+  logits = np.eye(3)[pred]
+  tp, fp, fn = 2, 2, 2           # tp: idx 2, 4; fp: idx 1 (O->1), 3 (1->2); fn: idx 3, 6
+  assert METRICS.get("entity_f1")(logits, labels, None) == 2 * tp / (2 * tp + fp + fn)
+  binary = np.array([0, 1, 1, 0, 1])
+  guess = np.array([0, 1, 0, 1, 1])
+  want = 2 * 2 / (2 * 2 + 1 + 1)  # the F1 of class 1
+  assert METRICS.get("entity_f1")(np.eye(2)[guess], binary, None) == want
+  assert METRICS.get("entity_f1")(np.eye(2)[np.zeros(4, int)], np.zeros(4, int), None) == 0.0
+
+
+def test_gaussian_mixture_class_probs(tmp_path):
+  # The dice_nlp proxy draws train and test with the same background:positive ratio.
+  from lbrl.data import core
+  o = dict(num_classes=2, dim=3, num_train=4000, num_test=3000, class_probs=(0.9, 0.1))
+  for split, n in (("train", 4000), ("test", 3000)):
+    d = core.load("gaussian_mixture", split, data_dir=str(tmp_path), **o)
+    frac = np.mean(d.arrays["label"] == 1)
+    assert len(d) == n and abs(frac - 0.1) < 4 * np.sqrt(0.09 / n)
+  with pytest.raises(ValueError, match="class_probs"):
+    core.load("gaussian_mixture", "train", data_dir=str(tmp_path), num_classes=2, class_probs=(0.5, 0.2))

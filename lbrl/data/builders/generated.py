@@ -10,7 +10,9 @@ first ``round(train_fraction * n)`` train; the rest is ``test``.
 ``gaussian_mixture``: ``num_classes`` equally likely classes, ``x | y=k ~ N(separation * mu_k, std^2 I)``
 in ``dim`` dimensions, ``mu_k`` unit vectors (orthonormal when ``num_classes <= dim``, else random unit
 vectors from ``seed``). Overlap grows as ``separation / std`` shrinks. Options: ``num_classes=4``,
-``dim=2``, ``separation=3.0``, ``std=1.0``, ``num_train=2000``, ``num_test=1000``, ``seed=0``.
+``dim=2``, ``separation=3.0``, ``std=1.0``, ``num_train=2000``, ``num_test=1000``, ``seed=0``, and
+``class_probs=()`` (equal priors); a list of ``num_classes`` priors draws both splits with those class
+frequencies (an imbalanced test set, as in tagging where the background class dominates at test time too).
 
 ``arithmetic_text``: multi-digit ``a op b = c`` as characters for language models and number-token
 losses (e.g. Zausinger et al., "Regress, Don't Guess", 2024, arXiv:2411.02083). Operands have
@@ -137,6 +139,7 @@ class MixtureConfig(tfds.core.BuilderConfig):
   num_train: int = 2000
   num_test: int = 1000
   seed: int = 0
+  class_probs: tuple = ()
 
 
 class GaussianMixture(tfds.core.GeneratorBasedBuilder):
@@ -155,7 +158,7 @@ class GaussianMixture(tfds.core.GeneratorBasedBuilder):
 
     def sample(n, stream):
       rng = np.random.default_rng([c.seed, stream])
-      y = rng.integers(0, c.num_classes, n)
+      y = rng.choice(c.num_classes, n, p=c.class_probs) if c.class_probs else rng.integers(0, c.num_classes, n)
       return (mu[y] + c.std * rng.standard_normal((n, c.dim))).astype(np.float32), y
     return {"train": self._generate_examples(*sample(c.num_train, 2)), "test": self._generate_examples(*sample(c.num_test, 3))}
 
@@ -164,15 +167,22 @@ class GaussianMixture(tfds.core.GeneratorBasedBuilder):
       yield i, {"x": xi, "label": int(yi)}
 
 
-def _mixture_config(num_classes=4, dim=2, separation=3.0, std=1.0, num_train=2000, num_test=1000, seed=0):
+def _mixture_config(num_classes=4, dim=2, separation=3.0, std=1.0, num_train=2000, num_test=1000, seed=0,
+                    class_probs=()):
   if int(num_classes) < 2 or int(dim) < 1 or float(std) <= 0 or float(separation) < 0:
     raise ValueError(f"gaussian_mixture: need num_classes >= 2, dim >= 1, std > 0, separation >= 0; got "
                      f"{num_classes}, {dim}, {std}, {separation}")
+  probs = tuple(float(v) for v in class_probs or ())
+  if probs and (len(probs) != int(num_classes) or min(probs) < 0 or abs(sum(probs) - 1) > 1e-6):
+    raise ValueError(f"gaussian_mixture: class_probs must be {num_classes} non-negative priors summing to 1, "
+                     f"got {class_probs}")
   kw = dict(num_classes=int(num_classes), dim=int(dim), separation=float(separation), std=float(std),
             num_train=int(num_train), num_test=int(num_test), seed=int(seed))
   defaults = MixtureConfig(name="x")
-  name = core.config_name(_options(**{k: (v, getattr(defaults, k)) for k, v in kw.items()}))
-  return MixtureConfig(name=name, **kw)
+  opts = _options(**{k: (v, getattr(defaults, k)) for k, v in kw.items()})
+  if probs:
+    opts["class_probs"] = "_".join(f"{v:g}" for v in probs)
+  return MixtureConfig(name=core.config_name(opts), class_probs=probs, **kw)
 
 
 # ---- multi-digit arithmetic as text ---------------------------------------------------------------
