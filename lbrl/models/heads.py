@@ -1,4 +1,7 @@
-"""Output heads that replace the final linear layer: distance ("harmonic") heads.
+"""Output heads that replace the final linear layer: distance ("harmonic") heads and the cosine head.
+
+A :class:`CosineHead` (LDAM-DRW's ``NormedLinear``) outputs ``cos(theta_k)`` between the L2-normalised
+feature and the L2-normalised weight vector of class ``k``; a loss scales it (``ldam(scale=30)``).
 
 A :class:`HarmonicHead` keeps one learnable centre ``w_k`` per class and outputs the distances
 ``d_k = dist(x, w_k)`` instead of logits; train it with :func:`lbrl.losses.harmonic_loss` (the harmonic
@@ -23,6 +26,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from lbrl.registry import MODELS
@@ -81,6 +85,45 @@ class HarmonicHead(nn.Module):
       metric = self.param("metric", lambda k, s, d: jnp.eye(s[0], dtype=d), (dim, dim),
                           self.param_dtype).astype(self.dtype)
     return pairwise_distance(x, centres, self.distance, p=self.p, metric=metric)
+
+
+def l2_normalize(v, axis: int = -1, eps: float = 1e-12):
+  """``v / max(||v||_2, eps)`` along ``axis`` (``torch.nn.functional.normalize``); a zero vector stays
+  zero with a finite (zero) gradient, since the floor is applied to the squared norm before ``rsqrt``."""
+  return v * jax.lax.rsqrt(jnp.maximum(jnp.sum(v * v, axis, keepdims=True), eps * eps))
+
+
+class CosineHead(nn.Module):
+  """Cosine head: ``[..., D] -> [..., num_classes]``, ``out_k = <x, w_k> / (||x|| ||w_k||) = cos(theta_k)``.
+
+  The ``NormedLinear`` classifier of LDAM-DRW (Cao et al., "Learning Imbalanced Datasets with
+  Label-Distribution-Aware Margin Loss", NeurIPS 2019, arXiv:1906.07413; the authors'
+  ``models/resnet_cifar.py``): the feature and each class's weight column ``kernel[:, k]`` are
+  L2-normalised, so every output lies in ``[-1, 1]`` and the loss supplies the scale ``s`` (LDAM:
+  ``s * (cos(theta_y) - Delta_y)``, ``s = 30``). No bias. ``kernel`` is ``[D, num_classes]`` like a
+  ``Dense`` kernel; only its column directions matter.
+  """
+  num_classes: int
+  eps: float = 1e-12
+  dtype: str = "float32"
+  param_dtype: str = "float32"
+
+  @nn.compact
+  def __call__(self, x):
+    x = x.astype(self.dtype)
+    kernel = self.param("kernel", nn.initializers.lecun_normal(), (x.shape[-1], self.num_classes),
+                        self.param_dtype).astype(self.dtype)
+    return l2_normalize(x, -1, self.eps) @ l2_normalize(kernel, 0, self.eps)
+
+
+def classifier(head: str, num_classes: int, dtype, param_dtype):
+  """The final layer a model's ``head`` field names: ``"linear"`` (``nn.Dense``, logits) or ``"cosine"``
+  (:class:`CosineHead`, cosines in ``[-1, 1]``)."""
+  if head == "linear":
+    return nn.Dense(num_classes, dtype=dtype, param_dtype=param_dtype)
+  if head == "cosine":
+    return CosineHead(num_classes, dtype=dtype, param_dtype=param_dtype)
+  raise ValueError(f"unknown head {head!r}; known: 'linear', 'cosine'")
 
 
 def _trunk(x, hidden, vocab_size, embed_dim, dtype, param_dtype):

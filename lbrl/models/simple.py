@@ -15,6 +15,7 @@ from typing import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from lbrl.models import heads
 from lbrl.registry import MODELS
 
 _ACTIVATIONS = {"relu": nn.relu, "gelu": nn.gelu, "tanh": jnp.tanh, "silu": nn.silu}
@@ -74,12 +75,15 @@ class CNN1D(nn.Module):
   """1-D CNN: ``depth`` conv layers (stride 2, padding 1), ReLU, flatten, linear classifier.
 
   Default (MNIST-1D): kernels 5, 3, 3 with 25 channels; 40 -> 19 -> 10 -> 5 positions, so the
-  classifier sees 125 features; 5,210 parameters.
+  classifier sees 125 features; 5,210 parameters. ``head="cosine"`` replaces the linear classifier by
+  :class:`lbrl.models.heads.CosineHead` (outputs ``cos(theta_k)`` in ``[-1, 1]``, no bias: LDAM-DRW's
+  normalised classifier, to pair with a loss that scales them, e.g. ``ldam(scale=30)``).
   """
   num_classes: int | None = None
   channels: int = 25
   kernel_sizes: Sequence[int] = (5, 3, 3)
   stride: int = 2
+  head: str = "linear"
   dtype: str = "float32"
   param_dtype: str = "float32"
 
@@ -93,7 +97,7 @@ class CNN1D(nn.Module):
                   param_dtype=self.param_dtype)(x)
       x = nn.relu(x)
     x = x.reshape(x.shape[0], -1)
-    return nn.Dense(self.num_classes, dtype=self.dtype, param_dtype=self.param_dtype)(x)
+    return heads.classifier(self.head, self.num_classes, self.dtype, self.param_dtype)(x)
 
   @classmethod
   def sharding_rules(cls):

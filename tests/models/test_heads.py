@@ -68,3 +68,44 @@ def test_embed_mlp_baseline():
   tokens = jnp.array([[1, 2, 7, 8], [3, 4, 7, 8]])
   params = model.init(jax.random.PRNGKey(0), tokens)
   assert model.apply(params, tokens).shape == (2, 7)
+
+
+def test_cosine_head_is_the_cosine_between_normalised_feature_and_weight():
+  # LDAM-DRW's NormedLinear: normalize(x) @ normalize(W, dim=0), written here in float64 NumPy.
+  head = heads.CosineHead(num_classes=3)
+  params = head.init(jax.random.PRNGKey(0), jnp.zeros((1, 4)))
+  kernel = np.asarray(params["params"]["kernel"], np.float64)          # [D, C]
+  assert kernel.shape == (4, 3)
+  want = np.array([[x @ w / (np.linalg.norm(x) * np.linalg.norm(w)) for w in kernel.T] for x in X])
+  np.testing.assert_allclose(head.apply(params, jnp.asarray(X, jnp.float32)), want, rtol=1e-5, atol=1e-6)
+  # invariant to the scale of the feature and of each class's weight column
+  scaled = {"params": {"kernel": params["params"]["kernel"] * jnp.array([0.1, 3.0, 50.0])}}
+  np.testing.assert_allclose(head.apply(scaled, jnp.asarray(7.0 * X, jnp.float32)), want, rtol=1e-5, atol=1e-6)
+  # a zero feature (all-ReLU-dead) gives zeros and finite gradients, as F.normalize's eps floor does
+  out, vjp = jax.vjp(lambda x: head.apply(params, x), jnp.zeros((2, 4)))
+  assert np.all(np.asarray(out) == 0.0)
+  assert bool(jnp.all(jnp.isfinite(vjp(jnp.ones((2, 3)))[0])))
+
+
+def test_cnn1d_cosine_head_option():
+  from lbrl.models import CNN1D
+  x = jnp.asarray(RNG.normal(size=(5, 40)), jnp.float32)
+  linear = CNN1D(num_classes=10)
+  assert linear.head == "linear"                                       # default unchanged
+  lp = linear.init(jax.random.PRNGKey(0), x)
+  assert set(lp["params"]) == {"Conv_0", "Conv_1", "Conv_2", "Dense_0"}
+  model = CNN1D(num_classes=10, head="cosine")
+  params = model.init(jax.random.PRNGKey(0), x)
+  assert set(params["params"]) == {"Conv_0", "Conv_1", "Conv_2", "CosineHead_0"}
+  out = np.asarray(model.apply(params, x))
+  assert out.shape == (5, 10) and np.all(np.abs(out) <= 1.0 + 1e-6)
+  # the cosine outputs are cos(angle) between the trunk's features (ReLU of the last conv, flattened)
+  # and the head's weight columns
+  _, inter = model.apply(params, x, capture_intermediates=True)
+  feats = np.maximum(np.asarray(inter["intermediates"]["Conv_2"]["__call__"][0], np.float64), 0.0)
+  feats = feats.reshape(5, -1)
+  w = np.asarray(params["params"]["CosineHead_0"]["kernel"], np.float64)
+  want = (feats / np.linalg.norm(feats, axis=1, keepdims=True)) @ (w / np.linalg.norm(w, axis=0))
+  np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-5)
+  with pytest.raises(ValueError, match="head"):
+    CNN1D(num_classes=10, head="nope").init(jax.random.PRNGKey(0), x)
