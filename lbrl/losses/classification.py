@@ -414,7 +414,8 @@ def ldam(logits, labels, *, class_counts, max_margin: float = 0.5, scale: float 
   ``L = -log( exp(s (z_y - Delta_y)) / (exp(s (z_y - Delta_y)) + sum_{j != y} exp(s z_j)) )`` with
   ``Delta_j = C / n_j^(1/4)`` (``n_j`` the training count of class ``j``; ``C`` makes the largest margin
   ``max_margin``). The paper applies it to cosine logits (normalised features and weights) with
-  ``s = 30``; with unnormalised logits use a small ``scale`` (e.g. 1).
+  ``s = 30``; with unnormalised logits use a small ``scale`` (e.g. 1). lbrl's cosine head:
+  ``lbrl.models.heads.CosineHead`` (``config.model.head="cosine"`` on ``cnn1d``).
 
   Args:
     class_counts: ``[C]`` training-set label counts (the trainer passes them automatically).
@@ -447,6 +448,11 @@ def ldam_drw(logits, labels, *, class_counts, step, drw_start_step: int, beta: f
 def cross_entropy_drw(logits, labels, *, class_counts, step, drw_start_step: int, beta: float = 0.9999,
                       where=None):
   """Cross-entropy with deferred re-weighting (the CE+DRW arm of LDAM-DRW): ``w_y(step) * CE``.
+
+  Weights as in :func:`ldam_drw` (uniform before ``drw_start_step``, class-balanced after). Per-example
+  values are ``w_y * CE``; the authors' PyTorch mean divides by the batch's summed weights instead of
+  the batch size (``sum_i w_i l_i / sum_i w_i``), so the same sum over the batch divided by
+  ``sum_i w_{y_i}`` gives their number.
 
   Paper: Cao et al., NeurIPS 2019, arXiv:1906.07413 (catalog slug ``ldam_drw``).
   """
@@ -543,13 +549,24 @@ def stablemax_cross_entropy(logits, labels, *, where=None):
   exactly 0/1 in float32 as logits grow ("Softmax Collapse"), and learning continues without weight
   decay. Pair with :func:`lbrl.optim.perpgrad.perpgrad` for the paper's perpGrad.
 
+  Precision: ``-log p_k`` is computed as ``log1p(sum_{j != k} s(z_j) / s(z_k))`` for the largest
+  ``s(z_k)`` and as ``log sum_j s(z_j) - log s(z_k)`` for the others (where ``p_k <= 1/2``, so no
+  cancellation). The naive ``log s_y - log sum_j s_j`` in float32 rounds the loss and the true class's
+  gradient to exactly 0 once ``p_y > 1 - 2^-24`` (the absorption the paper calls Softmax Collapse); the
+  authors avoid it by computing this loss in float64. This form keeps float32 losses and gradients
+  accurate to float32 relative precision down to the smallest normal numbers.
+
   Paper: Prieto et al., "Grokking at the Edge of Numerical Stability", ICLR 2025, arXiv:2501.04697
   (catalog slug ``stablemax``).
   """
   logits, targets, valid = prepare("stablemax_cross_entropy", logits, labels)
   s = _stable_s(logits)
-  logp = jnp.log(s) - jnp.log(jnp.sum(s, axis=-1, keepdims=True))
-  values = -jnp.sum(targets * logp, axis=-1)
+  top = jax.nn.one_hot(jnp.argmax(s, axis=-1), s.shape[-1], dtype=bool)
+  rest = jnp.sum(jnp.where(top, 0.0, s), axis=-1, keepdims=True)        # sum of all but the largest
+  s_top = jnp.sum(jnp.where(top, s, 0.0), axis=-1, keepdims=True)
+  nll_top = jnp.log1p(rest / s_top)                                      # accurate as p_top -> 1
+  nll_other = jnp.log(jnp.sum(s, axis=-1, keepdims=True)) - jnp.log(s)  # p_k <= 1/2: no cancellation
+  values = jnp.sum(targets * jnp.where(top, nll_top, nll_other), axis=-1)
   return finish(values, valid, where)
 
 

@@ -6,4 +6,5 @@ from lbrl.models.dual_encoder import DualEncoder  # noqa: E402
 from lbrl.models.resnet import ResNet, ResNet18  # noqa: E402
 from lbrl.models.transformer import TransformerLM  # noqa: E402
 from lbrl.models.vit import ViT  # noqa: E402
-from lbrl.models import heads  # noqa: F401,E402  (harmonic distance heads)
+from lbrl.models import heads  # noqa: F401,E402  (harmonic distance and cosine heads)
+from lbrl.models.onehot import OneHotMLP  # noqa: F401,E402  (the grokking MLP on one-hot operands)

@@ -7,7 +7,10 @@ logits (and, in float32, leads to Softmax Collapse). perpGrad removes that compo
     g_perp = g - (<g, w> / <w, w>) w
 
 per parameter tensor (``per_leaf=True``, the default) or for the whole parameter vector. A leaf whose
-weights are all zero is left unchanged. Chain it before the optimiser:
+weights are all zero is left unchanged. With ``rescale=True`` (the default, as in the authors' released
+``OrthoGrad``, which produced the paper's figures) the projected gradient is then scaled back to the norm
+of the original one, ``g_perp * ||g|| / ||g_perp||``, per tensor (or globally with ``per_leaf=False``);
+``rescale=False`` is the bare projection of the paper's equation. Chain it before the optimiser:
 ``optax.chain(perpgrad(), optax.adamw(1e-3, weight_decay=0.0))``.
 
 Paper: Prieto et al., "Grokking at the Edge of Numerical Stability", ICLR 2025, arXiv:2501.04697
@@ -30,42 +33,57 @@ def _dot(a, b):
   return jnp.sum(a.astype(jnp.float32) * b.astype(jnp.float32))
 
 
-def perpgrad(per_leaf: bool = True, eps: float = 1e-30) -> optax.GradientTransformation:
-  """Projects updates onto the orthogonal complement of the parameters (needs ``params``)."""
+def _total(fn, *trees):
+  return sum(jax.tree.leaves(jax.tree.map(fn, *trees)), jnp.float32(0))
+
+
+def perpgrad(per_leaf: bool = True, rescale: bool = True, eps: float = 1e-30) -> optax.GradientTransformation:
+  """Projects updates onto the orthogonal complement of the parameters (needs ``params``); with
+  ``rescale`` the projection keeps the norm of the incoming update (per leaf, or globally)."""
 
   def init_fn(params):
     del params
     return PerpGradState()
 
+  def project(g, w, gw, ww):
+    c = jnp.where(ww > eps, gw / jnp.maximum(ww, eps), 0.0)
+    return g.astype(jnp.float32) - c * w.astype(jnp.float32)
+
+  def ratio(gg, pp):
+    """``||g|| / ||g_perp||``; 1 when rescaling is off or when ``||g_perp|| <= 32 eps_f32 ||g||``, where the
+    projection is rounding error (a gradient along ``w``): scaling that noise up to ``||g||`` would be a
+    random step (the released code does; real gradients are never that close to parallel)."""
+    if not rescale:
+      return jnp.float32(1)
+    ok = pp > (32 * float(jnp.finfo(jnp.float32).eps)) ** 2 * gg
+    return jnp.where(ok, jnp.sqrt(gg) / jnp.sqrt(jnp.where(ok, pp, 1.0)), 1.0)
+
   def update_fn(updates, state, params=None):
     if params is None:
       raise ValueError("perpgrad: update() needs params (the projection is onto the weights' complement)")
     if per_leaf:
-      def project(g, w):
-        ww = _dot(w, w)
-        coef = jnp.where(ww > eps, _dot(g, w) / jnp.maximum(ww, eps), 0.0)
-        return (g.astype(jnp.float32) - coef * w.astype(jnp.float32)).astype(g.dtype)
-      return jax.tree.map(project, updates, params), state
-    gw = sum(jax.tree.leaves(jax.tree.map(_dot, updates, params)), jnp.float32(0))
-    ww = sum(jax.tree.leaves(jax.tree.map(_dot, params, params)), jnp.float32(0))
-    coef = jnp.where(ww > eps, gw / jnp.maximum(ww, eps), 0.0)
-    out = jax.tree.map(lambda g, w: (g.astype(jnp.float32) - coef * w.astype(jnp.float32)).astype(g.dtype),
-                       updates, params)
-    return out, state
+      def leaf(g, w):
+        p = project(g, w, _dot(g, w), _dot(w, w))
+        return (ratio(_dot(g, g), jnp.sum(p * p)) * p).astype(g.dtype)
+      return jax.tree.map(leaf, updates, params), state
+    gw, ww = _total(_dot, updates, params), _total(_dot, params, params)
+    perp = jax.tree.map(lambda g, w: project(g, w, gw, ww), updates, params)
+    r = ratio(_total(_dot, updates, updates), _total(_dot, perp, perp))
+    return jax.tree.map(lambda p, g: (r * p).astype(g.dtype), perp, updates), state
 
   return optax.GradientTransformation(init_fn, update_fn)
 
 
-def perpgrad_optimizer(learning_rate=1e-3, inner: str = "adam", per_leaf: bool = True,
+def perpgrad_optimizer(learning_rate=1e-3, inner: str = "adam", per_leaf: bool = True, rescale: bool = True,
                        inner_kwargs=None) -> optax.GradientTransformationExtraArgs:
-  """``optax.chain(perpgrad(per_leaf), <registered optimizer inner>(learning_rate, **inner_kwargs))``.
+  """``optax.chain(perpgrad(per_leaf, rescale), <registered inner>(learning_rate, **inner_kwargs))``.
 
   Registered as the optimizer ``perpgrad`` (config: ``optimizer=dict(name="perpgrad", inner="adamw",
   learning_rate=1e-3, inner_kwargs=dict(weight_decay=0.0))``).
   """
   from lbrl.registry import OPTIMIZERS  # pylint: disable=import-outside-toplevel
   inner_tx = OPTIMIZERS.get(inner)(learning_rate=learning_rate, **dict(inner_kwargs or {}))
-  return optax.chain(perpgrad(per_leaf=per_leaf), inner_tx)
+  return optax.chain(perpgrad(per_leaf=per_leaf, rescale=rescale), inner_tx)
 
 
 def _register():

@@ -58,6 +58,17 @@ def macro_f1(logits, labels, per_example_loss):
   return float(np.mean(f1))
 
 
+@METRICS.register("entity_f1")
+def entity_f1(logits, labels, per_example_loss):
+  """Micro-F1 over the classes other than 0, the background ("O" / negative) class: the token-level
+  NER F1 (TP: a non-zero label predicted exactly; FP: a wrong non-zero prediction; FN: a missed non-zero
+  label). With two classes it is the binary F1 of class 1. 0 when there is nothing to score."""
+  pred = logits.argmax(-1)
+  tp = np.sum((pred == labels) & (labels != 0))
+  wrong = np.sum((pred != labels) & (pred != 0)) + np.sum((pred != labels) & (labels != 0))
+  return float(2 * tp / (2 * tp + wrong)) if tp + wrong else 0.0
+
+
 @METRICS.register("ece")
 def ece(logits, labels, per_example_loss, num_bins: int = 15):
   """Expected calibration error with equal-width confidence bins (Guo et al., 2017, arXiv:1706.04599):
@@ -72,6 +83,24 @@ def ece(logits, labels, per_example_loss, num_bins: int = 15):
     if sel.any():
       total += sel.mean() * abs(correct[sel].mean() - conf[sel].mean())
   return float(total)
+
+
+@METRICS.register("zero_loss_fraction")
+def zero_loss_fraction(logits, labels, per_example_loss):
+  """Share of examples whose loss (as the trained loss computed it, float32) is exactly 0: they give no
+  gradient. Prieto et al. ("Grokking at the Edge of Numerical Stability", 2025, arXiv:2501.04697,
+  slug stablemax) track it on the training set as the signature of Softmax Collapse."""
+  return float(np.mean(np.asarray(per_example_loss) == 0))
+
+
+@METRICS.register("softmax_collapse")
+def softmax_collapse(logits, labels, per_example_loss):
+  """Share of examples whose float32 softmax is exactly one-hot: ``sum_k exp(z_k - max z) == 1`` in
+  float32, i.e. every non-maximal term is absorbed (Softmax Collapse; the stablemax paper's measure,
+  arXiv:2501.04697). Depends only on the logits, whatever loss was trained."""
+  z = np.asarray(logits, np.float32)
+  total = np.sum(np.exp(z - z.max(-1, keepdims=True)), axis=-1, dtype=np.float32)
+  return float(np.mean(total == np.float32(1)))
 
 
 def compute(names, logits, labels, per_example_loss) -> dict[str, float]:

@@ -205,6 +205,43 @@ def test_ldam_margins_weights_and_loss():
   close(traced(jnp.asarray(Z), jnp.asarray(counts, jnp.float32), jnp.int32(10)), np_ce(shifted, Y) * w[Y], 1e-4)
 
 
+def _authors_ldam_drw(z, y, counts, epoch, *, drw_epoch=160, max_m=0.5, s=30.0, ldam=True):
+  """NumPy transliteration of github.com/kaidic/LDAM-DRW (losses.py LDAMLoss.forward; cifar_train.py
+  train_rule='DRW': betas [0, 0.9999] indexed by epoch // 160), float64. Returns the batch loss of
+  F.cross_entropy(s * output, target, weight=per_cls_weights): the weighted mean
+  sum_i w_{y_i} l_i / sum_i w_{y_i}."""
+  beta = [0.0, 0.9999][epoch // drw_epoch]
+  w = (1.0 - beta) / (1.0 - np.power(beta, counts))
+  w = w / w.sum() * len(counts)
+  if ldam:
+    m = 1.0 / np.sqrt(np.sqrt(counts))
+    m = m * (max_m / m.max())
+    onehot = np.eye(len(counts))[y].astype(bool)
+    z = s * np.where(onehot, z - m[y][:, None], z)
+  per = np_ce(z, y)
+  return (w[y] * per).sum() / w[y].sum(), w
+
+
+@pytest.mark.parametrize("epoch", [0, 159, 160, 199])
+def test_ldam_drw_matches_the_authors_code(epoch):
+  # lbrl returns per-example w_y * loss (its reduction is a plain mean); the authors' PyTorch mean divides
+  # by the batch's summed weights. With the same per-example values the two agree exactly.
+  counts = np.array([5000, 2997, 1796, 1077, 645, 387, 232, 139, 83, 50])  # CIFAR-10-LT ratio 100
+  rng = np.random.default_rng(epoch)
+  cos = np.tanh(rng.normal(size=(64, 10)))                               # cosine-head outputs
+  y = rng.integers(0, 10, size=64)
+  for name, is_ldam in (("ldam_drw", True), ("cross_entropy_drw", False)):
+    want, w = _authors_ldam_drw(cos, y, counts, epoch, ldam=is_ldam)
+    kw = dict(class_counts=counts, step=jnp.int32(epoch), drw_start_step=160)
+    if is_ldam:
+      kw.update(max_margin=0.5, scale=30.0)
+    got = np.asarray(LOSSES.get(name)(jnp.asarray(cos, jnp.float32), jnp.asarray(y), **kw), np.float64)
+    close(got.sum() / w[y].sum(), want, 1e-4)
+    if epoch < 160:   # DRW's first stage (beta = 0) is unweighted: a plain mean, as lbrl's
+      np.testing.assert_allclose(w, 1.0)
+      close(got.mean(), want, 1e-4)
+
+
 def np_softplus(x):
   return np.logaddexp(0, x)
 
@@ -272,6 +309,40 @@ def test_stablemax():
   g = jax.grad(lambda x: cls._stable_s(x))
   assert float(g(jnp.float32(e))) == pytest.approx(1.0, abs=1e-3)
   assert float(g(jnp.float32(-e))) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_stablemax_cross_entropy_stays_accurate_when_the_label_dominates():
+  # p_y -> 1: float64 NumPy -log p_y = log1p(sum_{j != y} s_j / s_y) and its gradient in z. The naive
+  # float32 log s_y - log sum s rounds both to 0 from z_y ~ 1e8 (the absorption behind Softmax Collapse).
+  def s(x):
+    return np.where(x >= 0, x + 1, 1 / (1 - np.minimum(x, 0)))
+
+  def ds(x):
+    return np.where(x >= 0, 1.0, 1 / (1 - np.minimum(x, 0)) ** 2)
+
+  z = RNG.normal(size=(4, 113)) * 3.0
+  y = np.array([5, 17, 17, 100])
+  for big in (1e4, 1e8, 1e12):
+    zb = z.copy()
+    zb[np.arange(4), y] = big
+    zb[2, 3] = big / 2            # a second large logit: label still the largest
+    zb = zb.astype(np.float32).astype(np.float64)
+    sy = s(zb[np.arange(4), y])
+    rest = s(zb).sum(-1) - sy
+    ref = np.log1p(rest / sy)
+    # d(-log p_y)/dz_j = s'(z_j) / S for j != y, and -s'(z_y) rest / (s_y S) for j = y.
+    total = sy + rest
+    g_ref = ds(zb) / total[:, None]
+    g_ref[np.arange(4), y] = -ds(zb[np.arange(4), y]) * rest / (sy * total)
+    f = lambda q: cls.stablemax_cross_entropy(q, jnp.asarray(y))
+    zj = jnp.asarray(zb, jnp.float32)
+    np.testing.assert_allclose(np.asarray(f(zj), np.float64), ref, rtol=2e-5)
+    np.testing.assert_allclose(np.asarray(jax.grad(lambda q: f(q).sum())(zj), np.float64), g_ref, rtol=2e-4,
+                               atol=1e-30)
+    # a label that is not the largest logit: the loss is large and also matches
+    other = np.array([0, 1, 3, 2])
+    sk = s(zb[np.arange(4), other])
+    close(cls.stablemax_cross_entropy(zj, jnp.asarray(other)), np.log(s(zb).sum(-1) / sk), 1e-5)
 
 
 def test_harmonic_loss_formula_and_scale_invariance():

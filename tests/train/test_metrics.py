@@ -1,5 +1,6 @@
 """Evaluation metrics against direct per-example computations."""
 import numpy as np
+import optax
 
 from lbrl.train.metrics import METRICS
 
@@ -13,3 +14,18 @@ def test_top_k_accuracy_counts_labels_ranked_within_k():
     assert got == np.mean(rank < k)
   assert METRICS.get("top5_accuracy")(logits, labels, None) < METRICS.get("top10_accuracy")(logits, labels, None)
   np.testing.assert_allclose(METRICS.get("accuracy")(logits, labels, None), np.mean(rank == 0))
+
+
+def test_softmax_collapse_and_zero_loss_fraction():
+  # Logit gaps above ~17 make every exp(z_k - max) < 2^-24 relative to 1: the float32 sum rounds to 1.
+  logits = np.array([[0.0, 0.0, 0.0],         # uniform: no collapse
+                     [20.0, 0.0, 0.0],        # 2 e^-20 ~ 4e-9 < 2^-24 / 2: absorbed
+                     [15.0, 0.0, 0.0],        # 2 e^-15 ~ 6e-7: not absorbed
+                     [0.0, 200.0, -5.0]], np.float32)
+  labels = np.array([0, 0, 0, 1])
+  assert METRICS.get("softmax_collapse")(logits, labels, None) == 0.5
+  # float32 softmax cross-entropy is exactly 0 on the collapsed rows (their true loss is ~4e-9 and ~1e-87)
+  ce = np.asarray(optax.softmax_cross_entropy_with_integer_labels(logits, labels))
+  np.testing.assert_array_equal(ce == 0, [False, True, False, True])
+  assert METRICS.get("zero_loss_fraction")(logits, labels, ce) == 0.5
+  assert METRICS.get("zero_loss_fraction")(logits, labels, np.array([1.0, 1e-30, 0.0, 2.0])) == 0.25
