@@ -19,7 +19,6 @@ observed (cpu run, 3 seeds): within 4000 steps no arm generalises: test accuracy
 """
 import math
 
-import lbrl.models.heads  # noqa: F401  (registers embed_mlp / harmonic_mlp)
 from configs import common
 
 N = math.sqrt(200.0)

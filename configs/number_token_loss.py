@@ -12,7 +12,6 @@ cpu:   3-digit multiplication as text ("012*345=004140", lbrl's arithmetic_text;
 paper: T5 on the DeepMind mathematics dataset (interpolation / extrapolation splits), NTL-MSE and
        NTL-WAS with lambda 0.3; per-split tables of accuracy and numeric error.
 """
-import lbrl.losses.eval_metrics  # noqa: F401  (registers digit_abs_error)
 from configs import common
 
 DIGITS = list(range(10))

@@ -18,7 +18,6 @@ observed (cpu run, 3 seeds): mean test logit margin CE 10.53, OVR 14.31, SOVR 13
        steps; the factor 2 is asymptotic (margins grow like log t vs 2 log t), and on free logits our
        unit test measures 1.73x at 100 steps and 1.86x at 10^4 steps (gradient descent, lr 1).
 """
-import lbrl.losses.eval_metrics  # noqa: F401  (registers mean_logit_margin)
 from configs import common
 
 
