@@ -15,17 +15,19 @@ from lbrl.registry import LOSSES
 def _adjusted(logits, alpha):
   """``(1 - p)^alpha p``: the dynamic weight that de-emphasises easy (confident) examples.
 
-  ``(1 - p_k)^alpha`` is ``exp(alpha log(1 - p_k))`` with ``log(1 - p_k) = logsumexp_{j != k} z_j -
-  logsumexp_j z_j`` (a ``[..., C, C]`` intermediate): finite values and gradients when ``p_k`` rounds to 1
-  in float32, where ``(1 - p)^alpha`` with ``0 < alpha < 1`` (the authors' released ``alpha = 0.01``) has
-  an infinite derivative and gave NaN gradients.
+  ``(1 - p_k)^alpha`` is ``exp(alpha log(1 - p_k))``: ``log1p(-p_k)`` for every class but the most likely,
+  whose ``p_k <= 1/2`` makes it exact, and ``logsumexp_{j != top} z_j - logsumexp_j z_j`` for the most likely
+  one. So the value and gradient stay finite when ``p_top`` rounds to 1 in float32, where ``(1 - p)^alpha``
+  with ``0 < alpha < 1`` (the authors' released ``alpha = 0.01``) has an infinite derivative (NaN
+  gradients); cost O(C) per token.
   """
   p = jax.nn.softmax(logits)
   if alpha == 0:
     return p
-  c = logits.shape[-1]
-  others = jnp.where(jnp.eye(c, dtype=bool), -jnp.inf, logits[..., None, :])  # row k: every class but k
-  log_rest = jax.nn.logsumexp(others, axis=-1) - jax.nn.logsumexp(logits, axis=-1, keepdims=True)
+  top = jax.nn.one_hot(jnp.argmax(logits, axis=-1), logits.shape[-1], dtype=bool)
+  log_rest_top = (jax.nn.logsumexp(jnp.where(top, -jnp.inf, logits), axis=-1, keepdims=True)
+                  - jax.nn.logsumexp(logits, axis=-1, keepdims=True))
+  log_rest = jnp.where(top, log_rest_top, jnp.log1p(-jnp.where(top, 0.0, p)))
   return jnp.exp(alpha * log_rest) * p
 
 
