@@ -166,3 +166,14 @@ def test_ci_layout_path_is_a_candidate():
 def test_sklearn_builder_names_do_not_clash_with_tfds():
   assert {b.name for b in sklearn_sets.BUILDERS.values()} == {
       "sklearn_digits", "sklearn_breast_cancer", "sklearn_wine", "sklearn_iris"}
+
+
+def test_gaussian_mixture_class_probs(tmp_path):
+  # The dice_nlp proxy draws train and test with the same background:positive ratio.
+  o = dict(num_classes=2, dim=3, num_train=4000, num_test=3000, class_probs=(0.9, 0.1))
+  for split, n in (("train", 4000), ("test", 3000)):
+    d = core.load("gaussian_mixture", split, data_dir=str(tmp_path), **o)
+    frac = np.mean(d.arrays["label"] == 1)
+    assert len(d) == n and abs(frac - 0.1) < 4 * np.sqrt(0.09 / n)
+  with pytest.raises(ValueError, match="class_probs"):
+    core.load("gaussian_mixture", "train", data_dir=str(tmp_path), num_classes=2, class_probs=(0.5, 0.2))

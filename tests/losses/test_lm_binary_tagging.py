@@ -195,29 +195,3 @@ def test_self_adjusting_factor_is_finite_when_p_rounds_to_one():
   # (1 - p)^0.01 keeps its float64 value where 1 - p underflows in float32 (p_1 = 1 - e^-80: factor e^-0.8).
   q = tagging._adjusted(jnp.asarray([[0.0, 80.0]], jnp.float32), 0.01)
   close(q, [[np.exp(-80.0) ** 0.01 * np.exp(-80.0), np.exp(-0.8)]], 1e-6)
-
-
-def test_entity_f1_metric_skips_the_background_class():
-  from lbrl.train.metrics import METRICS
-  labels = np.array([0, 0, 1, 1, 2, 0, 2, 0])
-  pred = np.array([0, 1, 1, 2, 2, 0, 0, 0])
-  logits = np.eye(3)[pred]
-  tp, fp, fn = 2, 2, 2           # tp: idx 2, 4; fp: idx 1 (O->1), 3 (1->2); fn: idx 3, 6
-  assert METRICS.get("entity_f1")(logits, labels, None) == 2 * tp / (2 * tp + fp + fn)
-  binary = np.array([0, 1, 1, 0, 1])
-  guess = np.array([0, 1, 0, 1, 1])
-  want = 2 * 2 / (2 * 2 + 1 + 1)  # the F1 of class 1
-  assert METRICS.get("entity_f1")(np.eye(2)[guess], binary, None) == want
-  assert METRICS.get("entity_f1")(np.eye(2)[np.zeros(4, int)], np.zeros(4, int), None) == 0.0
-
-
-def test_gaussian_mixture_class_probs(tmp_path):
-  # The dice_nlp proxy draws train and test with the same background:positive ratio.
-  from lbrl.data import core
-  o = dict(num_classes=2, dim=3, num_train=4000, num_test=3000, class_probs=(0.9, 0.1))
-  for split, n in (("train", 4000), ("test", 3000)):
-    d = core.load("gaussian_mixture", split, data_dir=str(tmp_path), **o)
-    frac = np.mean(d.arrays["label"] == 1)
-    assert len(d) == n and abs(frac - 0.1) < 4 * np.sqrt(0.09 / n)
-  with pytest.raises(ValueError, match="class_probs"):
-    core.load("gaussian_mixture", "train", data_dir=str(tmp_path), num_classes=2, class_probs=(0.5, 0.2))

@@ -29,3 +29,16 @@ def test_softmax_collapse_and_zero_loss_fraction():
   np.testing.assert_array_equal(ce == 0, [False, True, False, True])
   assert METRICS.get("zero_loss_fraction")(logits, labels, ce) == 0.5
   assert METRICS.get("zero_loss_fraction")(logits, labels, np.array([1.0, 1e-30, 0.0, 2.0])) == 0.25
+
+
+def test_entity_f1_metric_skips_the_background_class():
+  labels = np.array([0, 0, 1, 1, 2, 0, 2, 0])
+  pred = np.array([0, 1, 1, 2, 2, 0, 0, 0])
+  logits = np.eye(3)[pred]
+  tp, fp, fn = 2, 2, 2           # tp: idx 2, 4; fp: idx 1 (O->1), 3 (1->2); fn: idx 3, 6
+  assert METRICS.get("entity_f1")(logits, labels, None) == 2 * tp / (2 * tp + fp + fn)
+  binary = np.array([0, 1, 1, 0, 1])
+  guess = np.array([0, 1, 0, 1, 1])
+  want = 2 * 2 / (2 * 2 + 1 + 1)  # the F1 of class 1
+  assert METRICS.get("entity_f1")(np.eye(2)[guess], binary, None) == want
+  assert METRICS.get("entity_f1")(np.eye(2)[np.zeros(4, int)], np.zeros(4, int), None) == 0.0
