@@ -90,13 +90,19 @@ class TrainBatches:
     end = start_step + num_steps
     chunks = range(start_step // self.k, (end - 1) // self.k + 1) if num_steps > 0 else range(0)
     source = _prefetched(map(self.chunk, chunks), prefetch) if prefetch > 0 else map(self.chunk, chunks)
-    for c, chunk in zip(chunks, source):
-      for _ in range(max(c * self.k, start_step), min((c + 1) * self.k, end)):
-        yield chunk
+    try:
+      for c, chunk in zip(chunks, source):
+        for _ in range(max(c * self.k, start_step), min((c + 1) * self.k, end)):
+          yield chunk
+    finally:  # closing this iterator (e.g. on SIGTERM) stops and joins the prefetch thread now
+      if prefetch > 0:
+        source.close()
 
 
 def _prefetched(items: Iterator, size: int) -> Iterator:
-  """Runs ``items`` in a background thread, ``size`` ahead; errors surface in the consumer."""
+  """Runs ``items`` in a background thread, ``size`` ahead; errors surface in the consumer. Closing the
+  generator stops the thread and waits for it, so no thread is still placing arrays on devices while
+  the interpreter shuts down (which can abort the process)."""
   q: queue.Queue = queue.Queue(maxsize=size)
   stop = threading.Event()
   done = object()
@@ -111,7 +117,8 @@ def _prefetched(items: Iterator, size: int) -> Iterator:
     except BaseException as e:
       q.put(e)
 
-  threading.Thread(target=worker, daemon=True).start()
+  thread = threading.Thread(target=worker, daemon=True)
+  thread.start()
   try:
     while True:
       item = q.get()
@@ -122,8 +129,12 @@ def _prefetched(items: Iterator, size: int) -> Iterator:
       yield item
   finally:
     stop.set()
-    while not q.empty():
-      q.get_nowait()
+    while thread.is_alive():  # unblock a pending put until the worker sees the stop flag
+      try:
+        q.get(timeout=0.05)
+      except queue.Empty:
+        pass
+    thread.join()
 
 
 def eval_batches(data: Dataset, global_batch: int, sharding) -> Iterator[dict[str, jax.Array]]:

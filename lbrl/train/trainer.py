@@ -16,6 +16,7 @@ Non-finite loss or gradients never reach the parameters: the update is skipped a
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import logging
@@ -369,8 +370,8 @@ def train(cfg, workdir: str, *, progress: bool | None = None, sample_tokens: int
   # plain ints: ConfigDict attribute access costs microseconds, which a 0.2 ms step would notice
   total, log_every, eval_every, ckpt_every = (int(cfg.steps), int(cfg.log_every), int(cfg.eval_every),
                                               int(cfg.checkpoint_every))
-  with _Sigterm() as term:
-    for batch in batches(start, total - start, cfg.data.prefetch):
+  with _Sigterm() as term, contextlib.closing(batches(start, total - start, cfg.data.prefetch)) as stream:
+    for batch in stream:
       state, m = train_step(state, batch)
       window.append(m)
       step += 1
@@ -382,8 +383,10 @@ def train(cfg, workdir: str, *, progress: bool | None = None, sample_tokens: int
         flush(step)
         ckpt.save(step, state, force=True)
         ckpt.wait()
+        ckpt.close()
+        writer.close()
         logging.warning("SIGTERM at step %d: checkpoint saved, exiting", step)
-        raise SystemExit(143)
+        raise SystemExit(143)   # after closing: the prefetch thread is joined as the stream closes
       if ckpt_every and step % ckpt_every == 0:
         ckpt.save(step, state)
   flush(step)
