@@ -35,6 +35,12 @@ DISTANCES = ("euclidean", "squared_euclidean", "manhattan", "chebyshev", "minkow
              "bray_curtis", "mahalanobis")
 
 
+def l2_normalize(v, axis: int = -1, eps: float = 1e-12):
+  """``v / max(||v||_2, eps)`` along ``axis`` (``torch.nn.functional.normalize``); a zero vector stays
+  zero with a finite (zero) gradient, since the floor is applied to the squared norm before ``rsqrt``."""
+  return v * jax.lax.rsqrt(jnp.maximum(jnp.sum(v * v, axis, keepdims=True), eps * eps))
+
+
 def pairwise_distance(x, centres, distance: str, *, p: float = 3.0, metric=None, eps: float = 1e-12):
   """Distances between ``x [..., D]`` and every row of ``centres [C, D]`` -> ``[..., C]``.
 
@@ -43,9 +49,7 @@ def pairwise_distance(x, centres, distance: str, *, p: float = 3.0, metric=None,
   if distance not in DISTANCES:
     raise ValueError(f"unknown distance {distance!r}; known: {', '.join(DISTANCES)}")
   if distance == "cosine":
-    xn = x / jnp.sqrt(jnp.sum(x * x, -1, keepdims=True) + eps)
-    wn = centres / jnp.sqrt(jnp.sum(centres * centres, -1, keepdims=True) + eps)
-    return 1.0 - xn @ wn.T
+    return 1.0 - l2_normalize(x, -1, eps) @ l2_normalize(centres, -1, eps).T   # 1 - CosineHead's output
   if distance in ("euclidean", "mahalanobis", "squared_euclidean"):
     if distance == "mahalanobis":
       x, centres = x @ metric.T, centres @ metric.T       # ||L (x - w)|| = ||L x - L w||
@@ -85,12 +89,6 @@ class HarmonicHead(nn.Module):
       metric = self.param("metric", lambda k, s, d: jnp.eye(s[0], dtype=d), (dim, dim),
                           self.param_dtype).astype(self.dtype)
     return pairwise_distance(x, centres, self.distance, p=self.p, metric=metric)
-
-
-def l2_normalize(v, axis: int = -1, eps: float = 1e-12):
-  """``v / max(||v||_2, eps)`` along ``axis`` (``torch.nn.functional.normalize``); a zero vector stays
-  zero with a finite (zero) gradient, since the floor is applied to the squared norm before ``rsqrt``."""
-  return v * jax.lax.rsqrt(jnp.maximum(jnp.sum(v * v, axis, keepdims=True), eps * eps))
 
 
 class CosineHead(nn.Module):
