@@ -16,7 +16,7 @@ cpu:   the nanoGPT shakespeare_char CPU model (lbrl transformer_lm: 4 layers, 4 
        shakespeare_char baseline trains 2000 steps).
 paper: Transformer (base) on WMT'14 En-De, BLEU of Adam vs Adafactor variants (the paper's Table 2).
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

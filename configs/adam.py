@@ -11,7 +11,7 @@ cpu:   MNIST-1D MLP (40-100-100-10), batch 128, 3000 steps, constant learning ra
 paper: logistic regression on MNIST and IMDB bag-of-words, MLPs with dropout on MNIST, CNNs on
        CIFAR-10 (training-cost curves, no tables).
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

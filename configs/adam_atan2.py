@@ -12,7 +12,7 @@ paper: the paper's finding comes from tens of thousands of Transformer runs up t
        bf16 (width sweeps with Adam and Adam-atan2 across 4 parameterizations), where per-layer
        gradients shrink with width; it reports no single number for this claim.
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

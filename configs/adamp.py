@@ -15,12 +15,11 @@ cpu:   not testable with lbrl's CPU models and trainer today: the MNIST-1D CNN/M
 paper: ResNet-18/50 on ImageNet (+0.5-1% top-1), CUB / SOP retrieval, COCO detection, WikiText,
        DCASE audio; weight-norm and effective-step-size plots.
 """
-from configs import common
-from configs.diffgrad import cnn_base
+from lbrl import config as common
 
 
 def get_config(arg=None):
-  c = cnn_base(arg, "adamp", 1e-2)
+  c, variant = common.mnist1d_cnn(arg, "adamp", 1e-2)
   c.optimizer.weight_decay = 1e-2
   c.paper.update(
       title="AdamP: Slowing Down the Slowdown for Momentum Optimizers on Scale-invariant Weights",

@@ -11,12 +11,11 @@ cpu:   MNIST-1D 1-D CNN, batch 128, 3000 steps, cosine schedule; a 2 x 2 grid pe
 paper: 26-layer ResNets (shake-shake) on CIFAR-10 and ImageNet32x32, 100-1800 epochs, LR x WD heatmaps
        (figures) showing the axis-aligned (AdamW) vs diagonal (Adam + L2) basins.
 """
-from configs import common
-from configs.diffgrad import cnn_base
+from lbrl import config as common
 
 
 def get_config(arg=None):
-  c = cnn_base(arg, "adamw", 1e-3)
+  c, variant = common.mnist1d_cnn(arg, "adamw", 1e-3)
   c.optimizer.weight_decay = 1e-1
   c.paper.update(
       title="Decoupled Weight Decay Regularization", year=2019, arxiv="1711.05101", slug="adamw",

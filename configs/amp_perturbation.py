@@ -10,12 +10,11 @@ cpu:   the SAM reproduction's setting (MNIST-1D 1-D CNN, 20% symmetric label noi
 paper: PreActResNet18 / VGG16 on SVHN, CIFAR-10/100, 200 epochs (test errors of AMP vs ERM and
        other regularisers in the paper's tables).
 """
-from configs import common
-from configs.sam import SGD_MOMENTUM, noisy_cnn_base
+from lbrl import config as common
 
 
 def get_config(arg=None):
-  c = noisy_cnn_base(arg)
+  c, variant = common.noisy_cnn(arg)
   c.paper.update(
       title="Regularizing Neural Networks via Adversarial Model Perturbation", year=2021,
       arxiv="2010.04925", slug="amp_perturbation", provides="transform",
@@ -26,7 +25,7 @@ def get_config(arg=None):
       hardware="GPU (paper)")
   amp = lambda eps: {"optimizer": {"name": "amp_perturbation", "learning_rate": 0.02, "epsilon": eps,
                                    "inner_lr": 1.0, "inner_steps": 1, "base_kwargs": {"momentum": 0.9}}}
-  c.sweep.arms = {"sgd_momentum": SGD_MOMENTUM,
+  c.sweep.arms = {"sgd_momentum": common.SGD_MOMENTUM,
                   "amp_eps0p5": amp(0.5), "amp_eps0p1": amp(0.1)}
   c.sweep.rules = [{"arm": "amp_eps0p5", "op": ">", "than": "sgd_momentum"},
                    {"arm": "amp_eps0p1", "op": ">", "than": "sgd_momentum"}]

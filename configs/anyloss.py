@@ -14,7 +14,7 @@ observed (cpu run, 5 seeds): test balanced accuracy AnyLoss(balanced accuracy) 8
        way), AnyLoss(F1) 87.0 ± 1.6%. At a 10:1 training imbalance on this easy, standardised
        tabular set BCE is not hurt enough for a metric-specific loss to help.
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

@@ -11,7 +11,7 @@ cpu:   MNIST-1D MLP (40-100-100), Adam lr 1e-2, batch 100, 3000 steps; clean lab
 paper: CIFAR-10/100 and SVHN with ResNets (clean accuracy of comp-sum members; adversarial variants
        evaluated against PGD/AutoAttack); the tables are not copied here.
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

@@ -13,7 +13,7 @@ paper: Gemma 2 2B head (N=8192, D=2304, V=256000) on an H100, the Pallas kernels
 """
 import ml_collections as mlc
 
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

@@ -54,7 +54,7 @@ observed (cpu run, 5 seeds, binary proxy): positive-class F1 CE 0.584 ± 0.008, 
        on almost every negative; the other three reach F1 0.41-0.44). This is a proxy
        whose only imbalance mechanism is the threshold; it says nothing about BERT on real tagging data.
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

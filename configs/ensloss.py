@@ -14,7 +14,7 @@ observed (cpu run, 5 seeds): test accuracy EnsLoss 96.3 ± 0.7%, hinge 95.4 ± 1
        EnsLoss arm it is large (~90) because the random derivatives let a few test margins grow very
        negative, although accuracy is the best of the three.
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

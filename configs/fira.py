@@ -13,16 +13,7 @@ cpu:   MNIST-1D MLP (40-100-100-10; every kernel projected at rank 8, biases ful
 paper: LLaMA 60M-7B pre-training on C4 (validation perplexity of Fira vs GaLore vs full-rank Adam
        at rank 128-256; the paper's tables) and LLaMA-7B commonsense fine-tuning.
 """
-from configs import common
-
-
-def lowrank_arms(method: str, steps_gap: int = 200, rank: int = 8) -> dict:
-  """Full Adam, the GaLore-style low-rank-only update, and ``method`` (fira | frugal) at one rank."""
-  lr = {"learning_rate": 1e-2, "rank": rank, "update_gap": steps_gap}
-  extra = {"scale": 1.0} if method == "fira" else {}
-  return {"adam_full": {"optimizer": {"name": "adam", "learning_rate": 1e-2}},
-          "galore_lowrank": {"optimizer": {"name": "galore", "scale": 1.0, **lr}},
-          method: {"optimizer": {"name": method, **lr, **extra}}}
+from lbrl import config as common
 
 
 def get_config(arg=None):
@@ -42,7 +33,7 @@ def get_config(arg=None):
       expected="training loss: Fira < GaLore-style low-rank; Fira close to full Adam",
       setting="LLaMA 60M-7B on C4, rank 128-256, 10k-150k steps", hardware="A100 GPUs (paper)")
   c.sweep.metric = "eval/loss"
-  c.sweep.arms = lowrank_arms("fira")
+  c.sweep.arms = common.lowrank_arms("fira")
   c.sweep.rules = [{"arm": "fira", "op": "<", "than": "galore_lowrank"},
                    {"arm": "fira", "op": "tie", "than": "adam_full"}]
   return common.finalize(c)

@@ -12,8 +12,7 @@ cpu:   the Fira reproduction's setting (MNIST-1D MLP, every kernel at rank 8, Ad
 paper: LLaMA 60M-1B pre-training on C4 at density rho = 0.25 and RoBERTa GLUE fine-tuning
        (validation perplexity of FRUGAL vs GaLore vs Adam; the paper's tables).
 """
-from configs import common
-from configs.fira import lowrank_arms
+from lbrl import config as common
 
 
 def get_config(arg=None):
@@ -34,7 +33,7 @@ def get_config(arg=None):
       expected="training loss: FRUGAL < GaLore-style low-rank; FRUGAL close to full Adam",
       setting="LLaMA 60M-1B on C4, density 0.25, T = 200", hardware="A100 GPUs (paper)")
   c.sweep.metric = "eval/loss"
-  c.sweep.arms = lowrank_arms("frugal")
+  c.sweep.arms = common.lowrank_arms("frugal")
   c.sweep.rules = [{"arm": "frugal", "op": "<", "than": "galore_lowrank"},
                    {"arm": "frugal", "op": "tie", "than": "adam_full"}]
   return common.finalize(c)

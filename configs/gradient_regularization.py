@@ -11,12 +11,11 @@ cpu:   the SAM reproduction's setting (MNIST-1D 1-D CNN, 20% symmetric label noi
 paper: ResNet-18 / WRN on CIFAR-10/100 (F-GR vs B-GR vs double back-propagation in the paper's
        tables), and the diagonal linear network analysis.
 """
-from configs import common
-from configs.sam import SGD_MOMENTUM, noisy_cnn_base
+from lbrl import config as common
 
 
 def get_config(arg=None):
-  c = noisy_cnn_base(arg)
+  c, variant = common.noisy_cnn(arg)
   c.paper.update(
       title="Understanding Gradient Regularization in Deep Learning: Efficient Finite-Difference "
             "Computation and Implicit Bias", year=2023, arxiv="2210.02720",
@@ -29,7 +28,7 @@ def get_config(arg=None):
   gr = lambda step: {"optimizer": {"name": "gradient_regularization", "learning_rate": 0.02,
                                    "gamma": 0.05, "step": step, "normalize": True,
                                    "base_kwargs": {"momentum": 0.9}}}
-  c.sweep.arms = {"sgd_momentum": SGD_MOMENTUM,
+  c.sweep.arms = {"sgd_momentum": common.SGD_MOMENTUM,
                   "forward_gr": gr(0.05), "backward_gr": gr(-0.05)}
   c.sweep.rules = [{"arm": "forward_gr", "op": ">", "than": "sgd_momentum"},
                    {"arm": "forward_gr", "op": ">", "than": "backward_gr"}]

@@ -8,17 +8,16 @@ cpu:   MNIST-1D 1-D CNN, batch 128, 3000 steps, cosine schedule; Gravity at lear
        minutes on 2 cores. The rules compare them rate by rate (low with low, ...).
 paper: VGG-16/19 on CIFAR-10/100, MNIST, Fashion-MNIST and a fifth set, batch 128, 100 epochs.
 """
-from configs import common
-from configs.diffgrad import ADAM_LRS, cnn_base, versus
+from lbrl import config as common
 
 
 def get_config(arg=None):
-  c = cnn_base(arg, "gravity", 0.1)
+  c, variant = common.mnist1d_cnn(arg, "gravity", 0.1)
   c.paper.update(
       title="Gravity Optimizer: a Kinematic Approach on Optimization in Deep Learning", year=2021,
       arxiv="2101.09192", slug="gravity", provides="transform", code="lbrl.optim.adaptive.gravity",
       claim="Gravity is more stable than Adam and reaches higher validation accuracy",
       expected="Gravity test accuracy above Adam's at each point of the learning-rate grid",
       setting="VGG-16/19, 5 datasets incl. CIFAR-10/100, batch 128, 100 epochs", hardware="GPU (paper)")
-  versus(c, "gravity", (0.03, 0.1, 0.3), "adam", ADAM_LRS)
+  common.versus(c, "gravity", (0.03, 0.1, 0.3), "adam", common.ADAM_LRS)
   return common.finalize(c)

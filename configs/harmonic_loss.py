@@ -19,7 +19,7 @@ observed (cpu run, 3 seeds): within 4000 steps no arm generalises: test accuracy
 """
 import math
 
-from configs import common
+from lbrl import config as common
 
 N = math.sqrt(200.0)
 

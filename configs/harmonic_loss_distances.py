@@ -14,7 +14,7 @@ observed (cpu run, 3 seeds): test accuracy Mahalanobis 69.2 ± 1.0%, CE 65.7 ± 
        head beyond noise, but not CE, and the learned Mahalanobis metric is the most accurate head here;
        the harmonic heads have a much smaller seed spread than CE.
 """
-from configs import common
+from lbrl import config as common
 
 N = 10.0
 

@@ -16,7 +16,7 @@ cpu:   scikit-learn digits, multinomial logistic regression (a linear softmax mo
 paper: linear models and Transformers on WikiText / PTB tokens and on a vision set with heavy-tailed
        class frequencies; per-frequency-bin training loss curves (figures).
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

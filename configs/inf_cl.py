@@ -13,7 +13,7 @@ paper: CLIP ViT-L/14 at batch 4M on 8 A800 80GB (not runnable here).
 """
 import ml_collections as mlc
 
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

@@ -8,12 +8,11 @@ cpu:   MNIST-1D 1-D CNN, batch 128, 3000 steps, cosine schedule; INNAprop (alpha
        1e-2, 3e-2. 3 seeds, about 3 minutes on 2 cores. The rules compare them rate by rate.
 paper: VGG/ResNet/DenseNet on CIFAR-10, ResNet-18/50 ImageNet, GPT-2 pre-training and LoRA fine-tuning.
 """
-from configs import common
-from configs.diffgrad import ADAM_LRS, cnn_base
+from lbrl import config as common
 
 
 def get_config(arg=None):
-  c = cnn_base(arg, "innaprop", 1e-2)
+  c, variant = common.mnist1d_cnn(arg, "innaprop", 1e-2)
   c.paper.update(
       title="A second-order-like optimizer with adaptive gradient scaling for deep learning", year=2024,
       arxiv="2410.10929", slug="innaprop", provides="transform", code="lbrl.optim.adaptive.innaprop",
@@ -21,7 +20,7 @@ def get_config(arg=None):
       expected="INNAprop test accuracy at least AdamW's at each learning rate (ties allowed)",
       setting="CIFAR-10, ImageNet, GPT-2 (124M-770M)", hardware="GPU (paper)")
   arms, rules = {}, []
-  for i, lr in enumerate(ADAM_LRS):
+  for i, lr in enumerate(common.ADAM_LRS):
     arms[f"innaprop_lr{i}"] = {"optimizer": {"name": "innaprop", "learning_rate": lr,
                                              "weight_decay": 0.01}}
     arms[f"adamw_lr{i}"] = {"optimizer": {"name": "adamw", "learning_rate": lr, "weight_decay": 0.01}}

@@ -13,30 +13,11 @@ cpu:   MNIST-1D 1-D CNN, the same number of epochs (96) for every arm, cosine sc
        cores.
 paper: AlexNet(-BN) to batch 8K and ResNet-50 to batch 32K on ImageNet without accuracy loss (tables).
 """
-from configs import common
-
-
-def large_batch_base(arg, name: str, lr: float):
-  c, variant = common.base(arg)
-  c.data.update(name="mnist1d", batch_size=4000, eval_batch_size=1000)
-  c.model = common.free(name="cnn1d")
-  c.loss.name = "cross_entropy"
-  c.optimizer = common.free(name=name, learning_rate=lr)
-  c.schedule.update(name="cosine", warmup_steps=common.by_variant(variant, smoke=0, cpu=10, paper=10))
-  c.steps = common.by_variant(variant, smoke=2, cpu=96, paper=96)
-  c.eval_every = common.by_variant(variant, smoke=0, cpu=24, paper=24)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=24, paper=24)
-  small = {"data": {"batch_size": 128}, "steps": 3000, "eval_every": 500, "log_every": 250,
-           "schedule": {"warmup_steps": 0},
-           "optimizer": {"name": "sgd", "learning_rate": 0.02, "momentum": 0.9}}
-  arms = {"sgd_b128": small,
-          "sgd_b4000": {"optimizer": {"name": "sgd", "learning_rate": 0.625, "momentum": 0.9}},
-          "lars_b4000": {"optimizer": {"name": "lars", "learning_rate": 30.0}}}
-  return c, arms
+from lbrl import config as common
 
 
 def get_config(arg=None):
-  c, arms = large_batch_base(arg, "lars", 30.0)
+  c, variant, arms = common.large_batch(arg, "lars", 30.0)
   c.paper.update(
       title="Large Batch Training of Convolutional Networks", year=2017, arxiv="1708.03888", slug="lars",
       provides="transform", code="lbrl.optim.layerwise.lars (optax.lars)",

@@ -41,7 +41,7 @@ observed (cpu run, 10 seeds, test accuracy mean +- std): CE 41.0 +- 2.1, CE-DRW 
        ce/ce_drw/ldam/ldam_drw, from an earlier revision) agree to within 0.5 points per run (arm
        means within 0.04 points; same verdict).
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

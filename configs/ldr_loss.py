@@ -14,7 +14,7 @@ cpu:   MNIST-1D 1-D CNN, Adam lr 1e-2, batch 100, 3000 steps, 40% symmetric labe
 paper: 7 datasets (e.g. Vowel, Letter, News20, ALOI, Kuzushiji-49, CIFAR-100, Tiny-ImageNet) under 6
        noise settings and clean labels, against 13 losses; no single headline number.
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

@@ -9,7 +9,7 @@ cpu:   exactly the published setting (it is CPU-sized): Adam, lr 1e-2, batch 100
 paper: the same (the mnist1d README's numbers come from this setting on one GPU/CPU).
 This config is lbrl's default experiment (``python -m lbrl.main`` without --config runs the CNN arm).
 """
-from configs import common
+from lbrl import config as common
 
 PUBLISHED = {"logreg": 0.32, "mlp": 0.68, "cnn": 0.94, "gru": 0.91,
              "logreg_shuffled": 0.32, "mlp_shuffled": 0.68, "cnn_shuffled": 0.56, "gru_shuffled": 0.57}

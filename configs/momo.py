@@ -10,7 +10,7 @@ paper: ResNet-110 / VGG16 on CIFAR-10/100, ResNet-18 ImageNet, DLRM Criteo, Tran
        the figures show test accuracy vs learning rate across about 3 orders of magnitude, flat for
        MoMo where SGD-M collapses at large rates.
 """
-from configs import common
+from lbrl import config as common
 
 LRS = (0.03, 0.3, 3.0)
 

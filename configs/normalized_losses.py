@@ -22,7 +22,7 @@ paper: CIFAR-10 (8-layer CNN, 120 epochs) and CIFAR-100 (ResNet-34, 200 epochs) 
        noise; the per-setting accuracies are in the paper's Table 2 (not copied here: we only quote
        numbers we can check).
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

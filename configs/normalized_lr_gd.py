@@ -13,7 +13,7 @@ cpu:   scikit-learn digits (1,437 training images, 64 features, 10 classes), mul
 paper: synthetic separable binary data and LIBSVM sets, iteration counts of LR+GD vs step size and of
        Normalized LR+GD (figures; no single number).
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

@@ -12,7 +12,7 @@ cpu:   3-digit multiplication as text ("012*345=004140", lbrl's arithmetic_text;
 paper: T5 on the DeepMind mathematics dataset (interpolation / extrapolation splits), NTL-MSE and
        NTL-WAS with lambda 0.3; per-split tables of accuracy and numeric error.
 """
-from configs import common
+from lbrl import config as common
 
 DIGITS = list(range(10))
 

@@ -13,7 +13,7 @@ observed (cpu run, 3 seeds): every arm lands at 93.0-93.8% test accuracy with se
        points) is smaller than our seed noise, and MNIST-1D's CNN is near its ceiling: at this scale the
        claim is not detectable, and the tuned-eps version of it would need a per-task eps search.
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

@@ -10,12 +10,11 @@ cpu:   MNIST-1D 1-D CNN (no normalisation layers), batch 128, 3000 steps; Ranger
        3e-3, 1e-2, 3e-2. 3 seeds, about 3 minutes on 2 cores. The rules compare them rate by rate.
 paper: ResNet-50 on ImageNet (with and without BN), and smaller benchmarks.
 """
-from configs import common
-from configs.diffgrad import ADAM_LRS, cnn_base
+from lbrl import config as common
 
 
 def get_config(arg=None):
-  c = cnn_base(arg, "ranger21", 1e-2)
+  c, variant = common.mnist1d_cnn(arg, "ranger21", 1e-2)
   c.optimizer.total_steps = int(c.steps)
   c.schedule.name = "constant"   # Ranger21 brings its own warm-up and warm-down
   c.paper.update(
@@ -25,7 +24,7 @@ def get_config(arg=None):
       expected="Ranger21 test accuracy above AdamW's at each learning rate",
       setting="ResNet-50 ImageNet with and without BatchNorm", hardware="GPU (paper)")
   arms, rules = {}, []
-  for i, lr in enumerate(ADAM_LRS):
+  for i, lr in enumerate(common.ADAM_LRS):
     arms[f"ranger21_lr{i}"] = {"optimizer": {"name": "ranger21", "learning_rate": lr,
                                              "total_steps": int(c.steps)},
                                "schedule": {"name": "constant"}}

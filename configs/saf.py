@@ -13,19 +13,18 @@ cpu:   not testable yet: lbrl.optim provides SAF as a gradient estimator that ke
        added beside it once the trainer hook exists. 3 seeds, under a minute.
 paper: ResNet / ViT on ImageNet (SAF and MESA at about the base optimizer's cost vs SAM's two passes).
 """
-from configs import common
-from configs.sam import SGD_MOMENTUM, noisy_cnn_base
+from lbrl import config as common
 
 
 def get_config(arg=None):
-  c = noisy_cnn_base(arg)
+  c, variant = common.noisy_cnn(arg)
   c.paper.update(
       title="Sharpness-Aware Training for Free", year=2022, arxiv="2205.14083", slug="saf",
       provides="transform", code="lbrl.optim.sharpness.saf_estimator",
       claim="SAF reduces sharpness and improves accuracy like SAM at about the base optimizer's cost",
       expected="needs the trainer's gradient-estimator hook (see the docstring)",
       setting="ResNet/ViT on ImageNet", hardware="GPU (paper)")
-  c.sweep.arms = {"sgd_momentum": SGD_MOMENTUM}
+  c.sweep.arms = {"sgd_momentum": common.SGD_MOMENTUM}
   c.sweep.not_testable = ("the trainer does not yet carry SAF's per-example output memory or example "
                           "indices (lbrl.optim.GRAD_FNS['saf'] is implemented and unit-tested)")
   return common.finalize(c)

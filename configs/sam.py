@@ -11,30 +11,10 @@ cpu:   MNIST-1D 1-D CNN, 20% symmetric label noise on the training labels (clean
 paper: WideResNet / PyramidNet on CIFAR-10/100 (200-1800 epochs), ImageNet, fine-tuning, and
        CIFAR-10 with 20-80% label noise (the paper's tables give the accuracies).
 """
-from configs import common
-
-SGD_MOMENTUM = {"optimizer": {"name": "sgd", "learning_rate": 0.02, "momentum": 0.9}}
-
-
-def noisy_cnn_base(arg):
-  """MNIST-1D CNN with 20% symmetric label noise, SGD-momentum 0.9, lr 0.02 cosine, 3000 steps: the
-  shared setting of the sharpness-aware reproductions (sam, amp_perturbation, gradient_regularization,
-  saf)."""
-  c, variant = common.base(arg)
-  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000,
-                transforms=[{"name": "label_noise", "rate": 0.2}])
-  c.model = common.free(name="cnn1d")
-  c.loss.name = "cross_entropy"
-  c.optimizer = common.free(name="sgd", learning_rate=0.02, momentum=0.9)
-  c.schedule.name = "cosine"
-  c.steps = common.by_variant(variant, smoke=2, cpu=3000, paper=3000)
-  c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
-  return c
-
+from lbrl import config as common
 
 def get_config(arg=None):
-  c = noisy_cnn_base(arg)
+  c, variant = common.noisy_cnn(arg)
   c.paper.update(
       title="Sharpness-Aware Minimization for Efficiently Improving Generalization", year=2021,
       arxiv="2010.01412", slug="sam", provides="transform", code="lbrl.optim.sharpness.sam",
@@ -44,7 +24,7 @@ def get_config(arg=None):
       hardware="TPU/GPU (paper)")
   sam = lambda rho: {"optimizer": {"name": "sam", "learning_rate": 0.02, "rho": rho,
                                    "base_kwargs": {"momentum": 0.9}}}
-  c.sweep.arms = {"sgd_momentum": SGD_MOMENTUM,
+  c.sweep.arms = {"sgd_momentum": common.SGD_MOMENTUM,
                   "sam_rho0p05": sam(0.05), "sam_rho0p1": sam(0.1)}
   c.sweep.rules = [{"arm": "sam_rho0p05", "op": ">", "than": "sgd_momentum"},
                    {"arm": "sam_rho0p1", "op": ">", "than": "sgd_momentum"}]

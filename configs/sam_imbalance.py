@@ -12,7 +12,7 @@ cpu:   MNIST-1D 1-D CNN on a long-tailed training set (exponential subsample, he
 paper: CIFAR-10/100-LT, ImageNet-LT, iNaturalist with LDAM-DRW / VS losses (the paper's tables; the
        abstract reports +6.2% minority-class accuracy over VS loss and +4% on average).
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

@@ -17,7 +17,7 @@ Differences from nanoGPT: weight decay 0.1 also reaches LayerNorm scales (nanoGP
 matrices); validation loss is measured on every validation character once (non-overlapping windows)
 rather than on 200 random batches.
 """
-from configs import common
+from lbrl import config as common
 
 PUBLISHED = {"gpt": 1.88}  # cpu setting; the paper variant's published number is 1.4697
 

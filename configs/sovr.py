@@ -18,7 +18,7 @@ observed (cpu run, 3 seeds): mean test logit margin CE 10.53, OVR 14.31, SOVR 13
        steps; the factor 2 is asymptotic (margins grow like log t vs 2 log t), and on free logits our
        unit test measures 1.73x at 100 steps and 1.86x at 10^4 steps (gradient descent, lr 1).
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

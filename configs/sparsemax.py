@@ -14,7 +14,7 @@ observed (cpu run, 3 seeds): test accuracy sparsemax 67.4 ± 2.3%, CE 65.7 ± 4.
        for the difference is wide (-6.3 to +9.9 points): "comparable" here means no difference was
        detected, not that one was excluded.
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

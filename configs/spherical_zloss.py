@@ -22,7 +22,7 @@ paper: Penn Treebank word LM (top-k error vs log-softmax) and One Billion Word (
        40x faster than log-softmax, 4x faster than hierarchical softmax), GPU. PTB and 1B Word are not
        available offline; the `paper` variant runs the nanoGPT-scale char model with the Gram form.
 """
-from configs import common
+from lbrl import config as common
 
 TUNED = {"a": 1.0, "b": 5.0}
 

@@ -11,7 +11,7 @@ observed (cpu run, 4 seeds): squentropy 94.35 ± 1.17% vs CE 93.45 ± 0.95% (dif
        the 95% interval); ECE 0.051 vs 0.049 and the seed std is not lower, so neither the accuracy,
        the calibration nor the variance part of the claim shows at this scale.
 """
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):

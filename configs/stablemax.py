@@ -38,7 +38,7 @@ observed (cpu run, 3 seeds, 24.5 min on a machine loaded by other jobs; ~10 ms p
        authors' 10^4-10^5 steps, not within this budget; 80,000 steps take about 13 quiet CPU minutes per
        run (40 per arm of 3 seeds).
 """
-from configs import common
+from lbrl import config as common
 
 P, TRAIN_FRACTION = 113, 0.4
 N_TRAIN = int(round(TRAIN_FRACTION * P * P))    # 5108 pairs (the authors' int() gives 5107): full batch

@@ -15,12 +15,11 @@ cpu:   the LARS reproduction's setting (MNIST-1D 1-D CNN, batch 4000, 96 steps =
 paper: CIFAR-10/100 and Tiny-ImageNet classification and Barlow Twins / BYOL self-supervised learning
        at batch sizes up to 16K (tables: up to 2% and 10% gains over LARS/LAMB).
 """
-from configs import common
-from configs.lars import large_batch_base
+from lbrl import config as common
 
 
 def get_config(arg=None):
-  c, arms = large_batch_base(arg, "tvlars", 30.0)
+  c, variant, arms = common.large_batch(arg, "tvlars", 30.0)
   c.paper.update(
       title="Revisiting LARS for Large Batch Training Generalization of Neural Networks", year=2023,
       arxiv="2309.14053", slug="tvlars", provides="transform", code="lbrl.optim.layerwise.tvlars",

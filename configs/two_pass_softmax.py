@@ -10,7 +10,7 @@ emit, so the speed claim is not testable through JAX).
 """
 import ml_collections as mlc
 
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):
