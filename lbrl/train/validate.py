@@ -5,8 +5,7 @@ import numpy as np
 
 from lbrl.registry import LOSSES, MODELS
 
-REQUIRED = ("seed", "data", "model", "loss", "optimizer", "schedule", "steps", "mesh", "dtype",
-            "eval_metrics", "on_nonfinite", "grad_accum_steps", "grad_estimator")
+from lbrl.config import REQUIRED  # the schema's fields, declared once in lbrl.config
 
 
 class ConfigError(ValueError):
@@ -22,7 +21,7 @@ def validate_config(cfg, mesh=None) -> None:
   from lbrl.train.optimizer import lookup
   for key in REQUIRED:
     if key not in cfg:
-      raise ConfigError(f"config has no field {key!r}; build configs with configs/common.py:base()")
+      raise ConfigError(f"config has no field {key!r}; build configs with lbrl.config.base()")
   if int(cfg.steps) < 1:
     raise ConfigError(f"config.steps must be >= 1, got {cfg.steps}")
   from lbrl.data.core import check_name
