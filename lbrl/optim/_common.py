@@ -9,7 +9,7 @@ naming the first differing path. Values that are traced (under ``optax.inject_hy
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, NamedTuple
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -67,6 +67,12 @@ def check_learning_rate(value: Any, name: str = "learning_rate") -> None:
 
 
 def check_int(name: str, value: Any, minimum: int = 1) -> None:
+  """An integer >= ``minimum``; a traced value (``optax.inject_hyperparams``) is passed through."""
+  if isinstance(value, jax.core.Tracer):
+    return
+  if isinstance(value, (jax.Array, np.ndarray)) and np.shape(value) == () and np.issubdtype(
+      np.asarray(value).dtype, np.integer):
+    value = int(value)
   if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
     raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
@@ -149,18 +155,19 @@ def zeros_f32(params: Any) -> Any:
 
 
 def ema(decay: Any, moment: Any, value: Any, power: int = 1) -> Any:
-  """decay * moment + (1 - decay) * f32(value)**power, leafwise."""
-  return jax.tree.map(lambda m, g: decay * m + (1 - decay) * _pow(f32(g), power), moment, value)
-
-
-def _pow(x, power):
-  return x if power == 1 else x ** power
+  """decay * moment + (1 - decay) * f32(value)**power, leafwise: ``optax.tree.update_moment`` on the
+  float32 view of ``value`` (so bf16 gradients accumulate in the float32 state)."""
+  return optax.tree.update_moment(jax.tree.map(f32, value), moment, decay, power)
 
 
 def bias_corrected(moment: Any, decay: Any, count: jax.Array) -> Any:
-  """``moment / (1 - decay**count)`` leafwise (``count`` >= 1)."""
-  corr = 1.0 - jnp.asarray(decay, jnp.float32) ** count.astype(jnp.float32)
-  return jax.tree.map(lambda m: m / corr, moment)
+  """``moment / (1 - decay**count)`` leafwise (``count`` >= 1): ``optax.tree.bias_correction``."""
+  return optax.tree.bias_correction(moment, jnp.asarray(decay, jnp.float32), count)
+
+
+def bias_factor(decay: Any, count: jax.Array) -> jax.Array:
+  """``1 - decay**count`` as a float32 scalar (the denominator of bias correction)."""
+  return 1.0 - jnp.asarray(decay, jnp.float32) ** jnp.asarray(count).astype(jnp.float32)
 
 
 def channel_rows(x: jax.Array) -> jax.Array:
@@ -178,9 +185,26 @@ def lr_at(learning_rate: Any, count: jax.Array) -> jax.Array:
   return jnp.asarray(learning_rate(count) if callable(learning_rate) else learning_rate, jnp.float32)
 
 
-class ScaleState(NamedTuple):
-  """A step counter only."""
-  count: jax.Array
+def mask_tree(mask: Any, params: Any) -> Any:
+  """The per-leaf booleans of a weight-decay ``mask`` (as in ``optax.add_decayed_weights``): ``None``
+  selects every leaf; a callable is called on ``params``; a tree of booleans is used as is."""
+  if mask is None:
+    return jax.tree.map(lambda _: True, params)
+  tree = mask(params) if callable(mask) else mask
+  return tree
 
 
-Schedule = Callable[[jax.Array], jax.Array]
+def masked_decay(weight_decay: Any, mask: Any, params: Any) -> Any:
+  """A tree of per-leaf weight-decay coefficients: ``weight_decay`` where ``mask`` selects, else 0."""
+  sel = mask_tree(mask, params)
+  return jax.tree.map(lambda s, _: weight_decay * jnp.asarray(s, jnp.float32), sel, params)
+
+
+def check_transform(name: str, value: Any) -> optax.GradientTransformation:
+  """``value`` must be an optax transform (composition is by transform, never by registered name)."""
+  if isinstance(value, str):
+    raise TypeError(f"{name} must be an optax GradientTransformation (e.g. lbrl.optim.adam(1e-3)), got the "
+                    f"name {value!r}: names are resolved by lbrl.train.optimizer, not by lbrl.optim")
+  if not isinstance(value, optax.GradientTransformation):
+    raise TypeError(f"{name} must be an optax GradientTransformation, got {type(value).__name__}")
+  return value

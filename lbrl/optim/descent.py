@@ -109,13 +109,17 @@ def normalized_lr_gd(learning_rate: Any = 1.0, eps: float = 0.0) -> optax.Gradie
   return C.checked(optax.chain(scale_by_inverse_loss(eps), optax.scale_by_learning_rate(learning_rate)))
 
 
-def scaled_gradient(learning_rate: Any = 1e-3, inner: str = "adam", scale: float = 1.0,
-                    inner_kwargs: Any = None) -> optax.GradientTransformationExtraArgs:
-  """Multiplies the gradient by ``scale`` before the registered optimizer ``inner``: an exact way to
-  put an optimizer at a different gradient scale (as low precision, a small loss scale or a large
-  width do) without touching the model or loss. Used by the Adam-atan2 reproduction (Adam at gradient
-  scale c equals Adam with eps / c; Adam-atan2 is exactly scale invariant)."""
-  from lbrl.registry import OPTIMIZERS  # pylint: disable=import-outside-toplevel
+def scaled_gradient(inner: optax.GradientTransformation, scale: float = 1.0,
+                    ) -> optax.GradientTransformationExtraArgs:
+  """``optax.chain(optax.scale(scale), inner)``: runs the optimizer ``inner`` on ``scale * g``.
+
+  An exact way to put an optimizer at a different gradient scale (as low precision, a small loss scale
+  or a large width do) without touching the model or loss. Used by the Adam-atan2 reproduction (Adam
+  at gradient scale c equals Adam with eps / c; Adam-atan2 is exactly scale invariant). ``inner`` is
+  an optax transform (e.g. ``lbrl.optim.adam(1e-2)``); a config names it instead
+  (``optimizer=dict(name="scaled_gradient", inner="adam", scale=1e-4)``), resolved by
+  :mod:`lbrl.train.optimizer`.
+  """
   C.check_positive("scale", scale)
-  inner_tx = OPTIMIZERS.get(inner)(learning_rate=learning_rate, **dict(inner_kwargs or {}))
-  return C.checked(optax.chain(optax.scale(scale), inner_tx))
+  inner = C.check_transform("inner", inner)
+  return C.checked(optax.chain(optax.scale(scale), inner))

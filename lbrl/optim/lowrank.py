@@ -30,11 +30,20 @@ MODES = ("galore", "frugal", "fira")
 
 
 class LowRankState(NamedTuple):
+  """The low-rank optimizers' state (float32 except ``count``):
+
+  count:          int32 step t.
+  proj:           per leaf, the [k, r] basis P (a scalar placeholder for full-Adam leaves).
+  mu, nu:         per leaf, Adam's first and second moments of R (of the full gradient for full-Adam
+                  leaves).
+  residual_norm:  per leaf, the norm of the previous step's scaled residual S_{t-1} (Fira's limiter;
+                  0 before the first step).
+  """
   count: jax.Array
-  proj: Any            # per leaf: [k, r] basis, or a scalar placeholder for full-Adam leaves
-  mu: Any              # per leaf: Adam first moment of R (or of the full gradient)
+  proj: Any
+  mu: Any
   nu: Any
-  residual_norm: Any   # per leaf: ||scaled residual|| of the previous step (Fira's limiter)
+  residual_norm: Any
 
 
 class _Meta(NamedTuple):
@@ -79,13 +88,28 @@ def _metas(params, mask, rank, rank_fraction):
   return metas
 
 
+LIMITER_NORMS = ("uncorrected", "corrected")
+
+
 def scale_by_lowrank(mode: str = "fira", rank: int = 128, rank_fraction: float = 0.0,
                      update_gap: int = 200, scale: float = 0.25, free_scale: float = 1.0,
                      limiter: float = 1.01, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
-                     reset_on_refresh: bool = False, mask: Any = None) -> optax.GradientTransformation:
-  """The shared low-rank direction (see the module docstring); ``mode`` in galore | frugal | fira."""
+                     reset_on_refresh: bool = False, project_mask: Any = None,
+                     limiter_norm: str = "corrected") -> optax.GradientTransformation:
+  """The shared low-rank direction (see the module docstring); ``mode`` in galore | frugal | fira.
+
+  ``project_mask`` selects the projected leaves (default: every leaf with ndim >= 2). ``limiter_norm``
+  (Fira only): ``"corrected"`` runs Adam with bias-corrected moments, psi = m^ / (sqrt(v^) + eps), and
+  limits the growth of the resulting residual term; ``"uncorrected"`` is the authors' code: psi_u =
+  m / (sqrt(v) + eps) on the raw moments, the scaled residual and its growth limiter use psi_u, and the
+  whole update is multiplied by sqrt(1 - b2^t) / (1 - b1^t) afterwards, so the limiter compares norms
+  without the bias-correction factor.
+  """
   if mode not in MODES:
     raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+  if limiter_norm not in LIMITER_NORMS:
+    raise ValueError(f"limiter_norm must be one of {LIMITER_NORMS}, got {limiter_norm!r}")
+  mask = project_mask
   if rank_fraction:
     if not 0.0 < rank_fraction <= 1.0:
       raise ValueError(f"rank_fraction must be in (0, 1], got {rank_fraction!r}")
@@ -128,8 +152,7 @@ def scale_by_lowrank(mode: str = "fira", rank: int = 128, rank_fraction: float =
                                       jax.tree.leaves(state.residual_norm), metas):
       G = C.f32(g)
       if meta is None:
-        m = b1 * m + (1 - b1) * G
-        v = b2 * v + (1 - b2) * G * G
+        m, v = optax.tree.update_moment(G, m, b1, 1), optax.tree.update_moment(G, v, b2, 2)
         out.append(((m / bc1) / (jnp.sqrt(v / bc2) + eps)).astype(g.dtype))
         proj.append(P), mus.append(m), nus.append(v), res.append(prev)
         continue
@@ -144,9 +167,9 @@ def scale_by_lowrank(mode: str = "fira", rank: int = 128, rank_fraction: float =
       back = (lambda X, P=P: X @ P.T) if meta.right else (lambda X, P=P: P @ X)
       if reset_on_refresh:
         m, v = jnp.where(refresh, 0.0, m), jnp.where(refresh, 0.0, v)
-      m = b1 * m + (1 - b1) * R
-      v = b2 * v + (1 - b2) * R * R
-      psi = (m / bc1) / (jnp.sqrt(v / bc2) + eps)
+      m, v = optax.tree.update_moment(R, m, b1, 1), optax.tree.update_moment(R, v, b2, 2)
+      authors = mode == "fira" and limiter_norm == "uncorrected"
+      psi = m / (jnp.sqrt(v) + eps) if authors else (m / bc1) / (jnp.sqrt(v / bc2) + eps)
       low = back(psi)
       if mode == "galore":
         u = scale * low
@@ -162,6 +185,8 @@ def scale_by_lowrank(mode: str = "fira", rank: int = 128, rank_fraction: float =
         S = S * jnp.where(over, limiter * prev / jnp.maximum(s_norm, 1e-30), 1.0)
         prev = jnp.linalg.norm(S)
         u = scale * low + S
+        if authors:
+          u = u * (jnp.sqrt(bc2) / bc1)
       out.append(u.reshape(g.shape).astype(g.dtype))
       proj.append(P), mus.append(m), nus.append(v), res.append(prev)
     un = lambda xs: jax.tree.unflatten(treedef, xs)
@@ -172,22 +197,24 @@ def scale_by_lowrank(mode: str = "fira", rank: int = 128, rank_fraction: float =
 
 def galore(learning_rate: Any = 1e-2, rank: int = 128, rank_fraction: float = 0.0,
            update_gap: int = 200, scale: float = 0.25, b1: float = 0.9, b2: float = 0.999,
-           eps: float = 1e-8, weight_decay: float = 0.0, mask: Any = None,
+           eps: float = 1e-8, weight_decay: float = 0.0, mask: Any = None, project_mask: Any = None,
            ) -> optax.GradientTransformationExtraArgs:
   """GaLore-style low-rank-only Adam (Zhao et al. 2024, arXiv:2403.03507), the baseline FRUGAL and
   Fira are compared with: update = scale * back(psi(R)); the residual is dropped.
 
   lbrl's own implementation (``optax.contrib.galore`` also exists) so that galore / frugal / fira
   share one projector and differ only in the residual. Defaults: rank 128, gap 200, scale 0.25.
+  ``project_mask`` selects the projected leaves (default: ndim >= 2); ``mask`` the decayed ones
+  (decoupled weight decay, default all). Pinned against pytorch-optimizer's ``GaLore`` in tests/golden.
   """
   return C.optimizer(scale_by_lowrank("galore", rank, rank_fraction, update_gap, scale, 1.0, 1.01,
-                                      b1, b2, eps, False, mask), learning_rate, weight_decay)
+                                      b1, b2, eps, False, project_mask), learning_rate, weight_decay, mask)
 
 
 def frugal(learning_rate: Any = 1e-3, rank: int = 128, rank_fraction: float = 0.0,
            update_gap: int = 200, free_scale: float = 1.0, b1: float = 0.9, b2: float = 0.999,
            eps: float = 1e-8, reset_on_refresh: bool = True, weight_decay: float = 0.0,
-           mask: Any = None) -> optax.GradientTransformationExtraArgs:
+           mask: Any = None, project_mask: Any = None) -> optax.GradientTransformationExtraArgs:
   """FRUGAL (Zmushko et al., "FRUGAL: Memory-Efficient Optimization by Reducing State Overhead for
   Scalable Training", ICML 2025, arXiv:2411.07837; slug frugal).
 
@@ -197,15 +224,17 @@ def frugal(learning_rate: Any = 1e-3, rank: int = 128, rank_fraction: float = 0.
   The subspace is refreshed every ``update_gap`` steps and, as lbrl reads the paper, the Adam state
   is reset when it changes (``reset_on_refresh``). Non-matrix parameters get full Adam.
   Defaults: gap 200; choose ``rank`` or ``rank_fraction`` (the paper's density, e.g. 0.25).
+  ``project_mask`` selects the projected leaves (default: ndim >= 2); ``mask`` the decayed ones.
   """
   return C.optimizer(scale_by_lowrank("frugal", rank, rank_fraction, update_gap, 1.0, free_scale,
-                                      1.01, b1, b2, eps, reset_on_refresh, mask),
-                     learning_rate, weight_decay)
+                                      1.01, b1, b2, eps, reset_on_refresh, project_mask),
+                     learning_rate, weight_decay, mask)
 
 
 def fira(learning_rate: Any = 1e-2, rank: int = 128, rank_fraction: float = 0.0,
          update_gap: int = 200, scale: float = 0.25, limiter: float = 1.01, b1: float = 0.9,
          b2: float = 0.999, eps: float = 1e-8, weight_decay: float = 0.0, mask: Any = None,
+         project_mask: Any = None, limiter_norm: str = "uncorrected",
          ) -> optax.GradientTransformationExtraArgs:
   """Fira (Chen et al., "Fira: Can We Achieve Full-rank Training of LLMs Under Low-rank
   Constraint?", 2024, arXiv:2410.01623; slug fira).
@@ -217,6 +246,16 @@ def fira(learning_rate: Any = 1e-2, rank: int = 128, rank_fraction: float = 0.0,
     update = scale * back(psi(R)) + S_t;   w -= lr * update
   Defaults (rank 128, gap 200, scale 0.25, limiter 1.01) are the paper's LLaMA settings. The residual
   is the exact G - back(R) of the paper's formula.
+
+  Bias correction and the limiter (``limiter_norm``): the paper writes psi with Adam's moments but does
+  not say whether the limiter sees bias-corrected norms. The default, ``"uncorrected"``, is the
+  authors' released code (``fira_adamw.py``): psi_u = m / (sqrt(v) + eps) on the raw moments, phi and
+  S_t built from psi_u, the limiter comparing ||S_t|| with ||S_{t-1}|| in those units, and the whole
+  update multiplied by sqrt(1 - b2^t) / (1 - b1^t). ``"corrected"`` (lbrl's earlier reading) uses
+  m^ / (sqrt(v^) + eps) throughout, so the limiter also caps the early growth that comes only from the
+  bias-correction factor. ``project_mask`` selects the projected leaves (default ndim >= 2); ``mask``
+  the decayed ones (decoupled weight decay).
   """
   return C.optimizer(scale_by_lowrank("fira", rank, rank_fraction, update_gap, scale, 1.0, limiter,
-                                      b1, b2, eps, False, mask), learning_rate, weight_decay)
+                                      b1, b2, eps, False, project_mask, limiter_norm),
+                     learning_rate, weight_decay, mask)

@@ -74,22 +74,15 @@ def perpgrad(per_leaf: bool = True, rescale: bool = True, eps: float = 1e-30) ->
   return optax.GradientTransformation(init_fn, update_fn)
 
 
-def perpgrad_optimizer(learning_rate=1e-3, inner: str = "adam", per_leaf: bool = True, rescale: bool = True,
-                       inner_kwargs=None) -> optax.GradientTransformationExtraArgs:
-  """``optax.chain(perpgrad(per_leaf, rescale), <registered inner>(learning_rate, **inner_kwargs))``.
+def perpgrad_optimizer(inner: optax.GradientTransformation, per_leaf: bool = True, rescale: bool = True,
+                       ) -> optax.GradientTransformationExtraArgs:
+  """``optax.chain(perpgrad(per_leaf, rescale), inner)``: ``inner`` (an optax transform, e.g.
+  ``lbrl.optim.adamw(1e-3, weight_decay=0.0)``) runs on the projected gradient.
 
-  Registered as the optimizer ``perpgrad`` (config: ``optimizer=dict(name="perpgrad", inner="adamw",
-  learning_rate=1e-3, inner_kwargs=dict(weight_decay=0.0))``).
+  Registered as the optimizer ``perpgrad``; a config names the inner optimizer instead
+  (``optimizer=dict(name="perpgrad", inner="adamw", learning_rate=1e-3, inner_kwargs=dict(weight_decay=0.0))``),
+  which :mod:`lbrl.train.optimizer` resolves to a transform before calling this.
   """
-  from lbrl.registry import OPTIMIZERS  # pylint: disable=import-outside-toplevel
-  inner_tx = OPTIMIZERS.get(inner)(learning_rate=learning_rate, **dict(inner_kwargs or {}))
-  return optax.chain(perpgrad(per_leaf=per_leaf, rescale=rescale), inner_tx)
-
-
-def _register():
-  from lbrl.registry import OPTIMIZERS  # pylint: disable=import-outside-toplevel
-  if "perpgrad" not in OPTIMIZERS:
-    OPTIMIZERS.register("perpgrad", perpgrad_optimizer)
-
-
-_register()
+  from lbrl.optim import _common as C  # pylint: disable=import-outside-toplevel
+  inner = C.check_transform("inner", inner)
+  return C.checked(optax.chain(perpgrad(per_leaf=per_leaf, rescale=rescale), inner))

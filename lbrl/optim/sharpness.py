@@ -35,9 +35,7 @@ import optax
 import optax.contrib
 
 from lbrl.optim import _common as C
-from lbrl.registry import Registry
-
-GRAD_FNS = Registry("gradient estimator")
+from lbrl.registry import GRAD_ESTIMATORS as GRAD_FNS  # declared there: plain, sam, sam_imbalance, ...
 
 LossFn = Callable[[Any, Any, Any], tuple[jax.Array, Any]]
 
@@ -207,23 +205,13 @@ def saf_estimator(lam: float = 0.3, temperature: float = 5.0, delay: int = 3,
   return GradEstimator("saf", 1.0, init, value_and_grad)
 
 
-GRAD_FNS.register("plain", plain_estimator)
-GRAD_FNS.register("sam", sam_estimator)
-GRAD_FNS.register("sam_imbalance", lambda rho=0.5, eps=1e-12: sam_estimator(rho, eps))
-GRAD_FNS.register("amp_perturbation", amp_estimator)
-GRAD_FNS.register("gradient_regularization", gr_estimator)
-GRAD_FNS.register("saf", saf_estimator)
+def sam_imbalance_estimator(rho: float = 0.5, eps: float = 1e-12) -> GradEstimator:
+  """SAM with the class-imbalance paper's default radius ``rho = 0.5`` (see :func:`sam_imbalance`)."""
+  return sam_estimator(rho, eps)
 
 
 # ----------------------------------------------------------------------------------------------------
 # Optax transforms (form 2).
-
-def _base(base: str | optax.GradientTransformation, learning_rate, base_kwargs):
-  if not isinstance(base, str):
-    return base
-  from lbrl.registry import OPTIMIZERS  # pylint: disable=import-outside-toplevel
-  return OPTIMIZERS.get(base)(learning_rate=learning_rate, **(base_kwargs or {}))
-
 
 def two_pass(base: optax.GradientTransformation, perturbed: Callable
              ) -> optax.GradientTransformationExtraArgs:
@@ -240,25 +228,26 @@ def two_pass(base: optax.GradientTransformation, perturbed: Callable
   return optax.GradientTransformationExtraArgs(base.init, update_fn)
 
 
-def sam(learning_rate: Any = 0.1, rho: float = 0.05, base: Any = "sgd", base_kwargs: Any = None,
-        ) -> optax.GradientTransformationExtraArgs:
+def sam(base: optax.GradientTransformation, rho: float = 0.05) -> optax.GradientTransformationExtraArgs:
   """SAM (Foret, Kleiner, Mobahi & Neyshabur, "Sharpness-Aware Minimization for Efficiently Improving
   Generalization", ICLR 2021, arXiv:2010.01412; slug sam). ``optax.contrib.sam`` in opaque mode.
 
     min_w max_{||e|| <= rho} L(w + e);  e^(w) = rho g / ||g||;  w <- base_step(w, grad L(w + e^))
   Needs ``update(..., grad_fn=lambda p, i: grad(p))``; 2 gradient evaluations per step. ``base`` is
-  an lbrl optimizer name (default SGD; the paper uses momentum 0.9: ``base_kwargs={"momentum": 0.9}``)
-  or an optax transform. Default rho 0.05 (the paper's CIFAR value). A zero gradient gives NaN in
-  optax's normaliser; the estimator form (``GRAD_FNS["sam"]``) guards it with eps.
+  the outer optimizer, an optax transform (the paper: SGD with momentum 0.9,
+  ``lbrl.optim.sgd(0.1, momentum=0.9)``); a config names it (``base="sgd"``, the default, with
+  ``base_kwargs``), resolved by :mod:`lbrl.train.optimizer`. Default rho 0.05 (the paper's CIFAR
+  value). A zero gradient gives NaN in optax's normaliser; the estimator form (``GRAD_FNS["sam"]``)
+  guards it with eps.
   """
-  C.check_learning_rate(learning_rate), C.check_nonnegative("rho", rho)
-  outer = _base(base, learning_rate, base_kwargs)
+  C.check_nonnegative("rho", rho)
+  outer = C.check_transform("base", base)
   adv = optax.chain(optax.contrib.normalize(), optax.sgd(rho))
   return C.checked(optax.contrib.sam(outer, adv, sync_period=2, opaque_mode=True))
 
 
-def sam_imbalance(learning_rate: Any = 0.1, rho: float = 0.5, base: Any = "sgd",
-                  base_kwargs: Any = None) -> optax.GradientTransformationExtraArgs:
+def sam_imbalance(base: optax.GradientTransformation, rho: float = 0.5
+                  ) -> optax.GradientTransformationExtraArgs:
   """SAM for class-imbalanced data (Rangwani, Aithal, Mishra & Babu, "Escaping Saddle Points for
   Effective Generalization on Class-Imbalanced Data", NeurIPS 2022, arXiv:2212.13827; slug
   sam_imbalance).
@@ -266,13 +255,13 @@ def sam_imbalance(learning_rate: Any = 0.1, rho: float = 0.5, base: Any = "sgd",
   The optimizer is SAM with a large radius (rho 0.5 by default; the paper uses high rho so that the
   minority-class weights escape saddle points); the re-weighting belongs to the loss (deferred
   re-weighting: ``lbrl.losses`` ``cross_entropy_drw`` / ``ldam_drw``). 2 gradient evaluations per step.
+  ``base`` as in :func:`sam`.
   """
-  return sam(learning_rate, rho, base, base_kwargs)
+  return sam(base, rho)
 
 
-def amp_perturbation(learning_rate: Any = 0.1, epsilon: float = 0.5, inner_lr: float = 1.0,
-                     inner_steps: int = 1, base: Any = "sgd", base_kwargs: Any = None,
-                     ) -> optax.GradientTransformationExtraArgs:
+def amp_perturbation(base: optax.GradientTransformation, epsilon: float = 0.5, inner_lr: float = 1.0,
+                     inner_steps: int = 1) -> optax.GradientTransformationExtraArgs:
   """AMP (Zheng, Zhang & Mao, "Regularizing Neural Networks via Adversarial Model Perturbation",
   CVPR 2021, arXiv:2010.04925; slug amp_perturbation).
 
@@ -281,18 +270,17 @@ def amp_perturbation(learning_rate: Any = 0.1, epsilon: float = 0.5, inner_lr: f
     grad L(w + delta)).
   Unlike SAM the ascent is not normalised: small gradients give small perturbations, capped at the
   epsilon ball. Defaults (epsilon 0.5, inner_lr 1, 1 inner step) are the authors' CIFAR settings.
-  Needs ``grad_fn=``; 1 + inner_steps gradient evaluations per step.
+  Needs ``grad_fn=``; 1 + inner_steps gradient evaluations per step. ``base`` is the outer optimizer
+  (an optax transform; configs name it, as for :func:`sam`).
   """
-  C.check_learning_rate(learning_rate)
-  outer = _base(base, learning_rate, base_kwargs)
+  outer = C.check_transform("base", base)
   amp_estimator(epsilon, inner_lr, inner_steps)   # validates
   return C.checked(two_pass(outer, lambda ga, p, g: amp_gradient(
       ga, p, g, epsilon=epsilon, inner_lr=inner_lr, inner_steps=inner_steps)))
 
 
-def gradient_regularization(learning_rate: Any = 0.1, gamma: float = 0.05, step: float = 0.1,
-                            normalize: bool = False, base: Any = "sgd", base_kwargs: Any = None,
-                            ) -> optax.GradientTransformationExtraArgs:
+def gradient_regularization(base: optax.GradientTransformation, gamma: float = 0.05, step: float = 0.1,
+                            normalize: bool = False) -> optax.GradientTransformationExtraArgs:
   """Finite-difference gradient regularisation (Karakida, Takase, Hayase & Osawa, "Understanding
   Gradient Regularization in Deep Learning: Efficient Finite-Difference Computation and Implicit
   Bias", ICML 2023, arXiv:2210.02720; slug gradient_regularization).
@@ -301,10 +289,10 @@ def gradient_regularization(learning_rate: Any = 0.1, gamma: float = 0.05, step:
     H g ~ (grad L(w + h g) - g) / h   (forward / ascent difference, h > 0; the paper finds it
     generalises better than the backward h < 0 or double back-propagation)
   With h = gamma it is SAM without the normalisation. Defaults gamma 0.05, h 0.1 are lbrl's (tune).
-  Needs ``grad_fn=``; 2 gradient evaluations per step.
+  Needs ``grad_fn=``; 2 gradient evaluations per step. ``base`` is the outer optimizer (an optax
+  transform; configs name it, as for :func:`sam`).
   """
-  C.check_learning_rate(learning_rate)
-  outer = _base(base, learning_rate, base_kwargs)
+  outer = C.check_transform("base", base)
   gr_estimator(gamma, step, normalize)   # validates
   return C.checked(two_pass(outer, lambda ga, p, g: gr_gradient(
       ga, p, g, gamma=gamma, step=step, normalize=normalize)))

@@ -6,6 +6,16 @@ updates, matching parameters' updates are scaled, and weight decay (the factory'
 as in ``optax.adamw``) applies only to parameters matching ``weight_decay_mask`` when it is given. ``name`` is looked up in :data:`lbrl.registry.OPTIMIZERS`
 (lbrl's transforms and optax's, registered by :mod:`lbrl.optim`), then in ``optax`` itself, so any
 optax optimizer factory works by name. The learning rate follows ``config.schedule``.
+
+Optimizer-valued arguments (``inner=`` of ``scaled_gradient``/``perpgrad``, ``base=`` of the two-pass
+methods; :data:`lbrl.optim.COMPONENTS`) are given by name in a config, with their keyword arguments in
+``<arg>_kwargs``; they are resolved here (recursively) into transforms built with the run's schedule,
+so ``lbrl.optim`` never looks optimizers up by name.
+
+Parametrisations (:mod:`lbrl.optim.parametrization`): with ``parametrization=`` (or
+``config.parametrization`` naming one: ``"sp"``, ``"mup"``), each leaf's update is multiplied by its
+learning-rate multiplier and, when ``config.optimizer.weight_decay`` is set, decoupled weight decay
+``-lr * wd * wd_mult * w`` is applied per leaf (the factory's own decay is then turned off).
 """
 from __future__ import annotations
 
@@ -61,8 +71,56 @@ def _label_tree(params, rules, default):
   return jax.tree_util.tree_map_with_path(one, params)
 
 
-def make_optimizer(cfg, steps: int) -> tuple[optax.GradientTransformationExtraArgs, optax.Schedule]:
-  """The optimizer of ``cfg.optimizer`` with ``cfg.schedule`` and the per-parameter rules."""
+def _with_components(name: str, kwargs: dict, schedule) -> dict:
+  """Replaces ``kwargs``' optimizer-valued arguments of factory ``name`` (names and ``*_kwargs``) by
+  transforms built with ``schedule``; returns the keyword arguments for the factory."""
+  from lbrl.optim import COMPONENTS  # pylint: disable=import-outside-toplevel
+  components = COMPONENTS.get(name)
+  if not components:
+    return dict(kwargs, learning_rate=schedule)
+  out = dict(kwargs)
+  for arg, default in components.items():
+    inner = out.pop(arg, default)
+    inner_kwargs = dict(out.pop(f"{arg}_kwargs", None) or {})
+    if isinstance(inner, str):
+      try:
+        inner = lookup(inner)(**_with_components(inner, inner_kwargs, schedule))
+      except TypeError as e:
+        raise TypeError(f"optimizer {name!r}: {arg}={inner!r} rejected {arg}_kwargs {sorted(inner_kwargs)}: "
+                        f"{e}") from e
+    elif inner_kwargs:
+      raise ValueError(f"optimizer {name!r}: {arg}_kwargs given but {arg} is already a transform")
+    out[arg] = inner
+  return out
+
+
+def _parametrization(cfg, parametrization):
+  """The parametrisation object for ``parametrization`` (an object, a name) or ``cfg.parametrization``."""
+  if parametrization is None:
+    try:
+      parametrization = cfg.get("parametrization")
+    except (AttributeError, KeyError):
+      parametrization = None
+    if hasattr(parametrization, "get") and not isinstance(parametrization, str):
+      parametrization = parametrization.get("name")  # a ConfigDict block {name: ..., base_width: ...}
+  if parametrization is None or parametrization == "":
+    return None
+  if isinstance(parametrization, str):
+    from lbrl.optim.parametrization import get_parametrization  # pylint: disable=import-outside-toplevel
+    return get_parametrization(parametrization)
+  return parametrization
+
+
+def make_optimizer(cfg, steps: int, parametrization=None, base_params=None,
+                   ) -> tuple[optax.GradientTransformationExtraArgs, optax.Schedule]:
+  """The optimizer of ``cfg.optimizer`` with ``cfg.schedule`` and the per-parameter rules.
+
+  ``parametrization``: a :class:`lbrl.optim.parametrization.Parametrization` (or its name; default
+  ``cfg.parametrization`` when present): the per-leaf learning-rate and weight-decay multipliers it
+  gives (relative to ``base_params``, a tree of shapes of the base model, or its ``base_width``) are
+  applied to the updates. The trainer calls :func:`lbrl.optim.parametrization.apply_init` on the
+  initial parameters with the same object.
+  """
   kwargs = dict(cfg.optimizer)
   name = kwargs.pop("name")
   frozen = list(kwargs.pop("frozen", []) or [])
@@ -71,14 +129,22 @@ def make_optimizer(cfg, steps: int) -> tuple[optax.GradientTransformationExtraAr
     kwargs["mask"] = lambda params: _label_tree(params, [(r, True) for r in decay_only], False)
   multipliers = list(kwargs.pop("lr_multipliers", []) or [])
   schedule = make_schedule(cfg.schedule, float(kwargs.pop("learning_rate")), steps)
+  p13n = _parametrization(cfg, parametrization)
+  p13n_decay = 0.0
+  if p13n is not None and "weight_decay" in kwargs:
+    # muP scales the decay per leaf: apply it here (decoupled, -lr * wd * mult * w) instead of in the factory.
+    p13n_decay = float(kwargs["weight_decay"])
+    kwargs["weight_decay"] = 0.0
   try:
-    tx = lookup(name)(learning_rate=schedule, **kwargs)
+    tx = lookup(name)(**_with_components(name, kwargs, schedule))
   except TypeError as e:
     raise TypeError(f"optimizer {name!r} rejected config.optimizer arguments {sorted(kwargs)}: {e}") from e
   parts = []
   if cfg.grad_clip_norm:
     parts.append(optax.clip_by_global_norm(float(cfg.grad_clip_norm)))
   parts.append(tx)
+  if p13n is not None:
+    parts.append(p13n.scale_updates(schedule, p13n_decay, base_params, mask=kwargs.get("mask")))
   if multipliers:
     parts.append(_scale_by_rules(multipliers))
   tx = optax.chain(*parts) if len(parts) > 1 else tx
