@@ -234,7 +234,8 @@ def adamp(learning_rate: Any = 1e-3, b1: float = 0.9, b2: float = 0.999, eps: fl
 
 def scale_by_sgdp(momentum: float = 0.0, dampening: float = 0.0, nesterov: bool = False,
                   eps: float = 1e-8, delta: float = 0.1, wd_ratio: float = 0.1,
-                  weight_decay: float = 0.0, mask: Any = None) -> optax.GradientTransformation:
+                  weight_decay: float = 0.0, mask: Any = None, project_buffer: bool = True,
+                  ) -> optax.GradientTransformation:
   """SGDP's direction (see :func:`sgdp`), including its projected, momentum-scaled weight decay."""
   C.check_beta("momentum", momentum), C.check_beta("dampening", dampening)
   C.check_nonnegative("eps", eps), C.check_nonnegative("delta", delta)
@@ -254,16 +255,22 @@ def scale_by_sgdp(momentum: float = 0.0, dampening: float = 0.0, nesterov: bool 
       d = g + momentum * b if nesterov else b
       d, projected = adamp_projection(p32, g, d, delta=delta, eps=eps)
       wd = wd * jnp.where(projected, wd_ratio, 1.0) / (1.0 - momentum)
-      return (d + wd * p32).astype(p.dtype)
+      new_b = d if (project_buffer and not nesterov) else b
+      return (d + wd * p32).astype(p.dtype), new_b
 
-    return jax.tree.map(leaf, updates, buf, params, wds), SGDPState(buf)
+    pairs = jax.tree.map(leaf, updates, buf, params, wds)
+    is_pair = lambda x: isinstance(x, tuple) and len(x) == 2 and not isinstance(x, SGDPState)
+    out = jax.tree.map(lambda t: t[0], pairs, is_leaf=is_pair)
+    new_buf = jax.tree.map(lambda t: t[1], pairs, is_leaf=is_pair)
+    return out, SGDPState(new_buf)
 
   return optax.GradientTransformation(init_fn, update_fn)
 
 
 def sgdp(learning_rate: Any = 0.1, momentum: float = 0.0, dampening: float = 0.0,
          weight_decay: float = 0.0, nesterov: bool = False, eps: float = 1e-8, delta: float = 0.1,
-         wd_ratio: float = 0.1, mask: Any = None) -> optax.GradientTransformationExtraArgs:
+         wd_ratio: float = 0.1, mask: Any = None, project_buffer: bool = True,
+         ) -> optax.GradientTransformationExtraArgs:
   """SGDP, the SGD variant of AdamP (Heo et al., ICLR 2021, arXiv:2006.08217; slug adamp).
 
     b_t = momentum b_{t-1} + (1 - dampening) g_t;   d = g_t + momentum b_t (Nesterov) or b_t
@@ -276,11 +283,17 @@ def sgdp(learning_rate: Any = 0.1, momentum: float = 0.0, dampening: float = 0.0
   nesterov and weight_decay 1e-5. ``mask`` selects the decayed leaves (all by default). Pinned to the
   authors' package in ``tests/golden``.
 
+  ``project_buffer`` (default True, the authors' code): without Nesterov the authors' ``SGDP`` projects
+  the momentum buffer itself in place, so the buffer carries the projected direction into later steps;
+  the paper's Algorithm 1 keeps the raw momentum p_t and projects only the step q_t
+  (``project_buffer=False``). With Nesterov both keep the raw buffer.
+
   Example: ``tx = lbrl.optim.sgdp(0.1, momentum=0.9, nesterov=True, weight_decay=1e-5)``.
   """
   C.check_learning_rate(learning_rate)
   return C.checked(optax.chain(
-      scale_by_sgdp(momentum, dampening, nesterov, eps, delta, wd_ratio, weight_decay, mask),
+      scale_by_sgdp(momentum, dampening, nesterov, eps, delta, wd_ratio, weight_decay, mask,
+                    project_buffer),
       optax.scale_by_learning_rate(learning_rate)))
 
 
