@@ -26,6 +26,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
     packages=find_packages(include=["lbrl", "lbrl.*"]),
+    package_data={"lbrl.tools": ["catalog.json"]},   # the paper catalog the experiments index reads
     install_requires=INSTALL_REQUIRES,
     extras_require={
         "test": ["pytest>=8", "pytest-xdist>=3.5", "tensorboard>=2.15"],

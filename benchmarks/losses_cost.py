@@ -14,19 +14,39 @@ training needs the factored output layer of Vincent et al., which lbrl does not 
 import argparse
 import json
 import os
-import sys
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import lbrl.losses  # noqa: E402,F401
 from lbrl.registry import LOSSES  # noqa: E402
-from tests.losses.cases import CASES  # noqa: E402
 
 SHAPES = "1024x10,256x1000,64x8192"   # batch x classes
+
+# What each timed loss is given: name -> (input kind, keyword arguments). Kinds: "multi" (logits [B, C]),
+# "binary" (one score per example), "distance" (non-negative distances [B, C]). class_counts, step and
+# number_token_ids are rescaled to each shape by kwargs_for. The benchmark keeps its own table (it must
+# not import test fixtures); tests/benchmarks/test_scripts.py checks that it covers the same losses as the
+# shared loss battery (tests/losses/cases.py).
+COUNTS = (100, 50, 20, 5, 1)
+CASES = {
+    "cross_entropy": ("multi", {}), "poly1_cross_entropy": ("multi", {}), "softmax_focal": ("multi", {}),
+    "squentropy": ("multi", {}), "spherical_zloss": ("multi", {}), "sparsemax": ("multi", {}),
+    "ldam": ("multi", {"class_counts": COUNTS}),
+    "ldam_drw": ("multi", {"class_counts": COUNTS, "step": 10, "drw_start_step": 5}),
+    "cross_entropy_drw": ("multi", {"class_counts": COUNTS, "step": 10, "drw_start_step": 5}),
+    "one_vs_rest": ("multi", {}), "sovr": ("multi", {}), "stablemax_cross_entropy": ("multi", {}),
+    "harmonic_loss": ("distance", {}), "normalized_cross_entropy": ("multi", {}),
+    "normalized_focal": ("multi", {}), "reverse_cross_entropy": ("multi", {}),
+    "mean_absolute_error": ("multi", {}), "active_passive": ("multi", {}), "comp_sum": ("multi", {"tau": 0.0}),
+    "generalized_cross_entropy": ("multi", {}), "ldr_kl": ("multi", {}), "aldr_kl": ("multi", {}),
+    "logit_zloss": ("multi", {}), "cross_entropy_zloss": ("multi", {}),
+    "number_token_loss": ("multi", {"number_token_ids": [1, 2, 3, 4]}),
+    "ensloss": ("binary", {"step": 3}), "binary_logistic": ("binary", {}), "binary_hinge": ("binary", {}),
+    "anyloss": ("binary", {}), "dice_nlp": ("multi", {}), "tversky_nlp": ("multi", {}),
+}
 
 
 def kwargs_for(name, num_classes):

@@ -6,7 +6,7 @@ Arms, on the same random inputs, in one process:
   * ``zloss``        ``lbrl.losses.spherical_zloss`` on the materialised logits;
   * ``zloss_gram``   ``lbrl.losses.spherical_zloss_linear``: the spherical-family form, no logits;
   * ``ce_fused``     ``lbrl.kernels.linear_cross_entropy`` (reference): cross-entropy without logits.
-Time: median seconds per call in interleaved rounds (``lbrl.kernels.benchmark.interleaved_times``); only
+Time: median seconds per call in interleaved rounds (``lbrl.tools.kinds.benchmark.interleaved_times``); only
 ratios to ``ce`` are results. Memory: XLA's temporary buffer size of the compiled gradient function.
 Writes ``experiments/spherical_zloss/benchmark.{json,md}``; the reproduction report embeds the table.
 
@@ -23,7 +23,7 @@ import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 
 from lbrl.kernels import linear_cross_entropy  # noqa: E402
-from lbrl.kernels.benchmark import available_mib, compiled_memory, interleaved_times  # noqa: E402
+from lbrl.tools.kinds.benchmark import available_mib, compiled_memory, interleaved_times  # noqa: E402
 from lbrl.losses import spherical_zloss, spherical_zloss_linear  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "experiments", "spherical_zloss")

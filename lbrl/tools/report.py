@@ -1,202 +1,262 @@
-"""Reproduction report pages (``experiments/<slug>/``) and the index (``experiments/README.md``)."""
+"""The one report writer (``experiments/<slug>/README.md``, ``results.json``, the figure) for every
+experiment kind, and the index (``experiments/README.md``).
+
+A report states: the paper and the claim; the verdict computed by :mod:`lbrl.tools.verdicts` with its
+reasoning (every contradicted rule with its interval, every inconclusive one with its minimum detectable
+effect); what changed since the previous evaluation, when it changed; our setting beside the paper's;
+the processor(s) the runs were on; the paper variant's footprint (parameters, per-device bytes, FLOPs per
+step) where ``lbrl.train.lowering.paper_footprint`` exists; the kind's results section; the rules and the
+default margins; the figure (:mod:`lbrl.tools.plots`); and the exact command that regenerates the page.
+A smoke run's page is marked as a smoke test and carries no verdict.
+
+This module does not import the runner (:mod:`lbrl.tools.reproduce` imports it).
+"""
 from __future__ import annotations
 
 import glob
+import importlib
 import json
 import os
-import platform
 import textwrap
 
-import numpy as np
-
-from lbrl.tools import stats
+from lbrl.tools import experiment, plots, stats
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-CATALOG = os.path.join(REPO, "..", "shared", "papers", "catalog.json")
+CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "catalog.json")
+SHARED_CATALOG = os.path.join(REPO, "..", "shared", "papers", "catalog.json")
+KIND_MODULES = {k: f"lbrl.tools.kinds.{k}" for k in ("sweep", "grid", "benchmark", "fit", "analysis")}
 
 
-def _pm(s: stats.Summary) -> str:
-  return f"{s.mean:.4f} ± {s.std:.4f}" if s.n > 1 else f"{s.mean:.4f}"
+def kind_module(kind: str):
+  return importlib.import_module(KIND_MODULES[kind])
 
 
-def _machine() -> str:
-  import jax
-  return (f"{jax.devices()[0].platform.upper()} ({os.cpu_count()} cores, {platform.machine()}), "
-          f"jax {jax.__version__}")
-
-
-def _plot(records, arms, metric, published, path):
-  import matplotlib
-  matplotlib.use("Agg")
-  import matplotlib.pyplot as plt
-  fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.2))
-  for arm in arms:
-    curves = [np.asarray(r["curve"]) for r in records if r["arm"] == arm and len(r["curve"])]
-    if curves:
-      n = min(len(c) for c in curves)
-      steps = curves[0][:n, 0]
-      ax1.plot(steps, np.mean([c[:n, 1] for c in curves], 0), marker=".", label=arm)
-  ax1.set_xlabel("step"); ax1.set_ylabel(metric); ax1.set_title(f"{metric} during training (mean over seeds)")
-  ax1.legend(fontsize=7)
-  vals = [[r["final"][metric] for r in records if r["arm"] == a] for a in arms]
-  x = np.arange(len(arms))
-  ax2.bar(x, [np.mean(v) for v in vals], yerr=[np.std(v, ddof=1) if len(v) > 1 else 0 for v in vals],
-          capsize=3, color="tab:blue", alpha=0.8, label="lbrl (mean ± std)")
-  for i, a in enumerate(arms):
-    ax2.scatter([i] * len(vals[i]), vals[i], color="k", s=8, zorder=3)
-    if a in published:
-      ax2.scatter([i], [published[a]], marker="_", s=400, color="tab:red", zorder=4,
-                  label="paper" if i == min(j for j, b in enumerate(arms) if b in published) else None)
-  ax2.set_xticks(x, arms, rotation=30, ha="right", fontsize=8)
-  ax2.set_title(f"final {metric}"); ax2.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
-
-
-def _describe(cfg) -> list[tuple[str, str]]:
-  d = lambda sub: ", ".join(f"{k}={v}" for k, v in sorted(sub.to_dict().items()))
+# --------------------------------------------------------------------------------------------- pieces
+def _describe(cfg, seeds) -> list[tuple[str, str]]:
+  d = lambda sub: ", ".join(f"{k}={v}" for k, v in sorted(experiment.to_dict(sub).items()))
   return [("data", f"{cfg.data.name} {d(cfg.data.options) or ''} batch {cfg.data.batch_size}"
                    + (f", transforms {cfg.data.transforms}" if cfg.data.transforms else "")),
           ("model (base)", d(cfg.model)), ("loss (base)", d(cfg.loss)),
           ("optimizer (base)", d(cfg.optimizer) + f"; schedule {d(cfg.schedule)}"),
-          ("steps", str(cfg.steps)), ("seeds", str(list(cfg.sweep.seeds)))]
+          ("steps", str(cfg.steps)), ("seeds", str(list(seeds)))]
 
 
-def write(cfg, module, records, out_dir, config_path, variant) -> dict:
-  """Writes results.json, curves.png and README.md for a finished sweep; returns the results."""
-  metric = cfg.sweep.metric
-  arms = list(cfg.sweep.arms.keys())
-  published = cfg.sweep.published.to_dict()
-  per_metric = lambda m: {a: [r["final"][m] for r in records if r["arm"] == a and m in r["final"]]
-                          for a in arms}
-  values = per_metric(metric)
-  summaries = {a: stats.summarize(v) for a, v in values.items()}
-  # a rule may name its own metric (e.g. "eval/ece"); the default is the sweep metric
-  rules = [stats.check_rule(r, per_metric(dict(r).get("metric", metric))) for r in cfg.sweep.rules]
-  verdict = stats.verdict(rules, cfg.sweep.not_testable, cfg.sweep.partly_testable)
-  other = sorted({k for r in records for k in r["final"] if k.startswith("eval/") and k != metric})
-  rel = os.path.relpath(os.path.abspath(config_path), REPO)
-  command = f"python -m lbrl.reproduce {rel} --variant {variant}"
-  wall = sum(r["wall_time_sec"] for r in records)
-  results = {
-      "slug": cfg.paper.slug, "variant": variant, "metric": metric, "verdict": verdict,
-      "rules": [{"rule": dict(r.rule), "passed": r.passed, "text": r.text} for r in rules],
-      "arms": {a: {"n": s.n, "mean": s.mean, "std": s.std, "ci95": [s.lo, s.hi],
-                   "published": published.get(a)} for a, s in summaries.items()},
-      "runs": records, "total_wall_time_sec": wall, "command": command, "machine": _machine(),
-  }
-  with open(os.path.join(out_dir, "results.json"), "w") as f:
-    json.dump(results, f, indent=1, default=float)
-  _plot(records, arms, metric, published, os.path.join(out_dir, "curves.png"))
-
-  p = cfg.paper
-  lines = [f"# {p.title} (`{p.slug}`)", "",
-           f"*{p.title}*, {p.year}, [arXiv:{p.arxiv}](https://arxiv.org/abs/{p.arxiv}). "
-           f"Config: [`{rel}`](../../{rel}). lbrl provides: {p.provides or '—'} (`{p.code or '—'}`).", "",
-           f"**Claim under test.** {p.claim}", "",
-           f"**Verdict: {verdict}.** " + _reasoning(verdict, rules, cfg), "",
-           "## Setting", "", "| | this reproduction | the paper |", "|---|---|---|"]
-  rows = _describe(cfg)
-  lines += [f"| {k} | {v} | |" for k, v in rows]
-  lines += [f"| hardware | {_machine()}; {wall / 60:.1f} min for {len(records)} runs | {p.hardware} |",
-            f"| setting | variant `{variant}` | {p.setting} |", "",
-            "How it differs from the paper (from the config's docstring):", "",
-            textwrap.indent((module.__doc__ or "").strip(), "> ", lambda _: True), "",
-            f"## Results ({metric}, {len(cfg.sweep.seeds)} seeds per arm)", ""]
-  head = ["arm", f"{metric} mean ± std", "95% CI", "paper", "n"] + [o for o in other]
-  lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-  for a in arms:
-    s = summaries[a]
-    ext = []
-    for o in other:
-      v = [r["final"][o] for r in records if r["arm"] == a and o in r["final"]]
-      ext.append(_pm(stats.summarize(v)) if v else "—")
-    pub = published.get(a)
-    lines.append(f"| {a} | {_pm(s)} | [{s.lo:.4f}, {s.hi:.4f}] | {'—' if pub is None else pub} | {s.n} | "
-                 + " | ".join(ext) + (" |" if ext else "|"))
-  lines += ["", "Arm overrides: " + "; ".join(f"`{a}`: `{json.dumps(v)}`" for a, v in
-                                             cfg.sweep.arms.to_dict().items()), "",
-            "## Rules (evaluated by code from `config.sweep.rules`)", ""]
-  lines += [f"- {'PASS' if r.passed else 'FAIL'}: {r.text}" for r in rules] or ["- (none)"]
-  lines += ["", "![curves](curves.png)", ""]
-  companion = os.path.join(out_dir, "benchmark.md")   # written by a benchmarks/ script, e.g. a cost claim
-  if os.path.exists(companion):
-    lines += ["## Companion benchmark ([benchmark.json](benchmark.json))", "", open(companion).read().strip(), ""]
-  lines += ["## Regenerate", "", "```", command, "```", "",
-            f"Versions: {json.dumps(records[0]['versions']) if records else '—'}", ""]
-  path = os.path.join(out_dir, "README.md")
-  with open(path, "w") as f:
-    f.write("\n".join(lines))
-  results["report"] = path
-  return results
+def processors_of(res: dict) -> list[str]:
+  """The distinct processors of the runs (``"not recorded"`` for runs that did not record one)."""
+  if res.get("processors"):
+    return sorted(set(res["processors"]))
+  from lbrl.tools.kinds.sweep import NOT_RECORDED
+  return sorted({r.get("processor") or NOT_RECORDED for r in res.get("runs", [])}) or [NOT_RECORDED]
 
 
-def _reasoning(verdict, rules, cfg) -> str:
-  if cfg.sweep.not_testable:
-    return cfg.sweep.not_testable
-  passed = [r for r in rules if r.passed]
-  failed = [r for r in rules if not r.passed]
-  s = f"{len(passed)} of {len(rules)} rules hold over the seeds (differences count only when the 95% " \
-      f"interval of the difference excludes zero)."
-  if failed:
-    s += " Failing: " + "; ".join(r.text for r in failed) + "."
-  if cfg.sweep.partly_testable:
-    s += " Not tested by the rules: " + cfg.sweep.partly_testable
+def footprint(config_path: str) -> dict | None:
+  """``lbrl.train.lowering.paper_footprint`` of the config's paper variant, when that module exists and
+  the paper variant lowers; else None (the section is left out)."""
+  try:
+    lowering = importlib.import_module("lbrl.train.lowering")
+  except ImportError:
+    return None
+  try:
+    cfg, _ = experiment.load_config(config_path, "paper")
+    return dict(lowering.paper_footprint(cfg))
+  except Exception as e:  # a paper variant that does not lower is reported, not fatal to the report
+    return {"error": f"{type(e).__name__}: {e}"}
+
+
+def _footprint_lines(fp: dict | None) -> list[str]:
+  if not fp:
+    return []
+  if "error" in fp:
+    return ["## Paper variant footprint", "", f"The paper variant did not lower: {fp['error']}", ""]
+  gib = lambda b: f"{b / 2 ** 30:.3g} GiB"
+  return ["## Paper variant footprint (lowered on an abstract mesh, not run)", "",
+          "| parameters | param bytes / device | optimizer bytes / device | FLOPs / step | devices | mesh |",
+          "|---|---|---|---|---|---|",
+          f"| {fp.get('num_params', 0):,} | {gib(fp.get('param_bytes_per_device', 0))} | "
+          f"{gib(fp.get('opt_bytes_per_device', 0))} | {fp.get('flops_per_step', 0):.3g} | {fp.get('devices', '—')} | "
+          f"{fp.get('mesh', '—')} |", ""]
+
+
+def reasoning(res: dict, cfg) -> str:
+  """The verdict's reasoning: counts of outcomes, every contradicted rule with its interval, every
+  inconclusive one with its minimum detectable effect."""
+  if res["verdict"] == stats.SMOKE:
+    return ("This is a smoke test (variant `smoke`: a few steps to check that the experiment runs); it "
+            "supports no verdict. The reproduction is the `cpu` variant.")
+  nt = _field(cfg, res["kind"], "not_testable")
+  if nt:
+    return nt
+  rules = res["rules"]
+  by = {o: [r for r in rules if r["outcome"] == o] for o in stats.OUTCOMES}
+  how = {"benchmark": "each a threshold on one measurement", "fit": "each from a parameter's bootstrap 95% interval"}.get(
+      res["kind"], "each decided from the 95% interval of the difference against its margin")
+  s = (f"Rules: {len(by['holds'])} of {len(rules)} hold, {len(by['contradicted'])} contradicted, "
+       f"{len(by['inconclusive'])} inconclusive ({how}).")
+  if by["contradicted"]:
+    s += " Contradicted: " + "; ".join(r["text"] for r in by["contradicted"]) + "."
+  if by["inconclusive"]:
+    s += " Inconclusive: " + "; ".join(r["text"] for r in by["inconclusive"]) + "."
+  pt = _field(cfg, res["kind"], "partly_testable")
+  if pt:
+    s += " Not tested by the rules: " + pt
   return s
 
 
+def _field(cfg, kind, name) -> str:
+  if kind == "benchmark" and "benchmark" in cfg:
+    return cfg.benchmark.get(name, "") or ""
+  return cfg.sweep.get(name, "") or ""
+
+
+def _changes_lines(res: dict) -> list[str]:
+  prev = res.get("previous")
+  if not prev:
+    return []
+  lines = ["## What changed", ""]
+  how = (f"re-evaluated from the same runs (`results.json`, no rerun) with {prev['why']}, where the first "
+         f"evaluation used {prev.get('was', 'earlier rules')}")
+  if prev["verdict"] != res["verdict"]:
+    lines.append(f"Verdict: **{prev['verdict']} -> {res['verdict']}**, {how}.")
+  else:
+    lines.append(f"Verdict unchanged (**{res['verdict']}**); rule outcomes changed when {how}.")
+  old = {json.dumps(r["rule"], sort_keys=True): r for r in prev.get("rules", [])}
+  diffs = []
+  for r in res["rules"]:
+    o = old.get(json.dumps(r["rule"], sort_keys=True))
+    if o is None:
+      continue
+    was = o.get("outcome") or ("holds" if o["passed"] else "failed")
+    if was != r["outcome"]:
+      diffs.append(f"- `{json.dumps(r['rule'])}`: {was} -> **{r['outcome']}**. Before: {o['text']}")
+  if diffs:
+    lines += ["", "Rules whose outcome changed:", ""] + diffs
+  return lines + [""]
+
+
+def rel_link(target: str, out_dir: str) -> str:
+  """A link from the report folder to ``target`` that works wherever the report is written."""
+  return os.path.relpath(os.path.abspath(target), os.path.abspath(out_dir))
+
+
+# --------------------------------------------------------------------------------------------- writer
+def write(cfg, module, res: dict, out_dir: str, config_path: str, *, footprint_info: dict | None = None) -> dict:
+  """Writes ``results.json``, the figure and ``README.md`` for a finished experiment of any kind;
+  returns ``res`` with ``report`` (the README's path)."""
+  os.makedirs(out_dir, exist_ok=True)
+  kind = res["kind"]
+  fig = plots.plot(kind, res, os.path.join(out_dir, f"{kind}.png"))
+  res = dict(res)
+  res.pop("report", None)
+  with open(os.path.join(out_dir, "results.json"), "w") as f:
+    json.dump(res, f, indent=1, default=float)
+  p = cfg.paper
+  smoke = res["verdict"] == stats.SMOKE
+  cfg_link = rel_link(config_path, out_dir)
+  lines = [f"# {p.title} (`{p.slug}`)", ""]
+  if smoke:
+    lines += ["> **Smoke test, no verdict.** This page was written from the `smoke` variant (a few steps) to "
+              "check that the experiment runs; its numbers mean nothing about the claim.", ""]
+  lines += [f"*{p.title}*, {p.year}, [arXiv:{p.arxiv}](https://arxiv.org/abs/{p.arxiv}). "
+            f"Config: [`{os.path.basename(config_path)}`]({cfg_link}). Experiment kind: `{kind}`. "
+            f"lbrl provides: {p.provides or '—'} (`{p.code or '—'}`).", "",
+            f"**Claim under test.** {p.claim}", "",
+            (f"**{res['verdict']}.** " if smoke else f"**Verdict: {res['verdict']}.** ") + reasoning(res, cfg), ""]
+  lines += _changes_lines(res)
+  runs = res.get("runs") or []
+  wall = sum(r.get("wall_time_sec", 0) for r in runs)
+  procs = processors_of(res)
+  lines += ["## Setting", "", "| | this reproduction | the paper |", "|---|---|---|"]
+  if kind in ("sweep", "grid", "analysis"):
+    lines += [f"| {k} | {v} | |" for k, v in _describe(cfg, res.get("seeds") or [])]
+  lines += [f"| hardware | {res.get('machine', '—')}; processor: {', '.join(procs)}"
+            + (f"; {wall / 60:.1f} min for {len(runs)} runs" if runs else "") + f" | {p.hardware} |",
+            f"| setting | variant `{res['variant']}` | {p.setting} |", ""]
+  if len(procs) > 1:
+    lines += [f"The runs ran on {len(procs)} different processors; per-seed numbers differ across processors "
+              "(XLA CPU code generation), so the verdict rests on the distribution over seeds.", ""]
+  lines += _footprint_lines(footprint_info)
+  doc = (module.__doc__ or "").strip() if module is not None else ""
+  if doc:
+    lines += ["How it differs from the paper (from the config's docstring):", "",
+              textwrap.indent(doc, "> ", lambda _: True), ""]
+  lines += ["## Results", ""] + kind_module(kind).section(res, cfg) + [""]
+  if res.get("tuning"):
+    from lbrl.tools.kinds import tuning
+    lines += tuning.section(res["tuning"])
+  lines += ["## Rules (evaluated by code from `config.sweep.rules`)", ""]
+  lines += [f"- **{r['outcome']}**: {r['text']}" for r in res["rules"]] or ["- (none)"]
+  if kind in ("sweep", "grid", "analysis"):
+    lines += ["", "Comparisons are paired over the seeds both arms ran (same initialisation, batch order and "
+              "sampled noise); margins are the rule's own or these defaults (`lbrl.tools.stats.MARGINS`):", "",
+              stats.margins_table()]
+  if fig:
+    lines += ["", f"![{kind}]({os.path.basename(fig)})"]
+  companion = os.path.join(out_dir, "benchmark.md")   # written by a benchmarks/ script, e.g. a cost claim
+  if os.path.exists(companion) and kind != "benchmark":
+    lines += ["", "## Companion benchmark ([benchmark.json](benchmark.json))", "", open(companion).read().strip()]
+  versions = runs[0].get("versions") if runs else res.get("versions")
+  lines += ["", "## Regenerate", "", "```", res["command"], "```", "",
+            f"Versions: {json.dumps(versions) if versions else '—'}", ""]
+  path = os.path.join(out_dir, "README.md")
+  with open(path, "w") as f:
+    f.write("\n".join(lines))
+  res["report"] = path
+  return res
+
+
 # ----------------------------------------------------------------------------------------------- index
-def _catalog():
+def catalog() -> dict:
+  """The packaged catalog: ``{"families": {code: name}, "papers": {slug: {"cat", "title"}}}``."""
   with open(CATALOG) as f:
-    return {p["slug"]: p for p in json.load(f)}
+    return json.load(f)
 
 
 def _config_paper(path):
-  from lbrl.tools.reproduce import load_config
-  cfg, _ = load_config(path, "smoke")
-  return cfg.paper
+  cfg, _ = experiment.load_config(path, "smoke")
+  return cfg
 
 
-def render_index() -> str:
-  """The text of experiments/README.md, from the catalog, configs/ and experiments/*/results.json."""
-  catalog = _catalog() if os.path.exists(CATALOG) else {}
-  families = {}
-  if os.path.exists(os.path.join(os.path.dirname(CATALOG), "CATALOG.md")):
-    for line in open(os.path.join(os.path.dirname(CATALOG), "CATALOG.md")):
-      if line.startswith("| ") and ":" in line and line.count("|") == 3 and not line.startswith("| family"):
-        code, name = line.strip("| \n").split(" | ")[0].split(":", 1)
-        families[code.strip()] = name.strip()
+def render_index(repo: str = REPO) -> str:
+  """The text of experiments/README.md, from the packaged catalog, configs/ and each results.json."""
+  cat = catalog()
+  papers, families = cat["papers"], cat["families"]
   rows = {}
-  for path in sorted(glob.glob(os.path.join(REPO, "configs", "*.py"))):
+  for path in sorted(glob.glob(os.path.join(repo, "configs", "*.py"))):
     slug = os.path.basename(path)[:-3]
     if slug in ("common", "__init__") or slug.startswith("_"):
       continue
-    paper = _config_paper(path)
-    res_path = os.path.join(REPO, "experiments", slug, "results.json")
+    cfg = _config_paper(path)
+    if "paper" not in cfg:
+      continue
+    paper = cfg.paper
+    res_path = os.path.join(repo, "experiments", slug, "results.json")
     verdict = json.load(open(res_path)).get("verdict", "—") if os.path.exists(res_path) else "no report yet"
-    fam = catalog[slug]["cat"] if slug in catalog else "BASE"
-    title = catalog[slug]["title"] if slug in catalog else paper.title
+    fam = papers[slug]["cat"] if slug in papers else "BASE"
+    title = papers[slug]["title"] if slug in papers else paper.title
     rows.setdefault(fam, []).append(
-        f"| `{slug}` | {title} | {paper.provides or '—'} | `{paper.code or '—'}` | [config](../configs/{slug}.py) "
-        f"| {verdict} | [report]({slug}/README.md) |")
+        f"| `{slug}` | {title} | {experiment.kind_of(cfg)} | {paper.provides or '—'} | `{paper.code or '—'}` | "
+        f"[config](../configs/{slug}.py) | {verdict} | [report]({slug}/README.md) |")
   n = sum(len(v) for v in rows.values())
   out = ["# Experiments: every paper lbrl covers", "",
-         f"{n} configs. Generated by `python -m lbrl.reproduce --index` from `../shared/papers/catalog.json`, "
-         "`configs/` and each `experiments/<slug>/results.json`; `tests/tools/test_reproduce.py::test_index_is_fresh` fails when this "
-         "file is stale. Verdicts are computed by code from each config's rules over seeds.", ""]
+         f"{n} configs. Generated by `python -m lbrl.reproduce --index` from the paper catalog packaged in "
+         "`lbrl/tools/catalog.json`, `configs/` and each `experiments/<slug>/results.json`; "
+         "`tests/tools/test_reproduce.py::test_index_is_fresh` fails when this file is stale. Verdicts are "
+         "computed by code from each config's rules over seeds (paired comparisons, 95% intervals against a "
+         "margin): reproduced / partly reproduced / not reproduced (a claim contradicted) / inconclusive at "
+         "this scale / not testable at this scale. Kinds: sweep (arms x seeds), grid, benchmark, fit, analysis.", ""]
   order = [f for f in families if f in rows] + sorted(f for f in rows if f not in families and f != "BASE")
   if "BASE" in rows:
     order.append("BASE")
   for fam in order:
     out += [f"## {fam}: {families.get(fam, 'Baselines (not catalog papers)' if fam == 'BASE' else fam)}", "",
-            "| slug | title | provides | code | config | verdict | report |", "|---|---|---|---|---|---|---|"]
+            "| slug | title | kind | provides | code | config | verdict | report |",
+            "|---|---|---|---|---|---|---|---|"]
     out += rows[fam] + [""]
   return "\n".join(out)
 
 
-def write_index() -> str:
-  path = os.path.join(REPO, "experiments", "README.md")
+def write_index(repo: str = REPO) -> str:
+  path = os.path.join(repo, "experiments", "README.md")
   with open(path, "w") as f:
-    f.write(render_index())
+    f.write(render_index(repo))
   return path

@@ -1,186 +1,270 @@
-"""The reproduction runner: ``python -m lbrl.reproduce configs/<slug>.py [--variant cpu] [--jobs J]``.
+"""The reproduction runner: ``python -m lbrl.reproduce configs/<slug>.py [--variant cpu] [--seeds N|a,b,c]
+[--jobs J] [--out DIR]``.
 
-It runs the config's sweep (every arm x every seed), skipping runs whose result file already exists
-(an interrupted reproduction resumes; a run killed mid-training resumes from its checkpoint), then
-writes ``experiments/<slug>/``:
+It runs the config's experiment, whatever its kind (``config.sweep.kind``: sweep, grid, benchmark, fit,
+analysis; see :mod:`lbrl.tools.experiment`), then writes ``experiments/<slug>/`` (or ``--out``) through
+the one report writer (:mod:`lbrl.tools.report`):
 
-* ``runs/<arm>__seed<k>.json``: one file per finished run (its overrides, seed, final and per-eval
-  metrics, wall time, versions);
-* ``results.json``: all runs, per-arm statistics, the rule outcomes and the verdict;
-* ``README.md``: the paper, the claim, the setting we ran and how it differs from the paper's, a table
-  (mean ± std and 95% interval over seeds, the paper's number beside it), a plot, the verdict with its
-  reasoning, and the command that regenerates the page;
-* ``curves.png``: the sweep metric over training steps per arm, and the final values per arm.
+* ``runs/<arm>__seed<k>.json`` (training kinds): one file per finished run (its overrides, seed, final
+  and per-eval metrics, wall time, versions, processor). A run whose file exists with the same
+  overrides is not rerun (an interrupted reproduction resumes; a run killed mid-training resumes from
+  its checkpoint); ``tuning/`` holds the selection runs of a tuned sweep;
+* ``results.json``: all runs or measurements, per-arm statistics, the rule outcomes and the verdict;
+* ``README.md``: the report; ``<kind>.png``: its figure.
 
-The verdict is computed from ``config.sweep.rules`` by :mod:`lbrl.tools.stats`, never written by hand.
-``python -m lbrl.reproduce --index`` regenerates ``experiments/README.md``, the index of every paper.
+The verdict is computed from ``config.sweep.rules`` by :mod:`lbrl.tools.verdicts`, never written by
+hand; the smoke variant gets a report marked as a smoke test and no verdict.
+``python -m lbrl.reproduce --index`` regenerates ``experiments/README.md``;
+``python -m lbrl.reproduce configs/<slug>.py --reevaluate`` recomputes a report's statistics from its
+``results.json`` without running anything (``--reevaluate-all``: every report under experiments/).
 """
 from __future__ import annotations
 
 import argparse
-import copy
-import importlib.util
 import json
 import os
-import sys
-import time
-from concurrent import futures
+import shlex
 
-import numpy as np
+from lbrl.tools import experiment, report, verdicts
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if REPO not in sys.path:
-  sys.path.insert(0, REPO)  # configs import `configs.common`
-
-
-def load_config(path: str, variant: str = "cpu"):
-  """``get_config("variant=...")`` of the config file at ``path``."""
-  if not os.path.exists(path):
-    raise FileNotFoundError(f"no config file {path!r}")
-  spec = importlib.util.spec_from_file_location(f"lbrl_config_{os.path.basename(path)[:-3]}", path)
-  mod = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(mod)
-  return mod.get_config(f"variant={variant}"), mod
+REPO = report.REPO
+# re-exported for callers of the previous module layout
+load_config, expand, run_name = experiment.load_config, experiment.expand, experiment.run_name
+_merge = experiment.merge
 
 
-def _merge(cfg, overrides: dict, where: str = "config"):
-  """Applies an arm's nested-dict overrides to a locked ConfigDict.
+def _machine() -> str:
+  import platform
 
-  An override of a free sub-config (model, loss, optimizer) that names ``name`` replaces it whole, so
-  switching the loss does not inherit the base loss's hyperparameters; without ``name`` it merges.
-  Unknown fields of fixed sub-configs are errors naming the path.
-  """
-  import ml_collections as mlc
-  for k, v in overrides.items():
-    if k not in cfg:
-      raise KeyError(f"sweep override {where}.{k}: no such field; fields: {sorted(cfg.keys())}")
-    sub = cfg[k]
-    if isinstance(v, dict) and isinstance(sub, mlc.ConfigDict):
-      if not sub.is_type_safe and "name" in v:
-        with cfg.unlocked():
-          cfg[k] = mlc.ConfigDict(v, type_safe=False)
-      elif not sub.is_type_safe:
-        with sub.unlocked():
-          for kk, vv in v.items():
-            if isinstance(vv, dict) and isinstance(sub.get(kk), mlc.ConfigDict):
-              _merge(sub[kk], vv, f"{where}.{k}.{kk}")
-            else:
-              sub[kk] = vv
-      else:
-        _merge(sub, v, f"{where}.{k}")
-    else:
-      with cfg.ignore_type():
-        cfg[k] = v
+  import jax
+  return (f"{jax.devices()[0].platform.upper()} ({os.cpu_count()} cores, {platform.machine()}), "
+          f"jax {jax.__version__}")
 
 
-def expand(cfg, seeds: list[int] | None = None) -> list[dict]:
-  """The sweep's runs: ``[{"arm", "seed", "overrides", "config"}]`` in arm-major order."""
-  arms = cfg.sweep.arms.to_dict() if hasattr(cfg.sweep.arms, "to_dict") else dict(cfg.sweep.arms)
-  if not arms:
-    raise ValueError(f"config {cfg.paper.slug!r} has no sweep arms")
-  runs = []
-  for arm, overrides in arms.items():
-    for seed in (seeds if seeds is not None else list(cfg.sweep.seeds)):
-      run_cfg = copy.deepcopy(cfg)
-      _merge(run_cfg, overrides)
-      with run_cfg.ignore_type():
-        run_cfg.seed = int(seed)
-      runs.append({"arm": arm, "seed": int(seed), "overrides": overrides, "config": run_cfg})
-  return runs
+def _rel(path: str) -> str:
+  """``path`` relative to the working directory when inside it (commands are run from the repository)."""
+  a = os.path.abspath(path)
+  r = os.path.relpath(a)
+  return a if r.startswith("..") else r
 
 
-def run_name(run: dict) -> str:
-  return f"{run['arm']}__seed{run['seed']}"
+def command_for(config_path: str, variant: str, seeds: list[int] | None, out_dir: str) -> str:
+  """The exact command that regenerates the report: config, variant, the seeds used and the folder."""
+  parts = ["python", "-m", "lbrl.reproduce", _rel(config_path), "--variant", variant]
+  if seeds is not None:
+    parts += ["--seeds", ",".join(str(s) for s in seeds)]
+  parts += ["--out", _rel(out_dir)]
+  return " ".join(shlex.quote(p) for p in parts)
 
 
-def _curve(workdir: str, metric: str) -> list[list[float]]:
-  from lbrl.train.record import read_metrics
-  return [[r["step"], r[metric]] for r in read_metrics(workdir) if metric in r]
-
-
-def execute(run: dict, workdir_root: str, metric: str) -> dict:
-  """Trains one run (resuming its workdir) and returns its result record."""
-  from lbrl.train import train
-  from lbrl.train.record import versions
-  workdir = os.path.join(workdir_root, run_name(run))
-  t0 = time.time()
-  final = train(run["config"], workdir, progress=False)
-  final.pop("state", None)
-  return {"arm": run["arm"], "seed": run["seed"], "overrides": run["overrides"],
-          "final": {k: v for k, v in final.items() if isinstance(v, (int, float))},
-          "curve": _curve(workdir, metric), "wall_time_sec": time.time() - t0, "versions": versions(),
-          "workdir": workdir}
-
-
-def _execute_in_subprocess(config_path, variant, arm, seed, workdir_root, metric):
-  cfg, _ = load_config(config_path, variant)
-  run = next(r for r in expand(cfg, [seed]) if r["arm"] == arm)
-  return execute(run, workdir_root, metric)
-
-
-def run_sweep(config_path: str, variant: str = "cpu", seeds: list[int] | None = None, jobs: int = 1,
-              out_dir: str | None = None, workdir_root: str | None = None, quiet: bool = False) -> dict:
-  """Runs the missing runs of the sweep, then writes the report. Returns results.json's content."""
-  cfg, module = load_config(config_path, variant)
+def default_out(cfg, config_path: str) -> str:
   slug = cfg.paper.slug or os.path.basename(config_path)[:-3]
-  out_dir = out_dir or os.path.join(REPO, "experiments", slug)
-  workdir_root = workdir_root or os.path.join(os.path.expanduser("~/.cache/lbrl/runs"), slug, variant)
-  os.makedirs(os.path.join(out_dir, "runs"), exist_ok=True)
-  runs = expand(cfg, seeds)
+  return os.path.join(REPO, "experiments", slug)
+
+
+def _sweep_results(cfg, records, arms, arm_overrides, *, variant, seeds, rules_metric, extra_ops=None) -> dict:
+  from lbrl.tools.kinds import sweep
   metric = cfg.sweep.metric
-  path = lambda r: os.path.join(out_dir, "runs", run_name(r) + ".json")
-  todo = [r for r in runs if not os.path.exists(path(r))]
-  t0 = time.time()
+  published = experiment.to_dict(cfg.sweep.published)
+  rules = []
+  for r in cfg.sweep.rules:
+    r = dict(r)
+    if extra_ops and r.get("op") in extra_ops:
+      rules.append(extra_ops[r["op"]](r, records))
+    else:
+      rules += verdicts.evaluate_rules([r], records, rules_metric)
+  verdict = verdicts.decide(rules, variant=variant, not_testable=cfg.sweep.not_testable,
+                            partly_testable=cfg.sweep.partly_testable)
+  return {"slug": cfg.paper.slug, "variant": variant, "metric": metric, "verdict": verdict,
+          "rules": [r.to_json() for r in rules], "arms": sweep.summarize_arms(records, arms, metric, published),
+          "arm_overrides": arm_overrides, "seeds": seeds, "runs": records,
+          "total_wall_time_sec": sum(r.get("wall_time_sec", 0) for r in records)}
 
-  def done(i, r, rec):
-    with open(path(r) + ".tmp", "w") as f:
-      json.dump(rec, f, indent=1, default=float)
-    os.replace(path(r) + ".tmp", path(r))
-    if not quiet:
-      el = time.time() - t0
-      eta = el / i * (len(todo) - i)
-      print(f"[{i}/{len(todo)}] {run_name(r)}: {metric}={rec['final'].get(metric, float('nan')):.4f} "
-            f"({rec['wall_time_sec']:.0f}s)  elapsed {el:.0f}s  ETA {eta:.0f}s", flush=True)
 
-  if not quiet:
-    print(f"{slug}: {len(runs)} runs ({len(runs) - len(todo)} already complete), variant={variant}", flush=True)
-  if jobs <= 1:
-    for i, r in enumerate(todo, 1):
-      done(i, r, execute(r, workdir_root, metric))
+def run_experiment(config_path: str, variant: str = "cpu", seeds: list[int] | None = None, jobs: int = 1,
+                   out_dir: str | None = None, workdir_root: str | None = None, quiet: bool = False) -> dict:
+  """Runs what is missing of the experiment, then writes the report. Returns results.json's content
+  (with ``report``, the README's path)."""
+  cfg, module = experiment.load_config(config_path, variant)
+  kind = experiment.kind_of(cfg)
+  out_dir = out_dir or default_out(cfg, config_path)
+  slug = cfg.paper.slug or os.path.basename(config_path)[:-3]
+  workdir_root = workdir_root or os.path.join(os.path.expanduser("~/.cache/lbrl/runs"), slug, variant)
+  os.makedirs(out_dir, exist_ok=True)
+  if kind == "benchmark":
+    from lbrl.tools.kinds import benchmark
+    res = benchmark.run(cfg, log=(lambda *_: None) if quiet else print)
+    res["command"] = command_for(config_path, variant, None, out_dir)
+  elif kind == "fit":
+    from lbrl.tools.kinds import fit
+    res = fit.run(cfg, config_path)
+    res["command"] = command_for(config_path, variant, None, out_dir)
+    res["processors"] = [_processor()]
   else:
-    import multiprocessing
-    ctx = multiprocessing.get_context("spawn")
-    with futures.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
-      futs = {pool.submit(_execute_in_subprocess, os.path.abspath(config_path), variant, r["arm"], r["seed"],
-                          workdir_root, metric): r for r in todo}
-      for i, f in enumerate(futures.as_completed(futs), 1):
-        done(i, futs[f], f.result())
-  records = [json.load(open(path(r))) for r in runs]
-  from lbrl.tools import report
-  return report.write(cfg, module, records, out_dir, config_path, variant)
+    used_seeds = experiment.seeds_of(cfg, seeds)
+    from lbrl.tools.kinds import sweep, tuning
+    extra_ops = None
+    tuned = None
+    if kind == "grid":
+      from lbrl.tools.kinds import grid
+      arms = grid.arms(cfg)
+      extra_ops = {"optimum_stable": lambda r, recs: grid.optimum_stable(r, recs, cfg, cfg.sweep.metric)}
+    else:
+      arms, tuned = tuning.select(cfg, config_path=config_path, variant=variant, out_dir=out_dir,
+                                  workdir_root=workdir_root, jobs=jobs, quiet=quiet)
+    runs = experiment.expand(cfg, used_seeds, arms)
+    metric = cfg.sweep.metric
+    records = sweep.train_runs(runs, config_path=config_path, variant=variant,
+                               runs_dir=os.path.join(out_dir, "runs"), workdir_root=workdir_root, metric=metric,
+                               jobs=jobs, quiet=quiet, label=f"{slug}: ")
+    if kind == "analysis":
+      from lbrl.tools.kinds import analysis
+      records = analysis.analyse_runs(runs, records, analysis.spec_of(cfg), os.path.join(out_dir, "runs"))
+    res = _sweep_results(cfg, records, list(arms), arms, variant=variant, seeds=used_seeds, rules_metric=metric,
+                         extra_ops=extra_ops)
+    if kind == "grid":
+      from lbrl.tools.kinds import grid
+      res["surface"] = grid.surface(records, cfg, metric)
+    if tuned:
+      res["tuning"] = tuned
+    res["command"] = command_for(config_path, variant, used_seeds, out_dir)
+  res["kind"] = kind
+  res["machine"] = res.get("machine") or _machine()
+  fp = report.footprint(config_path) if variant != "smoke" and kind not in ("benchmark", "fit") else None
+  return report.write(cfg, module, res, out_dir, config_path, footprint_info=fp)
+
+
+def _processor() -> str:
+  from lbrl.tools.kinds.benchmark import processor
+  return processor()
+
+
+run_sweep = run_experiment   # the previous name
+
+
+# ------------------------------------------------------------------------------------------ re-evaluate
+PREVIOUS_RULES = ("Welch intervals even for arms that share seeds, two outcomes (pass or fail), "
+                  "`tie` passed whenever the interval contained 0; threshold rules compared "
+                  "the mean only)")
+CURRENT_RULES = ("paired intervals over shared seeds, three-way rules against a margin (TOST for ties, "
+                 "95% intervals of the mean for thresholds) and five labels")
+
+
+def reevaluate(config_path: str, out_dir: str | None = None) -> dict:
+  """Recomputes a report from its ``results.json`` (runs included) with the current rules of the config
+  (cpu variant) and statistics; nothing is run. Keeps the first evaluation as ``previous`` so the report
+  can say what changed."""
+  cfg, module = experiment.load_config(config_path, "cpu")
+  out_dir = out_dir or default_out(cfg, config_path)
+  old = json.load(open(os.path.join(out_dir, "results.json")))
+  variant = old.get("variant", "cpu")
+  if variant != "cpu":
+    cfg, module = experiment.load_config(config_path, variant)
+  kind = experiment.kind_of(cfg)
+  if kind == "benchmark":
+    rules = verdicts.from_json(old["rules"])
+    b = cfg.benchmark
+    res = {k: v for k, v in old.items() if k not in ("report", "previous")}
+    res.update(kind="benchmark", rules=[r.to_json() for r in rules],
+               verdict=verdicts.decide(rules, variant=variant, not_testable=b.get("not_testable", ""),
+                                       partly_testable=b.get("partly_testable", "")),
+               command=command_for(config_path, variant, None, out_dir))
+    res.setdefault("processors", ["not recorded"])
+  elif kind == "fit":
+    raise ValueError("a fit's report is recomputed by rerunning it (it runs in seconds)")
+  else:
+    records = old["runs"]
+    seeds = sorted({int(r["seed"]) for r in records})
+    arms = {a: None for a in experiment.to_dict(cfg.sweep.arms)}
+    for r in records:
+      arms.setdefault(r["arm"], None)
+    overrides = {a: next((r["overrides"] for r in records if r["arm"] == a), experiment.to_dict(cfg.sweep.arms).get(a))
+                 for a in arms}
+    extra_ops = None
+    if kind == "grid":
+      from lbrl.tools.kinds import grid
+      extra_ops = {"optimum_stable": lambda r, recs: grid.optimum_stable(r, recs, cfg, cfg.sweep.metric)}
+    res = _sweep_results(cfg, records, [a for a in arms if any(r["arm"] == a for r in records)], overrides,
+                         variant=variant, seeds=seeds, rules_metric=cfg.sweep.metric, extra_ops=extra_ops)
+    if kind == "grid":
+      from lbrl.tools.kinds import grid
+      res["surface"] = grid.surface(records, cfg, cfg.sweep.metric)
+    if old.get("tuning"):
+      res["tuning"] = old["tuning"]
+    res["command"] = command_for(config_path, variant, seeds, out_dir)
+    res["machine"] = old.get("machine")
+  res["kind"] = kind
+  base = old.get("previous") or {"verdict": old["verdict"], "rules": old.get("rules", [])}
+  was = {json.dumps(r["rule"], sort_keys=True): r.get("outcome") or ("holds" if r["passed"] else "failed")
+         for r in base["rules"]}
+  changed = base["verdict"] != res["verdict"] or any(
+      was.get(json.dumps(r["rule"], sort_keys=True), r["outcome"]) != r["outcome"] for r in res["rules"])
+  if changed:
+    res["previous"] = {"verdict": base["verdict"], "rules": base["rules"], "why": CURRENT_RULES,
+                       "was": base.get("was", PREVIOUS_RULES)}
+  fp = report.footprint(config_path) if variant != "smoke" and kind not in ("benchmark", "fit") else None
+  return report.write(cfg, module, res, out_dir, config_path, footprint_info=fp)
+
+
+def reevaluate_all(repo: str = REPO) -> dict[str, tuple[str, str]]:
+  """Every ``experiments/<slug>/results.json`` with a config: ``{slug: (old verdict, new verdict)}``."""
+  out = {}
+  for path in sorted(os.listdir(os.path.join(repo, "experiments"))):
+    res_path = os.path.join(repo, "experiments", path, "results.json")
+    cfg_path = os.path.join(repo, "configs", f"{path}.py")
+    if not (os.path.exists(res_path) and os.path.exists(cfg_path)):
+      continue
+    old = json.load(open(res_path))
+    before = (old.get("previous") or {}).get("verdict", old["verdict"])
+    new = reevaluate(cfg_path, os.path.join(repo, "experiments", path))
+    out[path] = (before, new["verdict"])
+  return out
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+def parse_seeds(text: str | None) -> list[int] | None:
+  """``"3"`` -> [0, 1, 2]; ``"0,1,5"`` -> [0, 1, 5]; None -> None (the config's seeds)."""
+  if text is None:
+    return None
+  text = text.strip()
+  if "," in text:
+    return [int(s) for s in text.split(",") if s.strip()]
+  n = int(text)
+  if n < 1:
+    raise ValueError(f"--seeds {text}: need at least one seed")
+  return list(range(n))
 
 
 def main(argv=None):
   p = argparse.ArgumentParser(prog="python -m lbrl.reproduce", description=__doc__.split("\n\n")[0])
   p.add_argument("config", nargs="?", help="configs/<slug>.py")
   p.add_argument("--variant", default="cpu", choices=["smoke", "cpu", "paper"])
-  p.add_argument("--seeds", type=int, default=None, help="number of seeds (default: the config's list)")
+  p.add_argument("--seeds", default=None, help="N (seeds 0..N-1) or a list a,b,c (default: the config's list)")
   p.add_argument("--jobs", type=int, default=1, help="runs side by side in separate processes")
   p.add_argument("--out", default=None, help="output folder (default experiments/<slug>)")
   p.add_argument("--index", action="store_true", help="regenerate experiments/README.md and exit")
+  p.add_argument("--reevaluate", action="store_true", help="recompute the report from its results.json; run nothing")
+  p.add_argument("--reevaluate-all", action="store_true", help="--reevaluate every report, then the index")
   a = p.parse_args(argv)
   if a.index:
-    from lbrl.tools import report
-    report.write_index()
+    print(report.write_index())
+    return
+  if a.reevaluate_all:
+    for slug, (old, new) in reevaluate_all().items():
+      print(f"{slug}: {old} -> {new}")
+    print(report.write_index())
     return
   if not a.config:
     p.error("a config path is required (or --index)")
-  from absl import logging
-  logging.set_verbosity(logging.WARNING)
-  seeds = list(range(a.seeds)) if a.seeds else None
-  res = run_sweep(a.config, a.variant, seeds, a.jobs, a.out)
+  if a.reevaluate:
+    res = reevaluate(a.config, a.out)
+  else:
+    from absl import logging
+    logging.set_verbosity(logging.WARNING)
+    res = run_experiment(a.config, a.variant, parse_seeds(a.seeds), a.jobs, a.out)
   print(f"verdict: {res['verdict']}  ->  {res['report']}")
 
 
 if __name__ == "__main__":
   main()
+

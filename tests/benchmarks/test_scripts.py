@@ -14,8 +14,21 @@ def _main(script):
   return runpy.run_path(os.path.join(REPO, "benchmarks", script))["main"]
 
 
-def test_losses_cost_tables_every_loss(tmp_path):
+def test_losses_cost_does_not_import_tests_and_covers_the_battery():
+  """The benchmark keeps its own cases (no test fixtures imported) and times the battery's losses."""
+  import ast
   from tests.losses.cases import CASES
+  src = open(os.path.join(REPO, "benchmarks", "losses_cost.py")).read()
+  imported = [n.module or "" for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom)]
+  imported += [a.name for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Import) for a in n.names]
+  assert not [m for m in imported if m.split(".")[0] == "tests"], imported
+  bench = runpy.run_path(os.path.join(REPO, "benchmarks", "losses_cost.py"))["CASES"]
+  assert set(bench) == set(CASES)
+  assert {k: v[0] for k, v in bench.items()} == {k: v[0] for k, v in CASES.items()}
+
+
+def test_losses_cost_tables_every_loss(tmp_path):
+  CASES = runpy.run_path(os.path.join(REPO, "benchmarks", "losses_cost.py"))["CASES"]
   out = str(tmp_path / "cost.json")
   res = _main("losses_cost.py")(["--repeats", "1", "--inner", "1", "--shapes", "8x5,4x12", "--out", out])
   first, second = res["results"]["B8xC5"]["ratio_to_cross_entropy"], res["results"]["B4xC12"]["ratio_to_cross_entropy"]

@@ -1,60 +1,20 @@
-"""Reproduction runner: statistics, verdict rules, sweep expansion, resume, report, index staleness."""
+"""Reproduction runner: sweep expansion, resume, the report, smoke reports, the regenerate command, fair
+tuning, re-evaluation, the index (fresh without ../shared) and the tools' layering."""
+import ast
+import glob
 import json
 import os
+import shlex
+import shutil
 
-import numpy as np
 import pytest
-from scipy import stats as sps
 
-from lbrl.tools import report, reproduce, stats
+from lbrl.tools import experiment, report, reproduce, stats
 
 REPO = reproduce.REPO
 
-
-def test_summary_matches_numpy_and_t_interval():
-  v = [0.91, 0.93, 0.96, 0.94]
-  s = stats.summarize(v)
-  assert s.n == 4 and np.isclose(s.mean, np.mean(v)) and np.isclose(s.std, np.std(v, ddof=1))
-  half = 3.182446305284263 * np.std(v, ddof=1) / 2  # t_{0.975, 3}
-  assert np.isclose(s.hi - s.mean, half) and np.isclose(s.mean - s.lo, half)
-
-
-def test_welch_interval_matches_scipy():
-  a, b = [0.9, 0.92, 0.95], [0.8, 0.85, 0.83, 0.86]
-  d, lo, hi = stats.diff_interval(a, b)
-  res = sps.ttest_ind(a, b, equal_var=False)
-  ci = res.confidence_interval(0.95)
-  assert np.isclose(d, np.mean(a) - np.mean(b)) and np.isclose(lo, ci.low) and np.isclose(hi, ci.high)
-
-
-def test_rules_and_tie_within_noise():
-  vals = {"a": [0.90, 0.91, 0.92], "b": [0.80, 0.81, 0.82], "noisy": [0.85, 0.95, 0.75]}
-  assert stats.check_rule({"arm": "a", "op": ">", "than": "b"}, vals).passed
-  assert not stats.check_rule({"arm": "b", "op": ">", "than": "a"}, vals).passed
-  assert "opposite" in stats.check_rule({"arm": "b", "op": ">", "than": "a"}, vals).text
-  # a 0.0 mean difference inside big seed noise is a tie, never a win
-  r = stats.check_rule({"arm": "noisy", "op": ">", "than": "b"}, vals)
-  assert not r.passed and "within noise" in r.text
-  assert stats.check_rule({"arm": "noisy", "op": "tie", "than": "a"}, vals).passed
-  assert stats.check_rule({"arm": "a", "op": ">=", "value": 0.9}, vals).passed
-  assert not stats.check_rule({"arm": "a", "op": "between", "value": (0.5, 0.6)}, vals).passed
-  assert not stats.check_rule({"arm": "missing", "op": ">=", "value": 0}, vals).passed
-
-
-def test_verdicts():
-  ok, bad = stats.RuleResult({}, True, ""), stats.RuleResult({}, False, "")
-  assert stats.verdict([ok, ok]) == "reproduced"
-  assert stats.verdict([ok, bad]) == "partly reproduced"
-  assert stats.verdict([bad]) == "not reproduced"
-  assert stats.verdict([], "needs ImageNet") == "not testable at this scale"
-  assert stats.verdict([ok, ok], partly_testable="speed needs a GPU") == "partly reproduced"
-  assert stats.verdict([bad], partly_testable="speed needs a GPU") == "not reproduced"
-  with pytest.raises(ValueError):
-    stats.verdict([])
-
-
 TINY = '''"""A tiny sweep for tests."""
-from configs import common
+from lbrl import config as common
 
 
 def get_config(arg=None):
@@ -63,49 +23,157 @@ def get_config(arg=None):
   c.model = common.free(name="mlp", hidden=(16,))
   c.optimizer = common.free(name="adam", learning_rate=1e-2)
   c.steps = 3
+  c.log_every = 1
   c.paper.update(title="Tiny", year=2020, arxiv="0000.00000", slug="tiny", claim="mlp beats logreg")
   c.sweep.update(seeds=[0, 1])
   c.sweep.arms = {"mlp": {}, "logreg": {"model": {"name": "logreg"}}, "wide": {"model": {"hidden": (32,)}}}
   c.sweep.rules = [{"arm": "mlp", "op": ">=", "value": 0.0},
                    {"arm": "mlp", "op": ">=", "value": 0.0, "metric": "eval/loss"}]
+  EXTRA
   return common.finalize(c)
 '''
 
 
+def tiny(tmp_path, extra="", name="tiny.py"):
+  path = tmp_path / name
+  path.write_text(TINY.replace("EXTRA", extra or "pass"))
+  return str(path)
+
+
 def test_expand_applies_overrides_and_seeds(tmp_path):
-  path = tmp_path / "tiny.py"
-  path.write_text(TINY)
-  cfg, _ = reproduce.load_config(str(path))
-  runs = reproduce.expand(cfg)
+  cfg, _ = experiment.load_config(tiny(tmp_path))
+  runs = experiment.expand(cfg)
   assert [(r["arm"], r["seed"]) for r in runs] == [(a, s) for a in ("logreg", "mlp", "wide") for s in (0, 1)]
   by = {(r["arm"], r["seed"]): r["config"] for r in runs}
   assert by[("logreg", 1)].model.name == "logreg" and "hidden" not in by[("logreg", 1)].model  # replaced
   assert tuple(by[("wide", 0)].model.hidden) == (32,) and by[("wide", 0)].model.name == "mlp"   # merged
   assert by[("mlp", 1)].seed == 1
   with pytest.raises(KeyError, match="stesp"):
-    reproduce._merge(cfg, {"stesp": 3})
+    experiment.merge(cfg, {"stesp": 3})
+  assert experiment.combine({"model": {"name": "mlp"}}, {"optimizer.learning_rate": 0.1, "model.hidden": (8,)}) == \
+      {"model": {"name": "mlp", "hidden": (8,)}, "optimizer": {"learning_rate": 0.1}}
+  assert experiment.kind_of(cfg) == "sweep"
 
 
 def test_sweep_resumes_and_writes_report(tmp_path):
-  path = tmp_path / "tiny.py"
-  path.write_text(TINY)
+  path = tiny(tmp_path)
   out, wds = str(tmp_path / "out"), str(tmp_path / "wd")
-  res = reproduce.run_sweep(str(path), "cpu", out_dir=out, workdir_root=wds, quiet=True)
-  assert res["verdict"] == "reproduced" and len(res["runs"]) == 6
+  res = reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=wds, quiet=True)
+  assert res["verdict"] == "reproduced" and len(res["runs"]) == 6 and res["kind"] == "sweep"
   first = os.path.getmtime(os.path.join(out, "runs", "mlp__seed0.json"))
   os.remove(os.path.join(out, "runs", "logreg__seed1.json"))   # an interrupted sweep
   with open(os.path.join(out, "benchmark.md"), "w") as f:     # a benchmark script's companion table
     f.write("| V | time ratio |\n|---|---|\n| 64 | 0.5x |\n")
-  res2 = reproduce.run_sweep(str(path), "cpu", out_dir=out, workdir_root=wds, quiet=True)
+  res2 = reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=wds, quiet=True)
   assert os.path.getmtime(os.path.join(out, "runs", "mlp__seed0.json")) == first  # not rerun
   assert os.path.exists(os.path.join(out, "runs", "logreg__seed1.json"))
   text = open(os.path.join(out, "README.md")).read()
   assert "**Verdict: reproduced.**" in text and "| mlp |" in text and "python -m lbrl.reproduce" in text
-  assert "PASS: [eval/loss] mean(mlp) =" in text  # a rule on a metric other than the sweep's
+  assert "**holds**: [eval/loss] mean(mlp) =" in text  # a rule on a metric other than the sweep's
   assert "## Companion benchmark" in text and "| 64 | 0.5x |" in text
-  assert os.path.getsize(os.path.join(out, "curves.png")) > 1000
+  assert "processor: not recorded" in text or "processor: " in text
+  assert os.path.getsize(os.path.join(out, "sweep.png")) > 1000
   saved = json.load(open(os.path.join(out, "results.json")))
   assert saved["arms"]["mlp"]["n"] == 2 and saved["verdict"] == res2["verdict"]
+
+
+def test_smoke_run_gives_no_verdict_and_reports_the_numbers_used(tmp_path):
+  """13.6: a smoke run printed "partly reproduced"; its report said 3 seeds while n was 2; its command
+  omitted --seeds and --out; its config link broke outside experiments/."""
+  path = tiny(tmp_path, 'c.sweep.update(seeds=[0, 1, 2])\n  c.sweep.rules = [{"arm": "mlp", "op": ">", "than": "logreg"}]')
+  out = str(tmp_path / "elsewhere" / "report")
+  res = reproduce.run_experiment(path, "smoke", seeds=[0, 1], out_dir=out, workdir_root=str(tmp_path / "wd"),
+                                 quiet=True)
+  assert res["verdict"] == stats.SMOKE and res["verdict"] not in stats.VERDICTS
+  text = open(res["report"]).read()
+  assert "Smoke test, no verdict" in text and "**Verdict:" not in text
+  assert "2 seeds per arm (seeds 0, 1)" in text and "| seeds | [0, 1] |" in text
+  assert "3 seeds" not in text and "[0, 1, 2]" not in text
+  argv = shlex.split(res["command"])
+  assert argv[argv.index("--variant") + 1] == "smoke" and argv[argv.index("--seeds") + 1] == "0,1"
+  assert os.path.abspath(argv[argv.index("--out") + 1]) == os.path.abspath(out)
+  link = text.split("Config: [`tiny.py`](")[1].split(")")[0]
+  assert os.path.samefile(os.path.join(out, link), path)
+
+
+def test_regenerate_command_reproduces_the_report_exactly(tmp_path):
+  path = tiny(tmp_path)
+  out = str(tmp_path / "out")
+  res = reproduce.run_experiment(path, "cpu", seeds=[1, 0], out_dir=out, workdir_root=str(tmp_path / "wd"),
+                                 quiet=True)
+  before = open(res["report"]).read()
+  argv = shlex.split(res["command"])
+  assert argv[:3] == ["python", "-m", "lbrl.reproduce"]
+  reproduce.main(argv[3:])
+  assert open(res["report"]).read() == before
+
+
+def test_reevaluate_recomputes_from_results_and_says_what_changed(tmp_path):
+  path = tiny(tmp_path, 'c.sweep.rules = [{"arm": "mlp", "op": ">", "than": "logreg"}]')
+  out = str(tmp_path / "out")
+  reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=str(tmp_path / "wd"), quiet=True)
+  res = json.load(open(os.path.join(out, "results.json")))
+  # pretend an old evaluation said something else, with the old result format (passed only)
+  res["verdict"] = "not reproduced"
+  res["rules"] = [{"rule": r["rule"], "passed": False, "text": "old text"} for r in res["rules"]]
+  json.dump(res, open(os.path.join(out, "results.json"), "w"))
+  shutil.rmtree(os.path.join(out, "runs"))     # no runs needed: results.json holds them
+  new = reproduce.reevaluate(path, out)
+  assert new["previous"]["verdict"] == "not reproduced" and new["verdict"] != "not reproduced"
+  text = open(new["report"]).read()
+  assert f"Verdict: **not reproduced -> {new['verdict']}**" in text and "old text" in text
+  again = reproduce.reevaluate(path, out)          # idempotent: the first evaluation is kept
+  assert again["previous"]["verdict"] == "not reproduced" and open(again["report"]).read() == text
+
+
+def test_tuning_selects_on_the_selection_split_and_runs_seeds_at_the_choice(tmp_path):
+  extra = ('c.sweep.arms = {"mlp": {}, "logreg": {"model": {"name": "logreg"}}}\n'
+           '  c.sweep.tune = {"grids": {"mlp": [("optimizer.learning_rate", [1e-4, 3e-2])]}, "split": "train",'
+           ' "metric": "eval/loss", "seeds": [7]}')
+  path = tiny(tmp_path, extra)
+  out = str(tmp_path / "out")
+  res = reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=str(tmp_path / "wd"), quiet=True)
+  t = res["tuning"]
+  assert t["mode"] == "min" and t["split"] == "train" and set(t["table"]) == {"mlp"}
+  rows = t["table"]["mlp"]
+  best = min(rows, key=lambda r: r["mean"])
+  assert best.get("chosen") and t["chosen"]["mlp"] == best["point"]
+  sel = [r for r in t["runs"]]
+  assert len(sel) == 2 and all(r["overrides"]["data"]["split_eval"] == "train" for r in sel)
+  assert all(r["seed"] == 7 for r in sel)
+  chosen_lr = best["point"]["optimizer.learning_rate"]
+  for r in res["runs"]:
+    if r["arm"] == "mlp":
+      assert r["overrides"]["optimizer"]["learning_rate"] == chosen_lr and "data" not in r["overrides"]
+  assert t["edges"]                    # a two-point grid: the choice is at an end
+  text = open(res["report"]).read()
+  assert "## Tuning" in text and "(chosen)" in text and "not the verdict" in text
+  # selecting on the test split is refused
+  bad = tiny(tmp_path, extra.replace('"split": "train"', '"split": "test"'), name="bad.py")
+  cfg, _ = experiment.load_config(bad)
+  from lbrl.tools.kinds import tuning
+  with pytest.raises(ValueError, match="test split"):
+    tuning.spec_of(cfg)
+
+
+# ------------------------------------------------------------------------------------------ the index
+def test_catalog_is_packaged_and_matches_shared_when_present():
+  cat = report.catalog()
+  assert os.path.dirname(report.CATALOG) == os.path.join(REPO, "lbrl", "tools")
+  assert "catalog.json" in open(os.path.join(REPO, "setup.py")).read()
+  if not os.path.exists(report.SHARED_CATALOG):
+    pytest.skip("no ../shared beside the repository")
+  shared = json.load(open(report.SHARED_CATALOG))
+  assert {p["slug"]: {"cat": p["cat"], "title": p["title"]} for p in shared} == cat["papers"]
+
+
+def test_index_does_not_read_outside_the_repository(monkeypatch):
+  monkeypatch.setattr(report, "SHARED_CATALOG", "/nonexistent/catalog.json")
+  src = open(os.path.join(REPO, "lbrl", "tools", "report.py")).read()
+  body = src.split("def render_index")[1]
+  assert "SHARED_CATALOG" not in body and "shared" not in body.split("def write_index")[0]
+  text = report.render_index()
+  assert "| `mnist1d` |" in text and "| kind |" in text
 
 
 def test_index_is_fresh():
@@ -113,3 +181,38 @@ def test_index_is_fresh():
   path = os.path.join(REPO, "experiments", "README.md")
   assert os.path.exists(path), "run: python -m lbrl.reproduce --index"
   assert open(path).read() == report.render_index(), "stale index: run python -m lbrl.reproduce --index"
+
+
+def test_committed_reports_use_the_five_labels_and_explain_them():
+  for path in glob.glob(os.path.join(REPO, "experiments", "*", "results.json")):
+    res = json.load(open(path))
+    assert res["verdict"] in stats.VERDICTS, path
+    text = open(os.path.join(os.path.dirname(path), "README.md")).read()
+    for r in res["rules"]:
+      assert r["outcome"] in stats.OUTCOMES, path
+      if r["outcome"] == stats.INCONCLUSIVE and res.get("kind") in ("sweep", "grid", "analysis") and "than" in r["rule"]:
+        assert "minimum detectable effect" in r["text"] or "smallest margin TOST confirms" in r["text"], path
+    if res["verdict"] == "not reproduced":
+      assert "Contradicted:" in text, path
+
+
+# --------------------------------------------------------------------------------------------- layers
+def _imports(path):
+  tree = ast.parse(open(path).read())
+  out = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+  out += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+  out += [f"lbrl.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "lbrl"
+          for a in n.names]
+  return out
+
+
+def test_tools_layering():
+  tools = os.path.join(REPO, "lbrl", "tools")
+  assert not [m for m in _imports(os.path.join(tools, "report.py")) if m.endswith("reproduce")]
+  for f in ("experiment.py", "stats.py", "verdicts.py", "plots.py"):
+    assert not [m for m in _imports(os.path.join(tools, f)) if m.endswith(("reproduce", "report"))], f
+  for layer in ("losses", "optim", "kernels", "models", "data", "parallel"):
+    for path in glob.glob(os.path.join(REPO, "lbrl", layer, "**", "*.py"), recursive=True):
+      assert not [m for m in _imports(path) if m.startswith("lbrl.tools")], path
+  for path in glob.glob(os.path.join(REPO, "benchmarks", "*.py")):
+    assert not [m for m in _imports(path) if m.split(".")[0] == "tests"], path

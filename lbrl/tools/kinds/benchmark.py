@@ -1,5 +1,7 @@
-"""Kernel benchmarks: memory and time ratios of the kernels against the naive computation, measured in
-one run, and the report pages of the memory/speed papers (cut_cross_entropy, inf_cl, two_pass_softmax).
+"""The ``benchmark`` experiment kind: ratio measurements in one process (kernels against the naive
+computation), for the memory/speed papers (cut_cross_entropy, inf_cl, two_pass_softmax). The report is
+written by the one report writer (:mod:`lbrl.tools.report`); this module measures and renders its
+results section.
 
 Method (the same for every kernel):
   * memory: ``jax.jit(grad_fn).lower(*shapes).compile().memory_analysis()``: XLA's temporary buffer size
@@ -7,19 +9,19 @@ Method (the same for every kernel):
   * time: the compiled gradient function on the same random inputs, timed in interleaved rounds
     (naive, kernel, naive, kernel, ...) after one warm-up call each, median over the rounds, so that a
     slow-down of the shared machine hits both sides alike. Only the ratios are reported as results;
-  * verdicts: the issue's thresholds, checked by code (``lbrl.tools.stats`` vocabulary).
+  * verdicts: the config's thresholds on the measured ratios, checked by code. A measurement is one
+    number, not a distribution over seeds: a threshold met holds, one missed is contradicted.
 
-Usage: ``nice python benchmarks/kernels_<op>.py --config configs/<slug>.py:variant=cpu`` (writes
-``experiments/<slug>/README.md`` and ``results.json``), or ``run(cfg)`` from a test with the smoke variant.
+Usage: ``nice python benchmarks/kernels_<op>.py --config configs/<slug>.py:variant=cpu`` or
+``python -m lbrl.reproduce configs/<slug>.py`` (both write ``experiments/<slug>/README.md`` and
+``results.json``), or ``run(cfg)`` from a test with the smoke variant.
 """
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import sys
 import time
 
 import jax
@@ -75,7 +77,8 @@ def available_mib() -> float:
 
 
 def _rule(text: str, passed: bool, **rule) -> stats.RuleResult:
-  return stats.RuleResult(rule=rule, passed=bool(passed), text=("PASS: " if passed else "FAIL: ") + text)
+  """A threshold on a measurement: met -> holds, missed -> contradicted (one measurement, no seeds)."""
+  return stats.RuleResult(rule=rule, outcome=stats.HOLDS if passed else stats.CONTRADICTED, text=text)
 
 
 def _roofline(flops: float, bytes_: float) -> dict:
@@ -258,16 +261,30 @@ RUNNERS = {"linear_ce": run_linear_ce, "contrastive": run_contrastive, "two_pass
 
 def run(cfg, log=print) -> dict:
   """Runs the benchmark named by ``cfg.benchmark.kind``; returns the results with the verdict."""
+  from lbrl.tools import verdicts
   b = cfg.benchmark
   out = RUNNERS[b.kind](b, log=log)
   rules = out.pop("rules")
-  verdict = stats.verdict(rules, b.get("not_testable", ""), b.get("partly_testable", ""))
-  return {"slug": cfg.paper.slug, "variant": cfg.variant, "verdict": verdict,
-          "rules": [{"rule": r.rule, "passed": r.passed, "text": r.text} for r in rules],
+  verdict = verdicts.decide(rules, variant=cfg.variant, not_testable=b.get("not_testable", ""),
+                            partly_testable=b.get("partly_testable", ""))
+  return {"slug": cfg.paper.slug, "kind": "benchmark", "variant": cfg.variant, "verdict": verdict,
+          "rules": [r.to_json() for r in rules],
           "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                      f"jax {jax.__version__}, {jax.device_count()} {jax.default_backend()} device(s)",
+          "processors": [processor()],
           "method": METHOD,
           **out}
+
+
+def processor() -> str:
+  """This machine's processor model (``/proc/cpuinfo``'s model name, else ``platform.processor()``)."""
+  try:
+    for line in open("/proc/cpuinfo"):
+      if line.startswith("model name"):
+        return line.split(":", 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor() or platform.machine() or "unknown"
 
 
 # --------------------------------------------------------------------------------------------- report
@@ -363,42 +380,33 @@ def _two_pass_section(res, cfg) -> list[str]:
 SECTIONS = {"linear_ce": _lce_section, "contrastive": _con_section, "two_pass_softmax": _two_pass_section}
 
 
-def write_report(cfg, res, out_dir, command) -> str:
-  os.makedirs(out_dir, exist_ok=True)
-  with open(os.path.join(out_dir, "results.json"), "w") as f:
-    json.dump(res, f, indent=1, default=float)
-  p, b = cfg.paper, cfg.benchmark
-  text = [f"# {p.title} ({p.year}, arXiv:{p.arxiv})", "",
-          f"Slug `{p.slug}` · lbrl provides: {p.provides} (`{p.code}`) · config [`configs/{p.slug}.py`]"
-          f"(../../configs/{p.slug}.py)", "",
-          f"**Claim.** {p.claim}", "", f"**Paper's setting.** {p.setting} ({p.hardware})", "",
-          f"**Expected here.** {p.expected}", "",
-          f"**Method.** {res['method']}", "", f"Machine: {res['machine']}; variant `{res['variant']}`.", "",
-          "## Results", ""] + SECTIONS[b.kind](res, cfg) + [
-          "", "## Verdict", "", f"**{res['verdict']}.**", ""] + [f"- {r['text']}" for r in res["rules"]]
-  if b.get("not_testable") or b.get("partly_testable"):
-    text += ["", f"Not testable here: {b.get('not_testable') or b.get('partly_testable')}"]
-  text += ["", "## Notes", "", b.notes, "", "## Command", "", f"    {command}", ""]
-  path = os.path.join(out_dir, "README.md")
-  with open(path, "w") as f:
-    f.write("\n".join(text))
-  return path
+def section(res, cfg) -> list[str]:
+  """The report's results section for a benchmark: method, machine, the kind's table."""
+  b = cfg.benchmark
+  lines = [f"**Paper's setting.** {cfg.paper.setting} ({cfg.paper.hardware})", "",
+           f"**Expected here.** {cfg.paper.expected}", "", f"**Method.** {res['method']}", "",
+           f"Machine: {res['machine']}.", ""]
+  lines += SECTIONS[b.kind](res, cfg)
+  if b.get("notes"):
+    lines += ["", "**Notes.** " + b.notes]
+  return lines
 
 
 def main(argv=None, default_config=None):
+  """``benchmarks/kernels_<op>.py``: runs the benchmark of ``--config`` and writes its report through
+  :func:`lbrl.tools.reproduce.run_experiment` (the same page ``python -m lbrl.reproduce`` writes)."""
   ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   ap.add_argument("--config", default=default_config, help="configs/<slug>.py[:variant=cpu]")
   ap.add_argument("--out", default=None, help="report directory (default experiments/<slug>; '-' for none)")
   a = ap.parse_args(argv)
-  from lbrl.tools import reproduce
+  from lbrl.tools import experiment, reproduce
   path, _, arg = a.config.partition(":")
   variant = dict(kv.split("=") for kv in arg.split(",") if kv).get("variant", "cpu")
-  cfg, _ = reproduce.load_config(path, variant)
-  res = run(cfg)
-  print(f"verdict: {res['verdict']}")
-  if a.out != "-":
-    out = a.out or os.path.join(reproduce.REPO, "experiments", cfg.paper.slug)
-    command = "nice " + " ".join(["python", os.path.relpath(sys.argv[0], reproduce.REPO)] +
-                                 (argv if argv is not None else sys.argv[1:]))
-    print(write_report(cfg, res, out, command))
+  if a.out == "-":
+    cfg, _ = experiment.load_config(path, variant)
+    res = run(cfg)
+    print(f"verdict: {res['verdict']}")
+    return res
+  res = reproduce.run_experiment(path, variant, out_dir=a.out)
+  print(f"verdict: {res['verdict']}  ->  {res['report']}")
   return res

@@ -1,0 +1,136 @@
+"""The ``grid`` experiment kind: training runs over a numeric grid (e.g. width x learning rate) x seeds,
+whose result is a surface: the metric's mean at every point.
+
+Config (``config.sweep.kind = "grid"``)::
+
+    c.grid = dict(axes=[("model.hidden", [(16,), (64,)]), ("optimizer.learning_rate", [1e-3, 1e-2, 1e-1])],
+                  base={})          # overrides shared by every point (optional)
+
+Every point is an arm named ``"hidden=(16,),learning_rate=0.01"`` (the last component of each path), so
+the ordinary rules apply to points (``{"arm": ..., "op": ">", "than": ...}``, paired over seeds). The
+grid adds one rule for hyperparameter transfer::
+
+    {"op": "optimum_stable", "axis": "optimizer.learning_rate", "across": "model.hidden", "max_shift": 1,
+     "mode": "max"}
+
+For every value ``c`` of ``across``, the *plausible optima* of ``axis`` are the points whose paired 95%
+interval of (best point - this point) includes 0 (not worse than the best beyond noise; the best point
+itself included). The rule **holds** when all plausible optima over all ``c`` fit in one window of
+``max_shift + 1`` consecutive grid values of ``axis`` (the optimum is pinned down and does not move by
+more than ``max_shift`` steps); it is **contradicted** when for some two values of ``across`` the plausible
+optima are more than ``max_shift`` steps apart (every pair); otherwise it is **inconclusive**.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from lbrl.tools import experiment, stats
+
+
+def spec_of(cfg) -> dict:
+  if "grid" not in cfg:
+    raise ValueError("a grid experiment needs a config.grid block with axes=[(path, values), ...]")
+  g = experiment.to_dict(cfg.grid)
+  axes = experiment.axes_of(g.get("axes") or [])
+  if not axes:
+    raise ValueError("config.grid.axes is empty")
+  return {"axes": axes, "base": dict(g.get("base") or {})}
+
+
+def arms(cfg) -> dict[str, dict]:
+  """The grid's points as arms: name -> overrides (``grid.base`` with the point's values)."""
+  spec = spec_of(cfg)
+  out = {}
+  for pt in experiment.points_of(spec["axes"]):
+    name = experiment.point_name(pt)
+    if name in out:
+      raise ValueError(f"two grid points share the name {name!r}: give the axes distinct last path components")
+    out[name] = experiment.combine(spec["base"], pt)
+  return out
+
+
+def surface(records: list[dict], cfg, metric: str) -> dict:
+  """``{"axes", "points": [{"point", "arm", "n", "mean", "std"}]}`` for the report and the plot."""
+  spec = spec_of(cfg)
+  pts = []
+  for pt in experiment.points_of(spec["axes"]):
+    name = experiment.point_name(pt)
+    v = [r["final"][metric] for r in records if r["arm"] == name and metric in r["final"]]
+    s = stats.summarize(v) if v else None
+    pts.append({"point": pt, "arm": name, "n": len(v), "mean": s.mean if s else float("nan"),
+                "std": s.std if s else float("nan")})
+  return {"axes": [[p, v] for p, v in spec["axes"]], "points": pts}
+
+
+def optimum_stable(rule: dict, records: list[dict], cfg, metric: str) -> stats.RuleResult:
+  """The ``optimum_stable`` rule (see the module docstring)."""
+  from lbrl.tools import verdicts
+  spec = spec_of(cfg)
+  axes = dict(spec["axes"])
+  axis, across = rule["axis"], rule["across"]
+  for a in (axis, across):
+    if a not in axes:
+      raise ValueError(f"optimum_stable: {a!r} is not a grid axis; axes: {list(axes)}")
+  max_shift = int(rule.get("max_shift", 0))
+  sign = 1.0 if rule.get("mode", "max") == "max" else -1.0
+  m = rule.get("metric", metric)
+  vals = verdicts.per_arm(records, m)
+  others = {p: v for p, v in axes.items() if p not in (axis, across)}
+  if others:
+    raise ValueError(f"optimum_stable needs a 2-axis grid (or fix the other axes): extra axes {list(others)}")
+  plausible = {}
+  for c in axes[across]:
+    row = []
+    for i, a in enumerate(axes[axis]):
+      name = experiment.point_name({p: (a if p == axis else c) for p in axes})
+      row.append((i, vals.get(name, {})))
+    row = [(i, v) for i, v in row if v]
+    if not row:
+      return stats.RuleResult(rule, stats.INCONCLUSIVE, f"optimum_stable: no results at {across}={c}", {})
+    best_i, best_v = max(row, key=lambda iv: sign * float(np.mean(list(iv[1].values()))))
+    keep = []
+    for i, v in row:
+      if i == best_i:
+        keep.append(i)
+        continue
+      d = stats.compare({s: sign * x for s, x in best_v.items()}, {s: sign * x for s, x in v.items()})
+      if not (d.lo > 0):          # not worse than the best beyond noise (nan: too few seeds -> plausible)
+        keep.append(i)
+    plausible[str(c)] = sorted(keep)
+  lo = min(min(p) for p in plausible.values())
+  hi = max(max(p) for p in plausible.values())
+  desc = "; ".join(f"{across}={c}: {[axes[axis][i] for i in p]}" for c, p in plausible.items())
+  nums = {"plausible_optima": plausible, "max_shift": max_shift}
+  if hi - lo <= max_shift:
+    out = stats.HOLDS
+  else:
+    sets = list(plausible.values())
+    apart = any(min(abs(i - j) for i in p for j in q) > max_shift for k, p in enumerate(sets) for q in sets[k + 1:])
+    out = stats.CONTRADICTED if apart else stats.INCONCLUSIVE
+  return stats.RuleResult(rule, out, f"[{m}] optimum of {axis} across {across} (plausible optima, paired 95%): "
+                          f"{desc}; allowed shift {max_shift} grid step(s): {out}", nums)
+
+
+def section(res: dict, cfg) -> list[str]:
+  """The surface as a table: rows = axis 0 values, columns = axis 1 values (a list for 1-D grids)."""
+  surf = res["surface"]
+  axes = surf["axes"]
+  cell = {experiment.point_name(p["point"]): p for p in surf["points"]}
+  fmt = lambda p: "—" if not p["n"] else (f"{p['mean']:.4f} ± {p['std']:.4f}" if p["n"] > 1 else f"{p['mean']:.4f}")
+  lines = [f"### Surface of {res['metric']} (mean ± std over seeds)", ""]
+  if len(axes) == 1:
+    (path, values), = axes
+    lines += [f"| {path} | {res['metric']} | n |", "|---|---|---|"]
+    for v in values:
+      p = cell[experiment.point_name({path: v})]
+      lines.append(f"| {v} | {fmt(p)} | {p['n']} |")
+    return lines
+  (p0, v0), (p1, v1) = axes[0], axes[1]
+  rest = axes[2:]
+  if rest:
+    lines += ["| point | mean ± std | n |", "|---|---|---|"] + [f"| {p['arm']} | {fmt(p)} | {p['n']} |" for p in surf["points"]]
+    return lines
+  lines += [f"| {p0} \\ {p1} | " + " | ".join(str(v) for v in v1) + " |", "|---|" + "---|" * len(v1)]
+  for a in v0:
+    lines.append(f"| {a} | " + " | ".join(fmt(cell[experiment.point_name({p0: a, p1: b})]) for b in v1) + " |")
+  return lines

@@ -1,0 +1,151 @@
+"""The ``sweep`` experiment kind: arms x seeds of training runs; rules over the arms' final metrics.
+
+Runs are trained by :func:`train_runs` (resuming: a run whose record exists is not rerun; a run killed
+mid-training resumes from its checkpoint). Each run's record (``runs/<arm>__seed<k>.json``) holds its
+overrides, seed, final and per-eval metrics, wall time, package versions, workdir and the processor it
+ran on (from the workdir's ``run.json`` when the trainer recorded it). ``grid`` and ``analysis`` reuse
+this module's training and summaries.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from concurrent import futures
+
+from lbrl.tools import experiment, stats
+
+NOT_RECORDED = "not recorded"
+
+
+def _curve(workdir: str, metric: str) -> list[list[float]]:
+  from lbrl.train.record import read_metrics
+  return [[r["step"], r[metric]] for r in read_metrics(workdir) if metric in r]
+
+
+def run_processor(workdir: str) -> str:
+  """The processor a run was on, from its workdir's ``run.json`` (``processor``), else "not recorded"."""
+  try:
+    with open(os.path.join(workdir, "run.json")) as f:
+      return json.load(f).get("processor") or NOT_RECORDED
+  except (OSError, ValueError):
+    return NOT_RECORDED
+
+
+def execute(run: dict, workdir_root: str, metric: str) -> dict:
+  """Trains one run (resuming its workdir) and returns its result record."""
+  from lbrl.train import train
+  from lbrl.train.record import versions
+  workdir = os.path.join(workdir_root, experiment.run_name(run))
+  t0 = time.time()
+  final = train(run["config"], workdir, progress=False)
+  final.pop("state", None)
+  return {"arm": run["arm"], "seed": run["seed"], "overrides": run["overrides"],
+          "final": {k: v for k, v in final.items() if isinstance(v, (int, float))},
+          "curve": _curve(workdir, metric), "wall_time_sec": time.time() - t0, "versions": versions(),
+          "workdir": workdir, "processor": run_processor(workdir)}
+
+
+def _execute_in_subprocess(config_path, variant, arm, overrides, seed, workdir_root, metric):
+  cfg, _ = experiment.load_config(config_path, variant)
+  run = experiment.expand(cfg, [seed], {arm: overrides})[0]
+  return execute(run, workdir_root, metric)
+
+
+def _norm(x):
+  return json.loads(json.dumps(x, default=float))
+
+
+def _done(path: str, overrides: dict) -> bool:
+  """A run counts as done when its record exists and was trained with the same overrides (a tuned arm
+  whose chosen setting changed is rerun)."""
+  if not os.path.exists(path):
+    return False
+  try:
+    with open(path) as f:
+      return _norm(json.load(f).get("overrides")) == _norm(overrides)
+  except ValueError:
+    return False
+
+
+def train_runs(runs: list[dict], *, config_path: str, variant: str, runs_dir: str, workdir_root: str,
+               metric: str, jobs: int = 1, quiet: bool = False, label: str = "") -> list[dict]:
+  """Trains the runs whose record file is missing in ``runs_dir``; returns every run's record."""
+  os.makedirs(runs_dir, exist_ok=True)
+  path = lambda r: os.path.join(runs_dir, experiment.run_name(r) + ".json")
+  todo = [r for r in runs if not _done(path(r), r["overrides"])]
+  t0 = time.time()
+
+  def done(i, r, rec):
+    with open(path(r) + ".tmp", "w") as f:
+      json.dump(rec, f, indent=1, default=float)
+    os.replace(path(r) + ".tmp", path(r))
+    if not quiet:
+      el = time.time() - t0
+      print(f"{label}[{i}/{len(todo)}] {experiment.run_name(r)}: {metric}="
+            f"{rec['final'].get(metric, float('nan')):.4f} ({rec['wall_time_sec']:.0f}s)  elapsed {el:.0f}s  "
+            f"ETA {el / i * (len(todo) - i):.0f}s", flush=True)
+
+  if not quiet:
+    print(f"{label}{len(runs)} runs ({len(runs) - len(todo)} already complete), variant={variant}", flush=True)
+  if jobs <= 1:
+    for i, r in enumerate(todo, 1):
+      done(i, r, execute(r, workdir_root, metric))
+  else:
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    with futures.ProcessPoolExecutor(jobs, mp_context=ctx) as pool:
+      futs = {pool.submit(_execute_in_subprocess, os.path.abspath(config_path), variant, r["arm"],
+                          r["overrides"], r["seed"], workdir_root, metric): r for r in todo}
+      for i, f in enumerate(futures.as_completed(futs), 1):
+        done(i, futs[f], f.result())
+  return [json.load(open(path(r))) for r in runs]
+
+
+def summarize_arms(records: list[dict], arms: list[str], metric: str, published: dict) -> dict:
+  """Per-arm n, seeds, mean, std and 95% interval of ``metric`` (only arms with results)."""
+  out = {}
+  for a in arms:
+    vals = sorted((r["seed"], r["final"][metric]) for r in records if r["arm"] == a and metric in r["final"])
+    if not vals:
+      continue
+    s = stats.summarize([v for _, v in vals])
+    out[a] = {"n": s.n, "seeds": [k for k, _ in vals], "mean": s.mean, "std": s.std, "ci95": [s.lo, s.hi],
+              "published": published.get(a)}
+  return out
+
+
+def _pm(mean, std, n) -> str:
+  return f"{mean:.4f} ± {std:.4f}" if n > 1 else f"{mean:.4f}"
+
+
+def seeds_phrase(arms: dict) -> str:
+  """"3 seeds per arm (0, 1, 2)" from the summaries actually used (or the range where arms differ)."""
+  ns = sorted({a["n"] for a in arms.values()})
+  seeds = sorted({tuple(a["seeds"]) for a in arms.values()})
+  if len(ns) == 1 and len(seeds) == 1:
+    return f"{ns[0]} seed{'s' if ns[0] != 1 else ''} per arm (seeds {', '.join(map(str, seeds[0]))})"
+  return f"{ns[0]}-{ns[-1]} seeds per arm (see n)"
+
+
+def section(res: dict, cfg) -> list[str]:
+  """Results table: per arm mean ± std, 95% interval, the paper's number, n, and the other metrics."""
+  metric, arms, records = res["metric"], res["arms"], res["runs"]
+  other = sorted({k for r in records for k in r["final"]
+                  if (k.startswith("eval/") or k.startswith("analysis/")) and k != metric})
+  lines = [f"### {metric}, {seeds_phrase(arms)}", ""]
+  head = ["arm", f"{metric} mean ± std", "95% CI", "paper", "n"] + other
+  lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+  for a, s in arms.items():
+    ext = []
+    for o in other:
+      v = [r["final"][o] for r in records if r["arm"] == a and o in r["final"]]
+      ext.append(_pm(*(lambda q: (q.mean, q.std, q.n))(stats.summarize(v))) if v else "—")
+    pub = s.get("published")
+    ci = "—" if s["n"] < 2 else f"[{s['ci95'][0]:.4f}, {s['ci95'][1]:.4f}]"
+    lines.append(f"| {a} | {_pm(s['mean'], s['std'], s['n'])} | {ci} | {'—' if pub is None else pub} | {s['n']} | "
+                 + " | ".join(ext) + (" |" if ext else "|"))
+  arm_overrides = res.get("arm_overrides") or {}
+  if arm_overrides:
+    lines += ["", "Arm overrides: " + "; ".join(f"`{a}`: `{json.dumps(v)}`" for a, v in arm_overrides.items())]
+  return lines

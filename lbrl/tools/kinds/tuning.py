@@ -1,0 +1,133 @@
+"""Fair tuning: each arm compared at its own best setting, chosen on a selection split, never the test split.
+
+A sweep opts in with ``config.sweep.tune`` (fixed in the config before any run)::
+
+    c.sweep.tune = dict(
+        grids={"adam": [("optimizer.learning_rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2])],
+               "sgd":  [("optimizer.learning_rate", [1e-3, 1e-2, 1e-1, 1.0])]},
+        split="validation",        # data.split_eval of the selection runs (must differ from the test split)
+        metric="eval/accuracy",    # selection metric (default: sweep.metric)
+        mode="max",                # max | min (default: min for a loss, else max)
+        seeds=[100],               # seeds of the selection runs (default: [1000]; disjoint from sweep.seeds)
+    )
+
+The runner trains every grid point of every tuned arm with the selection seeds and ``data.split_eval``
+set to ``split``; an arm's setting is the point with the best mean selection metric over those seeds
+(ties: the first in grid order). The arm's seeds then run at that setting on the test split, and the
+verdict compares arms at their chosen settings. The selection results are reported as curves (metric
+against setting, per arm): same-nominal-rate pairings are never the verdict. A setting chosen at the end of
+its grid is flagged: the grid may not extend past that arm's optimum.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from lbrl.tools import experiment
+
+
+def spec_of(cfg) -> dict | None:
+  """The validated tuning spec, or None when the sweep is not tuned."""
+  if "tune" not in cfg.sweep or not cfg.sweep.tune:
+    return None
+  t = experiment.to_dict(cfg.sweep.tune)
+  unknown = set(t) - {"grids", "split", "metric", "mode", "seeds"}
+  if unknown:
+    raise ValueError(f"config.sweep.tune: unknown field(s) {sorted(unknown)}; known: grids, split, metric, mode, seeds")
+  arms = experiment.to_dict(cfg.sweep.arms)
+  grids = {a: experiment.axes_of(g) for a, g in (t.get("grids") or {}).items()}
+  if not grids:
+    raise ValueError("config.sweep.tune.grids is empty: name each tuned arm's grid")
+  missing = set(grids) - set(arms)
+  if missing:
+    raise ValueError(f"config.sweep.tune.grids names arm(s) {sorted(missing)} not in sweep.arms {sorted(arms)}")
+  split = t.get("split")
+  if not split:
+    raise ValueError("config.sweep.tune.split is required (a selection split such as 'validation')")
+  if split == cfg.data.split_eval:
+    raise ValueError(f"config.sweep.tune.split={split!r} is the test split (data.split_eval): select on a "
+                     "validation split, never on the split the verdict is computed on")
+  metric = t.get("metric") or cfg.sweep.metric
+  mode = t.get("mode") or ("min" if "loss" in metric or "error" in metric else "max")
+  if mode not in ("max", "min"):
+    raise ValueError(f"config.sweep.tune.mode={mode!r}; known: max, min")
+  seeds = [int(s) for s in (t.get("seeds") or [1000])]
+  return {"grids": grids, "split": split, "metric": metric, "mode": mode, "seeds": seeds}
+
+
+def candidates(cfg, spec: dict) -> dict[str, list[tuple[dict, dict]]]:
+  """Per tuned arm: ``[(point, overrides of the selection run)]``."""
+  arms = experiment.to_dict(cfg.sweep.arms)
+  out = {}
+  for arm, axes in spec["grids"].items():
+    out[arm] = [(pt, experiment.combine(arms[arm], {**pt, "data.split_eval": spec["split"]}))
+                for pt in experiment.points_of(axes)]
+  return out
+
+
+def choose(records: list[dict], cand: dict, spec: dict) -> dict:
+  """The selection table and each arm's chosen point from the selection runs' records."""
+  table, chosen, edges = {}, {}, []
+  for arm, pts in cand.items():
+    rows = []
+    for i, (pt, _) in enumerate(pts):
+      name = f"{arm}@{experiment.point_name(pt)}"
+      vals = [r["final"][spec["metric"]] for r in records if r["arm"] == name and spec["metric"] in r["final"]]
+      mean = float(np.mean(vals)) if vals else float("nan")
+      rows.append({"point": pt, "mean": mean, "n": len(vals)})
+    finite = [i for i, r in enumerate(rows) if np.isfinite(r["mean"])]
+    if not finite:
+      raise RuntimeError(f"tuning arm {arm!r}: no selection run produced {spec['metric']}")
+    sign = 1.0 if spec["mode"] == "max" else -1.0
+    best = max(finite, key=lambda i: (sign * rows[i]["mean"], -i))
+    rows[best]["chosen"] = True
+    chosen[arm] = rows[best]["point"]
+    for path, values in spec["grids"][arm]:
+      v = rows[best]["point"][path]
+      if len(values) > 1 and v in (values[0], values[-1]):
+        edges.append(f"`{arm}`: {path}={v} is at the end of its grid {values}: the grid may not extend past "
+                     "this arm's optimum")
+    table[arm] = rows
+  return {"table": table, "chosen": chosen, "edges": edges}
+
+
+def select(cfg, *, config_path: str, variant: str, out_dir: str, workdir_root: str, jobs: int = 1,
+           quiet: bool = False) -> tuple[dict, dict | None]:
+  """Runs the selection stage (resuming) and returns ``(arms at their chosen settings, tuning results)``;
+  ``(sweep.arms, None)`` when the sweep is not tuned."""
+  from lbrl.tools.kinds import sweep
+  arms = experiment.to_dict(cfg.sweep.arms)
+  spec = spec_of(cfg)
+  if spec is None:
+    return arms, None
+  cand = candidates(cfg, spec)
+  sel_arms = {f"{arm}@{experiment.point_name(pt)}": ov for arm, pts in cand.items() for pt, ov in pts}
+  runs = experiment.expand(cfg, spec["seeds"], sel_arms)
+  records = sweep.train_runs(runs, config_path=config_path, variant=variant,
+                             runs_dir=os.path.join(out_dir, "tuning"),
+                             workdir_root=os.path.join(workdir_root, "tuning"), metric=spec["metric"],
+                             jobs=jobs, quiet=quiet, label="tuning: ")
+  res = choose(records, cand, spec)
+  final_arms = {a: (experiment.combine(ov, res["chosen"][a]) if a in res["chosen"] else ov) for a, ov in arms.items()}
+  res.update(split=spec["split"], metric=spec["metric"], mode=spec["mode"], seeds=spec["seeds"],
+             grids={a: [[p, v] for p, v in ax] for a, ax in spec["grids"].items()},
+             runs=[{k: r[k] for k in ("arm", "seed", "final", "overrides")} for r in records])
+  return final_arms, res
+
+
+def section(tuning: dict) -> list[str]:
+  """The report's tuning section: the grids, the selection split and rule, a table per arm."""
+  lines = ["## Tuning (selection before the verdict)", "",
+           f"Each tuned arm ran every point of its grid with seeds {tuning['seeds']} on the `{tuning['split']}` "
+           f"split; its setting is the point with the best mean `{tuning['metric']}` ({tuning['mode']}). The "
+           "verdict compares arms at their chosen settings on the test split; same-nominal-setting pairings "
+           "below are curves, not the verdict.", ""]
+  for arm, rows in tuning["table"].items():
+    lines += [f"**{arm}**", "", "| setting | " + tuning["metric"] + " (selection split) | n |", "|---|---|---|"]
+    for r in rows:
+      mark = " **(chosen)**" if r.get("chosen") else ""
+      lines.append(f"| {experiment.point_name(r['point'])}{mark} | {r['mean']:.4f} | {r['n']} |")
+    lines.append("")
+  lines += [f"- {e}" for e in tuning["edges"]] + ([""] if tuning["edges"] else [])
+  return lines
