@@ -40,4 +40,14 @@ def get_config(arg=None):
                    {"arm": "adam_lr1em3", "op": ">", "than": "adagrad_lr0p01"},
                    {"arm": "adam_lr1em3", "op": ">", "than": "sgd_nesterov_lr0p1"},
                    {"arm": "adam_lr1em3", "op": ">", "than": "adagrad_lr0p1"}]
+  if variant == "paper":
+    # Kingma & Ba, Sec. 6.2: MNIST multilayer networks, two fully connected hidden layers of 1000 ReLU
+    # units, minibatch 128, alpha = 0.001 (the paper's default), training cost over 200 epochs (Figure 2).
+    # lbrl's MLP has no dropout (the paper also runs it with dropout). One GPU.
+    common.paper_run(c, data="mnist", batch=128, epochs=200, devices=1,
+                     model=dict(name="mlp", hidden=(1000, 1000)),
+                     optimizer=dict(name="adam", learning_rate=1e-3), schedule=dict(name="constant"))
+    c.paper.update(hardware="one GPU",
+                   expected="Adam's training cost falls fastest (Figure 2: below AdaGrad, RMSProp, SGD-Nesterov "
+                            "and AdaDelta over 200 epochs); the paper reports curves, no table")
   return common.finalize(c)

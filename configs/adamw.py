@@ -35,4 +35,14 @@ def get_config(arg=None):
   c.sweep.arms = {k.replace("-", "m"): v for k, v in arms.items()}
   c.sweep.rules = [{"arm": "adamw_lr1em3_strong", "op": ">", "than": "adaml2_lr1em3_strong"},
                    {"arm": "adamw_lr1em2_strong", "op": ">", "than": "adaml2_lr1em2_strong"}]
+  if variant == "paper":
+    # Loshchilov & Hutter, Sec. 4: CIFAR-10 with a 26-layer 2x64d ResNet (shake-shake), batch 128, 100
+    # epochs, cosine annealing, AdamW with normalised weight decay. lbrl has no shake-shake net: the
+    # stand-in is its CIFAR ResNet of the same depth and base width (26 layers, 64 wide, one branch).
+    # lr 1e-3 and wd 0.025 x sqrt(b/(BT)) are one point of the paper's LR x WD grid (assumed point).
+    common.cifar(c, model=dict(name="resnet", depth=26, width=64), batch=128, epochs=100, devices=1,
+                 optimizer=dict(name="adamw", learning_rate=1e-3, weight_decay=0.025 * (128 / (50_000 * 100)) ** 0.5))
+    c.paper.update(hardware="one GPU",
+                   expected="AdamW's best test error below Adam + L2's over the LR x WD grid, with a basin that is "
+                            "axis-aligned (decay independent of the learning rate) (Figure 2)")
   return common.finalize(c)

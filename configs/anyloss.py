@@ -40,4 +40,6 @@ def get_config(arg=None):
                   "anyloss_bacc": {"loss": {"name": "anyloss", "metric": "balanced_accuracy"}},
                   "anyloss_f1": {"loss": {"name": "anyloss", "metric": "f1"}}}
   c.sweep.rules = [{"arm": "anyloss_bacc", "op": ">", "than": "bce"}]
+  common.cpu_sized(
+      c, "the paper's runs are single-layer and MLP models on 102 small tabular datasets")
   return common.finalize(c)

@@ -95,4 +95,6 @@ def get_config(arg=None):
   c.sweep.rules = [{"arm": "dsc", "op": ">", "than": "ce"},
                    {"arm": "dl", "op": ">", "than": "ce"},
                    {"arm": "tversky", "op": ">", "than": "ce"}]
+  common.cpu_sized(
+      c, 'not CPU-sized: the paper fine-tunes pretrained BERT/XLNet on tagging and MRC sets, and lbrl has no bidirectional encoder or those datasets; the binary proxy stands in')
   return common.finalize(c)

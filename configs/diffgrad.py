@@ -19,4 +19,13 @@ def get_config(arg=None):
       expected="diffGrad test accuracy above Adam's at each learning rate of the grid",
       setting="ResNet-18/34/50 on CIFAR-10/100", hardware="GPU (paper)")
   common.versus(c, "diffgrad", common.ADAM_LRS)
+  if variant == "paper":
+    # Dubey et al., Sec. IV: CIFAR-10 with ResNet-18 (the authors' code trains the CIFAR ResNets of
+    # pytorch-cifar), batch 128, 100 epochs, lr 1e-3 for diffGrad and Adam (assumed from the authors'
+    # code, not re-checked against the paper).
+    common.cifar(c, model=dict(name="resnet18"), batch=128, epochs=100, devices=1,
+                 optimizer=dict(name="diffgrad", learning_rate=1e-3), schedule=dict(name="constant"))
+    c.paper.update(hardware="one GPU",
+                   expected="diffGrad test accuracy above Adam's with ResNet-18/34/50 on CIFAR-10/100 (the "
+                            "paper's tables)")
   return common.finalize(c)

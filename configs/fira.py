@@ -36,4 +36,14 @@ def get_config(arg=None):
   c.sweep.arms = common.lowrank_arms("fira")
   c.sweep.rules = [{"arm": "fira", "op": "<", "than": "galore_lowrank"},
                    {"arm": "fira", "op": "tie", "than": "adam_full"}]
+  if variant == "paper":
+    # Chen et al., Sec. 5.1: LLaMA 60M on C4 with the GaLore protocol (10K steps), Fira at rank 128
+    # (of 512), lr 0.01, scale 0.25, subspace refreshed every 200 steps. lbrl stores attention kernels as
+    # [512, heads, 64], which the low-rank optimizers flatten to 4096 x 64: rank_fraction 0.25 gives the
+    # paper's 128 on the 512-wide matrices and 16 on those.
+    common.c4_llama(c, size="60m", optimizer=dict(name="fira", learning_rate=1e-2, rank_fraction=0.25,
+                                                   update_gap=200, scale=0.25))
+    c.paper.update(hardware="8 A100 GPUs",
+                   expected="LLaMA 60M validation perplexity: Fira 31.06 vs GaLore 34.88 vs full-rank Adam 34.06 "
+                            "(the paper's Table 1)")
   return common.finalize(c)

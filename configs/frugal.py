@@ -36,4 +36,13 @@ def get_config(arg=None):
   c.sweep.arms = common.lowrank_arms("frugal")
   c.sweep.rules = [{"arm": "frugal", "op": "<", "than": "galore_lowrank"},
                    {"arm": "frugal", "op": "tie", "than": "adam_full"}]
+  if variant == "paper":
+    # Zmushko et al., Sec. 6: LLaMA on C4 with the GaLore protocol, FRUGAL with state-full density
+    # rho = 0.25 (a quarter of each matrix's rank) and state-free signSGD, subspace refreshed every
+    # T = 200 steps, lr 1e-3 (the 60M size of the paper's table).
+    common.c4_llama(c, size="60m", optimizer=dict(name="frugal", learning_rate=1e-3, rank_fraction=0.25,
+                                                   update_gap=200))
+    c.paper.update(hardware="8 A100 GPUs",
+                   expected="FRUGAL (rho 0.25) validation perplexity below GaLore's and close to Adam's (the "
+                            "paper's pre-training table)")
   return common.finalize(c)

@@ -20,4 +20,13 @@ def get_config(arg=None):
       expected="Gravity test accuracy above Adam's at each point of the learning-rate grid",
       setting="VGG-16/19, 5 datasets incl. CIFAR-10/100, batch 128, 100 epochs", hardware="GPU (paper)")
   common.versus(c, "gravity", (0.03, 0.1, 0.3), "adam", common.ADAM_LRS)
+  if variant == "paper":
+    # Bahrami & Zadeh: VGG-16 on CIFAR-10, batch 128, 100 epochs, Gravity lr 0.1, alpha 0.01, beta 0.9.
+    # lbrl has no VGG: the stand-in is its CIFAR ResNet-18.
+    common.cifar(c, model=dict(name="resnet18"), batch=128, epochs=100, devices=1,
+                 optimizer=dict(name="gravity", learning_rate=0.1, alpha=0.01, beta=0.9),
+                 schedule=dict(name="constant"))
+    c.paper.update(hardware="one GPU",
+                   expected="Gravity validation accuracy above Adam's, RMSProp's and SGD's (the paper's "
+                            "VGG-16 CIFAR-10 figures)")
   return common.finalize(c)

@@ -52,4 +52,6 @@ def get_config(arg=None):
                   "ce_train50": {**ce, **frac(0.5)}, "harmonic_train50": {**harmonic, **frac(0.5)}}
   c.sweep.rules = [{"arm": "harmonic_train30", "op": ">", "than": "ce_train30"},
                    {"arm": "harmonic_train50", "op": ">", "than": "ce_train50"}]
+  common.cpu_sized(
+      c, 'the claim under test is the algorithmic one (modular addition with an MLP): CPU-sized in the paper too')
   return common.finalize(c)

@@ -27,4 +27,12 @@ def get_config(arg=None):
     rules.append({"arm": f"innaprop_lr{i}", "op": "tie", "than": f"adamw_lr{i}"})
   c.sweep.arms = arms
   c.sweep.rules = rules
+  if variant == "paper":
+    # Bolte et al., Sec. 5: ResNet-50 on ImageNet, 90 epochs, batch 256, INNAprop (alpha 0.1, beta 0.9)
+    # against AdamW at lr 1e-3, weight decay 0.01 (the paper's defaults), cosine schedule, 8 GPUs.
+    common.imagenet_resnet50(c, batch=256, epochs=90, devices=8,
+                             optimizer=dict(name="innaprop", learning_rate=1e-3, alpha=0.1, beta=0.9,
+                                            weight_decay=0.01))
+    c.paper.update(hardware="8 GPUs",
+                   expected="INNAprop top-1 at least AdamW's on ResNet-50 ImageNet (the paper's ImageNet figure)")
   return common.finalize(c)

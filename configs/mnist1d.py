@@ -49,4 +49,6 @@ def get_config(arg=None):
       {"arm": "cnn", "op": ">", "than": "mlp"},
       {"arm": "mlp_shuffled", "op": "tie", "than": "mlp"},
   ]
+  common.cpu_sized(
+      c, "the paper's own setting is MNIST-1D (4000 training examples): it runs in minutes on a CPU")
   return common.finalize(c)

@@ -21,7 +21,7 @@ def get_config(arg=None):
   c.data.update(name="digits", batch_size=1437, eval_batch_size=1437, split_eval="train")
   c.model = common.free(name="logreg")
   c.loss.name = "cross_entropy"
-  c.optimizer = common.free(name="sgd", learning_rate=1.0)
+  c.optimizer = common.free(name="normalized_lr_gd", learning_rate=1.0)  # the method; GD arms are baselines
   c.steps = common.by_variant(variant, smoke=2, cpu=40, paper=40)
   c.eval_every = common.by_variant(variant, smoke=0, cpu=5, paper=5)
   c.log_every = common.by_variant(variant, smoke=1, cpu=5, paper=5)
@@ -39,4 +39,6 @@ def get_config(arg=None):
                   "normalized_lr1": {"optimizer": {"name": "normalized_lr_gd", "learning_rate": 1.0}}}
   c.sweep.rules = [{"arm": "gd_lr10", "op": ">", "than": "gd_lr0p1"},
                    {"arm": "normalized_lr1", "op": ">", "than": "gd_lr1"}]
+  common.cpu_sized(
+      c, "the paper's experiments are full-batch logistic regression on small separable synthetic and LIBSVM sets (it ran on a CPU)")
   return common.finalize(c)

@@ -43,4 +43,6 @@ def get_config(arg=None):
                   "ntl_wasserstein": ntl("wasserstein")}
   c.sweep.rules = [{"arm": "ntl_mse", "op": "<", "than": "ce"},
                    {"arm": "ntl_wasserstein", "op": "<", "than": "ce"}]
+  common.cpu_sized(
+      c, "not CPU-sized: the paper trains T5 (an encoder-decoder) on the mathematics dataset, which lbrl's zoo does not have; the decoder-only proxy stands in")
   return common.finalize(c)

@@ -32,4 +32,14 @@ def get_config(arg=None):
     rules.append({"arm": f"ranger21_lr{i}", "op": ">", "than": f"adamw_lr{i}"})
   c.sweep.arms = arms
   c.sweep.rules = rules
+  if variant == "paper":
+    # Wright & Demeure: ResNet-50 on ImageNet, Ranger21 (its own warm-up and warm-down) vs AdamW, batch
+    # 256, 60 epochs, lr 1e-3 (assumed training length and rate).
+    common.imagenet_resnet50(c, batch=256, epochs=60, devices=8,
+                             optimizer=dict(name="ranger21", learning_rate=1e-3,
+                                            total_steps=common.steps_from_epochs(60, "imagenet2012", 256)))
+    c.schedule.update(name="constant", warmup_steps=0)   # Ranger21 brings its own warm-up and warm-down
+    c.paper.update(hardware="8 GPUs",
+                   expected="Ranger21 validation accuracy above AdamW's on ResNet-50 ImageNet (the paper's "
+                            "figures)")
   return common.finalize(c)

@@ -15,6 +15,8 @@ from lbrl import config as common
 
 def get_config(arg=None):
   c, variant = common.noisy_cnn(arg)
+  # the base setting is the paper's method (SAM, rho 0.05); SGD-momentum is the baseline arm
+  c.optimizer = common.free(name="sam", learning_rate=0.02, rho=0.05, base_kwargs={"momentum": 0.9})
   c.paper.update(
       title="Sharpness-Aware Minimization for Efficiently Improving Generalization", year=2021,
       arxiv="2010.01412", slug="sam", provides="transform", code="lbrl.optim.sharpness.sam",
@@ -28,4 +30,14 @@ def get_config(arg=None):
                   "sam_rho0p05": sam(0.05), "sam_rho0p1": sam(0.1)}
   c.sweep.rules = [{"arm": "sam_rho0p05", "op": ">", "than": "sgd_momentum"},
                    {"arm": "sam_rho0p1", "op": ">", "than": "sgd_momentum"}]
+  if variant == "paper":
+    # Foret et al., Table 1: WRN-28-10 on CIFAR-10, 200 epochs, basic augmentation, SGD momentum 0.9,
+    # lr 0.1 cosine, weight decay 5e-4, batch 128, rho 0.05 (batch and decay from the WRN recipe the
+    # table's runs follow).
+    common.cifar(c, model=dict(name="wide_resnet", depth=28, widen=10), batch=128, epochs=200, devices=1,
+                 optimizer=dict(name="sam", learning_rate=0.1, rho=0.05,
+                                base_kwargs={"momentum": 0.9, "weight_decay": 5e-4}))
+    c.paper.update(hardware="one accelerator",
+                   expected="test error 2.7% with SAM vs 3.5% with SGD (WRN-28-10, 200 epochs, basic "
+                            "augmentation; the paper's Table 1)")
   return common.finalize(c)

@@ -44,4 +44,8 @@ def get_config(arg=None):
   c.sweep.arms = common.free(gpt=common.free())
   c.sweep.published = common.free(**PUBLISHED)
   c.sweep.rules = [{"arm": "gpt", "op": "<=", "value": 1.95}]
+  if variant == "paper":
+    c.dtype = dict(param="float32", compute="bfloat16")   # nanoGPT's autocast dtype on an A100
+    c.mesh = dict(shape=(1,), axes=("data",))
+    c.paper.expected = "validation loss 1.4697 (nanoGPT README, 6 x 384 model, 5000 iterations)"
   return common.finalize(c)

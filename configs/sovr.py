@@ -46,4 +46,6 @@ def get_config(arg=None):
   c.sweep.arms = {"ce": {"loss": {"name": "cross_entropy"}}, "ovr": {"loss": {"name": "one_vs_rest"}},
                   "sovr": {"loss": {"name": "sovr", "fraction": 0.4}}}
   c.sweep.rules = [{"arm": "ovr", "op": ">", "than": "ce"}, {"arm": "sovr", "op": ">", "than": "ce"}]
+  common.cpu_sized(
+      c, "the margin claim is the paper's theorem on a simple problem (this setting); its CIFAR runs are PGD adversarial training, which lbrl's trainer does not do")
   return common.finalize(c)

@@ -36,4 +36,6 @@ def get_config(arg=None):
       hardware="CPU/GPU (paper)")
   c.sweep.arms = {"ce": {"loss": {"name": "cross_entropy"}}, "sparsemax": {"loss": {"name": "sparsemax"}}}
   c.sweep.rules = [{"arm": "sparsemax", "op": "tie", "than": "ce"}]
+  common.cpu_sized(
+      c, "the paper's multi-label runs are linear models on small tabular benchmarks")
   return common.finalize(c)

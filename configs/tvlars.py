@@ -33,4 +33,12 @@ def get_config(arg=None):
   arms["lars_b4000"]["optimizer"]["weight_decay"] = 0.0
   c.sweep.arms = {k: arms[k] for k in ("lars_b4000", "tvlars_b4000")}   # SGD arms: see lars
   c.sweep.rules = [{"arm": "tvlars_b4000", "op": ">", "than": "lars_b4000"}]
+  if variant == "paper":
+    # Do et al., Sec. 5: CIFAR-10 with ResNet-18 at batch 16,384, TVLARS (alpha 0.1, lambda 1e-3, no
+    # warm-up) vs LARS with warm-up, weight decay 5e-4, 200 epochs (assumed length), 8 GPUs.
+    common.cifar(c, model=dict(name="resnet18"), batch=16_384, epochs=200, devices=8,
+                 optimizer=dict(name="tvlars", learning_rate=1.0, alpha=0.1, lam=1e-3, weight_decay=5e-4))
+    c.paper.update(hardware="8 GPUs",
+                   expected="TVLARS test accuracy above LARS's at batch 16K on CIFAR-10 (the paper's table, up "
+                            "to about 2 points)")
   return common.finalize(c)

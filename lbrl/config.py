@@ -318,3 +318,45 @@ def lowrank_arms(method: str, steps_gap: int = 200, rank: int = 8) -> dict:
   return {"adam_full": {"optimizer": {"name": "adam", "learning_rate": 1e-2}},
           "galore_lowrank": {"optimizer": {"name": "galore", "scale": 1.0, **lr}},
           method: {"optimizer": {"name": method, **lr, **extra}}}
+
+
+# --- the papers' standard runs (their recipes; each config states what its paper changes) ------------
+# lbrl's schedules are constant | cosine | linear with linear warm-up: where a recipe decays the rate in
+# steps (x0.1 at fixed epochs) the paper variant uses cosine and its config says so.
+
+def imagenet_resnet50(c: mlc.ConfigDict, *, optimizer: dict, batch: int = 256, epochs: float = 90,
+                      warmup_epochs: float = 0.0, devices: int = 8, compute_dtype: str = "float32",
+                      loss: dict | None = None, model: dict | None = None) -> None:
+  """ResNet-50 on ImageNet-1k (224 x 224 crops, 1,281,167 training images) for ``epochs`` at ``batch``:
+  the setting of He et al. 2016 (batch 256 on 8 GPUs, 90 epochs) unless the paper changes it."""
+  paper_run(c, data="imagenet2012", model=dict(name="resnet50", **(model or {})), batch=batch,
+            optimizer=optimizer, epochs=epochs, warmup_epochs=warmup_epochs, schedule=dict(name="cosine"),
+            loss=loss, compute_dtype=compute_dtype, devices=devices)
+
+
+def cifar(c: mlc.ConfigDict, *, model: dict, optimizer: dict, dataset: str = "cifar10", batch: int = 128,
+          epochs: float = 200, devices: int = 1, transforms=(), loss: dict | None = None,
+          schedule: dict | None = None, warmup_epochs: float = 0.0, compute_dtype: str = "float32") -> None:
+  """A CIFAR-10/100 run (32 x 32 images, 50,000 training examples) on ``devices`` GPUs."""
+  paper_run(c, data=dataset, model=model, batch=batch, optimizer=optimizer, epochs=epochs,
+            warmup_epochs=warmup_epochs, schedule=schedule or dict(name="cosine"), loss=loss,
+            transforms=transforms, compute_dtype=compute_dtype, devices=devices)
+
+
+# LLaMA sizes of the GaLore pre-training runs on C4 (Zhao et al. 2024, arXiv:2403.03507, Table 5; Fira
+# and FRUGAL reuse them): (layers, width, heads, steps). T5 tokenizer (32,000 pieces), context 256,
+# batch 512 sequences (131,072 tokens per step). lbrl's transformer_lm has a GELU MLP of 4 x width
+# (8 D^2 weights per block), the same parameter count as LLaMA's SwiGLU of 8/3 x width (3 matrices).
+LLAMA_C4 = {"60m": (8, 512, 8, 10_000), "130m": (12, 768, 12, 20_000), "350m": (24, 1024, 16, 60_000),
+            "1b": (24, 2048, 32, 100_000)}
+
+
+def c4_llama(c: mlc.ConfigDict, *, size: str, optimizer: dict, devices: int = 8) -> None:
+  """LLaMA-``size`` pre-training on C4 (the GaLore protocol): 10% linear warm-up then cosine decay
+  to 10%, gradient clipping 1.0, bfloat16 activations, data-parallel over ``devices`` A100s."""
+  layers, width, heads, steps = LLAMA_C4[size]
+  paper_run(c, data="c4/en", batch=512, steps=steps, optimizer=optimizer,
+            model=dict(name="transformer_lm", vocab_size=32_000, num_layers=layers, num_heads=heads, width=width,
+                       max_len=256, positions="rope", tie_embeddings=False, use_bias=False),
+            schedule=dict(name="cosine", warmup_steps=steps // 10, end_fraction=0.1), grad_clip_norm=1.0,
+            compute_dtype="bfloat16", devices=devices)

@@ -1,0 +1,199 @@
+"""The footprint of a config's own run, from its train step lowered on an abstract mesh.
+
+``paper_footprint(cfg)`` proves that a config's ``paper`` variant would run without its data or its
+hardware, and measures it: the trainer's train step (model, loss, optimizer, gradient estimator, as
+``lbrl.train.trainer`` builds them) is traced and lowered with ``jax.ShapeDtypeStruct`` inputs on a
+``jax.sharding.AbstractMesh`` of the config's mesh shape (the paper's device count), for the paper's
+platform (``tpu`` when ``paper.hardware`` names a TPU, else ``cuda``). No array is allocated, no data
+is read and nothing is compiled. The batch shapes come from ``lbrl.data.specs`` (standard TFDS names)
+or from the offline dataset itself (small, loaded once) for configs whose paper run is CPU-sized.
+
+It returns::
+
+    num_params              parameters of the model (scalars)
+    param_bytes_per_device  bytes of one device's shard of the parameters (the mesh and the model's
+                            sharding rules decide the shard; replicated parameters count in full)
+    opt_bytes_per_device    the same for the optimizer state (and the gradient estimator's state)
+    flops_per_step          FLOPs of one train step over the whole global batch, from XLA's HLO cost
+                            analysis of the lowered (not compiled) program: ``Lowered.cost_analysis()``.
+                            It counts the unpartitioned program, so per-device FLOPs are this divided
+                            by the data-parallel size; it counts what the HLO says (a ``while`` body of
+                            a micro-batch scan once per iteration as XLA unrolls it in the count) and
+                            is an estimate of the arithmetic, not of the time
+    devices                 devices of the mesh
+    mesh                    ``{axis: size}``
+    platform                the platform lowered for
+
+Coupling to the trainer lives in :func:`_trainer_step` only (the functions it calls are the trainer's:
+``build_task``, ``make_optimizer``, ``make_train_step`` and the state layout of ``init_state``), so
+a change of the trainer's interface is adapted in one place.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+LM_KINDS = ("text",)
+
+
+@dataclasses.dataclass
+class AbstractData:
+  """Stands in for a training split (``lbrl.data.core.Dataset``) where only its metadata, size and
+  one example's shape are needed. ``class_counts`` are uniform: they change a class-balanced loss's
+  values, never its shapes or cost."""
+  name: str
+  example: dict          # feature -> np.ndarray of one example, with the leading batch axis of 1
+  meta: dict
+  size: int
+
+  def __len__(self) -> int:
+    return self.size
+
+  @property
+  def arrays(self) -> dict:
+    return self.example
+
+  @property
+  def num_classes(self):
+    return self.meta.get("num_classes")
+
+  def class_counts(self) -> np.ndarray:
+    c = int(self.meta["num_classes"])
+    return np.full((c,), max(self.size // c, 1), np.int64)
+
+
+def abstract_data(cfg) -> AbstractData:
+  """The training split's shape and metadata: from ``lbrl.data.specs`` for standard TFDS names, else
+  from the offline dataset (loaded; every offline set is small)."""
+  from lbrl.data import specs
+  name = cfg.data.name
+  if name in specs.SPECS:
+    s = specs.spec(name)
+    if s.kind in LM_KINDS:
+      model = _model_fields(cfg)
+      t = int(model.get("max_len") or 0)
+      if t < 1:
+        raise ValueError(f"{name}: a text dataset's batch is [batch, model.max_len]; set config.model.max_len")
+      vocab = model.get("vocab_size")
+      if vocab is None:
+        raise ValueError(f"{name}: the vocabulary is the tokenizer's; set config.model.vocab_size")
+      example = {"x": np.zeros((1, t), np.int32), "label": np.zeros((1, t), np.int32)}
+      return AbstractData(name, example, {"vocab_size": int(vocab)}, s.num_train)
+    example = {"x": np.zeros((1,) + tuple(s.input_shape), np.float32), "label": np.zeros((1,), np.int32)}
+    return AbstractData(name, example, {"num_classes": s.num_classes}, s.num_train)
+  from lbrl.train.trainer import load_data
+  train, _ = load_data(cfg)
+  return AbstractData(name, {k: v[:1] for k, v in train.arrays.items()}, dict(train.meta), len(train))
+
+
+def _model_fields(cfg) -> dict:
+  """``config.model`` over the model class's defaults (e.g. ``gpt2_small``'s context and vocabulary)."""
+  import dataclasses
+  import lbrl.models  # noqa: F401  (registers the zoo)
+  from lbrl.registry import MODELS
+  cls = MODELS.get(cfg.model.name)
+  fields = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+  return {**fields, **dict(cfg.model)}
+
+
+def abstract_mesh(cfg) -> jax.sharding.AbstractMesh:
+  """An ``AbstractMesh`` of ``config.mesh`` (a ``-1`` axis gets one device: CPU-sized runs)."""
+  shape = tuple(1 if int(s) == -1 else int(s) for s in cfg.mesh.shape)
+  axes = tuple(cfg.mesh.axes)
+  return jax.sharding.AbstractMesh(shape, axes, axis_types=(jax.sharding.AxisType.Auto,) * len(axes))
+
+
+def _trainer_step(cfg, data: AbstractData, mesh):
+  """The trainer's pieces for ``cfg``: ``(step_fn, abstract_state, state_shardings)``.
+
+  The one place that knows the trainer's interface: ``data_meta``/``build_task``/``make_init``/
+  ``make_train_step`` and the state shardings of ``init_state`` (per-example state on the data axis).
+  Trainers without ``make_init`` (before the task interface) build the state as their ``init_state`` did.
+  """
+  from lbrl import parallel
+  from lbrl.train import trainer
+  from lbrl.train.optimizer import make_optimizer
+  tx, _ = make_optimizer(cfg, cfg.steps)
+  example = jnp.asarray(data.arrays["x"][:1])
+  rng = jax.random.PRNGKey(0)
+  if hasattr(trainer, "make_init"):
+    task = trainer.build_task(cfg, trainer.data_meta(cfg, data))
+    init = trainer.make_init(task, tx, cfg.seed, example)
+  else:
+    task = trainer.build_task(cfg, data)
+
+    def init(rng):
+      variables = dict(task.model.init({"params": rng, "dropout": rng}, example, train=False))
+      params = variables.pop("params")
+      grad_state = task.estimator.init(params, num_examples=len(data),
+                                       num_classes=data.meta.get("num_classes") or 0)
+      return trainer.TrainState(step=jnp.zeros((), jnp.int32), params=params, model_state=variables,
+                                opt_state=tx.init(params), grad_state=grad_state, rng=jax.random.fold_in(rng, 1),
+                                nonfinite=jnp.zeros((), jnp.int32), first_nonfinite=-jnp.ones((), jnp.int32))
+  rules = [tuple(r) for r in cfg.sharding_rules] or list(type(task.model).sharding_rules())
+  shapes = jax.eval_shape(init, rng)
+  shardings = parallel.tree_shardings(shapes, rules, mesh)
+  if getattr(task, "example_state", None) is not None:
+    data_sh, dp = parallel.batch_sharding(mesh), parallel.data_parallel_size(mesh)
+    shardings = shardings.replace(aux=dict(shardings.aux, examples=jax.tree.map(
+        lambda s: data_sh if s.ndim >= 1 and s.shape[0] % dp == 0 else parallel.replicated(mesh),
+        shapes.aux["examples"])))
+  return trainer.make_train_step(task, tx, cfg.grad_accum_steps), shapes, shardings
+
+
+def _platform(cfg) -> str:
+  return "tpu" if "tpu" in str(cfg.paper.hardware).lower() else "cuda"
+
+
+def _bytes_per_device(tree, shardings) -> int:
+  total = 0
+  for leaf, sh in zip(jax.tree.leaves(tree), jax.tree.leaves(shardings)):
+    shard = sh.shard_shape(tuple(leaf.shape)) if leaf.shape else ()
+    total += int(np.prod(shard, dtype=np.int64)) * np.dtype(leaf.dtype).itemsize
+  return int(total)
+
+
+def lower_train_step(cfg, platform: str | None = None):
+  """``(lowered, abstract_state, state_shardings, mesh)`` of the config's train step."""
+  from lbrl import parallel
+  mesh = abstract_mesh(cfg)
+  data = abstract_data(cfg)
+  step, shapes, shardings = _trainer_step(cfg, data, mesh)
+  batch_sh = parallel.batch_sharding(mesh)
+  b = int(cfg.data.batch_size)
+  features = dict(data.arrays)
+  features["index"] = np.zeros((1,), np.int32)  # each example's position (the pipeline adds it)
+  batch = {k: jax.ShapeDtypeStruct((b,) + v.shape[1:], v.dtype, sharding=batch_sh) for k, v in features.items()}
+  state = jax.tree.map(lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh), shapes, shardings)
+  repl = parallel.replicated(mesh)
+  jitted = jax.jit(step, in_shardings=(shardings, jax.tree.map(lambda _: batch_sh, batch)),
+                   out_shardings=(shardings, repl), donate_argnums=0)
+  with jax.sharding.use_abstract_mesh(mesh):
+    traced = jitted.trace(state, batch)
+  lowered = traced.lower(lowering_platforms=(platform or _platform(cfg),))
+  return lowered, state, shardings, mesh
+
+
+def paper_footprint(cfg, platform: str | None = None) -> dict[str, Any]:
+  """Parameters, per-device parameter and optimizer bytes, and FLOPs per step of ``cfg``'s train step,
+  lowered on an abstract mesh of its devices (see the module docstring)."""
+  platform = platform or _platform(cfg)
+  lowered, state, shardings, mesh = lower_train_step(cfg, platform)
+  cost = lowered.cost_analysis() or {}
+  if isinstance(cost, (list, tuple)):  # older JAX returned one dict per computation
+    cost = cost[0] if cost else {}
+  opt = (state.opt_state, state.grad_state)   # optimizer and gradient-estimator state
+  opt_sh = (shardings.opt_state, shardings.grad_state)
+  return dict(
+      num_params=int(sum(math.prod(x.shape) for x in jax.tree.leaves(state.params))),
+      param_bytes_per_device=_bytes_per_device(state.params, shardings.params),
+      opt_bytes_per_device=_bytes_per_device(opt, opt_sh),
+      flops_per_step=float(cost.get("flops", float("nan"))),
+      devices=int(np.prod(list(mesh.shape.values()))),
+      mesh={k: int(v) for k, v in mesh.shape.items()},
+      platform=platform)
