@@ -370,7 +370,7 @@ def scale_by_gravity(alpha: float = 0.01, beta: float = 0.9, initial_learning_ra
 
   def update_fn(updates, state, params=None):
     del params
-    t = state.count.astype(jnp.float32)
+    t = state.count.astype(jnp.float32) + 1.0          # t = 1 at the first step (the authors' code)
     beta_hat = (beta * t + 1.0) / (t + 2.0)
 
     def leaf(g, v):
@@ -393,15 +393,15 @@ def gravity(learning_rate: Any = 0.1, alpha: float = 0.01, beta: float = 0.9, se
   Learning", 2021, arXiv:2101.09192; slug gravity).
 
     V_0 ~ Normal(0, (alpha / lr)^2)  (per element; ``seed`` fixes it)
-    beta^_t = (beta t + 1) / (t + 2)                         (t = 0, 1, ...)
+    beta^_t = (beta t + 1) / (t + 2)                         (t = 1, 2, ...)
     m = 1 / max|g_t| (per tensor);  zeta_t = g_t / (1 + (g_t / m)^2)
     V_{t+1} = beta^_t V_t + (1 - beta^_t) zeta_t;   params -= lr * V_{t+1}
   zeta is bounded by m/2: the largest gradient entries are damped most. Defaults (lr 0.1,
   alpha 0.01, beta 0.9) are the paper's. ``velocity_lr`` is the lr in V_0's scale alpha / lr
   (default: the learning rate at step 0; give it when a warm-up schedule starts at 0).
   ``weight_decay`` (default 0: the paper has none) is decoupled, ``params -= lr * wd * params``, on the
-  leaves ``mask`` selects. Note: beta^ uses t = 0 at the first step as in the paper's algorithm;
-  pytorch-optimizer's ``Gravity`` uses t = 1 (tests/golden pins the difference).
+  leaves ``mask`` selects. t counts from 1 at the first step, as in the authors' PyTorch and Keras
+  code (``dariush-bahrami/gravity.optimizer``) and pytorch-optimizer's port (pinned in tests/golden).
   """
   C.check_learning_rate(learning_rate)
   lr0 = velocity_lr if velocity_lr is not None else (

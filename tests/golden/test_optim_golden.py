@@ -77,3 +77,66 @@ def test_the_projection_fires_on_the_scale_invariant_kernels():
     g = jax.grad(G.scale_invariant_loss(data))({k: jnp.asarray(v) for k, v in init.items()})
     fired = {k: bool(O.adaptive.adamp_projection(jnp.asarray(init[k]), g[k], g[k])[1]) for k in init}
   assert fired == {"v": True, "k": True, "w2": False, "b2": False}
+
+
+# ---- pytorch-optimizer ------------------------------------------------------------------------------
+
+PO = "optim_pytorch_optimizer.npz"
+
+
+def test_diffgrad_matches_pytorch_optimizer():
+  check(PO, "mlp", "diffgrad", O.diffgrad(1e-2))
+
+
+def test_adafactor_matches_pytorch_optimizer():
+  check(PO, "mlp", "adafactor", O.adafactor(1e-2, min_dim_size_to_factor=2, decay_rate=0.8,
+                                            clipping_threshold=1.0, multiply_by_parameter_scale=True))
+
+
+def test_lookahead_matches_pytorch_optimizer():
+  check(PO, "mlp", "lookahead_adam", O.lookahead(O.adam(1e-2), sync_period=3, slow_step_size=0.5))
+
+
+def test_sam_matches_pytorch_optimizer():
+  check(PO, "mlp", "sam_sgd", O.sam(O.sgd(0.05, momentum=0.9), rho=0.05), two_pass=True)
+
+
+def test_galore_matches_pytorch_optimizer():
+  check(PO, "mlp", "galore", O.galore(1e-2, rank=2, update_gap=200, scale=0.5))
+
+
+def test_ranger21_core_with_the_authors_norm_loss_matches_pytorch_optimizer():
+  check(PO, "mlp", "ranger21", O.ranger21(1e-2, total_steps=0, b1=0.9, b2=0.999, eps=1e-8,
+                                          weight_decay=0.0, agc_clip=1e-2, agc_eps=1e-3,
+                                          pnm_momentum=0.9, norm_loss_factor=1e-2,
+                                          lookahead_steps=5, lookahead_alpha=0.5, use_gc=True))
+
+
+def test_ranger21_norm_loss_is_the_authors_form():
+  """Without the factor 2 or without 1-D parameters the recorded trajectory is not reproduced."""
+  with pytest.raises(AssertionError, match="max deviation"):
+    check(PO, "mlp", "ranger21", O.ranger21(1e-2, weight_decay=0.0, pnm_momentum=0.9,
+                                            norm_loss_factor=5e-3))
+
+
+def test_gravity_matches_pytorch_optimizer():
+  """From the recorded random V_0 (Gravity draws it at init; torch's and JAX's generators differ)."""
+  import jax.numpy as jnp
+  npz = G.load(PO)
+  v0 = {k.split("/")[-1]: jnp.asarray(v, jnp.float32) for k, v in npz.items() if k.startswith("gravity/v0/")}
+
+  def start_from_recorded_velocity(state):
+    # gravity's state: chain(scale_by_gravity, add_decayed_weights, scale_by_learning_rate)
+    assert hasattr(state[0], "velocity"), state
+    return (state[0]._replace(velocity=v0),) + tuple(state[1:])
+
+  check(PO, "mlp", "gravity", O.gravity(0.1, alpha=0.01, beta=0.9), state_fn=start_from_recorded_velocity)
+
+
+def test_lars_paper_form_matches_pytorch_optimizer_and_optax_form_does_not():
+  vectors_off = lambda p: jax.tree.map(lambda x: x.ndim > 1, p)
+  check(PO, "mlp", "lars", O.lars_paper(1.0, weight_decay=1e-2, trust_coefficient=0.02, momentum=0.9,
+                                        mask=vectors_off, trust_ratio_mask=vectors_off))
+  with pytest.raises(AssertionError, match="max deviation"):
+    check(PO, "mlp", "lars", O.lars(1.0, weight_decay=1e-2, trust_coefficient=0.02, momentum=0.9,
+                                    weight_decay_mask=vectors_off, trust_ratio_mask=vectors_off))

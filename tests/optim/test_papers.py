@@ -257,7 +257,7 @@ def test_gravity_matches_paper():
                  jax.tree.leaves(tx.init({"w": jnp.zeros((6, 5))}))[1], np.float64)
   assert 0.05 < np.std(v) < 0.2                   # N(0, (alpha / lr)^2) = N(0, 0.1^2)
   w = W0.copy(); out = []
-  for t in range(4):
+  for t in range(1, 5):                           # t = 1 at the first step, as the authors' code
     g = np_grad(w)
     bh = (0.9 * t + 1) / (t + 2)
     mm = 1 / np.max(np.abs(g))
