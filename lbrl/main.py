@@ -44,7 +44,7 @@ _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _DEFAULT_CONFIG = os.path.join(_REPO, "configs", "mnist1d.py")
 
 flags.DEFINE_string("config", None, "Path to a config file, optionally ':variant=...,seed=...'. Override "
-                    "fields with --config.<path>=<value> (see `python -m lbrl.main --helpfull`'s module doc).")
+                    "fields with --config.<path>=<value> (the rules: python -m lbrl.main --help).")
 flags.DEFINE_string("workdir", "", "Run directory (checkpoints, metrics). Default: a temporary directory.")
 flags.DEFINE_string("coordinator_address", "", "host:port of process 0 (multi-host clusters).")
 flags.DEFINE_integer("num_processes", 0, "Number of processes (multi-host clusters).")

@@ -112,6 +112,7 @@ def test_a_component_given_whole_replaces_it():
 def test_config_file_by_path_with_argument():
   cfg = launcher.load_config(f"{MNIST1D}:variant=smoke,seed=4")
   assert cfg.variant == "smoke" and cfg.seed == 4
+  assert launcher.load_config(None).variant == "cpu"  # no --config: the default experiment
   with pytest.raises(OverrideError, match="no config file"):
     launcher.load_config("configs/nope.py")
   with pytest.raises(OverrideError, match="unknown variant"):
