@@ -24,14 +24,19 @@ def sweep(res: dict, path: str) -> str:
   ncol = 3 if tuning else 2
   fig, axs = plt.subplots(1, ncol, figsize=(6 * ncol, 4.2))
   ax1, ax2 = axs[0], axs[1]
+  plotted = False
   for arm in arms:
     curves = [np.asarray(r["curve"]) for r in records if r["arm"] == arm and len(r.get("curve") or [])]
     if curves:
       n = min(len(c) for c in curves)
       ax1.plot(curves[0][:n, 0], np.mean([c[:n, 1] for c in curves], 0), marker=".", label=arm)
+      plotted = True
   ax1.set_xlabel("step"); ax1.set_ylabel(metric); ax1.set_title(f"{metric} during training (mean over seeds)")
-  if arms:
+  if plotted:
     ax1.legend(fontsize=7)
+  else:
+    ax1.text(0.5, 0.5, f"{metric} is measured after training only", ha="center", va="center",
+             transform=ax1.transAxes)
   for i, a in enumerate(arms):
     s = res["arms"][a]
     vals = [r["final"][metric] for r in records if r["arm"] == a and metric in r["final"]]

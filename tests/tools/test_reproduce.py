@@ -55,10 +55,18 @@ def test_expand_applies_overrides_and_seeds(tmp_path):
   assert experiment.kind_of(cfg) == "sweep"
 
 
-def test_sweep_resumes_and_writes_report(tmp_path):
-  path = tiny(tmp_path)
-  out, wds = str(tmp_path / "out"), str(tmp_path / "wd")
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+  """One tiny sweep (3 arms x 2 seeds, 3 steps) shared by the tests that only read or re-render it."""
+  tmp = tmp_path_factory.mktemp("swept")
+  path = tiny(tmp)
+  out, wds = str(tmp / "out"), str(tmp / "wd")
   res = reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=wds, quiet=True)
+  return path, out, wds, res
+
+
+def test_sweep_resumes_and_writes_report(swept):
+  path, out, wds, res = swept
   assert res["verdict"] == "reproduced" and len(res["runs"]) == 6 and res["kind"] == "sweep"
   first = os.path.getmtime(os.path.join(out, "runs", "mlp__seed0.json"))
   os.remove(os.path.join(out, "runs", "logreg__seed1.json"))   # an interrupted sweep
@@ -71,16 +79,46 @@ def test_sweep_resumes_and_writes_report(tmp_path):
   assert "**Verdict: reproduced.**" in text and "| mlp |" in text and "python -m lbrl.reproduce" in text
   assert "**holds**: [eval/loss] mean(mlp) =" in text  # a rule on a metric other than the sweep's
   assert "## Companion benchmark" in text and "| 64 | 0.5x |" in text
-  assert "processor: not recorded" in text or "processor: " in text
+  assert "processor: " in text and "2 seeds per arm (seeds 0, 1)" in text
   assert os.path.getsize(os.path.join(out, "sweep.png")) > 1000
   saved = json.load(open(os.path.join(out, "results.json")))
   assert saved["arms"]["mlp"]["n"] == 2 and saved["verdict"] == res2["verdict"]
+  os.remove(os.path.join(out, "benchmark.md"))
+
+
+def test_regenerate_command_reproduces_the_report_exactly(swept):
+  path, out, wds, res = swept
+  reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=wds, quiet=True)
+  before = open(os.path.join(out, "README.md")).read()
+  argv = shlex.split(json.load(open(os.path.join(out, "results.json")))["command"])
+  assert argv[:3] == ["python", "-m", "lbrl.reproduce"] and argv[argv.index("--seeds") + 1] == "0,1"
+  reproduce.main(argv[3:])
+  assert open(os.path.join(out, "README.md")).read() == before
+
+
+def test_reevaluate_recomputes_from_results_and_says_what_changed(swept, tmp_path):
+  path, src, _, _ = swept
+  out = str(tmp_path / "copy")
+  shutil.copytree(src, out)
+  res = json.load(open(os.path.join(out, "results.json")))
+  # pretend an old evaluation said something else, with the old result format (passed only)
+  res["verdict"] = "not reproduced"
+  res["rules"] = [{"rule": r["rule"], "passed": False, "text": "old text"} for r in res["rules"]]
+  json.dump(res, open(os.path.join(out, "results.json"), "w"))
+  shutil.rmtree(os.path.join(out, "runs"))     # no runs needed: results.json holds them
+  new = reproduce.reevaluate(path, out)
+  assert new["previous"]["verdict"] == "not reproduced" and new["verdict"] == "reproduced"
+  text = open(new["report"]).read()
+  assert "Verdict: **not reproduced -> reproduced**" in text and "old text" in text
+  again = reproduce.reevaluate(path, out)          # idempotent: the first evaluation is kept
+  assert again["previous"]["verdict"] == "not reproduced" and open(again["report"]).read() == text
 
 
 def test_smoke_run_gives_no_verdict_and_reports_the_numbers_used(tmp_path):
   """13.6: a smoke run printed "partly reproduced"; its report said 3 seeds while n was 2; its command
   omitted --seeds and --out; its config link broke outside experiments/."""
-  path = tiny(tmp_path, 'c.sweep.update(seeds=[0, 1, 2])\n  c.sweep.rules = [{"arm": "mlp", "op": ">", "than": "logreg"}]')
+  path = tiny(tmp_path, 'c.sweep.update(seeds=[0, 1, 2])\n  c.sweep.arms = {"mlp": {}, "logreg": {"model": {"name": "logreg"}}}\n'
+              '  c.sweep.rules = [{"arm": "mlp", "op": ">", "than": "logreg"}]')
   out = str(tmp_path / "elsewhere" / "report")
   res = reproduce.run_experiment(path, "smoke", seeds=[0, 1], out_dir=out, workdir_root=str(tmp_path / "wd"),
                                  quiet=True)
@@ -96,38 +134,8 @@ def test_smoke_run_gives_no_verdict_and_reports_the_numbers_used(tmp_path):
   assert os.path.samefile(os.path.join(out, link), path)
 
 
-def test_regenerate_command_reproduces_the_report_exactly(tmp_path):
-  path = tiny(tmp_path)
-  out = str(tmp_path / "out")
-  res = reproduce.run_experiment(path, "cpu", seeds=[1, 0], out_dir=out, workdir_root=str(tmp_path / "wd"),
-                                 quiet=True)
-  before = open(res["report"]).read()
-  argv = shlex.split(res["command"])
-  assert argv[:3] == ["python", "-m", "lbrl.reproduce"]
-  reproduce.main(argv[3:])
-  assert open(res["report"]).read() == before
-
-
-def test_reevaluate_recomputes_from_results_and_says_what_changed(tmp_path):
-  path = tiny(tmp_path, 'c.sweep.rules = [{"arm": "mlp", "op": ">", "than": "logreg"}]')
-  out = str(tmp_path / "out")
-  reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=str(tmp_path / "wd"), quiet=True)
-  res = json.load(open(os.path.join(out, "results.json")))
-  # pretend an old evaluation said something else, with the old result format (passed only)
-  res["verdict"] = "not reproduced"
-  res["rules"] = [{"rule": r["rule"], "passed": False, "text": "old text"} for r in res["rules"]]
-  json.dump(res, open(os.path.join(out, "results.json"), "w"))
-  shutil.rmtree(os.path.join(out, "runs"))     # no runs needed: results.json holds them
-  new = reproduce.reevaluate(path, out)
-  assert new["previous"]["verdict"] == "not reproduced" and new["verdict"] != "not reproduced"
-  text = open(new["report"]).read()
-  assert f"Verdict: **not reproduced -> {new['verdict']}**" in text and "old text" in text
-  again = reproduce.reevaluate(path, out)          # idempotent: the first evaluation is kept
-  assert again["previous"]["verdict"] == "not reproduced" and open(again["report"]).read() == text
-
-
 def test_tuning_selects_on_the_selection_split_and_runs_seeds_at_the_choice(tmp_path):
-  extra = ('c.sweep.arms = {"mlp": {}, "logreg": {"model": {"name": "logreg"}}}\n'
+  extra = ('c.sweep.arms = {"mlp": {}}\n'
            '  c.sweep.tune = {"grids": {"mlp": [("optimizer.learning_rate", [1e-4, 3e-2])]}, "split": "train",'
            ' "metric": "eval/loss", "seeds": [7]}')
   path = tiny(tmp_path, extra)
@@ -142,6 +150,7 @@ def test_tuning_selects_on_the_selection_split_and_runs_seeds_at_the_choice(tmp_
   assert len(sel) == 2 and all(r["overrides"]["data"]["split_eval"] == "train" for r in sel)
   assert all(r["seed"] == 7 for r in sel)
   chosen_lr = best["point"]["optimizer.learning_rate"]
+  assert [r["arm"] for r in res["runs"]] == ["mlp", "mlp"]
   for r in res["runs"]:
     if r["arm"] == "mlp":
       assert r["overrides"]["optimizer"]["learning_rate"] == chosen_lr and "data" not in r["overrides"]

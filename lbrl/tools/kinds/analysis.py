@@ -53,7 +53,8 @@ def restore(cfg, workdir: str):
   from lbrl.train.optimizer import make_optimizer
   mesh = parallel.make_mesh(cfg.mesh.shape, cfg.mesh.axes)
   train_data, eval_data = trainer.load_data(cfg)
-  task = trainer.build_task(cfg, train_data)
+  meta = trainer.data_meta(cfg, train_data) if hasattr(trainer, "data_meta") else train_data
+  task = trainer.build_task(cfg, meta)
   tx, _ = make_optimizer(cfg, cfg.steps)
   rules = [tuple(r) for r in cfg.sharding_rules] or list(type(task.model).sharding_rules())
   init, shardings = trainer.init_state(cfg, task, train_data, mesh, tx, rules)
@@ -72,17 +73,25 @@ def restore(cfg, workdir: str):
 
 
 def _loss_fn(task, state, arrays: dict, batch_size: int):
+  """``loss(params)``: the mean per-example loss of the config's loss on the first ``batch_size``
+  examples, the model in eval mode (the model state, e.g. BatchNorm statistics, fixed at the run's)."""
+  import jax
   import jax.numpy as jnp
 
   from lbrl.train import trainer
   n = min(batch_size, len(arrays["label"]))
-  batch = {"x": jnp.asarray(arrays["x"][:n]), "label": jnp.asarray(arrays["label"][:n]),
-           "mask": jnp.ones((n,), bool)}
-  eval_fn = trainer.make_eval_step(task)
+  x, labels = jnp.asarray(arrays["x"][:n]), jnp.asarray(arrays["label"][:n])
+  mask = jnp.ones(labels.shape[:1], bool)
 
   def loss(params):
-    _, values, mask = eval_fn(params, state.model_state, batch, state.step)
-    return jnp.sum(jnp.where(mask, values, 0.0)) / jnp.maximum(jnp.sum(mask), 1)
+    if hasattr(trainer, "call_loss"):
+      outputs, _ = trainer.apply_model(task, params, state.model_state, x, False)
+      values, _ = trainer.call_loss(task, outputs, labels, mask, step=state.step, rng=jax.random.PRNGKey(0))
+    else:   # the trainer before its task interface
+      outputs, _ = trainer._apply(task, params, state.model_state, x, False)
+      values = trainer.per_example_loss(task, outputs, labels, mask, state.step)
+    values = jnp.broadcast_to(values, labels.shape[:1] + values.shape[1:]).reshape(n, -1).mean(-1)
+    return jnp.mean(values.astype(jnp.float32))
   return loss
 
 
@@ -126,3 +135,16 @@ def analyse_runs(runs: list[dict], records: list[dict], spec: dict, runs_dir: st
       os.replace(path + ".tmp", path)
     out.append(rec)
   return out
+
+
+def section(res: dict, cfg) -> list[str]:
+  """The tool and its settings, then the per-arm table of the sweep (the tool's scalars included)."""
+  from lbrl.tools.kinds import sweep
+  spec = spec_of(cfg)
+  return ([f"Tool `{spec['tool']}` ({json_kwargs(spec['kwargs'])}) on the first {spec['batch_size']} examples of "
+           f"the {spec['split']} split, applied to each run's final checkpoint (restored from its workdir).", ""]
+          + sweep.section(res, cfg))
+
+
+def json_kwargs(kw: dict) -> str:
+  return ", ".join(f"{k}={v}" for k, v in sorted(kw.items())) or "defaults"
