@@ -81,27 +81,39 @@ class Checkpointer:
             f"{self.directory} away to start over.")
 
   def _quarantine(self, step: int, error: BaseException) -> None:
-    """Moves an unreadable step aside (process 0; every process waits for it) and logs one line."""
+    """Moves an unreadable step aside (process 0; every process waits for it); process 0 logs one line."""
     src = self._step_dir(step)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     dst = os.path.join(self.directory, f"{DAMAGED_PREFIX}{step}_{stamp}")
+    moved = None
     if jax.process_index() == 0:
       n = 1
       while os.path.exists(dst):  # two quarantines of one step within a second
         n += 1
         dst = os.path.join(self.directory, f"{DAMAGED_PREFIX}{step}_{stamp}_{n}")
-      os.rename(src, dst)
+      try:
+        os.rename(src, dst)
+        moved = True
+      except OSError as e:  # a read-only or vanished folder: report it, fall back all the same
+        moved = e
     if jax.process_count() > 1:
       from jax.experimental import multihost_utils
       multihost_utils.sync_global_devices(f"lbrl_checkpoint_quarantine_{step}")
     self.manager.reload()  # forget the step, so that training saves it again
+    if moved is None:
+      return
+    where = dst if moved is True else src
     detail = describe_error(error)
     if src not in detail:  # TensorStore names the file; a JSON error does not: find the unparsable one
-      bad = _unparsable_json(dst)
+      bad = _unparsable_json(where)
       detail = f"{os.path.join(src, bad)}: {detail}" if bad else detail
-    detail = detail.replace(src, dst).replace(self.directory + os.sep, "")  # paths relative to the folder
-    logging.warning("checkpoint step %d in %s is damaged (%s); moved to %s, trying the previous checkpoint",
-                    step, self.directory, detail, os.path.basename(dst))
+    detail = detail.replace(src, where).replace(self.directory + os.sep, "")  # paths relative to the folder
+    if moved is True:
+      logging.warning("checkpoint step %d in %s is damaged (%s); moved to %s, trying the previous checkpoint",
+                      step, self.directory, detail, os.path.basename(dst))
+    else:
+      logging.warning("checkpoint step %d in %s is damaged (%s) and could not be moved aside (%s); trying the "
+                      "previous checkpoint", step, self.directory, detail, describe_error(moved))
 
   def wait(self) -> None:
     self.manager.wait_until_finished()

@@ -136,3 +136,23 @@ def test_relaunches_after_damage_repair_the_checkpoint(tmp_path, caplog):
   rows = lambda d: [{k: v for k, v in json.loads(line).items() if k not in timing}
                     for line in open(os.path.join(d, "metrics.jsonl"))]
   assert rows(wd) == rows(tmp_path / "ref")
+
+
+def test_a_checkpoint_that_cannot_be_moved_is_still_skipped(tmp_path, caplog, monkeypatch):
+  ck = Checkpointer(str(tmp_path / "ck"), keep=5)
+  ck.save(1, state(1))
+  ck.save(2, state(2))
+  ck.wait()
+  truncate_largest_file(str(tmp_path / "ck" / "2"))
+
+  def read_only(src, dst):
+    raise PermissionError(13, "Permission denied", src)
+
+  monkeypatch.setattr(os, "rename", read_only)
+  abstract = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), state(0))
+  with caplog.at_level(logging.WARNING):
+    _, step = ck.restore_latest(abstract)
+  assert step == 1
+  (line,) = damage_lines(caplog.records)
+  assert "could not be moved aside (PermissionError" in line.getMessage() and "\n" not in line.getMessage()
+  ck.close()
