@@ -20,7 +20,8 @@ cpu:   character-level Tiny Shakespeare with the 4-layer 128-wide transformer LM
        output layer is not implemented (the Gram form still costs O(V D^2) per batch).
 paper: Penn Treebank word LM (top-k error vs log-softmax) and One Billion Word (793k-word vocabulary:
        40x faster than log-softmax, 4x faster than hierarchical softmax), GPU. PTB and 1B Word are not
-       available offline; the `paper` variant runs the nanoGPT-scale char model with the Gram form.
+       available offline; the `paper` variant names One Billion Word (TFDS lm1b, 793,471 words) with
+       the Gram form on a GPT-2-small-sized word model (lbrl's choice of model).
 """
 from lbrl import config as common
 

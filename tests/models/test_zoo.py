@@ -239,7 +239,7 @@ def test_generate_matches_stepwise_argmax():
 
 def test_resnet_trains_through_the_trainer_on_digits(tmp_path):
   """The trainer fills num_classes from the dataset, keeps BatchNorm statistics, applies the rules."""
-  from configs import common
+  from lbrl import config as common
   from lbrl.train import train
   c, _ = common.base("variant=smoke")
   c.data.update(name="digits", batch_size=32, eval_batch_size=40)
