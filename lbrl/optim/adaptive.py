@@ -651,11 +651,14 @@ def ranger21_schedule(total_steps: Any, b2: Any = 0.999, warmup_pct: Any = 0.22,
   """
   if not callable(total_steps):
     C.check_int("total_steps", total_steps, minimum=0)
+  b2_c = C.concrete(b2)
+  beta_warm_c = float(math.ceil(2.0 / (1.0 - b2_c))) if b2_c is not None else None
 
   def sched(count):
     T = jnp.asarray(total_steps, jnp.float32)
     s = jnp.asarray(count, jnp.float32) + 1.0
-    beta_warm = jnp.ceil(2.0 / (1.0 - jnp.asarray(b2, jnp.float32)))
+    beta_warm = beta_warm_c if beta_warm_c is not None else jnp.ceil(
+        2.0 / (1.0 - jnp.asarray(b2, jnp.float32)) - 0.05)   # float32: 2 / (1 - 0.999f) = 2000.03
     warm = jnp.where(beta_warm / jnp.maximum(T, 1.0) > 0.45, jnp.floor(warmup_pct * T), beta_warm)
     up = jnp.minimum(1.0, s / jnp.maximum(warm, 1.0))
     start = jnp.floor(warmdown_start_pct * T)

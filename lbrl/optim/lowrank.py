@@ -83,7 +83,7 @@ def _metas(params, mask, rank, rank_fraction):
     r = max(1, int(math.floor(rank_fraction * min(m, n)))) if rank_fraction else rank
     if r > min(m, n):
       raise ValueError(f"rank {r} is larger than the matrix {jax.tree_util.keystr(path)} of shape "
-                       f"{np.shape(p)} (as {m} x {n}); lower the rank or exclude it with mask=")
+                       f"{np.shape(p)} (as {m} x {n}); lower the rank or exclude it with project_mask=")
     metas.append(_Meta(m, n, r, m >= n))
   return metas
 

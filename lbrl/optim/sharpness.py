@@ -273,8 +273,8 @@ def amp_perturbation(base: optax.GradientTransformation, epsilon: float = 0.5, i
   Needs ``grad_fn=``; 1 + inner_steps gradient evaluations per step. ``base`` is the outer optimizer
   (an optax transform; configs name it, as for :func:`sam`).
   """
-  outer = C.check_transform("base", base)
   amp_estimator(epsilon, inner_lr, inner_steps)   # validates
+  outer = C.check_transform("base", base)
   return C.checked(two_pass(outer, lambda ga, p, g: amp_gradient(
       ga, p, g, epsilon=epsilon, inner_lr=inner_lr, inner_steps=inner_steps)))
 
@@ -292,8 +292,8 @@ def gradient_regularization(base: optax.GradientTransformation, gamma: float = 0
   Needs ``grad_fn=``; 2 gradient evaluations per step. ``base`` is the outer optimizer (an optax
   transform; configs name it, as for :func:`sam`).
   """
-  outer = C.check_transform("base", base)
   gr_estimator(gamma, step, normalize)   # validates
+  outer = C.check_transform("base", base)
   return C.checked(two_pass(outer, lambda ga, p, g: gr_gradient(
       ga, p, g, gamma=gamma, step=step, normalize=normalize)))
 

@@ -3,6 +3,8 @@
 jit, inject_hyperparams, bf16, 8-device sharding, chaining with clipping / masked decay / schedule,
 state shapes, bad input, convergence on a convex quadratic and a small nonconvex problem.
 """
+import inspect
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,26 +15,24 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 import lbrl.optim as O
 from lbrl.registry import OPTIMIZERS
 
-# name -> (extra factory kwargs, learning rate for the convergence checks)
+# Per-optimizer overrides: name -> (extra factory kwargs, learning rate for the convergence checks).
+# The list of optimizers is the registry's (every registered name is tested, with ({}, 0.05) when it
+# has no entry here). Optimizer-valued arguments (lbrl.optim.COMPONENTS) are given by registered name
+# with ``<arg>_kwargs`` here and built as transforms with the test's learning rate.
 CASES = {
     "sgd": ({"momentum": 0.9}, 0.02),
-    "adam": ({}, 0.05),
-    "adamw": ({}, 0.05),
-    "adam_l2": ({"weight_decay": 1e-4}, 0.05),
     "adafactor": ({"min_dim_size_to_factor": 4}, 0.05),
     "lars": ({}, 5.0),
-    "lamb": ({}, 0.05),
+    "lars_paper": ({"weight_decay": 1e-4}, 5.0),
     "sign_descent": ({}, 0.01),
     "signum": ({}, 0.01),
     "momo": ({}, 1.0),
     "momo_adam": ({}, 0.1),
     "sam": ({"rho": 0.01, "base_kwargs": {"momentum": 0.9}}, 0.02),
     "sam_imbalance": ({"rho": 0.01, "base_kwargs": {"momentum": 0.9}}, 0.02),
-    "adamp": ({}, 0.05),
-    "diffgrad": ({}, 0.05),
+    "adam_l2": ({"weight_decay": 1e-4}, 0.05),
+    "sgdp": ({"momentum": 0.9, "weight_decay": 1e-4}, 0.02),
     "gravity": ({"velocity_lr": 0.1}, 0.1),
-    "innaprop": ({}, 0.05),
-    "adam_atan2": ({}, 0.05),
     "ranger21": ({"use_gc": False}, 0.05),
     "tvlars": ({"lam": 1e-2, "exclude_vectors": False}, 5.0),
     "normalized_lr_gd": ({}, 0.3),
@@ -42,14 +42,36 @@ CASES = {
     "frugal": ({"rank": 4, "update_gap": 10, "free_scale": 0.2}, 0.05),
     "fira": ({"rank": 4, "update_gap": 10, "scale": 1.0}, 0.05),
     "scaled_gradient": ({"inner": "adam_atan2", "scale": 1e-6}, 0.05),
+    "perpgrad": ({"inner": "adam"}, 0.05),
 }
-NAMES = sorted(CASES)
+NAMES = OPTIMIZERS.names()
 
 
-def test_every_registered_factory_is_in_the_battery():
-  assert set(O.FACTORIES) == set(CASES)
-  for name in CASES:
+def case(name):
+  return CASES.get(name, ({}, 0.05))
+
+
+def test_the_battery_covers_the_registry():
+  assert set(O.FACTORIES) <= set(NAMES)
+  assert set(CASES) <= set(NAMES), "stale battery cases: " + str(sorted(set(CASES) - set(NAMES)))
+  for name in O.FACTORIES:
     assert OPTIMIZERS.get(name) is O.FACTORIES[name]
+
+
+def factory_kwargs(name, lr, inject=False, **over):
+  """The factory's keyword arguments for learning rate ``lr``: components built as transforms
+  (injected ones when ``inject``), everything else from CASES and ``over``."""
+  kw = dict(case(name)[0])
+  kw.update(over)
+  comps = O.COMPONENTS.get(name)
+  if not comps:
+    return dict(kw, learning_rate=lr)
+  for arg, default in comps.items():
+    inner = kw.pop(arg, default)
+    inner_kw = dict(kw.pop(f"{arg}_kwargs", {}) or {})
+    kw[arg] = (O.inject(inner, learning_rate=lr, **inner_kw) if inject
+               else OPTIMIZERS.get(inner)(learning_rate=lr, **inner_kw))
+  return kw
 
 
 def make_problem(seed=0):
@@ -69,9 +91,7 @@ def make_problem(seed=0):
 
 
 def build(name, lr=0.01, **over):
-  kw = dict(CASES[name][0])
-  kw.update(over)
-  return O.FACTORIES[name](learning_rate=lr, **kw)
+  return OPTIMIZERS.get(name)(**factory_kwargs(name, lr, **over))
 
 
 def extras(loss):
@@ -105,19 +125,82 @@ def test_jit_matches_eager(name):
     np.testing.assert_allclose(a, b, rtol=2e-5, atol=1e-6)
 
 
+def _set_learning_rates(state, value):
+  """Sets every injected ``learning_rate`` in ``state`` (nested injected optimizers included)."""
+  n = 0
+  if hasattr(state, "hyperparams") and "learning_rate" in state.hyperparams:
+    state.hyperparams["learning_rate"] = jnp.asarray(value)
+    n += 1
+  if isinstance(state, tuple):
+    n += sum(_set_learning_rates(s, value) for s in state)
+  return n
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_inject_hyperparams(name):
   params, loss = make_problem()
-  tx = O.inject(name, learning_rate=0.01, **CASES[name][0])
+  kw = factory_kwargs(name, 0.01, inject=True)
+  lr = kw.pop("learning_rate", None)
+  tx = O.inject(name, **kw) if lr is None else O.inject(name, learning_rate=lr, **kw)
   state = tx.init(params)
-  assert float(state.hyperparams["learning_rate"]) == pytest.approx(0.01)
   g = jax.grad(loss)(params)
   ex = extras(loss)(params)
   u1, _ = jax.jit(lambda s: tx.update(g, s, params, **ex))(state)
-  state.hyperparams["learning_rate"] = jnp.asarray(0.0)
+  assert _set_learning_rates(state, 0.0) >= 1
   u0, _ = jax.jit(lambda s: tx.update(g, s, params, **ex))(state)
   assert all(float(jnp.max(jnp.abs(x))) == 0.0 for x in jax.tree.leaves(u0)), "lr=0 must not move"
   assert any(float(jnp.max(jnp.abs(x))) > 0.0 for x in jax.tree.leaves(u1))
+
+
+# New values for injected arguments whose default is 0 (a multiple of the default otherwise).
+INJECT_FROM_ZERO = {"total_steps": 40, "seed": 1}
+
+
+def _numeric_args(name):
+  sig = inspect.signature(OPTIMIZERS.get(name)).parameters
+  kw = case(name)[0]
+  out = {}
+  for arg, p in sig.items():
+    value = kw.get(arg, p.default)
+    if arg in O.STATIC_ARGS or arg == "learning_rate" or isinstance(value, bool):
+      continue
+    if isinstance(value, (int, float)):
+      out[arg] = value
+  return out
+
+
+def _new_value(arg, value):
+  if isinstance(value, int):
+    return INJECT_FROM_ZERO.get(arg, 1) if value == 0 else max(2, value // 2)
+  if value == 0:
+    return 0.01
+  return value * (0.9 if 0 < value < 1 else 1.5)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if _numeric_args(n)])
+def test_inject_each_numeric_argument(name):
+  """Every numeric argument can be injected (traced under jit) and gives the same steps as building the
+  optimizer with that value (optax.inject_hyperparams; structural args in lbrl.optim.STATIC_ARGS)."""
+  params, loss = make_problem()
+  g_fn = jax.grad(loss)
+  factory = OPTIMIZERS.get(name)
+  static = tuple(k for k in O.STATIC_ARGS if k in inspect.signature(factory).parameters)
+  for arg, value in _numeric_args(name).items():
+    new = _new_value(arg, value)
+    kw = factory_kwargs(name, 0.01, **{arg: new})
+    tx = optax.inject_hyperparams(factory, static_args=static)(**kw)
+    ref = factory(**kw)
+    s, r = tx.init(params), ref.init(params)
+    assert arg in s.hyperparams, arg
+    step = jax.jit(lambda p, s: tx.update(g_fn(p), s, p, **extras(loss)(p)))
+    p_i = p_r = params
+    for _ in range(2):
+      u_i, s = step(p_i, s)
+      u_r, r = ref.update(g_fn(p_r), r, p_r, **extras(loss)(p_r))
+      p_i, p_r = optax.apply_updates(p_i, u_i), optax.apply_updates(p_r, u_r)
+      for a, b in zip(jax.tree.leaves(u_i), jax.tree.leaves(u_r)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=2e-4, atol=1e-6,
+                                   err_msg=f"{name}: injected {arg}={new}")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -153,11 +236,10 @@ def test_sharded_matches_unsharded(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_chain_with_clip_masked_decay_and_schedule(name):
   params, loss = make_problem()
-  sched = optax.warmup_cosine_decay_schedule(0.0, CASES[name][1], 3, 20)
+  sched = optax.warmup_cosine_decay_schedule(0.0, case(name)[1], 3, 20)
   mask = {"w": True, "b": False}
-  kw = dict(CASES[name][0])
   tx = optax.chain(optax.clip_by_global_norm(1.0), optax.add_decayed_weights(1e-4, mask),
-                   O.FACTORIES[name](learning_rate=sched, **kw))
+                   OPTIMIZERS.get(name)(**factory_kwargs(name, sched)))
   p, _, _, _ = run(tx, params, loss, 20)
   assert np.isfinite(float(loss(p)))
   assert float(loss(p)) < float(loss(params))
@@ -198,7 +280,7 @@ def test_negative_learning_rate_is_rejected(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_converges_on_convex_quadratic(name):
   params, loss = make_problem()
-  p, _, _, _ = run(build(name, CASES[name][1]), params, loss, 100)
+  p, _, _, _ = run(build(name, case(name)[1]), params, loss, 100)
   assert float(loss(p)) < 0.25 * float(loss(params)), (float(loss(params)), float(loss(p)))
 
 
@@ -215,5 +297,21 @@ def test_converges_on_small_mlp(name):
     h = jnp.tanh(x @ p["w1"] + p["b1"])
     return jnp.mean(jnp.square(jnp.mean(h @ p["w2"], axis=1, keepdims=True) - y))
 
-  p, _, _, _ = run(build(name, CASES[name][1]), params, loss, 150)
+  p, _, _, _ = run(build(name, case(name)[1]), params, loss, 150)
   assert float(loss(p)) < 0.6 * float(loss(params)), (float(loss(params)), float(loss(p)))
+
+
+NO_MASK = ("momo", "momo_adam")   # optax.contrib's decay enters MoMo's step size: no per-leaf mask
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if "weight_decay" in inspect.signature(
+    OPTIMIZERS.get(n)).parameters and n not in NO_MASK])
+def test_weight_decay_mask(name):
+  """``mask=`` restricts weight decay: the masked-out leaf moves as without decay, the other differs."""
+  params, loss = make_problem()
+  wd = 0.05 if name != "adamw_paper" else 5e-4
+  mask = {"w": True, "b": False}
+  _, _, _, with_mask = run(build(name, 0.01, weight_decay=wd, mask=mask), params, loss, 1)
+  _, _, _, no_decay = run(build(name, 0.01, weight_decay=0.0), params, loss, 1)
+  np.testing.assert_allclose(with_mask["b"], no_decay["b"], rtol=1e-5, atol=1e-7)
+  assert float(jnp.max(jnp.abs(with_mask["w"] - no_decay["w"]))) > 0

@@ -162,7 +162,7 @@ def test_sam_optax_matches_paper_and_estimator():
     w = w - lr * np_grad(w + e)
     out.append(w)
   gfn = lambda p, i: {"w": jnp.asarray(np_grad(np.asarray(p["w"], np.float64)), jnp.float32)}
-  got, _ = run_jax(O.sam(lr, rho=rho), W0, 3, extra=lambda p: {"grad_fn": gfn})
+  got, _ = run_jax(O.sam(O.sgd(lr), rho=rho), W0, 3, extra=lambda p: {"grad_fn": gfn})
   close(got, out, rtol=2e-5, atol=2e-6)
   # the estimator form gives the same gradient through any base optimizer
   loss = lambda p, batch, rng: (jnp.sum(jnp.asarray(0.0)) + _jloss(p["w"]), {})
@@ -315,7 +315,8 @@ def test_tvlars_matches_paper_code():
   for t in range(1, 5):
     d = np_grad(w) + wd * w
     phi = 1 / (a + np.exp(lam * t))
-    buf = mom * buf + tc * phi * np.linalg.norm(w) / np.linalg.norm(d) * d
+    clamp = lambda x: min(x, 10.0)                # the authors' clf.py clamps both norms at 10
+    buf = mom * buf + tc * phi * clamp(np.linalg.norm(w)) / clamp(np.linalg.norm(d)) * d
     w = w - lr * buf
     out.append(w)
   close(run_jax(O.tvlars(lr, weight_decay=wd, alpha=a, lam=lam), W0, 4)[0], out)
@@ -373,7 +374,7 @@ def test_gradient_regularization_is_exact_on_a_quadratic():
   gw = H @ w
   np.testing.assert_allclose(np.asarray(g["w"]), gw + 0.3 * H @ gw, rtol=1e-4)
   # and the optax form gives the same step
-  tx = O.gradient_regularization(0.1, gamma=0.3, step=0.05)
+  tx = O.gradient_regularization(O.sgd(0.1), gamma=0.3, step=0.05)
   pw = {"w": jnp.asarray(w, jnp.float32)}
   u, _ = tx.update({"w": jnp.asarray(gw, jnp.float32)}, tx.init(pw), pw,
                    grad_fn=lambda q, i: jax.grad(lambda z: loss(z, None, None)[0])(q))
@@ -501,7 +502,7 @@ def test_ranger21_direction_matches_numpy():
     pnm = (2 * cur - oth) / np.sqrt(5.0)
     d = (pnm / (1 - b1 ** t)) / (np.sqrt(vh) + eps) + wd / np.sqrt(vh.mean() + eps ** 2) * w
     norms = np.linalg.norm(w, axis=0, keepdims=True)
-    d = d + nl * (1 - 1 / norms) * w
+    d = d + 2 * nl * (1 - 1 / (norms + eps)) * w          # the authors' factor 2 and eps
     w = w - 0.01 * d
     out.append(w)
   tx = optax.chain(O.scale_by_ranger21(b1, b2, eps, 1.0, wd, nl), optax.scale_by_learning_rate(0.01))

@@ -84,7 +84,9 @@ def test_registered_factory_chains_perpgrad_and_inner():
   from lbrl.optim.perpgrad import perpgrad_optimizer
   from lbrl.registry import OPTIMIZERS
   assert OPTIMIZERS.get("perpgrad") is perpgrad_optimizer
-  tx = perpgrad_optimizer(learning_rate=0.1, inner="sgd")
+  tx = perpgrad_optimizer(lbrl.optim.sgd(0.1))
+  with pytest.raises(TypeError, match="inner"):
+    perpgrad_optimizer("sgd")
   upd, _ = tx.update(GRADS, tx.init(PARAMS), PARAMS)
   for k in ("a", "b"):
     np.testing.assert_allclose(upd[k], -0.1 * np_perp(GRADS[k], PARAMS[k], True), rtol=1e-5, atol=1e-6)
