@@ -52,6 +52,7 @@ class Checkpointer:
         raise
       except Exception as e:  # noqa: BLE001  (any read failure of this step's files is damage)
         self._quarantine(step, e)
+      _collect_abandoned_reads()
     return None, 0
 
   def _step_dir(self, step: int) -> str:
@@ -113,13 +114,33 @@ class Checkpointer:
                       step, self.directory, detail, os.path.basename(dst))
     else:
       logging.warning("checkpoint step %d in %s is damaged (%s) and could not be moved aside (%s); trying the "
-                      "previous checkpoint", step, self.directory, detail, describe_error(moved))
+                      "previous checkpoint", step, self.directory, detail, f"{type(moved).__name__}: {moved}")
 
   def wait(self) -> None:
     self.manager.wait_until_finished()
 
   def close(self) -> None:
     self.manager.close()
+
+
+def _collect_abandoned_reads() -> None:
+  """A failed restore leaves orbax's reads of the other arrays as coroutines that raise the same
+  TensorStore error (with its ~60-line spec) when garbage-collected, at some later moment, on stderr.
+  Collect them now, quietly: the damage is already reported in one line."""
+  import gc
+  import inspect
+  import sys
+  previous = sys.unraisablehook
+
+  def hook(unraisable):
+    if not inspect.iscoroutine(unraisable.object):
+      previous(unraisable)
+
+  sys.unraisablehook = hook
+  try:
+    gc.collect()
+  finally:
+    sys.unraisablehook = previous
 
 
 def describe_error(error: BaseException) -> str:
