@@ -17,7 +17,10 @@ the width multipliers m_in = fan_in / base_fan_in and m_out = fan_out / base_fan
   SGD lr            x m_out                      x1                    x 1/m_in
 
 (Table 3 gives the absolute scalings, e.g. the Adam hidden lr ~ 1/fan_in; dividing by the same scaling
-at the base shapes gives the multipliers above.) Leaves whose fans are both fixed get 1 everywhere.
+at the base shapes gives the multipliers above.) Leaves whose fans are both fixed get 1 everywhere; so
+does every leaf of a model *at* its base shapes (it is classified ``fixed``: which dimensions are widths
+is read off the difference from the base, as the ``mup`` package reads it off its base and delta
+models).
 Weight decay: ``-lr(t) * wd * wd_mult * w`` with ``wd_mult = 1`` holds the per-step decay fixed across
 widths (the ``mup`` package's default for its Adam, which multiplies weight decay by the width
 multiplier to undo its lr division); ``wd_follows_lr=True`` uses ``wd_mult = lr_mult`` instead.
