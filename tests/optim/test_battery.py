@@ -31,6 +31,8 @@ CASES = {
     "sam": ({"rho": 0.01, "base_kwargs": {"momentum": 0.9}}, 0.02),
     "sam_imbalance": ({"rho": 0.01, "base_kwargs": {"momentum": 0.9}}, 0.02),
     "adam_l2": ({"weight_decay": 1e-4}, 0.05),
+    # the paper's AdamW: eta_t = lr(t) / base_learning_rate multiplies the decay (lr = 0 -> no decay)
+    "adamw_paper": ({"base_learning_rate": 0.05, "weight_decay": 1e-4}, 0.05),
     "sgdp": ({"momentum": 0.9, "weight_decay": 1e-4}, 0.02),
     "gravity": ({"velocity_lr": 0.1}, 0.1),
     "ranger21": ({"use_gc": False}, 0.05),
