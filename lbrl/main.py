@@ -21,7 +21,8 @@ Overrides: ``--config.<path>=<value>`` (or ``--config.<path> <value>``) sets any
   arguments, as sweep arms do, except the keys given on the same command line (and the optimizer's
   trainer-level ``learning_rate`` and per-parameter rules, which every optimizer takes); one line lists
   what was dropped;
-* a key that is not in the config (outside a component's arguments) is an error naming the closest
+* a key that is not in the config (outside a component's arguments), or a new argument that the named
+  model, loss, optimizer or gradient estimator does not take, is a one-line error naming the closest
   field, and the launcher exits with status 2.
 
 The launcher prints the step it resumes from, and at the end the eval metrics with the split they were
@@ -239,9 +240,10 @@ def _merge_dict(parent, key: str, value: dict, flag: str) -> None:
       _set(node, k, v, sub)
 
 
-def apply_overrides(cfg, overrides: list[tuple[str, str]]) -> list[str]:
+def apply_overrides(cfg, overrides: list[tuple[str, str]], added: list[str] | None = None) -> list[str]:
   """Applies ``(dotted path, text)`` overrides to the locked ``cfg`` in place; returns the lines to tell
-  the user (the keyword arguments dropped by naming another component). Raises OverrideError."""
+  the user (the keyword arguments dropped by naming another component). Raises OverrideError. The paths
+  of keys new to the config are appended to ``added``."""
   import ml_collections as mlc
   notes = []
   given = {path for path, _ in overrides}
@@ -284,6 +286,8 @@ def apply_overrides(cfg, overrides: list[tuple[str, str]]) -> list[str]:
         where = f"config.{parent_path}" if parent_path else "the config"
         raise OverrideError(f"{flag}: {where} has no field {key!r}{_suggest(key, parent.keys())}")
       _set(parent, key, _literal(text), flag)
+      if added is not None:
+        added.append(path)
       continue
     value = parse_value(text, parent[key], flag, free=_is_free(parent))
     if isinstance(parent[key], mlc.ConfigDict):
@@ -291,6 +295,59 @@ def apply_overrides(cfg, overrides: list[tuple[str, str]]) -> list[str]:
     else:
       _set(parent, key, value, flag)
   return notes
+
+
+# Keys the trainer reads from a component's sub-config itself (not passed to the component).
+TRAINER_KEYS = {"model": {"name"}, "loss": {"name", "impl"}, "grad_estimator": {"name"},
+                "optimizer": {"name", "learning_rate", "frozen", "lr_multipliers", "weight_decay_mask"}}
+
+
+def _accepted(component: str, name: str) -> set[str] | None:
+  """The keyword arguments the component named accepts, or None where that cannot be told (a
+  ``**kwargs`` signature, an unknown name: the trainer's own checks report those)."""
+  import dataclasses
+  import inspect
+  try:
+    if component == "model":
+      import lbrl.models  # noqa: F401  (registers the models)
+      from lbrl.registry import MODELS
+      return {f.name for f in dataclasses.fields(MODELS.get(name))} - {"parent"}
+    if component == "optimizer":
+      from lbrl.train.optimizer import lookup
+      fn = lookup(name)
+    elif component == "loss":
+      import lbrl.losses  # noqa: F401
+      from lbrl.registry import LOSSES
+      fn = LOSSES.get(name)
+    elif component == "grad_estimator":
+      import lbrl.optim  # noqa: F401
+      from lbrl import registry
+      fn = registry.GRAD_ESTIMATORS.get(name)
+    else:
+      return None
+    params = list(inspect.signature(fn).parameters.values())
+  except Exception:  # noqa: BLE001  (an unknown name or an opaque callable: nothing to check here)
+    return None
+  if any(p.kind == p.VAR_KEYWORD for p in params):
+    return None
+  return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def check_added_keys(cfg, added: list[str]) -> None:
+  """A key given on the command line that the named model, loss, optimizer or gradient estimator does
+  not take is a one-line error with the closest argument (a misspelt ``learning_rte``)."""
+  for path in added:
+    component, _, key = path.partition(".")
+    if component not in TRAINER_KEYS or "." in key:
+      continue
+    name = cfg[component].get("name")
+    accepted = _accepted(component, name)
+    if accepted is None or key in accepted | TRAINER_KEYS[component]:
+      continue
+    options = sorted(accepted | TRAINER_KEYS[component] - {"name", "dtype", "param_dtype"})
+    kind = {"grad_estimator": "gradient estimator"}.get(component, component)
+    raise OverrideError(f"--config.{path}: {kind} {name!r} takes no argument {key!r}"
+                        f"{_suggest(key, options)}")
 
 
 # --- the run -----------------------------------------------------------------------------------------
@@ -311,8 +368,10 @@ def main(argv):
     logging.set_verbosity(logging.WARNING)  # orbax/TFDS info logs drown the progress display
   try:
     cfg = load_config(FLAGS.config)
-    for note in apply_overrides(cfg, _OVERRIDES):
+    added = []
+    for note in apply_overrides(cfg, _OVERRIDES, added):
       print(note, file=sys.stderr, flush=True)
+    check_added_keys(cfg, added)
   except OverrideError as e:
     _fail(e)
   from lbrl.parallel.mesh import initialize_distributed

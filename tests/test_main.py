@@ -163,3 +163,28 @@ def test_launcher_from_another_directory_overrides_resume_and_damage(tmp_path):
   assert len(p.stderr.splitlines()) < 15, p.stderr  # no TensorStore spec dump
   assert "resumed from step 2" in p.stderr
   assert glob.glob(os.path.join(wd, "checkpoints", "damaged_4_*")) and os.path.isdir(step_dir)
+
+
+@pytest.mark.parametrize("arg, match", [
+    ("--config.optimizer.learning_rte=0.1", r"optimizer 'adamw' takes no argument 'learning_rte' \(did you mean 'learning_rate'\?\)"),
+    ("--config.model.chanels=4", r"model 'cnn1d' takes no argument 'chanels' \(did you mean 'channels'\?\)"),
+    ("--config.loss.label_smothing=0.1", r"loss 'cross_entropy' takes no argument 'label_smothing' \(did you mean 'label_smoothing'\?\)"),
+    ("--config.grad_estimator.roh=0.1", r"gradient estimator 'sam' takes no argument 'roh' \(did you mean 'rho'\?\)"),
+])
+def test_an_argument_the_component_does_not_take_is_one_line(arg, match):
+  cfg, added = base_config(), []
+  _, pairs = split_overrides(["prog", arg])
+  apply_overrides(cfg, pairs, added)
+  with pytest.raises(OverrideError, match=match) as e:
+    launcher.check_added_keys(cfg, added)
+  assert "\n" not in str(e.value)
+
+
+def test_arguments_the_component_takes_pass_the_check():
+  cfg, added = base_config(), []
+  _, pairs = split_overrides(["prog", "--config.model.num_classes=5", "--config.loss.label_smoothing=0.1",
+                              "--config.optimizer.eps=1e-6", "--config.optimizer.weight_decay_mask=['kernel']",
+                              "--config.grad_estimator.eps=1e-9", "--config.data.options.anything=1"])
+  apply_overrides(cfg, pairs, added)
+  assert len(added) == 6 and "optimizer.weight_decay_mask" in added  # a trainer-level key
+  launcher.check_added_keys(cfg, added)
