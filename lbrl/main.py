@@ -248,7 +248,7 @@ def apply_overrides(cfg, overrides: list[tuple[str, str]], added: list[str] | No
   notes = []
   given = {path for path, _ in overrides}
   # 1. another component named: its predecessor's keyword arguments go (not those given here)
-  for path, text in overrides:
+  for path, text in dict(overrides).items():  # a path given twice: the last value counts
     if path not in COMPONENTS:
       continue
     flag = f"--config.{path}"
