@@ -222,6 +222,18 @@ def reevaluate_all(repo: str = REPO) -> dict[str, tuple[str, str]]:
 
 
 # ---------------------------------------------------------------------------------------------- CLI
+def _simulate_devices(config_path: str, variant: str) -> None:
+  """A benchmark that needs several devices (``benchmark.ring_devices``) gets that many simulated CPU
+  devices, set before JAX is first imported (as benchmarks/kernels_contrastive.py does)."""
+  import sys
+  if "jax" in sys.modules:
+    return
+  cfg, _ = experiment.load_config(config_path, variant)
+  if experiment.kind_of(cfg) == "benchmark" and int(cfg.benchmark.get("ring_devices", 1) or 1) > 1:
+    flag = f"--xla_force_host_platform_device_count={max(8, int(cfg.benchmark.ring_devices))}"
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flag).strip()
+
+
 def parse_seeds(text: str | None) -> list[int] | None:
   """``"3"`` -> [0, 1, 2]; ``"0,1,5"`` -> [0, 1, 5]; None -> None (the config's seeds)."""
   if text is None:
@@ -256,6 +268,7 @@ def main(argv=None):
     return
   if not a.config:
     p.error("a config path is required (or --index)")
+  _simulate_devices(a.config, a.variant)
   if a.reevaluate:
     res = reevaluate(a.config, a.out)
   else:

@@ -277,7 +277,13 @@ def run(cfg, log=print) -> dict:
 
 
 def processor() -> str:
-  """This machine's processor model (``/proc/cpuinfo``'s model name, else ``platform.processor()``)."""
+  """This machine's processor model: the trainer's record (``lbrl.train.record.processor``, what run.json
+  stores) where it exists, else ``/proc/cpuinfo``'s model name, else ``platform.processor()``."""
+  try:
+    from lbrl.train.record import processor as recorded
+    return recorded()
+  except ImportError:
+    pass
   try:
     for line in open("/proc/cpuinfo"):
       if line.startswith("model name"):
