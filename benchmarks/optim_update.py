@@ -27,10 +27,10 @@ import optax
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import lbrl.optim as O  # noqa: E402
 from lbrl.models import CNN1D  # noqa: E402
-from lbrl.registry import MODELS  # noqa: E402
+from lbrl.registry import MODELS, OPTIMIZERS  # noqa: E402
 
 KWARGS = {"lars": {}, "tvlars": {}, "galore": {"rank": 32}, "frugal": {"rank": 32}, "fira": {"rank": 32},
-          "ranger21": {"total_steps": 1000}, "scaled_gradient": {"inner": "adam"}}
+          "ranger21": {"total_steps": 1000}}
 SMALL_RANK = {"galore": 2, "frugal": 2, "fira": 2}
 
 
@@ -46,7 +46,11 @@ def build(name, tree_name):
   kw = dict(KWARGS.get(name, {}))
   if tree_name == "cnn1d" and name in SMALL_RANK:   # the CNN's smallest kernel is 5 x 25
     kw["rank"] = SMALL_RANK[name]
-  return O.FACTORIES[name](learning_rate=1e-3, **kw)
+  components = O.COMPONENTS.get(name)
+  if components:   # optimizer-valued arguments: their default registered optimizer, at lr 1e-3
+    return OPTIMIZERS.get(name)(**kw, **{arg: OPTIMIZERS.get(inner)(learning_rate=1e-3)
+                                         for arg, inner in components.items()})
+  return OPTIMIZERS.get(name)(learning_rate=1e-3, **kw)
 
 
 def timer(tx, params, repeats: int, inner: int = 10):
@@ -83,7 +87,7 @@ def main(argv=None):
   ap.add_argument("--only", default="", help="comma-separated optimizer names")
   ap.add_argument("--out", default="benchmarks/results/optim_update.json")
   args = ap.parse_args(argv)
-  names = [n for n in O.FACTORIES if not args.only or n in args.only.split(",")]
+  names = [n for n in OPTIMIZERS.names() if not args.only or n in args.only.split(",")]
   out = {"device": str(jax.devices()[0]), "jax": jax.__version__, "trees": {}}
   for tree_name, params in trees().items():
     n_params = sum(x.size for x in jax.tree.leaves(params))
