@@ -373,13 +373,12 @@ def scale_by_gravity(alpha: float = 0.01, beta: float = 0.9, initial_learning_ra
     t = state.count.astype(jnp.float32) + 1.0          # t = 1 at the first step (the authors' code)
     beta_hat = (beta * t + 1.0) / (t + 2.0)
 
-    def leaf(g, v):
+    def zeta(g):
       g = C.f32(g)
       gmax = jnp.max(jnp.abs(g))                 # 1 / m with m = 1 / max|g|
-      zeta = g / (1.0 + jnp.square(g * gmax))
-      return beta_hat * v + (1.0 - beta_hat) * zeta
+      return g / (1.0 + jnp.square(g * gmax))
 
-    vel = jax.tree.map(leaf, updates, state.velocity)
+    vel = optax.tree.update_moment(jax.tree.map(zeta, updates), state.velocity, beta_hat, 1)
     out = jax.tree.map(lambda v, u: v.astype(u.dtype), vel, updates)
     return out, GravityState(optax.safe_increment(state.count), vel)
 

@@ -207,6 +207,17 @@ class Parametrization:
     return optax.GradientTransformation(init_fn, update_fn)
 
 
+def sp(**kwargs) -> Parametrization:
+  """The standard parametrisation (every multiplier 1); the registry entry ``sp``."""
+  return Parametrization("sp", **kwargs)
+
+
+def mup(optimizer: str = "adam", **kwargs) -> Parametrization:
+  """muP (Tensor Programs V, Table 3) for ``optimizer`` (``adam`` or ``sgd``); the registry entry ``mup``.
+  Give ``base_shapes`` or ``width`` and ``base_width``."""
+  return Parametrization("mup", optimizer=optimizer, **kwargs)
+
+
 def get_parametrization(spec: Any) -> Parametrization:
   """A :class:`Parametrization` from a name (``"sp"``, ``"mup"``), a mapping of its fields (a config
   block such as ``{"name": "mup", "optimizer": "adam", "width": 256, "base_width": 64}``), or itself."""
