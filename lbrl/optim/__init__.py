@@ -1,6 +1,7 @@
 """Optimizers and gradient transforms (optax), one module per family.
 
-Every user-facing factory has the signature ``factory(learning_rate, **paper_kwargs)`` and returns an
+Every user-facing factory has the signature ``factory(learning_rate, **paper_kwargs)`` (or, for the
+composites in :data:`COMPONENTS`, ``factory(inner_or_base_transform, **paper_kwargs)``) and returns an
 ``optax.GradientTransformationExtraArgs`` that
 
 * validates its hyperparameters when built (``ValueError`` naming the argument),
@@ -9,7 +10,8 @@ Every user-facing factory has the signature ``factory(learning_rate, **paper_kwa
 * accepts the extra arguments ``value=`` (the batch loss: MoMo, Normalized LR+GD) and ``grad_fn=``
   (``grad_fn(params, i) -> grads`` on the current batch: the two-pass methods SAM, AMP, gradient
   regularisation, SAM-imbalance), and ignores them when it does not need them,
-* works under ``optax.inject_hyperparams`` and inside ``optax.chain``.
+* works under ``optax.inject_hyperparams`` with every numeric argument injectable except the
+  structural ones in :data:`STATIC_ARGS`, and inside ``optax.chain``.
 
 They are registered in ``lbrl.registry.OPTIMIZERS`` under the names below. Gradient estimators
 (replacements for ``jax.value_and_grad`` used by a trainer: SAM, AMP, GR, SAF) are in ``GRAD_FNS``.
