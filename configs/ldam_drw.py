@@ -93,8 +93,8 @@ def get_config(arg=None):
     # 0.9999). lbrl's ResNet-32 has a linear head where the authors use NormedLinear; the step decay
     # (x0.01 at 160, x0.0001 at 180) becomes cosine.
     n_lt = 12_406
-    common.cifar(c, model=dict(name="resnet", depth=32), batch=128, epochs=200 * n_lt / 50_000,
-                 warmup_epochs=5 * n_lt / 50_000, devices=1,
+    common.cifar(c, model=dict(name="resnet", depth=32), batch=128, epochs=200, warmup_epochs=5,
+                 train_size=n_lt, devices=1,
                  transforms=[{"name": "long_tail", "imbalance_ratio": 100.0}],
                  loss=dict(name="ldam_drw", drw_start_step=common.steps_from_epochs(160, n_lt, 128), beta=0.9999,
                            max_margin=0.5, scale=30.0),

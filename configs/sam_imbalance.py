@@ -49,8 +49,8 @@ def get_config(arg=None):
     # SGD momentum 0.9, lr 0.1, weight decay 2e-4, DRW from epoch 160, SAM with rho 0.5 (the DRW
     # recipe of Cao et al. that the paper builds on).
     n_lt = 12_406
-    common.cifar(c, model=dict(name="resnet", depth=32), batch=128, epochs=200 * n_lt / 50_000,
-                 warmup_epochs=5 * n_lt / 50_000, devices=1,
+    common.cifar(c, model=dict(name="resnet", depth=32), batch=128, epochs=200, warmup_epochs=5,
+                 train_size=n_lt, devices=1,
                  transforms=[{"name": "long_tail", "imbalance_ratio": 100}],
                  loss=dict(name="cross_entropy_drw", drw_start_step=common.steps_from_epochs(160, n_lt, 128),
                            beta=0.9999),

@@ -166,7 +166,8 @@ def paper_run(c: mlc.ConfigDict, *, data: str, model: dict, batch: int, optimize
               seq_len: int | None = None, schedule: dict | None = None, warmup_epochs: float = 0.0,
               loss: dict | None = None, eval_batch: int | None = None, transforms=(),
               compute_dtype: str = "float32", devices: int = 8, mesh: dict | None = None,
-              grad_clip_norm: float | None = None, evals: int = 10, logs: int = 1000) -> None:
+              grad_clip_norm: float | None = None, evals: int = 10, logs: int = 1000,
+              train_size: int | None = None) -> None:
   """Sets the fields of the paper's own run (the ``paper`` variant).
 
   ``data`` is a standard TFDS name with a row in ``lbrl.data.specs`` (its splits, input shape and
@@ -174,7 +175,8 @@ def paper_run(c: mlc.ConfigDict, *, data: str, model: dict, batch: int, optimize
   ``tokens`` (with ``seq_len``: ceil(tokens / (batch * seq_len))) or ``steps``. ``warmup_epochs``
   converts to warm-up steps the same way. ``model``/``optimizer``/``loss`` are component dicts with
   ``name`` (they replace the config's whole). ``compute_dtype``: the activations' format (bfloat16 on
-  TPUs, float16 for mixed precision on GPUs); parameters stay float32. ``devices``: the paper's
+  TPUs, float16 for mixed precision on GPUs); parameters stay float32. ``train_size`` replaces the
+  split's size where a transform subsamples it (a long-tailed CIFAR). ``devices``: the paper's
   accelerator count; the default mesh is data-parallel over all of them. Evaluation runs ``evals``
   times and logging about ``logs`` times per run.
   """
@@ -182,8 +184,9 @@ def paper_run(c: mlc.ConfigDict, *, data: str, model: dict, batch: int, optimize
   s = spec(data)
   if sum(x is not None for x in (epochs, steps, tokens)) != 1:
     raise ValueError("paper_run: give exactly one of epochs, steps, tokens")
+  size = int(train_size or s.num_train)
   if epochs is not None:
-    steps = steps_from_epochs(epochs, s.num_train, batch)
+    steps = steps_from_epochs(epochs, size, batch)
   elif tokens is not None:
     if seq_len is None:
       raise ValueError("paper_run: tokens needs seq_len")
@@ -197,7 +200,7 @@ def paper_run(c: mlc.ConfigDict, *, data: str, model: dict, batch: int, optimize
     c.loss = free(**loss)
   c.schedule.update(**(schedule or {}))
   if warmup_epochs:
-    c.schedule.warmup_steps = steps_from_epochs(warmup_epochs, s.num_train, batch)
+    c.schedule.warmup_steps = steps_from_epochs(warmup_epochs, size, batch)
   if grad_clip_norm is not None:
     c.grad_clip_norm = float(grad_clip_norm)
   c.steps = int(steps)
@@ -336,11 +339,13 @@ def imagenet_resnet50(c: mlc.ConfigDict, *, optimizer: dict, batch: int = 256, e
 
 def cifar(c: mlc.ConfigDict, *, model: dict, optimizer: dict, dataset: str = "cifar10", batch: int = 128,
           epochs: float = 200, devices: int = 1, transforms=(), loss: dict | None = None,
-          schedule: dict | None = None, warmup_epochs: float = 0.0, compute_dtype: str = "float32") -> None:
-  """A CIFAR-10/100 run (32 x 32 images, 50,000 training examples) on ``devices`` GPUs."""
+          schedule: dict | None = None, warmup_epochs: float = 0.0, compute_dtype: str = "float32",
+          train_size: int | None = None) -> None:
+  """A CIFAR-10/100 run (32 x 32 images, 50,000 training examples, or ``train_size`` after a
+  subsampling transform) on ``devices`` GPUs."""
   paper_run(c, data=dataset, model=model, batch=batch, optimizer=optimizer, epochs=epochs,
             warmup_epochs=warmup_epochs, schedule=schedule or dict(name="cosine"), loss=loss,
-            transforms=transforms, compute_dtype=compute_dtype, devices=devices)
+            transforms=transforms, compute_dtype=compute_dtype, devices=devices, train_size=train_size)
 
 
 # LLaMA sizes of the GaLore pre-training runs on C4 (Zhao et al. 2024, arXiv:2403.03507, Table 5; Fira
