@@ -17,9 +17,11 @@ It returns::
     flops_per_step          FLOPs of one train step over the whole global batch, from XLA's HLO cost
                             analysis of the lowered (not compiled) program: ``Lowered.cost_analysis()``.
                             It counts the unpartitioned program, so per-device FLOPs are this divided
-                            by the data-parallel size; it counts what the HLO says (a ``while`` body of
-                            a micro-batch scan once per iteration as XLA unrolls it in the count) and
-                            is an estimate of the arithmetic, not of the time
+                            by the data-parallel size. XLA counts a ``while`` body once, not once per
+                            iteration (checked): with ``grad_accum_steps = k`` the micro-batch scan's
+                            count is multiplied by ``k`` here (which also multiplies the optimizer
+                            update's small share). Custom calls (the SVD of the low-rank optimizers,
+                            Pallas kernels) count nothing. An estimate of the arithmetic, not the time
     devices                 devices of the mesh
     mesh                    ``{axis: size}``
     platform                the platform lowered for
@@ -193,7 +195,7 @@ def paper_footprint(cfg, platform: str | None = None) -> dict[str, Any]:
       num_params=int(sum(math.prod(x.shape) for x in jax.tree.leaves(state.params))),
       param_bytes_per_device=_bytes_per_device(state.params, shardings.params),
       opt_bytes_per_device=_bytes_per_device(opt, opt_sh),
-      flops_per_step=float(cost.get("flops", float("nan"))),
+      flops_per_step=float(cost.get("flops", float("nan"))) * max(int(cfg.grad_accum_steps), 1),
       devices=int(np.prod(list(mesh.shape.values()))),
       mesh={k: int(v) for k, v in mesh.shape.items()},
       platform=platform)
