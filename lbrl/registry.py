@@ -1,51 +1,347 @@
-"""Name -> object registries, so that a config can name a dataset, model, loss or optimizer.
+"""Every name a config can use, declared in one place with its metadata; resolved lazily.
 
-Each family module registers its public pieces with a decorator::
+A config names its dataset, model, loss, optimizer, gradient estimator, eval metrics, dataset
+transforms and parametrisation; the trainer and the runner resolve those names here. Each entry is
+*declared* with the dotted path of the object and the metadata a consumer needs (what a loss takes,
+what the trainer must supply it, whether it couples the examples of a batch, ...)::
 
-    @LOSSES.register("squentropy")
-    def squentropy(logits, labels, *, where=None): ...
+    LOSSES.declare("squentropy", "lbrl.losses.classification:squentropy")
+    LOSSES.declare("ldam", "lbrl.losses.classification:ldam", needs=("class_counts",))
 
-and the trainer resolves ``config.loss.name`` with ``LOSSES.get(name)``. An unknown name is an error
-that lists the closest registered names.
+Nothing is imported until a name is used: ``LOSSES.get("ldam")`` imports
+``lbrl.losses.classification`` on first use, so ``import lbrl`` (and a run) loads only the modules
+its config names, and a broken module breaks only the configs that use it. ``LOSSES.spec("ldam")``
+returns the metadata without importing anything. User code can add entries eagerly with
+``register`` (also a decorator). An unknown name is an error that lists the closest names.
+
+The declarations below are the index of lbrl: to find a paper's code, find its name here.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
-from typing import Any, Callable
+import importlib
+from typing import Any, Callable, Mapping
+
+# ----------------------------------------------------------------------------------------------------
+# Metadata types
+
+
+@dataclasses.dataclass(frozen=True)
+class LossSpec:
+  """What the trainer must know about a loss ``fn(outputs, labels, *, where=None, **hyper) -> [batch...]``.
+
+  consumes:   what ``outputs`` is (one of :data:`INPUT_KINDS`): ``logits`` (the model's default output),
+              ``hidden_unembedding`` (``(hidden [..., D], unembedding [V, D])``: logit-free losses),
+              ``embeddings`` (``[B, D]`` or ``[B, views, D]``), ``pairs`` (``(a [B, D], b [B, D])``),
+              ``scores_groups`` (``[B, L]`` scores of a list per row).
+  batch_wide: the loss couples the examples of a batch (ranks, batch statistics, a set-level score):
+              its per-example values are not a sum over independent examples, so gradient accumulation
+              must accumulate exactly (the trainer does, by caching the outputs' gradient; see
+              :mod:`lbrl.train.trainer`) and a micro-batch loss would be a different loss.
+  needs:      keywords the trainer supplies: ``class_counts`` (training-split counts per class,
+              float32 ``[C]``), ``step`` (int32 scalar, the update index), ``rng`` (a PRNG key that
+              differs per step and per micro-batch, never reused across seeds), ``target_outputs`` /
+              ``teacher_outputs`` (an auxiliary network's outputs on the batch, see
+              :mod:`lbrl.train.auxiliary`), ``example_state`` (this batch's rows of a per-example state;
+              the loss then returns ``(values, new_rows)``).
+  example_state: with ``needs=("example_state",)``, the dotted path of ``init(num_examples,
+              num_classes) -> pytree of [num_examples, ...]`` arrays; the trainer keeps it in the train
+              state, sharded like the data on its example axis, and checkpoints it.
+  impls:      ``config.loss.impl`` -> (registered loss name, extra keyword arguments): the loss's
+              logit-free (or otherwise alternative) implementations; ``naive`` is always the entry itself.
+  """
+  consumes: str = "logits"
+  batch_wide: bool = False
+  needs: tuple[str, ...] = ()
+  impls: Mapping[str, tuple[str, Mapping[str, Any]]] = dataclasses.field(default_factory=dict)
+  example_state: Any = None      # "module:init" (declarations) or the init callable (user code)
+
+  def __post_init__(self):
+    if self.consumes not in INPUT_KINDS:
+      raise ValueError(f"LossSpec.consumes must be one of {INPUT_KINDS}, got {self.consumes!r}")
+    bad = set(self.needs) - set(TRAINER_SUPPLIES)
+    if bad:
+      raise ValueError(f"LossSpec.needs: the trainer cannot supply {sorted(bad)}; it supplies {TRAINER_SUPPLIES}")
+    if ("example_state" in self.needs) != (self.example_state is not None):
+      raise ValueError("LossSpec: needs 'example_state' and example_state=<init path> go together")
+
+
+INPUT_KINDS = ("logits", "hidden_unembedding", "embeddings", "pairs", "scores_groups")
+TRAINER_SUPPLIES = ("class_counts", "step", "rng", "target_outputs", "teacher_outputs", "example_state")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+  """outputs: the input kinds (see :class:`LossSpec`) the model can return; ``logits`` is its default
+  output, ``hidden_unembedding`` is ``apply(..., return_hidden=True)``, ``embeddings`` is
+  ``apply(..., return_embeddings=True)``."""
+  outputs: tuple[str, ...] = ("logits",)
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerSpec:
+  """static_args: structural arguments (shapes, Python control flow) that ``optax.inject_hyperparams``
+  must keep static; every other numeric argument can be injected."""
+  static_args: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricSpec:
+  """A metric is ``fn(logits, labels, loss) -> dict[str, Array[N]]`` of per-example statistics
+  (computed on device, inside the jitted eval step) and a host reduction of those statistics.
+
+  reduce: ``"mean"``: the metric is the mean of its single statistic over the evaluated examples, summed
+          on device as the eval streams (nothing per example leaves the device); otherwise the dotted
+          path of ``reduce(stats: dict[str, np.ndarray]) -> float``, which receives the statistics of
+          every evaluated example (a few numbers per example, never the logits).
+  """
+  reduce: str = "mean"
+
+
+@dataclasses.dataclass(frozen=True)
+class NoSpec:
+  """Entries without metadata."""
+
+
+# ----------------------------------------------------------------------------------------------------
+# The registry type
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+  name: str
+  target: str | None    # "package.module:attribute" (lazy), or None for an eagerly registered object
+  spec: Any
+
+
+def resolve(target: str) -> Any:
+  """Imports ``"package.module:attr.sub"`` and returns the attribute."""
+  module, _, attr = target.partition(":")
+  obj = importlib.import_module(module)
+  for part in filter(None, attr.split(".")):
+    obj = getattr(obj, part)
+  return obj
 
 
 class Registry:
-  """A mapping from names to objects, with helpful errors for unknown names."""
+  """Names -> objects declared with metadata; objects are imported on first use."""
 
-  def __init__(self, kind: str):
+  def __init__(self, kind: str, spec_type: type = NoSpec):
     self.kind = kind
-    self._items: dict[str, Any] = {}
+    self.spec_type = spec_type
+    self._entries: dict[str, Entry] = {}
+    self._objects: dict[str, Any] = {}
 
-  def register(self, name: str, obj: Any = None) -> Callable[[Any], Any] | Any:
-    """Registers ``obj`` under ``name``; used bare or as a decorator."""
+  def declare(self, name: str, target: str, **meta) -> None:
+    """Declares ``name`` -> the object at ``target`` (``"module:attr"``), imported on first ``get``."""
+    if ":" not in target:
+      raise ValueError(f"{self.kind} {name!r}: target must be 'package.module:attribute', got {target!r}")
+    self._add(Entry(name, target, self._spec(name, meta)))
+
+  def register(self, name: str, obj: Any = None, **meta) -> Callable[[Any], Any] | Any:
+    """Adds ``obj`` under ``name`` now (user code, tests); bare or as a decorator."""
     def add(o):
-      if name in self._items and self._items[name] is not o:
-        raise ValueError(f"{self.kind} {name!r} is registered twice")
-      self._items[name] = o
+      if name in self._objects and self._objects[name] is o:
+        return o
+      old = self._entries.get(name)
+      if old is not None and old.target and not meta and resolve(old.target) is o:
+        self._objects[name] = o  # a module registering what is declared for it: keep the declaration
+        return o
+      self._add(Entry(name, None, self._spec(name, meta)))
+      self._objects[name] = o
       return o
     return add if obj is None else add(obj)
 
-  def get(self, name: str) -> Any:
-    if name not in self._items:
-      close = difflib.get_close_matches(name, self._items, n=3, cutoff=0.5)
+  def unregister(self, name: str) -> None:
+    self._entries.pop(name, None)
+    self._objects.pop(name, None)
+
+  def _spec(self, name, meta):
+    try:
+      return self.spec_type(**meta)
+    except TypeError as e:
+      raise TypeError(f"{self.kind} {name!r}: bad metadata {meta} for {self.spec_type.__name__}: {e}") from None
+
+  def _add(self, entry: Entry) -> None:
+    old = self._entries.get(entry.name)
+    if old is not None and not (old.target and old.target == entry.target):
+      raise ValueError(f"{self.kind} {entry.name!r} is declared twice ({old.target or 'registered'} and "
+                       f"{entry.target or 'registered'})")
+    self._entries[entry.name] = entry
+
+  def _check(self, name: str) -> Entry:
+    if name not in self._entries:
+      close = difflib.get_close_matches(str(name), self._entries, n=3, cutoff=0.5)
       hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
-      raise KeyError(f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(sorted(self._items))}")
-    return self._items[name]
+      raise KeyError(f"unknown {self.kind} {name!r}.{hint} Known: {', '.join(sorted(self._entries))}")
+    return self._entries[name]
+
+  def get(self, name: str) -> Any:
+    """The object named ``name`` (importing its module on first use)."""
+    entry = self._check(name)
+    if name not in self._objects:
+      try:
+        self._objects[name] = resolve(entry.target)
+      except (ImportError, AttributeError) as e:
+        raise ImportError(f"{self.kind} {name!r}: cannot load {entry.target}: {type(e).__name__}: {e}") from e
+    return self._objects[name]
+
+  def spec(self, name: str) -> Any:
+    """The metadata of ``name``, without importing it."""
+    return self._check(name).spec
+
+  def target(self, name: str) -> str | None:
+    return self._check(name).target
 
   def __contains__(self, name: str) -> bool:
-    return name in self._items
+    return name in self._entries
 
   def names(self) -> list[str]:
-    return sorted(self._items)
+    return sorted(self._entries)
 
 
 DATASETS = Registry("dataset")
 TRANSFORMS = Registry("dataset transform")
-MODELS = Registry("model")
-LOSSES = Registry("loss")
-OPTIMIZERS = Registry("optimizer")
+MODELS = Registry("model", ModelSpec)
+LOSSES = Registry("loss", LossSpec)
+OPTIMIZERS = Registry("optimizer", OptimizerSpec)
+GRAD_ESTIMATORS = Registry("gradient estimator")
+METRICS = Registry("metric", MetricSpec)
+PARAMETRIZATIONS = Registry("parametrization")
+POST_TRAINING = Registry("post-training stage")
+TARGETS = Registry("auxiliary network")
+EXPERIMENT_KINDS = Registry("experiment kind")
+
+# ----------------------------------------------------------------------------------------------------
+# Declarations. One line per name; the module path is where the paper's code lives.
+
+_L = "lbrl.losses."
+for _name, _target, _meta in [
+    # lbrl.losses.classification
+    ("cross_entropy", "classification:cross_entropy", dict(impls={
+        "fused": ("linear_cross_entropy", {"impl": "auto"}),
+        "reference": ("linear_cross_entropy", {"impl": "reference"}),
+        "pallas": ("linear_cross_entropy", {"impl": "pallas"}),
+        "pallas_tpu": ("linear_cross_entropy", {"impl": "pallas_tpu"}),
+        "pallas_gpu": ("linear_cross_entropy", {"impl": "pallas_gpu"})})),
+    ("poly1_cross_entropy", "classification:poly1_cross_entropy", {}),
+    ("softmax_focal", "classification:softmax_focal", {}),
+    ("squentropy", "classification:squentropy", {}),
+    ("spherical_zloss", "classification:spherical_zloss", dict(impls={"gram": ("spherical_zloss_linear", {})})),
+    ("spherical_zloss_linear", "classification:spherical_zloss_linear", dict(consumes="hidden_unembedding")),
+    ("sparsemax_loss", "classification:sparsemax_loss", {}),
+    ("ldam", "classification:ldam", dict(needs=("class_counts",))),
+    ("ldam_drw", "classification:ldam_drw", dict(needs=("class_counts", "step"))),
+    ("cross_entropy_drw", "classification:cross_entropy_drw", dict(needs=("class_counts", "step"))),
+    ("one_vs_rest", "classification:one_vs_rest", {}),
+    ("sovr", "classification:sovr", dict(batch_wide=True)),
+    ("stablemax_cross_entropy", "classification:stablemax_cross_entropy", {}),
+    ("harmonic_loss", "classification:harmonic_loss", {}),
+    # lbrl.losses.robust
+    ("normalized_cross_entropy", "robust:normalized_cross_entropy", {}),
+    ("normalized_focal", "robust:normalized_focal", {}),
+    ("reverse_cross_entropy", "robust:reverse_cross_entropy", {}),
+    ("mean_absolute_error", "robust:mean_absolute_error", {}),
+    ("active_passive", "robust:active_passive", {}),
+    ("comp_sum", "robust:comp_sum", {}),
+    ("generalized_cross_entropy", "robust:generalized_cross_entropy", {}),
+    ("ldr_kl", "robust:ldr_kl", {}),
+    ("aldr_kl", "robust:aldr_kl", {}),
+    # lbrl.losses.lm
+    ("logit_zloss", "lm:logit_zloss", {}),
+    ("cross_entropy_zloss", "lm:cross_entropy_zloss", {}),
+    ("number_token_loss", "lm:number_token_loss", {}),
+    ("linear_cross_entropy", "lbrl.kernels.fused_ce:linear_cross_entropy", dict(consumes="hidden_unembedding")),
+    # lbrl.losses.binary
+    ("ensloss", "binary:ensloss", dict(batch_wide=True, needs=("rng",))),
+    ("binary_logistic", "binary:binary_logistic", {}),
+    ("binary_hinge", "binary:binary_hinge", {}),
+    ("anyloss", "binary:anyloss", dict(batch_wide=True)),
+    # lbrl.losses.tagging (mode="batch", the default, scores the whole batch as one set)
+    ("dice_nlp", "tagging:dice_nlp", dict(batch_wide=True)),
+    ("tversky_nlp", "tagging:tversky_nlp", dict(batch_wide=True)),
+]:
+  LOSSES.declare(_name, _target if _target.startswith("lbrl.") else _L + _target, **_meta)
+
+for _name, _target, _meta in [
+    ("logreg", "simple:LogReg", {}),
+    ("mlp", "simple:MLP", {}),
+    ("cnn1d", "simple:CNN1D", {}),
+    ("gru", "simple:GRU", {}),
+    ("dual_encoder", "dual_encoder:DualEncoder", dict(outputs=("logits", "embeddings"))),
+    ("vit", "vit:ViT", {}),
+    ("onehot_mlp", "onehot:OneHotMLP", {}),
+    ("embed_mlp", "heads:EmbedMLP", {}),
+    ("harmonic_mlp", "heads:HarmonicMLP", {}),
+    ("transformer_lm", "transformer:TransformerLM", dict(outputs=("logits", "hidden_unembedding"))),
+    ("resnet", "resnet:ResNet", {}),
+    ("resnet18", "resnet:ResNet18", {}),
+    ("resnet50", "zoo:ResNet50", {}),
+    ("wide_resnet", "zoo:WideResNet", {}),
+    ("preact_resnet18", "zoo:PreActResNet18", {}),
+    ("vit_s16", "zoo:ViTS16", {}),
+    ("gpt2_small", "zoo:GPT2Small", dict(outputs=("logits", "hidden_unembedding"))),
+]:
+  MODELS.declare(_name, "lbrl.models." + _target, **_meta)
+
+for _name, _target in [
+    ("mnist1d", "lbrl.data.builders.mnist1d:load"),
+    ("modular_arithmetic", "lbrl.data.builders.generated:load_modular_arithmetic"),
+    ("gaussian_mixture", "lbrl.data.builders.generated:load_gaussian_mixture"),
+    ("arithmetic_text", "lbrl.data.builders.generated:load_arithmetic_text"),
+    ("ranking_lists", "lbrl.data.builders.generated:load_ranking_lists"),
+    ("tiny_shakespeare", "lbrl.data.builders.shakespeare:load"),
+    ("digits", "lbrl.data.builders.sklearn_sets:load_digits"),
+    ("breast_cancer", "lbrl.data.builders.sklearn_sets:load_breast_cancer"),
+    ("wine", "lbrl.data.builders.sklearn_sets:load_wine"),
+    ("iris", "lbrl.data.builders.sklearn_sets:load_iris"),
+]:
+  DATASETS.declare(_name, _target)
+
+_O = "lbrl.optim."
+for _name, _target, _static in [
+    ("sgd", "descent:sgd", ()), ("sign_descent", "descent:sign_descent", ()), ("signum", "descent:signum", ()),
+    ("momo", "descent:momo", ()), ("momo_adam", "descent:momo_adam", ()),
+    ("normalized_lr_gd", "descent:normalized_lr_gd", ()), ("scaled_gradient", "descent:scaled_gradient", ()),
+    ("adam", "adaptive:adam", ()), ("adamw", "adaptive:adamw", ()), ("adam_l2", "adaptive:adam_l2", ()),
+    ("adafactor", "adaptive:adafactor", ("min_dim_size_to_factor",)), ("adamp", "adaptive:adamp", ()),
+    ("diffgrad", "adaptive:diffgrad", ()), ("gravity", "adaptive:gravity", ("seed",)),
+    ("innaprop", "adaptive:innaprop", ()), ("adam_atan2", "adaptive:adam_atan2", ()),
+    ("ranger21", "adaptive:ranger21", ("total_steps", "lookahead_steps")),
+    ("lars", "layerwise:lars", ()), ("lamb", "layerwise:lamb", ()), ("tvlars", "layerwise:tvlars", ()),
+    ("sam", "sharpness:sam", ()), ("sam_imbalance", "sharpness:sam_imbalance", ()),
+    ("amp_perturbation", "sharpness:amp_perturbation", ("inner_steps",)),
+    ("gradient_regularization", "sharpness:gradient_regularization", ()),
+    ("galore", "lowrank:galore", ("rank", "rank_fraction", "update_gap")),
+    ("frugal", "lowrank:frugal", ("rank", "rank_fraction", "update_gap")),
+    ("fira", "lowrank:fira", ("rank", "rank_fraction", "update_gap")),
+    ("perpgrad", "perpgrad:perpgrad_optimizer", ()),
+]:
+  OPTIMIZERS.declare(_name, _O + _target, static_args=_static)
+
+for _name in ("label_noise", "long_tail", "held_out_classes", "two_view", "process_shard", "subsample"):
+  TRANSFORMS.declare(_name, f"lbrl.data.transforms:{_name}")
+
+for _name, _target in [
+    ("plain", "plain_estimator"), ("sam", "sam_estimator"), ("sam_imbalance", "sam_imbalance_estimator"),
+    ("amp_perturbation", "amp_estimator"), ("gradient_regularization", "gr_estimator"), ("saf", "saf_estimator"),
+]:
+  GRAD_ESTIMATORS.declare(_name, "lbrl.optim.sharpness:" + _target)
+
+# Metrics: lbrl.metrics (per-example statistics on device; host reductions where not a mean).
+for _name, _reduce in [
+    ("loss", "mean"), ("accuracy", "mean"), ("top5_accuracy", "mean"), ("top10_accuracy", "mean"),
+    ("balanced_accuracy", "lbrl.metrics:reduce_balanced_accuracy"),
+    ("macro_f1", "lbrl.metrics:reduce_macro_f1"),
+    ("entity_f1", "lbrl.metrics:reduce_entity_f1"),
+    ("ece", "lbrl.metrics:reduce_ece"),
+    ("zero_loss_fraction", "mean"), ("softmax_collapse", "mean"),
+    ("mean_logit_margin", "mean"), ("median_logit_margin", "lbrl.metrics:reduce_median_margin"),
+    ("digit_abs_error", "lbrl.metrics:reduce_digit_abs_error"),
+]:
+  METRICS.declare(_name, f"lbrl.metrics:{_name}", reduce=_reduce)
+
+POST_TRAINING.declare("temperature_scaling", "lbrl.train.stages:temperature_scaling")
+TARGETS.declare("ema", "lbrl.train.auxiliary:ema_target")
+TARGETS.declare("teacher", "lbrl.train.auxiliary:frozen_teacher")

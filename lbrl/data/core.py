@@ -47,15 +47,16 @@ class Dataset:
   def gather(self, indices: np.ndarray) -> dict[str, np.ndarray]:
     return {k: v[indices] for k, v in self.arrays.items()}
 
-  def check_labels(self, ignore: int | None = -1) -> None:
-    """Raises ``ValueError`` naming the first integer ``label`` outside ``[0, C)`` (``C`` = ``num_classes``,
-    else ``vocab_size``), other than the ``ignore`` id (-1: the LM builders' unscored positions).
+  def check_labels(self, ignore: int | None = -1, *, num_classes: int | None = None, hint: str = "") -> None:
+    """Raises ``ValueError`` naming the split and the first integer ``label`` outside ``[0, C)`` (``C`` =
+    ``num_classes`` when given, e.g. the model's, else the split's ``num_classes``, else ``vocab_size``),
+    other than the ``ignore`` id (-1: the LM builders' unscored positions).
 
     Losses mask such ids (loss 0); this check turns a corrupt or mis-specified dataset into an error
     before training instead. No-op for float (soft) labels or when ``C`` is unknown.
     """
     labels = self.arrays.get("label")
-    size = self.num_classes or self.meta.get("vocab_size")
+    size = num_classes or self.num_classes or self.meta.get("vocab_size")
     if labels is None or size is None or not np.issubdtype(labels.dtype, np.integer):
       return
     bad = (labels < 0) | (labels >= size)
@@ -65,7 +66,8 @@ class Dataset:
       pos = np.unravel_index(np.argmax(bad), labels.shape)
       raise ValueError(f"dataset {self.name!r} split {self.split!r}: {int(bad.sum())} label(s) outside "
                        f"[0, {size}) (ignore id {ignore}); first: label{list(map(int, pos))} = {labels[pos]}. "
-                       "Fix the data, or set config.data.check_labels=False to let the losses mask them")
+                       + (f"{hint}. " if hint else "Fix the data, or set config.data.check_labels=False to let the "
+                          "losses mask them"))
 
   def class_counts(self) -> np.ndarray:
     """Label histogram over ``[0, num_classes)`` (for class-balanced losses and re-weighting)."""
@@ -132,9 +134,10 @@ def read_split(builder, split: str) -> dict[str, np.ndarray]:
           if np.asarray(records[0][k]).dtype != object}
 
 
-def register_builder(name: str, builder_cls, make_config: Callable[..., Any] | None = None,
-                     meta: Callable[[Any], dict] | None = None):
-  """Registers an offline TFDS builder under ``name`` in :data:`lbrl.registry.DATASETS`.
+def builder_loader(name: str, builder_cls, make_config: Callable[..., Any] | None = None,
+                   meta: Callable[[Any], dict] | None = None):
+  """The loader ``load(split, *, data_dir="", **options) -> Dataset`` of an offline TFDS builder; the
+  builder module exposes it and :data:`lbrl.registry.DATASETS` declares it under ``name``.
 
   ``make_config(**options)`` turns the config's ``data.options`` into a ``BuilderConfig`` (or None);
   ``meta(builder)`` returns extra metadata (``num_classes`` is read from a ``label`` ClassLabel).
@@ -149,8 +152,8 @@ def register_builder(name: str, builder_cls, make_config: Callable[..., Any] | N
     if meta:
       m.update(meta(builder))
     return Dataset(name, split, read_split(builder, split), m)
-  DATASETS.register(name, loader)
-  return builder_cls
+  loader.builder_cls = builder_cls
+  return loader
 
 
 OFFLINE_HINT = ("This machine has no internet: use an offline dataset ({names}), or run on a machine with "
@@ -159,7 +162,6 @@ OFFLINE_HINT = ("This machine has no internet: use an offline dataset ({names}),
 
 def check_name(name: str) -> None:
   """Raises a clear error unless ``name`` is an offline builder or a standard TFDS dataset."""
-  import lbrl.data.builders  # noqa: F401
   if name in DATASETS:
     return
   import tensorflow_datasets as tfds
@@ -171,7 +173,6 @@ def check_name(name: str) -> None:
 
 def load(name: str, split: str, *, data_dir: str = "", **options) -> Dataset:
   """Loads ``split`` of dataset ``name`` (an offline builder, else a standard TFDS name)."""
-  import lbrl.data.builders  # noqa: F401  (registers the offline builders)
   if name in DATASETS:
     return DATASETS.get(name)(split, data_dir=data_dir, **options)
   check_name(name)
@@ -210,14 +211,12 @@ def _label_meta(info) -> dict[str, Any]:
 def apply_transforms(data: Dataset, transforms, *, seed: int) -> Dataset:
   """Applies ``[dict(name=..., **kwargs), ...]`` in order: ``TRANSFORMS.get(name)(data, seed=, **kw)``.
 
-  Transforms (label noise, long-tail subsampling, ...) are registered in
-  :data:`lbrl.registry.TRANSFORMS` by :mod:`lbrl.data.transforms`; each returns a new Dataset and
+  Transforms (label noise, long-tail subsampling, ...) live in :mod:`lbrl.data.transforms` and are
+  declared in :data:`lbrl.registry.TRANSFORMS`; each returns a new Dataset and
   may record what it did in ``meta`` (e.g. which labels it flipped).
   """
   if not transforms:
     return data
-  import importlib
-  importlib.import_module("lbrl.data.transforms")  # registers the transforms
   for i, t in enumerate(transforms):
     t = dict(t)
     if "name" not in t:

@@ -42,8 +42,8 @@ class TrainBatches:
   """Shuffled, drop-remainder batches indexed by train step; each process reads only its rows.
 
   Batches travel to the devices in chunks of ``steps_per_chunk`` consecutive steps (one host->device
-  transfer of a ``[k, global_batch, ...]`` array, sharded on its batch axis); the train step picks its
-  batch with ``select(chunk, step)``. Chunk ``c`` holds steps ``c*k ... c*k+k-1`` (aligned on absolute
+  transfer of a ``[k, global_batch, ...]`` array, sharded on its batch axis), and the trainer runs the
+  steps of a chunk in one dispatch. Chunk ``c`` holds steps ``c*k ... c*k+k-1`` (aligned on absolute
   steps, so resuming at any step finds the same batches). On small models this removes the per-step
   transfer that otherwise dominates the step time; ``k`` defaults to what fits in ``chunk_bytes``.
   """
@@ -80,20 +80,14 @@ class TrainBatches:
     return {key: jax.make_array_from_process_local_data(
                 self.sharding, v, (self.k, self.global_batch) + v.shape[2:]) for key, v in local.items()}
 
-  @staticmethod
-  def select(chunk, step, k: int):
-    """The batch of ``step`` inside its chunk (traceable: ``step`` may be a device scalar)."""
-    return jax.tree.map(lambda x: jax.lax.dynamic_index_in_dim(x, step % k, keepdims=False), chunk)
-
-  def __call__(self, start_step: int, num_steps: int, prefetch: int = 2) -> Iterator[dict[str, jax.Array]]:
-    """For each step in ``[start_step, start_step + num_steps)``, the chunk that holds its batch."""
+  def chunks(self, start_step: int, num_steps: int, prefetch: int = 2) -> Iterator[tuple[int, dict[str, jax.Array]]]:
+    """``(c, chunk c)`` for every chunk holding a step in ``[start_step, start_step + num_steps)``,
+    ``prefetch`` chunks ahead in a background thread (closing the iterator stops and joins it)."""
     end = start_step + num_steps
-    chunks = range(start_step // self.k, (end - 1) // self.k + 1) if num_steps > 0 else range(0)
-    source = _prefetched(map(self.chunk, chunks), prefetch) if prefetch > 0 else map(self.chunk, chunks)
+    ids = range(start_step // self.k, (end - 1) // self.k + 1) if num_steps > 0 else range(0)
+    source = _prefetched(map(self.chunk, ids), prefetch) if prefetch > 0 else map(self.chunk, ids)
     try:
-      for c, chunk in zip(chunks, source):
-        for _ in range(max(c * self.k, start_step), min((c + 1) * self.k, end)):
-          yield chunk
+      yield from zip(ids, source)
     finally:  # closing this iterator (e.g. on SIGTERM) stops and joins the prefetch thread now
       if prefetch > 0:
         source.close()

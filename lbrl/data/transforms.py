@@ -31,7 +31,6 @@ import dataclasses
 import numpy as np
 
 from lbrl.data.core import Dataset
-from lbrl.registry import TRANSFORMS
 
 
 def _labels(data: Dataset, fn: str) -> tuple[np.ndarray, int]:
@@ -50,7 +49,6 @@ def _take(data: Dataset, idx: np.ndarray, **meta) -> Dataset:
   return _replace(data, data.gather(np.asarray(idx, np.int64)), **meta)
 
 
-@TRANSFORMS.register("label_noise")
 def label_noise(data: Dataset, *, seed: int, rate: float, kind: str = "symmetric",
                 mapping: list[int] | None = None) -> Dataset:
   """Flips each label with probability ``rate`` (see the module doc); records ``flipped``/``clean_label``."""
@@ -74,7 +72,6 @@ def label_noise(data: Dataset, *, seed: int, rate: float, kind: str = "symmetric
   return _replace(data, arrays, label_noise=dict(kind=kind, rate=float(rate), realized_rate=float(flipped.mean())))
 
 
-@TRANSFORMS.register("long_tail")
 def long_tail(data: Dataset, *, seed: int, imbalance_ratio: float, n_max: int | None = None,
               order: list[int] | None = None) -> Dataset:
   """Exponential long-tailed subsample with head/tail count ratio ``imbalance_ratio``."""
@@ -101,7 +98,6 @@ def long_tail(data: Dataset, *, seed: int, imbalance_ratio: float, n_max: int | 
   return _take(data, idx, long_tail=dict(imbalance_ratio=float(imbalance_ratio), counts=new_counts.tolist()))
 
 
-@TRANSFORMS.register("held_out_classes")
 def held_out_classes(data: Dataset, *, seed: int, keep: str = "seen", num_held_out: int | None = None,
                      held_out: list[int] | None = None, random: bool = False) -> Dataset:
   """Examples of the ``seen`` (or ``unseen``) classes only, relabelled to ``0..K-1`` in class order.
@@ -164,7 +160,6 @@ def augment_image(rng: np.random.Generator, x: np.ndarray, *, pad: int = 4, flip
   return out[..., 0] if squeeze else out
 
 
-@TRANSFORMS.register("two_view")
 def two_view(data: Dataset, *, seed: int, kind: str = "1d", copies: int = 1, **aug) -> Dataset:
   """``x [N, ...] -> [copies*N, 2, ...]``: two independent augmentations per example (``kind`` "1d" or
   "image"; ``aug`` are the keyword arguments of :func:`augment_1d` / :func:`augment_image`)."""
@@ -181,7 +176,6 @@ def two_view(data: Dataset, *, seed: int, kind: str = "1d", copies: int = 1, **a
   return _replace(data, arrays, two_view=dict(kind=kind, copies=int(copies), **aug))
 
 
-@TRANSFORMS.register("process_shard")
 def process_shard(data: Dataset, *, seed: int = 0, index: int | None = None, count: int | None = None) -> Dataset:
   """Rows ``index, index + count, ...`` (defaults: ``jax.process_index()`` of ``jax.process_count()``)."""
   if index is None or count is None:
@@ -193,7 +187,6 @@ def process_shard(data: Dataset, *, seed: int = 0, index: int | None = None, cou
   return _take(data, np.arange(index, len(data), count), process_shard=dict(index=index, count=count))
 
 
-@TRANSFORMS.register("subsample")
 def subsample(data: Dataset, *, seed: int, size: int | None = None, fraction: float | None = None,
               stratified: bool = False) -> Dataset:
   """A random subset of ``size`` examples (or ``round(fraction * N)``); class proportions kept if

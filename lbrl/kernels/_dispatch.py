@@ -77,3 +77,22 @@ def custom_vjp4(forward, backward, n_static: int):
   f = jax.custom_vjp(f, nondiff_argnums=tuple(range(4, 4 + n_static)))
   f.defvjp(fwd, backward)
   return f
+
+
+def check_linear_inputs(name: str, h, w, labels, where=None) -> tuple[jax.Array, jax.Array, jax.Array]:
+  """Trace-time checks for the losses of ``h @ w.T`` that never form the logits: ``h [..., D]`` and
+  ``w [V, D]`` floating, integer ``labels [...]``, ``where`` (if given) shaped like ``labels``."""
+  h, w, labels = jnp.asarray(h), jnp.asarray(w), jnp.asarray(labels)
+  if not jnp.issubdtype(h.dtype, jnp.floating) or not jnp.issubdtype(w.dtype, jnp.floating):
+    raise TypeError(f"{name}: h and w must be floating point, got h {h.dtype} and w {w.dtype}")
+  if w.ndim != 2:
+    raise ValueError(f"{name}: w must be [V, D], got shape {w.shape}")
+  if h.ndim < 1 or h.shape[-1] != w.shape[1]:
+    raise ValueError(f"{name}: h must be [..., D] with D = w.shape[1] = {w.shape[1]}, got h.shape={h.shape}")
+  if not jnp.issubdtype(labels.dtype, jnp.integer):
+    raise TypeError(f"{name}: labels must be integer class ids, got dtype {labels.dtype}")
+  if labels.shape != h.shape[:-1]:
+    raise ValueError(f"{name}: labels must have shape h.shape[:-1]={h.shape[:-1]}, got {labels.shape}")
+  if where is not None and jnp.shape(where) != labels.shape:
+    raise ValueError(f"{name}: where must have shape {labels.shape}, got {jnp.shape(where)}")
+  return h, w, labels

@@ -12,7 +12,6 @@ import jax.numpy as jnp
 
 from lbrl.losses import _common
 from lbrl.losses.classification import finish, keep_mask
-from lbrl.registry import LOSSES
 
 
 def binary_scores(name: str, logits, labels, *, allow_soft: bool = True):
@@ -81,8 +80,7 @@ def _rdl_bwd(derivs, cotangent):
 _random_derivative_loss.defvjp(_rdl_fwd, _rdl_bwd)
 
 
-@LOSSES.register("ensloss")
-def ensloss(logits, labels, *, step, seed: int = 0, where=None):
+def ensloss(logits, labels, *, rng, where=None):
   """EnsLoss: each step trains with a fresh random convex calibrated loss, through its derivative.
 
   With margins ``m_i = (2 y_i - 1) f(x_i)``, SGD only sees a margin loss ``phi`` through ``phi'(m_i)``,
@@ -90,13 +88,13 @@ def ensloss(logits, labels, *, step, seed: int = 0, where=None):
   :func:`calibrated_derivatives`) for every batch and back-propagates them: "doubly stochastic"
   gradients, random batches and random calibrated losses, like Dropout over losses. Implemented with a
   ``jax.custom_vjp``: the reported value is the logistic loss ``log(1 + exp(-m))`` (for monitoring);
-  the gradient with respect to ``m_i`` is the random ``phi'(m_i)``. The randomness is keyed by
-  ``(seed, step)``, so a run is reproducible and each step gets a new loss. Batch-wide (ranks margins).
+  the gradient with respect to ``m_i`` is the random ``phi'(m_i)``. The randomness comes from ``rng``
+  (the trainer passes a key that differs per step and per seed), so a run is reproducible and each
+  step gets a new loss. Batch-wide (ranks margins).
 
   Args:
     logits: binary scores (see module docstring); labels: 0/1 integers.
-    step: the training step (passed by the trainer) that keys the random loss.
-    seed: base seed of the loss ensemble.
+    rng: a PRNG key that draws this batch's random calibrated loss (supplied by the trainer).
 
   Paper: Dai, "EnsLoss: Stochastic Calibrated Loss Ensembles for Preventing Overfitting in
   Classification", ICML 2025, arXiv:2409.00908 (catalog slug ``ensloss``).
@@ -104,12 +102,10 @@ def ensloss(logits, labels, *, step, seed: int = 0, where=None):
   score, y, valid = binary_scores("ensloss", logits, labels, allow_soft=False)
   margins = (2.0 * y - 1.0) * score
   keep = keep_mask(valid, where, margins.shape)
-  key = jax.random.fold_in(jax.random.PRNGKey(seed), jnp.asarray(step, jnp.uint32))
-  derivs = calibrated_derivatives(jax.lax.stop_gradient(margins), keep, key)
+  derivs = calibrated_derivatives(jax.lax.stop_gradient(margins), keep, rng)
   return finish(_random_derivative_loss(margins, derivs), valid, where)
 
 
-@LOSSES.register("binary_logistic")
 def binary_logistic(logits, labels, *, where=None):
   """Logistic loss on the binary margin: ``log(1 + exp(-(2y - 1) f))`` (= BCE with logits)."""
   score, y, valid = binary_scores("binary_logistic", logits, labels)
@@ -117,7 +113,6 @@ def binary_logistic(logits, labels, *, where=None):
   return finish(values, valid, where)
 
 
-@LOSSES.register("binary_hinge")
 def binary_hinge(logits, labels, *, where=None):
   """Hinge loss on the binary margin: ``max(0, 1 - (2y - 1) f)`` (EnsLoss's fixed-loss baseline)."""
   score, y, valid = binary_scores("binary_hinge", logits, labels, allow_soft=False)
@@ -151,7 +146,6 @@ def soft_confusion(score, y, keep, *, amplifier: float = 73.0):
 _METRICS = ("accuracy", "f1", "fbeta", "geometric_mean", "balanced_accuracy")
 
 
-@LOSSES.register("anyloss")
 def anyloss(logits, labels, *, metric: str = "f1", amplifier: float = 73.0, beta: float = 1.0,
             where=None):
   """AnyLoss: ``1 - metric(soft confusion matrix)`` for a confusion-matrix metric of the batch.

@@ -24,8 +24,8 @@ import numpy as np
 import optax
 from jax.experimental import checkify
 
+from lbrl.kernels import _dispatch
 from lbrl.losses import _common
-from lbrl.registry import LOSSES
 
 Array = jax.Array
 
@@ -140,7 +140,6 @@ def check_vector(name: str, arg: str, value, size: int):
 # Cross-entropy and the softmax-family variants.
 
 
-@LOSSES.register("cross_entropy")
 def cross_entropy(logits, labels, *, label_smoothing: float = 0.0, where=None):
   """Softmax cross-entropy, per example: ``-sum_k y_k log softmax(z)_k``.
 
@@ -163,7 +162,6 @@ def cross_entropy(logits, labels, *, label_smoothing: float = 0.0, where=None):
   return _common.apply_where(values, where)
 
 
-@LOSSES.register("poly1_cross_entropy")
 def poly1_cross_entropy(logits, labels, *, epsilon: float = 2.0, where=None):
   """Poly-1 loss: cross-entropy plus ``epsilon`` times the first polynomial term.
 
@@ -185,7 +183,6 @@ def poly1_cross_entropy(logits, labels, *, epsilon: float = 2.0, where=None):
   return finish(values, valid, where)
 
 
-@LOSSES.register("softmax_focal")
 def softmax_focal(logits, labels, *, gamma: float = 2.0, where=None):
   """Softmax focal loss: ``FL = -sum_k y_k (1 - p_k)^gamma log p_k`` (baseline for PolyLoss / APL).
 
@@ -208,7 +205,6 @@ def focal_weight(logp, gamma):
   return jnp.power(jnp.maximum(one_minus_p, 1e-30), gamma)
 
 
-@LOSSES.register("squentropy")
 def squentropy(logits, labels, *, where=None):
   """Squentropy: cross-entropy plus the average square loss over the incorrect classes.
 
@@ -227,7 +223,6 @@ def squentropy(logits, labels, *, where=None):
   return finish(ce + square, valid, where)
 
 
-@LOSSES.register("spherical_zloss")
 def spherical_zloss(logits, labels, *, a: float = 0.1, b: float = 10.0, eps: float = 1e-12, where=None):
   """The spherical-family Z-loss: a softplus of the z-normalised true-class score.
 
@@ -288,7 +283,7 @@ def spherical_zloss_linear(h, w, labels, *, a: float = 0.1, b: float = 10.0, eps
   belonging to the Spherical Family", 2016, arXiv:1604.08859 (catalog slug ``spherical_zloss``).
   """
   name = "spherical_zloss_linear"
-  h, w, labels = _common.check_linear_inputs(name, h, w, labels, where)
+  h, w, labels = _dispatch.check_linear_inputs(name, h, w, labels, where)
   h, w = _common.as_float32(h), _common.as_float32(w)
   num_classes = w.shape[0]
   valid = _common.valid_labels(labels, num_classes)
@@ -301,18 +296,6 @@ def spherical_zloss_linear(h, w, labels, *, a: float = 0.1, b: float = 10.0, eps
   return finish(values, valid, where)
 
 
-@LOSSES.register("spherical_zloss_linear")
-def spherical_zloss_hidden(outputs, labels, *, where=None, **hyper):
-  """Trainer adapter of :func:`spherical_zloss_linear` (``loss.name=spherical_zloss, loss.impl=gram``):
-  ``outputs`` is the ``(hidden, unembed)`` pair of ``model.apply(..., return_hidden=True)``."""
-  h, w = _common.hidden_pair("spherical_zloss_linear", outputs)
-  return spherical_zloss_linear(h, w, labels, where=where, **hyper)
-
-
-spherical_zloss_hidden.needs_hidden = True
-
-
-@LOSSES.register("sparsemax")
 def sparsemax_loss(logits, labels, *, where=None):
   """Sparsemax loss (the Fenchel-Young loss of sparsemax), per example.
 
@@ -407,7 +390,6 @@ def _ldam_values(name, logits, labels, class_counts, max_margin, scale, class_we
   return finish(values, valid, where)
 
 
-@LOSSES.register("ldam")
 def ldam(logits, labels, *, class_counts, max_margin: float = 0.5, scale: float = 30.0, where=None):
   """LDAM: cross-entropy with a label-distribution-aware margin subtracted from the true logit.
 
@@ -428,7 +410,6 @@ def ldam(logits, labels, *, class_counts, max_margin: float = 0.5, scale: float 
   return _ldam_values("ldam", logits, labels, class_counts, max_margin, scale, None, where)
 
 
-@LOSSES.register("ldam_drw")
 def ldam_drw(logits, labels, *, class_counts, step, drw_start_step: int, beta: float = 0.9999,
              max_margin: float = 0.5, scale: float = 30.0, where=None):
   """LDAM with deferred re-weighting: ``w_y * LDAM`` where ``w = drw_weights(counts, step, ...)``.
@@ -444,7 +425,6 @@ def ldam_drw(logits, labels, *, class_counts, step, drw_start_step: int, beta: f
   return _ldam_values("ldam_drw", logits, labels, class_counts, max_margin, scale, weights, where)
 
 
-@LOSSES.register("cross_entropy_drw")
 def cross_entropy_drw(logits, labels, *, class_counts, step, drw_start_step: int, beta: float = 0.9999,
                       where=None):
   """Cross-entropy with deferred re-weighting (the CE+DRW arm of LDAM-DRW): ``w_y(step) * CE``.
@@ -467,7 +447,6 @@ def cross_entropy_drw(logits, labels, *, class_counts, step, drw_start_step: int
 # One-vs-the-rest and its switching variant (SOVR).
 
 
-@LOSSES.register("one_vs_rest")
 def one_vs_rest(logits, labels, *, where=None):
   """One-vs-the-rest (OVR) loss: independent logistic losses, positive for ``y`` and negative for the rest.
 
@@ -488,7 +467,6 @@ def one_vs_rest(logits, labels, *, where=None):
   return finish(values, valid, where)
 
 
-@LOSSES.register("sovr")
 def sovr(logits, labels, *, fraction: float = 0.4, where=None):
   """Switching one-vs-the-rest loss: OVR for the batch's smallest-margin examples, CE for the others.
 
@@ -541,7 +519,6 @@ def _stable_s(x):
   return jnp.where(x >= 0, pos + 1.0, 1.0 / (1.0 - neg))
 
 
-@LOSSES.register("stablemax_cross_entropy")
 def stablemax_cross_entropy(logits, labels, *, where=None):
   """Cross-entropy on StableMax probabilities: ``L = -sum_k y_k log( s(z_k) / sum_j s(z_j) )``.
 
@@ -574,7 +551,6 @@ def stablemax_cross_entropy(logits, labels, *, where=None):
 # Harmonic loss (distance-based output layer, see lbrl.models.heads).
 
 
-@LOSSES.register("harmonic_loss")
 def harmonic_loss(distances, labels, *, exponent: float = 1.0, eps: float = 1e-12,
                   inputs: str = "distances", where=None):
   """Harmonic loss: cross-entropy of the "harmonic max" of distances to class centres.

@@ -13,10 +13,8 @@ import optax
 
 from lbrl.losses import _common
 from lbrl.losses.classification import finish, prepare
-from lbrl.registry import LOSSES
 
 
-@LOSSES.register("logit_zloss")
 def logit_zloss(logits, labels=None, *, weight: float = 1e-4, where=None):
   """The log-partition penalty: ``weight * (log sum_k exp z_k)^2`` per example.
 
@@ -38,7 +36,6 @@ def logit_zloss(logits, labels=None, *, weight: float = 1e-4, where=None):
   return finish(weight * jnp.square(jax.nn.logsumexp(logits, axis=-1)), valid, where)
 
 
-@LOSSES.register("cross_entropy_zloss")
 def cross_entropy_zloss(logits, labels, *, z_loss: float = 1e-4, label_smoothing: float = 0.0,
                         where=None):
   """Cross-entropy plus the log-partition penalty: ``CE + z_loss * (log Z)^2`` (see :func:`logit_zloss`)."""
@@ -65,7 +62,6 @@ def _number_tables(name, number_token_ids, number_values, vocab_size):
   return ids[order], values[order]
 
 
-@LOSSES.register("number_token_loss")
 def number_token_loss(logits, labels, *, number_token_ids: Sequence[int],
                       number_values: Sequence[float] | None = None, variant: str = "wasserstein",
                       weight: float = 0.3, p: float = 2.0, include_ce: bool = True, where=None):

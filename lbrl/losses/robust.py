@@ -9,8 +9,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from lbrl.losses.classification import finish, focal_weight, prepare
-from lbrl.registry import LOSSES
+from lbrl.losses.classification import cross_entropy, finish, focal_weight, prepare, softmax_focal
 
 
 # ----------------------------------------------------------------------------------------------
@@ -25,7 +24,6 @@ def _per_class_focal(logp, gamma):
   return -focal_weight(logp, gamma) * logp
 
 
-@LOSSES.register("normalized_cross_entropy")
 def normalized_cross_entropy(logits, labels, *, where=None):
   """Normalized cross-entropy: ``NCE = log p_y / sum_k log p_k`` (values in ``[0, 1]``).
 
@@ -42,7 +40,6 @@ def normalized_cross_entropy(logits, labels, *, where=None):
   return finish(values, valid, where)
 
 
-@LOSSES.register("normalized_focal")
 def normalized_focal(logits, labels, *, gamma: float = 0.5, where=None):
   """Normalized focal loss: ``NFL = FL(f, y) / sum_k FL(f, k)``, ``FL(f, k) = -(1 - p_k)^gamma log p_k``.
 
@@ -55,7 +52,6 @@ def normalized_focal(logits, labels, *, gamma: float = 0.5, where=None):
   return finish(values, valid, where)
 
 
-@LOSSES.register("reverse_cross_entropy")
 def reverse_cross_entropy(logits, labels, *, log_zero: float = -4.0, where=None):
   """Reverse cross-entropy: ``RCE = -sum_k p_k log q_k`` with ``q`` the label and ``log 0 := A``.
 
@@ -72,7 +68,6 @@ def reverse_cross_entropy(logits, labels, *, log_zero: float = -4.0, where=None)
   return finish(-jnp.sum(p * log_q, axis=-1), valid, where)
 
 
-@LOSSES.register("mean_absolute_error")
 def mean_absolute_error(logits, labels, *, where=None):
   """MAE between softmax probabilities and the label: ``sum_k |p_k - y_k|`` (``= 2 (1 - p_y)`` one-hot).
 
@@ -83,12 +78,10 @@ def mean_absolute_error(logits, labels, *, where=None):
   return finish(jnp.sum(jnp.abs(jax.nn.softmax(logits) - targets), axis=-1), valid, where)
 
 
-_ACTIVE = {"ce": "cross_entropy", "fl": "softmax_focal", "nce": "normalized_cross_entropy",
-           "nfl": "normalized_focal"}
-_PASSIVE = {"mae": "mean_absolute_error", "rce": "reverse_cross_entropy"}
+_ACTIVE = {"ce": cross_entropy, "fl": softmax_focal, "nce": normalized_cross_entropy, "nfl": normalized_focal}
+_PASSIVE = {"mae": mean_absolute_error, "rce": reverse_cross_entropy}
 
 
-@LOSSES.register("active_passive")
 def active_passive(logits, labels, *, active: str = "nce", passive: str = "rce", alpha: float = 1.0,
                    beta: float = 1.0, gamma: float = 0.5, where=None):
   """Active Passive Loss: ``APL = alpha * L_active + beta * L_passive``.
@@ -105,10 +98,10 @@ def active_passive(logits, labels, *, active: str = "nce", passive: str = "rce",
     raise ValueError(f"active_passive: unknown active loss {active!r}; known: {sorted(_ACTIVE)}")
   if passive not in _PASSIVE:
     raise ValueError(f"active_passive: unknown passive loss {passive!r}; known: {sorted(_PASSIVE)}")
-  active_fn = LOSSES.get(_ACTIVE[active])
+  active_fn = _ACTIVE[active]
   kwargs = {"gamma": gamma} if active in ("fl", "nfl") else {}
   values = alpha * active_fn(logits, labels, **kwargs)
-  values = values + beta * LOSSES.get(_PASSIVE[passive])(logits, labels)
+  values = values + beta * _PASSIVE[passive](logits, labels)
   return finish(values, None, where)
 
 
@@ -128,7 +121,6 @@ def _comp_sum_from_logp(logp_y, tau):
   return -jnp.expm1(t) / (tau - 1.0)
 
 
-@LOSSES.register("comp_sum")
 def comp_sum(logits, labels, *, tau: float = 1.0, where=None):
   """Comp-sum loss: ``L_tau = Phi^tau( sum_{k != y} exp(z_k - z_y) )``.
 
@@ -149,7 +141,6 @@ def comp_sum(logits, labels, *, tau: float = 1.0, where=None):
   return finish(jnp.sum(targets * per_class, axis=-1), valid, where)
 
 
-@LOSSES.register("generalized_cross_entropy")
 def generalized_cross_entropy(logits, labels, *, q: float = 0.7, where=None):
   """Generalized cross-entropy ``(1 - p_y^q) / q`` (``q -> 0``: CE, ``q = 1``: MAE ``1 - p_y``).
 
@@ -201,7 +192,6 @@ def _kl_dro(scores, lam):
   return lam * (jax.nn.logsumexp(scores / lam[..., None], axis=-1) - jnp.log(num_classes))
 
 
-@LOSSES.register("ldr_kl")
 def ldr_kl(logits, labels, *, lam: float = 1.0, margin: float = 0.1, output_norm: str | None = None,
            where=None):
   """LDR-KL loss: the worst case over label distributions ``p`` of the margin-shifted scores.
@@ -245,7 +235,6 @@ def _kl_to_uniform(scores, lam):
   return jnp.clip(kl, 0.0, jnp.log(num_classes))
 
 
-@LOSSES.register("aldr_kl")
 def aldr_kl(logits, labels, *, lam0: float = 1.0, alpha: float = 2.0, margin: float = 0.1,
             iterations: int = 10, output_norm: str | None = None, where=None):
   """Adaptive LDR-KL: LDR-KL with a per-example temperature ``lambda_i`` chosen by the same worst case.

@@ -9,7 +9,6 @@ import jax
 import jax.numpy as jnp
 
 from lbrl.losses.classification import finish, keep_mask, prepare
-from lbrl.registry import LOSSES
 
 
 def _adjusted(logits, alpha):
@@ -63,7 +62,6 @@ def _dice_family(name, logits, labels, *, alpha, gamma, mode, square, fp_weight,
   return finish(values, keep, None)
 
 
-@LOSSES.register("dice_nlp")
 def dice_nlp(logits, labels, *, alpha: float = 1.0, gamma: float = 1.0, mode: str = "batch",
              square_denominator: bool = False, background: int | None = None, where=None):
   """Self-adjusting dice loss, averaged over the scored tag classes.
@@ -96,7 +94,6 @@ def dice_nlp(logits, labels, *, alpha: float = 1.0, gamma: float = 1.0, mode: st
                       where=where)
 
 
-@LOSSES.register("tversky_nlp")
 def tversky_nlp(logits, labels, *, fp_weight: float = 0.5, fn_weight: float = 0.5, alpha: float = 1.0,
                 gamma: float = 1.0, mode: str = "batch", background: int | None = None, where=None):
   """Self-adjusting Tversky loss: ``L = mean_k (1 - TI_k)`` over every class but ``background``.

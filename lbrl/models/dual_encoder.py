@@ -29,7 +29,6 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from lbrl.models import _layers as L
-from lbrl.registry import MODELS
 
 
 class MlpTower(nn.Module):
@@ -72,7 +71,6 @@ class TransformerTower(nn.Module):
     return L.Dense(self.embed_dim, use_bias=False, name="proj", **kw)(jnp.mean(h, axis=1))
 
 
-@MODELS.register("dual_encoder")
 class DualEncoder(nn.Module):
   """Two towers and in-batch similarity logits: ``(x_a, x_b)`` -> ``[B, B]``."""
   embed_dim: int = 128

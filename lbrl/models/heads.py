@@ -29,7 +29,6 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from lbrl.registry import MODELS
 
 DISTANCES = ("euclidean", "squared_euclidean", "manhattan", "chebyshev", "minkowski", "cosine",
              "bray_curtis", "mahalanobis")
@@ -134,7 +133,6 @@ def _trunk(x, hidden, vocab_size, embed_dim, dtype, param_dtype):
   return x
 
 
-@MODELS.register("embed_mlp")
 class EmbedMLP(nn.Module):
   """The same trunk as :class:`HarmonicMLP` with a linear (logit) head: the cross-entropy baseline of the
   harmonic-loss and grokking experiments (token inputs ``[B, T]`` when ``vocab_size`` is set)."""
@@ -155,7 +153,6 @@ class EmbedMLP(nn.Module):
     return []
 
 
-@MODELS.register("harmonic_mlp")
 class HarmonicMLP(nn.Module):
   """MLP trunk (optionally with a token embedding) followed by a :class:`HarmonicHead`.
 

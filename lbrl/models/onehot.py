@@ -22,7 +22,6 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from lbrl.registry import MODELS
 
 INITS = ("torch", "lecun")
 
@@ -33,7 +32,6 @@ def torch_uniform(fan_in: int):
   return lambda key, shape, dtype=jnp.float32: jax.random.uniform(key, shape, dtype, -bound, bound)
 
 
-@MODELS.register("onehot_mlp")
 class OneHotMLP(nn.Module):
   """``[B, T]`` integer tokens -> logits ``[B, num_classes]`` through one-hot(x[:, :num_inputs]) and an MLP.
 

@@ -31,7 +31,6 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from lbrl.models import _layers as L
-from lbrl.registry import MODELS
 
 
 class _Norm(nn.Module):
@@ -73,7 +72,6 @@ class BasicBlock(nn.Module):
     return nn.relu(x + y)
 
 
-@MODELS.register("resnet")
 class ResNet(nn.Module):
   """CIFAR ResNet: ``x [B, H, W, C]`` -> logits ``[B, num_classes]``."""
   num_classes: int | None = None
@@ -122,7 +120,6 @@ class ResNet(nn.Module):
     ]
 
 
-@MODELS.register("resnet18")
 class ResNet18(ResNet):
   """The CIFAR ResNet-18: stages (2, 2, 2, 2) of widths 64..512, 3x3 stem, no max-pool."""
   stage_sizes: Sequence[int] | None = (2, 2, 2, 2)

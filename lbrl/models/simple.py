@@ -16,7 +16,6 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from lbrl.models import heads
-from lbrl.registry import MODELS
 
 _ACTIVATIONS = {"relu": nn.relu, "gelu": nn.gelu, "tanh": jnp.tanh, "silu": nn.silu}
 
@@ -27,7 +26,6 @@ def _activation(name: str):
   return _ACTIVATIONS[name]
 
 
-@MODELS.register("logreg")
 class LogReg(nn.Module):
   """Multinomial logistic regression: ``logits = W flatten(x) + b``. Parameters: (D + 1) * C."""
   num_classes: int | None = None
@@ -44,7 +42,6 @@ class LogReg(nn.Module):
     return []
 
 
-@MODELS.register("mlp")
 class MLP(nn.Module):
   """Multi-layer perceptron on the flattened input.
 
@@ -70,7 +67,6 @@ class MLP(nn.Module):
     return [(r"Dense_\d+/kernel", (None, "fsdp"))]
 
 
-@MODELS.register("cnn1d")
 class CNN1D(nn.Module):
   """1-D CNN: ``depth`` conv layers (stride 2, padding 1), ReLU, flatten, linear classifier.
 
@@ -104,7 +100,6 @@ class CNN1D(nn.Module):
     return []
 
 
-@MODELS.register("gru")
 class GRU(nn.Module):
   """(Bi-directional) GRU over the sequence; the hidden states of every step feed a linear classifier.
 

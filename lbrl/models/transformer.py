@@ -33,10 +33,8 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from lbrl.models import _layers as L
-from lbrl.registry import MODELS
 
 
-@MODELS.register("transformer_lm")
 class TransformerLM(nn.Module):
   """Decoder-only pre-LN Transformer LM: ``x [B, T]`` int tokens -> logits ``[B, T, vocab_size]``."""
   vocab_size: int | None = None

@@ -21,10 +21,8 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from lbrl.models import _layers as L
-from lbrl.registry import MODELS
 
 
-@MODELS.register("vit")
 class ViT(nn.Module):
   """ViT classifier: ``x [B, H, W, C]`` -> logits ``[B, num_classes]``."""
   num_classes: int | None = None

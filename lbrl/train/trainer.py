@@ -3,24 +3,39 @@
 ``train(config, workdir)`` runs a config end to end:
 
 1. validate the config (before any compilation) and build the mesh;
-2. load the train/eval splits (each process gathers only its rows), apply dataset transforms;
-3. build model, loss and optimizer from their registered names;
-4. initialise or restore the :class:`TrainState` (params, model state, optimizer state, step, RNG);
-5. run the jitted step (state donated, batch sharded over the data axes, parameters replicated or
-   sharded by regex rules), evaluating every ``eval_every`` steps, checkpointing every
-   ``checkpoint_every`` steps, at the end and on SIGTERM;
-6. write metrics as JSON lines and return the final metrics.
+2. load the train/eval splits (each process gathers only its rows), apply dataset transforms, and
+   check integer labels of both splits against the model's classes;
+3. build the :class:`Task` from registry metadata (:mod:`lbrl.registry`): the model, the loss and
+   what it consumes and needs, the optimizer, the gradient estimator, auxiliary networks (an EMA
+   target, a frozen teacher) and per-example state;
+4. initialise or restore the :class:`TrainState`;
+5. run the step in chunks: one dispatch runs every step of a device-resident chunk of batches
+   (a ``lax.scan``) up to the next host event (log, eval, checkpoint), so small models are not
+   dispatch-bound; the result is the same as a per-step loop (tested);
+6. after training, run the post-training stages (a calibration map fitted on a held-out split, on
+   device) and the final eval, write metrics as JSON lines and return the final metrics.
 
-Non-finite loss or gradients never reach the parameters: the update is skipped and counted
-(``on_nonfinite="skip"``) or the run stops naming the first bad step (``"stop"``).
+Extension points (the trainer never branches on a loss, model or family name):
+
+* the loss entry's :class:`lbrl.registry.LossSpec`: what the loss consumes (logits, hidden states +
+  unembedding, embeddings, pairs, ...), what the trainer supplies (class counts, the step, a PRNG key,
+  an auxiliary network's outputs, per-example state rows) and whether it couples the batch;
+* ``config.auxiliary``: networks kept in the train state beside the trained one (:mod:`lbrl.train.auxiliary`);
+* ``config.post_training``: stages fitted after training on a held-out split (:mod:`lbrl.train.stages`);
+* ``config.grad_estimator``: how gradients are computed (SAM, ...), with state in the train state.
+
+Non-finite loss or gradients never reach the parameters: the update is skipped, counted and reported
+on the console (``on_nonfinite="skip"``; the run fails once more than ``max_skipped_fraction`` of its
+updates were skipped) or the run stops naming the first bad step (``"stop"``).
 """
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import inspect
 import logging
+import math
 import signal
+import sys
 import time
 from typing import Any, Callable
 
@@ -33,8 +48,7 @@ import optax
 from lbrl import parallel
 from lbrl.data import pipeline
 from lbrl.losses import reduce
-from lbrl.registry import LOSSES, MODELS
-from lbrl.train import metrics as metrics_lib
+from lbrl.registry import GRAD_ESTIMATORS, LOSSES, METRICS, MODELS, POST_TRAINING, TARGETS, resolve
 from lbrl.train.checkpoint import Checkpointer, abstract
 from lbrl.train.optimizer import make_optimizer
 from lbrl.train.record import MetricWriter, Progress, write_workdir_record
@@ -48,12 +62,19 @@ class TrainState:
   model_state: Any             # non-parameter collections (e.g. BatchNorm's batch_stats)
   opt_state: Any
   grad_state: Any              # the gradient estimator's state (e.g. SAF's past outputs); () for most
+  aux: Any                     # {"networks": {name: state}, "examples": per-example state [N, ...]}
   rng: jax.Array               # uint32[2] base key; step keys are fold_in(rng, step)
   nonfinite: jax.Array         # number of skipped (non-finite) updates
   first_nonfinite: jax.Array   # step of the first skipped update, -1 if none
 
 
 TRAIN_METRICS = ("loss", "accuracy", "grad_norm")  # the train step's packed metrics vector
+
+# How the model is asked for each kind of output a loss can consume (lbrl.registry.INPUT_KINDS).
+MODEL_CALL = {"logits": {}, "hidden_unembedding": {"return_hidden": True},
+              "embeddings": {"return_embeddings": True}, "pairs": {}, "scores_groups": {}}
+# Kinds whose outputs are a tuple the loss takes as separate leading arguments.
+SPLAT = ("hidden_unembedding", "pairs")
 
 
 class NonFiniteError(FloatingPointError):
@@ -62,21 +83,17 @@ class NonFiniteError(FloatingPointError):
 
 @dataclasses.dataclass
 class Task:
-  """Everything the step functions need, built once from the config."""
+  """Everything the step functions need, built once from the config and the registry metadata."""
   model: Any
   loss_fn: Callable
   loss_kwargs: dict
-  inject: tuple            # loss keywords the trainer fills: subset of ("class_counts", "step")
+  spec: Any                        # lbrl.registry.LossSpec of the loss actually called
   class_counts: np.ndarray | None
-  needs_hidden: bool       # the loss takes (hidden, unembedding) instead of logits
-  estimator: Any           # lbrl.optim.GradEstimator from config.grad_estimator
-
-
-def _accepts(fn, name: str) -> bool:
-  try:
-    return name in inspect.signature(fn).parameters
-  except (TypeError, ValueError):
-    return False
+  estimator: Any                   # lbrl.optim.GradEstimator from config.grad_estimator
+  auxiliaries: dict = dataclasses.field(default_factory=dict)   # name -> lbrl.train.auxiliary object
+  example_state: Callable | None = None  # init(num_examples, num_classes) -> pytree of [N, ...]
+  num_examples: int = 0
+  num_classes: int = 0
 
 
 def build_model(cfg, meta: dict):
@@ -97,62 +114,100 @@ def build_model(cfg, meta: dict):
   return cls(**kwargs)
 
 
-def build_task(cfg, train_data) -> Task:
-  import lbrl.models  # noqa: F401  (registers the models)
-  model = build_model(cfg, train_data.meta)
-  kwargs = dict(cfg.loss)
+def resolve_loss(cfg_loss) -> tuple[str, Any, dict]:
+  """``(registered name, LossSpec, keyword arguments)`` of ``config.loss``, with ``loss.impl`` mapped to
+  the implementation the loss declares for it."""
+  kwargs = dict(cfg_loss)
   name = kwargs.pop("name")
-  # loss.impl selects a logit-free form of the loss: the LM then returns (hidden, unembedding) and the
-  # N x V logits never exist in training. cross_entropy: the fused linear cross-entropy kernel (fused =
-  # its automatic backend choice, or reference | pallas ...); spherical_zloss: its Gram form (gram).
   impl = kwargs.pop("impl", "naive")
+  spec = LOSSES.spec(name)
   if impl != "naive":
-    from lbrl.kernels._dispatch import IMPLS
-    if name == "cross_entropy" and impl in ("fused",) + IMPLS:
-      name, kwargs["impl"] = "linear_cross_entropy", {"fused": "auto"}.get(impl, impl)
-    elif name == "spherical_zloss" and impl == "gram":
-      name = "spherical_zloss_linear"
-    else:
-      raise ValueError(f"config.loss.impl={impl!r} is not available for loss {name!r}: use 'naive', "
-                       f"'fused' (or one of {IMPLS}) with 'cross_entropy', or 'gram' with 'spherical_zloss'")
-  loss_fn = LOSSES.get(name)
-  inject = tuple(k for k in ("class_counts", "step") if _accepts(loss_fn, k) and k not in kwargs)
-  counts = train_data.class_counts() if "class_counts" in inject else None
-  from lbrl.optim import GRAD_FNS
+    if impl not in spec.impls:
+      have = ", ".join(["naive", *spec.impls])
+      raise ValueError(f"config.loss.impl={impl!r} is not available for loss {name!r}; it has: {have}")
+    name, extra = spec.impls[impl]
+    kwargs.update(extra)
+    spec = LOSSES.spec(name)
+  return name, spec, kwargs
+
+
+def model_num_classes(cfg, meta: dict) -> int | None:
+  """The number of classes the model predicts: ``config.model.num_classes`` or the training split's."""
+  n = cfg.model.get("num_classes") if hasattr(cfg.model, "get") else None
+  return int(n) if n else meta.get("num_classes") or meta.get("vocab_size")
+
+
+def build_task(cfg, meta: dict) -> Task:
+  """The task of ``cfg`` given the training split's metadata (``num_classes``/``vocab_size``,
+  ``num_examples``, ``class_counts`` when the loss needs them)."""
+  model = build_model(cfg, meta)
+  name, spec, kwargs = resolve_loss(cfg.loss)
+  outputs = MODELS.spec(cfg.model.name).outputs
+  if spec.consumes not in outputs:
+    raise ValueError(f"config.loss: loss {name!r} consumes {spec.consumes!r}, which model {cfg.model.name!r} "
+                     f"does not return (it returns: {', '.join(outputs)})")
+  counts = None
+  if "class_counts" in spec.needs and "class_counts" not in kwargs:
+    if meta.get("class_counts") is None:
+      raise ValueError(f"config.loss: loss {name!r} needs class counts, and the training split has no labels to count")
+    counts = np.asarray(meta["class_counts"], np.float32)
   est_kwargs = dict(cfg.grad_estimator)
-  estimator = GRAD_FNS.get(est_kwargs.pop("name"))(**est_kwargs)
-  return Task(model, loss_fn, kwargs, inject, counts, bool(getattr(loss_fn, "needs_hidden", False)),
-              estimator)
+  estimator = GRAD_ESTIMATORS.get(est_kwargs.pop("name"))(**est_kwargs)
+  auxiliaries = {}
+  for i, aux_cfg in enumerate(cfg.get("auxiliary", []) or []):
+    a = dict(aux_cfg)
+    aux_name = a.pop("name", None)
+    if aux_name is None:
+      raise ValueError(f"config.auxiliary[{i}] has no 'name'; known: {', '.join(TARGETS.names())}")
+    obj = TARGETS.get(aux_name)(cfg=cfg, meta=meta, model=model, **a)
+    auxiliaries[obj.keyword] = obj
+  wanted = {k for k in spec.needs if k.endswith("_outputs")}
+  if wanted != set(auxiliaries):
+    raise ValueError(f"config.auxiliary: loss {name!r} takes {sorted(wanted) or 'no auxiliary outputs'}, "
+                     f"the config provides {sorted(auxiliaries) or 'none'}")
+  example_state = None
+  if "example_state" in spec.needs:
+    example_state = resolve(spec.example_state) if isinstance(spec.example_state, str) else spec.example_state
+  return Task(model, LOSSES.get(name), kwargs, spec, counts, estimator, auxiliaries, example_state,
+              int(meta.get("num_examples") or 0), int(model_num_classes(cfg, meta) or 0))
 
 
-def per_example_loss(task: Task, logits, labels, where, step):
+def call_loss(task: Task, outputs, labels, where, *, step, rng, aux_outputs=None, example_rows=None):
+  """The loss's per-example values (and new per-example state rows when it keeps some)."""
   kw = dict(task.loss_kwargs)
-  if "class_counts" in task.inject:
-    kw["class_counts"] = jnp.asarray(task.class_counts, jnp.float32)
-  if "step" in task.inject:
+  needs = task.spec.needs
+  if task.class_counts is not None:
+    kw["class_counts"] = jnp.asarray(task.class_counts)
+  if "step" in needs:
     kw["step"] = step
-  return task.loss_fn(logits, labels, where=where, **kw)
+  if "rng" in needs:
+    kw["rng"] = rng
+  if "example_state" in needs:
+    kw["example_state"] = example_rows
+  kw.update(aux_outputs or {})
+  args = tuple(outputs) if task.spec.consumes in SPLAT else (outputs,)
+  out = task.loss_fn(*args, labels, where=where, **kw)
+  return out if "example_state" in needs else (out, None)
 
 
-def _apply(task: Task, params, model_state, x, train: bool, rng=None):
-  """Model outputs and the updated non-parameter state (unchanged in eval).
-
-  When the loss declares ``needs_hidden`` (the fused linear cross-entropy), the model is asked for
-  ``(hidden, unembedding)`` instead of logits, so the logits are never materialised.
-  """
-  kw = {"return_hidden": True} if task.needs_hidden else {}
+def apply_model(task: Task, params, model_state, x, train: bool, rng=None):
+  """Model outputs of the kind the loss consumes, and the updated non-parameter state."""
+  kw = MODEL_CALL[task.spec.consumes]
   variables = {"params": params, **model_state}
   if not train:
     return task.model.apply(variables, x, train=False, **kw), model_state
   return task.model.apply(variables, x, train=True, rngs={"dropout": rng}, mutable=list(model_state), **kw)
 
 
-def _logits(task: Task, outputs):
-  """Logits from the model outputs (computed from hidden states for fused losses: eval only)."""
-  if not task.needs_hidden:
+def eval_logits(task: Task, outputs):
+  """Logits for the eval metrics (computed from hidden states for logit-free losses), or None."""
+  kind = task.spec.consumes
+  if kind == "logits":
     return outputs
-  hidden, unembed = outputs
-  return jnp.einsum("...d,vd->...v", hidden, unembed, preferred_element_type=jnp.float32)
+  if kind == "hidden_unembedding":
+    hidden, unembed = outputs
+    return jnp.einsum("...d,vd->...v", hidden, unembed, preferred_element_type=jnp.float32)
+  return None
 
 
 def _accuracy(logits, labels, where):
@@ -161,99 +216,236 @@ def _accuracy(logits, labels, where):
   return reduce((jnp.argmax(logits, -1) == labels).astype(jnp.float32), where)
 
 
-def make_train_step(task: Task, tx, accum: int, steps_per_chunk: int = 0):
-  """The train step ``(state, batch) -> (state, metrics)``; with ``steps_per_chunk=k`` its second
-  argument is a chunk of ``k`` batches and the step takes the one at ``state.step % k``.
+def _aux_outputs(task: Task, aux, x):
+  return {k: jax.lax.stop_gradient(a.outputs(aux["networks"][k], x)) for k, a in task.auxiliaries.items()}
+
+
+def _rows(tree, index):
+  return jax.tree.map(lambda a: a[index], tree)
+
+
+def make_train_step(task: Task, tx, accum: int = 1):
+  """The train step ``(state, batch) -> (state, metrics[len(TRAIN_METRICS)])``.
 
   Gradients come from ``task.estimator`` (``config.grad_estimator``: plain ``value_and_grad``, or a
-  two-pass method such as SAM from ``lbrl.optim.GRAD_FNS``), whose state lives in the train state.
-  Optimizers that need more than the gradient get optax extra arguments: the loss as ``value`` and
-  ``grad_fn(params, i)``, the gradient on the current batch (``optax.contrib.sam`` opaque mode).
+  two-pass method such as SAM), whose state lives in the train state. Optimizers that need more than
+  the gradient get optax extra arguments: the loss as ``value`` and ``grad_fn(params, i)``, the
+  gradient on the current batch (``optax.contrib.sam`` opaque mode).
+
+  With ``accum > 1`` the batch is split into micro-batches (micro-batch ``i`` takes rows
+  ``i, i + accum, ...``, so every device keeps its share of each). A per-example loss averages the
+  micro-batch gradients. A batch-wide loss (``LossSpec.batch_wide``) is accumulated exactly, as the
+  full-batch loss: the model's outputs for every micro-batch are computed first (no gradient), the
+  loss and its gradient with respect to all outputs are taken on the whole batch, and each micro-batch
+  is then back-propagated with its slice of that output gradient (gradient caching, Gao et al. 2021,
+  arXiv:2101.06983). That needs the plain estimator and array outputs; anything else is refused.
   """
-  def loss_fn_for(model_state, step):
+  needs_rows = task.example_state is not None
+
+  def loss_fn_for(model_state, aux, step, rows):
     def loss_fn(params, batch, rng):
-      outputs, new_state = _apply(task, params, model_state, batch["x"], True, rng)
-      loss = reduce(per_example_loss(task, outputs, batch["label"], None, step))
-      # train accuracy needs logits, which a fused loss never forms: reported as NaN (and not logged)
-      acc = jnp.nan if task.needs_hidden else _accuracy(outputs, batch["label"], None)
-      return loss, {"logits": outputs, "model_state": new_state, "accuracy": acc}
+      outputs, new_state = apply_model(task, params, model_state, batch["x"], True, rng)
+      values, new_rows = call_loss(task, outputs, batch["label"], None, step=step,
+                                   rng=jax.random.fold_in(rng, 1), aux_outputs=_aux_outputs(task, aux, batch["x"]),
+                                   example_rows=rows)
+      # train accuracy needs logits, which a logit-free loss never forms: NaN (and not logged) there
+      acc = _accuracy(outputs, batch["label"], None) if task.spec.consumes == "logits" else jnp.nan
+      return reduce(values), {"logits": outputs, "model_state": new_state, "accuracy": acc, "rows": new_rows}
     return loss_fn
 
-  def grads_on(params, model_state, grad_state, batch, rng, step):
-    (loss, aux), g, grad_state = task.estimator.value_and_grad(
-        loss_fn_for(model_state, step), params, batch, rng, grad_state)
-    return g, aux["model_state"], grad_state, {"loss": loss, "accuracy": aux["accuracy"]}
+  def grads_on(params, model_state, grad_state, aux, batch, rng, step, rows):
+    (loss, a), g, grad_state = task.estimator.value_and_grad(
+        loss_fn_for(model_state, aux, step, rows), params, batch, rng, grad_state)
+    return g, a["model_state"], grad_state, a["rows"], {"loss": loss, "accuracy": a["accuracy"]}
+
+  def split(batch):
+    return jax.tree.map(lambda x: x.reshape(x.shape[0] // accum, accum, *x.shape[1:]).swapaxes(0, 1), batch)
+
+  def cached_grads(state, batch, rng, rows):
+    """Exact gradient of a batch-wide loss over the whole batch, one micro-batch at a time."""
+    micro = split(batch)
+    keys = jax.vmap(lambda i: jax.random.fold_in(rng, i))(jnp.arange(accum))
+
+    def forward(params, model_state, mb, key):
+      return apply_model(task, params, model_state, mb["x"], True, key)
+
+    def fwd_body(ms, inp):
+      mb, key = inp
+      out, ms = forward(state.params, ms, mb, key)
+      if not isinstance(out, jax.Array):
+        raise ValueError("grad_accum_steps > 1 with a batch-wide loss needs a model returning one array")
+      return ms, out
+
+    _, outs = jax.lax.scan(fwd_body, state.model_state, (micro, keys))
+    full = outs.swapaxes(0, 1).reshape(batch["label"].shape[0], *outs.shape[2:])
+    aux_out = _aux_outputs(task, state.aux, batch["x"])
+
+    def full_loss(out):
+      values, new_rows = call_loss(task, out, batch["label"], None, step=state.step,
+                                   rng=jax.random.fold_in(rng, 1), aux_outputs=aux_out, example_rows=rows)
+      return reduce(values), new_rows
+
+    (loss, new_rows), d_out = jax.value_and_grad(full_loss, has_aux=True)(full)
+    d_micro = d_out.reshape(d_out.shape[0] // accum, accum, *d_out.shape[1:]).swapaxes(0, 1)
+
+    def bwd_body(carry, inp):
+      g_sum, ms = carry
+      mb, key, d = inp
+      (_, ms2), vjp = jax.vjp(lambda p: forward(p, ms, mb, key), state.params)
+      (g,) = vjp((d, jax.tree.map(jnp.zeros_like, ms2)))
+      return (jax.tree.map(jnp.add, g_sum, g), ms2), None
+
+    zeros = jax.tree.map(jnp.zeros_like, state.params)
+    (grads, model_state), _ = jax.lax.scan(bwd_body, (zeros, state.model_state), (micro, keys, d_micro))
+    acc = _accuracy(full, batch["label"], None) if task.spec.consumes == "logits" else jnp.nan
+    return grads, model_state, state.grad_state, new_rows, {"loss": loss, "accuracy": acc}
 
   def step_fn(state: TrainState, batch):
-    if steps_per_chunk:
-      batch = pipeline.TrainBatches.select(batch, state.step, steps_per_chunk)
     rng = jax.random.fold_in(state.rng, state.step)
+    examples = state.aux.get("examples") if needs_rows else None
+    rows = _rows(examples, batch["index"]) if needs_rows else None
     if accum == 1:
-      grads, model_state, grad_state, m = grads_on(state.params, state.model_state, state.grad_state, batch,
-                                                   rng, state.step)
-    else:  # micro-batch i takes rows i, i+accum, ...: every device keeps its share of each one
-      micro = jax.tree.map(lambda x: x.reshape(x.shape[0] // accum, accum, *x.shape[1:]).swapaxes(0, 1),
-                           batch)
+      grads, model_state, grad_state, new_rows, m = grads_on(
+          state.params, state.model_state, state.grad_state, state.aux, batch, rng, state.step, rows)
+    elif task.spec.batch_wide:
+      grads, model_state, grad_state, new_rows, m = cached_grads(state, batch, rng, rows)
+    else:
+      micro = split(batch)
+      micro_rows = split(rows) if needs_rows else None
 
       def body(carry, inp):
         g_sum, ms, gs = carry
-        mb, i = inp
-        g, ms, gs, m = grads_on(state.params, ms, gs, mb, jax.random.fold_in(rng, i), state.step)
-        return (jax.tree.map(jnp.add, g_sum, g), ms, gs), m
+        mb, i, r = inp
+        g, ms, gs, nr, m = grads_on(state.params, ms, gs, state.aux, mb, jax.random.fold_in(rng, i), state.step, r)
+        return (jax.tree.map(jnp.add, g_sum, g), ms, gs), (m, nr)
 
       zeros = jax.tree.map(jnp.zeros_like, state.params)
-      (grads, model_state, grad_state), ms = jax.lax.scan(
-          body, (zeros, state.model_state, state.grad_state), (micro, jnp.arange(accum)))
+      (grads, model_state, grad_state), (ms, nr) = jax.lax.scan(
+          body, (zeros, state.model_state, state.grad_state), (micro, jnp.arange(accum), micro_rows))
       grads = jax.tree.map(lambda g: g / accum, grads)
       m = jax.tree.map(jnp.mean, ms)
+      new_rows = (jax.tree.map(lambda a: a.swapaxes(0, 1).reshape(-1, *a.shape[2:]), nr) if needs_rows else None)
 
     def batch_grad(params, i=0):  # for two-pass optimizers (optax.contrib.sam opaque mode, ...)
-      return jax.grad(lambda p: loss_fn_for(state.model_state, state.step)(p, batch, rng)[0])(params)
+      return jax.grad(lambda p: loss_fn_for(state.model_state, state.aux, state.step, rows)(p, batch, rng)[0])(params)
 
     updates, opt_state = tx.update(grads, state.opt_state, state.params, value=m["loss"], grad_fn=batch_grad)
     params = jax.tree.map(lambda p, u: (p + u).astype(p.dtype), state.params, updates)
     grad_norm = optax.tree.norm(grads)
     finite = jnp.isfinite(m["loss"]) & jnp.isfinite(grad_norm)  # a non-finite entry makes the norm non-finite
     keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, old)
+    aux = dict(state.aux)
+    if task.auxiliaries:
+      aux["networks"] = {k: a.update(state.aux["networks"][k], params, model_state, state.step)
+                         for k, a in task.auxiliaries.items()}
+    if needs_rows:
+      aux["examples"] = jax.tree.map(lambda a, r: a.at[batch["index"]].set(r.astype(a.dtype)), examples, new_rows)
     new_state = state.replace(
         step=state.step + 1,
         params=keep(params, state.params),
         model_state=keep(model_state, state.model_state),
         opt_state=keep(opt_state, state.opt_state),
         grad_state=keep(grad_state, state.grad_state),
+        aux=keep(aux, state.aux),
         nonfinite=state.nonfinite + (~finite).astype(jnp.int32),
         first_nonfinite=jnp.where((state.first_nonfinite < 0) & ~finite, state.step, state.first_nonfinite))
-    # one packed output per step (names: TRAIN_METRICS) keeps the per-step dispatch small
     return new_state, jnp.stack([m["loss"], m["accuracy"], grad_norm]).astype(jnp.float32)
 
   return step_fn
 
 
-def make_eval_step(task: Task):
-  def eval_fn(params, model_state, batch, step):
-    outputs, _ = _apply(task, params, model_state, batch["x"], False)
-    logits = _logits(task, outputs)
-    target_shape = logits.shape[:-1]  # [B] for classification, [B, T] for sequences
+def make_chunk_step(step_fn, k: int):
+  """``(state, chunk, lo, hi) -> (state, metrics[k, M])``: the steps at chunk positions ``lo <= i < hi``
+  of a ``[k, batch, ...]`` chunk in one dispatch (a ``lax.scan`` whose body runs the step under a
+  ``lax.cond``), so every step runs the same compiled computation wherever the chunk starts or stops;
+  rows of skipped positions are NaN."""
+  def run(state, chunk, lo, hi):
+    def body(state, inp):
+      i, batch = inp
+      return jax.lax.cond((i >= lo) & (i < hi), step_fn,
+                          lambda s, b: (s, jnp.full((len(TRAIN_METRICS),), jnp.nan, jnp.float32)), state, batch)
+    return jax.lax.scan(body, state, (jnp.arange(k), chunk))
+  return run
+
+
+# ----------------------------------------------------------------------------------------------------
+# Evaluation: metrics streamed on device
+
+
+def make_eval_step(task: Task, metric_names, calibrate: Callable | None = None):
+  """``(params, model_state, aux, batch, step, cal) -> (sums [M], count, host_stats)``.
+
+  Each eval row (an example, or a token for sequence models) counts when it is a real row (``mask``)
+  and its integer label is not the ignore id ``-1``. ``sums`` are the per-metric sums over counted rows
+  of the mean metrics; ``host_stats`` holds the per-row statistics of the other metrics (a few numbers
+  per row) with ``valid``. ``calibrate(cal, logits)`` applies a post-training calibration map.
+  """
+  specs = [METRICS.spec(n) for n in metric_names]
+  fns = [METRICS.get(n) for n in metric_names]
+
+  def eval_fn(params, model_state, aux, batch, step, cal):
+    outputs, _ = apply_model(task, params, model_state, batch["x"], False)
+    logits = eval_logits(task, outputs)
+    labels = batch["label"]
+    target_shape = labels.shape if jnp.issubdtype(labels.dtype, jnp.integer) else labels.shape[:-1]
     mask = batch["mask"].reshape(batch["mask"].shape + (1,) * (len(target_shape) - 1))
     mask = jnp.broadcast_to(mask, target_shape)
-    values = per_example_loss(task, outputs, batch["label"], mask, step)
-    return logits.astype(jnp.float32), values.astype(jnp.float32), mask
+    aux_out = _aux_outputs(task, aux, batch["x"])
+    rows = None
+    if task.example_state is not None:  # eval examples have no training-set rows: a fresh state
+      rows = jax.tree.map(lambda a: jnp.zeros((labels.shape[0],) + a.shape[1:], a.dtype),
+                          task.example_state(1, task.num_classes))
+    values, _ = call_loss(task, outputs, labels, mask, step=step, rng=jax.random.PRNGKey(0),
+                          aux_outputs=aux_out, example_rows=rows)
+    int_labels = labels if jnp.issubdtype(labels.dtype, jnp.integer) else jnp.argmax(labels, -1)
+    valid = mask & (int_labels >= 0)
+    flat_valid = valid.reshape(-1)
+    flat_labels = jnp.maximum(int_labels.reshape(-1), 0)
+    flat_loss = jnp.broadcast_to(values, target_shape).reshape(-1).astype(jnp.float32)
+    if logits is not None:
+      logits = logits.astype(jnp.float32)
+      if calibrate is not None:
+        logits = calibrate(cal, logits)
+      flat_logits = logits.reshape(-1, logits.shape[-1])
+    w = flat_valid.astype(jnp.float32)
+    sums, host = [], {}
+    for name, spec, fn in zip(metric_names, specs, fns):
+      stats = fn(flat_logits if logits is not None else None, flat_labels, flat_loss)
+      if spec.reduce == "mean":
+        sums.append(jnp.sum(jnp.where(flat_valid, stats, 0.0)))
+      else:
+        sums.append(jnp.zeros(()))
+        host[name] = stats
+    return jnp.stack(sums).astype(jnp.float32), jnp.sum(w), {"stats": host, "valid": flat_valid}
+
   return eval_fn
 
 
-def evaluate(cfg, task, eval_step, state, eval_data, mesh) -> dict[str, float]:
-  """Runs the eval split; metrics are computed on the host over the real (unpadded) examples."""
+def evaluate(cfg, task, eval_step, state, eval_data, mesh, cal=None, prefix: str = "eval") -> dict[str, float]:
+  """Runs a split; every metric is over exactly the counted rows, logged as ``<prefix>/num_examples``."""
   sharding = parallel.batch_sharding(mesh)
-  logits, labels, losses = [], [], []
+  names = list(cfg.eval_metrics)
+  sums, count, host = None, None, {}
   for batch in pipeline.eval_batches(eval_data, cfg.data.eval_batch_size, sharding):
-    lg, lv, mask = eval_step(state.params, state.model_state, batch, state.step)
-    lg, lv, mask, lb = (_to_host(a) for a in (lg, lv, mask, batch["label"]))
-    if lb.ndim == lg.ndim:  # one-hot / soft labels
-      lb = lb.argmax(-1)
-    keep = mask & (lb >= 0) & (lb < lg.shape[-1])
-    logits.append(lg[keep]); labels.append(lb[keep]); losses.append(lv[mask])
-  logits, labels, losses = map(np.concatenate, (logits, labels, losses))
-  return {f"eval/{k}": v for k, v in metrics_lib.compute(cfg.eval_metrics, logits, labels, losses).items()}
+    s, n, h = eval_step(state.params, state.model_state, state.aux, batch, state.step, cal)
+    sums, count = (s, n) if sums is None else (sums + s, count + n)
+    if h["stats"]:
+      valid = _to_host(h["valid"])
+      for name, stats in h["stats"].items():
+        for k, v in stats.items():
+          host.setdefault(name, {}).setdefault(k, []).append(_to_host(v)[valid])
+  sums, count = np.asarray(jax.device_get(sums), np.float64), float(jax.device_get(count))
+  if count == 0:
+    raise ValueError(f"{prefix} split {eval_data.split!r} of {eval_data.name!r} has no example to evaluate "
+                     "(every row is padding or has the ignore label -1)")
+  out = {f"{prefix}/num_examples": int(count)}
+  for i, name in enumerate(names):
+    reduce_path = METRICS.spec(name).reduce
+    if reduce_path == "mean":
+      out[f"{prefix}/{name}"] = float(sums[i] / count)
+    else:
+      out[f"{prefix}/{name}"] = resolve(reduce_path)({k: np.concatenate(v) for k, v in host[name].items()})
+  return out
 
 
 def _to_host(x: jax.Array) -> np.ndarray:
@@ -263,34 +455,63 @@ def _to_host(x: jax.Array) -> np.ndarray:
   return np.asarray(jax.device_get(x))
 
 
+# ----------------------------------------------------------------------------------------------------
+# Data, state
+
+
 def load_data(cfg):
+  """The training and eval splits, with integer labels checked against the model's classes: in the
+  eval split always (a metric over a silent subset is a wrong number), in the training split unless
+  ``data.check_labels=False`` (then the losses mask them)."""
   from lbrl.data import core
   opts = dict(cfg.data.options)
   train = core.load(cfg.data.name, cfg.data.split_train, data_dir=cfg.data.data_dir, **opts)
   evald = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.data_dir, **opts)
   train = core.apply_transforms(train, cfg.data.transforms, seed=cfg.seed)
+  classes = model_num_classes(cfg, train.meta)
   if cfg.data.check_labels:
-    train.check_labels()
-    evald.check_labels()
+    train.check_labels(num_classes=classes)
+  evald.check_labels(num_classes=classes, hint="eval labels must lie in the model's classes")
   return train, evald
+
+
+def data_meta(cfg, train_data) -> dict:
+  meta = dict(train_data.meta, num_examples=len(train_data))
+  if "class_counts" in resolve_loss(cfg.loss)[1].needs:
+    meta["class_counts"] = train_data.class_counts()
+  return meta
+
+
+def make_init(task: Task, tx, seed: int, example_x, aux_init: dict | None = None):
+  """``init(rng) -> TrainState`` (pure: ``jax.eval_shape`` gives the abstract state)."""
+  def init(rng):
+    variables = dict(task.model.init({"params": rng, "dropout": rng}, example_x, train=False))
+    params = variables.pop("params")
+    grad_state = task.estimator.init(params, num_examples=task.num_examples, num_classes=task.num_classes)
+    aux = {}
+    if task.auxiliaries:
+      aux["networks"] = {k: a.init(params, variables, (aux_init or {}).get(k)) for k, a in task.auxiliaries.items()}
+    if task.example_state is not None:
+      aux["examples"] = task.example_state(task.num_examples, task.num_classes)
+    return TrainState(step=jnp.zeros((), jnp.int32), params=params, model_state=variables,
+                      opt_state=tx.init(params), grad_state=grad_state, aux=aux, rng=jax.random.fold_in(rng, 1),
+                      nonfinite=jnp.zeros((), jnp.int32), first_nonfinite=-jnp.ones((), jnp.int32))
+  return init
 
 
 def init_state(cfg, task, train_data, mesh, tx, rules):
   """Initialises the state directly into its shardings (params never exist unsharded)."""
   rng = jax.random.PRNGKey(cfg.seed)
   example = jnp.asarray(train_data.arrays["x"][:1])
-
-  def init(rng):
-    variables = dict(task.model.init({"params": rng, "dropout": rng}, example, train=False))
-    params = variables.pop("params")
-    grad_state = task.estimator.init(params, num_examples=len(train_data),
-                                     num_classes=train_data.meta.get("num_classes") or 0)
-    return TrainState(step=jnp.zeros((), jnp.int32), params=params, model_state=variables,
-                      opt_state=tx.init(params), grad_state=grad_state, rng=jax.random.fold_in(rng, 1),
-                      nonfinite=jnp.zeros((), jnp.int32), first_nonfinite=-jnp.ones((), jnp.int32))
-
+  aux_init = {k: a.load(mesh) for k, a in task.auxiliaries.items()}
+  init = make_init(task, tx, cfg.seed, example, aux_init)
   shapes = jax.eval_shape(init, rng)
   shardings = parallel.tree_shardings(shapes, rules, mesh)
+  if task.example_state is not None:  # per-example state is sharded like the data, on its example axis
+    data_spec = parallel.batch_sharding(mesh)
+    shardings = shardings.replace(aux=dict(shardings.aux, examples=jax.tree.map(
+        lambda s: data_spec if s.ndim >= 1 and s.shape[0] % parallel.data_parallel_size(mesh) == 0
+        else parallel.replicated(mesh), shapes.aux["examples"])))
   state = jax.jit(init, out_shardings=shardings)(rng)
   return state, shardings
 
@@ -316,81 +537,143 @@ class _Sigterm:
       signal.signal(signal.SIGTERM, self._old)
 
 
-def train(cfg, workdir: str, *, progress: bool | None = None, sample_tokens: int = 0) -> dict[str, Any]:
-  """Trains ``cfg`` in ``workdir`` (resuming from its checkpoints) and returns the final metrics
-  (plus ``state``, and for character-level LMs with ``sample_tokens > 0`` a text ``sample``)."""
+def chunk_size(default_k: int, *cadences: int) -> int:
+  """The largest chunk length <= ``default_k`` that divides every nonzero cadence (log, eval,
+  checkpoint), so host events fall on chunk boundaries and every full chunk is one dispatch."""
+  g = 0
+  for c in cadences:
+    if c:
+      g = math.gcd(g, int(c))
+  if not g:
+    return default_k
+  return max(d for d in range(1, min(default_k, g) + 1) if g % d == 0)
+
+
+class _NonfiniteReport:
+  """Console lines for skipped updates, at most one per ``every`` seconds."""
+  def __init__(self, every: float = 10.0):
+    self.every, self.last_time, self.last_count = every, -math.inf, 0
+
+  def __call__(self, step: int, count: int, first: int) -> None:
+    if count > self.last_count and time.time() - self.last_time >= self.every and jax.process_index() == 0:
+      print(f"warning: {count} update(s) skipped for non-finite loss or gradients by step {step} "
+            f"(first at step {first})", file=sys.stderr, flush=True)
+      logging.warning("%d non-finite updates skipped by step %d (first at %d)", count, step, first)
+      self.last_time, self.last_count = time.time(), count
+
+
+def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
+  """Trains ``cfg`` in ``workdir`` (resuming from its checkpoints) and returns the final metrics (plus
+  ``state``, ``task`` and ``meta``: the training split's metadata)."""
   validate_config(cfg)
   mesh = parallel.make_mesh(cfg.mesh.shape, cfg.mesh.axes)
   validate_config(cfg, mesh=mesh)
   train_data, eval_data = load_data(cfg)
-  task = build_task(cfg, train_data)
+  meta = data_meta(cfg, train_data)
+  task = build_task(cfg, meta)
   tx, schedule = make_optimizer(cfg, cfg.steps)
   rules = [tuple(r) for r in cfg.sharding_rules] or list(type(task.model).sharding_rules())
   state, state_shardings = init_state(cfg, task, train_data, mesh, tx, rules)
   write_workdir_record(workdir, cfg, mesh, state.params)
   batch_sharding = parallel.batch_sharding(mesh)
+  total, log_every, eval_every, ckpt_every = (int(cfg.steps), int(cfg.log_every), int(cfg.eval_every),
+                                              int(cfg.checkpoint_every))
   batches = pipeline.TrainBatches(train_data, cfg.data.batch_size, batch_sharding, cfg.seed)
+  k = chunk_size(batches.k, log_every, eval_every, ckpt_every)
+  if k != batches.k:
+    batches = pipeline.TrainBatches(train_data, cfg.data.batch_size, batch_sharding, cfg.seed, steps_per_chunk=k)
 
   ckpt = Checkpointer(f"{workdir}/checkpoints", cfg.keep_checkpoints)
   restored, start = ckpt.restore_latest(abstract(state, state_shardings))
   if restored is not None:
     state = restored
     logging.info("resumed from step %d in %s", start, workdir)
+    if jax.process_index() == 0 and progress is not False:
+      print(f"resumed from step {start} ({workdir}/checkpoints)", file=sys.stderr, flush=True)
 
   repl = parallel.replicated(mesh)
-  train_step = jax.jit(make_train_step(task, tx, cfg.grad_accum_steps, batches.k),
-                       in_shardings=(state_shardings, batches.sharding),
-                       out_shardings=(state_shardings, repl), donate_argnums=0)
-  eval_step = jax.jit(make_eval_step(task))
+  run_chunk = jax.jit(make_chunk_step(make_train_step(task, tx, int(cfg.grad_accum_steps)), k),
+                      in_shardings=(state_shardings, batches.sharding, None, None),
+                      out_shardings=(state_shardings, repl), donate_argnums=0)
+  stages = [dict(s) for s in (cfg.get("post_training", []) or [])]
+  eval_step = jax.jit(make_eval_step(task, list(cfg.eval_metrics)))
   writer = MetricWriter(workdir)
-  bar = Progress(cfg.steps, start, enabled=progress)
-  window: list[jax.Array] = []
+  bar = Progress(total, start, enabled=progress)
+  report_nonfinite = _NonfiniteReport()
+  max_skipped = float(cfg.get("max_skipped_fraction", 0.1))
+  window: list[np.ndarray] = []
   t_start, t_window = time.time(), time.time()
 
   def flush(step):
     nonlocal window, t_window
     if not window:
       return {}
-    host = np.mean(np.stack(jax.device_get(window)), axis=0)
+    rows = np.concatenate(window)
+    host = [np.mean(col[np.isfinite(col)]) if np.isfinite(col).any() else np.nan for col in rows.T]
     m = {f"train/{k}": float(v) for k, v in zip(TRAIN_METRICS, host) if np.isfinite(v) or k == "loss"}
     m["train/learning_rate"] = float(schedule(step - 1))
-    m["train/steps_per_sec"] = len(window) / max(time.time() - t_window, 1e-9)
+    m["train/steps_per_sec"] = len(rows) / max(time.time() - t_window, 1e-9)
     n_bad, first_bad = (int(x) for x in jax.device_get((state.nonfinite, state.first_nonfinite)))
     m["train/skipped_nonfinite"] = n_bad
     writer.write(step, m)
     bar.update(step, m)
     window, t_window = [], time.time()
+    if n_bad:
+      report_nonfinite(step, n_bad, first_bad)
     if n_bad and cfg.on_nonfinite == "stop":
       ckpt.wait()
       raise NonFiniteError(f"non-finite loss or gradients at step {first_bad} (update skipped); "
                            f"last finite state is checkpointable. Set on_nonfinite='skip' to continue.")
+    if n_bad > max_skipped * total:
+      ckpt.wait()
+      raise NonFiniteError(
+          f"{n_bad} of {step} updates (first at step {first_bad}) were skipped for non-finite loss or "
+          f"gradients: more than max_skipped_fraction={max_skipped} of the run's {total} steps; the run "
+          "diverged (lower the learning rate, or raise config.max_skipped_fraction)")
     return m
 
+  def next_event(step):
+    """The first step after ``step`` at which the host has work (log, eval, checkpoint, the end)."""
+    return min([total] + [(step // c + 1) * c for c in (log_every, eval_every, ckpt_every) if c])
+
   step = start
-  # plain ints: ConfigDict attribute access costs microseconds, which a 0.2 ms step would notice
-  total, log_every, eval_every, ckpt_every = (int(cfg.steps), int(cfg.log_every), int(cfg.eval_every),
-                                              int(cfg.checkpoint_every))
-  with _Sigterm() as term, contextlib.closing(batches(start, total - start, cfg.data.prefetch)) as stream:
-    for batch in stream:
-      state, m = train_step(state, batch)
-      window.append(m)
-      step += 1
-      if step % log_every == 0 or step == total:
-        flush(step)
-      if eval_every and step % eval_every == 0 and step != total:
-        writer.write(step, evaluate(cfg, task, eval_step, state, eval_data, mesh))
-      if term.received:
-        flush(step)
-        ckpt.save(step, state, force=True)
-        ckpt.wait()
-        ckpt.close()
-        writer.close()
-        logging.warning("SIGTERM at step %d: checkpoint saved, exiting", step)
-        raise SystemExit(143)   # after closing: the prefetch thread is joined as the stream closes
-      if ckpt_every and step % ckpt_every == 0:
-        ckpt.save(step, state)
+  with _Sigterm() as term, contextlib.closing(batches.chunks(start, total - start, cfg.data.prefetch)) as stream:
+    for c, chunk in stream:
+      hi = min((c + 1) * k, total)
+      while step < hi:
+        stop = min(next_event(step), hi)
+        state, m = run_chunk(state, chunk, np.int32(step - c * k), np.int32(stop - c * k))
+        window.append(np.asarray(jax.device_get(m))[step - c * k:stop - c * k])
+        step = stop
+        if (log_every and step % log_every == 0) or step == total:
+          flush(step)
+        if eval_every and step % eval_every == 0 and step != total:
+          writer.write(step, evaluate(cfg, task, eval_step, state, eval_data, mesh))
+        if term.received:
+          flush(step)
+          ckpt.save(step, state, force=True)
+          ckpt.wait()
+          ckpt.close()
+          writer.close()
+          logging.warning("SIGTERM at step %d: checkpoint saved, exiting", step)
+          raise SystemExit(143)   # after closing: the prefetch thread is joined as the stream closes
+        if ckpt_every and step % ckpt_every == 0:
+          ckpt.save(step, state)
   flush(step)
-  final = evaluate(cfg, task, eval_step, state, eval_data, mesh)
+  final, cal = {}, None
+  calibrate = None
+  for st in stages:
+    name = st.pop("name")
+    stage = POST_TRAINING.get(name)(**st)
+    cal_data = load_heldout(cfg, stage.split, train_data.meta)
+    cal = stage.fit(task, state, cal_data, mesh, cfg)
+    calibrate = stage.apply
+    final.update({f"post/{name}/{k}": float(v) for k, v in stage.describe(cal).items()})
+    final.update(evaluate(cfg, task, eval_step, state, eval_data, mesh, prefix="eval_uncalibrated"))
+  if calibrate is not None:
+    eval_step = jax.jit(make_eval_step(task, list(cfg.eval_metrics), calibrate))
+  final.update(evaluate(cfg, task, eval_step, state, eval_data, mesh, cal=cal))
+  final["eval/split"] = eval_data.split
   final["train/skipped_nonfinite"] = int(jax.device_get(state.nonfinite))
   final["wall_time_sec"] = time.time() - t_start
   writer.write(step, final)
@@ -400,8 +683,17 @@ def train(cfg, workdir: str, *, progress: bool | None = None, sample_tokens: int
   bar.close(final)
   writer.close()
   final["state"] = state
-  if sample_tokens and "vocab" in train_data.meta and hasattr(task.model, "vocab_size"):
-    from lbrl.models.transformer import sample_text
-    final["sample"] = sample_text(task.model, {"params": state.params, **state.model_state},
-                                  train_data.meta["vocab"], num_tokens=sample_tokens, seed=cfg.seed)
+  final["task"] = task
+  final["meta"] = train_data.meta
   return final
+
+
+def load_heldout(cfg, split: str, train_meta: dict):
+  """A held-out split for a post-training stage (not the training or the eval split)."""
+  from lbrl.data import core
+  if split in (cfg.data.split_train, cfg.data.split_eval):
+    raise ValueError(f"config.post_training: split {split!r} is the {'training' if split == cfg.data.split_train else 'eval'} "
+                     "split; a calibration map must be fitted on a held-out split")
+  data = core.load(cfg.data.name, split, data_dir=cfg.data.data_dir, **dict(cfg.data.options))
+  data.check_labels(num_classes=model_num_classes(cfg, train_meta), hint="held-out labels must lie in the model's classes")
+  return data

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lbrl.registry import LOSSES, MODELS
+from lbrl.registry import GRAD_ESTIMATORS, LOSSES, METRICS, MODELS
 
 from lbrl.config import REQUIRED  # the schema's fields, declared once in lbrl.config
 
@@ -14,10 +14,6 @@ class ConfigError(ValueError):
 
 def validate_config(cfg, mesh=None) -> None:
   """Checks names, sizes and divisibility; with ``mesh``, also the batch against the mesh."""
-  import lbrl.kernels  # noqa: F401  (registers the fused losses)
-  import lbrl.losses  # noqa: F401
-  import lbrl.models  # noqa: F401
-  from lbrl.train.metrics import METRICS
   from lbrl.train.optimizer import lookup
   for key in REQUIRED:
     if key not in cfg:
@@ -31,23 +27,22 @@ def validate_config(cfg, mesh=None) -> None:
     raise ConfigError(f"config.data.name: {e.args[0]}") from None
   for key, registry in (("model", MODELS), ("loss", LOSSES)):
     try:
-      registry.get(cfg[key].name)
+      registry.spec(cfg[key].name)
     except KeyError as e:
       raise ConfigError(f"config.{key}.name: {e.args[0]}") from None
   try:
     lookup(cfg.optimizer.name)
   except KeyError as e:
     raise ConfigError(f"config.optimizer.name: {e.args[0]}") from None
-  from lbrl.optim import GRAD_FNS
   try:
-    GRAD_FNS.get(cfg.grad_estimator.name)
+    GRAD_ESTIMATORS.spec(cfg.grad_estimator.name)
   except KeyError as e:
     raise ConfigError(f"config.grad_estimator.name: {e.args[0]}") from None
   if "learning_rate" not in cfg.optimizer:
     raise ConfigError("config.optimizer.learning_rate is required")
   for name in cfg.eval_metrics:
     try:
-      METRICS.get(name)
+      METRICS.spec(name)
     except KeyError as e:
       raise ConfigError(f"config.eval_metrics: {e.args[0]}") from None
   if cfg.on_nonfinite not in ("skip", "stop"):

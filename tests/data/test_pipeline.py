@@ -36,15 +36,16 @@ def test_an_epoch_visits_each_example_at_most_once():
 
 
 def test_device_chunks_match_host_indices_and_prefetch():
-  """Steps 4..10 with chunks of 3 (aligned at 3, 6, 9): each step's chunk holds its batch at step % 3."""
+  """Steps 4..10 with chunks of 3 (aligned at 3, 6, 9): chunks 1, 2, 3; chunk c holds step s at s - 3c."""
   tb = pipeline.TrainBatches(toy(), 8, sharding(), seed=0, steps_per_chunk=3)
-  got = list(tb(start_step=4, num_steps=7, prefetch=2))
-  assert len(got) == 7 and got[0] is got[1] and got[1] is not got[2]  # steps 4,5 | 6,7,8 | 9,10
-  for s, chunk in zip(range(4, 11), got):
+  got = list(tb.chunks(start_step=4, num_steps=7, prefetch=2))
+  assert [c for c, _ in got] == [1, 2, 3]
+  for c, chunk in got:
     assert chunk["x"].shape == (3, 8, 1) and chunk["x"].sharding.spec == P(None, "data")
-    batch = pipeline.TrainBatches.select(chunk, s, 3)
-    np.testing.assert_array_equal(np.asarray(batch["x"])[:, 0], tb.indices(s).astype(np.float32))
-  assert list(tb(start_step=5, num_steps=0)) == []
+    for i in range(3):
+      np.testing.assert_array_equal(np.asarray(chunk["x"])[i, :, 0], tb.indices(3 * c + i).astype(np.float32))
+      np.testing.assert_array_equal(np.asarray(chunk["index"])[i], tb.indices(3 * c + i))
+  assert list(tb.chunks(start_step=5, num_steps=0)) == []
 
 
 def test_each_process_reads_only_its_rows():

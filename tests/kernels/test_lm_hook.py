@@ -3,13 +3,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lbrl.kernels import linear_cross_entropy  # noqa: F401  (registers the loss)
 from lbrl.registry import LOSSES
 
 
-def test_adapter_rejects_logits():
-  with pytest.raises(TypeError, match="outputs must be the pair"):
-    LOSSES.get("linear_cross_entropy")(jnp.zeros((2, 5)), jnp.zeros(2, jnp.int32))
+def test_declared_as_a_logit_free_loss():
+  """The trainer calls it with the LM's (hidden, unembedding) pair as its first two arguments."""
+  assert LOSSES.spec("linear_cross_entropy").consumes == "hidden_unembedding"
+  with pytest.raises(ValueError, match="w must be"):
+    LOSSES.get("linear_cross_entropy")(jnp.zeros((2, 5)), jnp.zeros(5), jnp.zeros(2, jnp.int32))
 
 
 def test_shakespeare_char_trains_with_the_fused_loss_on_the_naive_loss_curve(tmp_path):

@@ -11,7 +11,7 @@ CASES = {
     "softmax_focal": ("multi", {}),
     "squentropy": ("multi", {}),
     "spherical_zloss": ("multi", {}),
-    "sparsemax": ("multi", {}),
+    "sparsemax_loss": ("multi", {}),
     "ldam": ("multi", {"class_counts": COUNTS}),
     "ldam_drw": ("multi", {"class_counts": COUNTS, "step": 10, "drw_start_step": 5}),
     "cross_entropy_drw": ("multi", {"class_counts": COUNTS, "step": 10, "drw_start_step": 5}),
@@ -31,7 +31,7 @@ CASES = {
     "logit_zloss": ("multi", {}),
     "cross_entropy_zloss": ("multi", {}),
     "number_token_loss": ("multi", {"number_token_ids": [1, 2, 3, 4]}),
-    "ensloss": ("binary", {"step": 3}),
+    "ensloss": ("binary", {"rng": np.array([0, 3], np.uint32)}),
     "binary_logistic": ("binary", {}),
     "binary_hinge": ("binary", {}),
     "anyloss": ("binary", {}),
@@ -39,8 +39,9 @@ CASES = {
     "tversky_nlp": ("multi", {}),
 }
 
-# Losses whose value couples the examples of a batch (selection, ranking or a batch metric).
-BATCH_WIDE = {"sovr", "ensloss", "anyloss", "dice_nlp", "tversky_nlp"}
+# Losses whose value couples the examples of a batch (selection, ranking or a batch metric), as declared.
+from lbrl.registry import LOSSES  # noqa: E402
+BATCH_WIDE = {n for n in CASES if LOSSES.spec(n).batch_wide}
 
 
 def inputs(kind, rng, shape=(6,), scale=3.0):

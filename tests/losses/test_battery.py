@@ -5,7 +5,6 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import lbrl.losses  # noqa: F401  (registers)
 from lbrl.registry import LOSSES
 from tests.losses.cases import BATCH_WIDE, CASES, inputs
 
@@ -18,15 +17,20 @@ def _call(name, outputs, labels, **kw):
 
 
 def test_battery_covers_every_registered_loss():
-  from lbrl.losses import classification, robust, lm, binary, tagging  # noqa: F401
-  mine = {n for n in LOSSES.names() if LOSSES.get(n).__module__.startswith(
-      ("lbrl.losses.classification", "lbrl.losses.robust", "lbrl.losses.lm", "lbrl.losses.binary",
-       "lbrl.losses.tagging"))}
-  # the logit-free forms take (hidden, unembedding): tested against their logit forms, extremes included,
-  # in test_classification.py (spherical_zloss_linear) and tests/kernels (linear_cross_entropy)
-  hidden = {n for n in mine if getattr(LOSSES.get(n), "needs_hidden", False)}
-  assert hidden == {"spherical_zloss_linear"}
-  assert mine - hidden == set(CASES)
+  """Every declared loss that takes logits is in the battery; the logit-free forms (hidden, unembedding)
+  are tested against their logit forms, extremes included, in test_classification.py
+  (spherical_zloss_linear) and tests/kernels (linear_cross_entropy)."""
+  logits = {n for n in LOSSES.names() if LOSSES.spec(n).consumes == "logits" and not n.startswith("_test")}
+  assert logits == set(CASES)
+  hidden = {n for n in LOSSES.names() if LOSSES.spec(n).consumes == "hidden_unembedding"}
+  assert hidden == {"spherical_zloss_linear", "linear_cross_entropy"}
+
+
+def test_declared_names_are_public_names():
+  """A registered name is the public name of the function it resolves to (one name per thing)."""
+  for n in LOSSES.names():
+    if not n.startswith("_test"):
+      assert LOSSES.get(n).__name__ == n, (n, LOSSES.get(n).__name__)
 
 
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])

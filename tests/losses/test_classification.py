@@ -116,10 +116,8 @@ def test_spherical_zloss_linear_equals_the_logit_form():
     v, g = jax.value_and_grad(lambda h, w: cls.spherical_zloss_linear(h, w, jnp.asarray(y)).sum(), (0, 1))(hb, wb)
     assert v.dtype == jnp.float32 and np.isfinite(float(v))
     assert all(np.all(np.isfinite(np.asarray(x, np.float32))) for x in g)
-  adapter = LOSSES.get("spherical_zloss_linear")
-  assert adapter.needs_hidden
-  close(adapter((jnp.asarray(h), jnp.asarray(w)), jnp.asarray(y)),
-        np.asarray(cls.spherical_zloss_linear(jnp.asarray(h), jnp.asarray(w), jnp.asarray(y))), 1e-6)
+  assert LOSSES.spec("spherical_zloss_linear").consumes == "hidden_unembedding"
+  assert LOSSES.get("spherical_zloss_linear") is cls.spherical_zloss_linear
 
 
 def test_spherical_zloss_linear_never_forms_the_logits():
@@ -395,12 +393,11 @@ def test_check_labels_under_checkify():
 
 
 def test_eval_metrics():
-  from lbrl.losses import eval_metrics
-  from lbrl.train.metrics import METRICS
+  from lbrl import metrics
   z = np.array([[3.0, 1.0, 0.0], [0.0, 2.0, 5.0]])
   y = np.array([0, 1])
-  np.testing.assert_allclose(eval_metrics.logit_margins(z, y), [2.0, -3.0])
-  assert METRICS.get("mean_logit_margin")(z, y, None) == pytest.approx(-0.5)
+  got = metrics.compute(["mean_logit_margin", "median_logit_margin"], z, y)
+  assert got["mean_logit_margin"] == pytest.approx(-0.5) and got["median_logit_margin"] == pytest.approx(-0.5)
   tok = np.full((3, 14), -5.0)
   tok[0, 7] = tok[1, 2] = tok[2, 12] = 5.0      # digits 7 (label 3) and 2 (label 2); row 2 is not a digit
-  assert METRICS.get("digit_abs_error")(tok, np.array([3, 2, 13]), None) == pytest.approx(2.0)
+  assert metrics.compute(["digit_abs_error"], tok, np.array([3, 2, 13]))["digit_abs_error"] == pytest.approx(2.0)

@@ -78,16 +78,16 @@ def test_calibrated_derivatives_satisfy_cc_conditions():
 def test_ensloss_gradient_is_the_random_derivative():
   f = jnp.asarray(RNG.normal(size=16))
   y = jnp.asarray(RNG.integers(0, 2, size=16))
-  vals = binary.ensloss(f, y, step=jnp.int32(3))
+  vals = binary.ensloss(f, y, rng=jax.random.PRNGKey(3))
   close(vals, np.logaddexp(0, -(2 * np.asarray(y) - 1) * np.asarray(f)))
-  grad = jax.grad(lambda s: binary.ensloss(s, y, step=jnp.int32(3)).sum())(f)
+  grad = jax.grad(lambda s: binary.ensloss(s, y, rng=jax.random.PRNGKey(3)).sum())(f)
   m = (2 * y - 1) * f
-  key = jax.random.fold_in(jax.random.PRNGKey(0), jnp.uint32(3))
+  key = jax.random.PRNGKey(3)
   derivs = binary.calibrated_derivatives(m, jnp.ones(16, bool), key)
   close(grad, (2 * np.asarray(y) - 1) * np.asarray(derivs))
-  other = jax.grad(lambda s: binary.ensloss(s, y, step=jnp.int32(4)).sum())(f)
+  other = jax.grad(lambda s: binary.ensloss(s, y, rng=jax.random.PRNGKey(4)).sum())(f)
   assert not np.allclose(grad, other)                   # a new loss each step
-  again = jax.grad(lambda s: binary.ensloss(s, y, step=jnp.int32(3)).sum())(f)
+  again = jax.grad(lambda s: binary.ensloss(s, y, rng=jax.random.PRNGKey(3)).sum())(f)
   close(again, grad)                                     # reproducible
 
 

@@ -57,7 +57,7 @@ def test_grad_accumulation_matches_big_batch(tmp_path):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
-@LOSSES.register("_test_nan_at_step_3")
+@LOSSES.register("_test_nan_at_step_3", needs=("step",))
 def _nan_loss(logits, labels, *, step, where=None):
   ce = LOSSES.get("cross_entropy")(logits, labels, where=where)
   return jnp.where(step == 3, jnp.nan, ce)
@@ -65,7 +65,7 @@ def _nan_loss(logits, labels, *, step, where=None):
 
 def test_nonfinite_updates_are_skipped_and_counted(tmp_path):
   clean = train(small_config(steps=3), str(tmp_path / "clean"), progress=False)
-  cfg = small_config(steps=4)
+  cfg = small_config(steps=4, max_skipped_fraction=0.5)
   with cfg.unlocked():
     cfg.loss = common.free(name="_test_nan_at_step_3")
   out = train(cfg, str(tmp_path / "nan"), progress=False)
@@ -174,10 +174,7 @@ def test_logit_free_loss_trains_like_the_naive_loss(tmp_path, loss, impl):
   c.loss.name = loss
   c.steps, c.log_every = 6, 1
   common.finalize(c)
-  naive = train(c, str(tmp_path / "naive"), progress=False, sample_tokens=16)
-  from lbrl.data import core
-  vocab = core.load("tiny_shakespeare", "train", context=32).meta["vocab"]
-  assert len(naive["sample"]) >= 16 and set(naive["sample"]) <= set(vocab)  # the launcher prints it
+  naive = train(c, str(tmp_path / "naive"), progress=False)
   c.loss.impl = impl
   fused = train(c, str(tmp_path / "fused"), progress=False)
   assert "train/accuracy" not in read_metrics(str(tmp_path / "fused"))[0]  # no logits in training

@@ -312,11 +312,11 @@ def _ranking_config(num_train=1000, num_test=200, list_size=10, num_features=16,
   return RankingConfig(name=core.config_name(_options(**{k: (v, getattr(defaults, k)) for k, v in kw.items()})), **kw)
 
 
-core.register_builder("modular_arithmetic", ModularArithmetic, _modular_config,
-                      meta=lambda b: {"vocab_size": b.builder_config.p + 2})
-core.register_builder("gaussian_mixture", GaussianMixture, _mixture_config)
-core.register_builder("arithmetic_text", ArithmeticText, _arithmetic_config,
-                      meta=lambda b: {"vocab_size": len(VOCAB), "vocab": VOCAB,
+load_modular_arithmetic = core.builder_loader("modular_arithmetic", ModularArithmetic, _modular_config,
+                                              meta=lambda b: {"vocab_size": b.builder_config.p + 2})
+load_gaussian_mixture = core.builder_loader("gaussian_mixture", GaussianMixture, _mixture_config)
+load_arithmetic_text = core.builder_loader("arithmetic_text", ArithmeticText, _arithmetic_config,
+                                           meta=lambda b: {"vocab_size": len(VOCAB), "vocab": VOCAB,
                                       "answer_start": 2 * b.builder_config.num_digits + 1})
-core.register_builder("ranking_lists", RankingLists, _ranking_config,
-                      meta=lambda b: {"num_grades": len(GRADE_QUANTILES) + 1})
+load_ranking_lists = core.builder_loader("ranking_lists", RankingLists, _ranking_config,
+                                         meta=lambda b: {"num_grades": len(GRADE_QUANTILES) + 1})

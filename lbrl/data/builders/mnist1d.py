@@ -73,4 +73,4 @@ def _config(shuffle_spatial: bool = False, seed: int = 42, num_samples: int = 50
                        num_samples=int(num_samples))
 
 
-core.register_builder("mnist1d", Mnist1d, _config)
+load = core.builder_loader("mnist1d", Mnist1d, _config)

@@ -27,7 +27,6 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from lbrl.data import core
-from lbrl.registry import DATASETS
 
 CHUNK = 1024
 FILE_NAME = "tinyshakespeare.txt"
@@ -143,4 +142,3 @@ def encode(text: str, vocab: str) -> np.ndarray:
   return np.array([table[ch] for ch in text], np.int32)
 
 
-DATASETS.register("tiny_shakespeare", load)

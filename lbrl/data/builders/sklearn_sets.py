@@ -99,5 +99,6 @@ def _config(test_fraction: float = 0.2, seed: int = 0, standardize: bool = True)
 # TFDS names "sklearn_digits", ...: TFDS's own catalog already has an `iris` builder
 BUILDERS = {name: type("Sklearn" + "".join(p.title() for p in name.split("_")), (_SklearnBuilder,),
                        {"SOURCE": name, "__module__": __name__}) for name in _SOURCES}
-for _name, _cls in BUILDERS.items():
-  core.register_builder(_name, _cls, _config)
+load_digits, load_breast_cancer, load_wine, load_iris = (
+    core.builder_loader(name, BUILDERS[name], _config)
+    for name in ("digits", "breast_cancer", "wine", "iris"))

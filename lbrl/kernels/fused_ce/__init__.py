@@ -5,10 +5,8 @@ import jax
 import jax.numpy as jnp
 
 from lbrl.kernels import _dispatch
-from lbrl.losses import _common
 from lbrl.kernels.fused_ce import reference
 from lbrl.kernels.fused_ce.reference import Hyper
-from lbrl.registry import LOSSES
 
 
 def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label_smoothing: float = 0.0,
@@ -49,7 +47,7 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
   Large-Vocabulary Language Models", 2024, arXiv:2411.09009 (catalog slug ``cut_cross_entropy``).
   """
   fn = "linear_cross_entropy"
-  h, w, labels = _common.check_linear_inputs(fn, h, w, labels, where)
+  h, w, labels = _dispatch.check_linear_inputs(fn, h, w, labels, where)
   if z_loss < 0:
     raise ValueError(f"{fn}: z_loss must be >= 0, got {z_loss}")
   if not 0 <= label_smoothing < 1:
@@ -104,19 +102,3 @@ def linear_cross_entropy_sharded(h, w, labels, *, mesh, token_axes=("data",), vo
     return linear_cross_entropy(h, w, labels, where=where, vocab_axis_name=vocab_axis, **hyper)
 
   return jax.shard_map(local, mesh=mesh, in_specs=specs, out_specs=tok)(*args)
-
-
-@LOSSES.register("linear_cross_entropy")
-def linear_cross_entropy_loss(outputs, labels, *, where=None, **hyper) -> jax.Array:
-  """Trainer adapter of :func:`linear_cross_entropy` (registered as loss ``linear_cross_entropy``).
-
-  ``outputs`` is the pair ``(hidden [..., D], unembed [V, D])`` that an LM returns with
-  ``model.apply(variables, tokens, return_hidden=True)``; the loss is the per-token cross-entropy of
-  ``hidden @ unembed.T`` (same keywords as :func:`linear_cross_entropy`), without the logits. A trainer
-  sees ``needs_hidden = True`` on this function and calls the model with ``return_hidden=True``.
-  """
-  h, w = _common.hidden_pair("linear_cross_entropy", outputs)
-  return linear_cross_entropy(h, w, labels, where=where, **hyper)
-
-
-linear_cross_entropy_loss.needs_hidden = True

@@ -1,0 +1,266 @@
+"""The trainer's extension points on the smallest models: declared loss inputs, batch-wide accumulation,
+auxiliary networks (EMA target, frozen teacher), per-example state, post-training calibration, chunked
+dispatch, streaming eval over exactly the counted examples, and divergence handling."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import optimize, special
+
+from configs import common
+from lbrl.registry import LOSSES
+from lbrl.train import train
+from lbrl.train.trainer import NonFiniteError
+
+
+def small_config(steps=10, model="mlp", **over):
+  c, _ = common.base("variant=cpu")
+  c.data.update(name="mnist1d", batch_size=64, eval_batch_size=200)
+  c.model = common.free(name=model)
+  c.optimizer = common.free(name="adam", learning_rate=3e-3)
+  c.steps = steps
+  c.log_every = 5
+  for k, v in over.items():
+    c[k] = v
+  return common.finalize(c)
+
+
+def leaves(tree):
+  return [np.asarray(x) for x in jax.tree.leaves(tree)]
+
+
+# ------------------------------------------------------------------ eval over exactly what it says
+
+
+def test_eval_labels_outside_the_model_classes_are_an_error_naming_the_split(tmp_path, monkeypatch):
+  """Before: evaluate() kept rows with label < num_classes for accuracy and counted dropped rows as zero
+  loss, printing an accuracy over a silent subset."""
+  from lbrl.data import core
+  load = core.load
+
+  def ten_to_eleven(name, split, **kw):
+    data = load(name, split, **kw)
+    if split == "test":
+      data.arrays["label"] = data.arrays["label"].copy()
+      data.arrays["label"][3] = 11
+    return data
+
+  monkeypatch.setattr(core, "load", ten_to_eleven)
+  with pytest.raises(ValueError, match=r"split 'test'.*outside \[0, 10\).*model's classes"):
+    train(small_config(steps=2), str(tmp_path / "wd"), progress=False)
+
+
+def test_eval_counts_and_logs_its_examples(tmp_path):
+  out = train(small_config(steps=2), str(tmp_path / "wd"), progress=False)
+  assert out["eval/num_examples"] == 1000          # mnist1d's test split, padding excluded
+  assert out["eval/split"] == "test"
+
+
+def test_streaming_eval_equals_host_metrics_on_all_logits(tmp_path):
+  """Metrics summed on device batch by batch (and host reductions of per-example statistics) equal the
+  same metrics computed at once from every logit (an eval batch that does not divide the split)."""
+  from lbrl import metrics
+  from lbrl.data import core
+  from lbrl.train import trainer
+  names = ["loss", "accuracy", "top5_accuracy", "ece", "macro_f1", "balanced_accuracy", "median_logit_margin"]
+  cfg = small_config(steps=3, eval_metrics=names)
+  cfg.data.eval_batch_size = 304                     # 1000 = 3 x 304 + 88: a padded last batch
+  out = train(cfg, str(tmp_path / "wd"), progress=False)
+  state, task = out["state"], out["task"]
+  test = core.load("mnist1d", "test")
+  logits = task.model.apply({"params": state.params, **state.model_state}, jnp.asarray(test.arrays["x"]))
+  loss = trainer.call_loss(task, logits, jnp.asarray(test.arrays["label"]), None, step=0, rng=None)[0]
+  want = metrics.compute(names, np.asarray(logits), test.arrays["label"], np.asarray(loss))
+  for n in names:
+    np.testing.assert_allclose(out[f"eval/{n}"], want[n], rtol=2e-5, atol=1e-6, err_msg=n)
+
+
+# ------------------------------------------------------------------ divergence
+
+
+def test_a_diverged_run_fails_with_a_clear_message(tmp_path, capsys):
+  """Before: learning_rate=1e6 skipped 29 of 30 updates, printed nothing and exited 0."""
+  cfg = small_config(steps=30, optimizer=common.free(name="sgd", learning_rate=1e6))
+  cfg.log_every = 1
+  with pytest.raises(NonFiniteError, match=r"skipped for non-finite.*max_skipped_fraction=0.1"):
+    train(cfg, str(tmp_path / "wd"), progress=False)
+  assert "update(s) skipped for non-finite" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ chunked dispatch
+
+
+def test_chunked_steps_equal_single_steps_and_resume(tmp_path):
+  """20 steps as chunks of 10 steps per dispatch, as one step per dispatch, and resumed at step 7
+  (a partial chunk): the same parameters."""
+  chunked = train(small_config(steps=20, log_every=10), str(tmp_path / "k10"), progress=False)
+  single = train(small_config(steps=20, log_every=1), str(tmp_path / "k1"), progress=False)
+  wd = str(tmp_path / "resumed")
+  train(small_config(steps=7, log_every=10), wd, progress=False)
+  resumed = train(small_config(steps=20, log_every=10), wd, progress=False)
+  for a, b, c in zip(leaves(chunked["state"].params), leaves(single["state"].params), leaves(resumed["state"].params)):
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    np.testing.assert_array_equal(a, c)
+
+
+# ------------------------------------------------------------------ batch-wide losses
+
+
+def test_batch_wide_loss_accumulates_exactly(tmp_path):
+  """AnyLoss couples the batch (a soft confusion matrix): 4 micro-batches give the full-batch gradient,
+  not the mean of 4 micro-batch losses' gradients."""
+  assert LOSSES.spec("anyloss").batch_wide
+
+  def cfg(accum):
+    c = small_config(steps=3, model="logreg", grad_accum_steps=accum)
+    c.data.update(name="breast_cancer", batch_size=64, eval_batch_size=64)
+    c.loss = common.free(name="anyloss", metric="f1")
+    c.optimizer = common.free(name="sgd", learning_rate=0.5)
+    c.eval_metrics = ["loss", "accuracy"]
+    return c
+
+  full = train(cfg(1), str(tmp_path / "full"), progress=False)
+  acc = train(cfg(4), str(tmp_path / "acc"), progress=False)
+  for a, b in zip(leaves(full["state"].params), leaves(acc["state"].params)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+
+
+# ------------------------------------------------------------------ auxiliary networks
+
+
+@LOSSES.register("_test_target_consistency", needs=("target_outputs",))
+def _target_consistency(logits, labels, *, target_outputs, where=None):
+  ce = LOSSES.get("cross_entropy")(logits, labels, where=where)
+  return ce + jnp.mean((logits - target_outputs) ** 2, -1)
+
+
+def test_ema_target_follows_the_online_network(tmp_path):
+  """decay=0: the target is the online network after every update; decay=1: it stays at the init.
+  The target's state is in the train state: 8 devices equal 1, and it survives a resume."""
+  def cfg(decay, **kw):
+    c = small_config(steps=6, auxiliary=[dict(name="ema", decay=decay)], **kw)
+    c.loss = common.free(name="_test_target_consistency")
+    return c
+
+  follow = train(cfg(0.0), str(tmp_path / "d0"), progress=False)
+  target = follow["state"].aux["networks"]["target_outputs"]["params"]
+  for a, b in zip(leaves(target), leaves(follow["state"].params)):
+    np.testing.assert_array_equal(a, b)
+  frozen = train(cfg(1.0), str(tmp_path / "d1"), progress=False)
+  init = train(small_config(steps=1, optimizer=common.free(name="sgd", learning_rate=0.0)),
+               str(tmp_path / "init"), progress=False)["state"].params
+  for a, b in zip(leaves(frozen["state"].aux["networks"]["target_outputs"]["params"]), leaves(init)):
+    np.testing.assert_array_equal(a, b)
+  # a mid decay: tau = 0.5 -> xi_6 = sum_k 0.5^(6-k+1) theta_k + 0.5^6 xi_0, checked through the runs
+  one = train(cfg(0.5, mesh=dict(shape=(1,), axes=("data",))), str(tmp_path / "one"), progress=False)
+  eight = train(cfg(0.5), str(tmp_path / "eight"), progress=False)
+  wd = str(tmp_path / "resume")
+  c3 = cfg(0.5)
+  with c3.unlocked():
+    c3.steps = 3
+  train(c3, wd, progress=False)
+  resumed = train(cfg(0.5), wd, progress=False)
+  t = lambda r: leaves(r["state"].aux["networks"]["target_outputs"]["params"])
+  for a, b, c in zip(t(one), t(eight), t(resumed)):
+    np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+    np.testing.assert_array_equal(b, c)
+
+
+def test_ema_cosine_schedule_is_byol():
+  from lbrl.train.auxiliary import ema_decay
+  taus = np.asarray([ema_decay(k, 0.996, "cosine", 100) for k in (0, 50, 100)])
+  np.testing.assert_allclose(taus, [0.996, 0.998, 1.0], rtol=1e-6)
+
+
+@LOSSES.register("_test_distill", needs=("teacher_outputs",))
+def _distill(logits, labels, *, teacher_outputs, where=None):
+  return jnp.sum(jax.nn.softmax(teacher_outputs) * (jax.nn.log_softmax(teacher_outputs) - jax.nn.log_softmax(logits)), -1)
+
+
+def test_frozen_teacher_is_restored_and_never_updated(tmp_path):
+  teacher = train(small_config(steps=5, model="cnn1d"), str(tmp_path / "teacher"), progress=False)
+  c = small_config(steps=5, auxiliary=[dict(name="teacher", workdir=str(tmp_path / "teacher"),
+                                            model_config=dict(name="cnn1d"))])
+  c.loss = common.free(name="_test_distill")
+  student = train(c, str(tmp_path / "student"), progress=False)
+  got = student["state"].aux["networks"]["teacher_outputs"]["params"]
+  for a, b in zip(leaves(got), leaves(teacher["state"].params)):
+    np.testing.assert_array_equal(a, b)
+  with pytest.raises(ValueError, match="takes \\['teacher_outputs'\\].*provides none"):
+    c2 = small_config(steps=1)
+    c2.loss = common.free(name="_test_distill")
+    train(c2, str(tmp_path / "none"), progress=False)
+
+
+# ------------------------------------------------------------------ per-example state
+
+
+def _visits_init(num_examples, num_classes):
+  return {"visits": jnp.zeros((num_examples,), jnp.int32), "last_loss": jnp.zeros((num_examples,), jnp.float32)}
+
+
+@LOSSES.register("_test_loss_history", needs=("example_state",), example_state=_visits_init)
+def _loss_history(logits, labels, *, example_state, where=None):
+  ce = LOSSES.get("cross_entropy")(logits, labels, where=where)
+  # a per-example loss history: weight each example by how often it was seen before (a toy reweighting)
+  w = 1.0 / (1.0 + example_state["visits"].astype(jnp.float32))
+  return ce * w, {"visits": example_state["visits"] + 1, "last_loss": jax.lax.stop_gradient(ce)}
+
+
+def test_per_example_state_is_indexed_by_example_sharded_and_resumed(tmp_path):
+  c = lambda steps, **kw: small_config(steps=steps, loss=common.free(name="_test_loss_history"), **kw)
+  out = train(c(70), str(tmp_path / "a"), progress=False)
+  visits = np.asarray(out["state"].aux["examples"]["visits"])
+  assert visits.shape == (4000,) and visits.sum() == 70 * 64 and visits.max() == 2   # 62 steps per epoch
+  assert out["state"].aux["examples"]["visits"].sharding.spec[0] == "data"
+  one = train(c(70, mesh=dict(shape=(1,), axes=("data",))), str(tmp_path / "one"), progress=False)
+  np.testing.assert_array_equal(np.asarray(one["state"].aux["examples"]["visits"]), visits)
+  wd = str(tmp_path / "resume")
+  train(c(33), wd, progress=False)
+  resumed = train(c(70), wd, progress=False)
+  for a, b in zip(leaves(out["state"]), leaves(resumed["state"])):
+    np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------------------------------ post-training calibration
+
+
+def test_fit_temperature_matches_scipy():
+  from lbrl.train.stages import fit_temperature
+  rng = np.random.default_rng(0)
+  logits = rng.normal(size=(500, 7)) * 4.0
+  labels = rng.integers(0, 7, size=500)
+  labels[:300] = logits[:300].argmax(-1)           # 60%+ accurate, over-confident at scale 4
+  valid = np.ones(500, bool)
+  valid[-20:] = False
+
+  def nll(t):
+    z = logits[valid] / t
+    return -np.mean(z[np.arange(valid.sum()), labels[valid]] - special.logsumexp(z, -1))
+
+  want = optimize.minimize_scalar(nll, bounds=(0.05, 20), method="bounded", options={"xatol": 1e-8}).x
+  got = float(fit_temperature(jnp.asarray(logits, jnp.float32), jnp.asarray(labels), jnp.asarray(valid)))
+  np.testing.assert_allclose(got, want, rtol=1e-4)
+
+
+def test_temperature_scaling_stage_on_a_held_out_split(tmp_path, monkeypatch):
+  from lbrl.data import core
+  load = core.load
+
+  def with_validation(name, split, **kw):   # mnist1d's last 1000 training examples as a held-out split
+    if split == "validation":
+      data = load(name, "train", **kw)
+      return core.Dataset(name, "validation", {k: v[3000:] for k, v in data.arrays.items()}, data.meta)
+    return load(name, split, **kw)
+
+  monkeypatch.setattr(core, "load", with_validation)
+  cfg = small_config(steps=300, post_training=[dict(name="temperature_scaling", split="validation")],
+                     eval_metrics=["loss", "accuracy", "ece"])
+  cfg.optimizer.learning_rate = 3e-2
+  out = train(cfg, str(tmp_path / "wd"), progress=False)
+  assert out["post/temperature_scaling/temperature"] > 0
+  assert out["eval/accuracy"] == out["eval_uncalibrated/accuracy"]   # T > 0 keeps the arg-max
+  assert out["eval/loss"] <= out["eval_uncalibrated/loss"] + 1e-3
+  with pytest.raises(ValueError, match="held-out split"):
+    bad = small_config(steps=1, post_training=[dict(name="temperature_scaling", split="test")])
+    train(bad, str(tmp_path / "bad"), progress=False)
