@@ -145,7 +145,8 @@ class Registry:
       if name in self._objects and self._objects[name] is o:
         return o
       old = self._entries.get(name)
-      if old is not None and old.target and not meta and resolve(old.target) is o:
+      where = f"{getattr(o, '__module__', '')}:{getattr(o, '__qualname__', '')}"
+      if old is not None and old.target == where and not meta:
         self._objects[name] = o  # a module registering what is declared for it: keep the declaration
         return o
       self._add(Entry(name, None, self._spec(name, meta)))
