@@ -8,5 +8,5 @@ from lbrl.models.transformer import TransformerLM  # noqa: E402
 from lbrl.models.vit import ViT  # noqa: E402
 from lbrl.models import heads  # noqa: F401,E402  (harmonic distance and cosine heads)
 from lbrl.models.onehot import OneHotMLP  # noqa: F401,E402  (the grokking MLP on one-hot operands)
-from lbrl.models import zoo  # noqa: F401,E402  (the papers' models: resnet50, wide_resnet, vit_s16, gpt2_small)
-from lbrl.models.zoo import GPT2Small, ResNet50, ViTS16, WideResNet  # noqa: F401,E402
+from lbrl.models import zoo  # noqa: F401,E402  (the papers' models: resnet50, wide_resnet, preact_resnet18, vit_s16, gpt2_small)
+from lbrl.models.zoo import GPT2Small, PreActResNet18, ResNet50, ViTS16, WideResNet  # noqa: F401,E402

@@ -1,5 +1,5 @@
-"""The models of the papers' own runs: ResNet-50 (ImageNet), WideResNet-28-10 (CIFAR), ViT-S/16 and a
-GPT-2-small-sized decoder LM. The ``paper`` variants of the configs name them.
+"""The models of the papers' own runs: ResNet-50 (ImageNet), WideResNet-28-10 and PreActResNet-18
+(CIFAR), ViT-S/16 and a GPT-2-small-sized decoder LM. The ``paper`` variants of the configs name them.
 
 ``resnet50`` (He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition", CVPR 2016,
 arXiv:1512.03385, Table 1): the ImageNet stem and bottleneck blocks::
@@ -185,6 +185,41 @@ class WideResNet(nn.Module):
     """FSDP: convolution kernels stored split over output channels, the head over its input."""
     return [(r".*(stem|conv1|conv2|proj)/kernel", (None, None, None, "fsdp")),
             (r".*head/kernel", ("fsdp", None))]
+
+
+@MODELS.register("preact_resnet18")
+class PreActResNet18(nn.Module):
+  """PreActResNet-18 for 32 x 32 images: ``x [B, H, W, C]`` -> logits ``[B, num_classes]``.
+
+  He, Zhang, Ren & Sun, "Identity Mappings in Deep Residual Networks", ECCV 2016, arXiv:1603.05027:
+  the CIFAR ResNet-18 layout (3x3 stem of 64, stages (2, 2, 2, 2) of widths 64..512, stride 2 from the
+  second stage) with pre-activation basic blocks (:class:`WideBlock` without dropout) and a final
+  BN-ReLU before pooling. Parameters with 10 classes: **11,172,170** (the 11,171,146 of the common
+  PyTorch CIFAR implementation, which leaves out the final BN-ReLU, plus that BatchNorm's 1,024).
+  """
+  num_classes: int | None = None
+  stage_sizes: Sequence[int] = (2, 2, 2, 2)
+  width: int = 64
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, *, train: bool = False):
+    if self.num_classes is None:
+      raise ValueError("PreActResNet18.num_classes is unset: give model.num_classes or a dataset with class labels")
+    kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
+    x = jnp.asarray(_images(x, "PreActResNet18"), self.dtype)
+    x = L.Conv(self.width, (3, 3), padding="SAME", use_bias=False, kernel_init=nn.initializers.he_normal(),
+               name="stem", **kw)(x)
+    for i, n in enumerate(self.stage_sizes):
+      for j in range(int(n)):
+        x = WideBlock(self.width * 2 ** i, strides=2 if (i > 0 and j == 0) else 1, name=f"stage{i}_block{j}",
+                      **kw)(x, train=train)
+    x = nn.relu(_bn(train, "final_bn", **kw)(x))
+    x = jnp.mean(x, axis=(1, 2))
+    return L.Dense(self.num_classes, name="head", **kw)(x)
+
+  sharding_rules = WideResNet.sharding_rules
 
 
 @MODELS.register("vit_s16")

@@ -117,6 +117,7 @@ def _trainer_step(cfg, data: AbstractData, mesh):
   ``make_train_step`` and the state shardings of ``init_state`` (per-example state on the data axis).
   Trainers without ``make_init`` (before the task interface) build the state as their ``init_state`` did.
   """
+  import lbrl.models  # noqa: F401  (registers the papers' zoo: lbrl.models.zoo)
   from lbrl import parallel
   from lbrl.train import trainer
   from lbrl.train.optimizer import make_optimizer

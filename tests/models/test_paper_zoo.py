@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lbrl.models._layers import count_params
-from lbrl.models.zoo import GPT2Small, ResNet50, ViTS16, WideResNet
+from lbrl.models.zoo import GPT2Small, PreActResNet18, ResNet50, ViTS16, WideResNet
 from lbrl.registry import MODELS
 
 
@@ -52,6 +52,17 @@ def test_wide_resnet_28_10_count():
   assert n_params(WideResNet(num_classes=100), x) == wrn_count(classes=100) == 36_536_884
 
 
+def test_preact_resnet18_count():
+  total, c = 9 * 3 * 64, 64
+  for i, n in enumerate((2, 2, 2, 2)):
+    f = 64 * 2 ** i
+    for j in range(n):
+      total += 2 * c + 9 * c * f + 2 * f + 9 * f * f + (c * f if (c != f or (i > 0 and j == 0)) else 0)
+      c = f
+  total += 2 * c + c * 10 + 10
+  assert n_params(PreActResNet18(num_classes=10), jnp.zeros((1, 32, 32, 3))) == total == 11_172_170
+
+
 def test_vit_s16_count():
   d, mlp, tokens = 384, 1536, (224 // 16) ** 2
   block = 4 * d * d + 4 * d + 2 * d * mlp + mlp + d + 4 * d
@@ -67,7 +78,7 @@ def test_gpt2_small_count():
 
 def test_registered_names():
   for name, cls in (("resnet50", ResNet50), ("wide_resnet", WideResNet), ("vit_s16", ViTS16),
-                    ("gpt2_small", GPT2Small)):
+                    ("gpt2_small", GPT2Small), ("preact_resnet18", PreActResNet18)):
     assert MODELS.get(name) is cls
 
 
