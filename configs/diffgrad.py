@@ -10,6 +10,7 @@ paper: ResNet-18/34/50 on CIFAR-10/100 (and with several activations); accuracie
 """
 from lbrl import config as common
 
+
 def get_config(arg=None):
   c, variant = common.mnist1d_cnn(arg, "diffgrad", 1e-2)
   c.paper.update(

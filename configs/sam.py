@@ -13,6 +13,7 @@ paper: WideResNet / PyramidNet on CIFAR-10/100 (200-1800 epochs), ImageNet, fine
 """
 from lbrl import config as common
 
+
 def get_config(arg=None):
   c, variant = common.noisy_cnn(arg)
   # the base setting is the paper's method (SAM, rho 0.05); SGD-momentum is the baseline arm
