@@ -25,31 +25,35 @@ from lbrl.registry import LOSSES  # noqa: E402
 
 SHAPES = "1024x10,256x1000,64x8192"   # batch x classes
 
-# What each timed loss is given: name -> (input kind, keyword arguments). Kinds: "multi" (logits [B, C]),
-# "binary" (one score per example), "distance" (non-negative distances [B, C]). class_counts, step and
-# number_token_ids are rescaled to each shape by kwargs_for. The benchmark keeps its own table (it must
-# not import test fixtures); tests/benchmarks/test_scripts.py checks that it covers the same losses as the
-# shared loss battery (tests/losses/cases.py).
-COUNTS = (100, 50, 20, 5, 1)
-CASES = {
-    "cross_entropy": ("multi", {}), "poly1_cross_entropy": ("multi", {}), "softmax_focal": ("multi", {}),
-    "squentropy": ("multi", {}), "spherical_zloss": ("multi", {}), "sparsemax": ("multi", {}),
-    "ldam": ("multi", {"class_counts": COUNTS}),
-    "ldam_drw": ("multi", {"class_counts": COUNTS, "step": 10, "drw_start_step": 5}),
-    "cross_entropy_drw": ("multi", {"class_counts": COUNTS, "step": 10, "drw_start_step": 5}),
-    "one_vs_rest": ("multi", {}), "sovr": ("multi", {}), "stablemax_cross_entropy": ("multi", {}),
-    "harmonic_loss": ("distance", {}), "normalized_cross_entropy": ("multi", {}),
-    "normalized_focal": ("multi", {}), "reverse_cross_entropy": ("multi", {}),
-    "mean_absolute_error": ("multi", {}), "active_passive": ("multi", {}), "comp_sum": ("multi", {"tau": 0.0}),
-    "generalized_cross_entropy": ("multi", {}), "ldr_kl": ("multi", {}), "aldr_kl": ("multi", {}),
-    "logit_zloss": ("multi", {}), "cross_entropy_zloss": ("multi", {}),
-    "number_token_loss": ("multi", {"number_token_ids": [1, 2, 3, 4]}),
-    "ensloss": ("binary", {"step": 3}), "binary_logistic": ("binary", {}), "binary_hinge": ("binary", {}),
-    "anyloss": ("binary", {}), "dice_nlp": ("multi", {}), "tversky_nlp": ("multi", {}),
-}
+# The cases come from the registry: every loss that consumes logits, given what its declaration says the
+# trainer supplies (``needs``: class_counts, step, rng). The registry does not record two input conventions
+# and a few required hyperparameters; the benchmark states them here.
+BINARY = {"binary_logistic", "binary_hinge", "anyloss", "ensloss"}    # one score per example
+DISTANCE = {"harmonic_loss"}                                          # non-negative distances [B, C]
+HYPER = {"ldam_drw": {"drw_start_step": 5}, "cross_entropy_drw": {"drw_start_step": 5},
+         "comp_sum": {"tau": 0.0}, "number_token_loss": {"number_token_ids": None}}
+SUPPLIED = ("class_counts", "step", "rng")
+
+
+def registry_cases() -> dict:
+  """name -> (input kind, keyword arguments to fill) for every registered logits loss whose needs the
+  benchmark can supply (losses needing an auxiliary network or per-example state are left out)."""
+  out = {}
+  for name in LOSSES.names():
+    spec = LOSSES.spec(name)
+    if spec.consumes != "logits" or set(spec.needs) - set(SUPPLIED):
+      continue
+    kind = "binary" if name in BINARY else "distance" if name in DISTANCE else "multi"
+    out[name] = (kind, {**HYPER.get(name, {}), **{k: None for k in spec.needs}})
+  return out
+
+
+CASES = registry_cases()
 
 
 def kwargs_for(name, num_classes):
+  """The keyword arguments at this number of classes: class counts 1..C, step 10 (past the DRW start),
+  a fixed PRNG key, number tokens 0..min(10, C)-1."""
   kind, kw = CASES[name]
   kw = dict(kw)
   if "class_counts" in kw:
@@ -57,7 +61,9 @@ def kwargs_for(name, num_classes):
   if "number_token_ids" in kw:
     kw["number_token_ids"] = list(range(min(10, num_classes)))
   if "step" in kw:
-    kw["step"] = jnp.int32(kw["step"])
+    kw["step"] = jnp.int32(10)
+  if "rng" in kw:
+    kw["rng"] = jax.random.PRNGKey(3)
   return kind, kw
 
 

@@ -57,9 +57,12 @@ def command_for(config_path: str, variant: str, seeds: list[int] | None, out_dir
   return " ".join(shlex.quote(p) for p in parts)
 
 
-def default_out(cfg, config_path: str) -> str:
+def default_out(cfg, config_path: str, variant: str = "cpu") -> str:
+  """``experiments/<slug>`` for the reproduction (cpu variant); ``experiments/<slug>/<variant>`` for the
+  others, so a smoke test never overwrites the committed report."""
   slug = cfg.paper.slug or os.path.basename(config_path)[:-3]
-  return os.path.join(REPO, "experiments", slug)
+  base = os.path.join(REPO, "experiments", slug)
+  return base if variant == "cpu" else os.path.join(base, variant)
 
 
 def _sweep_results(cfg, records, arms, arm_overrides, *, variant, seeds, rules_metric, extra_ops=None) -> dict:
@@ -87,7 +90,7 @@ def run_experiment(config_path: str, variant: str = "cpu", seeds: list[int] | No
   (with ``report``, the README's path)."""
   cfg, module = experiment.load_config(config_path, variant)
   kind = experiment.kind_of(cfg)
-  out_dir = out_dir or default_out(cfg, config_path)
+  out_dir = out_dir or default_out(cfg, config_path, variant)
   slug = cfg.paper.slug or os.path.basename(config_path)[:-3]
   workdir_root = workdir_root or os.path.join(os.path.expanduser("~/.cache/lbrl/runs"), slug, variant)
   os.makedirs(out_dir, exist_ok=True)
@@ -253,7 +256,8 @@ def main(argv=None):
   p.add_argument("--variant", default="cpu", choices=["smoke", "cpu", "paper"])
   p.add_argument("--seeds", default=None, help="N (seeds 0..N-1) or a list a,b,c (default: the config's list)")
   p.add_argument("--jobs", type=int, default=1, help="runs side by side in separate processes")
-  p.add_argument("--out", default=None, help="output folder (default experiments/<slug>)")
+  p.add_argument("--out", default=None, help="output folder (default experiments/<slug>, or "
+                 "experiments/<slug>/<variant> for the smoke and paper variants)")
   p.add_argument("--index", action="store_true", help="regenerate experiments/README.md and exit")
   p.add_argument("--reevaluate", action="store_true", help="recompute the report from its results.json; run nothing")
   p.add_argument("--reevaluate-all", action="store_true", help="--reevaluate every report, then the index")

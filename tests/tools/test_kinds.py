@@ -149,7 +149,6 @@ def test_fit_kind_writes_a_report_with_bootstrap_rules(tmp_path):
 # ------------------------------------------------------------------------------------------ analysis
 def test_analysis_restores_checkpoints_and_matches_a_dense_hessian(tmp_path):
   import jax
-  import jax.numpy as jnp
   from jax.flatten_util import ravel_pytree
   from lbrl.tools.kinds import analysis
   path = write(tmp_path, "analysis", '''  c.sweep.update(seeds=[0, 1], metric="analysis/hessian_top_eigenvalue")
@@ -183,4 +182,3 @@ def test_analysis_restores_checkpoints_and_matches_a_dense_hessian(tmp_path):
   assert "analysis/hessian_top_eigenvalue" in text
   saved = json.load(open(os.path.join(out, "runs", "logreg__seed0.json")))
   assert "analysis/hessian_top_eigenvalue" in saved["final"]
-  del jnp

@@ -132,6 +132,10 @@ def test_smoke_run_gives_no_verdict_and_reports_the_numbers_used(tmp_path):
   assert os.path.abspath(argv[argv.index("--out") + 1]) == os.path.abspath(out)
   link = text.split("Config: [`tiny.py`](")[1].split(")")[0]
   assert os.path.samefile(os.path.join(out, link), path)
+  # without --out, a smoke test writes beside the committed report, never over it
+  cfg, _ = experiment.load_config(path, "smoke")
+  assert reproduce.default_out(cfg, path, "smoke").endswith(os.path.join("experiments", "tiny", "smoke"))
+  assert reproduce.default_out(cfg, path, "cpu").endswith(os.path.join("experiments", "tiny"))
 
 
 def test_tuning_selects_on_the_selection_split_and_runs_seeds_at_the_choice(tmp_path):
