@@ -15,7 +15,8 @@ so ``lbrl.optim`` never looks optimizers up by name.
 Parametrisations (:mod:`lbrl.optim.parametrization`): with ``parametrization=`` (or
 ``config.parametrization`` naming one: ``"sp"``, ``"mup"``), each leaf's update is multiplied by its
 learning-rate multiplier and, when ``config.optimizer.weight_decay`` is set, decoupled weight decay
-``-lr * wd * wd_mult * w`` is applied per leaf (the factory's own decay is then turned off).
+``-lr * wd * wd_mult * w`` is applied per leaf (the factory's own decay is then turned off, so under
+muP an optimizer's coupled L2 decay, as ``sgd``'s, becomes decoupled). ``"sp"`` changes nothing.
 """
 from __future__ import annotations
 
@@ -130,6 +131,8 @@ def make_optimizer(cfg, steps: int, parametrization=None, base_params=None,
   multipliers = list(kwargs.pop("lr_multipliers", []) or [])
   schedule = make_schedule(cfg.schedule, float(kwargs.pop("learning_rate")), steps)
   p13n = _parametrization(cfg, parametrization)
+  if p13n is not None and p13n.name == "sp":
+    p13n = None   # SP: every multiplier is 1; the optimizer (and its own form of decay) is unchanged
   p13n_decay = 0.0
   if p13n is not None and "weight_decay" in kwargs:
     # muP scales the decay per leaf: apply it here (decoupled, -lr * wd * mult * w) instead of in the factory.
