@@ -16,6 +16,7 @@ INSTALL_REQUIRES = [
     "scipy>=1.11",            # Student-t intervals in reproduction reports
     "scikit-learn>=1.5",      # bundled digits / breast_cancer / wine / iris
     "matplotlib>=3.8",        # reproduction report plots
+    "qwix>=0.1.8",            # quantized training for config.precision (lbrl.train.precision)
 ]
 
 setup(

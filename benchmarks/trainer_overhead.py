@@ -10,7 +10,6 @@ first window, which holds compilation), the bare loop is timed after a warm-up.
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 
@@ -19,13 +18,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from configs import common  # noqa: E402
-from lbrl.data import core  # noqa: E402
-from lbrl.losses import cross_entropy  # noqa: E402
-from lbrl.models import MLP, CNN1D  # noqa: E402
-from lbrl.train import train  # noqa: E402
-from lbrl.train.record import read_metrics  # noqa: E402
+from lbrl import config as common
+from lbrl.data import core
+from lbrl.losses import cross_entropy
+from lbrl.models import MLP, CNN1D
+from lbrl.train import train
+from lbrl.train.record import read_metrics
 
 
 def lbrl_rate(model: str, steps: int, log_every: int) -> float:

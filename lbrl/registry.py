@@ -343,6 +343,8 @@ for _name, _reduce in [
 ]:
   METRICS.declare(_name, f"lbrl.metrics:{_name}", reduce=_reduce)
 
+PARAMETRIZATIONS.declare("sp", "lbrl.optim.parametrization:sp")
+PARAMETRIZATIONS.declare("mup", "lbrl.optim.parametrization:mup")
 POST_TRAINING.declare("temperature_scaling", "lbrl.train.stages:temperature_scaling")
 TARGETS.declare("ema", "lbrl.train.auxiliary:ema_target")
 TARGETS.declare("teacher", "lbrl.train.auxiliary:frozen_teacher")

@@ -68,10 +68,6 @@ class TrainBatches:
       self._epoch, self._perm = epoch, np.random.default_rng([self.seed, epoch]).permutation(len(self.data))
     return self._perm[pos * self.global_batch:(pos + 1) * self.global_batch]
 
-  def host_batch(self, step: int) -> dict[str, np.ndarray]:
-    """This process's rows of the batch at ``step``."""
-    return self.data.gather(self.indices(step)[self.rows])
-
   def chunk(self, c: int) -> dict[str, jax.Array]:
     """Device arrays ``[k, global_batch, ...]`` for steps ``c*k ... c*k+k-1``, plus ``index``."""
     idx = np.stack([self.indices(s)[self.rows] for s in range(c * self.k, (c + 1) * self.k)])

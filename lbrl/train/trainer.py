@@ -22,7 +22,9 @@ Extension points (the trainer never branches on a loss, model or family name):
   an auxiliary network's outputs, per-example state rows) and whether it couples the batch;
 * ``config.auxiliary``: networks kept in the train state beside the trained one (:mod:`lbrl.train.auxiliary`);
 * ``config.post_training``: stages fitted after training on a held-out split (:mod:`lbrl.train.stages`);
-* ``config.grad_estimator``: how gradients are computed (SAM, ...), with state in the train state.
+* ``config.grad_estimator``: how gradients are computed (SAM, ...), with state in the train state;
+* ``config.precision``: quantized training of matching layers (:mod:`lbrl.train.precision`, on qwix);
+* ``config.parametrization``: per-parameter init, learning-rate and weight-decay multipliers (SP, muP).
 
 Non-finite loss or gradients never reach the parameters: the update is skipped, counted and reported
 on the console (``on_nonfinite="skip"``; the run fails once more than ``max_skipped_fraction`` of its
@@ -140,7 +142,8 @@ def model_num_classes(cfg, meta: dict) -> int | None:
 def build_task(cfg, meta: dict) -> Task:
   """The task of ``cfg`` given the training split's metadata (``num_classes``/``vocab_size``,
   ``num_examples``, ``class_counts`` when the loss needs them)."""
-  model = build_model(cfg, meta)
+  from lbrl.train.precision import apply_precision
+  model = apply_precision(build_model(cfg, meta), cfg.get("precision"))
   name, spec, kwargs = resolve_loss(cfg.loss)
   outputs = MODELS.spec(cfg.model.name).outputs
   if spec.consumes not in outputs:
@@ -482,11 +485,28 @@ def data_meta(cfg, train_data) -> dict:
   return meta
 
 
-def make_init(task: Task, tx, seed: int, example_x, aux_init: dict | None = None):
-  """``init(rng) -> TrainState`` (pure: ``jax.eval_shape`` gives the abstract state)."""
+def parametrization(cfg):
+  """``config.parametrization`` (a name or a block ``dict(name="mup", optimizer="adam", width=...,
+  base_width=...)``, declared in :data:`lbrl.registry.PARAMETRIZATIONS`) as an object, or None."""
+  spec = cfg.get("parametrization") if hasattr(cfg, "get") else None
+  if not spec:
+    return None
+  fields = {"name": spec} if isinstance(spec, str) else dict(spec)
+  if not fields.get("name"):
+    return None
+  from lbrl.registry import PARAMETRIZATIONS
+  return PARAMETRIZATIONS.get(fields.pop("name"))(**fields)
+
+
+def make_init(task: Task, tx, seed: int, example_x, aux_init: dict | None = None, param13n=None):
+  """``init(rng) -> TrainState`` (pure: ``jax.eval_shape`` gives the abstract state). With a
+  parametrisation, the model's standard init is rescaled by its init multipliers."""
   def init(rng):
     variables = dict(task.model.init({"params": rng, "dropout": rng}, example_x, train=False))
     params = variables.pop("params")
+    if param13n is not None:
+      from lbrl.optim.parametrization import apply_init
+      params = apply_init(params, param13n)
     grad_state = task.estimator.init(params, num_examples=task.num_examples, num_classes=task.num_classes)
     aux = {}
     if task.auxiliaries:
@@ -504,7 +524,7 @@ def init_state(cfg, task, train_data, mesh, tx, rules):
   rng = jax.random.PRNGKey(cfg.seed)
   example = jnp.asarray(train_data.arrays["x"][:1])
   aux_init = {k: a.load(mesh) for k, a in task.auxiliaries.items()}
-  init = make_init(task, tx, cfg.seed, example, aux_init)
+  init = make_init(task, tx, cfg.seed, example, aux_init, parametrization(cfg))
   shapes = jax.eval_shape(init, rng)
   shardings = parallel.tree_shardings(shapes, rules, mesh)
   if task.example_state is not None:  # per-example state is sharded like the data, on its example axis
@@ -571,7 +591,7 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
   train_data, eval_data = load_data(cfg)
   meta = data_meta(cfg, train_data)
   task = build_task(cfg, meta)
-  tx, schedule = make_optimizer(cfg, cfg.steps)
+  tx, schedule = make_optimizer(cfg, cfg.steps, parametrization=parametrization(cfg))
   rules = [tuple(r) for r in cfg.sharding_rules] or list(type(task.model).sharding_rules())
   state, state_shardings = init_state(cfg, task, train_data, mesh, tx, rules)
   write_workdir_record(workdir, cfg, mesh, state.params)

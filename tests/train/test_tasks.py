@@ -264,3 +264,50 @@ def test_temperature_scaling_stage_on_a_held_out_split(tmp_path, monkeypatch):
   with pytest.raises(ValueError, match="held-out split"):
     bad = small_config(steps=1, post_training=[dict(name="temperature_scaling", split="test")])
     train(bad, str(tmp_path / "bad"), progress=False)
+
+
+# ------------------------------------------------------------------ precision policy and parametrisation
+
+
+def test_precision_rules_fake_quantize_matching_layers(tmp_path):
+  """int8 weight-only rules on one Dense layer: that layer's output moves by at most the int8 rounding
+  bound sum_i |x_i| s_j / 2 (s_j = max_i |W_ij| / 127.5, qwix's symmetric absmax per output channel),
+  more than float32 noise; other layers are untouched; training runs through the quantized layer."""
+  from lbrl.models import MLP
+  from lbrl.train.precision import apply_precision
+  import ml_collections as mlc
+  m = MLP(num_classes=100, hidden=())
+  x = jnp.asarray(np.random.default_rng(0).normal(size=(16, 40)), jnp.float32)
+  v = m.init(jax.random.PRNGKey(0), x)
+  q = apply_precision(m, mlc.ConfigDict({"rules": [{"module_path": "Dense_0", "weight_qtype": "int8"}]}))
+  w = np.asarray(v["params"]["Dense_0"]["kernel"], np.float64)
+  bound = np.abs(np.asarray(x, np.float64)) @ (np.abs(w).max(0, keepdims=True) / 127.5 / 2).repeat(40, 0)
+  diff = np.abs(np.asarray(q.apply(v, x), np.float64) - np.asarray(m.apply(v, x), np.float64))
+  assert np.all(diff <= bound * 1.001 + 1e-6) and diff.max() > 1e-4
+  same = apply_precision(m, mlc.ConfigDict({"rules": [{"module_path": "Dense_9", "weight_qtype": "int8"}]}))
+  np.testing.assert_array_equal(same.apply(v, x), m.apply(v, x))
+  with pytest.raises(ValueError, match="qwix.QtRule"):
+    apply_precision(m, mlc.ConfigDict({"rules": [{"module": "Dense_0"}]}))
+  out = train(small_config(steps=20, precision=dict(rules=[dict(module_path=".*", weight_qtype="int8")])),
+              str(tmp_path / "int8"), progress=False)
+  ref = train(small_config(steps=20), str(tmp_path / "fp32"), progress=False)
+  assert abs(out["eval/loss"] - ref["eval/loss"]) < 0.1 and out["eval/loss"] != ref["eval/loss"]
+
+
+def test_mup_parametrization_rescales_init_and_learning_rates(tmp_path):
+  """config.parametrization=mup: the output layer's init std is scaled by 1/sqrt(m_in) = sqrt(64/256)
+  relative to SP (output init variance 1/fan_in^2, Tensor Programs V, Table 3); hidden weights keep
+  the standard init."""
+  wide = dict(name="mlp", hidden=(256, 256))
+  with_m = small_config(steps=1, optimizer=common.free(name="adam", learning_rate=0.0),
+                        parametrization=dict(name="mup", optimizer="adam", width=256, base_width=64))
+  with with_m.unlocked():
+    with_m.model = common.free(**wide)
+  ref = small_config(steps=1, optimizer=common.free(name="adam", learning_rate=0.0))
+  with ref.unlocked():
+    ref.model = common.free(**wide)
+  mu = train(with_m, str(tmp_path / "mup"), progress=False)["state"].params
+  st = train(ref, str(tmp_path / "ref"), progress=False)["state"].params
+  np.testing.assert_array_equal(mu["Dense_1"]["kernel"], st["Dense_1"]["kernel"])
+  np.testing.assert_allclose(np.asarray(mu["Dense_2"]["kernel"]), np.asarray(st["Dense_2"]["kernel"]) * 0.5,
+                             rtol=1e-6)

@@ -132,13 +132,3 @@ def load(split: str, *, data_dir: str = "", path: str = "", context: int = 64, t
 
 def decode(ids, vocab: str) -> str:
   return "".join(vocab[int(i)] for i in ids)
-
-
-def encode(text: str, vocab: str) -> np.ndarray:
-  table = {ch: i for i, ch in enumerate(vocab)}
-  missing = sorted(set(text) - set(table))
-  if missing:
-    raise ValueError(f"characters {missing} are not in the vocabulary")
-  return np.array([table[ch] for ch in text], np.int32)
-
-
