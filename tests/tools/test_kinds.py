@@ -146,6 +146,33 @@ def test_fit_kind_writes_a_report_with_bootstrap_rules(tmp_path):
   assert "| alpha |" in text and "bootstrap 95% CI" in text and "y = E + A * x^(-alpha)" in text
 
 
+def test_fit_reads_points_from_a_sweeps_results():
+  """A fit over a sweep's runs: x from each run's override, y from its final metric."""
+  law = fit.LAWS["power_law"]
+  widths = [8, 16, 32, 64, 128, 256]
+  runs = [{"arm": f"w{w}", "seed": 0, "overrides": {"model": {"hidden": w}},
+           "final": {"eval/loss": float(law.fn({"E": 1.0, "A": 4.0, "alpha": 0.5}, {"x": np.float64(w)}))}}
+          for w in widths]
+  import tempfile
+  with tempfile.TemporaryDirectory() as d:
+    path = os.path.join(d, "results.json")
+    json.dump({"runs": runs}, open(path, "w"))
+    X, y, _ = fit.load_points({"data": path, "columns": {"x": "overrides.model.hidden", "y": "final.eval/loss"}}, law)
+  assert list(X["x"]) == widths and len(y) == 6
+  params, _ = fit.fit_law(law, X, y, loss="linear")
+  assert np.allclose([params["E"], params["A"], params["alpha"]], [1.0, 4.0, 0.5], rtol=1e-3)
+
+
+# ------------------------------------------------------------------------------------------ benchmark
+def test_benchmark_kind_through_the_runner(tmp_path):
+  path = os.path.join(reproduce.REPO, "configs", "two_pass_softmax.py")
+  res = reproduce.run_experiment(path, "smoke", out_dir=str(tmp_path), quiet=True)
+  assert res["kind"] == "benchmark" and res["verdict"] == stats.SMOKE and res["processors"]
+  text = open(res["report"]).read()
+  assert "Smoke test, no verdict" in text and "| rows x cols |" in text and "--variant smoke" in text
+  assert os.path.getsize(tmp_path / "benchmark.png") > 1000
+
+
 # ------------------------------------------------------------------------------------------ analysis
 def test_analysis_restores_checkpoints_and_matches_a_dense_hessian(tmp_path):
   import jax

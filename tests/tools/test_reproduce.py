@@ -55,6 +55,10 @@ def test_expand_applies_overrides_and_seeds(tmp_path):
   assert experiment.kind_of(cfg) == "sweep"
 
 
+def saved_runs(out):
+  return [json.load(open(p)) for p in glob.glob(os.path.join(out, "runs", "*.json"))]
+
+
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
   """One tiny sweep (3 arms x 2 seeds, 3 steps) shared by the tests that only read or re-render it."""
@@ -79,7 +83,14 @@ def test_sweep_resumes_and_writes_report(swept):
   assert "**Verdict: reproduced.**" in text and "| mlp |" in text and "python -m lbrl.reproduce" in text
   assert "**holds**: [eval/loss] mean(mlp) =" in text  # a rule on a metric other than the sweep's
   assert "## Companion benchmark" in text and "| 64 | 0.5x |" in text
-  assert "processor: " in text and "2 seeds per arm (seeds 0, 1)" in text
+  assert "2 seeds per arm (seeds 0, 1)" in text
+  from lbrl.train import record
+  if hasattr(record, "processor"):          # runs record their processor in run.json; the report states it
+    assert all(r["processor"] == record.processor() for r in saved_runs(out))
+    assert f"processor: {record.processor()}" in text
+  import importlib.util
+  if importlib.util.find_spec("lbrl.train.lowering"):   # the paper variant's footprint, from its lowering
+    assert "## Paper variant footprint" in text and "FLOPs / step" in text
   assert os.path.getsize(os.path.join(out, "sweep.png")) > 1000
   saved = json.load(open(os.path.join(out, "results.json")))
   assert saved["arms"]["mlp"]["n"] == 2 and saved["verdict"] == res2["verdict"]
