@@ -14,16 +14,17 @@ interval ``mean(d) +- t(0.975, n-1) * std(d) / sqrt(n)`` (``scipy.stats.ttest_re
 ``D = mean(A) - mean(B)`` and a margin ``m > 0`` (the smallest effect that matters for the claim; the
 rule's ``"margin"`` if it states one, else the documented default for its metric, :data:`MARGINS`):
 
-=========  ===========================  ==========================================  ====================
-rule       holds                        contradicted                                else
-=========  ===========================  ==========================================  ====================
-A > B      lo > 0                       hi < m (no effect as large as m, or the     inconclusive
-                                        opposite sign beyond noise)
-A < B      hi < 0                       lo > -m                                     inconclusive
-A tie B    TOST: both one-sided t tests lo > m or hi < -m (95% interval beyond the  inconclusive
-           of |D| >= m reject at 5%     margin on one side)
-           (90% interval inside (-m, m))
-=========  ===========================  ==========================================  ====================
+* ``A > B``: holds when ``lo > 0``; contradicted when ``hi < m`` (no effect as large as the margin, which
+  includes the opposite sign beyond noise); otherwise inconclusive. ``A < B`` mirrors it (holds when
+  ``hi < 0``, contradicted when ``lo > -m``).
+* ``A tie B`` (equivalence, TOST): holds when both one-sided t tests of ``|D| >= m`` reject at 5% (the
+  90% interval lies inside ``(-m, m)``); contradicted when the 95% interval lies beyond the margin on one
+  side (``lo > m`` or ``hi < -m``); otherwise inconclusive.
+* ``A not_worse B`` (non-inferiority, "A matches or beats B"): holds when ``lo > -m``; contradicted when
+  ``hi < -m``; otherwise inconclusive.
+
+``not_worse`` reads D in the direction of "better": higher by default, lower for losses, errors,
+perplexity and calibration error (or the rule's ``"better": "higher" | "lower"``).
 
 Threshold rules compare one arm's 95% interval of the mean with a value ``v``: ``A >= v`` holds when
 ``lo >= v``, is contradicted when ``hi < v``; ``A <= v`` mirrors it; ``A between (u, w)`` holds when the
@@ -290,7 +291,7 @@ def _check(rule: dict, metric: str, values: dict) -> RuleResult:
   if arm not in values or not len(values[arm]):
     return RuleResult(rule, INCONCLUSIVE, f"arm {arm!r} has no results", {})
   a = _as_seeded(values[arm])
-  if op in (">", "<", "tie"):
+  if op in (">", "<", "tie", "not_worse"):
     other = rule["than"]
     if other not in values or not len(values[other]):
       return RuleResult(rule, INCONCLUSIVE, f"arm {other!r} has no results", {})
@@ -321,6 +322,25 @@ def _check(rule: dict, metric: str, values: dict) -> RuleResult:
                    + (f"{nums['seeds_needed']} seeds would detect the margin" if nums["seeds_needed"]
                       else "no feasible seed count detects the margin"))
       return RuleResult(rule, out, f"{arm} {op} {other}: {ci}: {why_txt}", nums)
+    if op == "not_worse":
+      # non-inferiority: "A matches or beats B" -- the one-sided 97.5% bound excludes a loss as large as m
+      better = rule.get("better") or ("lower" if re.search(r"(loss|error|perplexity|nll|ece)", metric or "") else "higher")
+      if better not in ("higher", "lower"):
+        raise ValueError(f"rule {rule}: better={better!r}; known: higher, lower")
+      lo, hi = (diff.lo, diff.hi) if better == "higher" else (-diff.hi, -diff.lo)
+      nums["better"] = better
+      if lo > -m:
+        out, why_txt = HOLDS, f"holds: not worse by the margin or more ({better} is better)"
+      elif hi < -m:
+        out, why_txt = CONTRADICTED, f"contradicted: worse by more than the margin beyond noise ({better} is better)"
+      else:
+        out = INCONCLUSIVE
+        nums["mde"] = mde(diff.se, diff.df)
+        nums["seeds_needed"] = seeds_needed(diff.sd, m, diff.paired)
+        why_txt = (f"inconclusive: minimum detectable effect {_fmt(nums['mde'])} at {diff.n} seeds (80% power); "
+                   + (f"{nums['seeds_needed']} seeds would detect the margin" if nums["seeds_needed"]
+                      else "no feasible seed count detects the margin"))
+      return RuleResult(rule, out, f"{arm} not worse than {other}: {ci}: {why_txt}", nums)
     # equivalence: two one-sided tests at ALPHA each <=> the 90% interval inside (-m, m)
     lo90, hi90 = diff.interval(1 - 2 * ALPHA)
     p = tost_p(diff, m)
@@ -365,7 +385,7 @@ def _check(rule: dict, metric: str, values: dict) -> RuleResult:
       out = INCONCLUSIVE
     text = f"{desc} in [{_fmt(u)}, {_fmt(w)}]: {out}"
   else:
-    raise ValueError(f"unknown rule op {op!r} in {rule}; known: >, <, tie, >=, <=, between")
+    raise ValueError(f"unknown rule op {op!r} in {rule}; known: >, <, tie, not_worse, >=, <=, between")
   if out == INCONCLUSIVE:
     se = s.std / math.sqrt(s.n)
     nums["mde"] = mde(se, s.n - 1)

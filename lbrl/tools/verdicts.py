@@ -44,5 +44,8 @@ def from_json(rules: list[dict]) -> list[stats.RuleResult]:
   out = []
   for r in rules:
     outcome = r.get("outcome") or (stats.HOLDS if r["passed"] else stats.CONTRADICTED)
-    out.append(stats.RuleResult(dict(r["rule"]), outcome, r["text"], r.get("numbers", {})))
+    text = r["text"]
+    for prefix in ("PASS: ", "FAIL: "):          # the old benchmark texts carried their outcome
+      text = text[len(prefix):] if text.startswith(prefix) else text
+    out.append(stats.RuleResult(dict(r["rule"]), outcome, text, r.get("numbers", {})))
   return out

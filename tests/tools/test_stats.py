@@ -180,3 +180,29 @@ def test_paired_intervals_flip_the_reanalysed_rules_to_holds(slug, rule_index):
   assert paired.outcome == stats.HOLDS and paired.numbers["paired"]
   welch = stats.check_rule({**rule, "paired": False}, values, metric)
   assert welch.outcome != stats.HOLDS
+
+
+def test_not_worse_is_non_inferiority_against_scipy_one_sided_tests():
+  rng = np.random.default_rng(3)
+  base = rng.normal(0.8, 0.03, 6)
+  cases = {"slightly_worse": base - 0.003 + rng.normal(0, 0.002, 6),
+           "much_worse": base - 0.05 + rng.normal(0, 0.002, 6),
+           "noisy": base + rng.normal(0, 0.03, 6)}
+  v = {"b": _seeded(base), **{k: _seeded(x) for k, x in cases.items()}}
+  m = 0.01
+  for name, a in cases.items():
+    r = stats.check_rule({"arm": name, "op": "not_worse", "than": "b"}, v, "eval/accuracy")
+    # holds <=> the one-sided 2.5% test rejects "A is worse by m or more"; contradicted <=> the one-sided
+    # 2.5% test rejects "A is worse by less than m"
+    p_holds = sps.ttest_1samp(a - base, -m, alternative="greater").pvalue
+    p_contra = sps.ttest_1samp(a - base, -m, alternative="less").pvalue
+    want = stats.HOLDS if p_holds < 0.025 else stats.CONTRADICTED if p_contra < 0.025 else stats.INCONCLUSIVE
+    assert r.outcome == want, (name, r.text)
+  assert stats.check_rule({"arm": "slightly_worse", "op": "not_worse", "than": "b"}, v, "eval/accuracy").outcome == stats.HOLDS
+  assert stats.check_rule({"arm": "much_worse", "op": "not_worse", "than": "b"}, v, "eval/accuracy").outcome == stats.CONTRADICTED
+  # for a loss, lower is better: a lower loss is never "worse"
+  lv = {"a": _seeded([1.0, 1.1, 0.9]), "b": _seeded([1.2, 1.3, 1.1])}
+  r = stats.check_rule({"arm": "a", "op": "not_worse", "than": "b"}, lv, "eval/loss")
+  assert r.outcome == stats.HOLDS and r.numbers["better"] == "lower"
+  r = stats.check_rule({"arm": "b", "op": "not_worse", "than": "a"}, lv, "eval/loss")
+  assert r.outcome == stats.CONTRADICTED
