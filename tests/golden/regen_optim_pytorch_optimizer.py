@@ -33,7 +33,8 @@ def sam_two_pass(opt, closure):
 
 
 CASES = {
-    "diffgrad": dict(make=lambda ps: po.DiffGrad(ps, lr=1e-2, eps=1e-8)),
+    # eps tiny: pytorch-optimizer adds eps to sqrt(v) before bias correction, the paper (and lbrl) after
+    "diffgrad": dict(make=lambda ps: po.DiffGrad(ps, lr=1e-2, eps=1e-12)),
     # no momentum, fixed lr (relative_step off), parameter-scale and update clipping on
     "adafactor": dict(make=lambda ps: po.AdaFactor(ps, lr=1e-2, betas=(None, 0.999), decay_rate=-0.8,
                                                    clip_threshold=1.0, scale_parameter=True,

@@ -85,7 +85,7 @@ PO = "optim_pytorch_optimizer.npz"
 
 
 def test_diffgrad_matches_pytorch_optimizer():
-  check(PO, "mlp", "diffgrad", O.diffgrad(1e-2))
+  check(PO, "mlp", "diffgrad", O.diffgrad(1e-2, eps=1e-12))   # eps placement differs (see regen script)
 
 
 def test_adafactor_matches_pytorch_optimizer():
