@@ -103,6 +103,24 @@ def test_chunked_steps_equal_single_steps_and_resume(tmp_path):
     np.testing.assert_array_equal(a, c)
 
 
+def test_dispatch_modes_agree_and_auto_picks_steps_for_convolutions_on_cpu(tmp_path):
+  """A CNN on CPU runs one step per dispatch (XLA:CPU convolutions are slow inside loops); forcing the
+  chunked scan gives the same training."""
+  from lbrl.train import trainer
+  auto = train(small_config(steps=6, model="cnn1d", log_every=3), str(tmp_path / "auto"), progress=False)
+  chunk = train(small_config(steps=6, model="cnn1d", log_every=3, dispatch="chunk"), str(tmp_path / "chunk"),
+                progress=False)
+  for a, b in zip(leaves(auto["state"].params), leaves(chunk["state"].params)):
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+  step_fn = lambda s, b: (s, jax.lax.conv_general_dilated(b["x"], b["x"], (1,), "SAME"))
+  x = {"x": jax.ShapeDtypeStruct((2, 3, 4), jnp.float32)}
+  assert trainer.dispatch_mode(small_config(), step_fn, None, x) == "step"
+  dense = {"x": jax.ShapeDtypeStruct((2, 3), jnp.float32)}
+  assert trainer.dispatch_mode(small_config(), lambda s, b: (s, b["x"] @ b["x"].T), None, dense) == "chunk"
+  with pytest.raises(ValueError, match="config.dispatch"):
+    trainer.dispatch_mode(small_config(dispatch="fast"), step_fn, None, x)
+
+
 # ------------------------------------------------------------------ batch-wide losses
 
 
@@ -123,6 +141,10 @@ def test_batch_wide_loss_accumulates_exactly(tmp_path):
   acc = train(cfg(4), str(tmp_path / "acc"), progress=False)
   for a, b in zip(leaves(full["state"].params), leaves(acc["state"].params)):
     np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+  sam = cfg(4)
+  sam.grad_estimator = common.free(name="sam", rho=0.05)
+  with pytest.raises(ValueError, match="batch-wide loss 'anyloss' needs the plain gradient estimator"):
+    train(sam, str(tmp_path / "sam"), progress=False)
 
 
 # ------------------------------------------------------------------ auxiliary networks
