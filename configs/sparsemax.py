@@ -21,7 +21,7 @@ def get_config(arg=None):
   c, variant = common.base(arg)
   c.data.update(name="mnist1d", batch_size=100, eval_batch_size=1000)
   c.model = common.free(name="mlp")
-  c.loss = common.free(name="sparsemax")
+  c.loss = common.free(name="sparsemax_loss")
   c.optimizer = common.free(name="adam", learning_rate=1e-2)
   c.steps = common.by_variant(variant, smoke=2, cpu=3000, paper=3000)
   c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
@@ -34,7 +34,7 @@ def get_config(arg=None):
       expected="sparsemax and CE test accuracy tie within seed noise",
       setting="multi-label benchmarks (Scene, Emotions, Birds, CAL500, Reuters), SNLI attention",
       hardware="CPU/GPU (paper)")
-  c.sweep.arms = {"ce": {"loss": {"name": "cross_entropy"}}, "sparsemax": {"loss": {"name": "sparsemax"}}}
+  c.sweep.arms = {"ce": {"loss": {"name": "cross_entropy"}}, "sparsemax": {"loss": {"name": "sparsemax_loss"}}}
   c.sweep.rules = [{"arm": "sparsemax", "op": "tie", "than": "ce"}]
   common.cpu_sized(
       c, "the paper's multi-label runs are linear models on small tabular benchmarks")

@@ -1,4 +1,4 @@
-"""Flax models; importing this package registers them in lbrl.registry.MODELS."""
+"""Flax models (declared by name in lbrl.registry.MODELS)."""
 from lbrl.models import simple  # noqa: F401
 from lbrl.models.simple import CNN1D, GRU, MLP, LogReg
 from lbrl.models import dual_encoder, resnet, transformer, vit  # noqa: F401,E402

@@ -38,7 +38,9 @@ the 117M model, 124M when counted exactly): :class:`lbrl.models.transformer.Tran
 layers, 12 heads, width 768, learned positions over 1024 tokens, biases, tied embeddings, vocabulary
 50,257. Parameters: 50257*768 + 1024*768 + 12*(12*768^2 + 13*768) + 2*768 = **124,439,808**.
 
-Inputs ``[B, H, W, C]`` images (ResNet-50, WRN, ViT) or ``[B, T]`` token ids (GPT-2). Example::
+Registered (declared in ``lbrl.registry``) as ``resnet50``, ``wide_resnet``, ``preact_resnet18``,
+``vit_s16`` and ``gpt2_small``. Inputs ``[B, H, W, C]`` images (ResNet-50, WRN, ViT) or ``[B, T]``
+token ids (GPT-2). Example::
 
     model = ResNet50(num_classes=1000)
     variables = model.init(jax.random.key(0), jnp.zeros((1, 224, 224, 3)))
@@ -54,7 +56,6 @@ import jax.numpy as jnp
 from lbrl.models import _layers as L
 from lbrl.models.transformer import TransformerLM
 from lbrl.models.vit import ViT
-from lbrl.registry import MODELS
 
 
 def _bn(train: bool, name: str, scale_init=nn.initializers.ones, **kw):
@@ -93,7 +94,6 @@ class Bottleneck(nn.Module):
     return nn.relu(x + y)
 
 
-@MODELS.register("resnet50")
 class ResNet50(nn.Module):
   """ImageNet ResNet-50 (bottleneck blocks, 7x7 stride-2 stem and max-pool): ``x [B, H, W, C]`` ->
   logits ``[B, num_classes]``. See the module docstring."""
@@ -151,7 +151,6 @@ class WideBlock(nn.Module):
     return x + y
 
 
-@MODELS.register("wide_resnet")
 class WideResNet(nn.Module):
   """WRN-depth-widen for 32 x 32 images: ``x [B, H, W, C]`` -> logits ``[B, num_classes]``."""
   num_classes: int | None = None
@@ -187,7 +186,6 @@ class WideResNet(nn.Module):
             (r".*head/kernel", ("fsdp", None))]
 
 
-@MODELS.register("preact_resnet18")
 class PreActResNet18(nn.Module):
   """PreActResNet-18 for 32 x 32 images: ``x [B, H, W, C]`` -> logits ``[B, num_classes]``.
 
@@ -222,7 +220,6 @@ class PreActResNet18(nn.Module):
   sharding_rules = WideResNet.sharding_rules
 
 
-@MODELS.register("vit_s16")
 class ViTS16(ViT):
   """ViT-S/16 (DeiT-S): 16 x 16 patches, width 384, depth 12, 6 heads, MLP 1536."""
   patch_size: int = 16
@@ -232,7 +229,6 @@ class ViTS16(ViT):
   mlp_dim: int = 1536
 
 
-@MODELS.register("gpt2_small")
 class GPT2Small(TransformerLM):
   """GPT-2 small: 12 layers, 12 heads, width 768, learned positions over 1024, biases, tied, V=50257."""
   vocab_size: int | None = 50257

@@ -96,7 +96,6 @@ def abstract_data(cfg) -> AbstractData:
 def _model_fields(cfg) -> dict:
   """``config.model`` over the model class's defaults (e.g. ``gpt2_small``'s context and vocabulary)."""
   import dataclasses
-  import lbrl.models  # noqa: F401  (registers the zoo)
   from lbrl.registry import MODELS
   cls = MODELS.get(cfg.model.name)
   fields = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
@@ -117,7 +116,6 @@ def _trainer_step(cfg, data: AbstractData, mesh):
   ``make_train_step`` and the state shardings of ``init_state`` (per-example state on the data axis).
   Trainers without ``make_init`` (before the task interface) build the state as their ``init_state`` did.
   """
-  import lbrl.models  # noqa: F401  (registers the papers' zoo: lbrl.models.zoo)
   from lbrl import parallel
   from lbrl.train import trainer
   from lbrl.train.optimizer import make_optimizer

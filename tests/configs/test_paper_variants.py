@@ -113,7 +113,6 @@ def _names(kind, name):
   """The registered name and the implementing object's name (function or class) of a component."""
   from lbrl.registry import GRAD_ESTIMATORS, LOSSES, MODELS
   from lbrl.train.optimizer import lookup
-  import lbrl.models  # noqa: F401  (registers the zoo)
   get = {"model": MODELS.get, "loss": LOSSES.get, "optimizer": lookup, "grad_estimator": GRAD_ESTIMATORS.get}[kind]
   obj = get(name)
   out = {name, getattr(obj, "__name__", "")}
