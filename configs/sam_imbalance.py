@@ -57,5 +57,6 @@ def get_config(arg=None):
                  optimizer=dict(name="sam_imbalance", learning_rate=0.1, rho=0.5,
                                 base_kwargs={"momentum": 0.9, "weight_decay": 2e-4}))
     c.paper.update(hardware="one GPU",
-                   expected="balanced accuracy of DRW + SAM above DRW + SGD on CIFAR-10-LT (the paper's table)")
+                   expected="balanced accuracy of DRW + SAM above DRW + SGD on CIFAR-10-LT (the paper's table; "
+                            "abstract: +6.2% minority-class accuracy over the VS loss, +4% on average)")
   return common.finalize(c)
