@@ -28,8 +28,8 @@ two-pass methods take their inner/outer optimizer as an optax transform (``inner
 names none; :mod:`lbrl.train.optimizer` resolves config names to transforms.
 
 Weight decay: every factory with a ``weight_decay`` takes ``mask=`` (a tree of booleans or a callable
-on the params, as ``optax.add_decayed_weights``), except ``momo``/``momo_adam`` whose decay enters
-optax.contrib's step-size formula.
+on the params, as ``optax.add_decayed_weights``); ``momo``/``momo_adam`` accept it only without weight
+decay (their decay acts inside optax.contrib's step-size formula) and say so in a ``ValueError``.
 """
 from lbrl.registry import OPTIMIZERS
 from lbrl.optim.adaptive import (adafactor, adam, adam_atan2, adam_l2, adamp, adamw, adamw_paper,

@@ -45,8 +45,15 @@ def signum(learning_rate: Any = 1e-3, beta: float = 0.9) -> optax.GradientTransf
   return C.checked(optax.signum(learning_rate, beta=beta))
 
 
+def _no_decay_mask(name: str, weight_decay: Any, mask: Any) -> None:
+  if mask is not None and C.concrete(weight_decay) != 0.0:
+    raise ValueError(f"{name}: mask= (a weight-decay mask) is not supported: optax.contrib's MoMo decay "
+                     "rescales every parameter inside its step-size formula; use weight_decay=0 and chain "
+                     "optax.add_decayed_weights(wd, mask) before it, or no mask")
+
+
 def momo(learning_rate: Any = 1.0, beta: float = 0.9, lower_bound: float = 0.0,
-         weight_decay: float = 0.0, adapt_lower_bound: bool = False,
+         weight_decay: float = 0.0, adapt_lower_bound: bool = False, mask: Any = None,
          ) -> optax.GradientTransformationExtraArgs:
   """MoMo (Schaipp, Ohana, Eickenberg, Defazio & Gower, "MoMo: Momentum Models for Adaptive Learning
   Rates", ICML 2024, arXiv:2305.07583; slug momo). This is ``optax.contrib.momo``.
@@ -57,21 +64,24 @@ def momo(learning_rate: Any = 1.0, beta: float = 0.9, lower_bound: float = 0.0,
     h_t = fbar_t + <d_t, w_t> - gam_t              (the momentum model of the loss at w_t)
     tau_t = min(lr, max(h_t - lower_bound, 0) / ||d_t||^2);   w_{t+1} = w_t - tau_t d_t
   a Polyak-type step from the momentum model truncated at the loss lower bound (0 by default).
-  Defaults: lr (the cap) 1.0, beta 0.9, lower bound 0.
+  Defaults: lr (the cap) 1.0, beta 0.9, lower bound 0. ``mask`` is accepted only without weight decay
+  (a ``ValueError`` otherwise: optax.contrib's decay acts inside the step-size formula).
   """
   C.check_learning_rate(learning_rate), C.check_beta("beta", beta)
   C.check_nonnegative("weight_decay", weight_decay)
+  _no_decay_mask("momo", weight_decay, mask)
   return C.checked(optax.contrib.momo(learning_rate, beta=beta, lower_bound=lower_bound,
                                       weight_decay=weight_decay, adapt_lower_bound=adapt_lower_bound))
 
 
 def momo_adam(learning_rate: Any = 1e-2, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
               lower_bound: float = 0.0, weight_decay: float = 0.0, adapt_lower_bound: bool = False,
-              ) -> optax.GradientTransformationExtraArgs:
+              mask: Any = None) -> optax.GradientTransformationExtraArgs:
   """MoMo-Adam (same paper as :func:`momo`): the MoMo step in Adam's preconditioned geometry.
-  ``optax.contrib.momo_adam``; needs ``value=loss``."""
+  ``optax.contrib.momo_adam``; needs ``value=loss``. ``mask`` as in :func:`momo`."""
   C.check_learning_rate(learning_rate), C.check_beta("b1", b1), C.check_beta("b2", b2)
   C.check_nonnegative("weight_decay", weight_decay)
+  _no_decay_mask("momo_adam", weight_decay, mask)
   return C.checked(optax.contrib.momo_adam(learning_rate, b1=b1, b2=b2, eps=eps,
                                            lower_bound=lower_bound, weight_decay=weight_decay,
                                            adapt_lower_bound=adapt_lower_bound))

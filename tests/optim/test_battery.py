@@ -306,6 +306,13 @@ def test_converges_on_small_mlp(name):
 NO_MASK = ("momo", "momo_adam")   # optax.contrib's decay enters MoMo's step size: no per-leaf mask
 
 
+@pytest.mark.parametrize("name", NO_MASK)
+def test_momo_rejects_a_decay_mask_by_name(name):
+  build(name, 0.01, mask={"w": True, "b": False})            # no decay: accepted
+  with pytest.raises(ValueError, match=f"{name}: mask="):
+    build(name, 0.01, weight_decay=0.1, mask={"w": True, "b": False})
+
+
 @pytest.mark.parametrize("name", [n for n in NAMES if "weight_decay" in inspect.signature(
     OPTIMIZERS.get(n)).parameters and n not in NO_MASK])
 def test_weight_decay_mask(name):
