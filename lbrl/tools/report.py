@@ -184,6 +184,8 @@ def write(cfg, module, res: dict, out_dir: str, config_path: str, *, footprint_i
     from lbrl.tools.kinds import tuning
     lines += tuning.section(res["tuning"])
   lines += ["## Rules (evaluated by code from `config.sweep.rules`)", ""]
+  if smoke:
+    lines += ["Evaluated to exercise the rules only: the outcomes of a smoke test are not evidence.", ""]
   lines += [f"- **{r['outcome']}**: {r['text']}" for r in res["rules"]] or ["- (none)"]
   if kind in ("sweep", "grid", "analysis"):
     lines += ["", "Comparisons are paired over the seeds both arms ran (same initialisation, batch order and "
