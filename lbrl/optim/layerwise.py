@@ -112,11 +112,16 @@ def tvlars_factor(count: jax.Array, alpha: Any, lam: Any, delay: Any, floor: Any
   return 1.0 / (alpha + jnp.exp(lam * (t - delay))) + floor
 
 
+DELAY_MODES = ("shift", "switch")
+
+
 def scale_by_tvlars(weight_decay: float = 5e-4, trust_coefficient: float = 1e-3,
                     momentum: float = 0.9, alpha: float = 0.1, lam: float = 1e-3, delay: float = 0.0,
                     floor: float = 0.0, exclude_vectors: bool = True, norm_clamp: Any = 10.0,
-                    mask: Any = None) -> optax.GradientTransformation:
+                    mask: Any = None, delay_mode: str = "shift") -> optax.GradientTransformation:
   """TVLARS's direction (see :func:`tvlars`)."""
+  if delay_mode not in DELAY_MODES:
+    raise ValueError(f"delay_mode must be one of {DELAY_MODES}, got {delay_mode!r}")
   C.check_nonnegative("weight_decay", weight_decay)
   C.check_nonnegative("trust_coefficient", trust_coefficient), C.check_beta("momentum", momentum)
   C.check_positive("alpha", alpha), C.check_nonnegative("lam", lam)
@@ -130,7 +135,11 @@ def scale_by_tvlars(weight_decay: float = 5e-4, trust_coefficient: float = 1e-3,
   def update_fn(updates, state, params=None):
     if params is None:
       raise ValueError("tvlars needs params (the trust ratio uses the weight norm)")
-    phi = tvlars_factor(state.count, alpha, lam, delay, floor)
+    if delay_mode == "shift":
+      phi = tvlars_factor(state.count, alpha, lam, delay, floor)
+    else:   # the authors' code: plain LARS (phi = 1) for the first `delay` steps, then phi unshifted
+      phi = jnp.where(state.count.astype(jnp.float32) >= delay,
+                      tvlars_factor(state.count, alpha, lam, 0.0, floor), 1.0)
     clamp = (lambda x: x) if norm_clamp is None else (lambda x: jnp.minimum(x, norm_clamp))
     wds = C.masked_decay(weight_decay, mask, params)
 
@@ -155,7 +164,7 @@ def scale_by_tvlars(weight_decay: float = 5e-4, trust_coefficient: float = 1e-3,
 def tvlars(learning_rate: Any = 1.0, weight_decay: float = 5e-4, trust_coefficient: float = 1e-3,
            momentum: float = 0.9, alpha: float = 0.1, lam: float = 1e-3, delay: float = 0.0,
            floor: float = 0.0, exclude_vectors: bool = True, norm_clamp: Any = 10.0, mask: Any = None,
-           ) -> optax.GradientTransformationExtraArgs:
+           delay_mode: str = "shift") -> optax.GradientTransformationExtraArgs:
   """TVLARS (Do et al., "Revisiting LARS for Large Batch Training Generalization of Neural Networks",
   2023, arXiv:2309.14053; slug tvlars).
 
@@ -169,13 +178,14 @@ def tvlars(learning_rate: Any = 1.0, weight_decay: float = 5e-4, trust_coefficie
   filters ON (``exclude_vectors=True``: vectors such as biases and norm scales get neither decay nor
   the trust ratio, so they take the raw step lr * g) and both norms clamped at c = ``norm_clamp`` = 10
   (``None`` = no clamp, the paper's formula). ``mask`` selects the decayed tensors (all by default).
-  Where the authors' code differs from this formula: it runs plain LARS (no phi) for the first
-  ``epoch_delay_cnt`` = 10 epochs and then uses phi_t = 1 / (0.1 + exp(lam (t + 1))) with t the global
-  step, i.e. its delay switches phi on rather than shifting it; here ``delay`` shifts phi (the paper's
-  d_e) and ``floor`` is the paper's minimum-rate term.
+  The delay: with ``delay_mode="shift"`` (default) ``delay`` shifts phi as the formula above (the
+  paper's d_e; ``floor`` is its minimum-rate term). The authors' code instead runs plain LARS (phi = 1)
+  for the first ``epoch_delay_cnt`` = 10 epochs and then uses phi_t = 1 / (0.1 + exp(lam t)) with t the
+  global step, unshifted: ``delay_mode="switch"`` with ``delay`` = 10 epochs in steps. With
+  ``delay = 0`` (the default) the two are the same.
   """
   C.check_learning_rate(learning_rate)
   return C.checked(optax.chain(
       scale_by_tvlars(weight_decay, trust_coefficient, momentum, alpha, lam, delay, floor,
-                      exclude_vectors, norm_clamp, mask),
+                      exclude_vectors, norm_clamp, mask, delay_mode),
       optax.scale_by_learning_rate(learning_rate)))

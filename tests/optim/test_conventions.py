@@ -253,3 +253,20 @@ def test_fira_default_is_the_authors_uncorrected_limiter(shape):
   assert max(diffs) > 1e-3
   with pytest.raises(ValueError, match="limiter_norm"):
     O.fira(1e-2, limiter_norm="bias")
+
+
+def test_tvlars_switch_delay_is_the_authors():
+  """delay_mode="switch": plain LARS (phi = 1) while count < delay, then 1 / (alpha + exp(lam t)), t =
+  count + 1 unshifted (the authors' step(unit_step_cnt, epoch_delay_cnt))."""
+  lam, alpha, delay = 0.3, 0.1, 2
+  tx = O.tvlars(1.0, weight_decay=0.0, lam=lam, alpha=alpha, delay=delay, delay_mode="switch",
+                momentum=0.0, exclude_vectors=False, norm_clamp=None)
+  s = tx.init(P)
+  w, g = np.asarray(P["w"], np.float64), np.asarray(G["w"], np.float64)
+  base = 1e-3 * np.linalg.norm(w) / np.linalg.norm(g)
+  for count in range(4):
+    u, s = tx.update(G, s, P)
+    phi = 1.0 if count < delay else 1 / (alpha + np.exp(lam * (count + 1)))
+    np.testing.assert_allclose(u["w"], -base * phi * g, rtol=1e-5)
+  with pytest.raises(ValueError, match="delay_mode"):
+    O.tvlars(1.0, delay_mode="later")
