@@ -340,7 +340,8 @@ def make_train_step(task: Task, tx, accum: int = 1):
     params = jax.tree.map(lambda p, u: (p + u).astype(p.dtype), state.params, updates)
     grad_norm = optax.tree.norm(grads)
     finite = jnp.isfinite(m["loss"]) & jnp.isfinite(grad_norm)  # a non-finite entry makes the norm non-finite
-    keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, old)
+    # one conditional on the whole tree (not a select per leaf): a non-finite update leaves it unchanged
+    keep = lambda new, old: jax.lax.cond(finite, lambda: new, lambda: old)
     aux = dict(state.aux)
     if task.auxiliaries:
       aux["networks"] = {k: a.update(state.aux["networks"][k], params, model_state, state.step)
