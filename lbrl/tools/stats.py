@@ -8,7 +8,7 @@ initialisation, the batch order and any sampled label noise or long tail, so the
 per-seed differences ``d_s = a_s - b_s`` over the seeds present in both arms and uses the paired t
 interval ``mean(d) +- t(0.975, n-1) * std(d) / sqrt(n)`` (``scipy.stats.ttest_rel``). Welch's interval
 (``scipy.stats.ttest_ind(equal_var=False)``) is used only for arms that share nothing: when a rule says
-``"paired": False`` or when the two arms' seed sets differ.
+``"paired": False`` or when the arms share fewer than 2 seeds.
 
 **Each rule is decided three ways** from the 95% interval ``[lo, hi]`` of the difference
 ``D = mean(A) - mean(B)`` and a margin ``m > 0`` (the smallest effect that matters for the claim; the
@@ -185,15 +185,14 @@ def diff_interval(a, b) -> tuple[float, float, float]:
 def compare(a: dict[int, float] | list, b: dict[int, float] | list, paired: bool | None = None) -> Difference:
   """The difference of two arms. ``a``/``b`` map seed -> value (or are plain lists: independent).
 
-  Paired over the seeds present in both when both are dicts with the same seed set (or ``paired=True``,
-  which then uses the common seeds); Welch when ``paired=False``, when either is a list, or when the
-  seed sets differ and ``paired`` is not forced.
+  Paired over the seeds present in both arms (seeds one arm lacks are left out of a paired comparison)
+  when at least 2 seeds are shared; Welch over all values when the arms share fewer than 2 seeds, when a
+  rule says ``"paired": False``, or when either side is a plain list.
   """
   if isinstance(a, dict) and isinstance(b, dict):
     common = sorted(set(a) & set(b))
-    same = set(a) == set(b)
     if paired is None:
-      paired = same
+      paired = len(common) >= 2
     if paired:
       if len(common) < 2:
         return _nan_diff(float(np.mean([a[s] for s in common])) - float(np.mean([b[s] for s in common]))

@@ -46,7 +46,10 @@ def test_compare_pairs_matching_seeds_and_falls_back_to_welch():
   assert np.isclose(stats.compare(a, b).lo, sps.ttest_rel([.90, .95, .85], [.89, .94, .83]).confidence_interval().low)
   assert not stats.compare(a, b, paired=False).paired                     # a rule that says so
   c = {5: 0.89, 6: 0.94, 7: 0.83}
-  assert not stats.compare(a, c).paired                                    # seed sets differ
+  assert not stats.compare(a, c).paired                                    # no shared seeds
+  d = {0: 0.89, 1: 0.94, 9: 0.70}                                          # two shared seeds: paired on them
+  r = stats.compare(a, d)
+  assert r.paired and r.n == 2 and np.isclose(r.d, ((0.90 - 0.89) + (0.95 - 0.94)) / 2)
   assert not stats.compare([0.9, 0.95, 0.85], [0.89, 0.94, 0.83]).paired  # plain lists: independent
 
 
