@@ -46,7 +46,7 @@ def build(name, tree_name):
   kw = dict(KWARGS.get(name, {}))
   if tree_name == "cnn1d" and name in SMALL_RANK:   # the CNN's smallest kernel is 5 x 25
     kw["rank"] = SMALL_RANK[name]
-  components = O.COMPONENTS.get(name)
+  components = O.components(name)
   if components:   # optimizer-valued arguments: their default registered optimizer, at lr 1e-3
     return OPTIMIZERS.get(name)(**kw, **{arg: OPTIMIZERS.get(inner)(learning_rate=1e-3)
                                          for arg, inner in components.items()})

@@ -21,7 +21,8 @@ def get_config(arg=None):
   c.data.update(name="mnist1d", batch_size=128, eval_batch_size=4000, split_eval="train")
   c.model = common.free(name="mlp")
   c.loss.name = "cross_entropy"
-  c.optimizer = common.free(name="fira", learning_rate=1e-2, rank=8, update_gap=200, scale=1.0)
+  c.optimizer = common.free(name="fira", learning_rate=1e-2, rank=8, update_gap=200, scale=1.0,
+                            limiter_norm="corrected")   # as the cpu runs were made (see lbrl.config.lowrank_arms)
   c.steps = common.by_variant(variant, smoke=2, cpu=3000, paper=3000)
   c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
   c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)

@@ -27,8 +27,11 @@ def get_config(arg=None):
       expected="batch 4000: TVLARS > LARS test accuracy",
       setting="CIFAR-10/100, Tiny-ImageNet, SSL (Barlow Twins, BYOL), batch up to 16K",
       hardware="GPU (paper)")
+  # exclude_vectors/norm_clamp off: the setting the committed runs used (the authors' clf.py turns both
+  # on, lbrl's default since; with them, vectors take the raw rate 30 here and the run diverges)
   arms["tvlars_b4000"] = {"optimizer": {"name": "tvlars", "learning_rate": 30.0, "lam": 0.01,
-                                        "alpha": 0.1, "delay": 0.0, "weight_decay": 0.0},
+                                        "alpha": 0.1, "delay": 0.0, "weight_decay": 0.0,
+                                        "exclude_vectors": False, "norm_clamp": None},
                           "schedule": {"warmup_steps": 0}}
   arms["lars_b4000"]["optimizer"]["weight_decay"] = 0.0
   c.sweep.arms = {k: arms[k] for k in ("lars_b4000", "tvlars_b4000")}   # SGD arms: see lars

@@ -82,8 +82,13 @@ class ModelSpec:
 @dataclasses.dataclass(frozen=True)
 class OptimizerSpec:
   """static_args: structural arguments (shapes, Python control flow) that ``optax.inject_hyperparams``
-  must keep static; every other numeric argument can be injected."""
+  must keep static; every other numeric argument can be injected (tests/optim/test_battery.py).
+  components: optimizer-valued arguments -> the registered optimizer a config gets when it names none.
+  A config gives ``<argument>="<name>"`` and ``<argument>_kwargs={...}``; :mod:`lbrl.train.optimizer`
+  builds that optimizer with the run's schedule and passes the transform (the factory then takes no
+  learning rate of its own)."""
   static_args: tuple[str, ...] = ()
+  components: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -301,25 +306,35 @@ for _name, _target in [
   DATASETS.declare(_name, _target)
 
 _O = "lbrl.optim."
-for _name, _target, _static in [
-    ("sgd", "descent:sgd", ()), ("sign_descent", "descent:sign_descent", ()), ("signum", "descent:signum", ()),
-    ("momo", "descent:momo", ()), ("momo_adam", "descent:momo_adam", ()),
-    ("normalized_lr_gd", "descent:normalized_lr_gd", ()), ("scaled_gradient", "descent:scaled_gradient", ()),
-    ("adam", "adaptive:adam", ()), ("adamw", "adaptive:adamw", ()), ("adam_l2", "adaptive:adam_l2", ()),
-    ("adafactor", "adaptive:adafactor", ("min_dim_size_to_factor",)), ("adamp", "adaptive:adamp", ()),
-    ("diffgrad", "adaptive:diffgrad", ()), ("gravity", "adaptive:gravity", ("seed",)),
-    ("innaprop", "adaptive:innaprop", ()), ("adam_atan2", "adaptive:adam_atan2", ()),
-    ("ranger21", "adaptive:ranger21", ("total_steps", "lookahead_steps")),
-    ("lars", "layerwise:lars", ()), ("lamb", "layerwise:lamb", ()), ("tvlars", "layerwise:tvlars", ()),
-    ("sam", "sharpness:sam", ()), ("sam_imbalance", "sharpness:sam_imbalance", ()),
-    ("amp_perturbation", "sharpness:amp_perturbation", ("inner_steps",)),
-    ("gradient_regularization", "sharpness:gradient_regularization", ()),
-    ("galore", "lowrank:galore", ("rank", "rank_fraction", "update_gap")),
-    ("frugal", "lowrank:frugal", ("rank", "rank_fraction", "update_gap")),
-    ("fira", "lowrank:fira", ("rank", "rank_fraction", "update_gap")),
-    ("perpgrad", "perpgrad:perpgrad_optimizer", ()),
+_SGD, _ADAM = {"base": "sgd"}, {"inner": "adam"}
+for _name, _target, _meta in [
+    # lbrl.optim.descent
+    ("sgd", "descent:sgd", {}), ("sign_descent", "descent:sign_descent", {}), ("signum", "descent:signum", {}),
+    ("momo", "descent:momo", {}), ("momo_adam", "descent:momo_adam", {}),
+    ("normalized_lr_gd", "descent:normalized_lr_gd", {}),
+    ("scaled_gradient", "descent:scaled_gradient", dict(components=_ADAM)),
+    # lbrl.optim.adaptive (adamw_paper: Loshchilov & Hutter's decay; adamw: optax's lr-scaled decay)
+    ("adam", "adaptive:adam", {}), ("adamw", "adaptive:adamw", {}), ("adamw_paper", "adaptive:adamw_paper", {}),
+    ("adam_l2", "adaptive:adam_l2", {}),
+    ("adafactor", "adaptive:adafactor", dict(static_args=("min_dim_size_to_factor",))),
+    ("adamp", "adaptive:adamp", {}), ("sgdp", "adaptive:sgdp", {}), ("diffgrad", "adaptive:diffgrad", {}),
+    ("gravity", "adaptive:gravity", {}), ("innaprop", "adaptive:innaprop", {}),
+    ("adam_atan2", "adaptive:adam_atan2", {}), ("ranger21", "adaptive:ranger21", {}),
+    # lbrl.optim.layerwise (lars_paper: the LARS paper's trust ratio; lars: optax's)
+    ("lars", "layerwise:lars", {}), ("lars_paper", "layerwise:lars_paper", {}), ("lamb", "layerwise:lamb", {}),
+    ("tvlars", "layerwise:tvlars", {}),
+    # lbrl.optim.sharpness (two-pass methods as optimizers; as gradient estimators below)
+    ("sam", "sharpness:sam", dict(components=_SGD)), ("sam_imbalance", "sharpness:sam_imbalance", dict(components=_SGD)),
+    ("amp_perturbation", "sharpness:amp_perturbation", dict(static_args=("inner_steps",), components=_SGD)),
+    ("gradient_regularization", "sharpness:gradient_regularization", dict(components=_SGD)),
+    # lbrl.optim.lowrank
+    ("galore", "lowrank:galore", dict(static_args=("rank", "rank_fraction"))),
+    ("frugal", "lowrank:frugal", dict(static_args=("rank", "rank_fraction"))),
+    ("fira", "lowrank:fira", dict(static_args=("rank", "rank_fraction"))),
+    # lbrl.optim.perpgrad (the stablemax paper's perpGrad around an inner optimizer)
+    ("perpgrad", "perpgrad:perpgrad_optimizer", dict(components=_ADAM)),
 ]:
-  OPTIMIZERS.declare(_name, _O + _target, static_args=_static)
+  OPTIMIZERS.declare(_name, _O + _target, **_meta)
 
 for _name in ("label_noise", "long_tail", "held_out_classes", "two_view", "process_shard", "subsample"):
   TRANSFORMS.declare(_name, f"lbrl.data.transforms:{_name}")

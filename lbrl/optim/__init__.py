@@ -1,7 +1,7 @@
 """Optimizers and gradient transforms (optax), one module per family.
 
 Every user-facing factory has the signature ``factory(learning_rate, **paper_kwargs)`` (or, for the
-composites in :data:`COMPONENTS`, ``factory(inner_or_base_transform, **paper_kwargs)``) and returns an
+composites in :func:`components`, ``factory(inner_or_base_transform, **paper_kwargs)``) and returns an
 ``optax.GradientTransformationExtraArgs`` that
 
 * validates its hyperparameters when built (``ValueError`` naming the argument),
@@ -11,7 +11,7 @@ composites in :data:`COMPONENTS`, ``factory(inner_or_base_transform, **paper_kwa
   (``grad_fn(params, i) -> grads`` on the current batch: the two-pass methods SAM, AMP, gradient
   regularisation, SAM-imbalance), and ignores them when it does not need them,
 * works under ``optax.inject_hyperparams`` with every numeric argument injectable except the
-  structural ones in :data:`STATIC_ARGS`, and inside ``optax.chain``.
+  structural ones in :func:`static_args` (declared in the registry), and inside ``optax.chain``.
 
 They are registered in ``lbrl.registry.OPTIMIZERS`` under the names below. Gradient estimators
 (replacements for ``jax.value_and_grad`` used by a trainer: SAM, AMP, GR, SAF) are in ``GRAD_FNS``.
@@ -24,7 +24,7 @@ frugal, fira), ``perpgrad``; ``parametrization`` (SP and muP per-leaf multiplier
 
 Composition is by transform, never by registered name: ``scaled_gradient``, ``perpgrad`` and the
 two-pass methods take their inner/outer optimizer as an optax transform (``inner=`` / ``base=``).
-:data:`COMPONENTS` says which arguments those are and which registered optimizer a config gets when it
+:func:`components` says which arguments those are and which registered optimizer a config gets when it
 names none; :mod:`lbrl.train.optimizer` resolves config names to transforms.
 
 Weight decay: every factory with a ``weight_decay`` takes ``mask=`` (a tree of booleans or a callable
@@ -47,49 +47,23 @@ from lbrl.optim.sharpness import (GRAD_FNS, GradEstimator, SAFState, amp_estimat
                                   sam_estimator, sam_gradient, sam_imbalance, sam_imbalance_estimator,
                                   saf_estimator, top_hessian_eigenvalue, trajectory_loss, two_pass)
 
-FACTORIES = {
-    # optax reuse
-    "sgd": sgd, "adam": adam, "adamw": adamw, "adam_l2": adam_l2, "adafactor": adafactor,
-    "lars": lars, "lamb": lamb, "sign_descent": sign_descent, "signum": signum, "momo": momo,
-    "momo_adam": momo_adam, "sam": sam, "sam_imbalance": sam_imbalance,
-    # the paper's form where optax departs from it
-    "adamw_paper": adamw_paper, "lars_paper": lars_paper,
-    # lbrl transforms
-    "adamp": adamp, "sgdp": sgdp, "diffgrad": diffgrad, "gravity": gravity, "innaprop": innaprop,
-    "adam_atan2": adam_atan2, "ranger21": ranger21, "tvlars": tvlars,
-    "normalized_lr_gd": normalized_lr_gd, "amp_perturbation": amp_perturbation,
-    "gradient_regularization": gradient_regularization, "galore": galore, "frugal": frugal,
-    "fira": fira, "scaled_gradient": scaled_gradient, "perpgrad": perpgrad_optimizer,
-}
-for _name, _factory in FACTORIES.items():
-  OPTIMIZERS.register(_name, _factory)
+# Every optimizer is declared, with its structural (static) arguments and optimizer-valued arguments
+# (components), in lbrl.registry.OPTIMIZERS; these views keep the names at hand.
+def static_args(name: str) -> tuple[str, ...]:
+  """The arguments of optimizer ``name`` that ``optax.inject_hyperparams`` must keep static."""
+  return tuple(OPTIMIZERS.spec(name).static_args)
 
-# Optimizer-valued arguments: factory name -> {argument: the registered optimizer a config gets when it
-# names none}. A config gives ``<argument>="<registered name>"`` and ``<argument>_kwargs={...}``;
-# lbrl.train.optimizer builds that optimizer with the run's learning-rate schedule and passes the
-# transform. The outer factory then takes no learning rate of its own.
-COMPONENTS = {
-    "scaled_gradient": {"inner": "adam"},
-    "perpgrad": {"inner": "adam"},
-    "sam": {"base": "sgd"},
-    "sam_imbalance": {"base": "sgd"},
-    "amp_perturbation": {"base": "sgd"},
-    "gradient_regularization": {"base": "sgd"},
-}
 
-# Structural integer arguments: pass them as ``static_args`` to ``optax.inject_hyperparams`` (they fix
-# shapes or Python loops and cannot be traced). Every other numeric argument of every factory can be
-# injected (tests/optim/test_battery.py checks each one).
-STATIC_ARGS = ("min_dim_size_to_factor", "rank", "rank_fraction", "inner_steps")
+def components(name: str) -> dict[str, str]:
+  """Optimizer-valued arguments of ``name`` -> the registered optimizer a config gets by default."""
+  return dict(OPTIMIZERS.spec(name).components)
 
 
 def inject(name: str, **kwargs):
   """``optax.inject_hyperparams`` over a registered factory, with the structural args kept static
   (and callables such as ``mask=`` kept static too, so they are not taken for schedules)."""
-  import inspect  # pylint: disable=import-outside-toplevel
   import optax  # pylint: disable=import-outside-toplevel
   factory = OPTIMIZERS.get(name)
-  params = inspect.signature(factory).parameters
-  static = tuple(k for k in STATIC_ARGS if k in params)
+  static = static_args(name)
   static += tuple(k for k, v in kwargs.items() if k != "learning_rate" and callable(v) and k not in static)
   return optax.inject_hyperparams(factory, static_args=static)(**kwargs)

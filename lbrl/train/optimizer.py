@@ -8,7 +8,7 @@ as in ``optax.adamw``) applies only to parameters matching ``weight_decay_mask``
 optax optimizer factory works by name. The learning rate follows ``config.schedule``.
 
 Optimizer-valued arguments (``inner=`` of ``scaled_gradient``/``perpgrad``, ``base=`` of the two-pass
-methods; :data:`lbrl.optim.COMPONENTS`) are given by name in a config, with their keyword arguments in
+methods; the optimizer's declared ``components``) are given by name in a config, with their keyword arguments in
 ``<arg>_kwargs``; they are resolved here (recursively) into transforms built with the run's schedule,
 so ``lbrl.optim`` never looks optimizers up by name.
 
@@ -75,8 +75,7 @@ def _label_tree(params, rules, default):
 def _with_components(name: str, kwargs: dict, schedule) -> dict:
   """Replaces ``kwargs``' optimizer-valued arguments of factory ``name`` (names and ``*_kwargs``) by
   transforms built with ``schedule``; returns the keyword arguments for the factory."""
-  from lbrl.optim import COMPONENTS  # pylint: disable=import-outside-toplevel
-  components = COMPONENTS.get(name)
+  components = OPTIMIZERS.spec(name).components if name in OPTIMIZERS else None
   if not components:
     return dict(kwargs, learning_rate=schedule)
   out = dict(kwargs)

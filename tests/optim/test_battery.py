@@ -17,7 +17,7 @@ from lbrl.registry import OPTIMIZERS
 
 # Per-optimizer overrides: name -> (extra factory kwargs, learning rate for the convergence checks).
 # The list of optimizers is the registry's (every registered name is tested, with ({}, 0.05) when it
-# has no entry here). Optimizer-valued arguments (lbrl.optim.COMPONENTS) are given by registered name
+# has no entry here). Optimizer-valued arguments (declared components) are given by registered name
 # with ``<arg>_kwargs`` here and built as transforms with the test's learning rate.
 CASES = {
     "sgd": ({"momentum": 0.9}, 0.02),
@@ -54,10 +54,10 @@ def case(name):
 
 
 def test_the_battery_covers_the_registry():
-  assert set(O.FACTORIES) <= set(NAMES)
+  assert set(OPTIMIZERS.names()) <= set(NAMES)
   assert set(CASES) <= set(NAMES), "stale battery cases: " + str(sorted(set(CASES) - set(NAMES)))
-  for name in O.FACTORIES:
-    assert OPTIMIZERS.get(name) is O.FACTORIES[name]
+  for name in OPTIMIZERS.names():
+    assert OPTIMIZERS.get(name).__name__ in (name, f"{name}_optimizer"), name
 
 
 def factory_kwargs(name, lr, inject=False, **over):
@@ -65,7 +65,7 @@ def factory_kwargs(name, lr, inject=False, **over):
   (injected ones when ``inject``), everything else from CASES and ``over``."""
   kw = dict(case(name)[0])
   kw.update(over)
-  comps = O.COMPONENTS.get(name)
+  comps = O.components(name)
   if not comps:
     return dict(kw, learning_rate=lr)
   for arg, default in comps.items():
@@ -164,7 +164,7 @@ def _numeric_args(name):
   out = {}
   for arg, p in sig.items():
     value = kw.get(arg, p.default)
-    if arg in O.STATIC_ARGS or arg == "learning_rate" or isinstance(value, bool):
+    if arg in O.static_args(name) or arg == "learning_rate" or isinstance(value, bool):
       continue
     if isinstance(value, (int, float)):
       out[arg] = value
@@ -182,11 +182,11 @@ def _new_value(arg, value):
 @pytest.mark.parametrize("name", [n for n in NAMES if _numeric_args(n)])
 def test_inject_each_numeric_argument(name):
   """Every numeric argument can be injected (traced under jit) and gives the same steps as building the
-  optimizer with that value (optax.inject_hyperparams; structural args in lbrl.optim.STATIC_ARGS)."""
+  optimizer with that value (optax.inject_hyperparams; structural args declared in lbrl.registry)."""
   params, loss = make_problem()
   g_fn = jax.grad(loss)
   factory = OPTIMIZERS.get(name)
-  static = tuple(k for k in O.STATIC_ARGS if k in inspect.signature(factory).parameters)
+  static = O.static_args(name)
   for arg, value in _numeric_args(name).items():
     new = _new_value(arg, value)
     kw = factory_kwargs(name, 0.01, **{arg: new})

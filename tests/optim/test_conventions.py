@@ -27,7 +27,9 @@ def test_components_are_transforms_not_names(factory, arg):
   with pytest.raises(TypeError, match=f"{arg} must be an optax GradientTransformation.*lbrl.train.optimizer"):
     factory(**{arg: "adam"})
   factory(**{arg: O.adam(1e-3)})
-  assert set(O.COMPONENTS[[k for k, v in O.FACTORIES.items() if v is factory][0]]) == {arg}
+  from lbrl.registry import OPTIMIZERS
+  name = [n for n in OPTIMIZERS.names() if OPTIMIZERS.get(n) is factory][0]
+  assert set(O.components(name)) == {arg}
 
 
 def test_lbrl_optim_never_looks_optimizers_up_by_name():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from scipy import optimize, special
 
-from configs import common
+from lbrl import config as common
 from lbrl.registry import LOSSES
 from lbrl.train import train
 from lbrl.train.trainer import NonFiniteError

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import common
+from lbrl import config as common
 from lbrl.train import train
 from lbrl.train.validate import ConfigError
 from lbrl.registry import LOSSES
