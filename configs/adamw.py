@@ -19,7 +19,7 @@ def get_config(arg=None):
   c.optimizer.weight_decay = 1e-1
   c.paper.update(
       title="Decoupled Weight Decay Regularization", year=2019, arxiv="1711.05101", slug="adamw",
-      provides="transform", code="lbrl.optim.adaptive.adamw (optax.adamw), adam_l2",
+      provides="transform", code="lbrl.optim.adaptive.adamw (optax.adamw), adamw_paper (Algorithm 2), adam_l2",
       claim="decoupled weight decay (AdamW) generalises better than Adam + L2, and its best decay "
             "depends less on the learning rate",
       expected="strong AdamW decay > strong Adam + L2 at both learning rates",
@@ -40,8 +40,11 @@ def get_config(arg=None):
     # epochs, cosine annealing, AdamW with normalised weight decay. lbrl has no shake-shake net: the
     # stand-in is its CIFAR ResNet of the same depth and base width (26 layers, 64 wide, one branch).
     # lr 1e-3 and wd 0.025 x sqrt(b/(BT)) are one point of the paper's LR x WD grid (assumed point).
+    # adamw_paper: the paper's Algorithm 2 (decay lambda times the schedule multiplier eta_t, not times
+    # the learning rate as optax.adamw does), so the normalised lambda is the paper's.
     common.cifar(c, model=dict(name="resnet", depth=26, width=64), batch=128, epochs=100, devices=1,
-                 optimizer=dict(name="adamw", learning_rate=1e-3, weight_decay=0.025 * (128 / (50_000 * 100)) ** 0.5))
+                 optimizer=dict(name="adamw_paper", learning_rate=1e-3, base_learning_rate=1e-3,
+                                weight_decay=0.025 * (128 / (50_000 * 100)) ** 0.5))
     c.paper.update(hardware="one GPU",
                    expected="AdamW's best test error below Adam + L2's over the LR x WD grid, with a basin that is "
                             "axis-aligned (decay independent of the learning rate) (Figure 2)")
