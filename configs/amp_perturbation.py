@@ -35,8 +35,9 @@ def get_config(arg=None):
   if variant == "paper":
     # Zheng et al., Sec. 5: PreActResNet18 on CIFAR-10, 200 epochs, SGD momentum 0.9, lr 0.1 divided by
     # 10 at epochs 100 and 150, weight decay 1e-4, batch 50, AMP epsilon 0.5, inner lr 1, one inner step
-    # (the authors' defaults, assumed: not re-checked against the paper); the step decay becomes cosine.
+    # (the authors' defaults, assumed: not re-checked against the paper).
     common.cifar(c, model=dict(name="preact_resnet18"), batch=50, epochs=200, devices=1,
+                 schedule=dict(name="step", boundaries=[0.5, 0.75], factors=[0.1, 0.1]),
                  optimizer=dict(name="amp_perturbation", learning_rate=0.1, epsilon=0.5, inner_lr=1.0,
                                 inner_steps=1, base_kwargs={"momentum": 0.9, "weight_decay": 1e-4}))
     c.paper.update(hardware="one GPU",

@@ -30,9 +30,10 @@ def get_config(arg=None):
   if variant == "paper":
     # You, Gitman & Ginsburg: ResNet-50 on ImageNet at batch 32K (32,768), 90 epochs, LARS (trust
     # coefficient 0.001, momentum 0.9, weight decay 5e-4) with a 5-epoch warm-up and polynomial (power 2)
-    # decay (lbrl: cosine). The base rate scales the batch-256 rate 0.1 linearly (12.8; the paper tunes
+    # decay. The base rate scales the batch-256 rate 0.1 linearly (12.8; the paper tunes
     # it). 512 devices at 64 images each (assumed: the report does not fix the cluster).
     common.imagenet_resnet50(c, batch=32_768, epochs=90, warmup_epochs=5, devices=512,
+                             schedule=dict(name="polynomial", power=2.0),
                              optimizer=dict(name="lars", learning_rate=12.8, weight_decay=5e-4,
                                             trust_coefficient=1e-3, momentum=0.9))
     c.paper.update(hardware="GPU cluster (512 devices assumed)",

@@ -90,10 +90,11 @@ def get_config(arg=None):
     # Cao et al., Sec. 5 and the authors' code: CIFAR-10-LT (imbalance 100: 12,406 training images),
     # ResNet-32, batch 128, 200 epochs, SGD momentum 0.9, lr 0.1 with a 5-epoch linear warm-up, weight
     # decay 2e-4, LDAM (max margin 0.5, s = 30), DRW from epoch 160 (class-balanced weights, beta
-    # 0.9999). lbrl's ResNet-32 has a linear head where the authors use NormedLinear; the step decay
-    # (x0.01 at 160, x0.0001 at 180) becomes cosine.
+    # 0.9999), the rate x0.01 at epoch 160 and x0.0001 at 180. lbrl's ResNet-32 has a linear head where
+    # the authors use NormedLinear.
     n_lt = 12_406
     common.cifar(c, model=dict(name="resnet", depth=32), batch=128, epochs=200, warmup_epochs=5,
+                 schedule=dict(name="step", boundaries=[0.8, 0.9], factors=[0.01, 0.01]),
                  train_size=n_lt, devices=1,
                  transforms=[{"name": "long_tail", "imbalance_ratio": 100.0}],
                  loss=dict(name="ldam_drw", drw_start_step=common.steps_from_epochs(160, n_lt, 128), beta=0.9999,

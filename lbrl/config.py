@@ -115,8 +115,10 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.model = free(name="mlp")
   c.loss = free(name="cross_entropy", impl="naive")  # impl: naive | fused (cross_entropy) | gram (spherical_zloss)
   c.optimizer = free(name="adamw", learning_rate=1e-3)
-  # Schedule applied to optimizer.learning_rate: constant | cosine | linear, with linear warmup.
-  c.schedule = dict(name="constant", warmup_steps=0, end_fraction=0.0)
+  # Schedule (lbrl.train.optimizer.make_schedule): constant | cosine | linear | polynomial (power) | step
+  # (boundaries: fractions of the run, factors: cumulative multipliers) | inverse_sqrt (timescale).
+  c.schedule = dict(name="constant", warmup_steps=0, end_fraction=0.0, power=1.0, boundaries=[], factors=[],
+                    timescale=0)
   # How gradients are computed: "plain" value_and_grad, or a two-pass estimator from
   # lbrl.optim.GRAD_FNS ("sam", "amp_perturbation", "gradient_regularization", "saf", ...) with its kwargs.
   c.grad_estimator = free(name="plain")
@@ -127,8 +129,15 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.log_every = 50
   c.checkpoint_every = 0                 # 0: only at the end and on SIGTERM
   c.keep_checkpoints = 2
-  c.eval_metrics = ["loss", "accuracy"]  # names in lbrl.train.metrics.METRICS
+  c.eval_metrics = ["loss", "accuracy"]  # names declared in lbrl.registry.METRICS (lbrl.metrics)
   c.on_nonfinite = "skip"                # skip (drop the update, count it) | stop
+  c.max_skipped_fraction = 0.1          # a run skipping more of its updates than this fails (diverged)
+  c.dispatch = "auto"                    # chunk (a lax.scan per host-event interval) | step | auto
+  # Extension points of the trainer (lbrl/train/trainer.py):
+  c.auxiliary = []          # [dict(name="ema", decay=...) | dict(name="teacher", workdir=...)]: lbrl.train.auxiliary
+  c.post_training = []      # [dict(name="temperature_scaling", split="validation")]: lbrl.train.stages
+  c.precision = dict(rules=[])            # qwix QtRule dicts: fake-quantized layers (lbrl.train.precision)
+  c.parametrization = free(name="")       # "" (the model's init) | sp | mup (+ optimizer, width, base_width)
   c.dtype = dict(param="float32", compute="float32")
   # Mesh: axis sizes (-1 fills in the rest of the devices); the batch is sharded over `data`.
   c.mesh = dict(shape=(-1,), axes=("data",))
@@ -326,16 +335,15 @@ def lowrank_arms(method: str, steps_gap: int = 200, rank: int = 8) -> dict:
 
 
 # --- the papers' standard runs (their recipes; each config states what its paper changes) ------------
-# lbrl's schedules are constant | cosine | linear with linear warm-up: where a recipe decays the rate in
-# steps (x0.1 at fixed epochs) the paper variant uses cosine and its config says so.
+# Schedules: lbrl.train.optimizer.make_schedule (a recipe's step decay is schedule name "step").
 
 def imagenet_resnet50(c: mlc.ConfigDict, *, optimizer: dict, batch: int = 256, epochs: float = 90,
                       warmup_epochs: float = 0.0, devices: int = 8, compute_dtype: str = "float32",
-                      loss: dict | None = None, model: dict | None = None) -> None:
+                      loss: dict | None = None, model: dict | None = None, schedule: dict | None = None) -> None:
   """ResNet-50 on ImageNet-1k (224 x 224 crops, 1,281,167 training images) for ``epochs`` at ``batch``:
   the setting of He et al. 2016 (batch 256 on 8 GPUs, 90 epochs) unless the paper changes it."""
   paper_run(c, data="imagenet2012", model=dict(name="resnet50", **(model or {})), batch=batch,
-            optimizer=optimizer, epochs=epochs, warmup_epochs=warmup_epochs, schedule=dict(name="cosine"),
+            optimizer=optimizer, epochs=epochs, warmup_epochs=warmup_epochs, schedule=schedule or dict(name="cosine"),
             loss=loss, compute_dtype=compute_dtype, devices=devices)
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 
 import jax
+import jax.numpy as jnp
 import optax
 
 from lbrl.parallel.mesh import path_str
@@ -30,24 +31,49 @@ from lbrl.registry import OPTIMIZERS
 
 
 def make_schedule(cfg_schedule, learning_rate: float, steps: int) -> optax.Schedule:
-  """constant | cosine | linear decay to ``end_fraction * lr``, after ``warmup_steps`` linear warmup."""
+  """The learning rate at each step: ``warmup_steps`` of linear warm-up from 0, then ``name``:
+
+  * ``constant``;
+  * ``cosine``: cosine decay to ``end_fraction * lr`` at ``steps`` (optax.warmup_cosine_decay_schedule);
+  * ``linear``: linear decay to ``end_fraction * lr``;
+  * ``polynomial``: ``end + (lr - end) (1 - t/T)^power`` over the steps after warm-up (LARS's power 2);
+  * ``step``: multiplied by ``factors[i]`` at each of ``boundaries[i]`` (fractions of ``steps`` in
+    (0, 1), e.g. ``[0.5, 0.75]`` with ``[0.1, 0.1]``: /10 at epochs 100 and 150 of 200), cumulatively;
+  * ``inverse_sqrt``: ``lr * sqrt(timescale / max(t, timescale))`` with ``timescale`` (default the
+    warm-up length): the Transformer's rsqrt decay; Adafactor's ``min(1e-2, 1/sqrt(t))`` is lr 1e-2
+    with timescale 10^4 and no warm-up.
+  """
   name, warmup = cfg_schedule.name, int(cfg_schedule.warmup_steps)
+  get = lambda k, d: cfg_schedule.get(k, d) if hasattr(cfg_schedule, "get") else d
   end = learning_rate * float(cfg_schedule.end_fraction)
   if learning_rate < 0:
     raise ValueError(f"optimizer.learning_rate must be >= 0, got {learning_rate}")
   if not 0 <= warmup <= steps:
     raise ValueError(f"schedule.warmup_steps={warmup} must be in [0, steps={steps}]")
+  rest = max(steps - warmup, 1)
   if name == "constant":
-    if not warmup:
-      return optax.constant_schedule(learning_rate)
-    return optax.join_schedules([optax.linear_schedule(0.0, learning_rate, warmup),
-                                 optax.constant_schedule(learning_rate)], [warmup])
-  if name == "cosine":
+    after = optax.constant_schedule(learning_rate)
+  elif name == "cosine":
     return optax.warmup_cosine_decay_schedule(0.0, learning_rate, warmup, max(steps, warmup + 1), end)
-  if name == "linear":
-    return optax.join_schedules([optax.linear_schedule(0.0, learning_rate, warmup),
-                                 optax.linear_schedule(learning_rate, end, max(steps - warmup, 1))], [warmup])
-  raise ValueError(f"unknown schedule.name {name!r}; known: constant, cosine, linear")
+  elif name == "linear":
+    after = optax.linear_schedule(learning_rate, end, rest)
+  elif name == "polynomial":
+    after = optax.polynomial_schedule(learning_rate, end, float(get("power", 1.0)), rest)
+  elif name == "step":
+    boundaries, factors = list(get("boundaries", [])), list(get("factors", []))
+    if len(boundaries) != len(factors) or not boundaries or any(not 0 < b < 1 for b in boundaries):
+      raise ValueError(f"schedule 'step' needs boundaries (fractions of steps in (0, 1)) and as many factors; "
+                       f"got boundaries={boundaries}, factors={factors}")
+    after = optax.piecewise_constant_schedule(
+        learning_rate, {max(int(round(b * steps)) - warmup, 1): float(f) for b, f in zip(boundaries, factors)})
+  elif name == "inverse_sqrt":
+    scale = float(get("timescale", 0) or warmup or 1)
+    after = lambda t: learning_rate * jnp.sqrt(scale / jnp.maximum(t + warmup, scale))
+  else:
+    raise ValueError(f"unknown schedule.name {name!r}; known: constant, cosine, linear, polynomial, step, inverse_sqrt")
+  if not warmup:
+    return after
+  return optax.join_schedules([optax.linear_schedule(0.0, learning_rate, warmup), after], [warmup])
 
 
 def lookup(name: str):

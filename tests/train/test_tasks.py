@@ -333,3 +333,24 @@ def test_mup_parametrization_rescales_init_and_learning_rates(tmp_path):
   np.testing.assert_array_equal(mu["Dense_1"]["kernel"], st["Dense_1"]["kernel"])
   np.testing.assert_allclose(np.asarray(mu["Dense_2"]["kernel"]), np.asarray(st["Dense_2"]["kernel"]) * 0.5,
                              rtol=1e-6)
+
+
+# ------------------------------------------------------------------ schedules
+
+
+def test_schedules_against_their_closed_forms():
+  import ml_collections as mlc
+  from lbrl.train.optimizer import make_schedule
+  def sched(**kw):
+    base = dict(name="constant", warmup_steps=0, end_fraction=0.0, power=1.0, boundaries=[], factors=[], timescale=0)
+    return make_schedule(mlc.ConfigDict(dict(base, **kw)), 0.1, 200)
+  step = sched(name="step", boundaries=[0.5, 0.75], factors=[0.1, 0.1])          # /10 at 100 and 150
+  np.testing.assert_allclose([step(t) for t in (0, 99, 100, 149, 150, 199)], [0.1, 0.1, 0.01, 0.01, 1e-3, 1e-3],
+                             rtol=1e-6)
+  poly = sched(name="polynomial", power=2.0, warmup_steps=20)
+  np.testing.assert_allclose([poly(t) for t in (10, 20, 110, 200)], [0.05, 0.1, 0.1 * (1 - 90 / 180) ** 2, 0.0],
+                             rtol=1e-6, atol=1e-9)
+  rs = sched(name="inverse_sqrt", timescale=100)                                    # min(0.1, 0.1 sqrt(100 / t))
+  np.testing.assert_allclose([rs(t) for t in (0, 100, 400)], [0.1, 0.1, 0.05], rtol=1e-6)
+  with pytest.raises(ValueError, match="boundaries"):
+    sched(name="step", boundaries=[1.5], factors=[0.1])
