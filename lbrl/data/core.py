@@ -161,12 +161,17 @@ OFFLINE_HINT = ("This machine has no internet: use an offline dataset ({names}),
 
 
 def check_name(name: str) -> None:
-  """Raises a clear error unless ``name`` is an offline builder or a standard TFDS dataset."""
+  """Raises a clear error unless ``name`` is an offline builder, a standard TFDS dataset lbrl knows the
+  shape of (:mod:`lbrl.data.specs`), or another TFDS name (``name/config`` allowed; the builder class is
+  looked up without TensorFlow, so a builder that needs TensorFlow to be found is accepted by its spec)."""
   if name in DATASETS:
+    return
+  from lbrl.data.specs import SPECS
+  if name in SPECS:
     return
   import tensorflow_datasets as tfds
   try:
-    tfds.builder_cls(name)
+    tfds.builder_cls(name.split("/")[0])
   except Exception:  # DatasetNotFoundError
     DATASETS.get(name)  # raises: unknown dataset, with the closest offline names
 

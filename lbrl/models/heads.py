@@ -148,9 +148,6 @@ class EmbedMLP(nn.Module):
     x = _trunk(x, self.hidden, self.vocab_size, self.embed_dim, self.dtype, self.param_dtype)
     return nn.Dense(self.num_classes, dtype=self.dtype, param_dtype=self.param_dtype)(x)
 
-  @classmethod
-  def sharding_rules(cls):
-    return []
 
 
 class HarmonicMLP(nn.Module):
@@ -181,6 +178,3 @@ class HarmonicMLP(nn.Module):
     d = HarmonicHead(self.num_classes, self.distance, self.p, self.dtype, self.param_dtype)(x)
     return d if self.output == "distance" else -jnp.log(jnp.maximum(d, 0.0) + 1e-12)
 
-  @classmethod
-  def sharding_rules(cls):
-    return []

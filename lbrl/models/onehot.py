@@ -69,6 +69,3 @@ class OneHotMLP(nn.Module):
                    bias_init=bias_init(widths[i]), dtype=self.dtype, param_dtype=self.param_dtype)(h)
     return h
 
-  @classmethod
-  def sharding_rules(cls):
-    return []

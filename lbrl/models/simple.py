@@ -37,9 +37,6 @@ class LogReg(nn.Module):
     x = x.reshape(x.shape[0], -1).astype(self.dtype)
     return nn.Dense(self.num_classes, dtype=self.dtype, param_dtype=self.param_dtype)(x)
 
-  @classmethod
-  def sharding_rules(cls):
-    return []
 
 
 class MLP(nn.Module):
@@ -95,9 +92,6 @@ class CNN1D(nn.Module):
     x = x.reshape(x.shape[0], -1)
     return heads.classifier(self.head, self.num_classes, self.dtype, self.param_dtype)(x)
 
-  @classmethod
-  def sharding_rules(cls):
-    return []
 
 
 class GRU(nn.Module):
@@ -121,6 +115,3 @@ class GRU(nn.Module):
     return nn.Dense(self.num_classes, dtype=self.dtype, param_dtype=self.param_dtype)(
         h.reshape(h.shape[0], -1))
 
-  @classmethod
-  def sharding_rules(cls):
-    return []

@@ -76,6 +76,26 @@ def replicated(mesh) -> NamedSharding:
   return NamedSharding(mesh, P())
 
 
+def example_sharding(shape, num_examples: int, mesh) -> NamedSharding:
+  """Per-example state (``[..., num_examples, ...]``) sharded like the data on its first axis of size
+  ``num_examples`` (when the data-parallel size divides it), else replicated."""
+  axes, dp = data_axes(mesh), data_parallel_size(mesh)
+  for i, d in enumerate(shape):
+    if num_examples and d == num_examples and axes and d % dp == 0:
+      return NamedSharding(mesh, P(*([None] * i), axes))
+  return NamedSharding(mesh, P())
+
+
+def model_rules(config_rules, model) -> list[tuple]:
+  """Sharding rules of a run: the config's ``sharding_rules`` when given, else the model class's own
+  ``sharding_rules()`` when it declares some, else none (every parameter replicated)."""
+  rules = [tuple(r) for r in config_rules]
+  if rules:
+    return rules
+  own = getattr(type(model), "sharding_rules", None)
+  return list(own()) if own is not None else []
+
+
 def path_str(path) -> str:
   """``"params/Dense_0/kernel"`` for a pytree key path."""
   parts = []

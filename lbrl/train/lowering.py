@@ -136,7 +136,7 @@ def _trainer_step(cfg, data: AbstractData, mesh):
       return trainer.TrainState(step=jnp.zeros((), jnp.int32), params=params, model_state=variables,
                                 opt_state=tx.init(params), grad_state=grad_state, rng=jax.random.fold_in(rng, 1),
                                 nonfinite=jnp.zeros((), jnp.int32), first_nonfinite=-jnp.ones((), jnp.int32))
-  rules = [tuple(r) for r in cfg.sharding_rules] or list(type(task.model).sharding_rules())
+  rules = parallel.model_rules(cfg.sharding_rules, task.model)
   shapes = jax.eval_shape(init, rng)
   shardings = parallel.tree_shardings(shapes, rules, mesh)
   if getattr(task, "example_state", None) is not None:

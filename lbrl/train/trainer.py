@@ -557,11 +557,14 @@ def init_state(cfg, task, train_data, mesh, tx, rules):
   init = make_init(task, tx, cfg.seed, example, aux_init, parametrization(cfg))
   shapes = jax.eval_shape(init, rng)
   shardings = parallel.tree_shardings(shapes, rules, mesh)
-  if task.example_state is not None:  # per-example state is sharded like the data, on its example axis
-    data_spec = parallel.batch_sharding(mesh)
-    shardings = shardings.replace(aux=dict(shardings.aux, examples=jax.tree.map(
-        lambda s: data_spec if s.ndim >= 1 and s.shape[0] % parallel.data_parallel_size(mesh) == 0
-        else parallel.replicated(mesh), shapes.aux["examples"])))
+  # per-example state (the loss's, and a gradient estimator's such as SAF's past outputs) is sharded like
+  # the data on its example axis
+  by_example = lambda tree: jax.tree.map(lambda s: parallel.example_sharding(s.shape, task.num_examples, mesh), tree)
+  shardings = shardings.replace(grad_state=jax.tree.map(
+      lambda s, r: r if r.spec != jax.sharding.PartitionSpec() else s, shardings.grad_state,
+      by_example(shapes.grad_state)))
+  if task.example_state is not None:
+    shardings = shardings.replace(aux=dict(shardings.aux, examples=by_example(shapes.aux["examples"])))
   state = jax.jit(init, out_shardings=shardings)(rng)
   return state, shardings
 
@@ -622,7 +625,7 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
   meta = data_meta(cfg, train_data)
   task = build_task(cfg, meta)
   tx, schedule = make_optimizer(cfg, cfg.steps, parametrization=parametrization(cfg))
-  rules = [tuple(r) for r in cfg.sharding_rules] or list(type(task.model).sharding_rules())
+  rules = parallel.model_rules(cfg.sharding_rules, task.model)
   state, state_shardings = init_state(cfg, task, train_data, mesh, tx, rules)
   write_workdir_record(workdir, cfg, mesh, state.params)
   batch_sharding = parallel.batch_sharding(mesh)

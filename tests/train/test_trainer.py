@@ -231,6 +231,7 @@ def test_saf_keeps_past_outputs_in_the_train_state(tmp_path):
               progress=False)
   gs = out["state"].grad_state
   assert gs.outputs.shape == (1, 4000, 10)
+  assert gs.outputs.sharding.spec[1] in ("data", ("data",))   # per-example: sharded like the data, not replicated
   seen = np.asarray(gs.seen)
   assert seen.sum() == 70 * 64 and seen.max() == 2  # 62 steps per epoch: some examples seen twice
   assert np.isfinite(out["eval/loss"])

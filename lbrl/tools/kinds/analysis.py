@@ -56,7 +56,7 @@ def restore(cfg, workdir: str):
   meta = trainer.data_meta(cfg, train_data) if hasattr(trainer, "data_meta") else train_data
   task = trainer.build_task(cfg, meta)
   tx, _ = make_optimizer(cfg, cfg.steps)
-  rules = [tuple(r) for r in cfg.sharding_rules] or list(type(task.model).sharding_rules())
+  rules = parallel.model_rules(cfg.sharding_rules, task.model)
   init, shardings = trainer.init_state(cfg, task, train_data, mesh, tx, rules)
   init = jax.device_get(init)
   ckpt = Checkpointer(f"{workdir}/checkpoints", cfg.keep_checkpoints)
