@@ -22,35 +22,20 @@ from __future__ import annotations
 import copy
 import importlib.util
 import os
-import sys
 
 KINDS = ("sweep", "grid", "benchmark", "fit", "analysis")
 
 
 def load_config(path: str, variant: str = "cpu"):
-  """``(get_config("variant=..."), module)`` of the config file at ``path``, loaded by path.
-
-  A config that still imports ``configs.common`` finds it because the folder that holds its ``configs/``
-  directory is put on ``sys.path`` for the import (nothing else of the repository is assumed).
-  """
+  """``(get_config("variant=..."), module)`` of the config file at ``path``, loaded by path (configs
+  import ``lbrl.config``; nothing of the repository needs to be on ``sys.path``)."""
   if not os.path.exists(path):
     raise FileNotFoundError(f"no config file {path!r}")
   path = os.path.abspath(path)
-  parent = os.path.dirname(path)
-  root = os.path.dirname(parent) if os.path.basename(parent) == "configs" else None
-  added = False
-  if root and root not in sys.path and os.path.exists(os.path.join(parent, "common.py")):
-    sys.path.insert(0, root)
-    added = True
-  try:
-    spec = importlib.util.spec_from_file_location(f"lbrl_config_{os.path.basename(path)[:-3]}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    cfg = mod.get_config(f"variant={variant}")
-  finally:
-    if added:
-      sys.path.remove(root)
-  return cfg, mod
+  spec = importlib.util.spec_from_file_location(f"lbrl_config_{os.path.basename(path)[:-3]}", path)
+  mod = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(mod)
+  return mod.get_config(f"variant={variant}"), mod
 
 
 def kind_of(cfg) -> str:
