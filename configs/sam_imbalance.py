@@ -11,6 +11,16 @@ cpu:   MNIST-1D 1-D CNN on a long-tailed training set (exponential subsample, he
        recommends). The metric is the balanced (per-class mean) test accuracy. 3 seeds, about 4 minutes.
 paper: CIFAR-10/100-LT, ImageNet-LT, iNaturalist with LDAM-DRW / VS losses (the paper's tables; the
        abstract reports +6.2% minority-class accuracy over VS loss and +4% on average).
+rules (revised for issue 14, re-evaluated from the committed runs, no rerun): the first evaluation
+       used Welch intervals and called the claim not reproduced although SAM rho 0.5 beat SGD in every
+       seed (+7.2, +7.7, +5.3 balanced-accuracy points): arms sharing a seed share the long-tailed
+       subsample and the initialisation, so the comparison is paired. The rule now states its margin (1
+       point of balanced accuracy, the default for accuracies). A second rule, added with this revision
+       and therefore after the runs were seen, tests the part of the claim that is about the radius
+       (the paper's point is that the *large* radius escapes the saddles, the usual 0.05 does not): SAM
+       rho 0.5 > SAM rho 0.05, same margin. CE-DRW with rho 0.5 is the authors' CIFAR-10 setting. The
+       "especially on minority classes" part is not tested separately (balanced accuracy averages all
+       classes; no per-group accuracy is recorded).
 """
 from lbrl import config as common
 
@@ -43,7 +53,8 @@ def get_config(arg=None):
                                    "base_kwargs": {"momentum": 0.9}}}
   c.sweep.arms = {"sgd_drw": {"optimizer": {"name": "sgd", "learning_rate": 0.02, "momentum": 0.9}},
                   "sam_rho0p05_drw": sam(0.05), "sam_rho0p5_drw": sam(0.5)}
-  c.sweep.rules = [{"arm": "sam_rho0p5_drw", "op": ">", "than": "sgd_drw"}]
+  c.sweep.rules = [{"arm": "sam_rho0p5_drw", "op": ">", "than": "sgd_drw", "margin": 0.01},
+                   {"arm": "sam_rho0p5_drw", "op": ">", "than": "sam_rho0p05_drw", "margin": 0.01}]
   if variant == "paper":
     # Rangwani et al.: CIFAR-10-LT (imbalance 100: 12,406 images), ResNet-32, 200 epochs, batch 128,
     # SGD momentum 0.9, lr 0.1, weight decay 2e-4, DRW from epoch 160, SAM with rho 0.5 (the DRW
