@@ -6,8 +6,21 @@ steps, training stalls), while Adam-atan2's update atan2(m, sqrt(v)) is exactly 
 gradient scale.
 cpu:   MNIST-1D MLP (40-100-100-10), batch 128, 3000 steps, constant lr 1e-2 (the MNIST-1D setting).
        The gradient scale c is set by multiplying the gradient by c before the optimizer
-       (``scaled_gradient``: exact, and equivalent to Adam with eps / c). Arms: Adam at c = 1, 1e-4,
-       1e-6; Adam-atan2 at c = 1 and 1e-6. 3 seeds, about 2 minutes on 2 cores.
+       (``scaled_gradient``: exact, and equivalent to Adam with eps / c). Arms: Adam at c = 1, 2^-13
+       (1.2e-4), 2^-20 (9.5e-7) and 2^-30 (9.3e-10); Adam-atan2 at c = 1, 2^-20 and 2^-30. 5 seeds,
+       about 4 minutes on 2 cores.
+protocol (changed for issue 14, rules fixed before the rerun): (1) the first run's strongest stress,
+       c = 1e-6, is mild: Adam at c = 1e-6 is Adam with eps 1e-2, which still trains (accuracy 63.4% vs
+       66.3%); a scale c <= 1e-9 (Adam with eps >= 10, i.e. about SGD at lr 1e-3) makes the underflow
+       unambiguous, so a 2^-30 arm is added for both optimizers. (2) The scales are powers of two
+       instead of 1e-4 / 1e-6: multiplying by a power of two is exact in floating point, so Adam-atan2's
+       exact invariance can be tested as such. With c = 1e-6 the rounding of c * g alone (relative
+       1e-7 per step) decorrelated the chaotic 3000-step runs, so atan2 at c = 1 and 1e-6 differed by
+       the seed noise (paired sd 1.6 points) and the tie needed about 23 seeds; that noise came from
+       the probe, not from the optimizer. (3) Rules state their margins (1 accuracy point) and the
+       invariance rules test c = 2^-20 and 2^-30; Adam's drop is tested at both scales. 3 -> 5 seeds.
+       The first run's verdict (partly reproduced: the tie at 1e-6 inconclusive with paired intervals,
+       TOST 90% CI [-2.1, +3.1] points) is replaced by this run's.
 paper: the paper's finding comes from tens of thousands of Transformer runs up to 26.8B parameters in
        bf16 (width sweeps with Adam and Adam-atan2 across 4 parameterizations), where per-layer
        gradients shrink with width; it reports no single number for this claim.
@@ -30,23 +43,29 @@ def get_config(arg=None):
       code="lbrl.optim.adaptive.adam_atan2",
       claim="Adam's epsilon makes updates underflow when gradients are small; Adam-atan2 (no epsilon) "
             "is invariant to the gradient scale",
-      expected="Adam's accuracy drops at gradient scale 1e-6; Adam-atan2 gives the same accuracy at "
-               "scale 1 and 1e-6, above Adam at 1e-6",
+      expected="Adam's accuracy drops at gradient scales 2^-20 and 2^-30; Adam-atan2 gives the same "
+               "accuracy at scale 1, 2^-20 and 2^-30, above Adam at 2^-30",
       setting="Transformers up to 26.8B params, bf16, width and LR sweeps (Everett et al. 2024)",
       hardware="TPU pods (paper)")
   arm = lambda inner, scale: {"optimizer": {"name": "scaled_gradient", "learning_rate": 1e-2,
                                             "inner": inner, "scale": scale}}
   c.sweep.arms = {
       "adam_c1": arm("adam", 1.0),
-      "adam_c1e-4": arm("adam", 1e-4),
-      "adam_c1e-6": arm("adam", 1e-6),
+      "adam_c2pow-13": arm("adam", 2.0 ** -13),
+      "adam_c2pow-20": arm("adam", 2.0 ** -20),
+      "adam_c2pow-30": arm("adam", 2.0 ** -30),
       "atan2_c1": arm("adam_atan2", 1.0),
-      "atan2_c1e-6": arm("adam_atan2", 1e-6),
+      "atan2_c2pow-20": arm("adam_atan2", 2.0 ** -20),
+      "atan2_c2pow-30": arm("adam_atan2", 2.0 ** -30),
   }
+  c.sweep.seeds = [0, 1, 2, 3, 4]
+  m = {"margin": 0.01}   # one point of test accuracy
   c.sweep.rules = [
-      {"arm": "adam_c1e-6", "op": "<", "than": "adam_c1"},
-      {"arm": "atan2_c1e-6", "op": "tie", "than": "atan2_c1"},
-      {"arm": "atan2_c1e-6", "op": ">", "than": "adam_c1e-6"},
+      {"arm": "adam_c2pow-30", "op": "<", "than": "adam_c1", **m},
+      {"arm": "adam_c2pow-20", "op": "<", "than": "adam_c1", **m},
+      {"arm": "atan2_c2pow-30", "op": "tie", "than": "atan2_c1", **m},
+      {"arm": "atan2_c2pow-20", "op": "tie", "than": "atan2_c1", **m},
+      {"arm": "atan2_c2pow-30", "op": ">", "than": "adam_c2pow-30", **m},
   ]
   if variant == "paper":
     # Everett et al.: decoder-only Transformers (NanoDO) on C4 with the T5 SentencePiece tokenizer
