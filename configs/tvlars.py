@@ -4,14 +4,28 @@ Generalization of Neural Networks", 2023, arXiv:2309.14053).
 Claim: replacing LARS's warm-up by a time-varying factor phi_t = 1 / (alpha + exp(lam (t - delay))) on
 the trust ratio (large early, decaying towards LARS) explores more early on and beats LARS (and LAMB)
 in large-batch training.
-cpu:   the LARS reproduction's setting (MNIST-1D 1-D CNN, batch 4000, 96 steps = 96 epochs, lr 30,
-       cosine schedule); LARS keeps its 10-step warm-up, TVLARS has none (alpha 0.1, lam 0.01,
-       delay 0: phi goes from 0.90 to 0.37 over the run), both without weight decay (the SGD references
-       are in the LARS report). lam was set so that phi decays over this short run (the
-       paper tunes it per task); not tuned on results. 3 seeds, about 3 minutes on 2 cores. A first run
-       with lbrl's earlier TVLARS default (biases and other vectors excluded from the trust ratio, so
-       they took the raw lr 30) diverged to 11.7% accuracy; the default now follows the authors' code
-       (no exclusion, as optax.lars) and this report is the rerun.
+cpu:   the LARS reproduction's data and model (MNIST-1D 1-D CNN, batch 4000 = the whole training set,
+       96 steps = 96 epochs). Arms: TVLARS as the authors run it (constant learning rate 15, no
+       warm-up, weight decay 5e-4 with the weight-decay and adaptation filters on, both norms clamped
+       at 10, plain LARS for the first 10 epochs and then phi_t = 1 / (0.1 + exp(lam t)) with lam 0.01:
+       phi 0.82 at epoch 11, 0.37 at 96); LARS without warm-up as the authors run it (the same update
+       with phi = 1 and no clamp, i.e. their Barlow-Twins LARS with both filters, constant rate 15,
+       weight decay 5e-4); and the LARS reproduction's warmed-up LARS (optax.lars, lr 30, 10-step
+       warm-up then cosine, no decay). lam was set so that phi decays within this short run (the
+       authors' grid at batch 4096 runs lam 1e-6 to 0.05); the rate 15 is the middle of the authors'
+       grid at batch 4096 (12-20, the same grid for TVLARS and non-warm LARS); neither was tuned on
+       results. 5 seeds, about 4 minutes on 2 cores.
+protocol (changed for issue 14, rules fixed before the rerun): the first run (i) put the inherited
+       cosine decay on top of TVLARS's own decaying factor, while the authors' TVLARS script runs a
+       constant rate (sd "None"); (ii) turned the authors' filters and norm clamp off (exclude_vectors /
+       norm_clamp, kept off there so the committed report matched its config); (iii) compared only with
+       warmed-up LARS, while the authors' scripts run LARS without warm-up at the same rates as TVLARS,
+       which is the baseline TVLARS replaces. Now TVLARS runs as the authors' clf.py does (constant
+       rate, filters on, clamp 10, the 10-epoch plain-LARS start: delay_mode "switch"), a LARS-without-
+       warm-up arm is added, and the first run's rate of 30 is replaced by 15 from the authors' grid
+       (with the filters on, biases take the raw rate). Rules: TVLARS > LARS without warm-up (the
+       authors' comparison) and TVLARS > warmed-up LARS (the report's earlier claim that TVLARS can
+       replace warm-up), each with a 1-point margin. 3 -> 5 seeds.
 paper: CIFAR-10/100 and Tiny-ImageNet classification and Barlow Twins / BYOL self-supervised learning
        at batch sizes up to 16K (tables: up to 2% and 10% gains over LARS/LAMB).
 """
@@ -23,19 +37,29 @@ def get_config(arg=None):
   c.paper.update(
       title="Revisiting LARS for Large Batch Training Generalization of Neural Networks", year=2023,
       arxiv="2309.14053", slug="tvlars", provides="transform", code="lbrl.optim.layerwise.tvlars",
-      claim="TVLARS (time-varying trust-ratio factor, no warm-up) beats LARS with warm-up at large batch",
-      expected="batch 4000: TVLARS > LARS test accuracy",
+      claim="TVLARS (time-varying trust-ratio factor, no warm-up) beats LARS without warm-up, and LARS with "
+            "warm-up, at large batch",
+      expected="batch 4000: TVLARS > LARS without warm-up and > warmed-up LARS in test accuracy",
       setting="CIFAR-10/100, Tiny-ImageNet, SSL (Barlow Twins, BYOL), batch up to 16K",
       hardware="GPU (paper)")
-  # exclude_vectors/norm_clamp off: the setting the committed runs used (the authors' clf.py turns both
-  # on, lbrl's default since; with them, vectors take the raw rate 30 here and the run diverges)
-  arms["tvlars_b4000"] = {"optimizer": {"name": "tvlars", "learning_rate": 30.0, "lam": 0.01,
-                                        "alpha": 0.1, "delay": 0.0, "weight_decay": 0.0,
-                                        "exclude_vectors": False, "norm_clamp": None},
-                          "schedule": {"warmup_steps": 0}}
+  # the authors' clf.py: filters on, clamp 10, constant rate, plain LARS for the first 10 epochs (1 step
+  # = 1 epoch here); LARS without warm-up: the same update with phi = 1 throughout and no clamp (their
+  # Barlow-Twins LARS with both filters), at the same rate
+  const = {"name": "constant", "warmup_steps": 0}
+  arms["tvlars_b4000"] = {"optimizer": {"name": "tvlars", "learning_rate": 15.0, "lam": 0.01,
+                                        "alpha": 0.1, "delay": 10.0, "delay_mode": "switch",
+                                        "weight_decay": 5e-4, "exclude_vectors": True, "norm_clamp": 10.0},
+                          "schedule": const}
+  arms["lars_nowarmup_b4000"] = {"optimizer": {"name": "tvlars", "learning_rate": 15.0, "lam": 0.01,
+                                               "alpha": 0.1, "delay": 1e9, "delay_mode": "switch",
+                                               "weight_decay": 5e-4, "exclude_vectors": True,
+                                               "norm_clamp": None},
+                                 "schedule": const}
   arms["lars_b4000"]["optimizer"]["weight_decay"] = 0.0
-  c.sweep.arms = {k: arms[k] for k in ("lars_b4000", "tvlars_b4000")}   # SGD arms: see lars
-  c.sweep.rules = [{"arm": "tvlars_b4000", "op": ">", "than": "lars_b4000"}]
+  c.sweep.arms = {k: arms[k] for k in ("lars_b4000", "lars_nowarmup_b4000", "tvlars_b4000")}   # SGD arms: see lars
+  c.sweep.seeds = [0, 1, 2, 3, 4]
+  c.sweep.rules = [{"arm": "tvlars_b4000", "op": ">", "than": "lars_nowarmup_b4000", "margin": 0.01},
+                   {"arm": "tvlars_b4000", "op": ">", "than": "lars_b4000", "margin": 0.01}]
   if variant == "paper":
     # Do et al., Sec. 5: CIFAR-10 with ResNet-18 at batch 16,384, TVLARS (alpha 0.1, lambda 1e-3, no
     # warm-up) vs LARS with warm-up, weight decay 5e-4, 200 epochs (assumed length), 8 GPUs.
