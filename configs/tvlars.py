@@ -6,10 +6,10 @@ the trust ratio (large early, decaying towards LARS) explores more early on and 
 in large-batch training.
 cpu:   the LARS reproduction's data and model (MNIST-1D 1-D CNN, batch 4000 = the whole training set,
        96 steps = 96 epochs). Arms: TVLARS as the authors run it (constant learning rate 15, no
-       warm-up, weight decay 5e-4 with the weight-decay and adaptation filters on, both norms clamped
+       warm-up, weight decay 5e-4, but the weight-decay and adaptation filters off, see below; norms clamped
        at 10, plain LARS for the first 10 epochs and then phi_t = 1 / (0.1 + exp(lam t)) with lam 0.01:
        phi 0.82 at epoch 11, 0.37 at 96); LARS without warm-up as the authors run it (the same update
-       with phi = 1 and no clamp, i.e. their Barlow-Twins LARS with both filters, constant rate 15,
+       with phi = 1 and no clamp, i.e. their Barlow-Twins LARS, filters off as well, constant rate 15,
        weight decay 5e-4); and the LARS reproduction's warmed-up LARS (optax.lars, lr 30, 10-step
        warm-up then cosine, no decay). lam was set so that phi decays within this short run (the
        authors' grid at batch 4096 runs lam 1e-6 to 0.05); the rate 15 is the middle of the authors'
@@ -21,11 +21,19 @@ protocol (changed for issue 14, rules fixed before the rerun): the first run (i)
        norm_clamp, kept off there so the committed report matched its config); (iii) compared only with
        warmed-up LARS, while the authors' scripts run LARS without warm-up at the same rates as TVLARS,
        which is the baseline TVLARS replaces. Now TVLARS runs as the authors' clf.py does (constant
-       rate, filters on, clamp 10, the 10-epoch plain-LARS start: delay_mode "switch"), a LARS-without-
+       rate, clamp 10, the 10-epoch plain-LARS start: delay_mode "switch"; the filters: see below), a LARS-without-
        warm-up arm is added, and the first run's rate of 30 is replaced by 15 from the authors' grid
        (with the filters on, biases take the raw rate). Rules: TVLARS > LARS without warm-up (the
        authors' comparison) and TVLARS > warmed-up LARS (the report's earlier claim that TVLARS can
        replace warm-up), each with a 1-point margin. 3 -> 5 seeds.
+       Attempt 1 of this protocol (filters on, as the authors) diverged in both constant-rate arms: with
+       the filters on, biases skip the trust ratio and take the raw step 15 * g (150 * g with momentum
+       0.9); this model has no batch norm to absorb that, and test accuracy ended near chance (TVLARS
+       16.0 ± 10.6%, LARS without warm-up 13.6 ± 4.1%, 5 seeds; warmed-up LARS 82.0 ± 2.5%). A
+       comparison of two diverged runs says nothing about the claim, so the run reported here turns
+       the filters off in both constant-rate arms (every tensor gets the trust ratio, as optax.lars
+       and the first run); everything else, and the rules, stay as fixed above. This departs from the
+       authors' code on purpose and is the setting in which their rates train this model at all.
 paper: CIFAR-10/100 and Tiny-ImageNet classification and Barlow Twins / BYOL self-supervised learning
        at batch sizes up to 16K (tables: up to 2% and 10% gains over LARS/LAMB).
 """
@@ -42,17 +50,18 @@ def get_config(arg=None):
       expected="batch 4000: TVLARS > LARS without warm-up and > warmed-up LARS in test accuracy",
       setting="CIFAR-10/100, Tiny-ImageNet, SSL (Barlow Twins, BYOL), batch up to 16K",
       hardware="GPU (paper)")
-  # the authors' clf.py: filters on, clamp 10, constant rate, plain LARS for the first 10 epochs (1 step
-  # = 1 epoch here); LARS without warm-up: the same update with phi = 1 throughout and no clamp (their
-  # Barlow-Twins LARS with both filters), at the same rate
+  # the authors' clf.py: clamp 10, constant rate, plain LARS for the first 10 epochs (1 step = 1 epoch
+  # here); LARS without warm-up: the same update with phi = 1 throughout and no clamp (their Barlow-Twins
+  # LARS), at the same rate. Filters off in both (exclude_vectors=False): with them on (the authors'
+  # setting) both arms diverged here (see the docstring)
   const = {"name": "constant", "warmup_steps": 0}
   arms["tvlars_b4000"] = {"optimizer": {"name": "tvlars", "learning_rate": 15.0, "lam": 0.01,
                                         "alpha": 0.1, "delay": 10.0, "delay_mode": "switch",
-                                        "weight_decay": 5e-4, "exclude_vectors": True, "norm_clamp": 10.0},
+                                        "weight_decay": 5e-4, "exclude_vectors": False, "norm_clamp": 10.0},
                           "schedule": const}
   arms["lars_nowarmup_b4000"] = {"optimizer": {"name": "tvlars", "learning_rate": 15.0, "lam": 0.01,
                                                "alpha": 0.1, "delay": 1e9, "delay_mode": "switch",
-                                               "weight_decay": 5e-4, "exclude_vectors": True,
+                                               "weight_decay": 5e-4, "exclude_vectors": False,
                                                "norm_clamp": None},
                                  "schedule": const}
   arms["lars_b4000"]["optimizer"]["weight_decay"] = 0.0
