@@ -195,6 +195,7 @@ def reevaluate(config_path: str, out_dir: str | None = None) -> dict:
     if old.get("tuning"):
       res["tuning"] = old["tuning"]
     res["command"] = command_for(config_path, variant, seeds, out_dir)
+    res["kind"] = kind
     res["machine"] = old.get("machine")
   res["kind"] = kind
   base = old.get("previous") or {"verdict": old["verdict"], "rules": old.get("rules", [])}
