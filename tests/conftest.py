@@ -4,3 +4,21 @@ import os
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                            " --xla_force_host_platform_device_count=8").strip()
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import pytest  # noqa: E402
+
+# Tests that train a model, lower a paper variant, run the launcher, a sweep or a Pallas kernel in
+# interpret mode: marked ``heavy`` so that ``pytest -m "not slow and not heavy"`` is the quick edit-test
+# loop (a few minutes on 2 cores); CI runs everything but ``slow``.
+HEAVY_MODULES = ("tests/train/", "tests/configs/", "tests/test_main.py", "tests/models/test_zoo.py",
+                 "tests/models/test_paper_zoo.py", "tests/kernels/test_lm_hook.py", "tests/tools/test_kinds.py",
+                 "tests/tools/test_reproduce.py", "tests/benchmarks/", "tests/kernels/test_benchmarks.py",
+                 "tests/optim/test_battery.py", "tests/data/test_mnist1d.py", "tests/kernels/")
+
+
+def pytest_collection_modifyitems(config, items):
+  root = str(config.rootpath)
+  for item in items:
+    path = str(item.path)[len(root) + 1:] if str(item.path).startswith(root) else str(item.path)
+    if path.startswith(HEAVY_MODULES):
+      item.add_marker(pytest.mark.heavy)
