@@ -569,6 +569,44 @@ def init_state(cfg, task, train_data, mesh, tx, rules):
   return state, shardings
 
 
+# Fields a relaunch may change without changing what is trained (durations, cadences, bookkeeping).
+RESUMABLE_CHANGES = ("steps", "log_every", "eval_every", "checkpoint_every", "keep_checkpoints", "data.prefetch",
+                     "data.eval_batch_size", "eval_metrics", "max_skipped_fraction", "paper", "sweep", "variant",
+                     "dispatch", "post_training")
+
+
+def check_same_run(cfg, workdir: str) -> None:
+  """Refuses to continue a workdir trained with a different config: a relaunch resumes its checkpoint,
+  so training a changed config there would silently continue the old run (only the fields in
+  :data:`RESUMABLE_CHANGES` may change between launches)."""
+  import json
+  import os
+  path = os.path.join(workdir, "config.json")
+  if not os.path.exists(path) or not os.path.isdir(os.path.join(workdir, "checkpoints")):
+    return
+  with open(path) as f:
+    old = json.load(f)
+  new = json.loads(cfg.to_json_best_effort(sort_keys=True))
+
+  def flat(d, prefix=""):
+    out = {}
+    for k, v in d.items():
+      key = f"{prefix}{k}"
+      if isinstance(v, dict):
+        out.update(flat(v, key + "."))
+      else:
+        out[key] = v
+    return out
+
+  a, b = flat(old), flat(new)
+  allowed = lambda k: any(k == f or k.startswith(f + ".") for f in RESUMABLE_CHANGES)
+  diff = sorted(k for k in set(a) | set(b) if not allowed(k) and a.get(k) != b.get(k))
+  if diff:
+    shown = "; ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in diff[:5])
+    raise ValueError(f"workdir {workdir} holds a run of a different config ({shown}"
+                     f"{'; ...' if len(diff) > 5 else ''}); a relaunch would resume that run. Use a new workdir.")
+
+
 class _Sigterm:
   """Turns SIGTERM into a flag the loop checks (save a checkpoint, then exit)."""
   def __init__(self):
@@ -627,6 +665,7 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
   tx, schedule = make_optimizer(cfg, cfg.steps, parametrization=parametrization(cfg))
   rules = parallel.model_rules(cfg.sharding_rules, task.model)
   state, state_shardings = init_state(cfg, task, train_data, mesh, tx, rules)
+  check_same_run(cfg, workdir)
   write_workdir_record(workdir, cfg, mesh, state.params)
   batch_sharding = parallel.batch_sharding(mesh)
   total, log_every, eval_every, ckpt_every = (int(cfg.steps), int(cfg.log_every), int(cfg.eval_every),

@@ -354,3 +354,13 @@ def test_schedules_against_their_closed_forms():
   np.testing.assert_allclose([rs(t) for t in (0, 100, 400)], [0.1, 0.1, 0.05], rtol=1e-6)
   with pytest.raises(ValueError, match="boundaries"):
     sched(name="step", boundaries=[1.5], factors=[0.1])
+
+
+def test_a_workdir_of_another_config_is_not_resumed(tmp_path):
+  """Before: a changed learning rate in the same workdir resumed the old run's final checkpoint, trained
+  nothing and reported the old numbers under the new setting (the runner's cache hit this)."""
+  wd = str(tmp_path / "wd")
+  train(small_config(steps=2), wd, progress=False)
+  with pytest.raises(ValueError, match=r"different config \(optimizer.learning_rate: 0.003 -> 0.01\)"):
+    train(small_config(steps=2, optimizer=common.free(name="adam", learning_rate=1e-2)), wd, progress=False)
+  train(small_config(steps=4, log_every=2), wd, progress=False)   # more steps, other cadence: a resume
