@@ -32,11 +32,19 @@ def run_processor(workdir: str) -> str:
     return NOT_RECORDED
 
 
+def workdir_for(run: dict, workdir_root: str) -> str:
+  """``<root>/<arm>__seed<k>-<hash of the overrides>``: a run whose overrides change (a tuned arm's new
+  choice, an edited arm) trains in a fresh workdir instead of resuming another config's run."""
+  import hashlib
+  digest = hashlib.sha1(json.dumps(_norm(run["overrides"]), sort_keys=True).encode()).hexdigest()[:8]
+  return os.path.join(workdir_root, f"{experiment.run_name(run)}-{digest}")
+
+
 def execute(run: dict, workdir_root: str, metric: str) -> dict:
   """Trains one run (resuming its workdir) and returns its result record."""
   from lbrl.train import train
   from lbrl.train.record import versions
-  workdir = os.path.join(workdir_root, experiment.run_name(run))
+  workdir = workdir_for(run, workdir_root)
   t0 = time.time()
   final = train(run["config"], workdir, progress=False)
   final.pop("state", None)
