@@ -8,7 +8,7 @@ import os
 # The ring benchmark needs several devices: simulate 8 CPU devices before jax is imported.
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8").strip()
 
-from lbrl.tools.kinds import benchmark  # noqa: E402
+from lbrl.tools import reproduce  # noqa: E402
 
 if __name__ == "__main__":
-  benchmark.main(default_config="configs/inf_cl.py:variant=cpu")
+  reproduce.benchmark_main(default_config="configs/inf_cl.py:variant=cpu")

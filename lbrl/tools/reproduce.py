@@ -283,6 +283,26 @@ def main(argv=None):
   print(f"verdict: {res['verdict']}  ->  {res['report']}")
 
 
+def benchmark_main(argv=None, default_config=None):
+  """``benchmarks/kernels_<op>.py``: runs the benchmark of ``--config`` and writes its report through
+  :func:`run_experiment` (the same page ``python -m lbrl.reproduce`` writes)."""
+  ap = argparse.ArgumentParser(description="Runs a benchmark config and writes its report.")
+  ap.add_argument("--config", default=default_config, help="configs/<slug>.py[:variant=cpu]")
+  ap.add_argument("--out", default=None, help="report directory (default experiments/<slug>; '-' for none)")
+  a = ap.parse_args(argv)
+  from lbrl.tools import experiment
+  from lbrl.tools.kinds.benchmark import run
+  path, _, arg = a.config.partition(":")
+  variant = dict(kv.split("=") for kv in arg.split(",") if kv).get("variant", "cpu")
+  if a.out == "-":
+    cfg, _ = experiment.load_config(path, variant)
+    res = run(cfg)
+    print(f"verdict: {res['verdict']}")
+    return res
+  res = run_experiment(path, variant, out_dir=a.out)
+  print(f"verdict: {res['verdict']}  ->  {res['report']}")
+  return res
+
+
 if __name__ == "__main__":
   main()
-

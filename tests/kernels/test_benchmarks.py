@@ -62,11 +62,11 @@ def test_committed_report_matches_its_results(slug):
 
 
 def test_benchmark_script_writes_through_the_runner(tmp_path):
-  """benchmarks/kernels_<op>.py import the harness from the runner's kinds and write the same page."""
+  """benchmarks/kernels_<op>.py run the benchmark kind through the runner and write the same page."""
   import runpy
   mod = runpy.run_path(os.path.join(reproduce.REPO, "benchmarks", "kernels_two_pass_softmax.py"))
-  assert mod["benchmark"] is benchmark
-  res = benchmark.main(["--config", os.path.join(reproduce.REPO, "configs", "two_pass_softmax.py") + ":variant=smoke",
+  assert mod["reproduce"] is reproduce
+  res = reproduce.benchmark_main(["--config", os.path.join(reproduce.REPO, "configs", "two_pass_softmax.py") + ":variant=smoke",
                         "--out", str(tmp_path)])
   assert res["verdict"] == stats.SMOKE and os.path.exists(tmp_path / "README.md")
   assert "python -m lbrl.reproduce" in res["command"] and "--variant smoke" in res["command"]

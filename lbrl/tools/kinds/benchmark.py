@@ -396,23 +396,3 @@ def section(res, cfg) -> list[str]:
   if b.get("notes"):
     lines += ["", "**Notes.** " + b.notes]
   return lines
-
-
-def main(argv=None, default_config=None):
-  """``benchmarks/kernels_<op>.py``: runs the benchmark of ``--config`` and writes its report through
-  :func:`lbrl.tools.reproduce.run_experiment` (the same page ``python -m lbrl.reproduce`` writes)."""
-  ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-  ap.add_argument("--config", default=default_config, help="configs/<slug>.py[:variant=cpu]")
-  ap.add_argument("--out", default=None, help="report directory (default experiments/<slug>; '-' for none)")
-  a = ap.parse_args(argv)
-  from lbrl.tools import experiment, reproduce
-  path, _, arg = a.config.partition(":")
-  variant = dict(kv.split("=") for kv in arg.split(",") if kv).get("variant", "cpu")
-  if a.out == "-":
-    cfg, _ = experiment.load_config(path, variant)
-    res = run(cfg)
-    print(f"verdict: {res['verdict']}")
-    return res
-  res = reproduce.run_experiment(path, variant, out_dir=a.out)
-  print(f"verdict: {res['verdict']}  ->  {res['report']}")
-  return res
