@@ -360,6 +360,10 @@ for _name, _reduce in [
 
 PARAMETRIZATIONS.declare("sp", "lbrl.optim.parametrization:sp")
 PARAMETRIZATIONS.declare("mup", "lbrl.optim.parametrization:mup")
+# Experiment kinds of the reproduction runner (config.sweep.kind): each a module of lbrl.tools.kinds.
+for _name in ("sweep", "grid", "benchmark", "fit", "analysis"):
+  EXPERIMENT_KINDS.declare(_name, f"lbrl.tools.kinds.{_name}:")
+
 POST_TRAINING.declare("temperature_scaling", "lbrl.train.stages:temperature_scaling")
 TARGETS.declare("ema", "lbrl.train.auxiliary:ema_target")
 TARGETS.declare("teacher", "lbrl.train.auxiliary:frozen_teacher")

@@ -85,7 +85,8 @@ def test_importing_the_libraries_loads_nothing_heavy():
 
 
 @pytest.mark.parametrize("registry", ["DATASETS", "TRANSFORMS", "MODELS", "LOSSES", "OPTIMIZERS",
-                                      "GRAD_ESTIMATORS", "METRICS", "POST_TRAINING", "TARGETS"])
+                                      "GRAD_ESTIMATORS", "METRICS", "POST_TRAINING", "TARGETS",
+                                      "PARAMETRIZATIONS", "EXPERIMENT_KINDS"])
 def test_every_declared_entry_resolves(registry):
   from lbrl import registry as R
   reg = getattr(R, registry)
@@ -111,3 +112,9 @@ def test_registry_errors_name_the_closest_entries_and_refuse_duplicates():
   bad.declare("broken", "lbrl.no_such_module:f")
   with pytest.raises(ImportError, match="thing 'broken': cannot load lbrl.no_such_module:f"):
     bad.get("broken")
+
+
+def test_the_runner_kinds_are_the_declared_kinds():
+  from lbrl.registry import EXPERIMENT_KINDS
+  from lbrl.tools import experiment
+  assert sorted(experiment.KINDS) == EXPERIMENT_KINDS.names()

@@ -29,7 +29,6 @@ from lbrl.kernels import _dispatch
 from lbrl.kernels.twopass import reference as tp
 
 Array = jax.Array
-KINDS = ("clip", "siglip")
 
 
 class Hyper(NamedTuple):
