@@ -153,11 +153,17 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
                  partly_testable="")  # a reason here caps "reproduced" at "partly reproduced"
   c.sweep.arms = free()
   c.sweep.published = free()  # arm -> the paper's number for the sweep metric
-  # Verdict rules, evaluated by lbrl.tools.reproduce over the seeds (see its docstring):
-  #   {"arm": A, "op": ">" | "<" | "tie", "than": B}   A beats / loses to / ties B beyond the noise
-  #   {"arm": A, "op": ">=" | "<=", "value": v}         A's mean clears an absolute threshold
+  # Experiment kind: sweep.kind (sweep | grid | benchmark | fit | analysis; lbrl.tools.experiment), each
+  # reading its own block (config.grid, config.benchmark, ...); sweep.tune: per-arm grids selected on a
+  # split that is not the test split (lbrl.tools.kinds.tuning).
+  # Verdict rules, decided by lbrl.tools.verdicts from paired 95% intervals over shared seeds, three ways
+  # (holds / contradicted / inconclusive) against a margin (lbrl.tools.stats.MARGINS per metric):
+  #   {"arm": A, "op": ">" | "<", "than": B}          A beats / loses to B by more than the margin
+  #   {"arm": A, "op": "tie" | "not_worse", "than": B} equivalence (TOST) / non-inferiority
+  #   {"arm": A, "op": ">=" | "<=", "value": v}        A's mean clears an absolute threshold
   #   {"arm": A, "op": "between", "value": (lo, hi)}
-  # Each rule may add "metric": "eval/ece" (any final metric); the default is sweep.metric.
+  # Each rule may add "metric" (any final metric; default sweep.metric), "margin", "better" ("higher" |
+  # "lower") and "paired": False (Welch, for arms that share nothing).
   c.sweep.rules = []
   return c, variant
 
