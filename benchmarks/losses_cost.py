@@ -36,12 +36,13 @@ SUPPLIED = ("class_counts", "step", "rng")
 
 
 def registry_cases() -> dict:
-  """name -> (input kind, keyword arguments to fill) for every registered logits loss whose needs the
-  benchmark can supply (losses needing an auxiliary network or per-example state are left out)."""
+  """name -> (input kind, keyword arguments to fill) for every lbrl loss declared in the registry that
+  takes logits and whose needs the benchmark can supply (losses needing an auxiliary network or
+  per-example state are left out; so are objects registered at run time, e.g. by a test)."""
   out = {}
   for name in LOSSES.names():
     spec = LOSSES.spec(name)
-    if spec.consumes != "logits" or set(spec.needs) - set(SUPPLIED):
+    if LOSSES.target(name) is None or spec.consumes != "logits" or set(spec.needs) - set(SUPPLIED):
       continue
     kind = "binary" if name in BINARY else "distance" if name in DISTANCE else "multi"
     out[name] = (kind, {**HYPER.get(name, {}), **{k: None for k in spec.needs}})
