@@ -262,6 +262,15 @@ class RuleResult:
             "numbers": self.numbers}
 
 
+def _inconclusive(nums: dict, diff, m: float) -> str:
+  """Records the minimum detectable effect and the seeds that would detect ``m``; returns the text."""
+  nums["mde"] = mde(diff.se, diff.df)
+  nums["seeds_needed"] = seeds_needed(diff.sd, m, diff.paired)
+  return (f"inconclusive: minimum detectable effect {_fmt(nums['mde'])} at {diff.n} seeds (80% power); "
+          + (f"{nums['seeds_needed']} seeds would detect the margin" if nums["seeds_needed"]
+             else "no feasible seed count detects the margin"))
+
+
 def _fmt(x: float) -> str:
   return f"{x:.4g}"
 
@@ -314,12 +323,7 @@ def _check(rule: dict, metric: str, values: dict) -> RuleResult:
       elif hi < m:
         out, why_txt = CONTRADICTED, f"contradicted: the interval excludes every effect as large as the margin"
       else:
-        out = INCONCLUSIVE
-        nums["mde"] = mde(diff.se, diff.df)
-        nums["seeds_needed"] = seeds_needed(diff.sd, m, diff.paired)
-        why_txt = (f"inconclusive: minimum detectable effect {_fmt(nums['mde'])} at {diff.n} seeds (80% power); "
-                   + (f"{nums['seeds_needed']} seeds would detect the margin" if nums["seeds_needed"]
-                      else "no feasible seed count detects the margin"))
+        out, why_txt = INCONCLUSIVE, _inconclusive(nums, diff, m)
       return RuleResult(rule, out, f"{arm} {op} {other}: {ci}: {why_txt}", nums)
     if op == "not_worse":
       # non-inferiority: "A matches or beats B" -- the one-sided 97.5% bound excludes a loss as large as m
@@ -333,12 +337,7 @@ def _check(rule: dict, metric: str, values: dict) -> RuleResult:
       elif hi < -m:
         out, why_txt = CONTRADICTED, f"contradicted: worse by more than the margin beyond noise ({better} is better)"
       else:
-        out = INCONCLUSIVE
-        nums["mde"] = mde(diff.se, diff.df)
-        nums["seeds_needed"] = seeds_needed(diff.sd, m, diff.paired)
-        why_txt = (f"inconclusive: minimum detectable effect {_fmt(nums['mde'])} at {diff.n} seeds (80% power); "
-                   + (f"{nums['seeds_needed']} seeds would detect the margin" if nums["seeds_needed"]
-                      else "no feasible seed count detects the margin"))
+        out, why_txt = INCONCLUSIVE, _inconclusive(nums, diff, m)
       return RuleResult(rule, out, f"{arm} not worse than {other}: {ci}: {why_txt}", nums)
     # equivalence: two one-sided tests at ALPHA each <=> the 90% interval inside (-m, m)
     lo90, hi90 = diff.interval(1 - 2 * ALPHA)

@@ -8,21 +8,10 @@ import pytest
 from scipy import optimize, special
 
 from lbrl import config as common
+from tests.train._small import small_config
 from lbrl.registry import LOSSES
 from lbrl.train import train
 from lbrl.train.trainer import NonFiniteError
-
-
-def small_config(steps=10, model="mlp", **over):
-  c, _ = common.base("variant=cpu")
-  c.data.update(name="mnist1d", batch_size=64, eval_batch_size=200)
-  c.model = common.free(name=model)
-  c.optimizer = common.free(name="adam", learning_rate=3e-3)
-  c.steps = steps
-  c.log_every = 5
-  for k, v in over.items():
-    c[k] = v
-  return common.finalize(c)
 
 
 def leaves(tree):
