@@ -367,3 +367,8 @@ for _name in ("sweep", "grid", "benchmark", "fit", "analysis"):
 POST_TRAINING.declare("temperature_scaling", "lbrl.train.stages:temperature_scaling")
 TARGETS.declare("ema", "lbrl.train.auxiliary:ema_target")
 TARGETS.declare("teacher", "lbrl.train.auxiliary:frozen_teacher")
+
+# The paper families' declarations: one module each in lbrl/declarations/ (see its docstring).
+from lbrl import declarations as _declarations  # noqa: E402  (after the registries it fills)
+
+FAMILIES = tuple(_declarations.load_all())

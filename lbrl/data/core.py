@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import fcntl
 import os
+import re
 from typing import Any, Callable
 
 import numpy as np
@@ -123,11 +124,50 @@ def _prepare(builder_cls, kwargs, data_dir):
   return builder
 
 
+_SLICE = re.compile(r"^(?P<base>[A-Za-z0-9_]+)(\[(?P<lo>-?\d+%?)?:(?P<hi>-?\d+%?)?\])?$")
+
+
+def parse_split(split: str) -> tuple[str, str | None, str | None]:
+  """``"train[:90%]"`` -> ``("train", None, "90%")``: a split name with an optional TFDS slice
+  (``name[lo:hi]``, bounds as example counts or percentages; ``as_data_source`` reads it). Raises
+  ``ValueError`` naming the split otherwise."""
+  m = _SLICE.match(split.replace(" ", ""))
+  if not m:
+    raise ValueError(f"split {split!r}: expected a split name with an optional TFDS slice, e.g. 'train', "
+                     "'train[:90%]', 'train[90%:]', 'train[:1000]'")
+  return m["base"], m["lo"], m["hi"]
+
+
+def _bound(b: str | None, n: int, default: int) -> int:
+  if b is None:
+    return default
+  v = round(n * int(b[:-1]) / 100) if b.endswith("%") else int(b)
+  return min(max(v + n if v < 0 else v, 0), n)
+
+
+def split_range(split: str, n: int = 1_000_000) -> tuple[str, int, int]:
+  """``(base, start, stop)`` of ``split`` over a base split of ``n`` examples (percent bounds are exact
+  at the default ``n`` up to rounding; pass the base split's size for example-count bounds)."""
+  base, lo, hi = parse_split(split)
+  return base, _bound(lo, n, 0), _bound(hi, n, n)
+
+
+def splits_overlap(a: str, b: str, n: int = 1_000_000) -> bool:
+  """Whether splits ``a`` and ``b`` share examples (same base split and intersecting slices).
+  Used to refuse a selection or calibration split that overlaps the training or test split."""
+  (ba, a0, a1), (bb, b0, b1) = split_range(a, n), split_range(b, n)
+  return ba == bb and max(a0, b0) < min(a1, b1)
+
+
 def read_split(builder, split: str) -> dict[str, np.ndarray]:
   """Reads a whole split through ``as_data_source`` (random access, no TensorFlow) into arrays;
-  non-numeric features (strings, objects) are left out."""
-  if split not in builder.info.splits:
-    raise ValueError(f"dataset {builder.name!r} has no split {split!r}; splits: {sorted(builder.info.splits)}")
+  non-numeric features (strings, objects) are left out. ``split`` may carry a TFDS slice
+  (``"train[:90%]"``, ``"train[90%:]"``): the standard way to hold out a validation set from a
+  dataset that has none (:func:`parse_split`)."""
+  base, _, _ = parse_split(split)
+  if base not in builder.info.splits:
+    raise ValueError(f"dataset {builder.name!r} has no split {base!r}; splits: {sorted(builder.info.splits)} "
+                     "(hold out a validation set with a slice, e.g. 'train[:90%]' / 'train[90%:]')")
   source = builder.as_data_source(split=split)
   records = source.__getitems__(range(len(source)))
   return {k: np.stack([np.asarray(r[k]) for r in records]) for k in records[0]

@@ -800,9 +800,11 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
 def load_heldout(cfg, split: str, train_meta: dict):
   """A held-out split for a post-training stage (not the training or the eval split)."""
   from lbrl.data import core
-  if split in (cfg.data.split_train, cfg.data.split_eval):
-    raise ValueError(f"config.post_training: split {split!r} is the {'training' if split == cfg.data.split_train else 'eval'} "
-                     "split; a calibration map must be fitted on a held-out split")
+  for role, other in (("training", cfg.data.split_train), ("eval", cfg.data.split_eval)):
+    if core.splits_overlap(split, other):
+      raise ValueError(f"config.post_training: split {split!r} overlaps the {role} split {other!r}; a calibration "
+                       "map must be fitted on a held-out split (e.g. data.split_train='train[:90%]' and "
+                       "split='train[90%:]')")
   data = core.load(cfg.data.name, split, data_dir=cfg.data.data_dir, **dict(cfg.data.options))
   data.check_labels(num_classes=model_num_classes(cfg, train_meta), hint="held-out labels must lie in the model's classes")
   return data

@@ -177,3 +177,20 @@ def test_gaussian_mixture_class_probs(tmp_path):
     assert len(d) == n and abs(frac - 0.1) < 4 * np.sqrt(0.09 / n)
   with pytest.raises(ValueError, match="class_probs"):
     core.load("gaussian_mixture", "train", data_dir=str(tmp_path), num_classes=2, class_probs=(0.5, 0.2))
+
+
+def test_split_slices_hold_out_a_validation_set():
+  """``train[:90%]`` / ``train[90%:]`` partition the training split (TFDS slice syntax, read through
+  ``as_data_source``); overlap checks refuse a selection split that shares examples."""
+  from lbrl.data import core
+  full = core.load("digits", "train")
+  head, tail = core.load("digits", "train[:90%]"), core.load("digits", "train[90%:]")
+  assert len(head) + len(tail) == len(full) == 1437
+  np.testing.assert_array_equal(np.concatenate([head.arrays["index"], tail.arrays["index"]]), full.arrays["index"])
+  assert core.parse_split("train[:90%]") == ("train", None, "90%")
+  assert core.splits_overlap("train", "train[90%:]") and not core.splits_overlap("train[:90%]", "train[90%:]")
+  assert not core.splits_overlap("train", "test") and core.splits_overlap("train[:10]", "train[5:20]")
+  with pytest.raises(ValueError, match="no split 'valid'"):
+    core.load("digits", "valid[:10%]")
+  with pytest.raises(ValueError, match="TFDS slice"):
+    core.parse_split("train[::2]")

@@ -151,18 +151,19 @@ def test_smoke_run_gives_no_verdict_and_reports_the_numbers_used(tmp_path):
 
 def test_tuning_selects_on_the_selection_split_and_runs_seeds_at_the_choice(tmp_path):
   extra = ('c.sweep.arms = {"mlp": {}}\n'
-           '  c.sweep.tune = {"grids": {"mlp": [("optimizer.learning_rate", [1e-4, 3e-2])]}, "split": "train",'
-           ' "metric": "eval/loss", "seeds": [7]}')
+           '  c.sweep.tune = {"grids": {"mlp": [("optimizer.learning_rate", [1e-4, 3e-2])]}, "split": "train[80%:]",'
+           ' "train_split": "train[:80%]", "metric": "eval/loss", "seeds": [7]}')
   path = tiny(tmp_path, extra)
   out = str(tmp_path / "out")
   res = reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=str(tmp_path / "wd"), quiet=True)
   t = res["tuning"]
-  assert t["mode"] == "min" and t["split"] == "train" and set(t["table"]) == {"mlp"}
+  assert t["mode"] == "min" and t["split"] == "train[80%:]" and set(t["table"]) == {"mlp"}
   rows = t["table"]["mlp"]
   best = min(rows, key=lambda r: r["mean"])
   assert best.get("chosen") and t["chosen"]["mlp"] == best["point"]
   sel = [r for r in t["runs"]]
-  assert len(sel) == 2 and all(r["overrides"]["data"]["split_eval"] == "train" for r in sel)
+  assert len(sel) == 2 and all(r["overrides"]["data"]["split_eval"] == "train[80%:]" for r in sel)
+  assert all(r["overrides"]["data"]["split_train"] == "train[:80%]" for r in sel)
   assert all(r["seed"] == 7 for r in sel)
   chosen_lr = best["point"]["optimizer.learning_rate"]
   assert [r["arm"] for r in res["runs"]] == ["mlp", "mlp"]
@@ -173,11 +174,15 @@ def test_tuning_selects_on_the_selection_split_and_runs_seeds_at_the_choice(tmp_
   text = open(res["report"]).read()
   assert "## Tuning" in text and "(chosen)" in text and "not the verdict" in text
   # selecting on the test split is refused
-  bad = tiny(tmp_path, extra.replace('"split": "train"', '"split": "test"'), name="bad.py")
+  bad = tiny(tmp_path, extra.replace('"split": "train[80%:]"', '"split": "test"'), name="bad.py")
   cfg, _ = experiment.load_config(bad)
   from lbrl.tools.kinds import tuning
   with pytest.raises(ValueError, match="test split"):
     tuning.spec_of(cfg)
+  # selecting on examples the selection runs train on is refused
+  leak = tiny(tmp_path, extra.replace('"train_split": "train[:80%]", ', ''), name="leak.py")
+  with pytest.raises(ValueError, match="overlaps the selection runs' training split"):
+    tuning.spec_of(experiment.load_config(leak)[0])
 
 
 # ------------------------------------------------------------------------------------------ the index

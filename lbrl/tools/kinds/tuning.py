@@ -5,14 +5,16 @@ A sweep opts in with ``config.sweep.tune`` (fixed in the config before any run):
     c.sweep.tune = dict(
         grids={"adam": [("optimizer.learning_rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2])],
                "sgd":  [("optimizer.learning_rate", [1e-3, 1e-2, 1e-1, 1.0])]},
-        split="validation",        # data.split_eval of the selection runs (must differ from the test split)
+        split="train[90%:]",       # data.split_eval of the selection runs (never the test split)
+        train_split="train[:90%]", # data.split_train of the selection runs (default: data.split_train);
+                                   # must not overlap ``split``
         metric="eval/accuracy",    # selection metric (default: sweep.metric)
         mode="max",                # max | min (default: min for a loss, else max)
         seeds=[100],               # seeds of the selection runs (default: [1000]; disjoint from sweep.seeds)
     )
 
-The runner trains every grid point of every tuned arm with the selection seeds and ``data.split_eval``
-set to ``split``; an arm's setting is the point with the best mean selection metric over those seeds
+The runner trains every grid point of every tuned arm with the selection seeds, ``data.split_train`` set
+to ``train_split`` and ``data.split_eval`` set to ``split``; an arm's setting is the point with the best mean selection metric over those seeds
 (ties: the first in grid order). The arm's seeds then run at that setting on the test split, and the
 verdict compares arms at their chosen settings. The selection results are reported as curves (metric
 against setting, per arm): same-nominal-rate pairings are never the verdict. A setting chosen at the end of
@@ -32,9 +34,10 @@ def spec_of(cfg) -> dict | None:
   if "tune" not in cfg.sweep or not cfg.sweep.tune:
     return None
   t = experiment.to_dict(cfg.sweep.tune)
-  unknown = set(t) - {"grids", "split", "metric", "mode", "seeds"}
+  unknown = set(t) - {"grids", "split", "train_split", "metric", "mode", "seeds"}
   if unknown:
-    raise ValueError(f"config.sweep.tune: unknown field(s) {sorted(unknown)}; known: grids, split, metric, mode, seeds")
+    raise ValueError(f"config.sweep.tune: unknown field(s) {sorted(unknown)}; known: grids, split, train_split, "
+                     "metric, mode, seeds")
   arms = experiment.to_dict(cfg.sweep.arms)
   grids = {a: experiment.axes_of(g) for a, g in (t.get("grids") or {}).items()}
   if not grids:
@@ -48,12 +51,21 @@ def spec_of(cfg) -> dict | None:
   if split == cfg.data.split_eval:
     raise ValueError(f"config.sweep.tune.split={split!r} is the test split (data.split_eval): select on a "
                      "validation split, never on the split the verdict is computed on")
+  from lbrl.data import core
+  if core.splits_overlap(split, cfg.data.split_eval):
+    raise ValueError(f"config.sweep.tune.split={split!r} overlaps the test split {cfg.data.split_eval!r}")
+  train_split = t.get("train_split") or cfg.data.split_train
+  if core.splits_overlap(split, train_split):
+    raise ValueError(f"config.sweep.tune.split={split!r} overlaps the selection runs' training split "
+                     f"{train_split!r}: set config.sweep.tune.train_split to the rest (e.g. 'train[:90%]' "
+                     "with split 'train[90%:]')")
   metric = t.get("metric") or cfg.sweep.metric
   mode = t.get("mode") or ("min" if "loss" in metric or "error" in metric else "max")
   if mode not in ("max", "min"):
     raise ValueError(f"config.sweep.tune.mode={mode!r}; known: max, min")
   seeds = [int(s) for s in (t.get("seeds") or [1000])]
-  return {"grids": grids, "split": split, "metric": metric, "mode": mode, "seeds": seeds}
+  return {"grids": grids, "split": split, "train_split": train_split, "metric": metric, "mode": mode,
+          "seeds": seeds}
 
 
 def candidates(cfg, spec: dict) -> dict[str, list[tuple[dict, dict]]]:
@@ -61,7 +73,8 @@ def candidates(cfg, spec: dict) -> dict[str, list[tuple[dict, dict]]]:
   arms = experiment.to_dict(cfg.sweep.arms)
   out = {}
   for arm, axes in spec["grids"].items():
-    out[arm] = [(pt, experiment.combine(arms[arm], {**pt, "data.split_eval": spec["split"]}))
+    out[arm] = [(pt, experiment.combine(arms[arm], {**pt, "data.split_train": spec["train_split"],
+                                                  "data.split_eval": spec["split"]}))
                 for pt in experiment.points_of(axes)]
   return out
 
