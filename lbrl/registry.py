@@ -302,6 +302,7 @@ for _name, _target in [
     ("breast_cancer", "lbrl.data.builders.sklearn_sets:load_breast_cancer"),
     ("wine", "lbrl.data.builders.sklearn_sets:load_wine"),
     ("iris", "lbrl.data.builders.sklearn_sets:load_iris"),
+    ("mnist5k", "lbrl.data.builders.sklearn_sets:load_mnist5k"),
 ]:
   DATASETS.declare(_name, _target)
 

