@@ -165,7 +165,7 @@ def test_ci_layout_path_is_a_candidate():
 
 def test_sklearn_builder_names_do_not_clash_with_tfds():
   assert {b.name for b in sklearn_sets.BUILDERS.values()} == {
-      "sklearn_digits", "sklearn_breast_cancer", "sklearn_wine", "sklearn_iris"}
+      "sklearn_digits", "sklearn_breast_cancer", "sklearn_wine", "sklearn_iris", "sklearn_mnist5k"}
 
 
 def test_gaussian_mixture_class_probs(tmp_path):
