@@ -8,7 +8,7 @@ import sys
 import pytest
 
 ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lbrl")
-LIBRARIES = ("losses", "optim", "kernels", "models", "data", "parallel")
+LIBRARIES = ("losses", "optim", "kernels", "models", "data", "parallel", "evaluation", "analysis")
 # layer -> lbrl subpackages it must never import
 FORBIDDEN = {lib: {"train", "tools", "main", "reproduce"} for lib in LIBRARIES}
 FORBIDDEN["kernels"] |= {"losses", "optim", "models", "data"}
