@@ -138,6 +138,7 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.post_training = []      # [dict(name="temperature_scaling", split="validation")]: lbrl.train.stages
   c.precision = dict(rules=[])            # qwix QtRule dicts: fake-quantized layers (lbrl.train.precision)
   c.parametrization = free(name="")       # "" (the model's init) | sp | mup (+ optimizer, width, base_width)
+  c.diagnostics = []        # names declared in lbrl.registry.DIAGNOSTICS: logged as diag/<name>/<key>
   c.dtype = dict(param="float32", compute="float32")
   # Mesh: axis sizes (-1 fills in the rest of the devices); the batch is sharded over `data`.
   c.mesh = dict(shape=(-1,), axes=("data",))

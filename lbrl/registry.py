@@ -105,6 +105,20 @@ class MetricSpec:
 
 
 @dataclasses.dataclass(frozen=True)
+class DiagnosticSpec:
+  """A training diagnostic is ``fn(*, params, grads, updates, intermediates, loss) -> dict[str, scalar]``,
+  traced inside the jitted train step and logged as ``diag/<name>/<key>`` (each key a float32 scalar;
+  the trainer averages it over the steps between two log points). ``params``/``grads``/``updates`` are the
+  model's parameter trees (``updates`` as the optimizer applies them), ``loss`` the batch's mean loss.
+
+  intermediates: the function needs the forward pass's intermediate values: the trainer then applies the
+                 model with flax's ``capture_intermediates=True`` and passes the captured tree (every
+                 module's ``__call__`` output, keyed by module path); otherwise ``intermediates={}``.
+  """
+  intermediates: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class NoSpec:
   """Entries without metadata."""
 
@@ -218,6 +232,7 @@ PARAMETRIZATIONS = Registry("parametrization")
 POST_TRAINING = Registry("post-training stage")
 TARGETS = Registry("auxiliary network")
 EXPERIMENT_KINDS = Registry("experiment kind")
+DIAGNOSTICS = Registry("training diagnostic", DiagnosticSpec)
 
 # ----------------------------------------------------------------------------------------------------
 # Declarations. One line per name; the module path is where the paper's code lives.
