@@ -1,0 +1,1 @@
+"""lbrl.quant: number formats, quantizers, precision policies and post-training quantization (issue 18)."""
