@@ -1,0 +1,15 @@
+"""Calibration family (issue 20): eval metrics, post-training calibrators, training-time calibration losses.
+
+Metrics: lbrl.evaluation.calibration (statistics on device, reductions over the gathered statistics);
+equal-width ECE stays ``ece`` in lbrl.metrics. Calibrators: lbrl.evaluation.calibrators (pure fitting
+functions) wrapped as stages in lbrl.train.stages.
+"""
+from lbrl.registry import METRICS, POST_TRAINING
+
+_C = "lbrl.evaluation.calibration:"
+METRICS.declare("ece_mass", "lbrl.metrics:ece", reduce=_C + "reduce_ece_mass")
+METRICS.declare("mce", "lbrl.metrics:ece", reduce=_C + "reduce_mce")
+METRICS.declare("smooth_ece", "lbrl.metrics:ece", reduce=_C + "reduce_smooth_ece")
+METRICS.declare("classwise_ece", _C + "classwise_stats", reduce=_C + "reduce_classwise_ece")
+METRICS.declare("brier", _C + "brier_stats", reduce="mean")
+METRICS.declare("nll", _C + "nll_stats", reduce="mean")
