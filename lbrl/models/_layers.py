@@ -238,7 +238,11 @@ class Attention(_AttentionFields):
     if self.causal:
       t = x.shape[-2]
       scores = jnp.where(jnp.tril(jnp.ones((t, t), bool)), scores, jnp.finfo(jnp.float32).min)
-    w = jax.nn.softmax(scores, axis=-1).astype(self.dtype)
+    w = jax.nn.softmax(scores, axis=-1)
+    # per-head mean attention entropy, kept only when "intermediates" is mutable (diagnostics)
+    self.sow("intermediates", "attention_entropy",
+             -jnp.mean(jnp.sum(w * jnp.log(jnp.maximum(w, 1e-30)), -1), axis=(0, 2)))
+    w = w.astype(self.dtype)
     w = nn.Dropout(self.dropout)(w, deterministic=not train)
     o = jnp.einsum("bhts,bshd->bthd", w, v)
     return DenseGeneral(d, axis=(-2, -1), name="out", **kw)(o)
@@ -260,22 +264,51 @@ class MlpBlock(nn.Module):
 
 
 class Block(_AttentionFields):
-  """Pre-LN Transformer block: ``x + Attn(LN(x))``, then ``x + MLP(LN(x))`` (MLP width ``mlp_dim``)."""
+  """Transformer block with a selectable normalization and its placement (default: Pre-LN).
+
+      pre:       x <- x + a * F(N(x))               (the default; N = nn.LayerNorm named ln1 / ln2)
+      post:      x <- N(x + a * F(x))               (the original Transformer's Post-LN)
+      sandwich:  x <- x + a * N'(F(N(x)))           (Sandwich-LN: an extra norm ln1_post / ln2_post)
+
+  ``F`` is attention then the MLP (width ``mlp_dim``); ``norm`` is a name of
+  :func:`lbrl.models.norm.make_norm`; ``residual_scale`` is ``a``; ``norm_multiplier`` multiplies each
+  pre-norm's output (LayerNorm Scaling, Sun et al., "The Curse of Depth in Large Language Models", 2025,
+  arXiv:2502.05795: ``1/sqrt(l)`` in layer ``l``). The defaults give exactly the previous Pre-LN block.
+  """
   mlp_dim: int = 0
+  norm: str = "layer"
+  placement: str = "pre"
+  residual_scale: float = 1.0
+  norm_multiplier: float = 1.0
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
+    from lbrl.models import norm as N
     if self.mlp_dim <= 0:
       raise ValueError(f"Block.mlp_dim must be positive, got {self.mlp_dim}")
+    N.check_placement(self.placement)
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
     drop = nn.Dropout(self.dropout)
-    h = nn.LayerNorm(use_bias=self.use_bias, name="ln1", **kw)(x)
-    h = Attention(self.num_heads, causal=self.causal, use_rope=self.use_rope, use_bias=self.use_bias,
-                  dropout=self.dropout, name="attn", **kw)(h, train=train)
-    x = x + drop(h, deterministic=not train)
-    h = nn.LayerNorm(use_bias=self.use_bias, name="ln2", **kw)(x)
-    h = MlpBlock(self.mlp_dim, use_bias=self.use_bias, name="mlp", **kw)(h)
-    return x + drop(h, deterministic=not train)
+    make = lambda name: N.make_norm(self.norm, use_bias=self.use_bias, train=train, name=name, **kw)
+    branches = [
+        lambda h: Attention(self.num_heads, causal=self.causal, use_rope=self.use_rope, use_bias=self.use_bias,
+                            dropout=self.dropout, name="attn", **kw)(h, train=train),
+        lambda h: MlpBlock(self.mlp_dim, use_bias=self.use_bias, name="mlp", **kw)(h)]
+    for i, f in enumerate(branches, 1):
+      if self.placement == "post":
+        x = make(f"ln{i}")(x + self._scaled(drop(f(x), deterministic=not train)))
+        continue
+      h = make(f"ln{i}")(x)
+      if self.norm_multiplier != 1.0:
+        h = h * jnp.asarray(self.norm_multiplier, h.dtype)
+      h = f(h)
+      if self.placement == "sandwich":
+        h = make(f"ln{i}_post")(h)
+      x = x + self._scaled(drop(h, deterministic=not train))
+    return x
+
+  def _scaled(self, h):
+    return h if self.residual_scale == 1.0 else h * jnp.asarray(self.residual_scale, h.dtype)
 
 
 def block_sharding_rules() -> list[tuple[str, tuple]]:

@@ -11,7 +11,10 @@ is ``mlp_ratio * width`` with GELU. Weights are initialised N(0, 0.02^2) as in G
 
 Hyperparameters (defaults): ``vocab_size`` (None: filled from the dataset), ``num_layers=4``,
 ``num_heads=4``, ``width=128``, ``mlp_ratio=4``, ``max_len=256``, ``positions="rope"`` ("rope" or
-"learned"), ``tie_embeddings=True``, ``use_bias=False``, ``dropout=0.0``.
+"learned"), ``tie_embeddings=True``, ``use_bias=False``, ``dropout=0.0``; normalization (:mod:`lbrl.models.norm`):
+``norm="layer"`` (any name of ``make_norm``), ``placement="pre"`` ("post": Post-LN, no final norm;
+"sandwich"), ``residual_scale=1.0`` (a number, "1/sqrt(L)" or "1/L" over the ``2 * num_layers``
+branches), ``layernorm_scaling=False`` (LayerNorm Scaling: layer ``l``'s pre-norms times ``1/sqrt(l)``).
 
 Parameter count: ``V*D`` (embedding) ``+ L*(12*D^2 + 2*D)`` (blocks: q, k, v, out 4*D^2, MLP 8*D^2, two
 LayerNorm scales 2*D) ``+ D`` (final LayerNorm) ``[+ T*D learned positions] [+ V*D untied
@@ -27,12 +30,14 @@ cross-entropy can compute the loss without materialising the ``[B, T, V]`` logit
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import flax.linen as nn
 import jax.numpy as jnp
 
 from lbrl.models import _layers as L
+from lbrl.models import norm as N
 
 
 class TransformerLM(nn.Module):
@@ -49,6 +54,10 @@ class TransformerLM(nn.Module):
   dropout: float = 0.0
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
+  norm: str = "layer"
+  placement: str = "pre"
+  residual_scale: Any = 1.0
+  layernorm_scaling: bool = False
 
   @nn.compact
   def __call__(self, x, *, train: bool = False, return_hidden: bool = False):
@@ -68,11 +77,15 @@ class TransformerLM(nn.Module):
       pos = self.param("pos_embed", nn.initializers.normal(0.02), (self.max_len, self.width), self.param_dtype)
       h = h + jnp.asarray(L.gather(pos)[:t], self.dtype)[None]
     h = nn.Dropout(self.dropout)(h, deterministic=not train)
+    alpha = N.residual_scale_value(self.residual_scale, 2 * self.num_layers)
     for i in range(self.num_layers):
       h = L.Block(self.num_heads, mlp_dim=self.mlp_ratio * self.width, causal=True,
                   use_rope=self.positions == "rope", use_bias=self.use_bias, dropout=self.dropout,
+                  norm=self.norm, placement=self.placement, residual_scale=alpha,
+                  norm_multiplier=1 / math.sqrt(i + 1) if self.layernorm_scaling else 1.0,
                   name=f"block_{i}", **kw)(h, train=train)
-    h = nn.LayerNorm(use_bias=self.use_bias, name="ln_f", **kw)(h)
+    if self.placement != "post":
+      h = N.make_norm(self.norm, use_bias=self.use_bias, train=train, name="ln_f", **kw)(h)
     if self.tie_embeddings:
       unembed = jnp.asarray(embed.embedding, self.dtype)
     else:

@@ -6,7 +6,8 @@ ViT-Tiny widths (Touvron et al., DeiT, 2020, arXiv:2012.12877) with small patche
     logits = LN(z_L)[cls] W_head               (or the mean over patch tokens with pool="mean")
 
 Hyperparameters (defaults): ``num_classes`` (None: from the dataset), ``patch_size=4``, ``width=192``,
-``depth=12``, ``num_heads=3``, ``mlp_dim=768``, ``pool="cls"``, ``dropout=0.0``. The position table is
+``depth=12``, ``num_heads=3``, ``mlp_dim=768``, ``pool="cls"``, ``dropout=0.0``; ``norm="layer"``,
+``placement="pre"``, ``residual_scale=1.0`` as in :class:`lbrl.models.transformer.TransformerLM`. The position table is
 sized from the input at ``init`` (``(H/p) * (W/p) + 1`` tokens).
 
 Parameter count at the defaults on 32x32x3 inputs with 10 classes: patch embedding 4*4*3*192 + 192,
@@ -21,6 +22,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 
 from lbrl.models import _layers as L
+from lbrl.models import norm as N
 
 
 class ViT(nn.Module):
@@ -35,6 +37,9 @@ class ViT(nn.Module):
   dropout: float = 0.0
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
+  norm: str = "layer"
+  placement: str = "pre"
+  residual_scale: Any = 1.0
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
@@ -58,10 +63,12 @@ class ViT(nn.Module):
     pos = self.param("pos_embed", nn.initializers.normal(0.02), (x.shape[1], self.width), self.param_dtype)
     x = x + jnp.asarray(L.gather(pos), self.dtype)[None]
     x = nn.Dropout(self.dropout)(x, deterministic=not train)
+    alpha = N.residual_scale_value(self.residual_scale, 2 * self.depth)
     for i in range(self.depth):
-      x = L.Block(self.num_heads, mlp_dim=self.mlp_dim, use_bias=True, dropout=self.dropout, name=f"block_{i}",
-                  **kw)(x, train=train)
-    x = nn.LayerNorm(name="ln_f", **kw)(x)
+      x = L.Block(self.num_heads, mlp_dim=self.mlp_dim, use_bias=True, dropout=self.dropout, norm=self.norm,
+                  placement=self.placement, residual_scale=alpha, name=f"block_{i}", **kw)(x, train=train)
+    if self.placement != "post":
+      x = N.make_norm(self.norm, train=train, name="ln_f", **kw)(x)
     x = x[:, 0] if self.pool == "cls" else jnp.mean(x[:, 1:], axis=1)
     return L.Dense(self.num_classes, kernel_init=nn.initializers.zeros, name="head", **kw)(x)
 

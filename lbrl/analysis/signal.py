@@ -1,0 +1,162 @@
+"""Signal-propagation diagnostics: activation variance and residual-stream growth with depth, per-layer
+gradient norms, the largest activation, attention entropy and loss spikes.
+
+The first five follow the training-diagnostic contract of :data:`lbrl.registry.DIAGNOSTICS`::
+
+    fn(*, params, grads, updates, intermediates, loss) -> dict[str, float32 scalar]
+
+traced inside the jitted train step (``intermediates`` is flax's ``capture_intermediates=True`` tree for
+the ``intermediates=True`` ones, ``{}`` otherwise). "Layers" are found by name so that every model of
+the zoo works:
+
+* residual-stream outputs: the ``residual`` arrays sown by :class:`lbrl.models.simple.ResMLP` (stacked
+  ``[depth, ...]``) or the ``__call__`` outputs of modules named ``block_<i>`` (Transformer LM, ViT),
+  ``stage<s>_block<j>`` (ResNets), ordered by depth;
+* per-layer gradients: every parameter subtree under such a block (a stacked ``blocks`` subtree counts
+  as ``depth`` layers);
+* attention entropy: the ``attention_entropy`` arrays sown by :class:`lbrl.models._layers.Attention`.
+
+Keys are ``first``/``last``/``max`` summaries (plus ``ratio`` = last/first), so that the logged
+scalars stay few at any depth. ``loss_spikes`` is a host-side function of a logged loss curve
+(a spike is a step whose loss exceeds the running median of the previous ``window`` steps by
+``factor``; the definition used by Takase et al., "Spike No More", 2023, arXiv:2312.16903, is
+qualitative: lbrl fixes ``factor=1.5``, ``window=50``).
+
+Paper claims measured with these: Pre-LN output variance grows with depth (Sun et al., "The Curse of
+Depth in Large Language Models", 2025, arXiv:2502.05795, slug layernorm_scaling); residual networks'
+output explodes with depth unless branches are scaled ("On residual network depth", slug
+residual_network_depth; Fixup, arXiv:1901.09321).
+"""
+from __future__ import annotations
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+_BLOCK = re.compile(r"^(block_(\d+)|stage(\d+)_block(\d+))$")
+
+
+def _key(k) -> str:
+  return str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k))))
+
+
+def _block_order(name: str):
+  m = _BLOCK.match(name)
+  if m is None:
+    return None
+  return (0, int(m.group(2))) if m.group(2) is not None else (int(m.group(3)), int(m.group(4)))
+
+
+def residual_stream(intermediates) -> list:
+  """The residual-stream outputs, one array per layer in depth order (see the module docstring)."""
+  tree = intermediates.get("intermediates", intermediates) if isinstance(intermediates, dict) else {}
+  out = []
+  for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+    names = [_key(k) for k in path]
+    if "residual" in names:
+      out.extend(list(leaf))  # stacked over depth by nn.scan
+  if out:
+    return out
+  found = []
+  for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+    names = [_key(k) for k in path]
+    if "__call__" in names:
+      i = names.index("__call__")
+      order = _block_order(names[i - 1]) if i >= 1 else None
+      if order is not None and i == len(names) - 2 and len(names) <= 4:  # the block's own output
+        found.append((order, leaf))
+  return [leaf for _, leaf in sorted(found, key=lambda t: t[0])]
+
+
+def _summary(values, prefix: str) -> dict:
+  v = jnp.stack([jnp.asarray(x, jnp.float32) for x in values])
+  return {f"{prefix}first": v[0], f"{prefix}last": v[-1], f"{prefix}max": jnp.max(v),
+          f"{prefix}ratio": v[-1] / jnp.maximum(v[0], 1e-30)}
+
+
+def _empty() -> dict:
+  return {"missing": jnp.float32(1.0)}
+
+
+def activation_variance(*, params, grads, updates, intermediates, loss) -> dict:
+  """Variance (over batch and features) of each layer's residual-stream output: first, last, max, last/first."""
+  layers = residual_stream(intermediates)
+  if not layers:
+    return _empty()
+  return _summary([jnp.var(jnp.asarray(h, jnp.float32)) for h in layers], "")
+
+
+def residual_norm_growth(*, params, grads, updates, intermediates, loss) -> dict:
+  """Mean per-example L2 norm of the residual stream at each depth: first, last, max, last/first."""
+  layers = residual_stream(intermediates)
+  if not layers:
+    return _empty()
+  norms = [jnp.mean(jnp.linalg.norm(jnp.asarray(h, jnp.float32).reshape(h.shape[0], -1), axis=-1))
+           for h in layers]
+  return _summary(norms, "")
+
+
+def max_activation(*, params, grads, updates, intermediates, loss) -> dict:
+  """The largest absolute residual-stream activation over all layers (``max``) and in the last (``last``)."""
+  layers = residual_stream(intermediates)
+  if not layers:
+    return _empty()
+  m = [jnp.max(jnp.abs(jnp.asarray(h, jnp.float32))) for h in layers]
+  return {"max": jnp.max(jnp.stack(m)), "last": m[-1]}
+
+
+def layer_gradient_norms(*, params, grads, updates, intermediates, loss) -> dict:
+  """L2 norm of the loss gradient of each block's parameters (depth order): first, last, max, last/first,
+  and ``total`` over all parameters."""
+  per_layer: dict = {}
+  stacked = []
+  for path, g in jax.tree_util.tree_flatten_with_path(grads)[0]:
+    names = [_key(k) for k in path]
+    g = jnp.asarray(g, jnp.float32)
+    if "blocks" in names:  # nn.scan: leading axis is depth
+      stacked.append(jnp.sum(g.reshape(g.shape[0], -1) ** 2, -1))
+      continue
+    order = next((_block_order(n) for n in names if _block_order(n) is not None), None)
+    if order is not None:
+      per_layer[order] = per_layer.get(order, 0.0) + jnp.sum(g * g)
+  total = jnp.sqrt(sum(jnp.sum(jnp.asarray(g, jnp.float32) ** 2) for g in jax.tree_util.tree_leaves(grads)))
+  if stacked:
+    norms = list(jnp.sqrt(sum(stacked)))
+  elif per_layer:
+    norms = [jnp.sqrt(per_layer[k]) for k in sorted(per_layer)]
+  else:
+    return {"total": total}
+  return {**_summary(norms, ""), "total": total}
+
+
+def attention_entropy(*, params, grads, updates, intermediates, loss) -> dict:
+  """Mean attention entropy (nats) of the first and last attention layers and the minimum over layers
+  (entropy collapse: a layer attending to one token has entropy 0)."""
+  tree = intermediates.get("intermediates", intermediates) if isinstance(intermediates, dict) else {}
+  found = []
+  for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]:
+    names = [_key(k) for k in path]
+    if "attention_entropy" in names:
+      order = next((_block_order(n) for n in names if _block_order(n) is not None), (0, 0))
+      found.append((order, jnp.mean(jnp.asarray(leaf, jnp.float32))))
+  if not found:
+    return _empty()
+  v = [e for _, e in sorted(found, key=lambda t: t[0])]
+  return {"first": v[0], "last": v[-1], "min": jnp.min(jnp.stack(v))}
+
+
+def loss_spikes(losses, *, factor: float = 1.5, window: int = 50) -> int:
+  """Number of steps ``t`` whose loss exceeds ``factor`` times the median of the ``window`` losses before
+  it (non-finite losses count as spikes). Host-side, on a logged loss curve."""
+  if factor <= 1 or window < 1:
+    raise ValueError(f"loss_spikes: need factor > 1 and window >= 1, got factor={factor}, window={window}")
+  x = np.asarray(losses, np.float64)
+  n = 0
+  for t in range(1, len(x)):
+    past = x[max(0, t - window):t]
+    past = past[np.isfinite(past)]
+    if not np.isfinite(x[t]) or (len(past) and x[t] > factor * np.median(past)):
+      n += 1
+  return n

@@ -1,0 +1,14 @@
+"""Family NORM (issue 17): normalization layers, weight reparameterizations, residual inits, AGC and the
+signal-propagation diagnostics. Code: lbrl/models/norm.py, lbrl/models/simple.py (ResMLP),
+lbrl/analysis/signal.py."""
+from lbrl.registry import DIAGNOSTICS, MODELS, OPTIMIZERS
+
+MODELS.declare("res_mlp", "lbrl.models.simple:ResMLP")
+# NFNets' SGD-Nesterov with adaptive gradient clipping (classifier excluded); clipping=0 is the plain baseline
+OPTIMIZERS.declare("sgd_agc", "lbrl.models.norm:sgd_agc", static_args=("clipping", "exclude"))
+
+DIAGNOSTICS.declare("activation_variance", "lbrl.analysis.signal:activation_variance", intermediates=True)
+DIAGNOSTICS.declare("residual_norm_growth", "lbrl.analysis.signal:residual_norm_growth", intermediates=True)
+DIAGNOSTICS.declare("max_activation", "lbrl.analysis.signal:max_activation", intermediates=True)
+DIAGNOSTICS.declare("attention_entropy", "lbrl.analysis.signal:attention_entropy", intermediates=True)
+DIAGNOSTICS.declare("layer_gradient_norms", "lbrl.analysis.signal:layer_gradient_norms", intermediates=False)

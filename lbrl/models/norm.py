@@ -1,0 +1,329 @@
+"""Normalization layers, weight reparameterizations and residual-network inits, selectable by name.
+
+The zoo's models take ``norm`` (a name of :func:`make_norm`), a ``placement`` (pre/post/sandwich, for
+Transformer blocks), a ``residual_scale`` and an ``init`` from the config. Where flax has the layer it is
+used as is (``layer`` = ``nn.LayerNorm``, ``rms`` = ``nn.RMSNorm``, ``batch`` = ``nn.BatchNorm``,
+``group`` = ``nn.GroupNorm``, ``instance`` = ``nn.InstanceNorm``); the rest are written here:
+
+* ``crms`` -- :class:`CRMSNorm` (Jiang et al., "Pre-RMSNorm and Pre-CRMSNorm Transformers: Equivalent and
+  Efficient Pre-LN Transformers", NeurIPS 2023, arXiv:2305.14858, slug crmsnorm): RMSNorm of the
+  zero-mean vector ``x = [z, -sum(z)]`` stored compressed as its first ``d - 1`` coordinates ``z``::
+
+      CRMSNorm(z) = gamma * z / sqrt((sum z_i^2 + (sum z_i)^2) / d + eps)
+
+  :func:`preln_to_prermsnorm` converts a Pre-LN :class:`lbrl.models.transformer.TransformerLM` into the
+  equal Pre-RMSNorm one (the paper's Section 3: fold the LayerNorm gains into the next linear layers,
+  recentre everything that writes into the residual stream, so the stream is zero-mean and LayerNorm's
+  centring is the identity).
+* ``scale`` -- :class:`ScaleNorm` (Nguyen & Salazar, "Transformers without Tears: Improving the
+  Normalization of Self-Attention", IWSLT 2019, arXiv:1910.05895, slug scalenorm):
+  ``g * x / max(||x||_2, eps)`` with one learned scalar ``g`` initialised at ``sqrt(d)``.
+* :class:`ScaledStdConv` -- Scaled Weight Standardization (Brock, De & Smith, "Characterizing signal
+  propagation to close the performance gap in unnormalized ResNets", ICLR 2021, arXiv:2101.08692, slug
+  scaled_weight_standardization): the kernel used is
+  ``W_hat = gain * (W - mean(W)) / sqrt(max(N * var(W), eps))`` per output channel over its fan-in ``N``
+  (the authors' JAX code, eps 1e-4), learned per-channel ``gain`` initialised at 1.
+* :func:`agc` -- adaptive gradient clipping (Brock, De, Smith & Simonyan, "High-Performance Large-Scale
+  Image Recognition Without Normalization", ICML 2021, arXiv:2102.06171, slug nfnets_agc):
+  ``optax.adaptive_grad_clip`` (unit-wise ``G <- lambda * max(||W||, eps) / ||G|| * G`` where
+  ``||G|| / max(||W||, eps) > lambda``) masked so that the final classifier is not clipped, as the paper
+  does (Section 4.1); :func:`sgd_agc` is the paper's optimizer (SGD with Nesterov momentum 0.9).
+* Residual-branch scaling and inits for residual stacks (:func:`residual_scale_value`,
+  :func:`fixup_branch_scale`): Fixup (Zhang, Dauphin & Ma, "Fixup Initialization: Residual Learning
+  Without Normalization", ICLR 2019, arXiv:1901.09321, slug fixup) and the per-branch scale of "On
+  residual network depth" (slug residual_network_depth); the models apply them (see
+  :class:`lbrl.models.simple.ResMLP`).
+
+Example::
+
+    norm = make_norm("crms", name="ln1")
+    y = norm.apply(norm.init(jax.random.key(0), z), z)
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Callable
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+Dtype = Any
+
+NORMS = ("layer", "rms", "crms", "scale", "batch", "group", "instance", "none")
+PLACEMENTS = ("pre", "post", "sandwich")
+
+
+class Identity(nn.Module):
+  """No normalization: ``y = x`` (no parameters)."""
+
+  @nn.compact
+  def __call__(self, x, **_):
+    return x
+
+
+class CRMSNorm(nn.Module):
+  """Compressed RMSNorm on ``z [..., d-1]``: the RMSNorm of the zero-mean ``[z, -sum z]`` restricted to ``z``.
+
+  ``y = scale * z / sqrt((sum z^2 + (sum z)^2) / d + epsilon)``, ``d = z.shape[-1] + 1``. ``epsilon=1e-6``
+  (flax's LayerNorm/RMSNorm default, so that a converted Pre-LN model is equal); ``scale`` per feature
+  (``d - 1`` of them), initialised at 1.
+  """
+  epsilon: float = 1e-6
+  use_scale: bool = True
+  dtype: Dtype = None
+  param_dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, z):
+    d = z.shape[-1] + 1
+    zf = jnp.asarray(z, jnp.float32)
+    ms = (jnp.sum(zf * zf, -1, keepdims=True) + jnp.sum(zf, -1, keepdims=True) ** 2) / d
+    y = zf * jax.lax.rsqrt(ms + self.epsilon)
+    if self.use_scale:
+      y = y * self.param("scale", nn.initializers.ones, (z.shape[-1],), self.param_dtype)
+    return y.astype(self.dtype or z.dtype)
+
+
+def compress(x):
+  """``x [..., d]`` (zero-mean over the last axis) -> ``z = x[..., :d-1]`` (CRMSNorm's lossless storage)."""
+  return x[..., :-1]
+
+
+def decompress(z):
+  """``z [..., d-1]`` -> the zero-mean ``x = [z, -sum z]`` of :func:`compress`."""
+  return jnp.concatenate([z, -jnp.sum(z, -1, keepdims=True)], -1)
+
+
+class ScaleNorm(nn.Module):
+  """``g * x / max(||x||_2, epsilon)`` over the last axis, one learned scalar ``g`` (init ``sqrt(d)``).
+
+  Nguyen & Salazar (2019), arXiv:1910.05895, eq. (10); their code clamps the norm at ``eps=1e-5``.
+  """
+  epsilon: float = 1e-5
+  scale_init: float | None = None
+  dtype: Dtype = None
+  param_dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    d = x.shape[-1]
+    g0 = math.sqrt(d) if self.scale_init is None else float(self.scale_init)
+    g = self.param("scale", nn.initializers.constant(g0), (), self.param_dtype)
+    xf = jnp.asarray(x, jnp.float32)
+    n = jnp.maximum(jnp.linalg.norm(xf, axis=-1, keepdims=True), self.epsilon)
+    return (g * xf / n).astype(self.dtype or x.dtype)
+
+
+def fixnorm(e, length: float = 1.0, epsilon: float = 1e-5):
+  """FixNorm (Nguyen & Salazar, 2019): word embeddings ``e [..., d]`` rescaled to the fixed length ``length``."""
+  ef = jnp.asarray(e, jnp.float32)
+  return (length * ef / jnp.maximum(jnp.linalg.norm(ef, axis=-1, keepdims=True), epsilon)).astype(e.dtype)
+
+
+def make_norm(kind: str, *, name: str | None = None, use_bias: bool = True, train: bool = False,
+              dtype: Dtype = jnp.float32, param_dtype: Dtype = jnp.float32, num_groups: int = 32,
+              epsilon: float | None = None) -> nn.Module:
+  """The normalization layer called ``kind`` (one of :data:`NORMS`), as a Flax module.
+
+  ``use_bias`` gives LayerNorm/GroupNorm/InstanceNorm/BatchNorm their offset; ``train`` makes BatchNorm use
+  batch statistics and update its running ones (momentum 0.9, eps 1e-5, as the ResNets here);
+  ``num_groups`` for GroupNorm (Wu & He: 32); ``epsilon`` overrides each layer's default. ``layer``
+  with the defaults is exactly the ``nn.LayerNorm`` the Transformer blocks had before (same parameter
+  names and values), so configs that do not name a norm are unchanged.
+  """
+  kw = dict(dtype=dtype, param_dtype=param_dtype, name=name)
+  eps = {} if epsilon is None else {"epsilon": float(epsilon)}
+  if kind == "layer":
+    return nn.LayerNorm(use_bias=use_bias, **eps, **kw)
+  if kind == "rms":
+    return nn.RMSNorm(**eps, **kw)
+  if kind == "crms":
+    return CRMSNorm(**eps, **kw)
+  if kind == "scale":
+    return ScaleNorm(**eps, **kw)
+  if kind == "batch":
+    return nn.BatchNorm(use_running_average=not train, momentum=0.9, use_bias=use_bias,
+                        **({"epsilon": 1e-5} | eps), **kw)
+  if kind == "group":
+    return nn.GroupNorm(num_groups=num_groups, use_bias=use_bias, **eps, **kw)
+  if kind == "instance":
+    return nn.InstanceNorm(use_bias=use_bias, **eps, **kw)
+  if kind == "none":
+    return Identity(name=name)
+  raise ValueError(f"unknown norm {kind!r}; known: {', '.join(NORMS)}")
+
+
+def check_placement(placement: str) -> str:
+  if placement not in PLACEMENTS:
+    raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")
+  return placement
+
+
+# ------------------------------------------------------------------------------------------ residual inits
+def residual_scale_value(scale: float | str, num_branches: int) -> float:
+  """The constant multiplying every residual branch, ``x <- x + alpha * f(x)``.
+
+  ``scale`` is a number, or ``"1/sqrt(L)"`` / ``"1/L"`` with ``L = num_branches`` (the scalings that keep
+  the output variance of an ``L``-branch stack bounded: "On residual network depth", whose Residual
+  Expansion Theorem writes the stack as a sum over ``2^L`` paths, path ``S`` weighted ``alpha^|S|``; with
+  ``alpha = 1`` the output grows like ``(1 + Var f)^(L/2)``).
+  """
+  if num_branches < 1:
+    raise ValueError(f"num_branches must be >= 1, got {num_branches}")
+  if isinstance(scale, str):
+    table = {"1/sqrt(L)": 1.0 / math.sqrt(num_branches), "1/L": 1.0 / num_branches}
+    if scale not in table:
+      raise ValueError(f"residual_scale must be a number or one of {sorted(table)}, got {scale!r}")
+    return table[scale]
+  if not math.isfinite(float(scale)) or float(scale) < 0:
+    raise ValueError(f"residual_scale must be a finite number >= 0, got {scale!r}")
+  return float(scale)
+
+
+def fixup_branch_scale(num_branches: int, layers_per_branch: int) -> float:
+  """Fixup's rescaling ``L^(-1/(2m-2))`` of the standard init of the weight layers inside each branch
+  (Zhang et al., 2019, Section 3, rule 2; ``L`` branches of ``m`` layers; the last layer is zero)."""
+  if num_branches < 1 or layers_per_branch < 2:
+    raise ValueError(f"fixup needs num_branches >= 1 and layers_per_branch >= 2, got {num_branches}, "
+                     f"{layers_per_branch}")
+  return float(num_branches) ** (-1.0 / (2 * layers_per_branch - 2))
+
+
+def scaled_init(init: Callable, factor: float) -> Callable:
+  """An initializer whose draws are ``factor`` times ``init``'s."""
+  def f(key, shape, dtype=jnp.float32):
+    return init(key, shape, dtype) * jnp.asarray(factor, dtype)
+  return f
+
+
+# ------------------------------------------------------------------------------- Scaled Weight Standardization
+def standardize_weight(w, gain=None, eps: float = 1e-4):
+  """Scaled WS of a kernel ``w [..., fan_in..., out]`` (out last, flax layout): per output channel,
+  ``(w - mean) / sqrt(max(fan_in * var, eps)) * gain`` over all other axes."""
+  axes = tuple(range(w.ndim - 1))
+  fan_in = math.prod(w.shape[:-1])
+  mean = jnp.mean(w, axes, keepdims=True)
+  var = jnp.var(w, axes, keepdims=True)
+  out = (w - mean) * jax.lax.rsqrt(jnp.maximum(var * fan_in, eps))
+  return out if gain is None else out * gain
+
+
+class ScaledStdConv(nn.Module):
+  """Convolution with a Scaled-Weight-Standardized kernel (Brock, De & Smith, 2021, arXiv:2101.08692, eq. 4).
+
+  ``y = conv(x, gain * (W - mu) / sqrt(max(N sigma^2, eps))) + b``; ``N`` the fan-in, ``gain`` learned
+  per output channel (init 1), ``eps=1e-4`` (the authors' ``nfnets/base.py``). The standardized kernel
+  has per-channel mean 0 and variance 1/N, so with a ReLU the activation needs the gain
+  ``gamma = sqrt(2 / (1 - 1/pi))`` (the paper's Table/Appendix value 1.7139), which the model applies to
+  its nonlinearity (:data:`RELU_GAMMA`).
+  """
+  features: int
+  kernel_size: tuple[int, ...]
+  strides: tuple[int, ...] | int = 1
+  padding: Any = "SAME"
+  use_bias: bool = True
+  eps: float = 1e-4
+  kernel_init: Callable = nn.initializers.lecun_normal()
+  dtype: Dtype = jnp.float32
+  param_dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    from lbrl.models import _layers as L
+    k = tuple(self.kernel_size)
+    w = self.param("kernel", self.kernel_init, k + (x.shape[-1], self.features), self.param_dtype)
+    gain = self.param("gain", nn.initializers.ones, (self.features,), self.param_dtype)
+    w = standardize_weight(jnp.asarray(w, jnp.float32), gain, self.eps).astype(self.dtype)
+    s = (self.strides,) * len(k) if isinstance(self.strides, int) else tuple(self.strides)
+    dn = ("NHWC", "HWIO", "NHWC") if len(k) == 2 else None
+    if dn is None:
+      raise ValueError(f"ScaledStdConv supports 2-D kernels, got kernel_size={self.kernel_size}")
+    y = L.conv_general_dilated(jnp.asarray(x, self.dtype), w, s, self.padding, dimension_numbers=dn)
+    if self.use_bias:
+      y = y + jnp.asarray(self.param("bias", nn.initializers.zeros, (self.features,), self.param_dtype),
+                          self.dtype)
+    return y
+
+
+RELU_GAMMA = math.sqrt(2.0 / (1.0 - 1.0 / math.pi))  # 1.7139: Var(relu(z)) = (1 - 1/pi)/2 for z ~ N(0, 1)
+
+
+# ----------------------------------------------------------------------------------------- AGC (NFNets)
+def _path(keys) -> str:
+  return "/".join(str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k)))) for k in keys)
+
+
+def agc(clipping: float = 0.01, eps: float = 1e-3, exclude: str = r"(^|/)head(/|$)") -> optax.GradientTransformation:
+  """Adaptive gradient clipping on every parameter whose path does not match ``exclude``.
+
+  ``optax.adaptive_grad_clip(clipping, eps)`` (unit-wise: rows of a Dense kernel's output units, output
+  channels of a conv kernel; ``||W||`` floored at ``eps``), wrapped in ``optax.masked`` so that the final
+  linear layer (the zoo's ``head``) is not clipped, as Brock et al. (2021, Section 4.1) found necessary.
+  ``clipping`` is the paper's ``lambda`` (0.01 at batch 4096 for NFNets; larger at smaller batches).
+  """
+  if not clipping > 0:
+    raise ValueError(f"agc: clipping must be > 0, got {clipping}")
+  pattern = re.compile(exclude)
+
+  def mask(params):
+    return jax.tree_util.tree_map_with_path(lambda p, _: not pattern.search(_path(p)), params)
+  return optax.masked(optax.adaptive_grad_clip(clipping, eps), mask)
+
+
+def sgd_agc(learning_rate: Any = 0.1, momentum: float = 0.9, nesterov: bool = True, clipping: float = 0.01,
+            eps: float = 1e-3, exclude: str = r"(^|/)head(/|$)", weight_decay: float = 0.0
+            ) -> optax.GradientTransformation:
+  """NFNets' optimizer: AGC (:func:`agc`) then SGD with Nesterov momentum 0.9 (coupled weight decay).
+
+  ``clipping=0`` turns AGC off (the paper's unclipped baseline), the rest unchanged.
+  """
+  from lbrl.optim import descent
+  base = descent.sgd(learning_rate, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+  if clipping == 0:
+    return base
+  return optax.chain(agc(clipping, eps, exclude), base)
+
+
+# ------------------------------------------------------------------------- Pre-LN -> Pre-RMSNorm conversion
+def preln_to_prermsnorm(params: dict, *, num_layers: int) -> dict:
+  """Converts the parameters of a Pre-LN :class:`lbrl.models.transformer.TransformerLM` (``norm="layer"``,
+  ``use_bias=False``) to those of the equal Pre-RMSNorm model (``norm="rms"``, ``tie_embeddings=False``).
+
+  Jiang et al. (2023), Section 3 (Pre-LN -> Pre-RMSNorm), the transformations applied here:
+    1. every LayerNorm gain ``gamma`` is folded into the linear maps reading its output
+       (``W <- diag(gamma) W`` for q, k, v after ``ln1``, the MLP's ``up`` after ``ln2``, the
+       unembedding after ``ln_f``), and the RMSNorm gains are 1;
+    2. every map writing into the residual stream is recentred so the stream is zero-mean: the token
+       (and learned position) embeddings ``E <- E - mean_j E[:, j]``, the attention output and MLP ``down``
+       kernels ``W <- W - mean over the output (model-width) axis``.
+  On a zero-mean vector LayerNorm without gain is RMSNorm (same ``eps``), so the two models compute the
+  same function. The unembedding is untied (``unembed = E * gamma_f``) because step 2 changes ``E``
+  while step 1 changes the copy read by the output. With biases the offsets would fold the same way;
+  lbrl's LM uses ``use_bias=False`` and only that case is implemented.
+  """
+  p = jax.tree.map(jnp.asarray, params)
+  leaves = jax.tree_util.tree_flatten_with_path(p)[0]
+  if any("bias" in _path(k) for k, _ in leaves):
+    raise ValueError("preln_to_prermsnorm: only bias-free Pre-LN models (use_bias=False) are supported")
+  center = lambda w: w - jnp.mean(w, axis=-1, keepdims=True)
+  out: dict = {}
+  emb = p["embed"]["embedding"]
+  tied_unembed = p["unembed"] if "unembed" in p else emb
+  out["embed"] = {"embedding": center(emb)}
+  if "pos_embed" in p:
+    out["pos_embed"] = center(p["pos_embed"])
+  for i in range(num_layers):
+    b = p[f"block_{i}"]
+    g1, g2 = b["ln1"]["scale"], b["ln2"]["scale"]
+    attn = {n: {"kernel": g1[:, None, None] * b["attn"][n]["kernel"]} for n in ("query", "key", "value")}
+    attn["out"] = {"kernel": center(b["attn"]["out"]["kernel"])}
+    mlp = {"up": {"kernel": g2[:, None] * b["mlp"]["up"]["kernel"]}, "down": {"kernel": center(b["mlp"]["down"]["kernel"])}}
+    out[f"block_{i}"] = {"ln1": {"scale": jnp.ones_like(g1)}, "ln2": {"scale": jnp.ones_like(g2)},
+                         "attn": attn, "mlp": mlp}
+  gf = p["ln_f"]["scale"]
+  out["ln_f"] = {"scale": jnp.ones_like(gf)}
+  out["unembed"] = tied_unembed * gf[None, :]
+  return out
