@@ -5,6 +5,18 @@ mid-training resumes from its checkpoint). Each run's record (``runs/<arm>__seed
 overrides, seed, final and per-eval metrics, wall time, package versions, workdir and the processor it
 ran on (from the workdir's ``run.json`` when the trainer recorded it). ``grid`` and ``analysis`` reuse
 this module's training and summaries.
+
+**Metrics read from a run's logged curve** (``config.sweep.reach``): a claim about *how soon* a run gets
+somewhere ("iterations to separate the data") is measured as the first logged step at which a logged
+metric reaches a threshold::
+
+  c.sweep.reach = {"steps_to_separate": {"metric": "eval/accuracy", "threshold": 1.0, "op": ">="}}
+
+adds ``final["steps_to_separate"]`` to every run's record (:func:`reach_metrics`). A run that never
+reaches the threshold within its ``steps`` is **censored**: its value is the budget (``config.steps``, a
+lower bound on the true value) and ``final["steps_to_separate/censored"] = 1.0`` (else 0.0). The rules
+treat censored values as lower bounds (:func:`lbrl.tools.verdicts.evaluate_rules`): an outcome that
+rests on an interval bound which censoring could move is reported inconclusive instead.
 """
 from __future__ import annotations
 
@@ -21,6 +33,42 @@ NOT_RECORDED = "not recorded"
 def _curve(workdir: str, metric: str) -> list[list[float]]:
   from lbrl.train.record import read_metrics
   return [[r["step"], r[metric]] for r in read_metrics(workdir) if metric in r]
+
+
+REACH_OPS = (">=", "<=")
+CENSORED = "/censored"
+
+
+def first_reach(curve, threshold: float, op: str = ">=") -> int | None:
+  """The first step of ``curve`` (``[[step, value], ...]`` in logging order) whose value is ``>=``
+  (or ``<=``) ``threshold``; None when no logged value reaches it."""
+  if op not in REACH_OPS:
+    raise ValueError(f"reach op={op!r}; expected one of {REACH_OPS}")
+  for step, value in curve:
+    if (value >= threshold) if op == ">=" else (value <= threshold):
+      return int(step)
+  return None
+
+
+def reach_metrics(spec: dict, curves: dict, budget: int) -> dict[str, float]:
+  """``{name: first step reaching the threshold (budget when censored), name + "/censored": 0. | 1.}``
+  for each ``name -> {"metric", "threshold", "op"}`` in ``spec`` (``config.sweep.reach``); ``curves``
+  maps a metric to its logged ``[[step, value], ...]``."""
+  out = {}
+  for name, r in spec.items():
+    r = dict(r)
+    unknown = set(r) - {"metric", "threshold", "op"}
+    if unknown or "metric" not in r or "threshold" not in r:
+      raise ValueError(f"sweep.reach[{name!r}] = {r}: expected keys metric, threshold and optionally op "
+                       f"(>= or <=)")
+    step = first_reach(curves.get(r["metric"], []), float(r["threshold"]), r.get("op", ">="))
+    out[name] = float(budget if step is None else step)
+    out[name + CENSORED] = float(step is None)
+  return out
+
+
+def _reach_spec(config) -> dict:
+  return experiment.to_dict(config.sweep.get("reach", {}) or {}) if "sweep" in config else {}
 
 
 def run_processor(workdir: str) -> str:
@@ -48,8 +96,13 @@ def execute(run: dict, workdir_root: str, metric: str) -> dict:
   t0 = time.time()
   final = train(run["config"], workdir, progress=False)
   final.pop("state", None)
+  final = {k: v for k, v in final.items() if isinstance(v, (int, float))}
+  reach = _reach_spec(run["config"])
+  if reach:
+    metrics = {dict(r)["metric"] for r in reach.values()}
+    final.update(reach_metrics(reach, {m: _curve(workdir, m) for m in metrics}, int(run["config"].steps)))
   return {"arm": run["arm"], "seed": run["seed"], "overrides": run["overrides"],
-          "final": {k: v for k, v in final.items() if isinstance(v, (int, float))},
+          "final": final,
           "curve": _curve(workdir, metric), "wall_time_sec": time.time() - t0, "versions": versions(),
           "workdir": workdir, "processor": run_processor(workdir)}
 
