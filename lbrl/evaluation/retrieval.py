@@ -1,0 +1,168 @@
+"""Retrieval evaluation of embeddings: Recall@K, MAP@R, R-precision, NMI of k-means clusters, kNN and
+nearest-class-mean accuracy. The standard deep-metric-learning protocol evaluates on classes the model
+never saw (train on one half of the classes, retrieve on the other: :func:`lbrl.data.metric_transforms.load_held_out`).
+
+Every query is compared with every other evaluated example (leave-one-out: the query's own row is never
+its neighbour). Similarities are computed on device in query chunks of ``chunk`` rows (memory
+``chunk x N``), keeping only the top ``k`` neighbours per query (``jax.lax.top_k``), so ``N x N`` is never
+formed. ``metric="cosine"`` (default; L2-normalised embeddings) or ``"euclidean"``.
+
+Definitions (``R_q`` = number of other examples with the query's label):
+
+* ``recall_at_k``: fraction of queries with at least one same-class example among their ``k`` nearest
+  neighbours (the DML "Recall@K" of Oh Song et al. 2016; ``k=1`` is pytorch-metric-learning's precision_at_1);
+* ``r_precision``: mean over queries of (same-class among the ``R_q`` nearest) / ``R_q``;
+* ``map_at_r``: mean over queries of ``1/R_q sum_{i <= R_q} P(i) rel(i)`` (Musgrave et al., "A Metric
+  Learning Reality Check", ECCV 2020, arXiv:2003.08505); both as pytorch-metric-learning's
+  AccuracyCalculator (queries with ``R_q = 0`` are skipped, golden-tested);
+* ``nmi``: normalised mutual information between the labels and k-means clusters (k = number of classes;
+  ``sklearn.cluster.KMeans`` with ``n_init=10``, ``random_state=0``, ``sklearn.metrics.normalized_mutual_info_score``);
+* ``knn_accuracy``: majority vote of the ``k`` nearest neighbours (ties: the smallest label);
+* ``ncm_accuracy``: nearest class mean, each class mean computed without the query (leave-one-out).
+
+As eval metrics (:data:`lbrl.registry.METRICS`, declared in :mod:`lbrl.declarations.metric`) the per-example
+statistic is the embedding itself (``{"embedding": [N, D], "label": [N]}``, small ``D``) and the host
+reduction runs the functions above; the eval step hands the metric the model's embeddings in the
+``logits`` argument.
+"""
+from __future__ import annotations
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+METRICS_ = ("cosine", "euclidean")
+
+
+def _prep(embeddings, labels, metric):
+  if metric not in METRICS_:
+    raise ValueError(f"retrieval: metric must be one of {METRICS_}, got {metric!r}")
+  e = jnp.asarray(embeddings, jnp.float32)
+  y = jnp.asarray(labels)
+  if e.ndim != 2 or y.shape != e.shape[:1]:
+    raise ValueError(f"retrieval: embeddings must be [N, D] and labels [N], got {e.shape} and {y.shape}")
+  if not jnp.issubdtype(y.dtype, jnp.integer):
+    raise TypeError(f"retrieval: labels must be integers, got {y.dtype}")
+  if metric == "cosine":
+    e = e * jax.lax.rsqrt(jnp.maximum(jnp.sum(e * e, -1, keepdims=True), 1e-24))
+  return e, y
+
+
+@functools.partial(jax.jit, static_argnames=("k", "metric"))
+def _topk_chunk(q, qi, e, k, metric):
+  s = q @ e.T
+  if metric == "euclidean":
+    s = 2.0 * s - jnp.sum(e * e, -1)[None, :]          # -||q - e||^2 up to a per-row constant
+  s = jnp.where(qi[:, None] == jnp.arange(e.shape[0])[None, :], -jnp.inf, s)
+  return jax.lax.top_k(s, k)[1]
+
+
+def neighbours(embeddings, labels, k: int, *, metric: str = "cosine", chunk: int = 1024) -> np.ndarray:
+  """Indices ``[N, k]`` of each example's ``k`` nearest other examples (most similar first)."""
+  e, _ = _prep(embeddings, labels, metric)
+  n = e.shape[0]
+  if not 0 < k < n:
+    raise ValueError(f"retrieval: k must be in [1, N-1]={n - 1}, got {k}")
+  out = []
+  for lo in range(0, n, chunk):
+    hi = min(lo + chunk, n)
+    out.append(np.asarray(_topk_chunk(e[lo:hi], jnp.arange(lo, hi), e, k, metric)))
+  return np.concatenate(out)
+
+
+def retrieval_metrics(embeddings, labels, *, ks=(1, 2, 4, 8), knn: int = 5, metric: str = "cosine",
+                      chunk: int = 1024) -> dict[str, float]:
+  """Recall@K for ``ks``, MAP@R, R-precision and kNN accuracy (``knn`` neighbours) from one neighbour pass."""
+  y = np.asarray(labels)
+  n = y.shape[0]
+  counts = np.bincount(y - y.min())[y - y.min()] - 1          # R_q: other examples of the query's class
+  k = int(min(n - 1, max(max(ks), counts.max(), knn)))
+  nn = neighbours(embeddings, labels, k, metric=metric, chunk=chunk)
+  rel = y[nn] == y[:, None]                                    # [N, k]
+  out = {f"recall_at_{kk}": float(np.mean(rel[:, :kk].any(1))) for kk in ks}
+  has = counts > 0
+  r = counts[has]
+  rel_r = rel[has]
+  in_r = np.arange(k)[None, :] < r[:, None]
+  hits = np.cumsum(rel_r * in_r, 1)
+  prec = hits / np.arange(1, k + 1)[None, :]
+  out["map_at_r"] = float(np.mean(np.sum(prec * rel_r * in_r, 1) / r))
+  out["r_precision"] = float(np.mean(hits[:, -1] / r))
+  votes = y[nn[:, :knn]]
+  pred = np.array([np.bincount(v - y.min()).argmax() + y.min() for v in votes])
+  out["knn_accuracy"] = float(np.mean(pred == y))
+  return out
+
+
+def ncm_accuracy(embeddings, labels, *, metric: str = "cosine") -> float:
+  """Nearest-class-mean accuracy, each query's own class mean computed without it (leave-one-out)."""
+  e, y = _prep(embeddings, labels, metric)
+  classes, inv = np.unique(np.asarray(y), return_inverse=True)
+  onehot = jax.nn.one_hot(jnp.asarray(inv), len(classes), dtype=jnp.float32)     # [N, C]
+  sums = onehot.T @ e                                                               # [C, D]
+  counts = jnp.sum(onehot, 0)
+  means = sums[None, :, :] - onehot[:, :, None] * e[:, None, :]                     # leave-one-out
+  cnt = counts[None, :] - onehot
+  means = means / jnp.maximum(cnt, 1.0)[..., None]
+  if metric == "cosine":
+    means = means * jax.lax.rsqrt(jnp.maximum(jnp.sum(means * means, -1, keepdims=True), 1e-24))
+    score = jnp.einsum("nd,ncd->nc", e, means)
+  else:
+    score = -jnp.sum((e[:, None, :] - means) ** 2, -1)
+  score = jnp.where(cnt > 0, score, -jnp.inf)
+  return float(np.mean(np.asarray(jnp.argmax(score, -1)) == inv))
+
+
+def nmi(embeddings, labels, *, metric: str = "cosine", seed: int = 0) -> float:
+  """NMI between the labels and k-means clusters of the embeddings (k = number of classes)."""
+  from sklearn.cluster import KMeans
+  from sklearn.metrics import normalized_mutual_info_score
+  e, y = _prep(embeddings, labels, metric)
+  y = np.asarray(y)
+  clusters = KMeans(len(np.unique(y)), n_init=10, random_state=seed).fit_predict(np.asarray(e, np.float64))
+  return float(normalized_mutual_info_score(y, clusters))
+
+
+# ---------------------------------------------------------------- eval metrics (lbrl.metrics contract)
+
+
+def embedding_stats(embeddings, labels, per_example_loss):
+  """Per-example statistics of every retrieval metric: the embedding and its label."""
+  if embeddings is None:
+    raise ValueError("retrieval metrics need the model's embeddings in the eval step (a model/loss whose eval "
+                     "outputs are embeddings [N, D]); got none")
+  return {"embedding": embeddings.astype(jnp.float32), "label": labels.astype(jnp.int32)}
+
+
+def _host(s):
+  return np.asarray(s["embedding"], np.float32), np.asarray(s["label"])
+
+
+def reduce_recall_at_1(s) -> float:
+  return retrieval_metrics(*_host(s), ks=(1,))["recall_at_1"]
+
+
+def reduce_recall_at_4(s) -> float:
+  return retrieval_metrics(*_host(s), ks=(4,))["recall_at_4"]
+
+
+def reduce_map_at_r(s) -> float:
+  return retrieval_metrics(*_host(s), ks=(1,))["map_at_r"]
+
+
+def reduce_r_precision(s) -> float:
+  return retrieval_metrics(*_host(s), ks=(1,))["r_precision"]
+
+
+def reduce_knn_accuracy(s) -> float:
+  return retrieval_metrics(*_host(s), ks=(1,))["knn_accuracy"]
+
+
+def reduce_ncm_accuracy(s) -> float:
+  return ncm_accuracy(*_host(s))
+
+
+def reduce_nmi(s) -> float:
+  return nmi(*_host(s))

@@ -1,0 +1,558 @@
+"""Deep-metric-learning losses: pair-based losses over embeddings, miners as pair-weight masks, and
+proxy / margin losses over (features, class proxies).
+
+Pair losses take ``embeddings [B, D]`` and integer ``labels [B]`` and return one value per anchor
+(``[B]``; the trainer's mean over the valid rows is the loss). Every pair loss is built from fixed-shape
+``[B, B]`` similarity and pair masks (no variable-length index lists), so it jits, vmaps and shards:
+
+* ``where [B]`` (optional) drops rows as anchors *and* as partners; labels ``< 0`` are dropped as well.
+* positives of anchor ``i``: valid ``j != i`` with ``labels[j] == labels[i]``; negatives: valid ``j`` with a
+  different label. An anchor without a valid positive (or negative, for losses that need both) gets
+  loss 0 with zero gradient; a batch without any valid pair gives loss 0, never NaN.
+* ``axis_name``: called inside ``jax.shard_map`` with the batch sharded over that mesh axis, each shard's
+  anchors are compared with the *global* batch (``jax.lax.all_gather`` of the embeddings, labels and
+  mask; its transpose sums every shard's gradient contributions back). The values are those of the local
+  anchors and equal the rows of the unsharded call on the global batch. Under ``jax.jit`` with a
+  sharded batch (the trainer's data parallelism) no argument is needed: the loss sees the global batch
+  and XLA inserts the same collectives.
+
+Miners (``miner=``) turn the masks into pair weights usable by any pair loss (:func:`mine`): ``"all"``,
+``"multi_similarity"`` (Wang et al. 2019's mining step), ``"batch_hard"`` (the hardest positive and
+negative of each anchor, Hermans et al. 2017), ``"semi_hard"`` (negatives farther than the anchor's
+hardest positive but within ``margin`` of it, FaceNet's semi-hard rule applied to the hardest positive)
+and ``"distance_weighted"`` (Wu et al. 2017's inverse-density weights, used as deterministic weights
+instead of sampling).
+
+Reductions (``reduction=``): ``"mean"`` (the default): the mean over valid anchors of the per-anchor
+values; ``"nonzero"``: the mean over anchors with a non-zero value (pytorch-metric-learning's default
+``AvgNonZeroReducer`` for CircleLoss, TripletMarginLoss, SupConLoss and ContrastiveLoss): the returned
+values are rescaled by ``n_valid / n_nonzero`` (the count held constant for the gradient, as in PML), so
+the trainer's mean equals it. :func:`contrastive_loss` is a mean over *pairs* (positive and negative
+pairs averaged separately, then added, as PML does).
+
+Proxy / margin losses consume ``hidden_unembedding``: ``(features [B, D], proxies [C, D])`` (a model's
+``return_hidden=True`` output, e.g. :class:`lbrl.models.metric.EmbeddingNet`): :func:`normalized_softmax`,
+:func:`cosface`, :func:`arcface`, :func:`adaface`, :func:`unpg` and :func:`ce_orthogonal_projection`.
+"""
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from lbrl.losses._common import as_float32
+
+Array = jax.Array
+
+MINERS = ("all", "multi_similarity", "batch_hard", "semi_hard", "distance_weighted")
+REDUCTIONS = ("mean", "nonzero")
+_BIG = 1e9
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def l2_normalize(x: Array, eps: float = 1e-12) -> Array:
+  """``x / max(||x||, eps)`` along the last axis (``torch.nn.functional.normalize``); finite gradient at 0."""
+  return x * jax.lax.rsqrt(jnp.maximum(jnp.sum(x * x, -1, keepdims=True), eps * eps))
+
+
+def _check(fn: str, embeddings, labels, where):
+  embeddings, labels = jnp.asarray(embeddings), jnp.asarray(labels)
+  if not jnp.issubdtype(embeddings.dtype, jnp.floating):
+    raise TypeError(f"{fn}: embeddings must be floating point, got dtype {embeddings.dtype}")
+  if embeddings.ndim != 2:
+    raise ValueError(f"{fn}: embeddings must be [batch, dim], got shape {embeddings.shape}")
+  if not jnp.issubdtype(labels.dtype, jnp.integer):
+    raise TypeError(f"{fn}: labels must be integer class ids, got dtype {labels.dtype}")
+  if labels.shape != embeddings.shape[:1]:
+    raise ValueError(f"{fn}: labels must have shape [batch]={embeddings.shape[:1]}, got {labels.shape}")
+  valid = labels >= 0
+  if where is not None:
+    where = jnp.asarray(where)
+    if where.shape != labels.shape:
+      raise ValueError(f"{fn}: where must have shape [batch]={labels.shape}, got {where.shape}")
+    valid = valid & where.astype(bool)
+  return as_float32(embeddings), labels, valid
+
+
+def _positive(fn: str, **values):
+  for name, v in values.items():
+    if not (isinstance(v, (int, float)) and v > 0):
+      raise ValueError(f"{fn}: {name} must be a positive number, got {v!r}")
+
+
+def _choice(fn: str, name: str, value, allowed):
+  if value not in allowed:
+    raise ValueError(f"{fn}: {name} must be one of {allowed}, got {value!r}")
+
+
+def _gallery(e, labels, valid, axis_name):
+  """The comparison set (global batch under ``axis_name``) and the global index of each local anchor."""
+  if axis_name is None:
+    return e, labels, valid, jnp.arange(e.shape[0])
+  ge = jax.lax.all_gather(e, axis_name, tiled=True)
+  gl = jax.lax.all_gather(labels, axis_name, tiled=True)
+  gv = jax.lax.all_gather(valid, axis_name, tiled=True)
+  return ge, gl, gv, jax.lax.axis_index(axis_name) * e.shape[0] + jnp.arange(e.shape[0])
+
+
+def _psum(x, axis_name):
+  return x if axis_name is None else jax.lax.psum(x, axis_name)
+
+
+def pair_masks(labels, valid, gallery_labels, gallery_valid, anchor_index):
+  """``(positive [A, G], negative [A, G])`` boolean masks between anchors and the gallery (self excluded)."""
+  both = valid[:, None] & gallery_valid[None, :]
+  not_self = anchor_index[:, None] != jnp.arange(gallery_labels.shape[0])[None, :]
+  same = labels[:, None] == gallery_labels[None, :]
+  return both & same & not_self, both & ~same
+
+
+def _masked_logsumexp(x, mask, add_one: bool = False):
+  """``log(sum_{mask} exp x [+ 1])`` per row; 0 (zero gradient) for a row with an empty mask."""
+  x = jnp.where(mask, x, -jnp.inf)
+  if add_one:
+    x = jnp.concatenate([x, jnp.zeros(x.shape[:-1] + (1,), x.dtype)], -1)
+  m = jax.lax.stop_gradient(jnp.max(x, -1, keepdims=True))
+  m = jnp.where(jnp.isfinite(m), m, 0.0)
+  out = m[..., 0] + jnp.log(jnp.sum(jnp.exp(x - m), -1) + (0.0 if add_one else 1e-38))
+  return jnp.where(jnp.any(mask, -1), out, 0.0)
+
+
+def _reduce(values, valid, reduction, axis_name):
+  values = jnp.where(valid, values, 0.0)
+  if reduction == "mean":
+    return values
+  n_valid = _psum(jnp.sum(valid.astype(jnp.float32)), axis_name)
+  nonzero = _psum(jnp.sum((values != 0).astype(jnp.float32)), axis_name)
+  return values * jax.lax.stop_gradient(n_valid / jnp.maximum(nonzero, 1.0))
+
+
+# ---------------------------------------------------------------------------------------- miners
+
+
+def mine(miner: str, sim, pos, neg, *, epsilon: float = 0.1, margin: float = 0.2, dim: int | None = None,
+         cutoff: float = 0.5, nonzero_loss_cutoff: float = 1.4):
+  """Pair weights ``(w_pos [A, G], w_neg [A, G])`` (float, 0 outside the masks) chosen by ``miner``.
+
+  ``sim`` is the cosine similarity of L2-normalised embeddings (distances ``d = sqrt(2 - 2 sim)``).
+
+  * ``all``: every positive and negative pair.
+  * ``multi_similarity`` (Wang et al., "Multi-Similarity Loss with General Pair Weighting for Deep Metric
+    Learning", CVPR 2019, arXiv:1904.06627, slug multi_similarity; eq. 11-12): keep a negative if
+    ``s_an > min_p s_ap - epsilon`` and a positive if ``s_ap < max_n s_an + epsilon`` (``epsilon=0.1``).
+  * ``batch_hard`` (Hermans et al., "In Defense of the Triplet Loss", 2017, arXiv:1703.07737): the
+    least similar positive and the most similar negative of each anchor (first index on ties).
+  * ``semi_hard``: negatives with ``d_hp < d_an < d_hp + margin`` where ``d_hp`` is the anchor's hardest
+    positive distance (FaceNet's semi-hard rule, Schroff et al. 2015, on the hardest positive); every positive.
+  * ``distance_weighted`` (Wu et al., "Sampling Matters in Deep Embedding Learning", ICCV 2017,
+    arXiv:1706.07567): negatives weighted by the inverse of the density of distances on the unit sphere in
+    ``dim`` dimensions, ``q(d)^-1`` with ``log q(d) = (dim-2) log d + (dim-3)/2 log(1 - d^2/4)``, distances
+    clipped below at ``cutoff=0.5`` and negatives beyond ``nonzero_loss_cutoff=1.4`` dropped, normalised to
+    sum 1 per anchor (times its number of kept negatives). lbrl uses these weights deterministically
+    instead of drawing one negative per anchor from them; every positive is kept.
+  """
+  _choice("mine", "miner", miner, MINERS)
+  posf, negf = pos.astype(sim.dtype), neg.astype(sim.dtype)
+  if miner == "all":
+    return posf, negf
+  s = jax.lax.stop_gradient(sim)
+  if miner == "multi_similarity":
+    min_pos = jnp.min(jnp.where(pos, s, jnp.inf), -1, keepdims=True)
+    max_neg = jnp.max(jnp.where(neg, s, -jnp.inf), -1, keepdims=True)
+    return posf * (s - epsilon < max_neg), negf * (s + epsilon > min_pos)
+  if miner == "batch_hard":
+    hp = jnp.argmin(jnp.where(pos, s, jnp.inf), -1)
+    hn = jnp.argmax(jnp.where(neg, s, -jnp.inf), -1)
+    g = s.shape[-1]
+    return (jax.nn.one_hot(hp, g, dtype=s.dtype) * posf, jax.nn.one_hot(hn, g, dtype=s.dtype) * negf)
+  d = jnp.sqrt(jnp.maximum(2.0 - 2.0 * s, 0.0))
+  if miner == "semi_hard":
+    d_hp = jnp.max(jnp.where(pos, d, -jnp.inf), -1, keepdims=True)
+    return posf, negf * ((d > d_hp) & (d < d_hp + margin))
+  if dim is None or dim < 4:
+    raise ValueError(f"mine: distance_weighted needs the embedding dimension dim >= 4, got {dim!r}")
+  dc = jnp.maximum(d, cutoff)
+  log_q = (dim - 2.0) * jnp.log(dc) + (dim - 3.0) / 2.0 * jnp.log(jnp.maximum(1.0 - 0.25 * dc * dc, 1e-8))
+  keep = neg & (d < nonzero_loss_cutoff)
+  log_w = jnp.where(keep, -log_q, -jnp.inf)
+  w = jnp.exp(log_w - jnp.max(jnp.where(keep, log_w, -_BIG), -1, keepdims=True))
+  w = w / jnp.maximum(jnp.sum(w, -1, keepdims=True), 1e-30) * jnp.sum(keep, -1, keepdims=True)
+  return posf, jnp.where(keep, w, 0.0)
+
+
+# ---------------------------------------------------------------------------------------- pair losses
+
+
+def _setup(fn, embeddings, labels, where, axis_name):
+  e, labels, valid = _check(fn, embeddings, labels, where)
+  e = l2_normalize(e)
+  ge, gl, gv, idx = _gallery(e, labels, valid, axis_name)
+  pos, neg = pair_masks(labels, valid, gl, gv, idx)
+  return e, ge, valid, pos, neg
+
+
+def multi_similarity(embeddings, labels, *, alpha: float = 2.0, beta: float = 50.0, base: float = 0.5,
+                     epsilon: float = 0.1, miner: str = "multi_similarity", reduction: str = "mean",
+                     where=None, axis_name: str | None = None) -> Array:
+  """Multi-Similarity loss per anchor, after its mining step.
+
+  Formula (cosine similarities ``s`` of L2-normalised embeddings, mined pairs ``P_i``, ``N_i``)::
+
+      L_i = 1/alpha log(1 + sum_{p in P_i} exp(-alpha (s_ip - base)))
+          + 1/beta  log(1 + sum_{n in N_i} exp( beta (s_in - base)))
+
+  Defaults are the paper's: ``alpha=2``, ``beta=50``, ``base`` (lambda) ``=0.5``, mining margin
+  ``epsilon=0.1`` (``miner="multi_similarity"``; any miner of :func:`mine`, or ``"all"``).
+  Paper: Wang, Han, Huang, Dong, Scott, "Multi-Similarity Loss with General Pair Weighting for Deep
+  Metric Learning", CVPR 2019, arXiv:1904.06627, slug multi_similarity (eq. 10-12; the authors'
+  research-ms-loss code). Matches pytorch-metric-learning's MultiSimilarityLoss + MultiSimilarityMiner
+  (whose default reduction is the mean over anchors, ``reduction="mean"``).
+
+  Example::
+
+      loss = multi_similarity(jnp.ones((4, 8)), jnp.array([0, 0, 1, 1])).mean()
+  """
+  _choice("multi_similarity", "reduction", reduction, REDUCTIONS)
+  _positive("multi_similarity", alpha=alpha, beta=beta)
+  e, ge, valid, pos, neg = _setup("multi_similarity", embeddings, labels, where, axis_name)
+  sim = e @ ge.T
+  wp, wn = mine(miner, sim, pos, neg, epsilon=epsilon, dim=e.shape[-1])
+  pos_term = _masked_logsumexp(-alpha * (sim - base) + jnp.log(jnp.maximum(wp, 1e-30)), wp > 0, True) / alpha
+  neg_term = _masked_logsumexp(beta * (sim - base) + jnp.log(jnp.maximum(wn, 1e-30)), wn > 0, True) / beta
+  return _reduce(pos_term + neg_term, valid, reduction, axis_name)
+
+
+def circle_loss(embeddings, labels, *, margin: float = 0.25, gamma: float = 256.0, miner: str = "all",
+                reduction: str = "mean", where=None, axis_name: str | None = None) -> Array:
+  """Circle loss per anchor (pair-wise labels).
+
+  Formula (cosine similarities; ``[x]_+ = max(x, 0)`` with the weights held constant for the gradient)::
+
+      a_p = [1 + m - s_p]_+,  a_n = [s_n + m]_+,  Delta_p = 1 - m,  Delta_n = m
+      L_i = softplus( logsumexp_n gamma a_n (s_n - Delta_n) + logsumexp_p -gamma a_p (s_p - Delta_p) )
+
+  0 for an anchor without a positive or a negative. Defaults are the paper's face-recognition setting,
+  ``margin=0.25``, ``gamma=256`` (fine-grained retrieval: 0.4 and 80, pytorch-metric-learning's defaults).
+  Paper: Sun et al., "Circle Loss: A Unified Perspective of Pair Similarity Optimization", CVPR 2020,
+  arXiv:2002.10857, slug circle_loss (eq. 6-8). pytorch-metric-learning's CircleLoss is this with
+  ``reduction="nonzero"``.
+  """
+  _choice("circle_loss", "reduction", reduction, REDUCTIONS)
+  _positive("circle_loss", gamma=gamma)
+  e, ge, valid, pos, neg = _setup("circle_loss", embeddings, labels, where, axis_name)
+  sim = e @ ge.T
+  wp, wn = mine(miner, sim, pos, neg, dim=e.shape[-1])
+  sg = jax.lax.stop_gradient(sim)
+  logit_p = -gamma * jax.nn.relu(1.0 + margin - sg) * (sim - (1.0 - margin))
+  logit_n = gamma * jax.nn.relu(sg + margin) * (sim - margin)
+  mp, mn = wp > 0, wn > 0
+  lse = (_masked_logsumexp(logit_p + jnp.log(jnp.maximum(wp, 1e-30)), mp)
+         + _masked_logsumexp(logit_n + jnp.log(jnp.maximum(wn, 1e-30)), mn))
+  has = jnp.any(mp, -1) & jnp.any(mn, -1)
+  return _reduce(jnp.where(has, jax.nn.softplus(lse), 0.0), valid, reduction, axis_name)
+
+
+TRIPLET_MINERS = ("batch_hard", "batch_all", "semi_hard")
+
+
+def triplet_loss(embeddings, labels, *, margin: float = 0.2, miner: str = "batch_hard", normalize: bool = True,
+                 reduction: str = "mean", where=None, axis_name: str | None = None) -> Array:
+  """Triplet margin loss per anchor, ``[d(a, p) - d(a, n) + margin]_+`` with Euclidean distances.
+
+  miner: ``"batch_hard"`` (default; Hermans et al., "In Defense of the Triplet Loss for Person
+  Re-Identification", 2017, arXiv:1703.07737): one triplet per anchor, its farthest positive and nearest
+  negative, scored with ``optax.losses.triplet_margin_loss`` (which adds ``eps=1e-6`` inside the norm);
+  ``"batch_all"``: the mean over the anchor's valid triplets; ``"semi_hard"`` (Schroff et al., FaceNet,
+  2015, arXiv:1503.03832): the mean over triplets with ``d_ap < d_an < d_ap + margin``.
+  normalize: L2-normalise the embeddings first (default, as pytorch-metric-learning's LpDistance).
+  0 for an anchor without a positive or a negative. The batch-hard triplet loss is the loss the
+  mathematical_justification_hard_negative paper (Xu et al., "Mathematical Justification of Hard Negative
+  Mining via Isometric Approximation Theorem", 2022, arXiv:2210.11173) analyses. pytorch-metric-learning's
+  TripletMarginLoss + BatchHardMiner is ``miner="batch_hard", reduction="nonzero"``.
+  """
+  _choice("triplet_loss", "miner", miner, TRIPLET_MINERS)
+  _choice("triplet_loss", "reduction", reduction, REDUCTIONS)
+  e, labels, valid = _check("triplet_loss", embeddings, labels, where)
+  if normalize:
+    e = l2_normalize(e)
+  ge, gl, gv, idx = _gallery(e, labels, valid, axis_name)
+  pos, neg = pair_masks(labels, valid, gl, gv, idx)
+  has = jnp.any(pos, -1) & jnp.any(neg, -1)
+  sq = jnp.sum(e * e, -1)[:, None] - 2.0 * e @ ge.T + jnp.sum(ge * ge, -1)[None, :]
+  dist = jnp.sqrt(jnp.maximum(sq, 1e-12))
+  if miner == "batch_hard":
+    hp = jnp.argmax(jnp.where(pos, jax.lax.stop_gradient(dist), -jnp.inf), -1)
+    hn = jnp.argmin(jnp.where(neg, jax.lax.stop_gradient(dist), jnp.inf), -1)
+    values = optax.losses.triplet_margin_loss(e, ge[hp], ge[hn], margin=margin)
+    return _reduce(jnp.where(has, values, 0.0), valid, reduction, axis_name)
+  t = jax.nn.relu(dist[:, :, None] - dist[:, None, :] + margin)          # [A, P, N]
+  mask = pos[:, :, None] & neg[:, None, :]
+  if miner == "semi_hard":
+    dd = jax.lax.stop_gradient(dist)
+    mask = mask & (dd[:, None, :] > dd[:, :, None]) & (dd[:, None, :] < dd[:, :, None] + margin)
+  count = jnp.sum(mask, (1, 2))
+  values = jnp.sum(jnp.where(mask, t, 0.0), (1, 2)) / jnp.maximum(count, 1)
+  return _reduce(values, valid, reduction, axis_name)
+
+
+def contrastive_loss(embeddings, labels, *, pos_margin: float = 0.0, neg_margin: float = 1.0,
+                     squared: bool = False, miner: str = "all", reduction: str = "mean", where=None,
+                     axis_name: str | None = None) -> Array:
+  """Contrastive (pair) loss, as per-anchor shares of a mean over pairs.
+
+  Formula (Euclidean distances ``d`` of L2-normalised embeddings; ``p = 2`` if ``squared`` else 1)::
+
+      pair terms:  l_ij = [d_ij - pos_margin]_+^p (positive pairs),  [neg_margin - d_ij]_+^p (negative)
+      loss = mean over positive pairs + mean over negative pairs        (reduction="mean")
+      loss = mean over non-zero positive terms + mean over non-zero negative terms   (reduction="nonzero")
+
+  Each anchor's value is its share ``n_valid * sum_j l_ij / count`` so that the mean over valid anchors is
+  the loss (counts over the global batch). Defaults ``pos_margin=0``, ``neg_margin=1``, unsquared, are
+  pytorch-metric-learning's ContrastiveLoss (``reduction="nonzero"`` matches it exactly); Hadsell, Chopra
+  and LeCun, "Dimensionality Reduction by Learning an Invariant Mapping", CVPR 2006, use ``squared=True``
+  (``1/2`` factors aside).
+  """
+  _choice("contrastive_loss", "reduction", reduction, REDUCTIONS)
+  e, ge, valid, pos, neg = _setup("contrastive_loss", embeddings, labels, where, axis_name)
+  wp, wn = mine(miner, e @ ge.T, pos, neg, dim=e.shape[-1])
+  sq = jnp.sum(e * e, -1)[:, None] - 2.0 * e @ ge.T + jnp.sum(ge * ge, -1)[None, :]
+  dist = jnp.sqrt(jnp.maximum(sq, 1e-12))
+  p = 2.0 if squared else 1.0
+  lp = jnp.where(wp > 0, wp * jax.nn.relu(dist - pos_margin) ** p, 0.0)
+  ln = jnp.where(wn > 0, wn * jax.nn.relu(neg_margin - dist) ** p, 0.0)
+  if reduction == "mean":
+    cp, cn = _psum(jnp.sum(wp > 0), axis_name), _psum(jnp.sum(wn > 0), axis_name)
+  else:
+    cp, cn = _psum(jnp.sum(lp > 0), axis_name), _psum(jnp.sum(ln > 0), axis_name)
+  n_valid = _psum(jnp.sum(valid), axis_name).astype(jnp.float32)
+  share = (jnp.sum(lp, -1) / jnp.maximum(cp, 1).astype(jnp.float32)
+           + jnp.sum(ln, -1) / jnp.maximum(cn, 1).astype(jnp.float32))
+  return jnp.where(valid, n_valid * share, 0.0)
+
+
+def supervised_contrastive(embeddings, labels, *, temperature: float = 0.1, reduction: str = "mean",
+                           where=None, axis_name: str | None = None) -> Array:
+  """Supervised contrastive loss (SupCon, "L_out") per anchor.
+
+  Formula (cosine similarities; ``A(i)`` every valid ``j != i``, ``P(i)`` its positives)::
+
+      L_i = -1/|P(i)| sum_{p in P(i)} log( exp(s_ip / t) / sum_{a in A(i)} exp(s_ia / t) )
+
+  0 for an anchor without positives. ``temperature=0.1`` (pytorch-metric-learning's default; the paper
+  reports 0.1 as best on CIFAR). Paper: Khosla et al., "Supervised Contrastive Learning", NeurIPS 2020,
+  arXiv:2004.11362 (eq. 2). PML's SupConLoss is this with ``reduction="nonzero"``.
+  """
+  _choice("supervised_contrastive", "reduction", reduction, REDUCTIONS)
+  _positive("supervised_contrastive", temperature=temperature)
+  e, ge, valid, pos, neg = _setup("supervised_contrastive", embeddings, labels, where, axis_name)
+  z = (e @ ge.T) / temperature
+  log_prob = z - _masked_logsumexp(z, pos | neg)[:, None]
+  n_pos = jnp.sum(pos, -1)
+  values = -jnp.sum(jnp.where(pos, log_prob, 0.0), -1) / jnp.maximum(n_pos, 1)
+  return _reduce(jnp.where(n_pos > 0, values, 0.0), valid, reduction, axis_name)
+
+
+def orthogonal_projection(embeddings, labels, *, gamma: float = 0.5, where=None,
+                          axis_name: str | None = None) -> Array:
+  """Orthogonal Projection Loss (OPL), a batch-level value spread over the anchors.
+
+  Formula (cosine similarities of L2-normalised features)::
+
+      s = mean_{positive pairs i != j} s_ij,   d = mean_{negative pairs} s_ij,   L = (1 - s) + gamma |d|
+
+  ``gamma=0.5`` (the paper and the authors' kahnchana/opl code). Every valid row returns ``L``, so the mean
+  over the batch is ``L``; a batch with no positive (negative) pair contributes ``s = 1`` (``d = 0``): loss
+  0 and zero gradient without any pair. Paper: Ranasinghe et al., "Orthogonal Projection Loss", ICCV 2021,
+  arXiv:2103.14021, slug orthogonal_projection (eq. 3-5). Used beside cross-entropy:
+  :func:`ce_orthogonal_projection`.
+  """
+  e, ge, valid, pos, neg = _setup("orthogonal_projection", embeddings, labels, where, axis_name)
+  sim = e @ ge.T
+  cp, cn = _psum(jnp.sum(pos), axis_name), _psum(jnp.sum(neg), axis_name)
+  s = jnp.where(cp > 0, _psum(jnp.sum(jnp.where(pos, sim, 0.0)), axis_name) / jnp.maximum(cp, 1), 1.0)
+  d = _psum(jnp.sum(jnp.where(neg, sim, 0.0)), axis_name) / jnp.maximum(cn, 1)
+  return jnp.where(valid, (1.0 - s) + gamma * jnp.abs(d), 0.0)
+
+
+# ---------------------------------------------------------------------------------------- proxy / margin losses
+
+
+def _check_proxy(fn, features, proxies, labels, where):
+  features, proxies, labels = jnp.asarray(features), jnp.asarray(proxies), jnp.asarray(labels)
+  if features.ndim != 2 or proxies.ndim != 2 or features.shape[-1] != proxies.shape[-1]:
+    raise ValueError(f"{fn}: features must be [batch, D] and proxies [num_classes, D] with the same D, got "
+                     f"{features.shape} and {proxies.shape}")
+  if not jnp.issubdtype(labels.dtype, jnp.integer) or labels.shape != features.shape[:1]:
+    raise ValueError(f"{fn}: labels must be integer [batch]={features.shape[:1]}, got {labels.dtype} {labels.shape}")
+  valid = (labels >= 0) & (labels < proxies.shape[0])
+  if where is not None:
+    valid = valid & jnp.asarray(where, bool)
+  f32 = as_float32(features)
+  cos = l2_normalize(f32) @ l2_normalize(as_float32(proxies)).T
+  return f32, cos, jnp.where(valid, labels, 0), valid
+
+
+def _margin_ce(logits, target_logit, labels, valid, extra=None):
+  """Cross-entropy with the target logit replaced; ``extra [B, K]`` (masked with -inf) joins the denominator."""
+  onehot = jax.nn.one_hot(labels, logits.shape[-1], dtype=bool)
+  z = jnp.where(onehot, target_logit[:, None], logits)
+  if extra is not None:
+    z = jnp.concatenate([z, extra], -1)
+  values = jax.nn.logsumexp(z, -1) - target_logit
+  return jnp.where(valid, values, 0.0)
+
+
+def normalized_softmax(features, proxies, labels, *, temperature: float = 0.05, where=None) -> Array:
+  """Normalised-softmax (proxy) loss: cross-entropy of ``cos(f, w_c) / temperature``.
+
+  Zhai and Wu, "Classification is a Strong Baseline for Deep Metric Learning", BMVC 2019, arXiv:1811.12649
+  (``temperature=0.05``); the hyperspherical_embedding paper's training loss. Matches
+  pytorch-metric-learning's NormalizedSoftmaxLoss (proxies = its ``W.T``).
+  """
+  _positive("normalized_softmax", temperature=temperature)
+  _, cos, labels, valid = _check_proxy("normalized_softmax", features, proxies, labels, where)
+  z = cos / temperature
+  return _margin_ce(z, jnp.take_along_axis(z, labels[:, None], -1)[:, 0], labels, valid)
+
+
+def cosface(features, proxies, labels, *, margin: float = 0.35, scale: float = 64.0, where=None) -> Array:
+  """CosFace / large-margin cosine loss: target logit ``s (cos theta_y - m)``, others ``s cos theta_j``.
+
+  Wang et al., "CosFace: Large Margin Cosine Loss for Deep Face Recognition", CVPR 2018, arXiv:1801.09414
+  (``m=0.35``, ``s=64``). Matches pytorch-metric-learning's CosFaceLoss.
+  """
+  _, cos, labels, valid = _check_proxy("cosface", features, proxies, labels, where)
+  c_y = jnp.take_along_axis(cos, labels[:, None], -1)[:, 0]
+  return _margin_ce(scale * cos, scale * (c_y - margin), labels, valid)
+
+
+def _arc_target(c_y, margin):
+  """``cos(theta + m)`` where ``theta + m <= pi``, else ``cos theta - m sin m`` (ArcFace's fallback)."""
+  theta = jnp.arccos(jnp.clip(c_y, -1.0 + 1e-7, 1.0 - 1e-7))
+  return jnp.where(theta <= math.pi - margin, jnp.cos(theta + margin), c_y - margin * math.sin(margin))
+
+
+def arcface(features, proxies, labels, *, margin: float = 0.5, scale: float = 64.0, where=None) -> Array:
+  """ArcFace / additive angular margin: target logit ``s cos(theta_y + m)``, others ``s cos theta_j``.
+
+  Deng et al., "ArcFace: Additive Angular Margin Loss for Deep Face Recognition", CVPR 2019,
+  arXiv:1801.07698 (``m=0.5`` rad, ``s=64``); where ``theta_y + m > pi`` the target is
+  ``cos theta_y - m sin m`` (the insightface / pytorch-metric-learning fallback). PML's ArcFaceLoss takes
+  the margin in degrees (default 28.6 = 0.4992 rad). The arccos is clipped to ``[-1+1e-7, 1-1e-7]`` so the
+  gradient stays finite at ``cos = +-1``.
+  """
+  _, cos, labels, valid = _check_proxy("arcface", features, proxies, labels, where)
+  c_y = jnp.take_along_axis(cos, labels[:, None], -1)[:, 0]
+  return _margin_ce(scale * cos, scale * _arc_target(c_y, margin), labels, valid)
+
+
+def adaface_margins(norms, valid, *, margin: float = 0.4, h: float = 0.333, norm_mean=None, norm_std=None,
+                    eps: float = 1e-3):
+  """AdaFace's ``(z_hat, g_angle, g_add)`` from the feature norms (held constant for the gradient).
+
+  ``z_hat = clip((||z|| - mu) / (sigma / h), -1, 1)``, ``g_angle = -m z_hat``, ``g_add = m z_hat + m``; ``mu``,
+  ``sigma`` are the batch's norm mean and std over the valid rows unless given (the authors keep an EMA
+  with momentum 0.01; pass it as ``norm_mean``/``norm_std``).
+  """
+  n = jax.lax.stop_gradient(norms)
+  w = valid.astype(n.dtype)
+  count = jnp.maximum(jnp.sum(w), 1.0)
+  mu = jnp.sum(n * w) / count if norm_mean is None else jnp.asarray(norm_mean, n.dtype)
+  if norm_std is None:
+    sigma = jnp.sqrt(jnp.sum(w * (n - mu) ** 2) / jnp.maximum(count - 1.0, 1.0))
+  else:
+    sigma = jnp.asarray(norm_std, n.dtype)
+  z_hat = jnp.clip((n - mu) / (sigma + eps) * h, -1.0, 1.0)
+  return z_hat, -margin * z_hat, margin * z_hat + margin
+
+
+def adaface(features, proxies, labels, *, margin: float = 0.4, h: float = 0.333, scale: float = 64.0,
+            norm_mean=None, norm_std=None, z_hat=None, where=None) -> Array:
+  """AdaFace: a margin that adapts to image quality, with the feature norm as the quality proxy.
+
+  Formula (``theta_y`` the target angle; :func:`adaface_margins` for ``z_hat``)::
+
+      target logit = s (cos(clip(theta_y + g_angle, eps, pi - eps)) - g_add),
+      g_angle = -m z_hat,  g_add = m z_hat + m
+
+  At ``z_hat = -1`` (low norm, hard/low quality) it is ArcFace with margin ``m``; at ``z_hat = 0`` CosFace
+  with margin ``m``; at ``z_hat = +1`` ``cos(theta - m) - 2m`` (tested). ``z_hat`` can be given directly.
+  Defaults are the paper's: ``m=0.4``, ``h=0.333``, ``s=64``. Paper: Kim, Jain, Liu, "AdaFace: Quality
+  Adaptive Margin for Face Recognition", CVPR 2022, arXiv:2204.00964, slug adaface (eq. 10-12; the
+  authors' mk-minchul/AdaFace ``head.py``, which clips the angle to ``[eps, pi - eps]``, ``eps=1e-3``).
+  lbrl's choice: batch norm statistics unless ``norm_mean``/``norm_std`` (the authors' EMA) are passed.
+  """
+  f32, cos, labels, valid = _check_proxy("adaface", features, proxies, labels, where)
+  if z_hat is None:
+    norms = jnp.sqrt(jnp.sum(f32 * f32, -1) + 1e-12)
+    z_hat, g_angle, g_add = adaface_margins(norms, valid, margin=margin, h=h, norm_mean=norm_mean, norm_std=norm_std)
+  else:
+    z_hat = jnp.broadcast_to(jnp.asarray(z_hat, jnp.float32), labels.shape)
+    g_angle, g_add = -margin * z_hat, margin * z_hat + margin
+  c_y = jnp.take_along_axis(cos, labels[:, None], -1)[:, 0]
+  theta = jnp.arccos(jnp.clip(c_y, -1.0 + 1e-7, 1.0 - 1e-7))
+  target = jnp.cos(jnp.clip(theta + g_angle, 1e-3, math.pi - 1e-3)) - g_add
+  return _margin_ce(scale * cos, scale * target, labels, valid)
+
+
+def _whisker_filter(values, mask, wisk):
+  """Mask of the entries of ``values[mask]`` inside ``[Q1 - wisk IQR, Q3 + wisk IQR]`` (quartiles as the
+  authors pick them: the sorted values at ``int(0.25 n)`` and ``int(0.75 n)``)."""
+  flat, m = values.reshape(-1), mask.reshape(-1)
+  n = jnp.sum(m)
+  srt = jnp.sort(jnp.where(m, flat, jnp.inf))
+  q1 = srt[jnp.clip((0.25 * n).astype(jnp.int32), 0, flat.shape[0] - 1)]
+  q3 = srt[jnp.clip((0.75 * n).astype(jnp.int32), 0, flat.shape[0] - 1)]
+  iqr = q3 - q1
+  return mask & (values >= q1 - wisk * iqr) & (values <= q3 + wisk * iqr)
+
+
+def unpg(features, proxies, labels, *, margin: float = 0.5, scale: float = 64.0, head: str = "arcface",
+         wisk: float = 1.0, where=None) -> Array:
+  """UNPG: a margin softmax whose denominator also holds the batch's negative-pair similarities.
+
+  Formula (``f`` the head's target logit: ArcFace ``cos(theta_y + m)`` or CosFace ``cos theta_y - m``)::
+
+      S_n = { cos(x_i, x_j) : i < j, y_i != y_j }   (metric-loss pair generation, MLPG)
+      S_n' = S_n filtered to [Q1 - wisk IQR, Q3 + wisk IQR]  (box-and-whisker: drops noisy negatives)
+      L_i = -log( e^{s f(theta_y)} / (e^{s f(theta_y)} + sum_{j != y} e^{s cos theta_j} + sum_{S_n'} e^{s s_n}) )
+
+  The class-weight negatives (CLPG) and the in-batch negatives (MLPG) share one denominator; every example
+  gets the whole filtered ``S_n'`` (as in the authors' code). Defaults: ArcFace head ``m=0.5``, ``s=64``,
+  ``wisk=1.0`` (the authors' head zoo). Paper: Jung et al., "Unified Negative Pair Generation toward
+  Well-discriminative Feature Space for Face Recognition", BMVC 2022, arXiv:2203.11593, slug unpg
+  (the authors' Jung-Jun-Uk/UNPG ``models/build.py``). Under a sharded jit the pairs span the global batch.
+  """
+  _choice("unpg", "head", head, ("arcface", "cosface"))
+  f32, cos, labels, valid = _check_proxy("unpg", features, proxies, labels, where)
+  c_y = jnp.take_along_axis(cos, labels[:, None], -1)[:, 0]
+  target = _arc_target(c_y, margin) if head == "arcface" else c_y - margin
+  e = l2_normalize(f32)
+  sim = e @ e.T
+  b = labels.shape[0]
+  upper = jnp.arange(b)[:, None] < jnp.arange(b)[None, :]
+  neg = upper & valid[:, None] & valid[None, :] & (labels[:, None] != labels[None, :])
+  keep = _whisker_filter(jax.lax.stop_gradient(sim), neg, wisk)
+  extra = jnp.where(keep, scale * sim, -jnp.inf).reshape(1, -1)
+  return _margin_ce(scale * cos, scale * target, labels, valid, jnp.broadcast_to(extra, (b, b * b)))
+
+
+def ce_orthogonal_projection(features, proxies, labels, *, weight: float = 1.0, gamma: float = 0.5,
+                             where=None) -> Array:
+  """Cross-entropy on ``features @ proxies.T`` (a bias-free linear classifier) plus ``weight`` x OPL on the
+  features (:func:`orthogonal_projection`): the paper's training objective ``L_CE + lambda L_OPL``.
+  ``weight=1``, ``gamma=0.5`` (the paper's CIFAR-100 setting, lambda = 1; see its section 4).
+  """
+  f32 = as_float32(jnp.asarray(features))
+  labels = jnp.asarray(labels)
+  logits = f32 @ as_float32(jnp.asarray(proxies)).T
+  valid = (labels >= 0) & (labels < logits.shape[-1])
+  if where is not None:
+    valid = valid & jnp.asarray(where, bool)
+  ce = optax.softmax_cross_entropy_with_integer_labels(logits, jnp.where(valid, labels, 0))
+  opl = orthogonal_projection(f32, labels, gamma=gamma, where=valid)
+  return jnp.where(valid, ce + weight * opl, 0.0)
