@@ -142,7 +142,7 @@ def model_num_classes(cfg, meta: dict) -> int | None:
 def build_task(cfg, meta: dict) -> Task:
   """The task of ``cfg`` given the training split's metadata (``num_classes``/``vocab_size``,
   ``num_examples``, ``class_counts`` when the loss needs them)."""
-  from lbrl.train.precision import apply_precision
+  from lbrl.train.precision import apply_precision, loss_scaled
   model = apply_precision(build_model(cfg, meta), cfg.get("precision"))
   name, spec, kwargs = resolve_loss(cfg.loss)
   outputs = MODELS.spec(cfg.model.name).outputs
@@ -155,7 +155,7 @@ def build_task(cfg, meta: dict) -> Task:
       raise ValueError(f"config.loss: loss {name!r} needs class counts, and the training split has no labels to count")
     counts = np.asarray(meta["class_counts"], np.float32)
   est_kwargs = dict(cfg.grad_estimator)
-  estimator = GRAD_ESTIMATORS.get(est_kwargs.pop("name"))(**est_kwargs)
+  estimator = loss_scaled(GRAD_ESTIMATORS.get(est_kwargs.pop("name"))(**est_kwargs), cfg.get("precision"))
   auxiliaries = {}
   for i, aux_cfg in enumerate(cfg.get("auxiliary", []) or []):
     a = dict(aux_cfg)
@@ -353,7 +353,9 @@ def make_train_step(task: Task, tx, accum: int = 1):
         params=keep(params, state.params),
         model_state=keep(model_state, state.model_state),
         opt_state=keep(opt_state, state.opt_state),
-        grad_state=keep(grad_state, state.grad_state),
+        # a loss-scaled estimator keeps its new scale even when the update is skipped (lbrl.train.precision)
+        grad_state=(task.estimator.select(finite, grad_state, state.grad_state) if hasattr(task.estimator, "select")
+                    else keep(grad_state, state.grad_state)),
         aux=keep(aux, state.aux),
         nonfinite=state.nonfinite + (~finite).astype(jnp.int32),
         first_nonfinite=jnp.where((state.first_nonfinite < 0) & ~finite, state.step, state.first_nonfinite))
