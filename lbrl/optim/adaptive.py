@@ -83,16 +83,29 @@ def adamw_paper(learning_rate: Any = 1e-3, weight_decay: float = 1e-4, base_lear
   per step at every alpha, which is what the paper's (alpha, lambda) grids hold fixed. :func:`adamw`
   (``optax.adamw``) is the other form: its decay is multiplied by ``learning_rate(t)``, so its
   weight_decay equals lambda / alpha. ``base_learning_rate`` defaults to ``learning_rate`` when that is
-  a constant; with a schedule give it (the peak rate alpha, e.g. ``config.optimizer.learning_rate``).
+  a constant; with a schedule give it (the peak rate alpha, e.g. ``config.optimizer.learning_rate``),
+  or ``"initial"``: alpha = learning_rate(0), the schedule's first value, which is its peak for a
+  constant or cosine schedule without warm-up (so a tuning grid over the learning rate alone keeps
+  lambda the paper's; a schedule that starts at 0, i.e. with a warm-up, is refused).
   Defaults: alpha 1e-3, lambda 1e-4, betas (0.9, 0.999), eps 1e-8; ``mask`` selects decayed leaves.
   """
   C.check_learning_rate(learning_rate)
   C.check_beta("b1", b1), C.check_beta("b2", b2), C.check_nonnegative("eps", eps)
   C.check_nonnegative("weight_decay", weight_decay)
-  if base_learning_rate is None:
+  if isinstance(base_learning_rate, str):
+    if base_learning_rate != "initial":
+      raise ValueError(f"adamw_paper: base_learning_rate={base_learning_rate!r}; expected a number, a "
+                       "schedule or 'initial'")
+    base_learning_rate = float(learning_rate(0)) if callable(learning_rate) else learning_rate
+    if not base_learning_rate > 0:
+      raise ValueError("adamw_paper: base_learning_rate='initial' needs a schedule whose value at step 0 is "
+                       f"its peak rate alpha > 0, got learning_rate(0) = {base_learning_rate} (a warm-up? "
+                       "then give base_learning_rate as the peak rate)")
+  elif base_learning_rate is None:
     if callable(learning_rate):
       raise ValueError("adamw_paper: with a learning-rate schedule give base_learning_rate (the peak "
-                       "rate alpha that the schedule multiplier eta_t = learning_rate(t) / alpha divides)")
+                       "rate alpha that the schedule multiplier eta_t = learning_rate(t) / alpha divides, "
+                       "or 'initial' for learning_rate(0))")
     base_learning_rate = learning_rate
   C.check_positive("base_learning_rate", base_learning_rate)
   return C.checked(optax.adamw(learning_rate, b1=b1, b2=b2, eps=eps,
