@@ -13,6 +13,7 @@ not registered offline builders are looked up as standard TFDS datasets (``cifar
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import fcntl
@@ -216,10 +217,34 @@ def check_name(name: str) -> None:
     DATASETS.get(name)  # raises: unknown dataset, with the closest offline names
 
 
+_MEMO: "collections.OrderedDict[tuple, Dataset]" = collections.OrderedDict()
+MEMO_ENTRIES, MEMO_MAX_BYTES = 16, 256 << 20
+
+
+def _memoized(key: tuple, read: Callable[[], Dataset]) -> Dataset:
+  """The split read once per process (a sweep trains many runs on the same offline split): arrays are
+  shared read-only between callers (transforms return new arrays), ``meta`` is copied. Splits above
+  ``MEMO_MAX_BYTES`` are not kept."""
+  if key not in _MEMO:
+    data = read()
+    if sum(a.nbytes for a in data.arrays.values()) > MEMO_MAX_BYTES:
+      return data
+    for a in data.arrays.values():
+      a.flags.writeable = False
+    _MEMO[key] = data
+    while len(_MEMO) > MEMO_ENTRIES:
+      _MEMO.popitem(last=False)
+  _MEMO.move_to_end(key)
+  d = _MEMO[key]
+  return Dataset(d.name, d.split, dict(d.arrays), dict(d.meta))
+
+
 def load(name: str, split: str, *, data_dir: str = "", **options) -> Dataset:
-  """Loads ``split`` of dataset ``name`` (an offline builder, else a standard TFDS name)."""
+  """Loads ``split`` of dataset ``name`` (an offline builder, else a standard TFDS name). Offline splits
+  are read once per process (:func:`_memoized`)."""
   if name in DATASETS:
-    return DATASETS.get(name)(split, data_dir=data_dir, **options)
+    key = (name, split, data_dir or default_data_dir(), tuple(sorted((k, repr(v)) for k, v in options.items())))
+    return _memoized(key, lambda: DATASETS.get(name)(split, data_dir=data_dir, **options))
   check_name(name)
   import tensorflow_datasets as tfds
   data_dir = data_dir or default_data_dir()

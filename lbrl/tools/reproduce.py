@@ -84,12 +84,31 @@ def _sweep_results(cfg, records, arms, arm_overrides, *, variant, seeds, rules_m
           "total_wall_time_sec": sum(r.get("wall_time_sec", 0) for r in records)}
 
 
+COMPILATION_CACHE = os.path.expanduser("~/.cache/lbrl/jax_cache")
+
+
+def use_compilation_cache(path: str = COMPILATION_CACHE) -> str:
+  """Turns on JAX's persistent compilation cache (unless the user set one): the runs of a sweep differ
+  in seed and hyperparameter values, not in program, so each program compiles once instead of once per
+  run. Also exported to the environment for the runner's worker processes. Returns the cache path."""
+  import jax
+  path = jax.config.jax_compilation_cache_dir or os.environ.get("JAX_COMPILATION_CACHE_DIR") or path
+  for key, value in (("JAX_COMPILATION_CACHE_DIR", path), ("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0"),
+                     ("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")):
+    os.environ.setdefault(key, value)
+  jax.config.update("jax_compilation_cache_dir", path)
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+  jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+  return path
+
+
 def run_experiment(config_path: str, variant: str = "cpu", seeds: list[int] | None = None, jobs: int = 1,
                    out_dir: str | None = None, workdir_root: str | None = None, quiet: bool = False) -> dict:
   """Runs what is missing of the experiment, then writes the report. Returns results.json's content
   (with ``report``, the README's path)."""
   cfg, module = experiment.load_config(config_path, variant)
   kind = experiment.kind_of(cfg)
+  use_compilation_cache()
   out_dir = out_dir or default_out(cfg, config_path, variant)
   slug = cfg.paper.slug or os.path.basename(config_path)[:-3]
   workdir_root = workdir_root or os.path.join(os.path.expanduser("~/.cache/lbrl/runs"), slug, variant)

@@ -50,7 +50,7 @@ import optax
 from lbrl import parallel
 from lbrl.data import pipeline
 from lbrl.losses import reduce
-from lbrl.registry import GRAD_ESTIMATORS, LOSSES, METRICS, MODELS, POST_TRAINING, TARGETS, resolve
+from lbrl.registry import DIAGNOSTICS, GRAD_ESTIMATORS, LOSSES, METRICS, MODELS, POST_TRAINING, TARGETS, resolve
 from lbrl.train.checkpoint import Checkpointer, abstract
 from lbrl.train.optimizer import make_optimizer
 from lbrl.train.record import MetricWriter, Progress, write_workdir_record
@@ -96,6 +96,7 @@ class Task:
   example_state: Callable | None = None  # init(num_examples, num_classes) -> pytree of [N, ...]
   num_examples: int = 0
   num_classes: int = 0
+  diagnostics: tuple = ()          # ((name, fn, lbrl.registry.DiagnosticSpec), ...) from config.diagnostics
 
 
 def build_model(cfg, meta: dict):
@@ -171,8 +172,9 @@ def build_task(cfg, meta: dict) -> Task:
   example_state = None
   if "example_state" in spec.needs:
     example_state = resolve(spec.example_state) if isinstance(spec.example_state, str) else spec.example_state
+  diagnostics = tuple((d, DIAGNOSTICS.get(d), DIAGNOSTICS.spec(d)) for d in (cfg.get("diagnostics", []) or []))
   return Task(model, LOSSES.get(name), kwargs, spec, counts, estimator, auxiliaries, example_state,
-              int(meta.get("num_examples") or 0), int(model_num_classes(cfg, meta) or 0))
+              int(meta.get("num_examples") or 0), int(model_num_classes(cfg, meta) or 0), diagnostics)
 
 
 def call_loss(task: Task, outputs, labels, where, *, step, rng, aux_outputs=None, example_rows=None):
@@ -225,6 +227,34 @@ def _aux_outputs(task: Task, aux, x):
 
 def _rows(tree, index):
   return jax.tree.map(lambda a: a[index], tree)
+
+
+def diagnostics(task: Task, state, batch, rng, grads, updates, loss) -> dict[str, jax.Array]:
+  """``config.diagnostics`` evaluated in the train step: ``{"diag/<name>/<key>": float32 scalar}``.
+
+  Diagnostics that need intermediate values get them from one extra forward pass in training mode (the
+  pre-update parameters, the step's batch and dropout key) with flax's ``capture_intermediates=True``;
+  its state updates (batch statistics) are discarded, so the trained run is the same with or without
+  diagnostics."""
+  if not task.diagnostics:
+    return {}
+  inter = {}
+  if any(spec.intermediates for _, _, spec in task.diagnostics):
+    kw = MODEL_CALL[task.spec.consumes]
+    variables = {"params": state.params, **state.model_state}
+    _, captured = task.model.apply(variables, batch["x"], train=True, rngs={"dropout": rng},
+                                   capture_intermediates=True, mutable=list(state.model_state) + ["intermediates"], **kw)
+    inter = jax.lax.stop_gradient({"intermediates": captured["intermediates"]})
+  out = {}
+  for name, fn, spec in task.diagnostics:
+    values = fn(params=state.params, grads=grads, updates=updates, intermediates=inter if spec.intermediates else {},
+                loss=loss)
+    for key, v in values.items():
+      v = jnp.asarray(v, jnp.float32)
+      if v.shape != ():
+        raise ValueError(f"diagnostic {name!r}: value {key!r} has shape {v.shape}; diagnostics return scalars")
+      out[f"diag/{name}/{key}"] = v
+  return out
 
 
 def make_train_step(task: Task, tx, accum: int = 1):
@@ -308,6 +338,7 @@ def make_train_step(task: Task, tx, accum: int = 1):
     return grads, model_state, state.grad_state, new_rows, {"loss": loss, "accuracy": acc}
 
   def step_fn(state: TrainState, batch):
+    """One update; returns the new state and the packed metrics, in the order of ``metric_names``."""
     rng = jax.random.fold_in(state.rng, state.step)
     examples = state.aux.get("examples") if needs_rows else None
     rows = _rows(examples, batch["index"]) if needs_rows else None
@@ -359,8 +390,15 @@ def make_train_step(task: Task, tx, accum: int = 1):
         aux=keep(aux, state.aux),
         nonfinite=state.nonfinite + (~finite).astype(jnp.int32),
         first_nonfinite=jnp.where((state.first_nonfinite < 0) & ~finite, state.step, state.first_nonfinite))
-    return new_state, jnp.stack([m["loss"], m["accuracy"], grad_norm]).astype(jnp.float32)
+    packed = {"loss": m["loss"], "accuracy": m["accuracy"], "grad_norm": grad_norm}
+    packed.update(diagnostics(task, state, batch, rng, grads, updates, m["loss"]))
+    names = TRAIN_METRICS + tuple(sorted(k for k in packed if k not in TRAIN_METRICS))
+    metric_names[:] = names   # the diagnostics' keys are known once the step is traced
+    return new_state, jnp.stack([jnp.asarray(packed[k], jnp.float32) for k in names])
 
+  # names of the packed metrics vector: fixed without diagnostics, filled when the step is traced with them
+  metric_names = list(TRAIN_METRICS) if not task.diagnostics else []
+  step_fn.metric_names = metric_names
   return step_fn
 
 
@@ -370,10 +408,13 @@ def make_chunk_step(step_fn, k: int):
   ``lax.cond``), so every step runs the same compiled computation wherever the chunk starts or stops;
   rows of skipped positions are NaN."""
   def run(state, chunk, lo, hi):
+    width = len(getattr(step_fn, "metric_names", TRAIN_METRICS)) or \
+        jax.eval_shape(step_fn, state, jax.tree.map(lambda a: a[0], chunk))[1].shape[0]
+
     def body(state, inp):
       i, batch = inp
       return jax.lax.cond((i >= lo) & (i < hi), step_fn,
-                          lambda s, b: (s, jnp.full((len(TRAIN_METRICS),), jnp.nan, jnp.float32)), state, batch)
+                          lambda s, b: (s, jnp.full((width,), jnp.nan, jnp.float32)), state, batch)
     return jax.lax.scan(body, state, (jnp.arange(k), chunk))
   return run
 
@@ -574,7 +615,7 @@ def init_state(cfg, task, train_data, mesh, tx, rules):
 # Fields a relaunch may change without changing what is trained (durations, cadences, bookkeeping).
 RESUMABLE_CHANGES = ("steps", "log_every", "eval_every", "checkpoint_every", "keep_checkpoints", "data.prefetch",
                      "data.eval_batch_size", "eval_metrics", "max_skipped_fraction", "paper", "sweep", "variant",
-                     "dispatch", "post_training")
+                     "dispatch", "post_training", "diagnostics")
 
 
 def check_same_run(cfg, workdir: str) -> None:
@@ -721,7 +762,8 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
     rows = np.concatenate([np.concatenate(g) if isinstance(g, list) else g[lo:hi]
                            for g, (_, lo, hi) in zip(got, window)])
     host = [np.mean(col[np.isfinite(col)]) if np.isfinite(col).any() else np.nan for col in rows.T]
-    m = {f"train/{k}": float(v) for k, v in zip(TRAIN_METRICS, host) if np.isfinite(v) or k == "loss"}
+    m = {(k if k.startswith("diag/") else f"train/{k}"): float(v)
+         for k, v in zip(step_fn.metric_names, host) if np.isfinite(v) or k == "loss"}
     m["train/learning_rate"] = float(schedule(step - 1))
     m["train/steps_per_sec"] = len(rows) / max(time.time() - t_window, 1e-9)
     n_bad, first_bad = (int(x) for x in jax.device_get((state.nonfinite, state.first_nonfinite)))

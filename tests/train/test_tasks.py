@@ -353,3 +353,42 @@ def test_a_workdir_of_another_config_is_not_resumed(tmp_path):
   with pytest.raises(ValueError, match=r"different config \(optimizer.learning_rate: 0.003 -> 0.01\)"):
     train(small_config(steps=2, optimizer=common.free(name="adam", learning_rate=1e-2)), wd, progress=False)
   train(small_config(steps=4, log_every=2), wd, progress=False)   # more steps, other cadence: a resume
+
+
+# ------------------------------------------------------------------ training diagnostics
+
+
+def _test_diag_norms(*, params, grads, updates, intermediates, loss):
+  """Parameter, gradient and update norms, the loss, and the mean square of every captured Dense output."""
+  from flax import traverse_util
+  outs = [k for k in traverse_util.flatten_dict(intermediates) if k[-1] == "__call__"]
+  return {"param_norm": optax_norm(params), "grad_norm": optax_norm(grads), "update_norm": optax_norm(updates),
+          "loss": loss, "captured": jnp.float32(len(outs))}
+
+
+def optax_norm(tree):
+  return jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in jax.tree.leaves(tree)))
+
+
+def test_diagnostics_are_logged_and_do_not_change_the_run(tmp_path):
+  """``config.diagnostics`` adds ``diag/<name>/<key>`` rows at the log cadence (averages over the steps
+  since the last log), with the captured intermediates of a training-mode forward pass; the trained
+  parameters are exactly those of the run without diagnostics, in chunked and per-step dispatch."""
+  from lbrl.registry import DIAGNOSTICS
+  from lbrl.train.record import read_metrics
+  if "_test_norms" not in DIAGNOSTICS:
+    DIAGNOSTICS.register("_test_norms", intermediates=True)(_test_diag_norms)
+  plain = train(small_config(steps=10), str(tmp_path / "plain"), progress=False)
+  for dispatch in ("chunk", "step"):
+    wd = str(tmp_path / dispatch)
+    diag = train(small_config(steps=10, diagnostics=["_test_norms"], dispatch=dispatch), wd, progress=False)
+    for a, b in zip(leaves(plain["state"].params), leaves(diag["state"].params)):
+      np.testing.assert_array_equal(a, b)
+    rows = [r for r in read_metrics(wd) if "diag/_test_norms/loss" in r]
+    assert [r["step"] for r in rows] == [5, 10]
+    for r in rows:   # the diagnostic sees what the step saw
+      assert r["diag/_test_norms/loss"] == pytest.approx(r["train/loss"], rel=1e-5)
+      assert r["diag/_test_norms/grad_norm"] == pytest.approx(r["train/grad_norm"], rel=1e-5)
+      assert r["diag/_test_norms/captured"] >= 2 and r["diag/_test_norms/param_norm"] > 0
+  with pytest.raises(KeyError, match="training diagnostic"):
+    train(small_config(steps=2, diagnostics=["no_such_diagnostic"]), str(tmp_path / "bad"), progress=False)
