@@ -43,7 +43,7 @@ import jax
 import jax.numpy as jnp
 from flax.training.dynamic_scale import DynamicScale
 
-LOSS_SCALE_KINDS = ("dynamic", "static")
+LOSS_SCALE_KINDS = ("dynamic", "static", "none")
 
 
 def apply_precision(model, precision):
@@ -73,7 +73,7 @@ class LossScaledEstimator(NamedTuple):
 
 def loss_scaled(estimator, precision):
   """``estimator`` with ``precision.loss_scale`` applied (itself when there is none); see the module
-  docstring. Keys of ``loss_scale``: ``kind`` (``"dynamic"`` or ``"static"``), ``scale`` (initial/static
+  docstring. Keys of ``loss_scale``: ``kind`` (``"dynamic"``, ``"static"`` or ``"none"``), ``scale`` (initial/static
   S, default 2^15), ``growth_interval`` (2000), ``growth_factor`` (2.0), ``backoff_factor`` (0.5),
   ``minimum`` (1.0)."""
   ls = precision.get("loss_scale") if precision else None
@@ -83,6 +83,8 @@ def loss_scaled(estimator, precision):
   kind = ls.pop("kind", "dynamic")
   if kind not in LOSS_SCALE_KINDS:
     raise ValueError(f"config.precision.loss_scale.kind must be one of {LOSS_SCALE_KINDS}, got {kind!r}")
+  if kind == "none":
+    return estimator
   scale = float(ls.pop("scale", 2.0 ** 15))
   growth_interval = int(ls.pop("growth_interval", 2000))
   growth, backoff = float(ls.pop("growth_factor", 2.0)), float(ls.pop("backoff_factor", 0.5))

@@ -1,0 +1,4 @@
+"""Precision and quantization family (issue 18): lbrl.quant (formats, quantizers, post-training tools)."""
+from lbrl.registry import DIAGNOSTICS
+
+DIAGNOSTICS.declare("grad_underflow", "lbrl.quant.diagnostics:grad_underflow", intermediates=False)
