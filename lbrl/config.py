@@ -134,7 +134,8 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.max_skipped_fraction = 0.1          # a run skipping more of its updates than this fails (diverged)
   c.dispatch = "auto"                    # chunk (a lax.scan per host-event interval) | step | auto
   # Extension points of the trainer (lbrl/train/trainer.py):
-  c.auxiliary = []          # [dict(name="ema", decay=...) | dict(name="teacher", workdir=...)]: lbrl.train.auxiliary
+  c.auxiliary = []          # [dict(name="ema", decay=...) | dict(name="teacher", workdir=...)]: lbrl.train.auxiliary;
+                            # a "train" block (dict(steps=..., optimizer=...)) trains it first in <workdir>/<name>_<i>
   c.post_training = []      # [dict(name="temperature_scaling", split="validation")]: lbrl.train.stages
   c.precision = dict(rules=[])            # qwix QtRule dicts: fake-quantized layers (lbrl.train.precision)
   c.parametrization = free(name="")       # "" (the model's init) | sp | mup (+ optimizer, width, base_width)

@@ -160,6 +160,7 @@ def build_task(cfg, meta: dict) -> Task:
   auxiliaries = {}
   for i, aux_cfg in enumerate(cfg.get("auxiliary", []) or []):
     a = dict(aux_cfg)
+    a.pop("train", None)   # a first stage, trained by train_auxiliary_stages before this
     aux_name = a.pop("name", None)
     if aux_name is None:
       raise ValueError(f"config.auxiliary[{i}] has no 'name'; known: {', '.join(TARGETS.names())}")
@@ -696,10 +697,54 @@ class _NonfiniteReport:
       self.last_time, self.last_count = time.time(), count
 
 
+def auxiliary_stage_config(cfg, index: int):
+  """The config of ``config.auxiliary[index]``'s first stage: this config with the auxiliary network's
+  model (``model_config``, else the student's), no auxiliaries or post-training, cross-entropy unless
+  the ``train`` block names a loss, and every other top-level field the ``train`` block gives
+  (``steps``, ``optimizer``, ``schedule``, ``seed``, ``data``, ...; a dict replaces the whole field)."""
+  import ml_collections as mlc
+  aux = dict(cfg.auxiliary[index])
+  block = dict(aux.get("train") or {})
+  sub = mlc.ConfigDict(cfg.to_dict())
+  sub.model = mlc.ConfigDict(dict(aux.get("model_config") or cfg.model.to_dict()))
+  sub.loss = mlc.ConfigDict({"name": "cross_entropy"})
+  sub.auxiliary, sub.post_training, sub.diagnostics = [], [], []
+  for key, value in block.items():
+    if key not in sub:
+      raise ValueError(f"config.auxiliary[{index}].train: {key!r} is not a config field")
+    sub[key] = mlc.ConfigDict(dict(value)) if isinstance(value, dict) else value
+  sub.lock()
+  return sub
+
+
+def train_auxiliary_stages(cfg, workdir: str, progress: bool | None = None):
+  """Trains the auxiliary networks that have a ``train`` block (a teacher trained as the first stage of
+  this run) in ``<workdir>/<name>_<index>`` unless ``workdir`` is given; a relaunch resumes them (a
+  finished stage restores its final checkpoint and trains nothing). Returns ``cfg`` with each such
+  auxiliary's ``workdir`` set, for the auxiliary to restore from."""
+  import os
+  import ml_collections as mlc
+  auxs = [dict(a) for a in (cfg.get("auxiliary", []) or [])]
+  if not any(a.get("train") for a in auxs):
+    return cfg
+  for i, a in enumerate(auxs):
+    if a.get("train"):
+      a["workdir"] = a.get("workdir") or os.path.join(workdir, f"{a.get('name', 'aux')}_{i}")
+      if jax.process_index() == 0 and progress is not False:
+        print(f"first stage: config.auxiliary[{i}] ({a.get('name')}) in {a['workdir']}", file=sys.stderr, flush=True)
+      train(auxiliary_stage_config(cfg, i), a["workdir"], progress=progress)
+  out = mlc.ConfigDict(cfg.to_dict())
+  out.auxiliary = auxs
+  out.lock()
+  return out
+
+
 def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
   """Trains ``cfg`` in ``workdir`` (resuming from its checkpoints) and returns the final metrics (plus
-  ``state``, ``task`` and ``meta``: the training split's metadata)."""
+  ``state``, ``task`` and ``meta``: the training split's metadata). Auxiliary networks with a ``train``
+  block are trained first (:func:`train_auxiliary_stages`)."""
   validate_config(cfg)
+  cfg = train_auxiliary_stages(cfg, workdir, progress)
   mesh = parallel.make_mesh(cfg.mesh.shape, cfg.mesh.axes)
   validate_config(cfg, mesh=mesh)
   train_data, eval_data = load_data(cfg)

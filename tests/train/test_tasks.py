@@ -203,6 +203,29 @@ def test_frozen_teacher_is_restored_and_never_updated(tmp_path):
     train(c2, str(tmp_path / "none"), progress=False)
 
 
+def test_teacher_trained_as_the_first_stage_then_distilled_and_resumed(tmp_path):
+  """``dict(name="teacher", model_config=..., train=dict(steps=...))``: the teacher is trained first (its
+  own run in <workdir>/teacher_0, cross-entropy, the given steps), then frozen for the student; a
+  relaunch trains neither again and restores both."""
+  from lbrl.train.trainer import auxiliary_stage_config
+  c = small_config(steps=4, auxiliary=[dict(name="teacher", model_config=dict(name="cnn1d"),
+                                            train=dict(steps=6, optimizer=dict(name="adam", learning_rate=1e-2)))])
+  c.loss = common.free(name="_test_distill")
+  t = auxiliary_stage_config(c, 0)
+  assert (t.model.name, t.loss.name, t.steps, t.optimizer.learning_rate, list(t.auxiliary)) == \
+      ("cnn1d", "cross_entropy", 6, 1e-2, [])
+  wd = str(tmp_path / "run")
+  student = train(c, wd, progress=False)
+  alone = train(t, str(tmp_path / "teacher_alone"), progress=False)   # the same run, by itself
+  got = student["state"].aux["networks"]["teacher_outputs"]["params"]
+  for a, b in zip(leaves(got), leaves(alone["state"].params)):
+    np.testing.assert_array_equal(a, b)
+  again = train(c, wd, progress=False)
+  assert int(again["state"].step) == 4 and again["eval/loss"] == student["eval/loss"]
+  with pytest.raises(ValueError, match="'no_such_field' is not a config field"):
+    auxiliary_stage_config(small_config(auxiliary=[dict(name="teacher", train=dict(no_such_field=1))]), 0)
+
+
 # ------------------------------------------------------------------ per-example state
 
 
