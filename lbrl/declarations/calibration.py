@@ -13,3 +13,8 @@ METRICS.declare("smooth_ece", "lbrl.metrics:ece", reduce=_C + "reduce_smooth_ece
 METRICS.declare("classwise_ece", _C + "classwise_stats", reduce=_C + "reduce_classwise_ece")
 METRICS.declare("brier", _C + "brier_stats", reduce="mean")
 METRICS.declare("nll", _C + "nll_stats", reduce="mean")
+
+# Post-training calibrators (lbrl.train.stages wrapping lbrl.evaluation.calibrators); temperature_scaling is
+# declared in lbrl.registry.
+for _name in ("vector_scaling", "matrix_scaling", "platt_scaling", "online_platt_scaling"):
+  POST_TRAINING.declare(_name, f"lbrl.train.stages:{_name}")

@@ -13,12 +13,15 @@ The contract (what a new stage implements): ``split``; ``fit(task, state, data, 
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import optax
 
 from lbrl.data import pipeline
+from lbrl.evaluation import calibrators
+from lbrl.evaluation.calibrators import fit_temperature  # noqa: F401  (the stage's fitting function)
 
 
 def heldout_logits(task, state, data, mesh, batch_size: int):
@@ -42,32 +45,6 @@ def heldout_logits(task, state, data, mesh, batch_size: int):
 
   parts = [fwd(state.params, state.model_state, b) for b in pipeline.eval_batches(data, batch_size, sharding)]
   return tuple(jnp.concatenate(p) for p in zip(*parts))
-
-
-def fit_temperature(logits, labels, valid, *, iters: int = 100):
-  """The temperature ``T > 0`` minimising the mean NLL of ``softmax(logits / T)`` over the valid rows
-  (Guo et al., "On Calibration of Modern Neural Networks", ICML 2017, arXiv:1706.04599, section 4.2),
-  by L-BFGS on ``log T`` from ``T = 1`` (optax.lbfgs with its zoom line search)."""
-  w = valid.astype(jnp.float32)
-  safe = jnp.where(valid, labels, 0)
-
-  def nll(log_t):
-    z = logits / jnp.exp(log_t)
-    ce = optax.softmax_cross_entropy_with_integer_labels(z, safe)
-    return jnp.sum(ce * w) / jnp.maximum(jnp.sum(w), 1.0)
-
-  opt = optax.lbfgs()
-  value_and_grad = optax.value_and_grad_from_state(nll)
-
-  def body(carry, _):
-    x, s = carry
-    v, g = value_and_grad(x, state=s)
-    u, s = opt.update(g, s, x, value=v, grad=g, value_fn=nll)
-    return (optax.apply_updates(x, u), s), None
-
-  x0 = jnp.zeros((), jnp.float32)
-  (x, _), _ = jax.lax.scan(body, (x0, opt.init(x0)), None, length=iters)
-  return jnp.exp(x)
 
 
 @dataclasses.dataclass
@@ -96,3 +73,80 @@ class TemperatureScaling:
 
 def temperature_scaling(split: str = "validation", iters: int = 100):
   return TemperatureScaling(split, int(iters))
+
+
+@dataclasses.dataclass
+class LogitMapStage:
+  """A calibrator of :mod:`lbrl.evaluation.calibrators` as a stage: ``fit(logits, labels, valid, **options)``
+  on the held-out ``split``'s logits, ``apply(params, logits)`` in the final eval."""
+  split: str
+  fit_fn: Callable
+  apply_fn: Callable
+  options: dict = dataclasses.field(default_factory=dict)
+
+  def fit(self, task, state, data, mesh, cfg):
+    logits, labels, valid = heldout_logits(task, state, data, mesh, int(cfg.data.eval_batch_size))
+    return jax.jit(lambda z, y, v: self.fit_fn(z, y, v, **self.options))(logits, labels, valid)
+
+  def apply(self, cal, logits):
+    return self.apply_fn(cal, logits)
+
+  @staticmethod
+  def describe(cal):
+    """Scalars as they are; arrays by their mean (e.g. ``w_mean``) so a report can show them."""
+    out = {}
+    for k, v in cal.items():
+      v = jnp.asarray(v)
+      out[k if v.ndim == 0 else f"{k}_mean"] = float(jnp.mean(v))
+    return out
+
+
+def vector_scaling(split: str = "validation", iters: int = 200):
+  """Vector scaling (Guo et al., 2017, arXiv:1706.04599): ``z * w + b`` fitted by held-out NLL."""
+  return LogitMapStage(split, calibrators.fit_vector_scaling, calibrators.apply_vector_scaling, dict(iters=int(iters)))
+
+
+def matrix_scaling(split: str = "validation", l2: float = 0.0, iters: int = 300):
+  """Matrix scaling (Guo et al., 2017): ``W z + b`` fitted by held-out NLL (+ ``l2 ||W - I||^2``)."""
+  return LogitMapStage(split, calibrators.fit_matrix_scaling, calibrators.apply_matrix_scaling,
+                       dict(l2=float(l2), iters=int(iters)))
+
+
+def platt_scaling(split: str = "validation", smooth_targets: bool = True, iters: int = 100):
+  """Platt scaling (binary) or one-vs-rest Platt scaling (multi-class), see :func:`calibrators.fit_platt`."""
+  return LogitMapStage(split, calibrators.fit_platt, calibrators.apply_platt,
+                       dict(smooth_targets=bool(smooth_targets), iters=int(iters)))
+
+
+def _top_label(logits, labels):
+  p = jax.nn.softmax(logits, -1)
+  return jnp.max(p, -1), (jnp.argmax(p, -1) == labels)
+
+
+def _fit_online_platt(logits, labels, valid, **kw):
+  conf, correct = _top_label(logits, labels)
+  _, _, state = calibrators.online_platt(conf, correct, where=valid, **kw)
+  return state
+
+
+def _apply_online_platt(calibeat):
+  def apply(state, logits):
+    """Top-label map: the predicted class's probability becomes the calibrated one, the others are rescaled
+    to keep their ratios (the arg-max may change only if the calibrated confidence drops below another's)."""
+    p = jax.nn.softmax(logits, -1)
+    top = jnp.max(p, -1, keepdims=True)
+    new = calibrators.apply_online_platt(state, top[..., 0], calibeat=calibeat)[..., None]
+    is_top = jnp.arange(p.shape[-1]) == jnp.argmax(p, -1, keepdims=True)
+    q = jnp.where(is_top, new, p * (1 - new) / jnp.maximum(1 - top, 1e-12))
+    return jnp.log(jnp.maximum(q, 1e-30))
+  return apply
+
+
+def online_platt_scaling(split: str = "validation", calibeat: bool = True, gamma: float = 0.1, eps: float = 1.0,
+                         num_bins: int = 10):
+  """Online Platt scaling, with calibeating by tracking when ``calibeat`` (Gupta & Ramdas, 2023,
+  arXiv:2305.00070), run over the held-out split as a stream on the top-label confidence (binary:
+  the confidence of the predicted class), its final state applied to the eval split."""
+  kw = dict(gamma=float(gamma), eps=float(eps), num_bins=int(num_bins))
+  return LogitMapStage(split, _fit_online_platt,
+                       _apply_online_platt(bool(calibeat)), kw)

@@ -1,0 +1,8 @@
+"""Ranking family (issue 20): losses over lists of scores (lbrl.losses.ranking, ``consumes="scores_groups"``:
+``scores [Q, L]``, ``relevance [Q, L]``, ``where``), rax baselines per list. The metrics (NDCG@k, MRR, recall@k,
+AUC, hubness) are functions in lbrl.evaluation.ranking over ``[Q, L]`` scores."""
+from lbrl.registry import LOSSES
+
+for _name in ("neural_ndcg", "neural_ndcg_transposed", "simplex_ccl", "softmax", "listmle", "pairwise_logistic"):
+  LOSSES.declare(("rax_" if _name in ("softmax", "listmle", "pairwise_logistic") else "") + _name,
+                 f"lbrl.losses.ranking:{_name}", consumes="scores_groups")

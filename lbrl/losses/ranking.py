@@ -1,0 +1,162 @@
+"""Ranking losses over lists: ``fn(scores [Q, L], relevance [Q, L], *, where=None, **hyper) -> [Q]``.
+
+``scores`` are a model's scores of the ``L`` items of each of ``Q`` lists (queries, users), ``relevance``
+the graded (or 0/1) labels, ``where`` (bool ``[Q, L]``) the real items (padding False). Each loss returns one
+value per list; lists without a relevant item give 0 where the loss is undefined for them.
+
+* :func:`neural_ndcg` (and ``transposed=True``): Pobrotyn & Bialobrzeski, "NeuralNDCG: Direct Optimisation
+  of a Ranking Metric via Differentiable Relaxation of Sorting", 2021, arXiv:2102.07831 (slug ``neuralndcg``).
+  NeuralSort (Grover et al., ICLR 2019, arXiv:1903.08850) relaxes the sorting permutation:
+  ``P[i, :] = softmax(((n + 1 - 2i) s - A_s 1) / tau)`` for ranks ``i = 1..n`` of the ``n`` real items,
+  ``A_s[j, k] = |s_j - s_k|``; Sinkhorn scaling (``sinkhorn_iters`` alternating column/row normalisations,
+  50 as in allRank) makes it doubly stochastic. NeuralNDCG = ``sum_{i<=k} d_i (P g)_i / IDCG@k`` (the gain
+  expected at each rank), the transposed form ``sum_j g_j (P^T d)_j / IDCG@k`` (the discount expected for
+  each item), ``g = 2^rel - 1`` (``powered=True``) or ``rel``, ``d_i = 1 / log2(i + 1)`` and ``0`` beyond
+  ``k``. The loss is ``-NeuralNDCG`` per list (0 for lists whose IDCG is 0; allRank averages over the
+  other lists only). Defaults as allRank: ``temperature=1``, ``powered=True``, ``k=None`` (the list).
+  lbrl's choices: a fixed number of Sinkhorn iterations (allRank also stops early at ``tol=1e-6``), and the
+  transposed form's IDCG uses the same gain as its DCG (allRank's uses ``2^rel - 1`` either way).
+* :func:`simplex_ccl`: SimpleX's cosine contrastive loss (Mao et al., "SimpleX: A Simple and Strong Baseline
+  for Collaborative Filtering", CIKM 2021, arXiv:2109.12613, slug ``simplex``):
+  ``(1 - s_pos) + w / |N| sum_{j in N} max(0, s_j - m)`` on cosine scores, averaged over the list's positives;
+  ``margin=m`` (default 0.8, the paper's tuned range 0.4-0.9) and ``negative_weight=w`` (the negative ratio;
+  default 150 as the paper's MovieLens/Amazon settings use large weights; lbrl's default).
+* Baselines from rax (not rewritten): :func:`softmax`, :func:`listmle`, :func:`pairwise_logistic`
+  (``rax.softmax_loss`` = ListNet's top-one softmax cross-entropy with the relevance normalised,
+  ``rax.listmle_loss``, ``rax.pairwise_logistic_loss`` summed over pairs), per list.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import rax
+
+_NEG = -1e30   # masked logits: finite (an -inf would give NaN gradients through the softmax's where)
+
+
+def _check(scores, relevance, where):
+  scores = jnp.asarray(scores)
+  relevance = jnp.asarray(relevance)
+  if scores.ndim != 2 or relevance.shape != scores.shape:
+    raise ValueError(f"scores and relevance must both be [Q, L], got {scores.shape} and {relevance.shape}")
+  where = jnp.ones(scores.shape, bool) if where is None else jnp.asarray(where, bool)
+  if where.shape != scores.shape:
+    raise ValueError(f"where must have scores' shape {scores.shape}, got {where.shape}")
+  return scores.astype(jnp.float32), relevance.astype(jnp.float32), where
+
+
+def neural_sort_logits(scores, where=None, *, temperature: float = 1.0):
+  """NeuralSort's relaxed permutation as log-probabilities ``log P [Q, L, L]`` (row ``i``: the soft one-hot of
+  the item at rank ``i``); rows past the list's real items hold a uniform row over the padded items."""
+  s, _, where = _check(scores, scores, where)
+  if temperature <= 0:
+    raise ValueError(f"temperature must be > 0, got {temperature}")
+  n_real = jnp.sum(where, -1, keepdims=True).astype(jnp.float32)          # [Q, 1]
+  pair = where[:, :, None] & where[:, None, :]
+  a = jnp.where(pair, jnp.abs(s[:, :, None] - s[:, None, :]), 0.0)
+  b = jnp.sum(a, -1)                                                       # [Q, L]: A_s 1
+  rank = jnp.arange(1, s.shape[1] + 1, dtype=jnp.float32)[None, :]
+  scale = jnp.where(rank <= n_real, n_real + 1 - 2 * rank, 0.0)           # [Q, L] per rank i
+  logits = scale[:, :, None] * jnp.where(where, s, 0.0)[:, None, :] - b[:, None, :]
+  row_real = (rank <= n_real)[:, :, None]                                  # rank i is a real position
+  logits = jnp.where(row_real, jnp.where(where[:, None, :], logits / temperature, _NEG),
+                     jnp.where(where[:, None, :], _NEG, 0.0))
+  return jax.nn.log_softmax(logits, -1)
+
+
+def neural_sort(scores, where=None, *, temperature: float = 1.0):
+  """NeuralSort's relaxed permutation ``P [Q, L, L]`` (Grover et al., 2019); see :func:`neural_sort_logits`."""
+  return jnp.exp(neural_sort_logits(scores, where, temperature=temperature))
+
+
+def sinkhorn(log_p, where=None, *, iters: int = 50):
+  """Sinkhorn scaling of ``exp(log_p) [Q, L, L]`` in the log domain: ``iters`` alternating column then row
+  normalisations (allRank's order; the same iterates as dividing by sums, without underflow). With
+  ``where``, the real block (real ranks x real items) and the padded block are scaled apart and the
+  padded rows and columns are 0 in the result."""
+  block = None
+  if where is not None:
+    where = jnp.asarray(where, bool)
+    rank_real = jnp.arange(log_p.shape[1])[None, :] < jnp.sum(where, -1)[:, None]
+    block = rank_real[:, :, None] & where[:, None, :]
+    log_p = jnp.where(block | (~rank_real[:, :, None] & ~where[:, None, :]), log_p, _NEG)
+
+  def body(_, m):
+    m = m - jax.nn.logsumexp(m, 1, keepdims=True)
+    return m - jax.nn.logsumexp(m, 2, keepdims=True)
+
+  p = jnp.exp(jax.lax.fori_loop(0, iters, body, log_p))
+  return p if block is None else jnp.where(block, p, 0.0)
+
+
+def _dcg_terms(relevance, where, k, powered):
+  g = jnp.where(where, (2.0 ** relevance - 1.0) if powered else relevance, 0.0)
+  length = relevance.shape[1]
+  k = length if k is None else int(k)
+  pos = jnp.arange(length, dtype=jnp.float32)
+  d = jnp.where(pos < k, 1.0 / jnp.log2(pos + 2.0), 0.0)
+  ideal = jnp.sum(-jnp.sort(-g, -1) * d, -1)
+  return g, d, ideal
+
+
+def neural_ndcg(scores, relevance, *, where=None, temperature: float = 1.0, k: int | None = None,
+                powered: bool = True, transposed: bool = False, sinkhorn_iters: int = 50):
+  """``-NeuralNDCG@k`` per list (see the module docstring). Example::
+
+      neural_ndcg(jnp.array([[3., 2., 1.]]), jnp.array([[2., 1., 0.]]), temperature=0.01)  # ~ [-1.]
+  """
+  s, rel, where = _check(scores, relevance, where)
+  if k is not None and int(k) < 1:
+    raise ValueError(f"k must be a positive integer or None, got {k}")
+  p = sinkhorn(neural_sort_logits(s, where, temperature=temperature), where, iters=sinkhorn_iters)
+  g, d, ideal = _dcg_terms(rel, where, k, powered)
+  if transposed:
+    dcg = jnp.sum(g * jnp.einsum("qij,i->qj", p, d), -1)
+  else:
+    dcg = jnp.sum(d * jnp.einsum("qij,qj->qi", p, g), -1)
+  ndcg = jnp.where(ideal > 0, dcg / jnp.where(ideal > 0, ideal, 1.0), 0.0)
+  return -ndcg
+
+
+def neural_ndcg_transposed(scores, relevance, *, where=None, temperature: float = 1.0, k: int | None = None,
+                           powered: bool = True, sinkhorn_iters: int = 50):
+  """NeuralNDCG's transposed form (expected discount per item); see :func:`neural_ndcg`."""
+  return neural_ndcg(scores, relevance, where=where, temperature=temperature, k=k, powered=powered,
+                     transposed=True, sinkhorn_iters=sinkhorn_iters)
+
+
+def simplex_ccl(scores, relevance, *, where=None, margin: float = 0.8, negative_weight: float = 150.0):
+  """SimpleX's cosine contrastive loss per list: ``mean_pos (1 - s_pos) + w mean_neg max(0, s_neg - m)``
+  (items with relevance > 0 are positives); ``scores`` are cosine similarities in ``[-1, 1]``."""
+  s, rel, where = _check(scores, relevance, where)
+  if negative_weight < 0:
+    raise ValueError(f"negative_weight must be >= 0, got {negative_weight}")
+  pos = where & (rel > 0)
+  neg = where & (rel <= 0)
+  n_pos = jnp.maximum(jnp.sum(pos, -1), 1)
+  n_neg = jnp.maximum(jnp.sum(neg, -1), 1)
+  pos_term = jnp.sum(jnp.where(pos, 1.0 - s, 0.0), -1) / n_pos
+  neg_term = jnp.sum(jnp.where(neg, jax.nn.relu(s - margin), 0.0), -1) / n_neg
+  return jnp.where(jnp.any(pos, -1), pos_term, 0.0) + negative_weight * neg_term
+
+
+# ---------------------------------------------------------------- rax baselines, per list
+
+
+def softmax(scores, relevance, *, where=None):
+  """``rax.softmax_loss`` per list (ListNet top-one / softmax cross-entropy)."""
+  s, rel, where = _check(scores, relevance, where)
+  return rax.softmax_loss(s, rel, where=where, reduce_fn=None)
+
+
+def listmle(scores, relevance, *, where=None):
+  """``rax.listmle_loss`` per list (Xia et al., 2008)."""
+  s, rel, where = _check(scores, relevance, where)
+  return rax.listmle_loss(s, rel, where=where, reduce_fn=None)
+
+
+def pairwise_logistic(scores, relevance, *, where=None):
+  """``rax.pairwise_logistic_loss`` summed over each list's pairs (RankNet)."""
+  s, rel, where = _check(scores, relevance, where)
+  per_pair = rax.pairwise_logistic_loss(s, rel, where=where, reduce_fn=None)
+  return jnp.sum(per_pair.reshape(s.shape[0], -1), -1)

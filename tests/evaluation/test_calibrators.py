@@ -1,0 +1,114 @@
+"""Post-hoc calibrators against scikit-learn, SciPy and a float64 transcription of online Platt scaling."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import optimize, special
+from sklearn.calibration import _sigmoid_calibration
+from sklearn.linear_model import LogisticRegression
+
+from lbrl.evaluation import calibrators as C
+from lbrl.train import stages
+
+
+def _overconfident(n=600, c=3, seed=0):
+  rng = np.random.default_rng(seed)
+  labels = rng.integers(0, c, n)
+  base = rng.normal(0, 1, (n, c)) + 1.5 * np.eye(c)[labels]
+  return (3.0 * base + np.array([0.5, 0.0, -0.5][:c])).astype(np.float32), labels
+
+
+def _nll64(z, y):
+  return -np.mean(special.log_softmax(z, -1)[np.arange(len(y)), y])
+
+
+def test_matrix_scaling_is_unregularised_multinomial_logistic_regression():
+  z, y = _overconfident()
+  got = C.apply_matrix_scaling(C.fit_matrix_scaling(z, y), jnp.asarray(z))
+  lr = LogisticRegression(C=np.inf, tol=1e-10, max_iter=5000).fit(z.astype(np.float64), y)
+  np.testing.assert_allclose(np.asarray(jax.nn.softmax(got)), lr.predict_proba(z), atol=2e-3)
+
+
+def test_vector_and_temperature_scaling_reach_the_float64_optimum():
+  z, y = _overconfident(seed=1)
+  z64 = z.astype(np.float64)
+  res = optimize.minimize(lambda p: _nll64(z64 * p[:3] + p[3:], y), np.r_[np.ones(3), np.zeros(3)], method="BFGS",
+                          options={"gtol": 1e-9})
+  got = C.apply_vector_scaling(C.fit_vector_scaling(z, y), jnp.asarray(z))
+  np.testing.assert_allclose(_nll64(np.asarray(got, np.float64), y), res.fun, rtol=1e-4)
+  t = optimize.minimize_scalar(lambda t: _nll64(z64 / t, y), bounds=(0.05, 50), method="bounded",
+                               options={"xatol": 1e-9}).x
+  np.testing.assert_allclose(float(C.fit_temperature(z, y)), t, rtol=1e-3)
+  assert t > 1.5                                               # the scores were over-confident
+
+
+def test_platt_matches_sklearn_sigmoid_calibration():
+  rng = np.random.default_rng(2)
+  s = rng.normal(0, 2, 500)
+  y = (rng.uniform(size=500) < special.expit(0.4 * s - 0.3)).astype(int)
+  a_sk, b_sk = _sigmoid_calibration(s, y)                    # P = 1 / (1 + exp(a s + b))
+  ab = C.fit_platt_binary(s, y)
+  np.testing.assert_allclose(np.asarray(ab), [-a_sk, -b_sk], rtol=2e-3, atol=2e-4)
+  z = np.stack([np.zeros(500), s], -1).astype(np.float32)     # binary logits: score z1 - z0
+  p = C.fit_platt(z, y)
+  np.testing.assert_allclose(np.asarray(jax.nn.softmax(C.apply_platt(p, jnp.asarray(z)))[:, 1]),
+                             special.expit(-(a_sk * s + b_sk)), atol=1e-3)
+  zm, ym = _overconfident(seed=3)                            # one-vs-rest: each column its own binary fit
+  pm = C.fit_platt(zm, ym)
+  ab0 = C.fit_platt_binary(zm[:, 0], ym == 0)
+  np.testing.assert_allclose([pm["a"][0], pm["b"][0]], np.asarray(ab0), rtol=1e-5)
+
+
+def _ops64(f, y, gamma=0.1, eps=1.0, radius=100.0, bins=10):
+  theta, a = np.array([1.0, 0.0]), eps * np.eye(2)
+  bsum, bcnt, ops, tops = np.zeros(bins), np.zeros(bins), [], []
+  for ft, yt in zip(f, y):
+    x = np.array([np.log(ft / (1 - ft)), 1.0])
+    p = special.expit(x @ theta)
+    b = min(int(p * bins), bins - 1)
+    ops.append(p)
+    tops.append(bsum[b] / bcnt[b] if bcnt[b] else p)
+    g = (p - yt) * x
+    a = a + np.outer(g, g)
+    theta = theta - np.linalg.solve(a, g) / gamma
+    theta = theta * min(1.0, radius / np.linalg.norm(theta))
+    bsum[b] += yt
+    bcnt[b] += 1
+  return np.array(ops), np.array(tops)
+
+
+def test_online_platt_and_calibeating_against_a_float64_loop():
+  rng = np.random.default_rng(4)
+  true = rng.uniform(0.05, 0.95, 400)
+  f = special.expit(3 * special.logit(true))                 # over-confident forecasts
+  y = (rng.uniform(size=400) < true).astype(float)
+  ops, tops, state = C.online_platt(f, y)
+  want_ops, want_tops = _ops64(f, y)
+  np.testing.assert_allclose(np.asarray(ops), want_ops, atol=2e-3)
+  np.testing.assert_allclose(np.asarray(tops), want_tops, atol=2e-3)
+  assert float(state["theta"][0]) < 0.7                      # learns to shrink the over-confident logit
+  # padding rows change nothing
+  ops_w, _, state_w = C.online_platt(np.r_[f, 0.9, 0.1], np.r_[y, 1, 0], where=np.r_[np.ones(400), 0, 0] > 0)
+  np.testing.assert_allclose(np.asarray(state_w["theta"]), np.asarray(state["theta"]), rtol=1e-6)
+
+
+def test_stages_apply_and_describe():
+  z, y = _overconfident(seed=5)
+  for stage in (stages.vector_scaling(), stages.matrix_scaling(l2=0.01), stages.platt_scaling(),
+                stages.online_platt_scaling()):
+    cal = jax.jit(lambda a, b, v: stage.fit_fn(a, b, v, **stage.options))(z, y, jnp.ones(len(y), bool))
+    out = stage.apply(cal, jnp.asarray(z))
+    assert out.shape == z.shape and bool(jnp.all(jnp.isfinite(out)))
+    assert _nll64(np.asarray(out, np.float64), y) < _nll64(z.astype(np.float64), y)   # fitted on these rows
+    assert all(np.isfinite(v) for v in stage.describe(cal).values())
+
+
+def test_bad_input():
+  with pytest.raises(ValueError, match="logits must be"):
+    C.fit_temperature(np.zeros(5), np.zeros(5, int))
+  with pytest.raises(ValueError, match="labels must be integer"):
+    C.fit_vector_scaling(np.zeros((5, 3)), np.zeros(5))
+  with pytest.raises(ValueError, match="l2"):
+    C.fit_matrix_scaling(np.zeros((5, 3)), np.zeros(5, int), l2=-1)
+  with pytest.raises(ValueError, match="gamma"):
+    C.online_platt(np.full(3, 0.5), np.ones(3), gamma=0)

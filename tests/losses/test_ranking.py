@@ -1,0 +1,92 @@
+"""Ranking losses: NeuralNDCG against a float64 transcription of allRank's algorithm and against sklearn's
+NDCG in the zero-temperature limit; SimpleX's CCL by hand; rax baselines per list."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import rax
+from scipy import special
+from sklearn.metrics import ndcg_score
+
+from lbrl.losses import ranking as R
+
+
+def _neural_ndcg64(s, y, mask, tau=1.0, k=None, powered=True, transposed=False, iters=50):
+  """allRank's deterministic NeuralNDCG (neuralNDCG.py / loss_utils.py) in float64 NumPy, list by list."""
+  out = []
+  for sq, yq, mq in zip(s, y, mask):
+    sv, yv = sq[mq], yq[mq]                       # padding removed: the real block only
+    n = len(sv)
+    a = np.abs(sv[:, None] - sv[None, :])
+    scale = n + 1 - 2 * np.arange(1, n + 1)
+    p = special.softmax((scale[:, None] * sv[None, :] - a.sum(1)[None, :]) / tau, -1)
+    for _ in range(iters):
+      p = p / p.sum(0, keepdims=True)
+      p = p / p.sum(1, keepdims=True)
+    g = 2.0 ** yv - 1 if powered else yv
+    d = 1 / np.log2(np.arange(n) + 2)
+    if k is not None:
+      d[k:] = 0
+    dcg = np.sum(g * (p.T @ d)) if transposed else np.sum(d * (p @ g))
+    ideal = np.sum(np.sort(g)[::-1] * d)
+    out.append(-dcg / ideal if ideal > 0 else 0.0)
+  return np.array(out)
+
+
+def _lists(q=5, n=7, seed=0):
+  rng = np.random.default_rng(seed)
+  s = rng.normal(size=(q, n))
+  y = rng.integers(0, 4, (q, n)).astype(float)
+  y[-1] = 0                                         # a list with no relevant item
+  mask = np.ones((q, n), bool)
+  mask[1, 5:] = False                               # padding
+  return s, y, mask
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("k,powered,tau", [(None, True, 1.0), (3, False, 0.5)])
+def test_neural_ndcg_matches_float64_transcription(transposed, k, powered, tau):
+  s, y, mask = _lists()
+  got = R.neural_ndcg(s, y, where=mask, temperature=tau, k=k, powered=powered, transposed=transposed)
+  want = _neural_ndcg64(s, y, mask, tau=tau, k=k, powered=powered, transposed=transposed)
+  np.testing.assert_allclose(np.asarray(got), want, atol=2e-5)
+
+
+def test_neural_ndcg_zero_temperature_is_ndcg():
+  s, y, _ = _lists(seed=1)
+  got = -np.asarray(R.neural_ndcg(s, y, temperature=1e-3, powered=False, k=4))
+  want = [ndcg_score(y[i:i + 1], s[i:i + 1], k=4) if y[i].any() else 0.0 for i in range(len(s))]
+  np.testing.assert_allclose(got, want, atol=1e-4)
+
+
+def test_neural_ndcg_gradients_finite_and_jit():
+  s, y, mask = _lists(seed=2)
+  f = jax.jit(lambda x: jnp.sum(R.neural_ndcg(x, y, where=mask, temperature=0.1)))
+  g = jax.grad(f)(jnp.asarray(s, jnp.float32))
+  assert bool(jnp.all(jnp.isfinite(g)))
+  assert float(jnp.abs(g[1, 5:]).max()) == 0.0     # padded items get no gradient
+  big = jnp.asarray(s * 1e3, jnp.float32)           # extreme scores stay finite
+  assert bool(jnp.all(jnp.isfinite(R.neural_ndcg(big, y, where=mask))))
+  assert bool(jnp.all(jnp.isfinite(jax.grad(lambda x: jnp.sum(R.neural_ndcg(x, y, where=mask)))(big))))
+
+
+def test_simplex_ccl_by_hand():
+  s = np.array([[0.9, 0.85, 0.1, 0.95], [0.5, -0.2, 0.3, 0.0]])
+  y = np.array([[1, 0, 0, 0], [0, 0, 0, 0.0]])
+  got = np.asarray(R.simplex_ccl(s, y, margin=0.8, negative_weight=2.0))
+  want0 = (1 - 0.9) + 2.0 * ((0.05 + 0 + 0.15) / 3)
+  want1 = 2.0 * 0.0                                  # no positive; no negative above the margin
+  np.testing.assert_allclose(got, [want0, want1], rtol=1e-6)
+
+
+def test_rax_baselines_per_list_and_bad_input():
+  s, y, mask = _lists(seed=3)
+  per = np.asarray(R.softmax(s, y, where=mask))
+  np.testing.assert_allclose(per.sum(), float(rax.softmax_loss(s, y, where=mask, reduce_fn=jnp.sum)), rtol=1e-5)
+  assert R.listmle(s, y, where=mask).shape == (5,) and R.pairwise_logistic(s, y, where=mask).shape == (5,)
+  with pytest.raises(ValueError, match="scores and relevance"):
+    R.neural_ndcg(s, y[:, :3])
+  with pytest.raises(ValueError, match="temperature"):
+    R.neural_ndcg(s, y, temperature=0.0)
+  with pytest.raises(ValueError, match="k must be"):
+    R.neural_ndcg(s, y, k=0)
