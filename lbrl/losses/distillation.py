@@ -1,0 +1,178 @@
+"""Knowledge-distillation losses (catalog family KD): a student's logits against a teacher's outputs, or
+against its own past predictions (self-distillation).
+
+Every loss is a pure per-example function in lbrl's convention::
+
+    loss(logits [B, C], labels [B], *, teacher_outputs [B, C], <hyperparameters>, where=None) -> [B]
+
+``teacher_outputs`` are the teacher's logits on the same batch: the trainer computes them in the same
+jitted step from a frozen teacher (``config.auxiliary=[dict(name="teacher", ...)]``, restored from a
+workdir or trained as the run's first stage) and passes them because the loss declares
+``needs=("teacher_outputs",)``. Integer labels outside ``[0, C)`` are ignored (loss 0). Inputs are
+computed in at least float32.
+
+* :func:`kd` -- Hinton, Vinyals and Dean, "Distilling the Knowledge in a Neural Network" (2015,
+  arXiv:1503.02531): the classic temperature-softened KL term mixed with cross-entropy.
+* :func:`nkd` -- Yang, Zeng, Yuan and Li, "From Knowledge Distillation to Self-Knowledge Distillation: A
+  Unified Approach with Normalized Loss and Customized Soft Labels" (ICCV 2023, arXiv:2303.13005, slug
+  ``nkd_uskd``): Normalized KD, the target class weighted by the teacher's target probability and the
+  non-target classes distilled after renormalisation.
+* :func:`ps_kd` -- Kim, Ji, Yoon and Hwang, "Self-Knowledge Distillation with Progressive Refinement of
+  Targets" (ICCV 2021, arXiv:2006.12000, slug ``ps_kd``): the target mixes the label with the model's own
+  prediction from the previous epoch, kept per example in the trainer's per-example state.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from lbrl.losses import _common
+
+Array = jax.Array
+
+
+def _check(name: str, logits: Array, labels: Array, teacher: Array | None = None) -> None:
+  _common.check_logits_labels(name, logits, labels)
+  if not jnp.issubdtype(labels.dtype, jnp.integer):
+    raise TypeError(f"{name}: labels must be integer class ids, got dtype {labels.dtype}")
+  if teacher is not None and teacher.shape != logits.shape:
+    raise ValueError(f"{name}: teacher_outputs must have the student's logits shape {logits.shape}, "
+                     f"got {teacher.shape}")
+
+
+def _ce(logits: Array, labels: Array, valid: Array) -> Array:
+  safe = jnp.where(valid, labels, 0)
+  return optax.losses.softmax_cross_entropy_with_integer_labels(logits, safe)
+
+
+def kd(logits: Array, labels: Array, *, teacher_outputs: Array, temperature: float = 4.0, alpha: float = 0.9,
+       where: Array | None = None) -> Array:
+  """Hinton et al.'s knowledge distillation, per example.
+
+  ``(1 - alpha) * CE(y, s) + alpha * T^2 * KL(softmax(t / T) || softmax(s / T))``
+
+  ``s``/``t`` are the student's and the teacher's logits and ``T = temperature``; the ``T^2`` factor keeps
+  the soft term's gradient scale independent of ``T`` (Hinton et al. section 2). The KL form is the
+  soft-target cross-entropy minus the teacher's entropy (a constant for the student): the gradients are
+  the same and a perfect student scores 0. Defaults ``T = 4``, ``alpha = 0.9`` are the common CIFAR
+  setting (the paper leaves both open). The KL term is ``optax.losses.kl_divergence``.
+
+  Args:
+    logits: student logits ``[..., C]``.
+    labels: integer ids ``[...]``; ids outside ``[0, C)`` give 0.
+    teacher_outputs: teacher logits ``[..., C]`` (no gradient flows into them).
+    temperature: softening temperature ``T > 0``.
+    alpha: weight of the distillation term in ``[0, 1]``.
+    where: optional mask ``[...]``.
+
+  Example::
+
+    values = kd(student_logits, labels, teacher_outputs=teacher_logits, temperature=4.0, alpha=0.9)
+  """
+  _check("kd", logits, labels, teacher_outputs)
+  if temperature <= 0:
+    raise ValueError(f"kd: temperature must be > 0, got {temperature}")
+  if not 0.0 <= alpha <= 1.0:
+    raise ValueError(f"kd: alpha must be in [0, 1], got {alpha}")
+  s = _common.as_float32(logits)
+  t = jax.lax.stop_gradient(_common.as_float32(teacher_outputs))
+  valid = _common.valid_labels(labels, s.shape[-1])
+  soft = optax.losses.kl_divergence(jax.nn.log_softmax(s / temperature), jax.nn.softmax(t / temperature))
+  values = (1.0 - alpha) * _ce(s, labels, valid) + alpha * temperature ** 2 * soft
+  return _common.apply_where(jnp.where(valid, values, 0.0), where)
+
+
+def _non_target(x: Array, labels: Array) -> Array:
+  """``x`` with the label's column removed: ``[..., C] -> [..., C - 1]`` (fixed shape, no gather of
+  variable length): column ``j`` of the result is class ``j`` below the label and ``j + 1`` from it."""
+  c = x.shape[-1]
+  j = jnp.arange(c - 1)
+  idx = j + (j >= labels[..., None]).astype(j.dtype)
+  return jnp.take_along_axis(x, idx, axis=-1)
+
+
+def nkd(logits: Array, labels: Array, *, teacher_outputs: Array, temperature: float = 1.0, gamma: float = 1.5,
+        where: Array | None = None) -> Array:
+  """Normalized knowledge distillation (NKD), with the cross-entropy it is added to, per example.
+
+  ``CE(y, s) - t_y * log softmax(s)_y - gamma * T^2 * sum_{i != y} softmax(t_{!y} / T)_i * log softmax(s_{!y} / T)_i``
+
+  ``t_y`` is the teacher's (untempered) probability of the label; ``s_{!y}``/``t_{!y}`` are the logits
+  with the label's column removed, so both non-target distributions are renormalised over the ``C - 1``
+  other classes (the paper's "normalized" non-target knowledge, eq. 8). The total is the student's
+  cross-entropy plus the NKD term, as in the authors' distiller (yzd-v/cls_KD: ``ori_loss`` + ``loss_nkd``;
+  NKDLoss there is a batch mean of these per-example terms). Defaults are the authors' ImageNet setting
+  ``T = 1``, ``gamma = 1.5``.
+
+  Args:
+    logits: student logits ``[..., C]`` (``C >= 2``).
+    labels: integer ids ``[...]``; ids outside ``[0, C)`` give 0.
+    teacher_outputs: teacher logits ``[..., C]`` (no gradient flows into them).
+    temperature: ``T > 0`` for the non-target term.
+    gamma: weight of the non-target term.
+    where: optional mask ``[...]``.
+  """
+  _check("nkd", logits, labels, teacher_outputs)
+  if temperature <= 0:
+    raise ValueError(f"nkd: temperature must be > 0, got {temperature}")
+  if logits.shape[-1] < 2:
+    raise ValueError(f"nkd: needs at least 2 classes, got logits.shape={logits.shape}")
+  s = _common.as_float32(logits)
+  t = jax.lax.stop_gradient(_common.as_float32(teacher_outputs))
+  valid = _common.valid_labels(labels, s.shape[-1])
+  safe = jnp.where(valid, labels, 0)
+  log_s = jax.nn.log_softmax(s)
+  s_y = jnp.take_along_axis(log_s, safe[..., None], -1)[..., 0]
+  t_y = jnp.take_along_axis(jax.nn.softmax(t), safe[..., None], -1)[..., 0]
+  ns = jax.nn.log_softmax(_non_target(s, safe) / temperature)
+  nt = jax.nn.softmax(_non_target(t, safe) / temperature)
+  values = -s_y - t_y * s_y - gamma * temperature ** 2 * jnp.sum(nt * ns, -1)
+  return _common.apply_where(jnp.where(valid, values, 0.0), where)
+
+
+def ps_kd_init(num_examples: int, num_classes: int) -> dict:
+  """PS-KD's per-example state: the last prediction ``[N, C]`` and whether the example was seen."""
+  return {"prediction": jnp.zeros((num_examples, num_classes), jnp.float32),
+          "seen": jnp.zeros((num_examples,), jnp.bool_)}
+
+
+def ps_kd(logits: Array, labels: Array, *, example_state: dict, step: Array, epochs: int, steps_per_epoch: int,
+          alpha_T: float = 0.8, where: Array | None = None) -> tuple[Array, dict]:
+  """Progressive self-knowledge distillation (PS-KD), per example, with its new per-example state.
+
+  ``CE((1 - alpha_t) * onehot(y) + alpha_t * p_{t-1}(x), softmax(s))``, ``alpha_t = alpha_T * t / T``
+
+  ``t`` is the epoch (``step // steps_per_epoch``), ``T = epochs`` the training length, and ``p_{t-1}(x)``
+  the model's softmax prediction on this example when it was last trained on (the previous epoch under
+  the trainer's per-epoch shuffling), read from and written to the per-example state; an example not yet
+  seen uses its label (``alpha_t = 0`` in the first epoch anyway). ``alpha_T = 0.8`` is the paper's
+  default (Kim et al., section 3.2, and the authors' lgcnsai/PS-KD-Pytorch). The paper's PS-KD is
+  this loss with the student as its own teacher; no teacher network is involved.
+
+  Args:
+    logits: ``[B, C]``; labels: integer ids ``[B]`` (ids outside ``[0, C)`` give 0 and keep their state).
+    example_state: this batch's rows of :func:`ps_kd_init`'s state (supplied by the trainer).
+    step: the update index (supplied by the trainer).
+    epochs, steps_per_epoch: the run's length in epochs and updates per epoch (set in the config).
+    alpha_T: the final weight of the past prediction, in ``[0, 1]``.
+  """
+  _check("ps_kd", logits, labels)
+  if epochs < 1 or steps_per_epoch < 1:
+    raise ValueError(f"ps_kd: epochs and steps_per_epoch must be >= 1, got {epochs}, {steps_per_epoch}")
+  if not 0.0 <= alpha_T <= 1.0:
+    raise ValueError(f"ps_kd: alpha_T must be in [0, 1], got {alpha_T}")
+  s = _common.as_float32(logits)
+  c = s.shape[-1]
+  valid = _common.valid_labels(labels, c)
+  onehot = jax.nn.one_hot(jnp.where(valid, labels, 0), c, dtype=jnp.float32)
+  epoch = (jnp.asarray(step) // steps_per_epoch).astype(jnp.float32)
+  alpha = alpha_T * jnp.minimum(epoch / epochs, 1.0)
+  past = jnp.where(example_state["seen"][..., None], example_state["prediction"], onehot)
+  target = (1.0 - alpha) * onehot + alpha * past
+  values = optax.losses.softmax_cross_entropy(s, target)
+  prob = jax.lax.stop_gradient(jax.nn.softmax(s))
+  keep = valid[..., None]
+  new_state = {"prediction": jnp.where(keep, prob, example_state["prediction"]),
+               "seen": example_state["seen"] | valid}
+  return _common.apply_where(jnp.where(valid, values, 0.0), where), new_state
