@@ -79,8 +79,9 @@ class Dataset:
 
 
 @contextlib.contextmanager
-def _file_lock(path: str):
-  """Serialises preparation of one dataset across processes (parallel sweeps, multi-host tests)."""
+def file_lock(path: str):
+  """An exclusive lock on ``path`` across processes (``fcntl``): serialises preparing one dataset, or
+  training one shared first-stage network, between parallel runs."""
   os.makedirs(os.path.dirname(path), exist_ok=True)
   with open(path, "w") as f:
     fcntl.flock(f, fcntl.LOCK_EX)
@@ -118,7 +119,7 @@ def _prepare(builder_cls, kwargs, data_dir):
   import tensorflow_datasets as tfds
   builder = builder_cls(**kwargs)
   if not builder.is_prepared():
-    with _file_lock(os.path.join(data_dir, ".locks", f"{builder.name}.{builder.builder_config.name if builder.builder_config else 'default'}.lock")):
+    with file_lock(os.path.join(data_dir, ".locks", f"{builder.name}.{builder.builder_config.name if builder.builder_config else 'default'}.lock")):
       builder = builder_cls(**kwargs)
       if not builder.is_prepared():
         builder.download_and_prepare(file_format=tfds.core.FileFormat.ARRAY_RECORD)

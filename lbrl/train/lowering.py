@@ -124,7 +124,16 @@ def _trainer_step(cfg, data: AbstractData, mesh):
   rng = jax.random.PRNGKey(0)
   if hasattr(trainer, "make_init"):
     task = trainer.build_task(cfg, trainer.data_meta(cfg, data))
-    init = trainer.make_init(task, tx, cfg.seed, example)
+
+    def init(rng):
+      # an auxiliary restored from another run (a teacher) has its own architecture and no checkpoint
+      # here: its abstract state is a fresh initialisation of that architecture
+      restored = {}
+      for k, a in task.auxiliaries.items():
+        if getattr(a, "workdir", None) is not None:
+          v = dict(a.model.init({"params": rng, "dropout": rng}, example, train=False))
+          restored[k] = {"params": v.pop("params"), "model_state": v}
+      return trainer.make_init(task, tx, cfg.seed, example, restored)(rng)
   else:
     task = trainer.build_task(cfg, data)
 

@@ -160,7 +160,8 @@ def build_task(cfg, meta: dict) -> Task:
   auxiliaries = {}
   for i, aux_cfg in enumerate(cfg.get("auxiliary", []) or []):
     a = dict(aux_cfg)
-    a.pop("train", None)   # a first stage, trained by train_auxiliary_stages before this
+    if a.pop("train", None) and not a.get("workdir"):  # a first stage: train() sets its workdir before this
+      a["workdir"] = "(first stage, not trained yet)"
     aux_name = a.pop("name", None)
     if aux_name is None:
       raise ValueError(f"config.auxiliary[{i}] has no 'name'; known: {', '.join(TARGETS.names())}")
@@ -727,12 +728,16 @@ def train_auxiliary_stages(cfg, workdir: str, progress: bool | None = None):
   auxs = [dict(a) for a in (cfg.get("auxiliary", []) or [])]
   if not any(a.get("train") for a in auxs):
     return cfg
+  from lbrl.data.core import file_lock
   for i, a in enumerate(auxs):
     if a.get("train"):
-      a["workdir"] = a.get("workdir") or os.path.join(workdir, f"{a.get('name', 'aux')}_{i}")
+      a["workdir"] = os.path.expanduser(a.get("workdir") or os.path.join(workdir, f"{a.get('name', 'aux')}_{i}"))
       if jax.process_index() == 0 and progress is not False:
         print(f"first stage: config.auxiliary[{i}] ({a.get('name')}) in {a['workdir']}", file=sys.stderr, flush=True)
-      train(auxiliary_stage_config(cfg, i), a["workdir"], progress=progress)
+      # a workdir shared by several runs (one teacher for every seed of a sweep) is trained by one of them
+      os.makedirs(os.path.dirname(os.path.abspath(a["workdir"])) or ".", exist_ok=True)
+      with file_lock(os.path.abspath(a["workdir"]) + ".lock"):
+        train(auxiliary_stage_config(cfg, i), a["workdir"], progress=progress)
   out = mlc.ConfigDict(cfg.to_dict())
   out.auxiliary = auxs
   out.lock()
