@@ -41,14 +41,19 @@ class EmaTarget:
   momentum encoders): the same model as the trained one, evaluated with ``train=False``; its
   non-parameter state (BatchNorm statistics) is copied from the online network.
 
-  decay: ``tau`` (BYOL: 0.996; mean teacher, Tarvainen & Valpola 2017: 0.99-0.999).
+  decay: ``tau`` (BYOL: 0.996; mean teacher, Tarvainen & Valpola 2017: 0.99-0.999). ``decay=0`` makes
+    the target a stop-gradient copy of the online network (BYOL's "no EMA" ablation).
   schedule: ``constant`` or ``cosine`` (BYOL's increase of ``tau`` to 1 over training).
+  apply_kwargs: keyword arguments of the target's ``model.apply`` (default none: the model's default
+    output). BYOL's target gives projections without the predictor:
+    ``dict(return_embeddings=True, use_predictor=False)`` with :class:`lbrl.models.ssl.SSLNet`.
   """
   model: Any
   total_steps: int
   decay: float = 0.996
   schedule: str = "constant"
   keyword: str = "target_outputs"
+  apply_kwargs: dict = dataclasses.field(default_factory=dict)
 
   def __post_init__(self):
     if not 0.0 <= float(self.decay) <= 1.0:
@@ -63,7 +68,8 @@ class EmaTarget:
     return {"params": params, "model_state": model_state}
 
   def outputs(self, state, x):
-    return self.model.apply({"params": state["params"], **state["model_state"]}, x, train=False)
+    return self.model.apply({"params": state["params"], **state["model_state"]}, x, train=False,
+                            **self.apply_kwargs)
 
   def update(self, state, params, model_state, step):
     tau = ema_decay(step, self.decay, self.schedule, max(int(self.total_steps), 1))
@@ -71,8 +77,9 @@ class EmaTarget:
     return {"params": new, "model_state": model_state}
 
 
-def ema_target(*, cfg, meta, model, decay: float = 0.996, schedule: str = "constant"):
-  return EmaTarget(model, int(cfg.steps), float(decay), schedule)
+def ema_target(*, cfg, meta, model, decay: float = 0.996, schedule: str = "constant",
+               apply_kwargs: dict | None = None):
+  return EmaTarget(model, int(cfg.steps), float(decay), schedule, apply_kwargs=dict(apply_kwargs or {}))
 
 
 @dataclasses.dataclass

@@ -1,0 +1,20 @@
+"""Contrastive and self-supervised learning (catalog family CON, issue 16): losses on embeddings, the SSL
+network, the linear-probe/kNN post-training stage."""
+from lbrl.registry import LOSSES, MODELS, POST_TRAINING
+
+_C = "lbrl.losses.contrastive:"
+# Losses on [B, views, D] embeddings; every negative-using one couples the batch.
+LOSSES.declare("ntxent", _C + "ntxent", consumes="embeddings", batch_wide=True)
+LOSSES.declare("dcl", _C + "dcl", consumes="embeddings", batch_wide=True)
+LOSSES.declare("siglip", _C + "siglip", consumes="embeddings", batch_wide=True)
+LOSSES.declare("clip", _C + "clip", consumes="embeddings", batch_wide=True)
+LOSSES.declare("i_con", _C + "i_con", consumes="embeddings", batch_wide=True)
+LOSSES.declare("dispersive", _C + "dispersive", consumes="embeddings", batch_wide=True)
+LOSSES.declare("macl", _C + "macl", consumes="embeddings", batch_wide=True)
+LOSSES.declare("byol", _C + "byol", consumes="embeddings", needs=("target_outputs",))
+# DEXML: scores [B, L] of a dual encoder against multi-hot targets (per query).
+LOSSES.declare("decoupled_softmax", _C + "decoupled_softmax")
+
+MODELS.declare("ssl_net", "lbrl.models.ssl:SSLNet", outputs=("embeddings",))
+
+POST_TRAINING.declare("ssl_probe", "lbrl.evaluation.ssl:ssl_probe")

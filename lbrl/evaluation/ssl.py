@@ -1,0 +1,162 @@
+"""Evaluation of self-supervised encoders: linear probe, kNN accuracy and collapse diagnostics, on device.
+
+* :func:`linear_probe`: a multinomial logistic-regression head fitted on frozen, standardised features
+  (L-BFGS from optax, L2 penalty), its accuracy on test features: the standard linear evaluation
+  protocol of SimCLR/BYOL (their ImageNet protocol trains the head with SGD; L-BFGS reaches the same
+  convex optimum on small sets).
+* :func:`knn_accuracy`: k-nearest-neighbour vote with cosine similarity, the train features as the bank
+  (Wu et al. 2018's weighted vote ``exp(s / 0.07)``; ``weighted=False`` gives a plain majority).
+* :func:`collapse_stats`: per-dimension standard deviation of the l2-normalised embeddings (1/sqrt(D) for
+  a spread, 0 for a collapsed representation: SimSiam, Chen & He 2021, arXiv:2011.10566, section 4.1)
+  and the effective rank exp(H(sigma / |sigma|_1)) of the centred embeddings (Roy & Vetterli 2007).
+
+As a post-training stage (``config.post_training = [dict(name="ssl_probe", split="train[50%:]")]``,
+declared in :data:`lbrl.registry.POST_TRAINING`): after training, the encoder's features
+(``model.apply(..., return_features=True)``) of the labelled held-out ``split`` fit the probe, which is
+scored on the eval split; the run's final metrics get ``post/ssl_probe/{linear_accuracy, knn_accuracy,
+feature_std_ratio, feature_effective_rank, embedding_std_ratio,
+embedding_effective_rank}`` (embeddings: the projector output, without predictor). The per-batch METRICS contract (``fn(logits, labels, loss)``) sees no
+features, so these evaluations run as a stage.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+
+def _check(fn, feats, labels):
+  feats, labels = jnp.asarray(feats, jnp.float32), jnp.asarray(labels)
+  if feats.ndim != 2:
+    raise ValueError(f"{fn}: features must be [examples, dim], got shape {feats.shape}")
+  if labels.shape != feats.shape[:1] or not jnp.issubdtype(labels.dtype, jnp.integer):
+    raise ValueError(f"{fn}: labels must be int [examples={feats.shape[0]}], got {labels.dtype} {labels.shape}")
+  return feats, labels
+
+
+def linear_probe(train_x, train_y, test_x, test_y, *, num_classes: int, l2: float = 1e-4, iters: int = 300) -> jax.Array:
+  """Accuracy on (test_x, test_y) of softmax regression fitted on (train_x, train_y) by L-BFGS.
+
+  Loss: mean CE(W h + c, y) + l2 |W|^2 / 2 on features standardised by the train mean and std.
+  """
+  train_x, train_y = _check("linear_probe", train_x, train_y)
+  test_x, test_y = _check("linear_probe", test_x, test_y)
+  if num_classes < 2:
+    raise ValueError(f"linear_probe: num_classes must be >= 2, got {num_classes}")
+  return _probe(train_x, train_y, test_x, test_y, int(num_classes), float(l2), int(iters))
+
+
+@functools.partial(jax.jit, static_argnames=("num_classes", "iters"))
+def _probe(train_x, train_y, test_x, test_y, num_classes, l2, iters):
+  mu, sd = jnp.mean(train_x, 0), jnp.std(train_x, 0) + 1e-6
+  a, b = (train_x - mu) / sd, (test_x - mu) / sd
+  params = {"w": jnp.zeros((a.shape[1], num_classes)), "c": jnp.zeros((num_classes,))}
+
+  def loss(p):
+    ce = optax.softmax_cross_entropy_with_integer_labels(a @ p["w"] + p["c"], train_y)
+    return jnp.mean(ce) + 0.5 * l2 * jnp.sum(p["w"] ** 2)
+
+  opt = optax.lbfgs()
+  vg = optax.value_and_grad_from_state(loss)
+
+  def body(carry, _):
+    p, s = carry
+    v, g = vg(p, state=s)
+    u, s = opt.update(g, s, p, value=v, grad=g, value_fn=loss)
+    return (optax.apply_updates(p, u), s), None
+
+  (p, _), _ = jax.lax.scan(body, (params, opt.init(params)), None, length=iters)
+  return jnp.mean((jnp.argmax(b @ p["w"] + p["c"], -1) == test_y).astype(jnp.float32))
+
+
+def knn_accuracy(train_x, train_y, test_x, test_y, *, num_classes: int, k: int = 20, weighted: bool = True,
+                 temperature: float = 0.07) -> jax.Array:
+  """Accuracy of a k-NN vote (cosine similarity) of the train bank for each test feature."""
+  train_x, train_y = _check("knn_accuracy", train_x, train_y)
+  test_x, test_y = _check("knn_accuracy", test_x, test_y)
+  if not 1 <= int(k) <= train_x.shape[0]:
+    raise ValueError(f"knn_accuracy: k must be in [1, {train_x.shape[0]}], got {k}")
+  return _knn(train_x, train_y, test_x, test_y, int(num_classes), int(k), bool(weighted), float(temperature))
+
+
+@functools.partial(jax.jit, static_argnames=("num_classes", "k", "weighted"))
+def _knn(train_x, train_y, test_x, test_y, num_classes, k, weighted, temperature):
+  n = lambda z: z / jnp.maximum(jnp.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+  sims, idx = jax.lax.top_k(n(test_x) @ n(train_x).T, k)
+  w = jnp.exp(sims / temperature) if weighted else jnp.ones_like(sims)
+  votes = jnp.sum(jax.nn.one_hot(train_y[idx], num_classes) * w[..., None], axis=1)
+  return jnp.mean((jnp.argmax(votes, -1) == test_y).astype(jnp.float32))
+
+
+def collapse_stats(z) -> dict[str, jax.Array]:
+  """``{"std": mean per-dimension std of l2-normalised z, "std_ratio": std * sqrt(D) (1 = spread, 0 =
+  collapsed), "effective_rank": exp(entropy of the normalised singular values of centred z)}``."""
+  z = jnp.asarray(z, jnp.float32)
+  if z.ndim != 2 or z.shape[0] < 2:
+    raise ValueError(f"collapse_stats: z must be [examples >= 2, dim], got shape {z.shape}")
+  zn = z / jnp.maximum(jnp.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+  std = jnp.mean(jnp.std(zn, axis=0))
+  s = jnp.linalg.svd(z - jnp.mean(z, 0), compute_uv=False)
+  p = s / jnp.maximum(jnp.sum(s), 1e-12)
+  h = -jnp.sum(jnp.where(p > 0, p * jnp.log(jnp.where(p > 0, p, 1.0)), 0.0))
+  return {"std": std, "std_ratio": std * jnp.sqrt(z.shape[1]), "effective_rank": jnp.exp(h)}
+
+
+# ---------------------------------------------------------------------------------- post-training stage
+
+
+def features(model, params, model_state, data, batch_size: int = 1000, **call):
+  """``(features [N, F], labels [N])`` of a split: the encoder's ``return_features=True`` output (or the
+  output of ``model.apply(..., **call)`` when ``call`` is given)."""
+  call = call or {"return_features": True}
+
+  def fwd(p, s, x):
+    out = model.apply({"params": p, **s}, x, train=False, **call)
+    out = out["embeddings"] if isinstance(out, dict) else out
+    return out.reshape(out.shape[0], -1, out.shape[-1])[:, 0] if out.ndim == 3 else out
+
+  apply = jax.jit(fwd)
+  x, y = data.arrays["x"], np.asarray(data.arrays["label"])
+  parts = [apply(params, model_state, jnp.asarray(x[i:i + batch_size])) for i in range(0, len(x), batch_size)]
+  return jnp.concatenate(parts).astype(jnp.float32), jnp.asarray(y)
+
+
+@dataclasses.dataclass
+class SSLProbe:
+  """Post-training stage: linear probe and kNN fitted on ``split`` (labelled, held out from the SSL
+  training split), scored on the eval split; collapse statistics of the eval features."""
+  split: str = "train[50%:]"
+  k: int = 20
+  l2: float = 1e-4
+
+  def fit(self, task, state, data, mesh, cfg):
+    from lbrl.data import core
+    test = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.data_dir, **dict(cfg.data.options))
+    bs = int(cfg.data.eval_batch_size)
+    fx, fy = features(task.model, state.params, state.model_state, data, bs)
+    tx, ty = features(task.model, state.params, state.model_state, test, bs)
+    c = int(max(int(np.max(np.asarray(fy))), int(np.max(np.asarray(ty)))) + 1)
+    out = {"linear_accuracy": linear_probe(fx, fy, tx, ty, num_classes=c, l2=self.l2),
+           "knn_accuracy": knn_accuracy(fx, fy, tx, ty, num_classes=c, k=min(self.k, fx.shape[0]))}
+    st = collapse_stats(tx)
+    ez, _ = features(task.model, state.params, state.model_state, test, bs, return_embeddings=True, use_predictor=False)
+    se = collapse_stats(ez)
+    out.update(feature_std_ratio=st["std_ratio"], feature_effective_rank=st["effective_rank"],
+               embedding_std_ratio=se["std_ratio"], embedding_effective_rank=se["effective_rank"])
+    return out
+
+  @staticmethod
+  def apply(cal, logits):
+    return logits
+
+  @staticmethod
+  def describe(cal):
+    return {k: float(v) for k, v in cal.items()}
+
+
+def ssl_probe(split: str = "train[50%:]", k: int = 20, l2: float = 1e-4):
+  return SSLProbe(split, int(k), float(l2))

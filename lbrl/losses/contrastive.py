@@ -1,0 +1,385 @@
+"""Contrastive and self-supervised losses on embeddings (catalog family CON, issue 16).
+
+Every loss here is ``fn(embeddings, labels, *, where=None, **hyper) -> [B]`` per example, where
+``embeddings`` is ``[B, V, D]``: ``V >= 2`` views (augmentations, or image/text for paired data) of each
+of the ``B`` examples. The mean of the values over the valid rows is the paper's batch loss. A model may
+return instead a dict ``{"embeddings": [B, V, D], "log_temperature": (), "bias": ()}`` when it learns
+the temperature (and bias) of the loss (SigLIP, CLIP): the losses read them from there
+(``lbrl.models.ssl.SSLNet(learn_temperature=True)``).
+
+The contrastive losses couple the examples of a batch (declared ``batch_wide``): every other row is a
+negative. They are written on the global batch, so under ``jit`` with the batch sharded over the data
+axis every device's rows see the whole global batch as negatives (XLA gathers the ``[B V, D]``
+embeddings; tests/losses/test_contrastive.py checks 8 devices equal 1). Where the ``[B V, B V]``
+similarity matrix does not fit, the tiled and ring forms of the CLIP and SigLIP losses in
+:mod:`lbrl.kernels.contrastive` never form it (the SigLIP ring passes each device's text block around
+the devices with ``ppermute``).
+
+``where`` ([B] bool) removes rows both as anchors and as negatives (padding rows of an eval batch).
+``labels`` are the examples' class labels: unused by the self-supervised losses (kept for the trainer's
+contract), used as positives by ``supervised=True`` (SupCon) and by the supervised I-Con setting.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+Array = jax.Array
+_NEG = -1e30
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def unpack(embeddings, fn: str, min_views: int = 2):
+  """``(z [B, V, D] float32, extras dict)`` from an array or a model's dict output; checks the shape."""
+  extras = {}
+  if isinstance(embeddings, dict):
+    extras = {k: v for k, v in embeddings.items() if k != "embeddings"}
+    if "embeddings" not in embeddings:
+      raise ValueError(f"{fn}: a dict output needs the key 'embeddings', got keys {sorted(embeddings)}")
+    embeddings = embeddings["embeddings"]
+  z = jnp.asarray(embeddings)
+  if not jnp.issubdtype(z.dtype, jnp.floating):
+    raise TypeError(f"{fn}: embeddings must be floating point, got dtype {z.dtype}")
+  if z.ndim != 3 or z.shape[1] < min_views:
+    raise ValueError(f"{fn}: embeddings must be [batch, views >= {min_views}, dim], got shape {z.shape}")
+  return z.astype(jnp.float32), extras
+
+
+def _positive(name, value, fn):
+  if not isinstance(value, jax.Array) and float(value) <= 0:
+    raise ValueError(f"{fn}: {name} must be > 0, got {value}")
+
+
+def l2_normalize(z: Array, eps: float = 1e-12) -> Array:
+  return z * jax.lax.rsqrt(jnp.maximum(jnp.sum(z * z, -1, keepdims=True), eps))
+
+
+def _valid(where, b):
+  return jnp.ones((b,), bool) if where is None else jnp.asarray(where, bool).reshape(b)
+
+
+def _flat(z, valid):
+  """Rows of the [B V, D] view matrix, their example index, and validity."""
+  b, v, d = z.shape
+  owner = jnp.repeat(jnp.arange(b), v)
+  return z.reshape(b * v, d), owner, jnp.repeat(valid, v)
+
+
+def _per_example(values_bv: Array, b: int, v: int, valid: Array) -> Array:
+  """Mean over each example's V anchors; 0 at invalid rows."""
+  return jnp.where(valid, jnp.mean(values_bv.reshape(b, v), axis=1), 0.0)
+
+
+def _sims(z, normalize):
+  zf = l2_normalize(z) if normalize else z
+  return jnp.einsum("id,jd->ij", zf, zf, preferred_element_type=jnp.float32)
+
+
+# ---------------------------------------------------------------------------------------- NT-Xent, SupCon
+
+
+def ntxent(embeddings, labels=None, *, temperature: float = 0.5, normalize: bool = True,
+           supervised: bool = False, where=None) -> Array:
+  """NT-Xent (SimCLR) over the ``B V`` views, or SupCon with ``supervised=True``; per example.
+
+  Formula: s_ab = cos(z_a, z_b) / temperature over the B V views a, b; P(a) = the other views of a's
+  example (``supervised``: every other view whose example has a's label);
+    l_a = -1/|P(a)| sum_{p in P(a)} log( exp(s_ap) / sum_{k != a} exp(s_ak) );
+  loss_i = mean of l_a over example i's V views. With V = 2 and no labels this is SimCLR's NT-Xent
+  (2N - 2 negatives), and its batch mean equals ``optax.losses.ntxent`` on the stacked views with
+  labels = example index (pinned in a test; optax returns only the scalar, so the per-example form is
+  written here). With ``supervised`` it is SupCon's L_out (Khosla et al. 2020, arXiv:2004.11362, eq. 2).
+
+  Args:
+    embeddings: [B, V, D] (V >= 2). labels: [B] int class labels (used only when ``supervised``).
+    temperature: tau > 0 (SimCLR: 0.5 at batch 4096 on ImageNet; 0.1-0.5). normalize: cosine
+      similarity (True, the paper) or raw dot products. where: [B] bool valid rows.
+
+  Reference: T. Chen, S. Kornblith, M. Norouzi, G. Hinton, "A Simple Framework for Contrastive Learning
+  of Visual Representations", 2020, arXiv:2002.05709 (used by the g_simclr, scatsimclr papers).
+
+  Example: ``ntxent(jnp.ones((4, 2, 8)) + jax.random.normal(key, (4, 2, 8)))`` -> [4].
+  """
+  z, _ = unpack(embeddings, "ntxent")
+  _positive("temperature", temperature, "ntxent")
+  b, v, _ = z.shape
+  valid = _valid(where, b)
+  zf, owner, ok = _flat(z, valid)
+  s = _sims(zf, normalize) / temperature
+  n = b * v
+  eye = jnp.eye(n, dtype=bool)
+  cand = ok[None, :] & ~eye
+  if supervised:
+    if labels is None:
+      raise ValueError("ntxent: supervised=True needs labels [batch]")
+    lab = jnp.repeat(jnp.asarray(labels).reshape(b), v)
+    pos = (lab[:, None] == lab[None, :]) & cand
+  else:
+    pos = (owner[:, None] == owner[None, :]) & cand
+  log_den = jax.nn.logsumexp(jnp.where(cand, s, _NEG), axis=1)
+  npos = jnp.maximum(jnp.sum(pos, 1), 1)
+  l = -(jnp.sum(jnp.where(pos, s, 0.0), 1) / npos - log_den)
+  return _per_example(l, b, v, valid)
+
+
+def dcl(embeddings, labels=None, *, temperature: float = 0.1, where=None) -> Array:
+  """Decoupled contrastive loss (DCL): NT-Xent with the positive removed from the denominator.
+
+  Formula (two views, s = cos / temperature): for anchor a with positive p,
+    l_a = -s_ap + log sum_{k not in {a, p}} exp(s_ak);   loss_i = (l_{i,1} + l_{i,2}) / 2.
+  Reference: C.-H. Yeh et al., "Decoupled Contrastive Learning", ECCV 2022, arXiv:2110.06848
+  (lightly's ``DCLLoss`` without weighting: the golden reference).
+  """
+  z, _ = unpack(embeddings, "dcl")
+  _positive("temperature", temperature, "dcl")
+  b, v, _ = z.shape
+  valid = _valid(where, b)
+  zf, owner, ok = _flat(z, valid)
+  s = _sims(zf, True) / temperature
+  same = owner[:, None] == owner[None, :]
+  pos = same & ~jnp.eye(b * v, dtype=bool) & ok[None, :]
+  neg = ~same & ok[None, :]
+  l = -jnp.sum(jnp.where(pos, s, 0.0), 1) / jnp.maximum(jnp.sum(pos, 1), 1) + jax.nn.logsumexp(
+      jnp.where(neg, s, _NEG), axis=1)
+  return _per_example(l, b, v, valid)
+
+
+# ------------------------------------------------------------------------------------ paired: CLIP/SigLIP
+
+
+def _pair_scale(extras, temperature, bias, fn):
+  t = jnp.exp(extras["log_temperature"]) if "log_temperature" in extras else jnp.asarray(temperature, jnp.float32)
+  bb = extras["bias"] if "bias" in extras else jnp.asarray(bias, jnp.float32)
+  return t.astype(jnp.float32), jnp.asarray(bb, jnp.float32)
+
+
+def siglip(embeddings, labels=None, *, temperature: float = 10.0, bias: float = -10.0, where=None) -> Array:
+  """Pairwise sigmoid loss (SigLIP) between view 0 (images) and view 1 (texts), per example.
+
+  Formula: l_ij = t <x_i, y_j> + b, z_ij = +1 if i = j else -1;
+    loss_i = -sum_j log sigmoid(z_ij l_ij)  (row i's pairs), batch mean = the paper's
+    -1/|B| sum_i sum_j log sigmoid(z_ij l_ij) (open_clip's ``SigLipLoss``: the golden reference).
+  Hyperparameters: temperature t (paper: learnt as t = exp(t'), init t = 10), bias b (init -10). A model
+  output dict with ``log_temperature`` and ``bias`` overrides both (they are then trained).
+  The embeddings are used as given: normalise them in the model (the paper does).
+  Memory-light and multi-device forms: :func:`lbrl.kernels.contrastive.siglip_loss` (tiled; ring with
+  ``axis_name`` under ``shard_map``), equal to this one.
+
+  Reference: X. Zhai, B. Mustafa, A. Kolesnikov, L. Beyer, "Sigmoid Loss for Language Image
+  Pre-Training", ICCV 2023, arXiv:2303.15343 (slug ``siglip``).
+  """
+  z, extras = unpack(embeddings, "siglip")
+  t, bb = _pair_scale(extras, temperature, bias, "siglip")
+  b = z.shape[0]
+  valid = _valid(where, b)
+  logits = t * jnp.einsum("id,jd->ij", z[:, 0], z[:, 1], preferred_element_type=jnp.float32) + bb
+  sign = 2.0 * jnp.eye(b) - 1.0
+  l = jnp.sum(jnp.where(valid[None, :], jax.nn.softplus(-sign * logits), 0.0), axis=1)
+  return jnp.where(valid, l, 0.0)
+
+
+def clip(embeddings, labels=None, *, temperature: float = 1.0 / 0.07, where=None) -> Array:
+  """Symmetric InfoNCE (CLIP's softmax loss) between view 0 and view 1, per example: the baseline of SigLIP.
+
+  Formula: l_ij = t <x_i, y_j>;  loss_i = 0.5 (lse_j l_ij - l_ii) + 0.5 (lse_j l_ji - l_ii).
+  t: the logit scale (CLIP: learnt, init 1/0.07); a model's ``log_temperature`` output overrides it.
+  Reference: A. Radford et al., "Learning Transferable Visual Models From Natural Language Supervision",
+  2021, arXiv:2103.00020. Tiled/ring form: :func:`lbrl.kernels.contrastive.clip_loss`.
+  """
+  z, extras = unpack(embeddings, "clip")
+  t, _ = _pair_scale(extras, temperature, 0.0, "clip")
+  b = z.shape[0]
+  valid = _valid(where, b)
+  logits = t * jnp.einsum("id,jd->ij", z[:, 0], z[:, 1], preferred_element_type=jnp.float32)
+  m = valid[None, :] & valid[:, None]
+  pos = jnp.diagonal(logits)
+  row = jax.nn.logsumexp(jnp.where(m, logits, _NEG), axis=1)
+  col = jax.nn.logsumexp(jnp.where(m, logits, _NEG), axis=0)
+  return jnp.where(valid, 0.5 * (row - pos) + 0.5 * (col - pos), 0.0)
+
+
+# -------------------------------------------------------------------------------------------------- BYOL
+
+
+def normalized_regression(p: Array, z: Array) -> Array:
+  """BYOL's ||p/|p| - z/|z|||^2 = 2 - 2 cos(p, z) over the last axis."""
+  return 2.0 - 2.0 * jnp.sum(l2_normalize(p.astype(jnp.float32)) * l2_normalize(z.astype(jnp.float32)), -1)
+
+
+def byol(embeddings, labels=None, *, target_outputs, where=None) -> Array:
+  """BYOL's symmetrised normalised regression of the target's projections, per example.
+
+  Formula: online predictions q_v = q(g(f(view v))), target projections z'_v = g'(f'(view v)) (an EMA of
+  the online encoder and projector, no gradient);
+    loss_i = sum over the two views v of || q_v/|q_v| - z'_{1-v}/|z'_{1-v}| ||^2 = 2 - 2 cos(q_v, z'_{1-v})
+  (the paper's L + L~, section 3.1, eq. 2). lightly's ``NegativeCosineSimilarity`` is -cos averaged:
+  the golden reference pins each half.
+
+  Args:
+    embeddings: the online network's predictions [B, 2, D] (``SSLNet(predictor=...)``).
+    target_outputs: the EMA target's projections [B, 2, D] (``config.auxiliary=[dict(name="ema",
+      apply_kwargs=dict(return_embeddings=True, use_predictor=False))]``).
+
+  Reference: J.-B. Grill et al., "Bootstrap Your Own Latent: A New Approach to Self-Supervised
+  Learning", NeurIPS 2020, arXiv:2006.07733 (slug ``byol``).
+  """
+  q, _ = unpack(embeddings, "byol")
+  t, _ = unpack(target_outputs, "byol (target_outputs)")
+  if q.shape[:2] != t.shape[:2] or q.shape[1] != 2:
+    raise ValueError(f"byol: embeddings and target_outputs must both be [batch, 2, dim], got {q.shape} and {t.shape}")
+  t = jax.lax.stop_gradient(t)
+  l = normalized_regression(q[:, 0], t[:, 1]) + normalized_regression(q[:, 1], t[:, 0])
+  return jnp.where(_valid(where, q.shape[0]), l, 0.0)
+
+
+# ------------------------------------------------------------------------------------------------- I-Con
+
+
+def i_con_kl(p: Array, log_q: Array, where=None) -> Array:
+  """I-Con's loss for each anchor i: KL(p(.|i) || q(.|i)) = sum_j p_ij (log p_ij - log q_ij).
+
+  ``p`` [N, M] is the supervisory neighbourhood distribution (rows sum to 1; zeros allowed), ``log_q``
+  [N, M] the learned one as log-probabilities (``jax.nn.log_softmax`` of the model's affinities over the
+  candidates). Special cases (the paper's table 1; tests/losses/test_contrastive.py checks each
+  numerically): p = the positive view (one-hot), q = softmax of cosine / tau over the other views ->
+  InfoNCE / NT-Xent; p and q Gaussian kernels of input and embedding distances -> SNE; columns = class
+  prototypes, p = one-hot label -> cross-entropy.
+
+  Reference: S. Alshammari, J. Hershey, A. Feldmann, W. T. Freeman, M. Hamilton, "I-Con: A Unifying
+  Framework for Representation Learning", ICLR 2025, arXiv:2504.16929 (slug ``i_con``).
+  """
+  p = jnp.asarray(p, jnp.float32)
+  log_q = jnp.asarray(log_q, jnp.float32)
+  if p.shape != log_q.shape or p.ndim != 2:
+    raise ValueError(f"i_con_kl: p and log_q must be the same [anchors, candidates] shape, got {p.shape}, {log_q.shape}")
+  kl = jnp.sum(jnp.where(p > 0, p * (jnp.log(jnp.where(p > 0, p, 1.0)) - log_q), 0.0), axis=1)
+  return kl if where is None else jnp.where(jnp.asarray(where, bool), kl, 0.0)
+
+
+def i_con(embeddings, labels=None, *, temperature: float = 0.5, debias: float = 0.0, supervised: bool = False,
+          where=None) -> Array:
+  """I-Con with augmentation (or label) neighbourhoods and the paper's debiasing, per example.
+
+  Formula: over the B V views (self excluded), q(j|i) = softmax_j(cos(z_i, z_j) / tau);
+  p(j|i) = (1 - alpha) * uniform over i's positives (its other views; ``supervised``: views with its
+  label) + alpha / (B V - 1) (the debiased target of I-Con section 5: a little mass on every candidate,
+  which counters the false negatives of contrastive learning);
+    loss_i = mean over example i's views a of KL(p(.|a) || q(.|a)).
+  With alpha = 0 and one positive this is NT-Xent exactly (its cross-entropy minus the zero entropy of
+  a one-hot p).
+
+  Args: temperature tau (> 0); debias alpha in [0, 1) (paper: 0.2-0.6 help clustering); supervised.
+  Reference: as :func:`i_con_kl`.
+  """
+  z, _ = unpack(embeddings, "i_con")
+  _positive("temperature", temperature, "i_con")
+  if not 0.0 <= float(debias) < 1.0:
+    raise ValueError(f"i_con: debias must be in [0, 1), got {debias}")
+  b, v, _ = z.shape
+  valid = _valid(where, b)
+  zf, owner, ok = _flat(z, valid)
+  n = b * v
+  cand = ok[None, :] & ~jnp.eye(n, dtype=bool)
+  log_q = jax.nn.log_softmax(jnp.where(cand, _sims(zf, True) / temperature, _NEG), axis=1)
+  if supervised:
+    if labels is None:
+      raise ValueError("i_con: supervised=True needs labels [batch]")
+    lab = jnp.repeat(jnp.asarray(labels).reshape(b), v)
+    pos = (lab[:, None] == lab[None, :]) & cand
+  else:
+    pos = (owner[:, None] == owner[None, :]) & cand
+  p_pos = pos / jnp.maximum(jnp.sum(pos, 1, keepdims=True), 1)
+  p_uni = cand / jnp.maximum(jnp.sum(cand, 1, keepdims=True), 1)
+  p = (1.0 - debias) * p_pos + debias * p_uni
+  return _per_example(i_con_kl(p, log_q), b, v, valid)
+
+
+# ---------------------------------------------------------------------------------------- Dispersive loss
+
+
+def dispersive(embeddings, labels=None, *, tau: float = 1.0, where=None) -> Array:
+  """Dispersive loss (InfoNCE-L2 form): log E_{i,j} exp(-||z_i - z_j||^2 / tau) over the batch.
+
+  A regulariser with no positive pairs: it pushes a batch of (intermediate) representations apart.
+  Formula (Wang & He 2025, eq. 6 with D = squared L2 on the flattened representation):
+    L_disp = log (1/N^2) sum_i sum_j exp(-||z_i - z_j||^2 / tau)   (i = j included, as in the paper),
+  returned per example as row i's share: loss_i = L_disp (the same value on every valid row, so the
+  batch mean is L_disp; the loss is batch-wide). ``embeddings`` may be [B, D] or [B, ...] (flattened).
+  tau: temperature (paper default 1). Added to the model's own loss with weight lambda (paper 0.25-1).
+
+  Reference: R. Wang, K. He, "Diffuse and Disperse: Image Generation with Representation
+  Regularization", 2025, arXiv:2506.09027 (slug ``diffuse_and_disperse``).
+  """
+  z = jnp.asarray(embeddings["embeddings"] if isinstance(embeddings, dict) else embeddings, jnp.float32)
+  if z.ndim < 2:
+    raise ValueError(f"dispersive: embeddings must be [batch, ...], got shape {z.shape}")
+  _positive("tau", tau, "dispersive")
+  z = z.reshape(z.shape[0], -1)
+  valid = _valid(where, z.shape[0])
+  sq = jnp.sum(z * z, 1)
+  d = jnp.maximum(sq[:, None] + sq[None, :] - 2.0 * z @ z.T, 0.0)
+  m = valid[:, None] & valid[None, :]
+  cnt = jnp.maximum(jnp.sum(m), 1)
+  val = jax.nn.logsumexp(jnp.where(m, -d / tau, _NEG)) - jnp.log(cnt.astype(jnp.float32))
+  return jnp.where(valid, val, 0.0)
+
+
+# ------------------------------------------------------------------------------------------------- MACL
+
+
+def macl_temperature(alignment: Array, *, tau0: float = 0.1, alpha: float = 0.5, a0: float = 0.0) -> Array:
+  """MACL's model-aware temperature tau_A = tau0 (1 + alpha (A - A0)), A the batch's mean positive
+  cosine (the alignment magnitude), with no gradient through A."""
+  return tau0 * (1.0 + alpha * (jax.lax.stop_gradient(alignment) - a0))
+
+
+def macl(embeddings, labels=None, *, tau0: float = 0.1, alpha: float = 0.5, a0: float = 0.0, where=None) -> Array:
+  """Model-aware contrastive learning: NT-Xent whose temperature follows the alignment magnitude.
+
+  Formula: A = mean over valid examples of cos(z_i1, z_i2) (stop-gradient); tau_A = tau0 (1 + alpha (A - A0));
+  loss = :func:`ntxent` at temperature tau_A. Well-aligned models (large A) get a larger temperature
+  (more tolerance to semantically similar negatives), poorly aligned ones a smaller (more uniformity).
+  Defaults tau0 = 0.1, alpha = 0.5, A0 = 0 (lbrl's choice; the paper tunes them per dataset). The paper's
+  second ingredient, reweighting the negatives' gradient by the limit of its scaling factor, is not
+  included: this is the temperature part only.
+
+  Reference: Z. Huang et al., "Model-Aware Contrastive Learning: Towards Escaping the Dilemmas", ICML 2023,
+  arXiv:2207.07874 (slug ``macl``).
+  """
+  z, _ = unpack(embeddings, "macl")
+  b = z.shape[0]
+  valid = _valid(where, b)
+  zn = l2_normalize(z)
+  cos = jnp.sum(zn[:, 0] * zn[:, 1], -1)
+  a = jnp.sum(jnp.where(valid, cos, 0.0)) / jnp.maximum(jnp.sum(valid), 1)
+  t = macl_temperature(a, tau0=tau0, alpha=alpha, a0=a0)
+  return ntxent(z, labels, temperature=t, where=where)
+
+
+# ------------------------------------------------------------------------------------ DEXML (multi-label)
+
+
+def decoupled_softmax(scores: Array, targets: Array, *, where=None) -> Array:
+  """DEXML's decoupled softmax loss for multi-label retrieval, per query.
+
+  Formula: scores s_ql (query q, label l; a dual encoder's t <q, l>), P(q) = q's positive labels;
+    loss_q = 1/|P(q)| sum_{p in P(q)} -log( exp(s_qp) / (exp(s_qp) + sum_{n not in P(q)} exp(s_qn)) ),
+  i.e. InfoNCE where the other positives are removed from each positive's denominator (plain InfoNCE
+  over multi-label targets pushes the positives against each other). Queries without positives give 0.
+
+  Args: scores [B, L] float; targets [B, L] multi-hot {0, 1}; where [B] bool.
+  Reference: N. Gupta, F. Devvrit, A. S. Rawat, S. Bhojanapalli, P. Jain, I. Dhillon, "Dual-Encoders for
+  Extreme Multi-Label Classification", ICLR 2024, arXiv:2310.10636 (slug ``dexml``).
+  """
+  s = jnp.asarray(scores, jnp.float32)
+  y = jnp.asarray(targets)
+  if s.ndim != 2 or y.shape != s.shape:
+    raise ValueError(f"decoupled_softmax: scores and targets must both be [queries, labels], got {s.shape}, {y.shape}")
+  pos = y > 0
+  neg_lse = jax.nn.logsumexp(jnp.where(pos, _NEG, s), axis=1, keepdims=True)
+  per_pos = jnp.logaddexp(s, neg_lse) - s
+  npos = jnp.sum(pos, 1)
+  l = jnp.sum(jnp.where(pos, per_pos, 0.0), 1) / jnp.maximum(npos, 1)
+  return l if where is None else jnp.where(jnp.asarray(where, bool), l, 0.0)
