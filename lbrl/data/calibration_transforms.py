@@ -8,7 +8,8 @@ arXiv:2306.00740 (slug ``limitations_temperature_scaling_distributions``): each 
 partner and ``lam ~ Beta(alpha, alpha)`` (default ``alpha=1``, the paper's). lbrl draws the mixed set
 once, as ``copies`` (default 4) independently mixed copies of the training split (the paper mixes fresh
 pairs every batch: a fixed finite sample of that stream); ``keep_original=True`` (default False) also keeps
-the clean examples with one-hot labels. Labels become float ``[N', C]`` (cross-entropy takes soft targets).
+the clean examples with one-hot labels. Labels become float ``[N', C]`` (cross-entropy takes soft targets);
+``mix_source``, ``mix_partner`` and ``mix_lambda`` record each row's pair and weight.
 """
 from __future__ import annotations
 
@@ -30,13 +31,19 @@ def mixup(data: Dataset, *, seed: int, alpha: float = 1.0, copies: int = 4, keep
   x = np.asarray(data.arrays["x"], np.float32)
   onehot = np.eye(c, dtype=np.float32)[y]
   rng = np.random.default_rng(seed)
-  xs, ys = ([x], [onehot]) if keep_original else ([], [])
+  n = len(y)
+  idx = np.arange(n)
+  xs, ys, js, lams = ([x], [onehot], [idx], [np.ones(n, np.float32)]) if keep_original else ([], [], [], [])
   for _ in range(int(copies)):
-    j = rng.integers(0, len(y), len(y))
-    lam = rng.beta(alpha, alpha, len(y)).astype(np.float32)
+    j = rng.integers(0, n, n)
+    lam = rng.beta(alpha, alpha, n).astype(np.float32)
     shape = (-1,) + (1,) * (x.ndim - 1)
     xs.append(lam.reshape(shape) * x + (1 - lam.reshape(shape)) * x[j])
     ys.append(lam[:, None] * onehot + (1 - lam[:, None]) * onehot[j])
-  arrays = {"x": np.concatenate(xs), "label": np.concatenate(ys)}
+    js.append(j)
+    lams.append(lam)
+  k = len(xs)
+  arrays = {"x": np.concatenate(xs), "label": np.concatenate(ys), "mix_source": np.tile(idx, k),
+            "mix_partner": np.concatenate(js), "mix_lambda": np.concatenate(lams)}
   meta = {**data.meta, "mixup": dict(alpha=float(alpha), copies=int(copies), keep_original=bool(keep_original))}
   return dataclasses.replace(data, arrays=arrays, meta=meta)
