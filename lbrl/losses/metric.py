@@ -43,6 +43,7 @@ import jax.numpy as jnp
 import optax
 
 from lbrl.losses._common import as_float32
+from lbrl.models.heads import l2_normalize  # x / max(||x||, eps), finite gradient at 0
 
 Array = jax.Array
 
@@ -52,11 +53,6 @@ _BIG = 1e9
 
 
 # ---------------------------------------------------------------------------------------- helpers
-
-
-def l2_normalize(x: Array, eps: float = 1e-12) -> Array:
-  """``x / max(||x||, eps)`` along the last axis (``torch.nn.functional.normalize``); finite gradient at 0."""
-  return x * jax.lax.rsqrt(jnp.maximum(jnp.sum(x * x, -1, keepdims=True), eps * eps))
 
 
 def _check(fn: str, embeddings, labels, where):

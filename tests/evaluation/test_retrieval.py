@@ -1,0 +1,67 @@
+"""lbrl.evaluation.retrieval against brute-force float64 NumPy (and, in tests/golden/test_metric_golden.py,
+pytorch-metric-learning's AccuracyCalculator); chunking never changes a result; registered eval metrics."""
+import numpy as np
+import pytest
+
+from lbrl import metrics as core_metrics
+from lbrl.evaluation import retrieval
+
+
+def clusters(seed=0, n=40, classes=4, noise=1.0):
+  rng = np.random.default_rng(seed)
+  y = np.repeat(np.arange(classes), n // classes)
+  return (rng.normal(size=(classes, 8))[y] + noise * rng.normal(size=(n, 8))).astype(np.float32), y
+
+
+def brute(e, y, k):
+  e = e / np.linalg.norm(e, axis=1, keepdims=True)
+  s = e.astype(np.float64) @ e.T.astype(np.float64)
+  np.fill_diagonal(s, -np.inf)
+  order = np.argsort(-s, 1, kind="stable")
+  rel = y[order] == y[:, None]
+  return {"recall_at_k": rel[:, :k].any(1).mean(), "knn": np.mean(
+      [np.bincount(y[order[i, :5]]).argmax() == y[i] for i in range(len(y))])}
+
+
+def test_recall_and_knn_equal_brute_force_and_chunking_does_not_matter():
+  e, y = clusters()
+  for k in (1, 4):
+    want = brute(e, y, k)
+    for chunk in (7, 1024):
+      got = retrieval.retrieval_metrics(e, y, ks=(k,), chunk=chunk)
+      np.testing.assert_allclose(got[f"recall_at_{k}"], want["recall_at_k"])
+      np.testing.assert_allclose(got["knn_accuracy"], want["knn"])
+
+
+def test_perfect_clusters_score_one_and_ncm_equals_brute_force():
+  e, y = clusters(noise=0.01)
+  out = retrieval.retrieval_metrics(e, y)
+  assert out["map_at_r"] == 1.0 and out["r_precision"] == 1.0 and out["recall_at_1"] == 1.0
+  assert retrieval.nmi(e, y) == pytest.approx(1.0)
+  e, y = clusters(seed=3, noise=2.0)
+  en = e / np.linalg.norm(e, axis=1, keepdims=True)
+  correct = []
+  for i in range(len(y)):
+    means = []
+    for c in range(4):
+      m = en[(y == c) & (np.arange(len(y)) != i)].mean(0)
+      means.append(m / np.linalg.norm(m))
+    correct.append(np.argmax(np.array(means) @ en[i]) == y[i])
+  np.testing.assert_allclose(retrieval.ncm_accuracy(e, y), np.mean(correct))
+
+
+def test_registered_metrics_reduce_the_embeddings():
+  e, y = clusters(seed=5)
+  out = core_metrics.compute(["recall_at_1", "map_at_r", "ncm_accuracy"], e, y)
+  direct = retrieval.retrieval_metrics(e, y, ks=(1,))
+  assert out["recall_at_1"] == direct["recall_at_1"] and out["map_at_r"] == direct["map_at_r"]
+
+
+def test_bad_input():
+  e, y = clusters()
+  with pytest.raises(ValueError, match="metric must be"):
+    retrieval.retrieval_metrics(e, y, metric="manhattan")
+  with pytest.raises(ValueError, match="embeddings must be"):
+    retrieval.neighbours(e[:, 0], y, 1)
+  with pytest.raises(ValueError, match="k must be"):
+    retrieval.neighbours(e, y, len(y))
