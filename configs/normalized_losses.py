@@ -1,23 +1,38 @@
 """Normalized losses and Active Passive Loss (Ma et al., "Normalized Loss Functions for Deep Learning with
-Noisy Labels", ICML 2020, arXiv:2006.13554): APL (NCE + RCE) vs CE under heavy symmetric label noise.
+Noisy Labels", ICML 2020, arXiv:2006.13554): APL (NCE + RCE, NFL + RCE) vs CE under symmetric label noise.
 
-Claim: APL beats CE by a large margin at 60% and 80% symmetric label noise.
-cpu:   MNIST-1D 1-D CNN, 3000 steps, with 60% and 80% of the training labels flipped uniformly to
-       another class (lbrl.data.transforms.label_noise, as the authors' dataset.py does; the test set
-       stays clean). 3 seeds. Two protocols, applied alike to CE and APL:
-       `*_sgd` arms (judged by the rules): the authors' released MNIST protocol (github.com/HanxunH/
-       Active-Passive-Losses configs/mnist/sym/*.yaml): SGD, Nesterov momentum 0.9, lr 0.01, coupled
-       weight decay 1e-2, cosine to 1e-3, gradient-norm clip 5, batch 128; APL = NCE + RCE with
-       alpha = 1, beta = 10 (their MNIST setting; CIFAR-10 uses 1 and 1).
-       unsuffixed arms: the first lbrl run, Adam lr 1e-2 constant, batch 100, alpha = beta = 1. There
-       NCE+RCE reached 44.7% and 46.4% at 60% noise on two seeds but stayed at chance on the third, and
-       stayed near chance at 80% (CE 26-30% and 15-18%): Adam at lr 1e-2 fails to start the bounded
-       loss on some seeds.
-observed (cpu, 3 seeds): with the authors' protocol NCE+RCE is ahead of CE at 60% noise (38.2% vs
-       30.6%, seeds 44.4 / 38.6 / 31.5) but the interval of the difference includes 0, and behind at 80%
-       (17.5% vs 21.1%); both stay far below the clean 94%. Likely reason: a bounded loss learns slowly,
-       and 3000 steps are an eighth of the authors' 50 MNIST epochs (23,450 steps); we did not raise the
-       budget after seeing this.
+Claim: APL is robust to symmetric label noise, where CE memorises the wrong labels: APL beats CE by a
+large margin at high noise rates.
+cpu:   MNIST-1D 1-D CNN, Adam lr 1e-2 constant, batch 100, 1500 steps (37.5 epochs of the 4,000 training
+       series), with 40% of the training labels flipped uniformly to another class
+       (lbrl.data.transforms.label_noise, as the authors' dataset.py does; the test set stays clean).
+       Arms: CE on clean labels (the ceiling), CE, NCE+RCE and NFL+RCE (gamma 0.5) at 40% noise, with
+       the paper's CIFAR-10 weights alpha = beta = 1 and RCE's log 0 clamp A = -4. 5 seeds (each seed
+       draws its own noisy labels, shared by the arms of that seed). About 8 minutes on 2 cores.
+protocol (changed for issue 14, rules fixed before the rerun): the first run transplanted the authors'
+       MNIST recipe (SGD lr 0.01, coupled weight decay 1e-2, 3000 steps), which underfits MNIST-1D:
+       clean CE reached 75.2%, so CE never got to memorise the noisy labels that a robust loss is meant
+       to resist, and the test had nothing to show (not reproduced at 80%, inconclusive at 60%). The
+       audit's finding holds: with Adam lr 1e-2 (the MNIST-1D recipe) clean CE reaches 93.9% and CE at
+       40% noise visibly overfits (a check on seed 0 before the rerun: 64.8% test accuracy at step
+       500, 53% at 1500, 47% at 3000), which is the regime the paper's claim is about. The noise rate
+       is 40%, the paper's and the guidance's middle setting (60/80% left CE and APL both near chance
+       in the first run). NFL+RCE, the paper's other APL, is added. The authors clamp one-hot labels at
+       1e-4 in RCE (A = log 1e-4 = -9.2) where the paper says A = -4; lbrl keeps the paper's -4 (the
+       audit checked the clamp is not the cause). Rules: each APL above CE at 40% noise by more than 2
+       points (margin 0.02: the paper claims a large margin), paired over 5 shared seeds.
+observed (this run, 5 seeds): the preconditions hold: clean CE 93.1 ± 0.9%; CE at 40% noise peaks at
+       56-70% around step 500 and falls to 54.6 ± 2.3% by step 1500 (it memorises the flipped labels).
+       In 4 of 5 seeds both APLs beat CE by 15-20 points and end above CE's own peak (NCE+RCE 69.9-76.5%,
+       NFL+RCE 67.3-74.1%, still rising at the end). In seed 2 both APLs never leave chance (10.5-11.0%,
+       every evaluation below 20%): the same failure to start that the first run saw with Adam at
+       lr 1e-2 (bounded losses give small gradients at initialisation). That one seed makes both paired
+       intervals span about -28 to +39 points, so both rules are inconclusive (MDE about 45 points at 5
+       seeds). We did not change the recipe or drop the seed after seeing this (that would tune the
+       verdict). A confirmatory rerun would fix, before running, a recipe in which the bounded losses
+       start reliably (e.g. Adam lr 1e-3, or the authors' SGD with their full 50-epoch budget) and 8+
+       seeds; it is left to a later session. The first run's verdict (not reproduced, with an
+       underfitting recipe) is replaced by this run's.
 paper: CIFAR-10 (8-layer CNN, 120 epochs) and CIFAR-100 (ResNet-34, 200 epochs) with 20-80% symmetric
        noise; the per-setting accuracies are in the paper's Table 2 (not copied here: we only quote
        numbers we can check).
@@ -28,41 +43,34 @@ from lbrl import config as common
 def get_config(arg=None):
   c, variant = common.base(arg)
   c.data.update(name="mnist1d", batch_size=100, eval_batch_size=1000)
-  c.data.transforms = [dict(name="label_noise", rate=0.6)]
+  c.data.transforms = [dict(name="label_noise", rate=0.4)]
   c.model = common.free(name="cnn1d")
   c.loss = common.free(name="active_passive", active="nce", passive="rce", alpha=1.0, beta=1.0)
   c.optimizer = common.free(name="adam", learning_rate=1e-2)
-  c.steps = common.by_variant(variant, smoke=2, cpu=3000, paper=120 * 391)
-  c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=391)
+  c.steps = common.by_variant(variant, smoke=2, cpu=1500, paper=120 * 391)
+  c.eval_every = common.by_variant(variant, smoke=0, cpu=250, paper=391)
   c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
   c.paper.update(
       title="Normalized Loss Functions for Deep Learning with Noisy Labels", year=2020, arxiv="2006.13554",
       slug="normalized_losses", provides="function",
       code="lbrl.losses.robust.active_passive (normalized_cross_entropy, reverse_cross_entropy, ...)",
-      claim="Active Passive Loss (NCE+RCE) beats CE by a large margin at 60% and 80% symmetric noise",
-      expected="NCE+RCE above CE at both noise rates beyond seed noise",
+      claim="Active Passive Loss (NCE+RCE, NFL+RCE) beats CE by a large margin under symmetric label noise",
+      expected="NCE+RCE and NFL+RCE above CE at 40% symmetric noise by more than 2 points",
       setting="CIFAR-10 8-layer CNN 120 epochs / CIFAR-100 ResNet-34 200 epochs, SGD, symmetric noise "
               "up to 80% (paper Table 2)",
       hardware="GPU (paper)")
-  apl = {"name": "active_passive", "active": "nce", "passive": "rce", "alpha": 1.0, "beta": 1.0}
-  noise = lambda r: {"data": {"transforms": [{"name": "label_noise", "rate": r}]}}
-  # the authors' MNIST protocol (configs/mnist/sym/{ce,nce+rce}.yaml of their repository)
-  authors = {"optimizer": {"name": "sgd", "learning_rate": 0.01, "momentum": 0.9, "nesterov": True,
-                           "weight_decay": 1e-2},
-             "schedule": {"name": "cosine", "end_fraction": 0.1}, "grad_clip_norm": 5.0,
-             "data": {"batch_size": 128}}
+  apl = lambda active, **kw: {"loss": {"name": "active_passive", "active": active, "passive": "rce",
+                                        "alpha": 1.0, "beta": 1.0, **kw}}
   c.sweep.arms = {
-      "ce_noise60": {"loss": {"name": "cross_entropy"}, **noise(0.6)},
-      "nce_rce_noise60": {"loss": apl, **noise(0.6)},
-      "ce_noise80": {"loss": {"name": "cross_entropy"}, **noise(0.8)},
-      "nce_rce_noise80": {"loss": apl, **noise(0.8)},
+      "ce_clean": {"loss": {"name": "cross_entropy"}, "data": {"transforms": []}},
+      "ce_noise40": {"loss": {"name": "cross_entropy"}},
+      "nce_rce_noise40": apl("nce"),
+      "nfl_rce_noise40": apl("nfl", gamma=0.5),
   }
-  for rate in (0.6, 0.8):
-    tag = f"noise{round(rate * 100)}_sgd"
-    data = {"data": {**authors["data"], **noise(rate)["data"]}}
-    c.sweep.arms[f"ce_{tag}"] = {**authors, **data, "loss": {"name": "cross_entropy"}}
-    c.sweep.arms[f"nce_rce_{tag}"] = {**authors, **data, "loss": {**apl, "beta": 10.0}}
-  c.sweep.rules = [{"arm": f"nce_rce_noise{r}_sgd", "op": ">", "than": f"ce_noise{r}_sgd"} for r in (60, 80)]
+  c.sweep.seeds = [0, 1, 2, 3, 4]
+  m = {"margin": 0.02}   # two points of test accuracy: the paper claims a large margin
+  c.sweep.rules = [{"arm": "nce_rce_noise40", "op": ">", "than": "ce_noise40", **m},
+                   {"arm": "nfl_rce_noise40", "op": ">", "than": "ce_noise40", **m}]
   if variant == "paper":
     # Ma et al., Sec. 5: CIFAR-100, ResNet-34, 200 epochs, SGD momentum 0.9, lr 0.1 cosine, weight decay
     # 1e-5, batch 128, NCE+RCE with alpha 10, beta 0.1, 40% symmetric noise. lbrl's ResNet-34 is the
