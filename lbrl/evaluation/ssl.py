@@ -15,7 +15,8 @@ declared in :data:`lbrl.registry.POST_TRAINING`): after training, the encoder's 
 (``model.apply(..., return_features=True)``) of the labelled held-out ``split`` fit the probe, which is
 scored on the eval split; the run's final metrics get ``post/ssl_probe/{linear_accuracy, knn_accuracy,
 feature_std_ratio, feature_effective_rank, embedding_std_ratio,
-embedding_effective_rank}`` (embeddings: the projector output, without predictor). The per-batch METRICS contract (``fn(logits, labels, loss)``) sees no
+embedding_effective_rank}`` (embeddings: the projector output, without predictor) and, with
+``clusters=True``, ``cluster_accuracy``. The per-batch METRICS contract (``fn(logits, labels, loss)``) sees no
 features, so these evaluations run as a stage.
 """
 from __future__ import annotations
@@ -92,6 +93,22 @@ def _knn(train_x, train_y, test_x, test_y, num_classes, k, weighted, temperature
   return jnp.mean((jnp.argmax(votes, -1) == test_y).astype(jnp.float32))
 
 
+def cluster_accuracy(feats, labels, *, num_classes: int, seed: int = 0) -> float:
+  """Unsupervised clustering accuracy: k-means (scikit-learn, k = num_classes, 10 restarts) on the
+  l2-normalised features, clusters matched to classes by the Hungarian algorithm (scipy), the fraction
+  of examples whose cluster maps to their class: the metric of I-Con's and IIC's clustering tables."""
+  from scipy.optimize import linear_sum_assignment
+  from sklearn.cluster import KMeans
+  x, y = _check("cluster_accuracy", feats, labels)
+  x, y = np.asarray(x, np.float64), np.asarray(y)
+  x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+  pred = KMeans(n_clusters=int(num_classes), n_init=10, random_state=seed).fit_predict(x)
+  counts = np.zeros((num_classes, num_classes))
+  np.add.at(counts, (pred, y), 1)
+  rows, cols = linear_sum_assignment(-counts)
+  return float(counts[rows, cols].sum() / len(y))
+
+
 def collapse_stats(z) -> dict[str, jax.Array]:
   """``{"std": mean per-dimension std of l2-normalised z, "std_ratio": std * sqrt(D) (1 = spread, 0 =
   collapsed), "effective_rank": exp(entropy of the normalised singular values of centred z)}``."""
@@ -132,6 +149,7 @@ class SSLProbe:
   split: str = "train[50%:]"
   k: int = 20
   l2: float = 1e-4
+  clusters: bool = False
 
   def fit(self, task, state, data, mesh, cfg):
     from lbrl.data import core
@@ -142,6 +160,8 @@ class SSLProbe:
     c = int(max(int(np.max(np.asarray(fy))), int(np.max(np.asarray(ty)))) + 1)
     out = {"linear_accuracy": linear_probe(fx, fy, tx, ty, num_classes=c, l2=self.l2),
            "knn_accuracy": knn_accuracy(fx, fy, tx, ty, num_classes=c, k=min(self.k, fx.shape[0]))}
+    if self.clusters:
+      out["cluster_accuracy"] = jnp.float32(cluster_accuracy(tx, ty, num_classes=c, seed=int(cfg.seed)))
     st = collapse_stats(tx)
     ez, _ = features(task.model, state.params, state.model_state, test, bs, return_embeddings=True, use_predictor=False)
     se = collapse_stats(ez)
@@ -158,5 +178,7 @@ class SSLProbe:
     return {k: float(v) for k, v in cal.items()}
 
 
-def ssl_probe(split: str = "train[50%:]", k: int = 20, l2: float = 1e-4):
-  return SSLProbe(split, int(k), float(l2))
+def ssl_probe(split: str = "train[50%:]", k: int = 20, l2: float = 1e-4, clusters: bool = False):
+  """``dict(name="ssl_probe", split=..., k=20, l2=1e-4, clusters=False)``; ``clusters`` adds the k-means
+  clustering accuracy of the eval split's features (``post/ssl_probe/cluster_accuracy``)."""
+  return SSLProbe(split, int(k), float(l2), bool(clusters))
