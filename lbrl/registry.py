@@ -50,12 +50,17 @@ class LossSpec:
               state, sharded like the data on its example axis, and checkpoints it.
   impls:      ``config.loss.impl`` -> (registered loss name, extra keyword arguments): the loss's
               logit-free (or otherwise alternative) implementations; ``naive`` is always the entry itself.
+  components: the loss returns ``{component: values}`` (each per example) instead of one array; its value
+              is their sum, each component is logged as ``train/loss/<component>``, and an optimizer that
+              declares ``component_grads`` receives the gradient of each (e.g. DOT's task and
+              distillation gradients).
   """
   consumes: str = "logits"
   batch_wide: bool = False
   needs: tuple[str, ...] = ()
   impls: Mapping[str, tuple[str, Mapping[str, Any]]] = dataclasses.field(default_factory=dict)
   example_state: Any = None      # "module:init" (declarations) or the init callable (user code)
+  components: tuple[str, ...] = ()
 
   def __post_init__(self):
     if self.consumes not in INPUT_KINDS:
@@ -86,9 +91,13 @@ class OptimizerSpec:
   components: optimizer-valued arguments -> the registered optimizer a config gets when it names none.
   A config gives ``<argument>="<name>"`` and ``<argument>_kwargs={...}``; :mod:`lbrl.train.optimizer`
   builds that optimizer with the run's schedule and passes the transform (the factory then takes no
-  learning rate of its own)."""
+  learning rate of its own).
+  component_grads: the update takes ``component_grads={component: gradient tree}``, the gradient of each
+  component of a loss with ``LossSpec.components`` (computed by the trainer in one backward pass per
+  component), besides the usual summed gradient."""
   static_args: tuple[str, ...] = ()
   components: Mapping[str, str] = dataclasses.field(default_factory=dict)
+  component_grads: bool = False
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,11 @@
-"""Knowledge distillation (catalog family KD): lbrl.losses.distillation."""
-from lbrl.registry import LOSSES
+"""Knowledge distillation (catalog family KD): lbrl.losses.distillation, lbrl.optim.distillation."""
+from lbrl.registry import LOSSES, OPTIMIZERS
 
 LOSSES.declare("kd", "lbrl.losses.distillation:kd", needs=("teacher_outputs",))
 LOSSES.declare("nkd", "lbrl.losses.distillation:nkd", needs=("teacher_outputs",))
 LOSSES.declare("ps_kd", "lbrl.losses.distillation:ps_kd", needs=("example_state", "step"),
                example_state="lbrl.losses.distillation:ps_kd_init")
+LOSSES.declare("kd_components", "lbrl.losses.distillation:kd_components", needs=("teacher_outputs",),
+               components=("task", "distill"))
+
+OPTIMIZERS.declare("dot", "lbrl.optim.distillation:dot", component_grads=True)

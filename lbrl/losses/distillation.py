@@ -11,7 +11,7 @@ workdir or trained as the run's first stage) and passes them because the loss de
 ``needs=("teacher_outputs",)``. Integer labels outside ``[0, C)`` are ignored (loss 0). Inputs are
 computed in at least float32.
 
-* :func:`kd` -- Hinton, Vinyals and Dean, "Distilling the Knowledge in a Neural Network" (2015,
+* :func:`kd` (and :func:`kd_components`, its two terms) -- Hinton, Vinyals and Dean, "Distilling the Knowledge in a Neural Network" (2015,
   arXiv:1503.02531): the classic temperature-softened KL term mixed with cross-entropy.
 * :func:`nkd` -- Yang, Zeng, Yuan and Li, "From Knowledge Distillation to Self-Knowledge Distillation: A
   Unified Approach with Normalized Loss and Customized Soft Labels" (ICCV 2023, arXiv:2303.13005, slug
@@ -46,6 +46,26 @@ def _ce(logits: Array, labels: Array, valid: Array) -> Array:
   return optax.losses.softmax_cross_entropy_with_integer_labels(logits, safe)
 
 
+def kd_components(logits: Array, labels: Array, *, teacher_outputs: Array, temperature: float = 4.0,
+                  alpha: float = 0.9, where: Array | None = None) -> dict[str, Array]:
+  """:func:`kd`'s two terms, per example: ``{"task": (1 - alpha) * CE, "distill": alpha * T^2 * KL}``.
+
+  Declared with ``LossSpec.components``: the trainer trains their sum (exactly :func:`kd`), logs each,
+  and gives an optimizer that needs them (DOT, :func:`lbrl.optim.distillation.dot`) each gradient.
+  """
+  _check("kd", logits, labels, teacher_outputs)
+  if temperature <= 0:
+    raise ValueError(f"kd: temperature must be > 0, got {temperature}")
+  if not 0.0 <= alpha <= 1.0:
+    raise ValueError(f"kd: alpha must be in [0, 1], got {alpha}")
+  s = _common.as_float32(logits)
+  t = jax.lax.stop_gradient(_common.as_float32(teacher_outputs))
+  valid = _common.valid_labels(labels, s.shape[-1])
+  soft = optax.losses.kl_divergence(jax.nn.log_softmax(s / temperature), jax.nn.softmax(t / temperature))
+  keep = lambda v: _common.apply_where(jnp.where(valid, v, 0.0), where)
+  return {"task": keep((1.0 - alpha) * _ce(s, labels, valid)), "distill": keep(alpha * temperature ** 2 * soft)}
+
+
 def kd(logits: Array, labels: Array, *, teacher_outputs: Array, temperature: float = 4.0, alpha: float = 0.9,
        where: Array | None = None) -> Array:
   """Hinton et al.'s knowledge distillation, per example.
@@ -56,7 +76,8 @@ def kd(logits: Array, labels: Array, *, teacher_outputs: Array, temperature: flo
   the soft term's gradient scale independent of ``T`` (Hinton et al. section 2). The KL form is the
   soft-target cross-entropy minus the teacher's entropy (a constant for the student): the gradients are
   the same and a perfect student scores 0. Defaults ``T = 4``, ``alpha = 0.9`` are the common CIFAR
-  setting (the paper leaves both open). The KL term is ``optax.losses.kl_divergence``.
+  setting (the paper leaves both open). The KL term is ``optax.losses.kl_divergence``; the two terms
+  separately: :func:`kd_components`.
 
   Args:
     logits: student logits ``[..., C]``.
@@ -70,17 +91,9 @@ def kd(logits: Array, labels: Array, *, teacher_outputs: Array, temperature: flo
 
     values = kd(student_logits, labels, teacher_outputs=teacher_logits, temperature=4.0, alpha=0.9)
   """
-  _check("kd", logits, labels, teacher_outputs)
-  if temperature <= 0:
-    raise ValueError(f"kd: temperature must be > 0, got {temperature}")
-  if not 0.0 <= alpha <= 1.0:
-    raise ValueError(f"kd: alpha must be in [0, 1], got {alpha}")
-  s = _common.as_float32(logits)
-  t = jax.lax.stop_gradient(_common.as_float32(teacher_outputs))
-  valid = _common.valid_labels(labels, s.shape[-1])
-  soft = optax.losses.kl_divergence(jax.nn.log_softmax(s / temperature), jax.nn.softmax(t / temperature))
-  values = (1.0 - alpha) * _ce(s, labels, valid) + alpha * temperature ** 2 * soft
-  return _common.apply_where(jnp.where(valid, values, 0.0), where)
+  parts = kd_components(logits, labels, teacher_outputs=teacher_outputs, temperature=temperature, alpha=alpha,
+                        where=where)
+  return parts["task"] + parts["distill"]
 
 
 def _non_target(x: Array, labels: Array) -> Array:

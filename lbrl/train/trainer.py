@@ -50,7 +50,8 @@ import optax
 from lbrl import parallel
 from lbrl.data import pipeline
 from lbrl.losses import reduce
-from lbrl.registry import DIAGNOSTICS, GRAD_ESTIMATORS, LOSSES, METRICS, MODELS, POST_TRAINING, TARGETS, resolve
+from lbrl.registry import (DIAGNOSTICS, GRAD_ESTIMATORS, LOSSES, METRICS, MODELS, OPTIMIZERS, POST_TRAINING,
+                           TARGETS, resolve)
 from lbrl.train.checkpoint import Checkpointer, abstract
 from lbrl.train.optimizer import make_optimizer
 from lbrl.train.record import MetricWriter, Progress, write_workdir_record
@@ -97,6 +98,7 @@ class Task:
   num_examples: int = 0
   num_classes: int = 0
   diagnostics: tuple = ()          # ((name, fn, lbrl.registry.DiagnosticSpec), ...) from config.diagnostics
+  component_grads: bool = False    # the optimizer takes the gradient of each loss component (OptimizerSpec)
 
 
 def build_model(cfg, meta: dict):
@@ -175,8 +177,18 @@ def build_task(cfg, meta: dict) -> Task:
   if "example_state" in spec.needs:
     example_state = resolve(spec.example_state) if isinstance(spec.example_state, str) else spec.example_state
   diagnostics = tuple((d, DIAGNOSTICS.get(d), DIAGNOSTICS.spec(d)) for d in (cfg.get("diagnostics", []) or []))
+  opt_name = cfg.optimizer.name
+  component_grads = bool(opt_name in OPTIMIZERS and OPTIMIZERS.spec(opt_name).component_grads)
+  if component_grads:
+    if not spec.components:
+      raise ValueError(f"config.optimizer: {opt_name!r} takes the gradient of each loss component; loss {name!r} "
+                       "has no components (LossSpec.components), e.g. use 'kd_components'")
+    if int(cfg.grad_accum_steps) != 1 or getattr(estimator, "name", "plain") != "plain":
+      raise ValueError(f"config.optimizer: {opt_name!r} (per-component gradients) needs grad_accum_steps=1 and "
+                       "the plain gradient estimator")
   return Task(model, LOSSES.get(name), kwargs, spec, counts, estimator, auxiliaries, example_state,
-              int(meta.get("num_examples") or 0), int(model_num_classes(cfg, meta) or 0), diagnostics)
+              int(meta.get("num_examples") or 0), int(model_num_classes(cfg, meta) or 0), diagnostics,
+              component_grads)
 
 
 def call_loss(task: Task, outputs, labels, where, *, step, rng, aux_outputs=None, example_rows=None):
@@ -195,6 +207,20 @@ def call_loss(task: Task, outputs, labels, where, *, step, rng, aux_outputs=None
   args = tuple(outputs) if task.spec.consumes in SPLAT else (outputs,)
   out = task.loss_fn(*args, labels, where=where, **kw)
   return out if "example_state" in needs else (out, None)
+
+
+def loss_parts(task: Task, values, where=None):
+  """``(mean loss, {component: mean} or {})`` of a loss's per-example values (a dict for a loss with
+  ``LossSpec.components``: the loss is the sum of the components' means)."""
+  if task.spec.components:
+    parts = {k: reduce(values[k], where) for k in task.spec.components}
+    return sum(parts.values()), parts
+  return reduce(values, where), {}
+
+
+def per_example(task: Task, values):
+  """Per-example loss values (the sum of the components for a loss with components)."""
+  return sum(values[k] for k in task.spec.components) if task.spec.components else values
 
 
 def apply_model(task: Task, params, model_state, x, train: bool, rng=None):
@@ -289,13 +315,24 @@ def make_train_step(task: Task, tx, accum: int = 1):
                                    example_rows=rows)
       # train accuracy needs logits, which a logit-free loss never forms: NaN (and not logged) there
       acc = _accuracy(outputs, batch["label"], None) if task.spec.consumes == "logits" else jnp.nan
-      return reduce(values), {"logits": outputs, "model_state": new_state, "accuracy": acc, "rows": new_rows}
+      loss, parts = loss_parts(task, values)
+      return loss, {"logits": outputs, "model_state": new_state, "accuracy": acc, "rows": new_rows, "parts": parts}
     return loss_fn
 
   def grads_on(params, model_state, grad_state, aux, batch, rng, step, rows):
+    if task.component_grads:   # one backward pass per loss component, through one vjp
+      loss_fn = loss_fn_for(model_state, aux, step, rows)
+      names = task.spec.components
+      vec, vjp, a = jax.vjp(lambda p: (lambda l, a: (jnp.stack([a["parts"][k] for k in names]), a))(
+          *loss_fn(p, batch, rng)), params, has_aux=True)
+      (per,) = jax.vmap(vjp)(jnp.eye(len(names), dtype=vec.dtype))
+      comp = {k: jax.tree.map(lambda g, i=i: g[i], per) for i, k in enumerate(names)}
+      g = jax.tree.map(lambda x: jnp.sum(x, 0), per)
+      return g, a["model_state"], grad_state, a["rows"], {"loss": jnp.sum(vec), "accuracy": a["accuracy"],
+                                                         "parts": a["parts"], "component_grads": comp}
     (loss, a), g, grad_state = task.estimator.value_and_grad(
         loss_fn_for(model_state, aux, step, rows), params, batch, rng, grad_state)
-    return g, a["model_state"], grad_state, a["rows"], {"loss": loss, "accuracy": a["accuracy"]}
+    return g, a["model_state"], grad_state, a["rows"], {"loss": loss, "accuracy": a["accuracy"], "parts": a["parts"]}
 
   def split(batch):
     return jax.tree.map(lambda x: x.reshape(x.shape[0] // accum, accum, *x.shape[1:]).swapaxes(0, 1), batch)
@@ -322,9 +359,10 @@ def make_train_step(task: Task, tx, accum: int = 1):
     def full_loss(out):
       values, new_rows = call_loss(task, out, batch["label"], None, step=state.step,
                                    rng=jax.random.fold_in(rng, 1), aux_outputs=aux_out, example_rows=rows)
-      return reduce(values), new_rows
+      loss, parts = loss_parts(task, values)
+      return loss, (new_rows, parts)
 
-    (loss, new_rows), d_out = jax.value_and_grad(full_loss, has_aux=True)(full)
+    (loss, (new_rows, parts)), d_out = jax.value_and_grad(full_loss, has_aux=True)(full)
     d_micro = d_out.reshape(d_out.shape[0] // accum, accum, *d_out.shape[1:]).swapaxes(0, 1)
 
     def bwd_body(carry, inp):
@@ -337,7 +375,7 @@ def make_train_step(task: Task, tx, accum: int = 1):
     zeros = jax.tree.map(jnp.zeros_like, state.params)
     (grads, model_state), _ = jax.lax.scan(bwd_body, (zeros, state.model_state), (micro, keys, d_micro))
     acc = _accuracy(full, batch["label"], None) if task.spec.consumes == "logits" else jnp.nan
-    return grads, model_state, state.grad_state, new_rows, {"loss": loss, "accuracy": acc}
+    return grads, model_state, state.grad_state, new_rows, {"loss": loss, "accuracy": acc, "parts": parts}
 
   def step_fn(state: TrainState, batch):
     """One update; returns the new state and the packed metrics, in the order of ``metric_names``."""
@@ -369,7 +407,8 @@ def make_train_step(task: Task, tx, accum: int = 1):
     def batch_grad(params, i=0):  # for two-pass optimizers (optax.contrib.sam opaque mode, ...)
       return jax.grad(lambda p: loss_fn_for(state.model_state, state.aux, state.step, rows)(p, batch, rng)[0])(params)
 
-    updates, opt_state = tx.update(grads, state.opt_state, state.params, value=m["loss"], grad_fn=batch_grad)
+    extra = {"component_grads": m["component_grads"]} if task.component_grads else {}
+    updates, opt_state = tx.update(grads, state.opt_state, state.params, value=m["loss"], grad_fn=batch_grad, **extra)
     params = jax.tree.map(lambda p, u: (p + u).astype(p.dtype), state.params, updates)
     grad_norm = optax.tree.norm(grads)
     finite = jnp.isfinite(m["loss"]) & jnp.isfinite(grad_norm)  # a non-finite entry makes the norm non-finite
@@ -393,13 +432,15 @@ def make_train_step(task: Task, tx, accum: int = 1):
         nonfinite=state.nonfinite + (~finite).astype(jnp.int32),
         first_nonfinite=jnp.where((state.first_nonfinite < 0) & ~finite, state.step, state.first_nonfinite))
     packed = {"loss": m["loss"], "accuracy": m["accuracy"], "grad_norm": grad_norm}
+    packed.update({f"loss/{k}": v for k, v in m.get("parts", {}).items()})
     packed.update(diagnostics(task, state, batch, rng, grads, updates, m["loss"]))
     names = TRAIN_METRICS + tuple(sorted(k for k in packed if k not in TRAIN_METRICS))
     metric_names[:] = names   # the diagnostics' keys are known once the step is traced
     return new_state, jnp.stack([jnp.asarray(packed[k], jnp.float32) for k in names])
 
   # names of the packed metrics vector: fixed without diagnostics, filled when the step is traced with them
-  metric_names = list(TRAIN_METRICS) if not task.diagnostics else []
+  metric_names = ([*TRAIN_METRICS, *sorted(f"loss/{k}" for k in task.spec.components)]
+                  if not task.diagnostics else [])
   step_fn.metric_names = metric_names
   return step_fn
 
@@ -479,7 +520,7 @@ def make_eval_step(task: Task, metric_names, calibrate: Callable | None = None):
     valid = mask & (int_labels >= 0)
     flat_valid = valid.reshape(-1)
     flat_labels = jnp.maximum(int_labels.reshape(-1), 0)
-    flat_loss = jnp.broadcast_to(values, target_shape).reshape(-1).astype(jnp.float32)
+    flat_loss = jnp.broadcast_to(per_example(task, values), target_shape).reshape(-1).astype(jnp.float32)
     if logits is not None:
       logits = logits.astype(jnp.float32)
       if calibrate is not None:
@@ -714,6 +755,10 @@ def auxiliary_stage_config(cfg, index: int):
     if key not in sub:
       raise ValueError(f"config.auxiliary[{index}].train: {key!r} is not a config field")
     sub[key] = mlc.ConfigDict(dict(value)) if isinstance(value, dict) else value
+  opt = sub.optimizer.name
+  if opt in OPTIMIZERS and OPTIMIZERS.spec(opt).component_grads and "optimizer" not in block:
+    raise ValueError(f"config.auxiliary[{index}].train: the first stage would inherit optimizer {opt!r}, which needs "
+                     "a loss with components; give the stage its own optimizer (train=dict(optimizer=...))")
   sub.lock()
   return sub
 

@@ -226,6 +226,29 @@ def test_teacher_trained_as_the_first_stage_then_distilled_and_resumed(tmp_path)
     auxiliary_stage_config(small_config(auxiliary=[dict(name="teacher", train=dict(no_such_field=1))]), 0)
 
 
+def test_loss_components_are_logged_and_their_gradients_reach_the_optimizer(tmp_path):
+  """A loss with components (kd_components: task and distillation terms) trains their sum and logs each;
+  an optimizer declaring component_grads (DOT) gets each component's gradient: with delta = 0 DOT is SGD
+  with momentum on the summed gradient, so it must train the parameters that optax's SGD trains on kd."""
+  from lbrl.train.record import read_metrics
+  teacher = dict(name="teacher", model_config=dict(name="mlp"),
+                 train=dict(steps=3, optimizer=dict(name="adam", learning_rate=3e-3)))
+  run = lambda loss, opt, wd: train(small_config(steps=6, auxiliary=[teacher], loss=common.free(name=loss),
+                                                 optimizer=common.free(**opt)), str(tmp_path / wd), progress=False)
+  dot = run("kd_components", dict(name="dot", learning_rate=0.1, momentum=0.9, delta=0.0), "dot")
+  sgd = run("kd", dict(name="sgd", learning_rate=0.1, momentum=0.9), "sgd")
+  for a, b in zip(leaves(dot["state"].params), leaves(sgd["state"].params)):
+    np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-6)
+  rows = [r for r in read_metrics(str(tmp_path / "dot")) if "train/loss/task" in r]
+  assert rows and all(abs(r["train/loss/task"] + r["train/loss/distill"] - r["train/loss"]) < 1e-5 for r in rows)
+  with pytest.raises(ValueError, match="has no components"):
+    run("kd", dict(name="dot", learning_rate=0.1), "bad")
+  from lbrl.train.trainer import auxiliary_stage_config
+  c = small_config(auxiliary=[dict(name="teacher", train=dict(steps=3))], optimizer=common.free(name="dot", learning_rate=0.1))
+  with pytest.raises(ValueError, match="give the stage its own optimizer"):
+    auxiliary_stage_config(c, 0)
+
+
 # ------------------------------------------------------------------ per-example state
 
 
