@@ -126,7 +126,7 @@ def _value_and_grad(form, residual: str):
 
     def f(theta, X, y, delta):
       params = {p: (jnp.exp(theta[i]) if pos[i] else theta[i]) for i, p in enumerate(form.params)}
-      pred = form.fn(params, X)
+      pred = form.expr(params, X)
       r = jnp.log(jnp.maximum(pred, 1e-300)) - jnp.log(y) if residual == "log" else pred - y
       a = jnp.abs(r)
       h = jnp.where(a <= delta, 0.5 * a * a, delta * (a - 0.5 * delta))

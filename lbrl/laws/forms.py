@@ -44,11 +44,12 @@ import numpy as np
 @dataclasses.dataclass(frozen=True)
 class Form:
   """``y = fn(params, inputs)``; ``positive`` parameters are fitted in log space; ``inits`` is the grid of
-  starting values; ``bounds`` bound the other parameters (default (0, 3) each). ``fn`` is written in
-  ``jax.numpy`` (the fitter differentiates it); calling the form evaluates it in float64."""
+  starting values; ``bounds`` bound the other parameters (default (0, 3) each). ``expr`` is written in
+  ``jax.numpy`` (the fitter differentiates it); ``fn`` and calling the form evaluate it in float64 NumPy
+  (``fn(params, inputs)`` has the signature of :class:`lbrl.tools.kinds.fit.Law`)."""
   params: tuple[str, ...]
   inputs: tuple[str, ...]
-  fn: Callable[[dict, dict], np.ndarray]
+  expr: Callable[[dict, dict], np.ndarray]
   positive: tuple[str, ...]
   inits: dict
   formula: str
@@ -62,9 +63,13 @@ class Form:
     absent = [x for x in self.inputs if x not in inputs]
     if absent:
       raise ValueError(f"inputs: missing {absent} for {self.formula}; expected {list(self.inputs)}")
-    X = {k: np.asarray(inputs[k], np.float64) for k in self.inputs}
+    return self.fn({k: float(params[k]) for k in self.params}, {k: inputs[k] for k in self.inputs})
+
+  def fn(self, params: dict, inputs: dict) -> np.ndarray:
+    """``expr`` evaluated in float64, as a NumPy array."""
     with jax.enable_x64(True):
-      return np.asarray(self.fn({k: float(params[k]) for k in self.params}, X), np.float64)
+      X = {k: np.asarray(v, np.float64) for k, v in inputs.items()}
+      return np.asarray(self.expr(params, X), np.float64)
 
 
 def _e(x):

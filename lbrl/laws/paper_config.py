@@ -1,0 +1,32 @@
+"""The shape shared by the scaling-law papers' configs (``sweep.kind = "fit"``): a form of
+:mod:`lbrl.laws.forms` fitted to a table of points (released measurements, a study's ``results.json``, or
+points drawn from the law with known parameters where the paper's data is not released), bootstrap
+intervals, and rules on the fitted parameters (:mod:`lbrl.tools.kinds.fit`)."""
+from __future__ import annotations
+
+from lbrl import config as common
+
+SCALING_DATA = "/work/shared/data/scaling_laws"
+
+
+def law(arg, *, slug: str, title: str, year: int, arxiv: str, claim: str, expected: str, setting: str,
+        hardware: str, form: str, data: str, columns: dict, where: dict | None = None, rules=(),
+        not_testable: str = "", partly_testable: str = "", residual: str = "log", drop_highest: int = 0,
+        code: str = "", cpu_sized: str = ""):
+  """A locked fit-kind config (see the module docstring); ``cpu_sized`` defaults to the reason a law fit's
+  paper variant is the cpu variant (a fit runs in seconds; the paper's training runs are not ours)."""
+  c, variant = common.base(arg)
+  c.sweep.kind = "fit"
+  c.fit = dict(law=form, data=data, columns=dict(columns), where=dict(where or {}), residual=residual,
+               loss="huber", huber_delta=1e-3, drop_highest=int(drop_highest),
+               bootstrap=common.by_variant(variant, smoke=10, cpu=100, paper=1000), seed=0)
+  c.sweep.seeds = [0, 1, 2]          # the bootstrap seed is fit.seed; sweep seeds are unused by a fit
+  c.sweep.rules = [dict(r) for r in rules]
+  c.sweep.not_testable = not_testable
+  c.sweep.partly_testable = partly_testable
+  c.paper.update(title=title, year=year, arxiv=arxiv, slug=slug, claim=claim, expected=expected, setting=setting,
+                 hardware=hardware, provides="analysis tool",
+                 code=code or f"lbrl.laws.forms.FORMS[{form!r}] + lbrl.laws.fitting.fit",
+                 cpu_sized=cpu_sized or "a scaling-law fit: the paper variant refits the same points with 1000 "
+                                        "bootstrap resamples; the paper's own training runs are far beyond this machine")
+  return common.finalize(c)
