@@ -97,7 +97,15 @@ def build(name, lr=0.01, **over):
 
 
 def extras(loss):
-  return lambda p: dict(value=loss(p), grad_fn=lambda q, i: jax.grad(loss)(q))
+  """The trainer's extra arguments: the loss value, the batch-gradient function and, for optimizers
+  declared with ``component_grads`` (DOT), the gradient of each loss component (here 0.3 and 0.7 of the
+  loss: they sum to its gradient). Optimizers must accept extra arguments they do not use."""
+  def ex(p):
+    g = jax.grad(loss)(p)
+    return dict(value=loss(p), grad_fn=lambda q, i: jax.grad(loss)(q),
+                component_grads={"task": jax.tree.map(lambda x: 0.3 * x, g),
+                                 "distill": jax.tree.map(lambda x: 0.7 * x, g)})
+  return ex
 
 
 def run(tx, params, loss, steps, jit=True):

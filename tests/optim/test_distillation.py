@@ -46,7 +46,7 @@ def test_dot_without_delta_is_sgd_momentum_on_the_sum():
   s, rs, p, rp = tx.init(params), ref_tx.init(params), params, params
   for _ in range(4):
     a, b = jnp.float32(r.normal(size=(5,))), jnp.float32(r.normal(size=(5,)))
-    u, s = tx.update(None, s, p, component_grads={"task": {"w": a}, "distill": {"w": b}})
+    u, s = tx.update({"w": a + b}, s, p, component_grads={"task": {"w": a}, "distill": {"w": b}})
     ru, rs = ref_tx.update({"w": a + b}, rs, rp)
     p, rp = optax.apply_updates(p, u), optax.apply_updates(rp, ru)
   np.testing.assert_allclose(p["w"], rp["w"], rtol=1e-5, atol=1e-6)
