@@ -4,7 +4,7 @@ Metrics: lbrl.evaluation.calibration (statistics on device, reductions over the 
 equal-width ECE stays ``ece`` in lbrl.metrics. Calibrators: lbrl.evaluation.calibrators (pure fitting
 functions) wrapped as stages in lbrl.train.stages.
 """
-from lbrl.registry import METRICS, POST_TRAINING, TRANSFORMS
+from lbrl.registry import LOSSES, METRICS, POST_TRAINING, TRANSFORMS
 
 _C = "lbrl.evaluation.calibration:"
 METRICS.declare("ece_mass", "lbrl.metrics:ece", reduce=_C + "reduce_ece_mass")
@@ -20,3 +20,4 @@ for _name in ("vector_scaling", "matrix_scaling", "platt_scaling", "online_platt
   POST_TRAINING.declare(_name, f"lbrl.train.stages:{_name}")
 
 TRANSFORMS.declare("mixup", "lbrl.data.calibration_transforms:mixup")
+LOSSES.declare("acls", "lbrl.losses.calibration:acls")

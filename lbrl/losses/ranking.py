@@ -21,7 +21,7 @@ value per list; lists without a relevant item give 0 where the loss is undefined
   ``(1 - s_pos) + w / |N| sum_{j in N} max(0, s_j - m)`` on cosine scores, averaged over the list's positives;
   ``margin=m`` (default 0.8, the paper's tuned range 0.4-0.9) and ``negative_weight=w`` (the negative ratio;
   default 150 as the paper's MovieLens/Amazon settings use large weights; lbrl's default).
-* Baselines from rax (not rewritten): :func:`softmax`, :func:`listmle`, :func:`pairwise_logistic`
+* Baselines from rax (not rewritten): :func:`rax_softmax`, :func:`rax_listmle`, :func:`rax_pairwise_logistic`
   (``rax.softmax_loss`` = ListNet's top-one softmax cross-entropy with the relevance normalised,
   ``rax.listmle_loss``, ``rax.pairwise_logistic_loss`` summed over pairs), per list.
 """
@@ -143,19 +143,19 @@ def simplex_ccl(scores, relevance, *, where=None, margin: float = 0.8, negative_
 # ---------------------------------------------------------------- rax baselines, per list
 
 
-def softmax(scores, relevance, *, where=None):
+def rax_softmax(scores, relevance, *, where=None):
   """``rax.softmax_loss`` per list (ListNet top-one / softmax cross-entropy)."""
   s, rel, where = _check(scores, relevance, where)
   return rax.softmax_loss(s, rel, where=where, reduce_fn=None)
 
 
-def listmle(scores, relevance, *, where=None):
+def rax_listmle(scores, relevance, *, where=None):
   """``rax.listmle_loss`` per list (Xia et al., 2008)."""
   s, rel, where = _check(scores, relevance, where)
   return rax.listmle_loss(s, rel, where=where, reduce_fn=None)
 
 
-def pairwise_logistic(scores, relevance, *, where=None):
+def rax_pairwise_logistic(scores, relevance, *, where=None):
   """``rax.pairwise_logistic_loss`` summed over each list's pairs (RankNet)."""
   s, rel, where = _check(scores, relevance, where)
   per_pair = rax.pairwise_logistic_loss(s, rel, where=where, reduce_fn=None)

@@ -42,3 +42,55 @@ def test_mixup_bad_input():
     mixup(d, seed=0, alpha=0.0)
   with pytest.raises(ValueError, match="integer class labels"):
     mixup(Dataset("t", "train", {"x": d.arrays["x"], "label": np.eye(3)[d.arrays["label"]]}, {}), seed=0)
+
+
+# ---------------------------------------------------------------- ACLS
+
+def _acls64(z, y, alpha=0.1, lp=1.0, ln=0.1, m=10.0):
+  """The authors' ACLS (cvlab-yonsei/ACLS calibrate/losses/acls.py) in float64 NumPy, batch mean."""
+  from scipy import special
+  z = np.asarray(z, np.float64)
+  n, c = z.shape
+  zmax = z.max(1, keepdims=True)
+  ind = (z == zmax).astype(float)
+  pos = (ind * np.maximum(zmax - m, 0) ** 2).sum() / n
+  neg = ((1 - ind) * np.maximum(zmax - z - m, 0) ** 2).sum() / (n * (c - 1))
+  ce = -np.mean(special.log_softmax(z, 1)[np.arange(n), y])
+  return ce + alpha * (lp * pos + ln * neg)
+
+
+def _acls_grad64(z, y, alpha=0.1, lp=1.0, ln=0.1, m=10.0):
+  """d(batch-mean ACLS)/dz with the authors' stop-gradients (max detached in the negative term)."""
+  from scipy import special
+  n, c = z.shape
+  g = (special.softmax(z, 1) - np.eye(c)[y]) / n
+  zmax = z.max(1, keepdims=True)
+  ind = (z == zmax).astype(float)
+  g += alpha * lp * ind * 2 * np.maximum(zmax - m, 0) / n
+  g += alpha * ln * (1 - ind) * (-2) * np.maximum(zmax - z - m, 0) / (n * (c - 1))
+  return g
+
+
+def test_acls_matches_the_authors_formula_and_gradient():
+  import jax
+  import jax.numpy as jnp
+  from lbrl.losses.calibration import acls
+  rng = np.random.default_rng(0)
+  z = rng.normal(0, 8, (16, 5))
+  z[0] = [25, -3, 0, 1, 2]                            # beyond the margin on both sides
+  y = rng.integers(0, 5, 16)
+  got = float(jnp.mean(acls(jnp.asarray(z, jnp.float32), jnp.asarray(y))))
+  np.testing.assert_allclose(got, _acls64(z, y), rtol=1e-5)
+  g = jax.grad(lambda a: jnp.mean(acls(a, jnp.asarray(y))))(jnp.asarray(z, jnp.float32))
+  np.testing.assert_allclose(np.asarray(g), _acls_grad64(z, y), rtol=1e-4, atol=1e-6)
+  kw = dict(alpha=0.3, pos_lambda=0.5, neg_lambda=2.0, margin=3.0)
+  np.testing.assert_allclose(float(jnp.mean(acls(jnp.asarray(z, jnp.float32), jnp.asarray(y), **kw))),
+                             _acls64(z, y, 0.3, 0.5, 2.0, 3.0), rtol=1e-5)
+  small = jnp.asarray(np.clip(z, -4, 4), jnp.float32)  # inside the margin: plain cross-entropy
+  from lbrl.losses.classification import cross_entropy
+  np.testing.assert_allclose(acls(small, jnp.asarray(y)), cross_entropy(small, jnp.asarray(y)), rtol=1e-6)
+  assert float(acls(small, jnp.asarray([-1] * 16))[0]) == 0.0   # ignore id
+  bf = acls(jnp.asarray(z * 100, jnp.bfloat16), jnp.asarray(y))
+  assert bool(jnp.all(jnp.isfinite(bf)))
+  with pytest.raises(ValueError, match="margin"):
+    acls(small, jnp.asarray(y), margin=-1.0)

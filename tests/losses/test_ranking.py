@@ -81,9 +81,9 @@ def test_simplex_ccl_by_hand():
 
 def test_rax_baselines_per_list_and_bad_input():
   s, y, mask = _lists(seed=3)
-  per = np.asarray(R.softmax(s, y, where=mask))
+  per = np.asarray(R.rax_softmax(s, y, where=mask))
   np.testing.assert_allclose(per.sum(), float(rax.softmax_loss(s, y, where=mask, reduce_fn=jnp.sum)), rtol=1e-5)
-  assert R.listmle(s, y, where=mask).shape == (5,) and R.pairwise_logistic(s, y, where=mask).shape == (5,)
+  assert R.rax_listmle(s, y, where=mask).shape == (5,) and R.rax_pairwise_logistic(s, y, where=mask).shape == (5,)
   with pytest.raises(ValueError, match="scores and relevance"):
     R.neural_ndcg(s, y[:, :3])
   with pytest.raises(ValueError, match="temperature"):
