@@ -29,3 +29,18 @@ def pytest_collection_modifyitems(config, items):
     path = str(item.path)[len(root) + 1:] if str(item.path).startswith(root) else str(item.path)
     if path.startswith(HEAVY_MODULES):
       item.add_marker(pytest.mark.heavy)
+
+
+# ``LBRL_CPU_TIMES=<file>``: append each test's process CPU seconds (setup + call + teardown, compilation
+# threads included) to <file> as "<seconds>\t<nodeid>" lines: the suite's cost measured in CPU time, which a
+# shared, loaded machine inflates far less than wall time (sum the column to budget CI).
+_CPU_TIMES = os.environ.get("LBRL_CPU_TIMES")
+if _CPU_TIMES:
+  import time as _time
+
+  @pytest.hookimpl(hookwrapper=True)
+  def pytest_runtest_protocol(item, nextitem):
+    t0 = _time.process_time()
+    yield
+    with open(_CPU_TIMES, "a") as f:
+      f.write(f"{_time.process_time() - t0:.3f}\t{item.nodeid}\n")
