@@ -16,6 +16,7 @@ paper: online streams (covariate/label drift, i.i.d.) on tabular data (credit, b
        The paper's runs are CPU-sized, but its datasets are not in lbrl's offline builders; the paper
        variant is the cpu setting.
 """
+from configs.temperature_scaling import overfit_mnist1d
 from lbrl import config as common
 
 HELD_OUT = "train[90%:]"
@@ -23,12 +24,7 @@ HELD_OUT = "train[90%:]"
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="mnist1d", batch_size=64, eval_batch_size=1000, split_train="train[:90%]")
-  c.model = common.free(name="mlp", hidden=(256, 256))
-  c.optimizer = common.free(name="adam", learning_rate=3e-3)
-  c.steps = common.by_variant(variant, smoke=3, cpu=1500, paper=1500)
-  c.eval_every = 0
-  c.log_every = common.by_variant(variant, smoke=1, cpu=500, paper=500)
+  overfit_mnist1d(c, variant)
   c.eval_metrics = ["loss", "accuracy", "ece", "nll", "brier", "smooth_ece"]
   c.post_training = [dict(name="online_platt_scaling", split=HELD_OUT, calibeat=True)]
   c.paper.update(
