@@ -28,6 +28,8 @@ used as is (``layer`` = ``nn.LayerNorm``, ``rms`` = ``nn.RMSNorm``, ``batch`` = 
   ``optax.adaptive_grad_clip`` (unit-wise ``G <- lambda * max(||W||, eps) / ||G|| * G`` where
   ``||G|| / max(||W||, eps) > lambda``) masked so that the final classifier is not clipped, as the paper
   does (Section 4.1); :func:`sgd_agc` is the paper's optimizer (SGD with Nesterov momentum 0.9).
+* :class:`AlphaBatchNorm` (test-time BN statistic mixing), :class:`EvoNormS0` / :class:`EvoNormB0`,
+  :class:`GDN` (and IGDN, :func:`gdn_inverse`): see their docstrings.
 * Residual-branch scaling and inits for residual stacks (:func:`residual_scale_value`,
   :func:`fixup_branch_scale`): Fixup (Zhang, Dauphin & Ma, "Fixup Initialization: Residual Learning
   Without Normalization", ICLR 2019, arXiv:1901.09321, slug fixup) and the per-branch scale of "On
@@ -52,7 +54,8 @@ import optax
 
 Dtype = Any
 
-NORMS = ("layer", "rms", "crms", "scale", "batch", "group", "instance", "none")
+NORMS = ("layer", "rms", "crms", "scale", "batch", "alpha_batch", "group", "instance", "evonorm_s0", "evonorm_b0",
+         "none")
 PLACEMENTS = ("pre", "post", "sandwich")
 
 
@@ -147,6 +150,12 @@ def make_norm(kind: str, *, name: str | None = None, use_bias: bool = True, trai
   if kind == "batch":
     return nn.BatchNorm(use_running_average=not train, momentum=0.9, use_bias=use_bias,
                         **({"epsilon": 1e-5} | eps), **kw)
+  if kind == "alpha_batch":
+    return AlphaBatchNorm(use_running_average=not train, **eps, **kw)
+  if kind == "evonorm_s0":
+    return EvoNormS0(groups=num_groups, **eps, **kw)
+  if kind == "evonorm_b0":
+    return EvoNormB0(use_running_average=not train, **eps, **kw)
   if kind == "group":
     return nn.GroupNorm(num_groups=num_groups, use_bias=use_bias, **eps, **kw)
   if kind == "instance":
@@ -327,3 +336,165 @@ def preln_to_prermsnorm(params: dict, *, num_layers: int) -> dict:
   out["ln_f"] = {"scale": jnp.ones_like(gf)}
   out["unembed"] = tied_unembed * gf[None, :]
   return out
+
+
+# ----------------------------------------------------------------------------- test-time BN statistic mixing
+class AlphaBatchNorm(nn.Module):
+  """BatchNorm whose evaluation statistics mix the test batch's with the running (source) ones: alpha-BN
+  (You, Li, Lin & Wang, "Test-time Batch Statistics Calibration for Covariate Shift", 2021,
+  arXiv:2110.04065, eq. 5, slug test_time_batch_statistics)::
+
+      mu = alpha * mu_test_batch + (1 - alpha) * mu_running
+      sigma^2 = alpha * sigma^2_test_batch + (1 - alpha) * sigma^2_running
+      y = scale * (x - mu) / sqrt(sigma^2 + epsilon) + bias
+
+  ``alpha=0`` is standard BN inference, ``alpha=1`` normalises with the test batch alone. Training
+  (``use_running_average=False``) is ``nn.BatchNorm``'s (momentum 0.9, eps 1e-5) and the variables have
+  ``nn.BatchNorm``'s names (``params/scale, bias``; ``batch_stats/mean, var``), so a model trained with
+  BatchNorm is evaluated with alpha-BN on the same variables. The paper's default is ``alpha=0.1``.
+  """
+  use_running_average: bool = True
+  alpha: float = 0.1
+  momentum: float = 0.9
+  epsilon: float = 1e-5
+  dtype: Dtype = None
+  param_dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    if not 0.0 <= self.alpha <= 1.0:
+      raise ValueError(f"AlphaBatchNorm.alpha must be in [0, 1], got {self.alpha}")
+    if not self.use_running_average:
+      return nn.BatchNorm(use_running_average=False, momentum=self.momentum, epsilon=self.epsilon,
+                          dtype=self.dtype, param_dtype=self.param_dtype, name="bn")(x)
+    bn = nn.BatchNorm(use_running_average=True, dtype=self.dtype, param_dtype=self.param_dtype, name="bn")
+    bn(x)  # creates (or reads) the same variables as in training
+    f = x.shape[-1]
+    mean_r = self.get_variable("batch_stats", "bn")["mean"]
+    var_r = self.get_variable("batch_stats", "bn")["var"]
+    p = self.get_variable("params", "bn")
+    xf = jnp.asarray(x, jnp.float32).reshape(-1, f)
+    mu = self.alpha * xf.mean(0) + (1 - self.alpha) * mean_r
+    var = self.alpha * xf.var(0) + (1 - self.alpha) * var_r
+    y = (jnp.asarray(x, jnp.float32) - mu) * jax.lax.rsqrt(var + self.epsilon) * p["scale"] + p["bias"]
+    return y.astype(self.dtype or x.dtype)
+
+
+# ------------------------------------------------------------------------------------------------- EvoNorms
+def _group_moments(x, groups: int):
+  """Mean and variance of ``x [B, ..., C]`` over the spatial axes and the ``C / groups`` channels of each
+  group, broadcast back to ``x``'s shape."""
+  c = x.shape[-1]
+  if c % groups:
+    raise ValueError(f"EvoNorm: channels {c} not divisible by groups={groups}")
+  g = x.reshape(x.shape[:-1] + (groups, c // groups))
+  axes = tuple(range(1, x.ndim - 1)) + (x.ndim,)
+  mean = jnp.mean(g, axes, keepdims=True)
+  var = jnp.var(g, axes, keepdims=True)
+  return jnp.broadcast_to(mean, g.shape).reshape(x.shape), jnp.broadcast_to(var, g.shape).reshape(x.shape)
+
+
+class EvoNormS0(nn.Module):
+  """EvoNorm-S0 (Liu, Brock, Simonyan & Le, "Evolving Normalization-Activation Layers", NeurIPS 2020,
+  arXiv:2004.02967, Table 1 / Figure 5, slug evonorm): a batch-independent normalization-activation::
+
+      y = x * sigmoid(v * x) / sqrt(group_var(x) + eps) * gamma + beta
+
+  per-channel ``v``, ``gamma`` (init 1) and ``beta`` (init 0); ``groups=32`` (min with the channels),
+  ``eps=1e-5``. Replaces a BN-ReLU pair.
+  """
+  groups: int = 32
+  epsilon: float = 1e-5
+  dtype: Dtype = None
+  param_dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    c = x.shape[-1]
+    v = self.param("v", nn.initializers.ones, (c,), self.param_dtype)
+    gamma = self.param("scale", nn.initializers.ones, (c,), self.param_dtype)
+    beta = self.param("bias", nn.initializers.zeros, (c,), self.param_dtype)
+    xf = jnp.asarray(x, jnp.float32)
+    _, var = _group_moments(xf, min(self.groups, c))
+    y = xf * jax.nn.sigmoid(v * xf) * jax.lax.rsqrt(var + self.epsilon) * gamma + beta
+    return y.astype(self.dtype or x.dtype)
+
+
+class EvoNormB0(nn.Module):
+  """EvoNorm-B0 (Liu et al., 2020, arXiv:2004.02967): batch-dependent, with running statistics::
+
+      y = x / max(sqrt(batch_var(x) + eps), v * x + sqrt(instance_var(x) + eps)) * gamma + beta
+
+  ``batch_var`` over batch and spatial axes per channel (its running average, momentum 0.9, at
+  evaluation, in ``batch_stats/var``), ``instance_var`` over the spatial axes per example and channel;
+  per-channel ``v``, ``gamma`` (init 1), ``beta`` (init 0); ``eps=1e-5``.
+  """
+  use_running_average: bool = True
+  momentum: float = 0.9
+  epsilon: float = 1e-5
+  dtype: Dtype = None
+  param_dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    c = x.shape[-1]
+    v = self.param("v", nn.initializers.ones, (c,), self.param_dtype)
+    gamma = self.param("scale", nn.initializers.ones, (c,), self.param_dtype)
+    beta = self.param("bias", nn.initializers.zeros, (c,), self.param_dtype)
+    running = self.variable("batch_stats", "var", lambda: jnp.ones((c,), jnp.float32))
+    xf = jnp.asarray(x, jnp.float32)
+    if self.use_running_average:
+      bvar = running.value
+    else:
+      bvar = jnp.var(xf.reshape(-1, c), 0)
+      if not self.is_initializing():
+        running.value = self.momentum * running.value + (1 - self.momentum) * bvar
+    ivar = jnp.var(xf, tuple(range(1, x.ndim - 1)), keepdims=True) if x.ndim > 2 else jnp.zeros_like(xf)
+    den = jnp.maximum(jnp.sqrt(bvar + self.epsilon), v * xf + jnp.sqrt(ivar + self.epsilon))
+    return (xf / den * gamma + beta).astype(self.dtype or x.dtype)
+
+
+# ----------------------------------------------------------------------------------------------------- GDN
+class GDN(nn.Module):
+  """Generalized divisive normalization (Balle, Laparra & Simoncelli, "Density Modeling of Images using a
+  Generalized Normalization Transformation", ICLR 2016, arXiv:1511.06281, eq. 4, slug
+  density_modeling_images_generalized), over the channel axis::
+
+      y_i = x_i / (beta_i + sum_j gamma_ij |x_j|^alpha)^epsilon
+
+  The paper learns ``alpha`` and ``epsilon``; lbrl fixes them (``alpha=2``, ``epsilon=1/2``, the form used
+  by the later compression models and compressai) and learns ``beta`` (init 1, floored at
+  ``beta_min=1e-6``) and ``gamma`` (init ``0.1 * I``, floored at 0). ``inverse=True`` gives IGDN,
+  ``y_i = x_i * (beta_i + sum_j gamma_ij |x_j|^alpha)^epsilon`` (the decoder's approximate inverse);
+  :func:`gdn_inverse` is the exact inverse by the paper's fixed-point iteration.
+  """
+  inverse: bool = False
+  alpha: float = 2.0
+  epsilon: float = 0.5
+  beta_min: float = 1e-6
+  gamma_init: float = 0.1
+  dtype: Dtype = None
+  param_dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    c = x.shape[-1]
+    beta = self.param("beta", nn.initializers.ones, (c,), self.param_dtype)
+    gamma = self.param("gamma", lambda k, s, d: self.gamma_init * jnp.eye(s[0], dtype=d), (c, c), self.param_dtype)
+    xf = jnp.asarray(x, jnp.float32)
+    norm = gdn_pool(xf, beta, gamma, self.alpha, self.epsilon, self.beta_min)
+    return (xf * norm if self.inverse else xf / norm).astype(self.dtype or x.dtype)
+
+
+def gdn_pool(x, beta, gamma, alpha=2.0, epsilon=0.5, beta_min=1e-6):
+  """``(max(beta, beta_min) + |x|^alpha @ max(gamma, 0)^T)^epsilon`` over the last axis."""
+  pooled = jnp.maximum(beta, beta_min) + jnp.abs(x) ** alpha @ jnp.maximum(gamma, 0.0).T
+  return pooled ** epsilon
+
+
+def gdn_inverse(y, beta, gamma, alpha=2.0, epsilon=0.5, beta_min=1e-6, iters: int = 50):
+  """The ``x`` with ``GDN(x) = y``, by the fixed-point iteration ``x <- y * pool(x)`` (Balle et al., 2016,
+  Section 3, which converges for the small ``gamma`` of a trained model); ``iters`` steps from ``x = y``."""
+  def body(_, x):
+    return y * gdn_pool(x, beta, gamma, alpha, epsilon, beta_min)
+  return jax.lax.fori_loop(0, iters, body, y)

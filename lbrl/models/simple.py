@@ -178,7 +178,8 @@ class ResMLP(nn.Module):
 
   Hyperparameters (defaults): ``num_classes`` (None: from the dataset), ``width=64``, ``depth=8``,
   ``norm="none"``, ``placement="pre"``, ``residual_scale=1.0``, ``init_scheme="he"`` (not ``init``, which
-would shadow ``nn.Module.init``), ``activation="relu"``.
+would shadow ``nn.Module.init``), ``activation="relu"``, ``unroll=1`` (blocks per scan iteration; the
+same function, and ``unroll=depth`` lets XLA's cost analysis count every block's FLOPs).
   Parameters (no norm, He): ``D*w + w`` (stem) ``+ depth * 2 * (w^2 + w) + w*C + C``.
   """
   num_classes: int | None = None
@@ -189,6 +190,7 @@ would shadow ``nn.Module.init``), ``activation="relu"``.
   residual_scale: float | str = 1.0
   init_scheme: str = "he"
   activation: str = "relu"
+  unroll: int = 1
   dtype: str = "float32"
   param_dtype: str = "float32"
 
@@ -207,7 +209,8 @@ would shadow ``nn.Module.init``), ``activation="relu"``.
     x = x.reshape(x.shape[0], -1).astype(self.dtype)
     x = nn.Dense(self.width, kernel_init=nn.initializers.lecun_normal(), name="stem", **kw)(x)
     blocks = nn.scan(ResidualBlock, variable_axes={"params": 0, "batch_stats": 0, "intermediates": 0},
-                     split_rngs={"params": True}, length=self.depth)
+                     split_rngs={"params": True}, length=self.depth,
+                     unroll=self.unroll)
     x, _ = blocks(self.width, norm=self.norm, placement=self.placement,
                   alpha=N.residual_scale_value(self.residual_scale, self.depth), init_scheme=self.init_scheme,
                   fixup_scale=N.fixup_branch_scale(self.depth, 2) if self.init_scheme == "fixup" else 1.0,
