@@ -1,6 +1,6 @@
 """Metric learning (issue 15, family MET): pair losses over embeddings, proxy / margin losses over
 (features, class proxies), embedding models, retrieval metrics and the held-out-class datasets."""
-from lbrl.registry import DATASETS, LOSSES, METRICS, MODELS
+from lbrl.registry import DATASETS, LOSSES, METRICS, MODELS, POST_TRAINING
 
 _L = "lbrl.losses.metric:"
 # Pair losses: the global batch's pairs (batch-wide), over embeddings [B, D].
@@ -21,3 +21,6 @@ DATASETS.declare("held_out_classes", "lbrl.data.metric_transforms:load_held_out"
 for _name in ("recall_at_1", "recall_at_4", "map_at_r", "r_precision", "knn_accuracy", "ncm_accuracy", "nmi"):
   METRICS.declare(_name, "lbrl.evaluation.retrieval:embedding_stats",
                   reduce=f"lbrl.evaluation.retrieval:reduce_{_name}")
+
+# Retrieval metrics of the trained embeddings as final metrics post/retrieval/... (a post-training stage).
+POST_TRAINING.declare("retrieval", "lbrl.evaluation.retrieval:retrieval_stage")

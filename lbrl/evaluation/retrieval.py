@@ -22,11 +22,15 @@ Definitions (``R_q`` = number of other examples with the query's label):
 
 As eval metrics (:data:`lbrl.registry.METRICS`, declared in :mod:`lbrl.declarations.metric`) the per-example
 statistic is the embedding itself (``{"embedding": [N, D], "label": [N]}``, small ``D``) and the host
-reduction runs the functions above; the eval step hands the metric the model's embeddings in the
-``logits`` argument.
+reduction runs the functions above, once the eval step hands a metric the model's embeddings in its
+``logits`` argument (today it passes ``None`` for an embeddings loss: see the metric's error). Until then,
+and for models trained through a proxy loss, the post-training stage ``retrieval``
+(:class:`RetrievalStage`, ``config.post_training = [dict(name="retrieval")]``) computes them all on the
+eval split's embeddings after training.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import jax
@@ -166,3 +170,48 @@ def reduce_ncm_accuracy(s) -> float:
 
 def reduce_nmi(s) -> float:
   return nmi(*_host(s))
+
+
+# ---------------------------------------------------------------- post-training stage (final metrics)
+
+
+@dataclasses.dataclass
+class RetrievalStage:
+  """Post-training stage: the retrieval metrics of the trained model's embeddings
+  (``model.apply(..., return_embeddings=True)``) on the config's eval split (``on="eval"``: with the
+  ``held_out_classes`` dataset, the unseen classes) or on the stage's own ``split`` (``on="split"``).
+  ``split`` is the held-out split the trainer loads for a stage (it must not overlap the training or eval
+  split). The run's final metrics get ``post/retrieval/{recall_at_1, recall_at_2, recall_at_4,
+  recall_at_8, map_at_r, r_precision, knn_accuracy, ncm_accuracy, nmi}``. Nothing is calibrated: the
+  eval logits pass through unchanged."""
+  split: str = "train[90%:]"
+  on: str = "eval"
+  knn: int = 5
+  chunk: int = 1024
+
+  def fit(self, task, state, data, mesh, cfg):
+    from lbrl.data import core
+    from lbrl.evaluation.ssl import features
+    if self.on not in ("eval", "split"):
+      raise ValueError(f"retrieval stage: on must be 'eval' or 'split', got {self.on!r}")
+    if self.on == "eval":
+      data = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.data_dir, **dict(cfg.data.options))
+    emb, labels = features(task.model, state.params, state.model_state, data, int(cfg.data.eval_batch_size),
+                           return_embeddings=True)
+    emb, labels = np.asarray(emb), np.asarray(labels)
+    out = retrieval_metrics(emb, labels, knn=self.knn, chunk=self.chunk)
+    out["ncm_accuracy"] = ncm_accuracy(emb, labels)
+    out["nmi"] = nmi(emb, labels)
+    return {k: jnp.asarray(v, jnp.float32) for k, v in out.items()}
+
+  @staticmethod
+  def apply(cal, logits):
+    return logits
+
+  @staticmethod
+  def describe(cal):
+    return {k: float(v) for k, v in cal.items()}
+
+
+def retrieval_stage(split: str = "train[90%:]", on: str = "eval", knn: int = 5, chunk: int = 1024):
+  return RetrievalStage(split, on, int(knn), int(chunk))

@@ -65,3 +65,24 @@ def test_bad_input():
     retrieval.neighbours(e[:, 0], y, 1)
   with pytest.raises(ValueError, match="k must be"):
     retrieval.neighbours(e, y, len(y))
+
+
+def test_retrieval_stage_scores_the_models_embeddings():
+  """The post-training stage embeds the split with return_embeddings=True and reports every metric."""
+  import types
+
+  import jax
+  from lbrl.models.metric import EmbeddingNet
+  e, y = clusters(seed=7, noise=0.3)
+  model = EmbeddingNet(num_classes=4, embed_dim=8, hidden=())
+  params = model.init(jax.random.PRNGKey(0), e)["params"]
+  state = types.SimpleNamespace(params=params, model_state={})
+  task = types.SimpleNamespace(model=model)
+  cfg = types.SimpleNamespace(data=types.SimpleNamespace(eval_batch_size=16))
+  data = types.SimpleNamespace(arrays={"x": e, "label": y})
+  stage = retrieval.retrieval_stage(on="split")
+  out = stage.describe(stage.fit(task, state, data, None, cfg))
+  z = np.asarray(model.apply({"params": params}, e, return_embeddings=True))
+  assert out["recall_at_1"] == pytest.approx(retrieval.retrieval_metrics(z, y)["recall_at_1"])
+  assert set(out) == {"recall_at_1", "recall_at_2", "recall_at_4", "recall_at_8", "map_at_r", "r_precision",
+                      "knn_accuracy", "ncm_accuracy", "nmi"}
