@@ -87,8 +87,15 @@ def main(argv=None):
   a = ap.parse_args(argv)
   paths = sorted(glob.glob(os.path.join(REPO, "experiments", "*", "config.py")))
   paths = [p for p in paths if not a.slugs or os.path.basename(os.path.dirname(p)) in a.slugs]
+  failed = []
   for p in paths:
-    run(p, a.variant)
+    try:
+      run(p, a.variant)
+    except Exception as e:  # report every config, then fail
+      print(f"{p}: FAILED {type(e).__name__}: {e}", flush=True)
+      failed.append(p)
+  if failed:
+    raise SystemExit(f"{len(failed)} config(s) failed: {failed}")
 
 
 if __name__ == "__main__":

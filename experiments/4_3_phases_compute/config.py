@@ -20,7 +20,7 @@ def get_config(arg=None):
       form='power_law',
       data='experiments/4_3_phases_compute/plrf_points.csv',
       columns={'x': 'steps', 'y': 'risk'},
-      where={'d': '100'},
+      where={'d': '100.0'},
       rules=[{'param': 'alpha', 'op': '>=', 'value': 0.3}],
       partly_testable='only the loss-vs-steps power law at one (alpha, beta) point is fitted; the phase diagram needs a sweep over (alpha, beta) left for a later session',
       code='lbrl.laws.plrf.simulate + lbrl.laws.fitting.fit')

@@ -58,12 +58,22 @@ def plot(form, fit_res: fitting.Fit, X: dict, y, path: str) -> None:
   import matplotlib.pyplot as plt
   first = form.inputs[0]
   fig, ax = plt.subplots(figsize=(6, 4))
-  groups = [None] if len(form.inputs) == 1 else sorted(set(np.round(np.log10(X[form.inputs[1]]), 1)))[:8]
+  # curves along the first input; with N and D, one curve per compute budget 6 N D (isoFLOP profiles),
+  # otherwise one per value of the second input (rounded to 0.25 decades)
+  if len(form.inputs) == 1:
+    key, label = np.zeros_like(y), None
+  elif {"N", "D"} <= set(form.inputs):
+    key, label = np.round(4 * np.log10(6 * X["N"] * X["D"])) / 4, "C=6ND~1e{}"
+  else:
+    key, label = np.round(4 * np.log10(np.maximum(X[form.inputs[1]], 1e-300))) / 4, form.inputs[1] + "~1e{}"
+  groups = sorted(set(key.tolist()))
+  if len(groups) > 10:
+    groups = groups[:: int(np.ceil(len(groups) / 10))]
   for g in groups:
-    m = np.ones_like(y, bool) if g is None else np.isclose(np.round(np.log10(X[form.inputs[1]]), 1), g)
+    m = key == g
     order = np.argsort(X[first][m])
     sub = {k: v[m][order] for k, v in X.items()}
-    pts = ax.scatter(sub[first], y[m][order], s=10, label=None if g is None else f"{form.inputs[1]}~1e{g}")
+    pts = ax.scatter(sub[first], y[m][order], s=10, label=None if label is None else label.format(g))
     ax.plot(sub[first], form(fit_res.params, sub), color=pts.get_facecolor()[0], lw=1)
     if fit_res.samples is not None:
       preds = np.array([form({p: fit_res.samples[p][i] for p in form.params}, sub)
@@ -75,7 +85,7 @@ def plot(form, fit_res: fitting.Fit, X: dict, y, path: str) -> None:
   ax.set_xlabel(first)
   ax.set_ylabel("y")
   ax.set_title(form.formula, fontsize=8)
-  if groups != [None]:
+  if label is not None:
     ax.legend(fontsize=6)
   fig.tight_layout()
   fig.savefig(path, dpi=120)
