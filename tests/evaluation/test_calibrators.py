@@ -4,7 +4,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from scipy import optimize, special
-from sklearn.calibration import _sigmoid_calibration
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.calibration import CalibratedClassifierCV, _sigmoid_calibration
+from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
 from lbrl.evaluation import calibrators as C
@@ -53,10 +55,27 @@ def test_platt_matches_sklearn_sigmoid_calibration():
   p = C.fit_platt(z, y)
   np.testing.assert_allclose(np.asarray(jax.nn.softmax(C.apply_platt(p, jnp.asarray(z)))[:, 1]),
                              special.expit(-(a_sk * s + b_sk)), atol=1e-3)
-  zm, ym = _overconfident(seed=3)                            # one-vs-rest: each column its own binary fit
-  pm = C.fit_platt(zm, ym)
-  ab0 = C.fit_platt_binary(zm[:, 0], ym == 0)
-  np.testing.assert_allclose([pm["a"][0], pm["b"][0]], np.asarray(ab0), rtol=1e-5)
+
+
+class _Logits(ClassifierMixin, BaseEstimator):
+  """A fitted 'classifier' whose decision function is its input (the logits)."""
+  def fit(self, x, y):
+    self.classes_ = np.unique(y)
+    return self
+
+  def decision_function(self, x):
+    return x
+
+  def predict(self, x):
+    return x.argmax(1)
+
+
+def test_one_vs_rest_platt_matches_calibrated_classifier_cv():
+  z, y = _overconfident(seed=3)
+  zt, _ = _overconfident(n=300, seed=4)
+  want = CalibratedClassifierCV(FrozenEstimator(_Logits().fit(z, y)), method="sigmoid").fit(z, y).predict_proba(zt)
+  got = jax.nn.softmax(C.apply_platt(C.fit_platt(z, y), jnp.asarray(zt)))
+  np.testing.assert_allclose(np.asarray(got), want, atol=1e-3)
 
 
 def _ops64(f, y, gamma=0.1, eps=1.0, radius=100.0, bins=10):
