@@ -46,10 +46,14 @@ class TrainBatches:
   steps of a chunk in one dispatch. Chunk ``c`` holds steps ``c*k ... c*k+k-1`` (aligned on absolute
   steps, so resuming at any step finds the same batches). On small models this removes the per-step
   transfer that otherwise dominates the step time; ``k`` defaults to what fits in ``chunk_bytes``.
+
+  ``augment``: an :class:`lbrl.data.augment.Augment` (or any object with its ``chunk`` method) applied to
+  each chunk's ``x``: random views drawn per step from (its seed, step), so they too are exact on
+  resume. ``None`` (the default) leaves the batches as they were.
   """
 
   def __init__(self, data: Dataset, global_batch: int, sharding, seed: int, steps_per_chunk: int = 0,
-               chunk_bytes: int = 64 << 20):
+               chunk_bytes: int = 64 << 20, augment=None):
     if global_batch > len(data):
       raise ValueError(f"data.batch_size={global_batch} is larger than the training set "
                        f"({len(data)} examples of {data.name!r})")
@@ -60,6 +64,7 @@ class TrainBatches:
     row_bytes = sum(v[:1].nbytes for v in data.arrays.values())
     self.k = int(steps_per_chunk) or int(np.clip(chunk_bytes // max(row_bytes * len(self.rows), 1), 1, 64))
     self._epoch, self._perm = -1, None
+    self.augment = augment
 
   def indices(self, step: int) -> np.ndarray:
     """Global dataset indices of the batch at ``step`` (all processes agree)."""
@@ -72,6 +77,8 @@ class TrainBatches:
     """Device arrays ``[k, global_batch, ...]`` for steps ``c*k ... c*k+k-1``, plus ``index``."""
     idx = np.stack([self.indices(s)[self.rows] for s in range(c * self.k, (c + 1) * self.k)])
     local = self.data.gather(idx)
+    if self.augment is not None:
+      local["x"] = self.augment.chunk(local["x"], range(c * self.k, (c + 1) * self.k), self.rows, self.global_batch)
     local["index"] = idx.astype(np.int32)  # each example's position in the training set (e.g. for SAF)
     return {key: jax.make_array_from_process_local_data(
                 self.sharding, v, (self.k, self.global_batch) + v.shape[2:]) for key, v in local.items()}
