@@ -19,12 +19,14 @@ paper: CIFAR-10 ResNet-110 without normalization, Fixup init, mixup, SGD lr 0.1,
 from lbrl import config as common
 
 
-def get_config(arg=None):
-  c, variant = common.base(arg)
-  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000)
+def deep_resmlp(c, variant: str, **model) -> tuple[int, int]:
+  """The deep-and-narrow setting shared with residual_network_depth: MNIST-1D, ``res_mlp`` with 64 branches
+  of width 32 (``model`` adds its options), SGD momentum 0.9, lr 0.05 cosine, batch 128, 1500 steps;
+  diverged runs skip their non-finite updates. Returns (depth, width)."""
   depth = common.by_variant(variant, smoke=2, cpu=64, paper=64)
-  c.model = common.free(name="res_mlp", width=common.by_variant(variant, smoke=8, cpu=32, paper=32), depth=depth,
-                        norm="none", init_scheme="fixup")
+  width = common.by_variant(variant, smoke=8, cpu=32, paper=32)
+  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000)
+  c.model = common.free(name="res_mlp", width=width, depth=depth, **model)
   c.loss = common.free(name="cross_entropy")
   c.optimizer = common.free(name="sgd", learning_rate=0.05, momentum=0.9)
   c.schedule.name = "cosine"
@@ -32,6 +34,12 @@ def get_config(arg=None):
   c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
   c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
   c.max_skipped_fraction = 1.0
+  return depth, width
+
+
+def get_config(arg=None):
+  c, variant = common.base(arg)
+  depth, width = deep_resmlp(c, variant, norm="none", init_scheme="fixup")
   c.paper.update(
       title="Fixup Initialization: Residual Learning Without Normalization", year=2019, arxiv="1901.09321",
       slug="fixup", provides="module", code="lbrl.models.simple.ResMLP(init_scheme='fixup') + lbrl.models.norm",
@@ -40,7 +48,7 @@ def get_config(arg=None):
       expected="test accuracy: Fixup not worse than Pre-LN by more than 2 points; Fixup above the plain He init",
       setting="CIFAR-10 ResNet-110 / ImageNet ResNet-50 / WMT Transformer without normalization",
       hardware="GPU (paper)")
-  mlp = lambda **kw: {"model": {"name": "res_mlp", "width": c.model.width, "depth": depth, **kw}}
+  mlp = lambda **kw: {"model": {"name": "res_mlp", "width": width, "depth": depth, **kw}}
   c.sweep.arms = {"plain_he": mlp(norm="none", init_scheme="he"), "fixup": mlp(norm="none", init_scheme="fixup"),
                   "layernorm": mlp(norm="layer", init_scheme="he")}
   c.sweep.rules = [{"arm": "fixup", "op": "not_worse", "than": "layernorm", "margin": 0.02},

@@ -13,22 +13,13 @@ paper: the Residual Expansion Theorem with illustrative experiments (scaled, nor
        networks; a = 1/n trains but falls short of normalized networks); no headline numbers. lbrl's CIFAR
        ResNet has no branch-scale option yet, so the paper variant is the cpu setting (cpu_sized).
 """
+from configs.fixup import deep_resmlp
 from lbrl import config as common
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000)
-  depth = common.by_variant(variant, smoke=2, cpu=64, paper=64)
-  width = common.by_variant(variant, smoke=8, cpu=32, paper=32)
-  c.model = common.free(name="res_mlp", width=width, depth=depth, norm="none", residual_scale="1/sqrt(L)")
-  c.loss = common.free(name="cross_entropy")
-  c.optimizer = common.free(name="sgd", learning_rate=0.05, momentum=0.9)
-  c.schedule.name = "cosine"
-  c.steps = common.by_variant(variant, smoke=2, cpu=1500, paper=1500)
-  c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
-  c.max_skipped_fraction = 1.0
+  depth, width = deep_resmlp(c, variant, norm="none", residual_scale="1/sqrt(L)")
   c.paper.update(
       title="On residual network depth", year=2025, arxiv="2510.03470", slug="residual_network_depth",
       provides="module", code="lbrl.models.simple.ResMLP(residual_scale=...) + lbrl.models.norm.residual_scale_value",

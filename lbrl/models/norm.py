@@ -394,6 +394,13 @@ def _group_moments(x, groups: int):
   return jnp.broadcast_to(mean, g.shape).reshape(x.shape), jnp.broadcast_to(var, g.shape).reshape(x.shape)
 
 
+def _evonorm_params(module: nn.Module, c: int):
+  """EvoNorm's per-channel ``v`` and ``gamma`` (init 1) and ``beta`` (init 0)."""
+  return (module.param("v", nn.initializers.ones, (c,), module.param_dtype),
+          module.param("scale", nn.initializers.ones, (c,), module.param_dtype),
+          module.param("bias", nn.initializers.zeros, (c,), module.param_dtype))
+
+
 class EvoNormS0(nn.Module):
   """EvoNorm-S0 (Liu, Brock, Simonyan & Le, "Evolving Normalization-Activation Layers", NeurIPS 2020,
   arXiv:2004.02967, Table 1 / Figure 5, slug evonorm): a batch-independent normalization-activation::
@@ -411,9 +418,7 @@ class EvoNormS0(nn.Module):
   @nn.compact
   def __call__(self, x):
     c = x.shape[-1]
-    v = self.param("v", nn.initializers.ones, (c,), self.param_dtype)
-    gamma = self.param("scale", nn.initializers.ones, (c,), self.param_dtype)
-    beta = self.param("bias", nn.initializers.zeros, (c,), self.param_dtype)
+    v, gamma, beta = _evonorm_params(self, c)
     xf = jnp.asarray(x, jnp.float32)
     _, var = _group_moments(xf, min(self.groups, c))
     y = xf * jax.nn.sigmoid(v * xf) * jax.lax.rsqrt(var + self.epsilon) * gamma + beta
@@ -438,9 +443,7 @@ class EvoNormB0(nn.Module):
   @nn.compact
   def __call__(self, x):
     c = x.shape[-1]
-    v = self.param("v", nn.initializers.ones, (c,), self.param_dtype)
-    gamma = self.param("scale", nn.initializers.ones, (c,), self.param_dtype)
-    beta = self.param("bias", nn.initializers.zeros, (c,), self.param_dtype)
+    v, gamma, beta = _evonorm_params(self, c)
     running = self.variable("batch_stats", "var", lambda: jnp.ones((c,), jnp.float32))
     xf = jnp.asarray(x, jnp.float32)
     if self.use_running_average:
