@@ -131,13 +131,18 @@ def _fit_online_platt(logits, labels, valid, **kw):
 
 def _apply_online_platt(calibeat):
   def apply(state, logits):
-    """Top-label map: the predicted class's probability becomes the calibrated one, the others are rescaled
-    to keep their ratios (the arg-max may change only if the calibrated confidence drops below another's)."""
+    """Top-label map: the predicted class's probability becomes the calibrated confidence ``p'`` and the
+    others share ``1 - p'`` in their old ratios, or evenly when that would lift one of them above ``p'``;
+    the prediction is kept whenever ``p' >= 1/C`` (top-label calibration calibrates the confidence of the
+    predicted class; it does not change the prediction)."""
     p = jax.nn.softmax(logits, -1)
     top = jnp.max(p, -1, keepdims=True)
     new = calibrators.apply_online_platt(state, top[..., 0], calibeat=calibeat)[..., None]
     is_top = jnp.arange(p.shape[-1]) == jnp.argmax(p, -1, keepdims=True)
-    q = jnp.where(is_top, new, p * (1 - new) / jnp.maximum(1 - top, 1e-12))
+    scaled = jnp.where(is_top, 0.0, p * (1 - new) / jnp.maximum(1 - top, 1e-12))
+    even = jnp.where(is_top, 0.0, (1 - new) / (p.shape[-1] - 1))
+    others = jnp.where(jnp.max(scaled, -1, keepdims=True) <= new, scaled, even)
+    q = jnp.where(is_top, new, others)
     return jnp.log(jnp.maximum(q, 1e-30))
   return apply
 

@@ -120,6 +120,11 @@ def test_stages_apply_and_describe():
     assert out.shape == z.shape and bool(jnp.all(jnp.isfinite(out)))
     assert _nll64(np.asarray(out, np.float64), y) < _nll64(z.astype(np.float64), y)   # fitted on these rows
     assert all(np.isfinite(v) for v in stage.describe(cal).values())
+  # the top-label map keeps the prediction wherever the calibrated confidence is at least 1/C
+  out = stages.online_platt_scaling().apply(cal, jnp.asarray(z))
+  conf = np.asarray(jnp.max(jax.nn.softmax(out), -1))
+  same = np.asarray(jnp.argmax(out, -1) == jnp.argmax(jnp.asarray(z), -1))
+  assert same[conf >= 1 / 3 + 1e-6].all()
 
 
 def test_bad_input():
