@@ -1,0 +1,43 @@
+"""lbrl.quant.unit_scaling: the scaled ops' forward/backward scales (the paper's rules, written out in
+NumPy) and the property the paper states: unit variance of outputs and gradients at initialisation."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lbrl.quant import unit_scaling as U
+
+
+def test_scale_fwd_and_bwd():
+  x = jnp.arange(1.0, 4.0)
+  y, vjp = jax.vjp(lambda v: U.scale_fwd(v, 2.5), x)
+  np.testing.assert_allclose(np.asarray(y), 2.5 * np.arange(1.0, 4.0))
+  np.testing.assert_allclose(np.asarray(vjp(jnp.ones(3))[0]), 1.0)
+  y, vjp = jax.vjp(lambda v: U.scale_bwd(v, 0.5), x)
+  np.testing.assert_allclose(np.asarray(y), np.arange(1.0, 4.0))
+  np.testing.assert_allclose(np.asarray(vjp(jnp.ones(3))[0]), 0.5)
+
+
+@pytest.mark.parametrize("constraint", ["gmean", None, "to_output_scale"])
+def test_linear_matches_numpy_and_is_unit_scaled(constraint):
+  r = np.random.default_rng(0)
+  b_, k, n = 512, 256, 64
+  x, w, g = r.standard_normal((b_, k)), r.standard_normal((k, n)), r.standard_normal((b_, n))
+  y, vjp = jax.vjp(lambda a, c: U.linear(a, c, constraint=constraint), jnp.asarray(x, jnp.float32),
+                   jnp.asarray(w, jnp.float32))
+  gx, gw = vjp(jnp.asarray(g, jnp.float32))
+  s_out, s_in = {"gmean": ((k * n) ** -0.25,) * 2, None: (k ** -0.5, n ** -0.5),
+                 "to_output_scale": (k ** -0.5,) * 2}[constraint]
+  np.testing.assert_allclose(np.asarray(y), s_out * x @ w, rtol=2e-4, atol=2e-4)
+  np.testing.assert_allclose(np.asarray(gx), s_in * g @ w.T, rtol=2e-4, atol=2e-4)
+  np.testing.assert_allclose(np.asarray(gw), b_ ** -0.5 * x.T @ g, rtol=2e-4, atol=2e-4)
+  if constraint is None:   # unconstrained: every tensor has unit variance at init (the paper's aim)
+    for t in (y, gx, gw):
+      assert abs(float(jnp.std(t)) - 1.0) < 0.05
+
+
+def test_bad_inputs():
+  with pytest.raises(ValueError, match="constraint"):
+    U.linear(jnp.ones((2, 3)), jnp.ones((3, 4)), constraint="amean2")
+  with pytest.raises(ValueError, match="fan_in"):
+    U.linear(jnp.ones((2, 3)), jnp.ones((4, 4)))
