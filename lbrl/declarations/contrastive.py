@@ -18,3 +18,6 @@ LOSSES.declare("decoupled_softmax", _C + "decoupled_softmax")
 MODELS.declare("ssl_net", "lbrl.models.ssl:SSLNet", outputs=("embeddings",))
 
 POST_TRAINING.declare("ssl_probe", "lbrl.evaluation.ssl:ssl_probe")
+# iSogCLR: per-sample temperatures and moving averages kept per training example.
+LOSSES.declare("isogclr", _C + "isogclr", consumes="embeddings", batch_wide=True, needs=("example_state",),
+               example_state=_C + "isogclr_state")

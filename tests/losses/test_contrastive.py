@@ -236,3 +236,45 @@ def test_bad_inputs_name_the_argument():
     C.byol(jnp.ones((4, 2, 5)), target_outputs=jnp.ones((3, 2, 5)))
   with pytest.raises(ValueError, match="scores and targets"):
     C.decoupled_softmax(jnp.ones((4, 5)), jnp.ones((4, 6)))
+
+
+def _np_isog(z, u, toff, rho=0.3, gamma=0.9, tau_init=0.7, tau_min=0.05, lr=0.01):
+  b = z.shape[0]
+  zf = z.reshape(2 * b, -1)
+  s = cos_matrix(zf)
+  tau = np.maximum(tau_init + np.repeat(toff, 2), tau_min)
+  g, dt, uu = np.zeros(2 * b), np.zeros(2 * b), np.zeros(2 * b)
+  for a in range(2 * b):
+    negs = [k for k in range(2 * b) if k // 2 != a // 2]
+    h = (s[a, negs] - s[a, a ^ 1]) / tau[a]
+    g[a] = np.mean(np.exp(h))
+    uu[a] = (1 - gamma) * u.reshape(-1)[a] + gamma * g[a]
+    dt[a] = np.log(uu[a]) + rho - np.mean(np.exp(h) * h) / uu[a]
+  values = (tau * (np.log(uu) + rho)).reshape(b, 2).mean(1)
+  new_tau = np.maximum(tau.reshape(b, 2)[:, 0] - lr * dt.reshape(b, 2).mean(1), tau_min)
+  return values, uu.reshape(b, 2), new_tau - tau_init, g, tau
+
+
+def test_isogclr_one_step_against_float64_transcription_and_finite_differences():
+  z, _ = views(b=5, seed=11)
+  r = np.random.default_rng(12)
+  state = {"u": r.uniform(0.2, 1.0, (5, 2)), "tau_offset": r.uniform(-0.3, 0.3, 5)}
+  js = jax.tree.map(lambda a: jnp.asarray(a, jnp.float32), state)
+  values, rows = C.isogclr(jnp.asarray(z, jnp.float32), example_state=js)
+  want_v, want_u, want_t, _, tau = _np_isog(z, state["u"], state["tau_offset"])
+  np.testing.assert_allclose(values, want_v, rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(rows["u"], want_u, rtol=1e-5)
+  np.testing.assert_allclose(rows["tau_offset"], want_t, rtol=1e-4, atol=1e-6)
+  # encoder gradient: mean over examples of mean over views of tau_a / u_a * grad g_a (central differences)
+  grad = jax.grad(lambda a: jnp.mean(C.isogclr(a, example_state=js)[0]))(jnp.asarray(z, jnp.float32))
+  def surrogate(zz):
+    _, _, _, g, _ = _np_isog(zz, state["u"], state["tau_offset"])
+    return np.mean((tau / want_u.reshape(-1) * g).reshape(5, 2).mean(1))
+  eps, fd = 1e-6, np.zeros_like(z)
+  for idx in np.ndindex(z.shape):
+    dz = np.zeros_like(z)
+    dz[idx] = eps
+    fd[idx] = (surrogate(z + dz) - surrogate(z - dz)) / (2 * eps)
+  np.testing.assert_allclose(grad, fd, rtol=1e-3, atol=1e-5)
+  # a fresh zero state is the initial temperature everywhere
+  assert np.all(np.asarray(C.isogclr_state(3)["tau_offset"]) == 0)
