@@ -23,6 +23,8 @@ def get_config(arg=None):
   c, variant = common.base(arg)
   common.char_lm(c, variant)
   c.model.norm = "rms"
+  if variant == "smoke":  # CI: one narrow block
+    c.model.update(num_layers=1, width=32, num_heads=2)
   c.loss = common.free(name="cross_entropy")
   c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=1000)
   c.eval_metrics = ["loss"]
