@@ -46,8 +46,12 @@ def get_config(arg=None):
   c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
   c.paper.update(
       title="AWQ: Activation-aware Weight Quantization for LLM Compression and Acceleration", year=2024,
-      arxiv="2306.00978", slug="awq", provides="post-training quantization tool",
-      code="lbrl.quant.ptq.awq (with lbrl.quant.ptq.gptq, lbrl.quant.ptq.rtn)",
+      arxiv="2306.00978", slug="awq",
+      # provides: the base trains the float baseline (lbrl.models.simple.MLP) that the post-training tool
+      # quantizes; the schema has no "post-training tool" kind yet
+      provides="baseline",
+      code="lbrl.quant.ptq.awq (with lbrl.quant.ptq.gptq, lbrl.quant.ptq.rtn; benchmarks/prec_ptq.py) applied to "
+           "lbrl.models.simple.MLP",
       claim="activation-aware per-channel scaling before weight quantization keeps INT4/INT3 models close to "
             "float and beats round-to-nearest; it matches or beats GPTQ",
       expected="cpu: AWQ and GPTQ above RTN at 4 and 3 bits per weight beyond the 1-point margin; AWQ not worse "

@@ -53,8 +53,11 @@ def get_config(arg=None):
   c.max_skipped_fraction = 0.2
   c.paper.update(
       title="Mixed Precision Training", year=2018, arxiv="1710.03740", slug="mixed_precision",
-      provides="trainer precision policy (float16 compute, float32 master weights, dynamic loss scaling)",
-      code="lbrl.train.precision.loss_scaled, lbrl.quant.diagnostics.grad_underflow",
+      # provides: the config schema has no "precision policy" kind yet; the base trains the paper's policy
+      # (config.dtype float16 + config.precision.loss_scale) on the zoo's TransformerLM
+      provides="baseline",
+      code="lbrl.train.precision.loss_scaled (config.precision.loss_scale), lbrl.quant.diagnostics.grad_underflow, "
+           "on lbrl.models.transformer.TransformerLM",
       claim="float16 training with float32 master weights and loss scaling matches float32; without loss "
             "scaling small gradients flush to zero and training can degrade",
       expected="cpu: float16 + dynamic loss scaling within 0.03 nats of float32; float16 without scaling "

@@ -108,3 +108,21 @@ def test_bad_specs_raise():
     Q.quantize(jnp.ones(3), "fp3")
   with pytest.raises(ValueError, match="e4m3"):
     Q.check_spec(Q.INT8._replace(scale_format="e4m3"))
+
+
+def test_delayed_scaling_matches_flax_fp8_recipe():
+  """Delayed per-tensor scaling (fp8_training): the amax history of flax's fp8 ops (Transformer Engine's
+  recipe) gives the amax; lbrl's per-tensor e4m3 quantizer with that amax equals flax's qdq bit for bit."""
+  from flax.linen import fp8_ops
+  r = np.random.default_rng(0)
+  xs = [jnp.asarray(r.standard_normal((8, 16)) * (1 + i), jnp.float32) for i in range(5)]
+  hist = jnp.zeros((4,), jnp.float32)
+  for x in xs:
+    hist = fp8_ops.compute_amax_history(x, hist)
+  amax = jnp.max(hist)                                  # history of the last 4 steps: amax of xs[1:]
+  assert float(amax) == max(float(jnp.max(jnp.abs(x))) for x in xs[1:])
+  s_flax = fp8_ops.compute_scale(amax, jnp.float32(1.0), jnp.float32(448.0))
+  np.testing.assert_allclose(float(Q.compute_scale(xs[0], Q.FP8_TENSOR, amax=amax)), float(s_flax), rtol=1e-7)
+  got = Q.dequantize(Q.quantize(xs[0] * 20, Q.FP8_TENSOR, amax=amax))   # some entries saturate
+  ref = fp8_ops.qdq(xs[0] * 20, jnp.float8_e4m3fn, s_flax, jnp.float32)
+  np.testing.assert_array_equal(np.asarray(got), np.asarray(ref))
