@@ -49,16 +49,16 @@ def measure(variant: str = "cpu") -> dict:
     params = jax.device_get(out["state"].params)
     n_cal = int(mod.PTQ["calibration_examples"])
     calib = jnp.asarray(train_data.arrays["x"][:n_cal])
-    ex, ey = jnp.asarray(eval_data.arrays["x"]), np.asarray(eval_data.arrays["label"])
-    acc = lambda v: float(np.mean(np.argmax(np.asarray(task.model.apply(v, ex)), -1) == ey))
-    values.setdefault("float32", {})[seed] = acc({"params": params})
+    ex, ey = eval_data.arrays["x"], eval_data.arrays["label"]
+    logits = np.asarray(task.model.apply({"params": params}, jnp.asarray(ex)))
+    values.setdefault("float32", {})[seed] = float(np.mean(np.argmax(logits, -1) == np.asarray(ey)))
     bits_table["float32"] = 32.0
     for bits in mod.PTQ["bits"]:
       for method in mod.PTQ["methods"]:
-        q, bpw = ptq.quantize_dense_layers(task.model, {"params": params}, calib, method, bits=bits)
+        m = ptq.accuracy_after(task.model, {"params": params}, calib, ex, ey, method, bits=bits)
         arm = f"{method}_w{bits}"
-        values.setdefault(arm, {})[seed] = acc(q)
-        bits_table[arm] = ptq.mean_bits(bpw, q)
+        values.setdefault(arm, {})[seed] = m["accuracy"]
+        bits_table[arm] = m["bits_per_weight"]
         print(f"seed {seed} {arm}: accuracy {values[arm][seed]:.4f} ({bits_table[arm]:.2f} bits/weight)", flush=True)
   results = [stats.check_rule(r, values, "eval/accuracy") for r in mod.PTQ_RULES]
   verdict = stats.verdict(results, partly_testable=(

@@ -231,3 +231,17 @@ def mean_bits(bpw: dict, variables) -> float:
     sizes[path] = int(np.prod(node["kernel"].shape))
   total = sum(sizes.values())
   return float(sum(bpw[p] * sizes[p] for p in bpw) / max(total, 1))
+
+
+def accuracy_after(model: nn.Module, variables, calib_x, eval_x, eval_y, method: str = "rtn", *, bits: int = 4,
+                   group_size: int | None = None, **kwargs) -> dict[str, float]:
+  """``{"accuracy", "bits_per_weight"}`` of ``model`` after :func:`quantize_dense_layers` (``method``,
+  ``bits``) calibrated on ``calib_x``, on ``(eval_x, eval_y)`` (integer labels; logits from
+  ``model.apply(variables, x)``). The entry point of a post-training analysis on a trained checkpoint."""
+  q, bpw = quantize_dense_layers(model, variables, jnp.asarray(calib_x), method, bits=bits, group_size=group_size,
+                                 **kwargs)
+  logits = np.asarray(model.apply(q, jnp.asarray(eval_x)))
+  eval_y = np.asarray(eval_y)
+  if logits.shape[:-1] != eval_y.shape:
+    raise ValueError(f"eval_y must have the logits' leading shape {logits.shape[:-1]}, got {eval_y.shape}")
+  return {"accuracy": float(np.mean(np.argmax(logits, -1) == eval_y)), "bits_per_weight": mean_bits(bpw, q)}

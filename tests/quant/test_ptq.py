@@ -116,3 +116,19 @@ def test_quantize_dense_layers_sequentially():
     ptq.rtn(np.ones((4, 4)), bits=5)
   with pytest.raises(ValueError, match=r"x must be \[n, in\]"):
     ptq.gptq(np.ones((4, 4)), np.ones((3, 5)))
+
+
+def test_accuracy_after_matches_a_direct_evaluation():
+  class Net(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      return nn.Dense(3)(x)
+  x, _ = _layer(n=64, d_in=16)[1], None
+  y = np.arange(64) % 3
+  v = Net().init(jax.random.key(1), x)
+  m = ptq.accuracy_after(Net(), v, x, x, y, "rtn", bits=8)
+  q, _ = ptq.quantize_dense_layers(Net(), v, x, "rtn", bits=8)
+  assert m["accuracy"] == float(np.mean(np.argmax(np.asarray(Net().apply(q, x)), -1) == y))
+  assert m["bits_per_weight"] == 8 + 32 / 16
+  with pytest.raises(ValueError, match="eval_y"):
+    ptq.accuracy_after(Net(), v, x, x, y[:10])
