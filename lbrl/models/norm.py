@@ -227,7 +227,8 @@ class ScaledStdConv(nn.Module):
   per output channel (init 1), ``eps=1e-4`` (the authors' ``nfnets/base.py``). The standardized kernel
   has per-channel mean 0 and variance 1/N, so with a ReLU the activation needs the gain
   ``gamma = sqrt(2 / (1 - 1/pi))`` (the paper's Table/Appendix value 1.7139), which the model applies to
-  its nonlinearity (:data:`RELU_GAMMA`).
+  its nonlinearity (:data:`RELU_GAMMA`). ``conv_general_dilated``: the convolution (the zoo's models
+  pass the mesh-aware :func:`lbrl.models._layers.conv_general_dilated`).
   """
   features: int
   kernel_size: tuple[int, ...]
@@ -236,12 +237,12 @@ class ScaledStdConv(nn.Module):
   use_bias: bool = True
   eps: float = 1e-4
   kernel_init: Callable = nn.initializers.lecun_normal()
+  conv_general_dilated: Callable = jax.lax.conv_general_dilated
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
 
   @nn.compact
   def __call__(self, x):
-    from lbrl.models import _layers as L
     k = tuple(self.kernel_size)
     w = self.param("kernel", self.kernel_init, k + (x.shape[-1], self.features), self.param_dtype)
     gain = self.param("gain", nn.initializers.ones, (self.features,), self.param_dtype)
@@ -250,7 +251,7 @@ class ScaledStdConv(nn.Module):
     dn = ("NHWC", "HWIO", "NHWC") if len(k) == 2 else None
     if dn is None:
       raise ValueError(f"ScaledStdConv supports 2-D kernels, got kernel_size={self.kernel_size}")
-    y = L.conv_general_dilated(jnp.asarray(x, self.dtype), w, s, self.padding, dimension_numbers=dn)
+    y = self.conv_general_dilated(jnp.asarray(x, self.dtype), w, s, self.padding, dimension_numbers=dn)
     if self.use_bias:
       y = y + jnp.asarray(self.param("bias", nn.initializers.zeros, (self.features,), self.param_dtype),
                           self.dtype)
