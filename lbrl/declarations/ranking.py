@@ -3,6 +3,6 @@
 AUC, hubness) are functions in lbrl.evaluation.ranking over ``[Q, L]`` scores."""
 from lbrl.registry import LOSSES
 
-for _name in ("neural_ndcg", "neural_ndcg_transposed", "simplex_ccl", "rax_softmax", "rax_listmle",
+for _name in ("neural_ndcg", "neural_ndcg_transposed", "simplex_ccl", "psl", "rax_softmax", "rax_listmle",
               "rax_pairwise_logistic"):
   LOSSES.declare(_name, f"lbrl.losses.ranking:{_name}", consumes="scores_groups")

@@ -90,3 +90,32 @@ def test_rax_baselines_per_list_and_bad_input():
     R.neural_ndcg(s, y, temperature=0.0)
   with pytest.raises(ValueError, match="k must be"):
     R.neural_ndcg(s, y, k=0)
+
+
+def _psl64(pos_score, neg_scores, tau, tau_star, sigma):
+  """The authors' PSL1 (Tiny-Snow/IR-Benchmark optim_PSL.py cal_loss, method 1) in float64 NumPy, per pair."""
+  d = (neg_scores - pos_score) / tau
+  return special.logsumexp(sigma(d) / tau_star)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "atan"])
+def test_psl_matches_the_authors_loss(activation):
+  sig = {"tanh": lambda x: np.log(np.tanh(x) + 1), "relu": lambda x: np.log(np.maximum(x + 1, 0)),
+         "atan": lambda x: np.log(np.arctan(x) + 1)}[activation]
+  rng = np.random.default_rng(4)
+  s = rng.uniform(-1, 1, (4, 8))                     # cosine similarities
+  rel = np.zeros((4, 8))
+  rel[0, 0] = rel[1, [1, 4]] = rel[2, 7] = 1          # list 3: no positive
+  mask = np.ones((4, 8), bool)
+  mask[2, :2] = False
+  got = np.asarray(R.psl(s, rel, where=mask, tau=2.0, tau_star=0.5, activation=activation))
+  want = []
+  for q in range(4):
+    pos = np.flatnonzero((rel[q] > 0) & mask[q])
+    neg = np.flatnonzero((rel[q] <= 0) & mask[q])
+    want.append(np.mean([_psl64(s[q, i], s[q, neg], 2.0, 0.5, sig) for i in pos]) if len(pos) else 0.0)
+  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+  g = jax.grad(lambda x: jnp.sum(R.psl(x * 50, rel, where=mask, activation=activation)))(jnp.asarray(s, jnp.float32))
+  assert bool(jnp.all(jnp.isfinite(g)))              # outside the cosine range: finite (floored log)
+  with pytest.raises(ValueError, match="activation"):
+    R.psl(s, rel, activation="exp")
