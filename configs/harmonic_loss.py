@@ -22,7 +22,9 @@ protocol (issue 14): the audit is right that "partly reproduced" rested on a bel
        the rules. The claim *is* testable at this scale with a grokking recipe: a check before any
        rerun (seed 0, CE arm at 50% of the pairs, AdamW weight decay 1.0 instead of 0.01, scored on
        held-out training pairs train[90%:], never on the test split) generalised: 0% held-out accuracy
-       up to step 1000, 9.4% at 2000, 75.5% at 3000, 100% from step 3500 on. The rerun we propose (rules
+       up to step 1000, 9.4% at 2000, 75.5% at 3000, 100% from step 3500 on; the harmonic arm under the
+       same check: 0.6% at 1500, 26.2% at 2000, 83.2% at 2500, 99.4% at 3000 (about 500 steps sooner,
+       the claim's direction; one seed, a check of testability, not a verdict). The rerun we propose (rules
        to be fixed in this config before it runs): weight decay 1.0, a budget of 8000 steps, the
        metric the paper's claim is about, steps to generalise = the first evaluation (every 250 steps)
        with test accuracy >= 90% (sweep.reach; a run that never gets there is censored at the budget
