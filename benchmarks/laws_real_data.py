@@ -108,6 +108,11 @@ def chinchilla(nboot: int) -> dict:
       f"- Hoffmann et al.'s published E, alpha, beta inside our 95% bootstrap interval: "
       + ", ".join(f"{k} {'yes' if v else 'no'}" for k, v in hof_in.items())
       + " (Besiroglu et al. report the original estimates to be inconsistent with the data; ours agree with the replication)",
+      "", "**Verdict for `hitchhiker_scaling`: partly reproduced.** The fitter reproduces the replication (above); "
+      "the paper's own claim (intermediate checkpoints improve the fit) is tested only on synthetic checkpoints "
+      "(`tests/laws/test_fitting.py::test_hitchhiker_intermediate_checkpoints_improve_extrapolation`: mean |relative "
+      "error| of a 1e9-parameter prediction lower with checkpoints than with final losses only): its 485-model "
+      "dataset is not available offline. The config's own fit: `fit.md`.",
       "", f"Command: `python benchmarks/laws_real_data.py chinchilla --bootstrap {nboot}` ({time.time() - t0:.0f} s on 2 "
       "shared cores). The same fit from the command line: `python -m lbrl.laws fit --form chinchilla --data "
       "/work/shared/data/scaling_laws/chinchilla_figure4_points.csv --x params,tokens --y loss --drop-highest 5 "
@@ -186,6 +191,8 @@ def overtraining() -> dict:
             "- downstream error law (eq. 5): **not testable** here — the released table in "
             "`/work/shared/data/scaling_laws/` has the eight next-token losses, not the 46 downstream errors "
             "(the form is implemented and recovered from synthetic data: `tests/laws/test_fitting.py`).",
+            "", f"**Verdict: {'partly reproduced' if verdict == 'reproduced' else verdict}** (the loss extrapolation "
+            "rule; the downstream half of the claim is not testable with the shared table)",
             "", f"Command: `python benchmarks/laws_real_data.py overtraining` ({time.time() - t0:.0f} s).",
             "", "![extrapolation](overtraining.png)"]
   out = _write("language_models_scale_reliably", lines, {"results": results, "verdict": verdict})
@@ -324,7 +331,8 @@ def loss_to_loss(nboot: int, line: bool = True) -> dict:
   os.makedirs(out, exist_ok=True)
   fig.savefig(os.path.join(out, "curves.png"), dpi=110)
   plt.close(fig)
-  verdict2 = "reproduced" if differ >= total / 2 else ("not reproduced" if differ == 0 else "partly reproduced")
+  # capped at "partly reproduced": the claim's other half (size, optimizer, architecture) is not testable here
+  verdict2 = "partly reproduced" if differ >= total / 2 else ("not reproduced" if differ == 0 else "inconclusive at this scale")
   lines2 += ["", "## Verdict (rule fixed before the run)", "",
              f"- the curves of different training sets differ beyond their bootstrap intervals (disjoint 95% CIs at "
              f"x = 3.4) for at least half of the (y, training-set pair) cases: {differ}/{total} -> **{verdict2}**",
