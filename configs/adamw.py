@@ -3,11 +3,34 @@
 Claim: L2 regularisation folded into Adam's gradient is scaled by Adam's preconditioner and is not
 weight decay; decoupling the decay from the adaptive step (AdamW) makes the best weight decay largely
 independent of the learning rate and generalises better than Adam with L2.
-cpu:   MNIST-1D 1-D CNN, batch 128, 3000 steps, cosine schedule; a 2 x 2 grid per method: learning
-       rate {1e-3, 1e-2} x weight decay {weak, strong}: AdamW (optax.adamw, decay per step lr * wd)
-       with wd {1e-4, 1e-1}; Adam + L2 with coefficient {1e-4, 1e-2}. The table shows the whole grid
-       (the paper's figure is this grid, finer). The rules test the generalisation claim at matched
-       points: strong AdamW decay beats strong L2 at both learning rates. 3 seeds, about 5 minutes.
+Claim tested: AdamW at its best (learning rate, decay) reaches higher test accuracy than Adam + L2 at its
+best (learning rate, L2 coefficient), both chosen on a validation split. The (lr x decay) selection
+tables in the report show the basins (the paper's second claim) but no rule decides on them.
+cpu:   the issue-14 optimizer protocol: MNIST-1D 1-D CNN, batch 128, 1500 steps, cosine decay to 0 (no
+       warm-up). AdamW in the paper's form (adamw_paper, Algorithm 2: params -= eta_t (alpha Adam step +
+       lambda params), eta_t the schedule multiplier; alpha = the schedule's first value) over alpha
+       {1e-2, 3e-2, 1e-1} x lambda {1e-5, 1e-4, 1e-3, 1e-2}; Adam + L2 (adam_l2: coefficient x params
+       added to the gradient before Adam) over the same alphas x {1e-5, 1e-4, 1e-3, 1e-2}. Each arm's
+       point is chosen on a validation split (trained on train[:90%], scored on train[90%:], selection
+       seed 1000); then 5 seeds (0-4) at each arm's choice on the full training set, scored on the test
+       split, paired over the shared seeds. The alphas bracket Adam's best rate on this protocol (3e-2,
+       chosen on validation in the diffgrad reproduction). Rule (fixed before the run): AdamW > Adam +
+       L2 with the 1-point margin.
+protocol (changed for issue 14): the first run compared fixed points of a 2 x 2 grid (lr {1e-3, 1e-2} x
+       a "weak" and a "strong" decay) with optax.adamw, whose decay is lr x wd, and its rules paired
+       the "strong" points, where AdamW's 0.1 and L2's 1e-2 are not comparable strengths (first
+       verdict: partly reproduced; best against best, AdamW 0.926 vs Adam + L2 0.918). Now the paper's
+       decoupled form, so that a fixed lambda means the same decay at every alpha (as the paper's grids
+       hold it), best against best over both grids on validation, 5 seeds, and the shared 1500-step
+       protocol.
+observed (this run, 5 seeds): validation chose AdamW (alpha 3e-2, lambda 1e-4; lambda 1e-3 tied at
+       0.930) and Adam + L2 (3e-2, 1e-3; 0.948), both inside their grids. Test accuracy AdamW 93.7 ±
+       0.8%, Adam + L2 93.3 ± 1.2%: paired difference +0.34 points, 95% CI [-1.13, +1.81]; inconclusive
+       at 5 seeds (minimum detectable effect 2.0 points; about 14 seeds would resolve the 1-point
+       margin). The selection tables lean the paper's way on its second claim (at alpha 3e-2 AdamW
+       scores 0.930 / 0.930 / 0.923 over lambda 1e-4 / 1e-3 / 1e-2, Adam + L2 0.925 / 0.948 / 0.818
+       over the same coefficients), but they are single runs on 400 validation examples and no rule
+       was set on them.
 paper: 26-layer ResNets (shake-shake) on CIFAR-10 and ImageNet32x32, 100-1800 epochs, LR x WD heatmaps
        (figures) showing the axis-aligned (AdamW) vs diagonal (Adam + L2) basins.
 """
@@ -15,26 +38,27 @@ from lbrl import config as common
 
 
 def get_config(arg=None):
-  c, variant = common.mnist1d_cnn(arg, "adamw", 1e-3)
-  c.optimizer.weight_decay = 1e-1
+  c, variant = common.mnist1d_cnn(arg, "adamw_paper", 3e-2)
+  c.optimizer.update(base_learning_rate="initial", weight_decay=1e-4)
+  c.steps = common.by_variant(variant, smoke=2, cpu=1500, paper=1500)
   c.paper.update(
       title="Decoupled Weight Decay Regularization", year=2019, arxiv="1711.05101", slug="adamw",
       provides="transform", code="lbrl.optim.adaptive.adamw (optax.adamw), adamw_paper (Algorithm 2), adam_l2",
       claim="decoupled weight decay (AdamW) generalises better than Adam + L2, and its best decay "
             "depends less on the learning rate",
-      expected="strong AdamW decay > strong Adam + L2 at both learning rates",
+      expected="AdamW test accuracy above Adam + L2's, each at its best (lr, decay) on validation",
       setting="ResNet-26 shake-shake on CIFAR-10, ImageNet32x32; LR x WD grids",
       hardware="GPU (paper)")
-  arms = {}
-  for lr_name, lr in (("lr1e-3", 1e-3), ("lr1e-2", 1e-2)):
-    for strength, wd, l2 in (("weak", 1e-4, 1e-4), ("strong", 1e-1, 1e-2)):
-      arms[f"adamw_{lr_name}_{strength}"] = {"optimizer": {"name": "adamw", "learning_rate": lr,
-                                                           "weight_decay": wd}}
-      arms[f"adaml2_{lr_name}_{strength}"] = {"optimizer": {"name": "adam_l2", "learning_rate": lr,
-                                                            "weight_decay": l2}}
-  c.sweep.arms = {k.replace("-", "m"): v for k, v in arms.items()}
-  c.sweep.rules = [{"arm": "adamw_lr1em3_strong", "op": ">", "than": "adaml2_lr1em3_strong"},
-                   {"arm": "adamw_lr1em2_strong", "op": ">", "than": "adaml2_lr1em2_strong"}]
+  alphas = [1e-2, 3e-2, 1e-1]
+  c.sweep.arms = {"adamw": {"optimizer": {"name": "adamw_paper", "base_learning_rate": "initial"}},
+                  "adam_l2": {"optimizer": {"name": "adam_l2"}}}
+  c.sweep.seeds = [0, 1, 2, 3, 4]
+  c.sweep.tune = dict(grids={"adamw": [("optimizer.learning_rate", alphas),
+                                       ("optimizer.weight_decay", [1e-5, 1e-4, 1e-3, 1e-2])],
+                             "adam_l2": [("optimizer.learning_rate", alphas),
+                                         ("optimizer.weight_decay", [1e-5, 1e-4, 1e-3, 1e-2])]},
+                      split="train[90%:]", train_split="train[:90%]", metric="eval/accuracy", seeds=[1000])
+  c.sweep.rules = [{"arm": "adamw", "op": ">", "than": "adam_l2"}]
   if variant == "paper":
     # Loshchilov & Hutter, Sec. 4: CIFAR-10 with a 26-layer 2x64d ResNet (shake-shake), batch 128, 100
     # epochs, cosine annealing, AdamW with normalised weight decay. lbrl has no shake-shake net: the
