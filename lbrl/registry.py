@@ -34,7 +34,8 @@ class LossSpec:
   consumes:   what ``outputs`` is (one of :data:`INPUT_KINDS`): ``logits`` (the model's default output),
               ``hidden_unembedding`` (``(hidden [..., D], unembedding [V, D])``: logit-free losses),
               ``embeddings`` (``[B, D]`` or ``[B, views, D]``), ``pairs`` (``(a [B, D], b [B, D])``),
-              ``scores_groups`` (``[B, L]`` scores of a list per row).
+              ``scores_groups`` (``[B, L]`` scores of a list per row), ``logits_aux`` (``(logits, aux_logits)``
+              of a model with an auxiliary head, e.g. dual-head KD; the eval metrics use ``logits``).
   batch_wide: the loss couples the examples of a batch (ranks, batch statistics, a set-level score):
               its per-example values are not a sum over independent examples, so gradient accumulation
               must accumulate exactly (the trainer does, by caching the outputs' gradient; see
@@ -72,7 +73,7 @@ class LossSpec:
       raise ValueError("LossSpec: needs 'example_state' and example_state=<init path> go together")
 
 
-INPUT_KINDS = ("logits", "hidden_unembedding", "embeddings", "pairs", "scores_groups")
+INPUT_KINDS = ("logits", "hidden_unembedding", "embeddings", "pairs", "scores_groups", "logits_aux")
 TRAINER_SUPPLIES = ("class_counts", "step", "rng", "target_outputs", "teacher_outputs", "example_state")
 
 

@@ -1,5 +1,5 @@
 """Knowledge distillation (catalog family KD): lbrl.losses.distillation, lbrl.optim.distillation."""
-from lbrl.registry import LOSSES, OPTIMIZERS
+from lbrl.registry import LOSSES, MODELS, OPTIMIZERS
 
 LOSSES.declare("kd", "lbrl.losses.distillation:kd", needs=("teacher_outputs",))
 LOSSES.declare("nkd", "lbrl.losses.distillation:nkd", needs=("teacher_outputs",))
@@ -9,3 +9,7 @@ LOSSES.declare("kd_components", "lbrl.losses.distillation:kd_components", needs=
                components=("task", "distill"))
 
 OPTIMIZERS.declare("dot", "lbrl.optim.distillation:dot", component_grads=True)
+LOSSES.declare("dual_head_kd", "lbrl.losses.distillation:dual_head_kd", consumes="logits_aux",
+               needs=("teacher_outputs",), components=("task", "distill"))
+
+MODELS.declare("dual_head", "lbrl.models.distill:DualHead", outputs=("logits", "logits_aux"))

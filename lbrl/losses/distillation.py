@@ -17,6 +17,9 @@ computed in at least float32.
   Unified Approach with Normalized Loss and Customized Soft Labels" (ICCV 2023, arXiv:2303.13005, slug
   ``nkd_uskd``): Normalized KD, the target class weighted by the teacher's target probability and the
   non-target classes distilled after renormalisation.
+* :func:`dual_head_kd` -- Yang, Zong, Huang, Feng and An, "Dual-Head Knowledge Distillation: Enhancing
+  Logits Utilization with an Auxiliary Head" (2024, arXiv:2411.08937, slug ``dual_head_kd``): cross-entropy
+  on the main head, a logit-level distillation loss (:func:`binary_kl_norm`) on an auxiliary head.
 * :func:`ps_kd` -- Kim, Ji, Yoon and Hwang, "Self-Knowledge Distillation with Progressive Refinement of
   Targets" (ICCV 2021, arXiv:2006.12000, slug ``ps_kd``): the target mixes the label with the model's own
   prediction from the previous epoch, kept per example in the trainer's per-example state.
@@ -189,3 +192,43 @@ def ps_kd(logits: Array, labels: Array, *, example_state: dict, step: Array, epo
   new_state = {"prediction": jnp.where(keep, prob, example_state["prediction"]),
                "seen": example_state["seen"] | valid}
   return _common.apply_where(jnp.where(valid, values, 0.0), where), new_state
+
+
+def binary_kl_norm(logits: Array, teacher_outputs: Array, *, temperature: float = 2.0) -> Array:
+  """DHKD's logit-level loss, per example: ``T^2 * sum_c KL(Bern(1/2) || Bern(sigmoid((s_c - t_c) / T)))``.
+
+  Each class's logit difference to the teacher is pushed to 0 through a Bernoulli KL against 1/2:
+  ``-log 2 - (log sigmoid(d) + log sigmoid(-d)) / 2`` per class with ``d = (s_c - t_c) / T`` (the authors'
+  ``BinaryKLNorm``, penghui-yang/DHKD, which clamps the sigmoid at 1e-8; ``log_sigmoid`` here is exact,
+  identical where the clamp is inactive, ``|d| < 18``). Zero when the student's logits equal the teacher's.
+  """
+  if logits.shape != teacher_outputs.shape:
+    raise ValueError(f"binary_kl_norm: teacher_outputs must have the logits' shape {logits.shape}, "
+                     f"got {teacher_outputs.shape}")
+  if temperature <= 0:
+    raise ValueError(f"binary_kl_norm: temperature must be > 0, got {temperature}")
+  d = (_common.as_float32(logits) - jax.lax.stop_gradient(_common.as_float32(teacher_outputs))) / temperature
+  per_class = -jnp.log(2.0) - 0.5 * (jax.nn.log_sigmoid(d) + jax.nn.log_sigmoid(-d))
+  return temperature ** 2 * jnp.sum(per_class, -1)
+
+
+def dual_head_kd(logits: Array, aux_logits: Array, labels: Array, *, teacher_outputs: Array, gamma: float = 1.0,
+                 alpha: float = 1.0, temperature: float = 2.0, where: Array | None = None) -> dict[str, Array]:
+  """Dual-head KD (Yang et al. 2024, arXiv:2411.08937, slug ``dual_head_kd``), per example, as components:
+  ``{"task": gamma * CE(y, logits), "distill": alpha * binary_kl_norm(aux_logits, teacher, T)}``.
+
+  ``logits`` is the student's main head (cross-entropy only) and ``aux_logits`` its auxiliary head (the
+  logit-level distillation only), both on the same backbone (:class:`lbrl.models.distill.DualHead`);
+  prediction uses the main head. Defaults are the authors' (``-r 1 -a 1 --BinaryKL_T 2``; their ImageNet
+  run uses ``alpha = 0.1``). Their optional gradient alignment (``--ga``, projecting a conflicting
+  distillation gradient off the task gradient) is not included.
+  """
+  _check("dual_head_kd", logits, labels, teacher_outputs)
+  if aux_logits.shape != logits.shape:
+    raise ValueError(f"dual_head_kd: aux_logits must have the logits' shape {logits.shape}, got {aux_logits.shape}")
+  s = _common.as_float32(logits)
+  valid = _common.valid_labels(labels, s.shape[-1])
+  keep = lambda v: _common.apply_where(jnp.where(valid, v, 0.0), where)
+  return {"task": keep(gamma * _ce(s, labels, valid)),
+          "distill": keep(alpha * binary_kl_norm(aux_logits, teacher_outputs, temperature=temperature))}
+

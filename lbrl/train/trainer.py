@@ -75,9 +75,10 @@ TRAIN_METRICS = ("loss", "accuracy", "grad_norm")  # the train step's packed met
 
 # How the model is asked for each kind of output a loss can consume (lbrl.registry.INPUT_KINDS).
 MODEL_CALL = {"logits": {}, "hidden_unembedding": {"return_hidden": True},
-              "embeddings": {"return_embeddings": True}, "pairs": {}, "scores_groups": {}}
+              "embeddings": {"return_embeddings": True}, "pairs": {}, "scores_groups": {},
+              "logits_aux": {"return_aux": True}}
 # Kinds whose outputs are a tuple the loss takes as separate leading arguments.
-SPLAT = ("hidden_unembedding", "pairs")
+SPLAT = ("hidden_unembedding", "pairs", "logits_aux")
 
 
 class NonFiniteError(FloatingPointError):
@@ -237,10 +238,20 @@ def eval_logits(task: Task, outputs):
   kind = task.spec.consumes
   if kind == "logits":
     return outputs
+  if kind == "logits_aux":
+    return outputs[0]
   if kind == "hidden_unembedding":
     hidden, unembed = outputs
     return jnp.einsum("...d,vd->...v", hidden, unembed, preferred_element_type=jnp.float32)
   return None
+
+
+# Output kinds whose logits the train step reports accuracy on (the others would have to form them)
+CHEAP_LOGITS = ("logits", "logits_aux")
+
+
+def _train_logits(task: Task, outputs):
+  return outputs[0] if task.spec.consumes == "logits_aux" else outputs
 
 
 def _accuracy(logits, labels, where):
@@ -314,7 +325,7 @@ def make_train_step(task: Task, tx, accum: int = 1):
                                    rng=jax.random.fold_in(rng, 1), aux_outputs=_aux_outputs(task, aux, batch["x"]),
                                    example_rows=rows)
       # train accuracy needs logits, which a logit-free loss never forms: NaN (and not logged) there
-      acc = _accuracy(outputs, batch["label"], None) if task.spec.consumes == "logits" else jnp.nan
+      acc = _accuracy(_train_logits(task, outputs), batch["label"], None) if task.spec.consumes in CHEAP_LOGITS else jnp.nan
       loss, parts = loss_parts(task, values)
       return loss, {"logits": outputs, "model_state": new_state, "accuracy": acc, "rows": new_rows, "parts": parts}
     return loss_fn
@@ -374,7 +385,7 @@ def make_train_step(task: Task, tx, accum: int = 1):
 
     zeros = jax.tree.map(jnp.zeros_like, state.params)
     (grads, model_state), _ = jax.lax.scan(bwd_body, (zeros, state.model_state), (micro, keys, d_micro))
-    acc = _accuracy(full, batch["label"], None) if task.spec.consumes == "logits" else jnp.nan
+    acc = _accuracy(_train_logits(task, full), batch["label"], None) if task.spec.consumes in CHEAP_LOGITS else jnp.nan
     return grads, model_state, state.grad_state, new_rows, {"loss": loss, "accuracy": acc, "parts": parts}
 
   def step_fn(state: TrainState, batch):

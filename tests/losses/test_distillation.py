@@ -135,3 +135,23 @@ def test_ignored_labels_masks_half_precision_and_bad_input(batch):
     D.kd(jnp.float32(s), jnp.int32(y), teacher_outputs=jnp.float32(t), alpha=1.5)
   with pytest.raises(TypeError, match="integer class ids"):
     D.nkd(jnp.float32(s), jnp.float32(np.eye(5)[[0, 1, 2, 3, 4, 0]]), teacher_outputs=jnp.float32(t))
+
+
+def np_binary_kl_norm(s, t, T, eps=1e-8):
+  """The authors' BinaryKLNorm (penghui-yang/DHKD), per example (before their batch mean)."""
+  d = np.clip(1 / (1 + np.exp(-(s - t) / T)), eps, 1 - eps)
+  kl = lambda p, q: p * (np.log(p) - np.log(q))
+  return T ** 2 * (kl(0.5, d) + kl(0.5, 1 - d)).sum(-1)
+
+
+def test_dual_head_kd_matches_the_authors_losses(batch):
+  s, t, y = batch
+  aux = s[::-1].copy() * 0.5
+  got = D.dual_head_kd(jnp.float32(s), jnp.float32(aux), jnp.int32(y), teacher_outputs=jnp.float32(t), gamma=1.0,
+                       alpha=0.5, temperature=2.0)
+  ce = -_logsoftmax(s)[np.arange(len(y)), y]
+  np.testing.assert_allclose(got["task"], ce, rtol=1e-5)
+  np.testing.assert_allclose(got["distill"], 0.5 * np_binary_kl_norm(aux, t, 2.0), rtol=1e-5, atol=1e-6)
+  assert float(jnp.max(jnp.abs(D.binary_kl_norm(jnp.float32(t), jnp.float32(t))))) < 1e-6
+  with pytest.raises(ValueError, match="aux_logits"):
+    D.dual_head_kd(jnp.float32(s), jnp.float32(aux[:, :3]), jnp.int32(y), teacher_outputs=jnp.float32(t))
