@@ -16,6 +16,10 @@ normalisation, convolutions get biases, and the last BatchNorm-free residual bra
 scaled by a learnable scalar initialised at 0 (SkipInit, De & Smith, 2020, arXiv:2002.10444) so that
 deep un-normalised networks start as the identity and train.
 
+Any other name of :func:`lbrl.models.norm.make_norm` (``group``, ``instance``, ``layer``, ``evonorm_b0``,
+``evonorm_s0``, ``alpha_batch``, ...) puts that layer where BatchNorm is (GroupNorm with min(32, C)
+groups; an EvoNorm replaces the BN-ReLU pair, so the ReLU after it is dropped).
+
 Hyperparameters (defaults): ``num_classes`` (None: filled from the dataset), ``depth=20``,
 ``width=16``, ``stage_sizes=None``, ``norm="batch"``.
 
@@ -44,7 +48,17 @@ class _Norm(nn.Module):
     if self.kind == "batch":
       return nn.BatchNorm(use_running_average=not self.train, momentum=0.9, epsilon=1e-5,
                           dtype=self.dtype, param_dtype=self.param_dtype, name="bn")(x)
-    return x
+    if self.kind == "none":
+      return x
+    from lbrl.models import norm as N
+    return N.make_norm(self.kind, train=self.train, num_groups=min(32, x.shape[-1]), dtype=self.dtype,
+                       param_dtype=self.param_dtype, name=self.kind)(x)
+
+
+def _post_norm_act(kind: str):
+  """The ReLU after a normalization, except after an EvoNorm (a normalization-activation layer that replaces
+  the BN-ReLU pair, Liu et al. 2020)."""
+  return (lambda x: x) if kind.startswith("evonorm") else nn.relu
 
 
 class BasicBlock(nn.Module):
@@ -63,7 +77,7 @@ class BasicBlock(nn.Module):
                                         use_bias=bias, kernel_init=nn.initializers.he_normal(),
                                         name=name, **kw)
     norm = lambda name: _Norm(self.norm, train, name=name, **kw)
-    y = nn.relu(norm("norm1")(conv(self.features, 3, self.strides, "conv1")(x)))
+    y = _post_norm_act(self.norm)(norm("norm1")(conv(self.features, 3, self.strides, "conv1")(x)))
     y = norm("norm2")(conv(self.features, 3, 1, "conv2")(y))
     if self.norm == "none":
       y = y * jnp.asarray(self.param("skip_gain", nn.initializers.zeros, (), self.param_dtype), self.dtype)
@@ -93,8 +107,9 @@ class ResNet(nn.Module):
   def __call__(self, x, *, train: bool = False):
     if self.num_classes is None:
       raise ValueError("ResNet.num_classes is unset: give model.num_classes or a dataset with class labels")
-    if self.norm not in ("batch", "none"):
-      raise ValueError(f"ResNet.norm must be 'batch' or 'none', got {self.norm!r}")
+    from lbrl.models import norm as N
+    if self.norm not in N.NORMS:
+      raise ValueError(f"ResNet.norm must be one of {', '.join(N.NORMS)}, got {self.norm!r}")
     if x.ndim == 3:
       x = x[..., None]
     if x.ndim != 4:
@@ -103,7 +118,7 @@ class ResNet(nn.Module):
     x = jnp.asarray(x, self.dtype)
     x = L.Conv(self.width, (3, 3), padding="SAME", use_bias=self.norm == "none",
                kernel_init=nn.initializers.he_normal(), name="stem", **kw)(x)
-    x = nn.relu(_Norm(self.norm, train, name="stem_norm", **kw)(x))
+    x = _post_norm_act(self.norm)(_Norm(self.norm, train, name="stem_norm", **kw)(x))
     for i, n in enumerate(self._stages()):
       for j in range(n):
         x = BasicBlock(self.width * 2 ** i, strides=2 if (i > 0 and j == 0) else 1, norm=self.norm,

@@ -236,3 +236,15 @@ def test_preln_to_prermsnorm_equal_outputs_and_gradients():
     np.testing.assert_allclose(b, a, rtol=2e-3, atol=2e-5)
   with pytest.raises(ValueError, match="bias-free"):
     N.preln_to_prermsnorm(TransformerLM(**kw, use_bias=True).init(jax.random.key(0), x)["params"], num_layers=2)
+
+
+def test_resnet_takes_any_norm_and_keeps_batchnorm_default():
+  from lbrl.models.resnet import ResNet
+  x = jnp.asarray(RNG.normal(size=(2, 8, 8, 3)), jnp.float32)
+  v = jax.jit(ResNet(num_classes=3, depth=8, width=4).init)(jax.random.key(0), x)
+  assert sorted(v["params"]["stem_norm"]) == ["bn"] and sorted(v["batch_stats"]["stem_norm"]) == ["bn"]
+  m = ResNet(num_classes=3, depth=8, width=8, norm="evonorm_s0")
+  v = jax.jit(m.init)(jax.random.key(0), x)
+  assert sorted(v["params"]["stage0_block0"]["norm1"]["evonorm_s0"]) == ["bias", "scale", "v"]
+  with pytest.raises(ValueError, match="ResNet.norm"):
+    ResNet(num_classes=3, depth=8, norm="bn").init(jax.random.key(0), x)
