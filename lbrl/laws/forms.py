@@ -113,7 +113,7 @@ FORMS: dict[str, Form] = {
     "overtraining": Form(("E", "a", "b", "eta"), ("N", "D"),
                          lambda p, X: p["E"] + (p["a"] * (X["D"] / X["N"]) ** p["eta"]
                                                 + p["b"] * (X["D"] / X["N"]) ** -p["eta"]) * (6.0 * X["N"] * X["D"]) ** -p["eta"],
-                         ("E", "a", "b"), {"E": [0.5, 1.5], "a": [1.0, 1e3], "b": [1.0, 1e3], "eta": [0.05, 0.15, 0.3]},
+                         ("E", "a", "b"), {"E": [0.5, 1.5, 2.5], "a": [1e1, 1e2, 1e3], "b": [1e2, 1e3, 1e4], "eta": [0.05, 0.15]},
                          "L = E + (a M^eta + b M^-eta) C^-eta, M = D/N, C = 6 N D",
                          "Gadre et al. 2024 (arXiv:2403.08540) eq. 4"),
     "downstream_error": Form(("eps", "k", "gamma"), ("L",), lambda p, X: p["eps"] - p["k"] * _e(-p["gamma"] * X["L"]),
