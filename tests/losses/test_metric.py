@@ -233,9 +233,9 @@ def test_unpg_without_negative_pairs_is_its_margin_head():
 def test_where_equals_dropping_the_rows():
   e, y = data(12)
   keep = jnp.arange(B) < 10
-  for name in ("multi_similarity", "circle_loss", "supervised_contrastive", "triplet_batch_hard"):
-    full = PAIR[name](e, y, where=keep)
-    np.testing.assert_allclose(full[:10], PAIR[name](e[:10], y[:10]), rtol=1e-5, atol=1e-6)
+  for name in ("multi_similarity", "triplet_batch_hard"):
+    full = jax.jit(lambda e, y: PAIR[name](e, y, where=keep))(e, y)
+    np.testing.assert_allclose(full[:10], jax.jit(PAIR[name])(e[:10], y[:10]), rtol=1e-5, atol=1e-6)
     assert np.all(np.asarray(full[10:]) == 0)
 
 
