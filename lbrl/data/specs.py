@@ -52,6 +52,10 @@ SPECS: dict[str, DatasetSpec] = {s.name: s for s in (
     _image("svhn_cropped", (32, 32, 3), 10, 73_257, 26_032),
     _image("mnist", (28, 28, 1), 10, 60_000, 10_000),
     _image("fashion_mnist", (28, 28, 1), 10, 60_000, 10_000),
+    # metric learning (TFDS catalog sizes; images resized to 224 by the papers' pipelines)
+    _image("caltech_birds2011", (224, 224, 3), 200, 5_994, 5_794),
+    _image("cars196", (224, 224, 3), 196, 8_144, 8_041),
+    _image("stanford_online_products", (224, 224, 3), 22_634, 59_551, 60_502),
     # One Billion Word (Chelba et al. 2013): sentences
     _text("lm1b", 30_301_028, 306_688, eval_split="test"),
     # C4 English (Raffel et al. 2020), the LLaMA pre-training runs of GaLore, Fira and FRUGAL: documents
