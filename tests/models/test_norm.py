@@ -248,3 +248,28 @@ def test_resnet_takes_any_norm_and_keeps_batchnorm_default():
   assert sorted(v["params"]["stage0_block0"]["norm1"]["evonorm_s0"]) == ["bias", "scale", "v"]
   with pytest.raises(ValueError, match="ResNet.norm"):
     ResNet(num_classes=3, depth=8, norm="bn").init(jax.random.key(0), x)
+
+
+def test_scaled_ws_removes_the_mean_shift_of_relu_networks():
+  # Brock, De & Smith (2021), Section 3 / Figure 2: in He-initialised ReLU networks the channel means of the
+  # activations drift away from 0 with depth (mean shift); Scaled WS (zero-mean rows, variance 1/N, ReLU
+  # gain) keeps them at 0 and the second moment at ~1.
+  x = jnp.asarray(RNG.normal(size=(512, 128)), jnp.float32)
+
+  def stack(ws: bool):
+    h = x
+    for i in range(20):
+      w = jax.random.normal(jax.random.key(i), (128, 128)) * np.sqrt(2 / 128)
+      if ws:
+        h = h @ N.standardize_weight(w)
+        shift = jnp.mean(jnp.mean(h, 0) ** 2) / jnp.mean(h ** 2)
+        h = N.RELU_GAMMA * jax.nn.relu(h)
+      else:
+        h = h @ w
+        shift = jnp.mean(jnp.mean(h, 0) ** 2) / jnp.mean(h ** 2)
+        h = jax.nn.relu(h)
+    return float(shift), float(jnp.mean(h ** 2))
+  plain_shift, _ = stack(False)
+  ws_shift, ws_moment = stack(True)
+  assert plain_shift > 0.2  # a large part of the signal is a per-channel constant
+  assert ws_shift < 0.02 and 0.5 < ws_moment < 2.0
