@@ -27,6 +27,14 @@ paper: mixed precision matches float32 on ILSVRC (e.g. ResNet-50 top-1 75.92% fl
 Rules (fixed before the run): float16 + loss scaling ties float32 within 0.03 nats; float16 without
 scaling is worse than float32 (the degradation part; the underflow fraction is reported from the logged
 diagnostic either way).
+observed (cpu run, 3 seeds; diagnostic ``grad_underflow`` averaged over each run's logged steps, then
+       over seeds): float16 without loss scaling zeroes 0.028% of the parameter-gradient entries (0.27% at
+       the first logged step) against 5e-9 in float32 and 8e-6 with dynamic loss scaling; 11% of the
+       gradient values (21% early) lie below float16's smallest normal 2^-14, where they keep fewer than
+       11 significant bits, and 0.018% of float32's gradient values (0.16% early) would flush to zero in
+       float16. The loss does not show it at this scale: float16 without scaling ends 0.003 nats below
+       float32 (95% interval [-0.021, +0.015], inconclusive), with scaling 0.0008 above ([-0.0017, +0.0033],
+       a tie within 0.03).
 """
 from lbrl import config as common
 
