@@ -28,6 +28,11 @@ departures pinned in ``tests/quant/test_quantizers.py``: its symmetric int bound
 (``s = amax / 127.5`` for int8) and its MX scale is ``2^ceil(log2(amax / qmax))`` (never saturates,
 may waste one binade) instead of the spec's floor rule; this module follows the spec and the papers.
 
+Delayed per-tensor scaling (fp8 training with an amax history, NVIDIA Transformer Engine's recipe):
+keep the history with flax's ``flax.linen.fp8_ops.compute_amax_history`` and pass ``amax=max(history)``
+to :func:`quantize` / :func:`fake_quantize` of a per-tensor spec; the result equals flax's ``fp8_ops.qdq``
+bit for bit (pinned in the tests). Dynamic scaling is the default (``amax`` of the tensor itself).
+
 Gradients (:func:`fake_quantize`, a ``jax.custom_vjp``): ``"ste"`` passes the cotangent unchanged
 (straight-through estimator, Bengio et al. 2013, arXiv:1308.3432); ``"clipped"`` zeroes it where
 ``|x| > s * qmax`` (saturated entries, as in PACT / LSQ-style QAT).
