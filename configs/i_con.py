@@ -8,7 +8,8 @@ numerically); the debiased I-Con improves unsupervised clustering accuracy over 
 cpu:   MNIST-1D (2,000 signals x 4 augmentation pairs), MLP encoder 40-128-128, projector 128-BN-32,
        batch 128, Adam 1e-3, 800 steps, tau = 0.5; InfoNCE (alpha = 0) vs debiased I-Con (alpha = 0.2);
        clustering accuracy (k-means with 10 clusters on the test split's l2-normalised features, Hungarian
-       matching) and the linear probe. 5 seeds.
+       matching) and the linear probe. 7 seeds (5, then 2 more as the first
+       analysis asked).
 paper: ImageNet-1K unsupervised classification with DiNO ViT features: +8% over the previous best
        (TEMI), table 2.
 """
@@ -37,7 +38,9 @@ def get_config(arg=None):
       expected="+8% ImageNet-1K unsupervised classification accuracy over the previous state of the art (table 2)",
       setting="ImageNet-1K, frozen DiNO ViT-S/B/L features with a trained head; debias alpha 0.2-0.6",
       hardware="GPUs (paper)")
-  c.sweep.seeds = [0, 1, 2, 3, 4]
+  # 5 seeds left the rule inconclusive (minimum detectable effect 0.013 > margin 0.01; 7 seeds would
+  # detect the margin): seeds 5 and 6 added before any change of the rule.
+  c.sweep.seeds = [0, 1, 2, 3, 4, 5, 6]
   c.sweep.metric = "post/ssl_probe/cluster_accuracy"
   c.sweep.arms = {"i_con_debiased": {}, "infonce": {"loss": {"debias": 0.0}}}
   c.sweep.rules = [{"arm": "i_con_debiased", "op": ">", "than": "infonce", "margin": 0.01}]
