@@ -104,7 +104,7 @@ def execute(run: dict, workdir_root: str, metric: str) -> dict:
   return {"arm": run["arm"], "seed": run["seed"], "overrides": run["overrides"],
           "final": final,
           "curve": _curve(workdir, metric), "wall_time_sec": time.time() - t0, "versions": versions(),
-          "workdir": workdir, "processor": run_processor(workdir)}
+          "workdir": workdir, "processor": run_processor(workdir), "training_hash": training_hash(run["config"])}
 
 
 def _execute_in_subprocess(config_path, variant, arm, overrides, seed, workdir_root, metric):
@@ -117,16 +117,30 @@ def _norm(x):
   return json.loads(json.dumps(x, default=float))
 
 
-def _done(path: str, overrides: dict) -> bool:
+def training_hash(config) -> str:
+  """A digest of everything in a run's config that shapes its training and record (all but the ``paper``
+  and ``sweep`` blocks, which describe the experiment): a protocol edit in the config (steps, data,
+  schedule, ...) changes it even where an arm's overrides stay the same."""
+  d = experiment.to_dict(config)
+  d = {k: v for k, v in d.items() if k not in ("paper", "sweep")}
+  import hashlib
+  return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _done(path: str, run: dict) -> bool:
   """A run counts as done when its record exists and was trained with the same overrides (a tuned arm
-  whose chosen setting changed is rerun)."""
+  whose chosen setting changed is rerun) and, for records that store it, the same training config
+  (``training_hash``: a changed base protocol is rerun instead of reusing the old arm's record)."""
   if not os.path.exists(path):
     return False
   try:
     with open(path) as f:
-      return _norm(json.load(f).get("overrides")) == _norm(overrides)
+      rec = json.load(f)
   except ValueError:
     return False
+  if _norm(rec.get("overrides")) != _norm(run["overrides"]):
+    return False
+  return "training_hash" not in rec or "config" not in run or rec["training_hash"] == training_hash(run["config"])
 
 
 def train_runs(runs: list[dict], *, config_path: str, variant: str, runs_dir: str, workdir_root: str,
@@ -134,7 +148,7 @@ def train_runs(runs: list[dict], *, config_path: str, variant: str, runs_dir: st
   """Trains the runs whose record file is missing in ``runs_dir``; returns every run's record."""
   os.makedirs(runs_dir, exist_ok=True)
   path = lambda r: os.path.join(runs_dir, experiment.run_name(r) + ".json")
-  todo = [r for r in runs if not _done(path(r), r["overrides"])]
+  todo = [r for r in runs if not _done(path(r), r)]
   t0 = time.time()
 
   def done(i, r, rec):

@@ -1,0 +1,33 @@
+"""A run's record is reused only for the same training: same overrides and, where the record stores it, the
+same training config (a protocol edit that keeps an arm's overrides, e.g. more steps, reruns the arm)."""
+import json
+
+from lbrl import config as common
+from lbrl.tools.kinds import sweep
+
+
+def _config(steps=10, expected="x"):
+  c, _ = common.base("variant=cpu")
+  c.steps = steps
+  c.paper.expected = expected
+  return c
+
+
+def test_training_hash_follows_the_training_not_the_description():
+  base = sweep.training_hash(_config())
+  assert sweep.training_hash(_config()) == base
+  assert sweep.training_hash(_config(steps=20)) != base                 # the protocol changed
+  assert sweep.training_hash(_config(expected="reworded")) == base       # the paper block only describes
+
+
+def test_done_compares_overrides_and_the_stored_training_hash(tmp_path):
+  path = str(tmp_path / "arm__seed0.json")
+  run = {"overrides": {"optimizer": {"learning_rate": 1.0}}, "config": _config()}
+  assert not sweep._done(path, run)                                      # no record yet
+  write = lambda rec: open(path, "w").write(json.dumps(rec))
+  write({"overrides": run["overrides"]})                                 # an old record without a hash
+  assert sweep._done(path, run)
+  write({"overrides": run["overrides"], "training_hash": sweep.training_hash(run["config"])})
+  assert sweep._done(path, run)
+  assert not sweep._done(path, dict(run, config=_config(steps=20)))     # same arm, longer protocol: rerun
+  assert not sweep._done(path, dict(run, overrides={"optimizer": {"learning_rate": 2.0}}))
