@@ -25,7 +25,7 @@ protocol (changed for issue 14): the first run's large batch was 4,000, the whol
        optimum, and warm-up for every arm. 3 seeds to fit the run on this machine; the report gives
        the minimum detectable effect where that is too few.
 observed (this run, 3 seeds): validation chose SGD b128 0.1, LARS b128 10, SGD b1024 0.3, LARS b1024
-       30, every one inside its grid (the next point up fell to 0.10-0.97 accuracy). Test accuracy: SGD
+       30, every one inside its grid (the next point up scored lower in each). Test accuracy: SGD
        b128 97.7 ± 0.3%, LARS b128 98.1 ± 0.0%, SGD b1024 91.5 ± 1.3%, LARS b1024 95.8 ± 0.9%. (1) LARS
        beats SGD at batch 1024: +4.3 points, 95% CI [+2.2, +6.4], holds. (2) LARS at batch 1024 against
        small-batch SGD: -1.9 points, CI [-3.4, -0.4]; inconclusive against the 1-point margin (about 6
