@@ -137,9 +137,11 @@ def reduce_entity_f1(s) -> float:
 
 def reduce_ece(s, num_bins: int = 15) -> float:
   """Expected calibration error with 15 equal-width confidence bins (Guo et al., 2017, arXiv:1706.04599):
-  ``sum_b |B_b|/N * |acc(B_b) - conf(B_b)|``."""
+  ``sum_b |B_b|/N * |acc(B_b) - conf(B_b)|``. Bins are ``((b-1)/B, b/B]`` (closed on the right, as Guo et
+  al. and scikit-learn's ``calibration_curve``), confidence 0 in the first; the other calibration
+  metrics are in :mod:`lbrl.evaluation.calibration`."""
   conf, correct = np.asarray(s["conf"], np.float64), np.asarray(s["correct"], np.float64)
-  bins = np.minimum((conf * num_bins).astype(int), num_bins - 1)
+  bins = np.clip(np.ceil(conf * num_bins).astype(int) - 1, 0, num_bins - 1)
   total = 0.0
   for b in range(num_bins):
     sel = bins == b

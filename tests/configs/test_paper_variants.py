@@ -55,7 +55,10 @@ def test_paper_variant_is_the_papers_run(path):
 
 
 def test_few_paper_variants_stay_cpu_sized():
-  sized = [_id(p) for p in CONFIGS if _paper(p).paper.cpu_sized]
+  """Training configs whose paper variant is CPU-sized are few (fits and analyses of released numbers
+  are CPU-sized by nature and not counted)."""
+  from lbrl.tools import experiment
+  sized = [_id(p) for p in CONFIGS if _paper(p).paper.cpu_sized and experiment.kind_of(_paper(p)) not in ("fit", "analysis")]
   assert len(sized) <= MAX_CPU_SIZED, sized
 
 
@@ -121,7 +124,7 @@ def _names(kind, name):
 
 
 PROVIDES = {"function": ("loss",), "transform": ("optimizer", "grad_estimator"), "module": ("model",),
-            "baseline": ("model",)}
+            "baseline": ("model",), "tool": ("post_training", "transforms")}
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=_id)
@@ -139,6 +142,9 @@ def test_base_setting_runs_the_papers_method(path):
   used = set()
   for kind in PROVIDES[provides]:
     if kind == "grad_estimator" and cfg.grad_estimator.name == "plain":
+      continue
+    if kind in ("post_training", "transforms"):   # a tool: a post-training stage or a data transform
+      used |= {s["name"] for s in (cfg.post_training if kind == "post_training" else cfg.data.transforms)}
       continue
     used |= _names(kind, cfg[kind].name)
   assert used & named, (f"{_id(path)}: the base config's {'/'.join(PROVIDES[provides])} ({sorted(used)}) is not "
