@@ -119,6 +119,19 @@ def ncm_accuracy(embeddings, labels, *, metric: str = "cosine") -> float:
   return float(np.mean(np.asarray(jnp.argmax(score, -1)) == inv))
 
 
+def mean_pair_distance(embeddings) -> float:
+  """Mean Euclidean distance between the L2-normalised embeddings over all pairs ``i != j``: 0 when the
+  network has collapsed every input onto one point; ``sqrt(2)`` for mutually orthogonal (or zero-mean,
+  spread-out) embeddings. Computed exactly from the Gram matrix, ``||e_i - e_j||^2 = 2 - 2 e_i . e_j``."""
+  e = np.asarray(embeddings, np.float64)
+  if e.ndim != 2 or e.shape[0] < 2:
+    raise ValueError(f"mean_pair_distance: embeddings must be [N >= 2, D], got shape {e.shape}")
+  e = e / np.maximum(np.linalg.norm(e, axis=-1, keepdims=True), 1e-12)
+  d = np.sqrt(np.maximum(2.0 - 2.0 * (e @ e.T), 0.0))
+  n = e.shape[0]
+  return float((d.sum() - np.trace(d)) / (n * (n - 1)))
+
+
 def nmi(embeddings, labels, *, metric: str = "cosine", seed: int = 0) -> float:
   """NMI between the labels and k-means clusters of the embeddings (k = number of classes)."""
   from sklearn.cluster import KMeans
@@ -182,7 +195,8 @@ class RetrievalStage:
   ``held_out_classes`` dataset, the unseen classes) or on the stage's own ``split`` (``on="split"``).
   ``split`` is the held-out split the trainer loads for a stage (it must not overlap the training or eval
   split). The run's final metrics get ``post/retrieval/{recall_at_1, recall_at_2, recall_at_4,
-  recall_at_8, map_at_r, r_precision, knn_accuracy, ncm_accuracy, nmi}``. Nothing is calibrated: the
+  recall_at_8, map_at_r, r_precision, knn_accuracy, ncm_accuracy, nmi, mean_pair_distance}``
+  (the last: collapse, :func:`mean_pair_distance`). Nothing is calibrated: the
   eval logits pass through unchanged."""
   split: str = "train[90%:]"
   on: str = "eval"
@@ -202,6 +216,7 @@ class RetrievalStage:
     out = retrieval_metrics(emb, labels, knn=self.knn, chunk=self.chunk)
     out["ncm_accuracy"] = ncm_accuracy(emb, labels)
     out["nmi"] = nmi(emb, labels)
+    out["mean_pair_distance"] = mean_pair_distance(emb)
     return {k: jnp.asarray(v, jnp.float32) for k, v in out.items()}
 
   @staticmethod

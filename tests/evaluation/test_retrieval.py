@@ -85,4 +85,16 @@ def test_retrieval_stage_scores_the_models_embeddings():
   z = np.asarray(model.apply({"params": params}, e, return_embeddings=True))
   assert out["recall_at_1"] == pytest.approx(retrieval.retrieval_metrics(z, y)["recall_at_1"])
   assert set(out) == {"recall_at_1", "recall_at_2", "recall_at_4", "recall_at_8", "map_at_r", "r_precision",
-                      "knn_accuracy", "ncm_accuracy", "nmi"}
+                      "knn_accuracy", "ncm_accuracy", "nmi", "mean_pair_distance"}
+
+
+def test_mean_pair_distance_is_zero_at_collapse_and_matches_a_double_loop():
+  rng = np.random.default_rng(3)
+  e = rng.normal(size=(7, 3))
+  brute = np.mean([np.linalg.norm(e[i] / np.linalg.norm(e[i]) - e[j] / np.linalg.norm(e[j]))
+                   for i in range(7) for j in range(7) if i != j])
+  np.testing.assert_allclose(retrieval.mean_pair_distance(e), brute, rtol=1e-10)
+  assert retrieval.mean_pair_distance(np.tile([[0.3, -2.0, 1.0]], (5, 1)) * np.arange(1, 6)[:, None]) < 1e-6
+  np.testing.assert_allclose(retrieval.mean_pair_distance(np.eye(4)), np.sqrt(2.0), rtol=1e-12)
+  with pytest.raises(ValueError, match="embeddings"):
+    retrieval.mean_pair_distance(np.ones((1, 3)))
