@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from lbrl import config as common
 
-SCALING_DATA = "/work/shared/data/scaling_laws"
+SCALING_DATA = "../shared/data/scaling_laws"   # relative to the repository root (../shared beside it)
 
 
 def law(arg, *, slug: str, title: str, year: int, arxiv: str, claim: str, expected: str, setting: str,

@@ -41,8 +41,14 @@ def test_config_variants_and_paper_block(path):
 
 @pytest.mark.parametrize("path", CONFIGS, ids=_id)
 def test_sweep_is_well_formed(path):
+  from lbrl.tools import experiment
   cfg, _ = reproduce.load_config(path, "cpu")
-  if "benchmark" in cfg:  # memory/speed papers: the benchmark script is the reproduction
+  kind = experiment.kind_of(cfg)
+  if kind == "benchmark":  # memory/speed papers: the benchmark script is the reproduction
+    return
+  if kind == "fit":        # a law fitted to points: rules on its parameters (lbrl.tools.kinds.fit)
+    assert cfg.sweep.rules or cfg.sweep.not_testable
+    assert all("param" in r for r in cfg.sweep.rules), cfg.sweep.rules
     return
   assert cfg.sweep.rules or cfg.sweep.not_testable, "a sweep needs verdict rules or a not_testable reason"
   assert len(cfg.sweep.seeds) >= 3, "at least 3 seeds per arm"
@@ -62,9 +68,12 @@ def _fit_mesh(cfg):
 @pytest.mark.parametrize("path", CONFIGS, ids=_id)
 def test_smoke_trains_evaluates_and_resumes(path, tmp_path):
   from lbrl.train import train
+  from lbrl.tools import experiment
   cfg, _ = reproduce.load_config(path, "smoke")
   if "benchmark" in cfg:
     pytest.skip("benchmark config: exercised by its kernel tests")
+  if experiment.kind_of(cfg) == "fit":
+    pytest.skip("fit config: trains nothing (its fits are tested in tests/laws and tests/tools)")
   assert cfg.steps <= 20, "the smoke variant must take a few steps"
   _fit_mesh(cfg)
   first = train(cfg, str(tmp_path), progress=False)

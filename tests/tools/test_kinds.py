@@ -92,41 +92,7 @@ def test_optimum_stable_three_ways():
 
 
 # ----------------------------------------------------------------------------------------------- fit
-def test_fit_recovers_a_known_power_law_within_its_bootstrap_interval():
-  rng = np.random.default_rng(0)
-  x = np.geomspace(1e3, 1e7, 40)
-  true = {"E": 1.7, "A": 50.0, "alpha": 0.3}
-  y = fit.LAWS["power_law"].fn(true, {"x": x}) * np.exp(rng.normal(0, 0.005, x.shape))
-  law = fit.LAWS["power_law"]
-  params, _ = fit.fit_law(law, {"x": x}, y)
-  boot = fit.bootstrap(law, {"x": x}, y, params, n=60, seed=0)
-  for k, v in true.items():
-    lo, hi = np.quantile(boot[k], [0.025, 0.975])
-    assert lo <= v <= hi, (k, lo, v, hi)
-  assert abs(params["alpha"] - 0.3) < 0.03
-
-
-def test_fit_on_the_chinchilla_points():
-  """Hoffmann et al.'s Approach 3 on the 245 Chinchilla points (Epoch AI's extraction). Independent
-  reference: Epoch AI's replication (arXiv:2404.10102) reports E=1.82, A=482.01, B=2085.43, alpha=0.3478,
-  beta=0.3658 for the same objective (Huber, delta 1e-3, on log residuals); our optimum must be at least
-  as good under that objective, and its data-term exponent alpha close to theirs."""
-  csv = os.path.join(SCALING, "chinchilla_figure4_points.csv")
-  if not os.path.exists(csv):
-    pytest.skip("no shared scaling-law data")
-  law = fit.LAWS["chinchilla"]
-  X, y, desc = fit.load_points({"data": csv, "columns": {"N": "params", "D": "tokens", "y": "loss"}}, law)
-  assert len(y) == 245 and "245 points" in desc
-  params, cost = fit.fit_law(law, X, y)
-  r = fit._residuals(law, X, y, "log")
-  delta = 1e-3
-
-  def huber(p):
-    a = np.abs(r(fit._to_theta(law, p)))
-    return float(np.sum(np.where(a <= delta, a * a / 2, delta * (a - delta / 2))))
-  epoch = {"E": 1.82, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}
-  assert huber(params) <= huber(epoch) + 1e-9 and np.isclose(huber(params), cost, rtol=1e-6)
-  assert abs(params["alpha"] - 0.3478) < 0.03 and 1.7 < params["E"] < 2.0
+# (parameter recovery for every law and the Chinchilla refit: tests/laws/test_fitting.py)
 
 
 def test_fit_kind_writes_a_report_with_bootstrap_rules(tmp_path):
@@ -149,7 +115,8 @@ def test_fit_kind_writes_a_report_with_bootstrap_rules(tmp_path):
 
 def test_fit_reads_points_from_a_sweeps_results():
   """A fit over a sweep's runs: x from each run's override, y from its final metric."""
-  law = fit.LAWS["power_law"]
+  from lbrl.laws import fitting, forms
+  law = forms.FORMS["power_law"]
   widths = [8, 16, 32, 64, 128, 256]
   runs = [{"arm": f"w{w}", "seed": 0, "overrides": {"model": {"hidden": w}},
            "final": {"eval/loss": float(law.fn({"E": 1.0, "A": 4.0, "alpha": 0.5}, {"x": np.float64(w)}))}}
@@ -160,7 +127,7 @@ def test_fit_reads_points_from_a_sweeps_results():
     json.dump({"runs": runs}, open(path, "w"))
     X, y, _ = fit.load_points({"data": path, "columns": {"x": "overrides.model.hidden", "y": "final.eval/loss"}}, law)
   assert list(X["x"]) == widths and len(y) == 6
-  params, _ = fit.fit_law(law, X, y, loss="linear")
+  params = fitting.fit(law, X, y).params
   assert np.allclose([params["E"], params["A"], params["alpha"]], [1.0, 4.0, 0.5], rtol=1e-3)
 
 

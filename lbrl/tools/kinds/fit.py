@@ -1,29 +1,25 @@
-"""The ``fit`` experiment kind: a parametric law fitted to a table of points, with bootstrap intervals.
+"""The ``fit`` experiment kind: a scaling law fitted to a table of points, with bootstrap intervals.
 
 Config (``config.sweep.kind = "fit"``)::
 
     c.fit = dict(
-        law="chinchilla",                      # a name in LAWS
-        data="/path/points.csv",               # a CSV file (relative paths: from the config's folder, then
-                                               #   the working directory) or a sweep's results.json
+        law="chinchilla",                      # a form of lbrl.laws.forms.FORMS
+        data="../shared/data/points.csv",      # a CSV file (relative paths: from the config's folder, the
+                                               #   repository root, then the working directory) or a
+                                               #   sweep's results.json
         columns={"N": "params", "D": "tokens", "y": "loss"},   # law input / "y" -> column
         where={},                              # CSV rows kept: column -> required value (as text)
         residual="log",                        # "log": log(pred) - log(y) (Hoffmann et al. 2022); "linear"
-        loss="huber", huber_delta=1e-3,        # robust loss on the residuals ("linear" = least squares)
+        loss="huber", huber_delta=1e-3,        # the Huber objective on the residuals (Besiroglu et al.)
+        drop_highest=0,                        # drop the k highest-y points first (Besiroglu et al.: 5)
         bootstrap=200, seed=0)                 # resamples of the points (with replacement)
 
 For a sweep's ``results.json``, a column is ``"final.<metric>"`` (a run's final metric) or
 ``"overrides.<dotted path>"`` (the run's override, e.g. ``overrides.model.hidden``); each run is a point.
 
-**Fit.** ``scipy.optimize.least_squares`` (trust-region reflective) minimises
-``sum(rho((r_i / delta)^2))`` over the residuals ``r_i`` with ``rho`` the Huber function
-(``loss="huber"``, ``f_scale=delta``) or the square (``loss="linear"``); positive scale parameters are
-optimised in log space; exponents are bounded to [0, 3]. The fit starts from every point of the law's
-grid of initial values and keeps the lowest objective (the landscape has local minima).
-
-**Intervals.** The 95% percentile bootstrap: the points are resampled with replacement ``bootstrap``
-times (``numpy.random.default_rng(seed)``), each resample refitted from the full-data optimum, and the
-2.5% and 97.5% quantiles of each parameter are its interval.
+**Fit and intervals** are :mod:`lbrl.laws.fitting`'s (the one fitter of lbrl): the Huber objective on the
+residuals, L-BFGS from the form's grid of starts keeping the best, and the 95% percentile bootstrap
+(points resampled with replacement ``bootstrap`` times, each refitted from the optimum).
 
 **Rules** name a parameter: ``{"param": "alpha", "op": "between", "value": (0.25, 0.45)}`` (or ``>=``,
 ``<=``): holds when the bootstrap interval lies inside the allowed range (above / below the value),
@@ -32,122 +28,38 @@ contradicted when it lies wholly outside, otherwise inconclusive.
 from __future__ import annotations
 
 import csv
-import dataclasses
-import itertools
 import json
 import os
-from typing import Callable
 
 import numpy as np
-from scipy import optimize
 
 from lbrl.tools import experiment, stats
 
 
-@dataclasses.dataclass(frozen=True)
-class Law:
-  """``y = fn(params, inputs)``; ``positive`` parameters are fitted in log space; ``inits`` is the grid of
-  starting values per parameter."""
-  params: tuple[str, ...]
-  inputs: tuple[str, ...]
-  fn: Callable[[dict, dict], np.ndarray]
-  positive: tuple[str, ...]
-  inits: dict
-  formula: str
-
-
-LAWS = {
-    "power_law": Law(("E", "A", "alpha"), ("x",),
-                     lambda p, X: p["E"] + p["A"] * X["x"] ** (-p["alpha"]),
-                     ("E", "A"), {"E": [0.1, 1.0], "A": [1.0, 100.0], "alpha": [0.1, 0.5, 1.0]},
-                     "y = E + A * x^(-alpha)"),
-    # Hoffmann et al. 2022 (arXiv:2203.15556), Approach 3: L(N, D) = E + A / N^alpha + B / D^beta
-    "chinchilla": Law(("E", "A", "B", "alpha", "beta"), ("N", "D"),
-                      lambda p, X: p["E"] + p["A"] / X["N"] ** p["alpha"] + p["B"] / X["D"] ** p["beta"],
-                      ("E", "A", "B"),
-                      {"E": [0.5, 1.5, 2.5], "A": [np.exp(2.5), np.exp(7.5)], "B": [np.exp(2.5), np.exp(7.5)],
-                       "alpha": [0.2, 0.5], "beta": [0.2, 0.5]},
-                      "L = E + A / N^alpha + B / D^beta"),
-}
-EXPONENT_BOUNDS = (0.0, 3.0)
-
-
-def _theta_bounds(law: Law):
-  lo = [-np.inf if p in law.positive else EXPONENT_BOUNDS[0] for p in law.params]
-  hi = [np.inf if p in law.positive else EXPONENT_BOUNDS[1] for p in law.params]
-  return lo, hi
-
-
-def _to_params(law: Law, theta) -> dict:
-  return {p: (float(np.exp(np.clip(t, -700.0, 700.0))) if p in law.positive else float(t))
-          for p, t in zip(law.params, theta)}
-
-
-def _to_theta(law: Law, params: dict) -> np.ndarray:
-  return np.array([np.log(params[p]) if p in law.positive else params[p] for p in law.params], np.float64)
-
-
-def _residuals(law: Law, X: dict, y: np.ndarray, residual: str):
-  def f(theta):
-    pred = law.fn(_to_params(law, theta), X)
-    if residual == "log":
-      return np.log(np.maximum(pred, 1e-300)) - np.log(y)
-    return pred - y
-  return f
-
-
-def fit_law(law: Law, X: dict, y: np.ndarray, *, residual: str = "log", loss: str = "huber",
-            huber_delta: float = 1e-3, starts: list[dict] | None = None) -> tuple[dict, float]:
-  """The best fit over the starting points: ``(params, objective)``."""
-  if residual not in ("log", "linear"):
-    raise ValueError(f"fit.residual={residual!r}; known: log, linear")
-  if loss not in ("huber", "linear"):
-    raise ValueError(f"fit.loss={loss!r}; known: huber, linear")
-  if residual == "log" and np.any(y <= 0):
-    raise ValueError("fit.residual='log' needs positive y")
-  f = _residuals(law, X, y, residual)
-  if starts is None:
-    starts = [dict(zip(law.params, c)) for c in itertools.product(*[law.inits[p] for p in law.params])]
-  lo, hi = _theta_bounds(law)
-  best, best_cost = None, np.inf
-  for s in starts:
-    t0 = np.clip(_to_theta(law, s), np.array(lo) + 1e-9, np.array(hi) - 1e-9)
-    try:
-      r = optimize.least_squares(f, t0, bounds=(lo, hi), loss=loss, f_scale=huber_delta if loss == "huber" else 1.0,
-                                 method="trf", x_scale="jac", max_nfev=2000)
-    except (ValueError, FloatingPointError):
-      continue
-    if np.isfinite(r.cost) and r.cost < best_cost:
-      best, best_cost = r.x, float(r.cost)
-  if best is None:
-    raise RuntimeError(f"no start of the {law.formula} fit converged")
-  return _to_params(law, best), best_cost
-
-
-def bootstrap(law: Law, X: dict, y: np.ndarray, center: dict, *, n: int, seed: int, **kw) -> dict[str, np.ndarray]:
-  """Parameters refitted on ``n`` resamples of the points (with replacement), from ``center``."""
-  rng = np.random.default_rng(seed)
-  out = {p: [] for p in law.params}
-  m = len(y)
-  for _ in range(n):
-    idx = rng.integers(0, m, m)
-    p, _ = fit_law(law, {k: v[idx] for k, v in X.items()}, y[idx], starts=[center], **kw)
-    for k in law.params:
-      out[k].append(p[k])
-  return {k: np.asarray(v) for k, v in out.items()}
+def form_of(name: str):
+  """The law named by ``config.fit.law`` (:data:`lbrl.laws.forms.FORMS`)."""
+  from lbrl.laws import forms
+  if name not in forms.FORMS:
+    raise ValueError(f"fit.law={name!r}; known: {sorted(forms.FORMS)}")
+  return forms.FORMS[name]
 
 
 def _resolve(path: str, config_path: str | None) -> str:
   if os.path.isabs(path):
     return path
-  for base in ([os.path.dirname(os.path.abspath(config_path))] if config_path else []) + [os.getcwd()]:
+  bases = []
+  if config_path:
+    here = os.path.dirname(os.path.abspath(config_path))
+    bases += [here, os.path.dirname(here)]   # the config's folder, the repository root above configs/
+  for base in bases + [os.getcwd()]:
     cand = os.path.join(base, path)
     if os.path.exists(cand):
       return cand
-  raise FileNotFoundError(f"fit.data {path!r}: not found beside the config or in the working directory")
+  raise FileNotFoundError(f"fit.data {path!r}: not found beside the config, in the repository root or in the "
+                          "working directory")
 
 
-def load_points(spec: dict, law: Law, config_path: str | None = None) -> tuple[dict, np.ndarray, str]:
+def load_points(spec: dict, law, config_path: str | None = None) -> tuple[dict, np.ndarray, str]:
   """``(inputs, y, description)`` from a CSV table or a sweep's results.json."""
   path = _resolve(spec["data"], config_path)
   cols = dict(spec.get("columns") or {})
@@ -205,25 +117,34 @@ def check_rule(rule: dict, intervals: dict, params: dict) -> stats.RuleResult:
 
 def run(cfg, config_path: str | None = None) -> dict:
   """Fits ``cfg.fit`` and evaluates its rules (``cfg.sweep.rules``)."""
+  from lbrl.laws import fitting
   from lbrl.tools import verdicts
   spec = experiment.to_dict(cfg.fit)
-  if spec.get("law") not in LAWS:
-    raise ValueError(f"fit.law={spec.get('law')!r}; known: {sorted(LAWS)}")
-  law = LAWS[spec["law"]]
+  law = form_of(spec.get("law"))
   X, y, desc = load_points(spec, law, config_path)
-  kw = dict(residual=spec.get("residual", "log"), loss=spec.get("loss", "huber"),
-            huber_delta=float(spec.get("huber_delta", 1e-3)))
-  params, cost = fit_law(law, X, y, **kw)
+  k = int(spec.get("drop_highest", 0) or 0)
+  if k:
+    if not 0 <= k < len(y) - len(law.params):
+      raise ValueError(f"fit.drop_highest={k}: expected 0 <= k < {len(y) - len(law.params)}")
+    keep = np.sort(np.argsort(y, kind="stable")[: len(y) - k])
+    X, y, desc = {n: v[keep] for n, v in X.items()}, y[keep], desc + f", the {k} highest dropped"
+  if spec.get("loss", "huber") != "huber":
+    raise ValueError(f"fit.loss={spec.get('loss')!r}: the fitter minimises the Huber objective (loss='huber'); "
+                     "a large huber_delta makes it least squares")
+  result = fitting.fit(law, X, y, huber_delta=float(spec.get("huber_delta", 1e-3)),
+                       residual=spec.get("residual", "log"))
   nboot = int(spec.get("bootstrap", 200))
-  boot = bootstrap(law, X, y, params, n=nboot, seed=int(spec.get("seed", 0)), **kw)
-  intervals = {p: [float(np.quantile(v, 0.025)), float(np.quantile(v, 0.975))] for p, v in boot.items()}
+  fitting.bootstrap(law, X, y, result, n=nboot, seed=int(spec.get("seed", 0)))
+  params = result.params
+  intervals = {p: [float(lo), float(hi)] for p, (lo, hi) in result.ci95.items()}
   pred = law.fn(params, X)
   rules = [check_rule(dict(r), intervals, params) for r in cfg.sweep.rules]
   verdict = verdicts.decide(rules, variant=cfg.variant, not_testable=cfg.sweep.not_testable,
                             partly_testable=cfg.sweep.partly_testable)
   return {"slug": cfg.paper.slug, "kind": "fit", "variant": cfg.variant, "verdict": verdict,
           "rules": [r.to_json() for r in rules], "law": spec["law"], "formula": law.formula,
-          "params": params, "ci95": intervals, "bootstrap": nboot, "objective": cost, "data": desc,
+          "params": params, "ci95": intervals, "stderr": result.stderr, "bootstrap": nboot,
+          "objective": result.objective, "data": desc,
           "settings": {k: v for k, v in spec.items() if k not in ("law",)},
           "points": {"inputs": {k: v.tolist() for k, v in X.items()}, "y": y.tolist(), "pred": pred.tolist()},
           "rmse_log": float(np.sqrt(np.mean((np.log(pred) - np.log(y)) ** 2))) if np.all(pred > 0) else None}

@@ -2,7 +2,7 @@
 
 Claim: MaMMUT scales better than CLIP; openMaMMUT-L/14 reaches 80.3% zero-shot ImageNet.
 Fit: power_law (lbrl.laws.forms) to experiments/scaling_laws_robust_comparison/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -2,7 +2,7 @@
 
 Claim: shifted power laws map train loss to test loss and extrapolate well at 20x the largest fitting FLOP budget.
 Fit: shifted_power_law (lbrl.laws.forms) to experiments/loss_to_loss/pivot.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -2,7 +2,7 @@
 
 Claim: Kaplan's L(N, S_min) with critical batch predicts losses up to 33B from 1M-60M models.
 Fit: kaplan_ns (lbrl.laws.forms) to experiments/scaling_laws_part1/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

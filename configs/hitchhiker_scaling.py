@@ -1,8 +1,8 @@
 """A Hitchhiker's Guide to Scaling Law Estimation (2024, arXiv:2410.11840): a scaling-law fit (issue 21, family LAW).
 
 Claim: fitting on intermediate checkpoints (past 10% of training) and on models of similar size makes scaling-law predictions more accurate.
-Fit: chinchilla (lbrl.laws.forms) to /work/shared/data/scaling_laws/chinchilla_figure4_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+Fit: chinchilla (lbrl.laws.forms) to ../shared/data/scaling_laws/chinchilla_figure4_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
+
 """
 from lbrl.laws import paper_config
 
@@ -18,7 +18,7 @@ def get_config(arg=None):
       setting="the fitter's options (lbrl.laws.fitting.select_points) on synthetic checkpoints; the fitter validated on the Chinchilla refit (Besiroglu et al. protocol)",
       hardware='CPU (a fit)',
       form='chinchilla',
-      data='/work/shared/data/scaling_laws/chinchilla_figure4_points.csv',
+      data='../shared/data/scaling_laws/chinchilla_figure4_points.csv',
       drop_highest=5,
       columns={'N': 'params', 'D': 'tokens', 'y': 'loss'},
       rules=[{'param': 'alpha', 'op': 'between', 'value': (0.3078, 0.3878)}, {'param': 'beta', 'op': 'between', 'value': (0.3258, 0.4058)}, {'param': 'E', 'op': 'between', 'value': (1.7572, 1.8772)}],

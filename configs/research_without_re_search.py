@@ -2,7 +2,7 @@
 
 Claim: with muP, a law fitted on small widths predicts large widths' loss without search.
 Fit: power_law (lbrl.laws.forms) to experiments/research_without_re_search/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -2,7 +2,7 @@
 
 Claim: Farseer's surface extrapolates better than Chinchilla's law (433% lower error).
 Fit: farseer (lbrl.laws.forms) to experiments/farseer/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -2,7 +2,7 @@
 
 Claim: loss follows the sparsity law; optimal sparsity rises with training data.
 Fit: sparsity (lbrl.laws.forms) to experiments/scaling_laws_sparsely_connected/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

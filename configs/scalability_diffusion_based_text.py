@@ -2,7 +2,7 @@
 
 Claim: text-image alignment scales as a power law in model size, compute and data.
 Fit: pure_power_law (lbrl.laws.forms) to experiments/scalability_diffusion_based_text/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -2,7 +2,7 @@
 
 Claim: variance-limited (exponent 1) and resolution-limited regimes in data and model size.
 Fit: variance_limited (lbrl.laws.forms) to experiments/explaining_neural_scaling_laws/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

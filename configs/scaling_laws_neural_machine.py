@@ -2,7 +2,7 @@
 
 Claim: loss is a bivariate power law in encoder and decoder size with different exponents.
 Fit: encoder_decoder (lbrl.laws.forms) to experiments/scaling_laws_neural_machine/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

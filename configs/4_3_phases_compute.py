@@ -2,7 +2,7 @@
 
 Claim: the PLRF model trained by one-pass SGD follows power laws in steps and compute with phase-dependent exponents.
 Fit: power_law (lbrl.laws.forms) to experiments/4_3_phases_compute/plrf_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

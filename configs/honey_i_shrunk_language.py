@@ -2,7 +2,7 @@
 
 Claim: scaling laws extend to ~1M parameters; the compute-optimal law breaks below 2.2e15 FLOPs.
 Fit: power_law (lbrl.laws.forms) to experiments/honey_i_shrunk_language/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

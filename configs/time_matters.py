@@ -2,7 +2,7 @@
 
 Claim: wall-clock-based laws predict loss across hyperparameters and training time.
 Fit: time (lbrl.laws.forms) to experiments/time_matters/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

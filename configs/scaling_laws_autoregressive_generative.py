@@ -2,7 +2,7 @@
 
 Claim: loss = irreducible + power law in N, D, C across domains; N_opt ~ C^0.7.
 Fit: power_law (lbrl.laws.forms) to experiments/scaling_laws_autoregressive_generative/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -2,7 +2,7 @@
 
 Claim: an OT-distance predictor plus a parameter-free scaling map predicts performance for mixtures.
 Fit: power_law (lbrl.laws.forms) to experiments/performance_scaling_optimal_transport/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -1,8 +1,8 @@
 """Language models scale reliably with over-training and on downstream tasks (2024, arXiv:2403.08540): a scaling-law fit (issue 21, family LAW).
 
 Claim: a law fitted on small runs predicts the 1.4B/900B-token and 6.9B/138B-token runs' validation loss from 300x less compute.
-Fit: overtraining (lbrl.laws.forms) to /work/shared/data/scaling_laws/overtraining_104_models.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+Fit: overtraining (lbrl.laws.forms) to ../shared/data/scaling_laws/overtraining_104_models.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
+
 """
 from lbrl.laws import paper_config
 
@@ -18,7 +18,7 @@ def get_config(arg=None):
       setting='the 104 released models (RedPajama-trained, C4 eval)',
       hardware='CPU (a fit)',
       form='overtraining',
-      data='/work/shared/data/scaling_laws/overtraining_104_models.csv',
+      data='../shared/data/scaling_laws/overtraining_104_models.csv',
       columns={'N': 'params', 'D': 'tokens', 'y': 'eval_loss'},
       where={'eval_set': 'c4_val', 'train_dataset': 'rpj'},
       rules=[{'param': 'eta', 'op': 'between', 'value': (0.02, 0.5)}],

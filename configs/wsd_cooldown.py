@@ -2,7 +2,7 @@
 
 Claim: constant LR + cooldown scales like cosine; SWA helps along the trajectory.
 Fit: chinchilla (lbrl.laws.forms) to experiments/wsd_cooldown/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -2,7 +2,7 @@
 
 Claim: PassUntil follows a strict task scaling law; a 2.4B model's code score predicted within 0.05%.
 Fit: pass_until (lbrl.laws.forms) to experiments/unlock_predictable_scaling_emergent/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

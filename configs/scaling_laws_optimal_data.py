@@ -2,7 +2,7 @@
 
 Claim: a mixture-aware law predicts loss for (N, D, h) and finds optimal domain weights.
 Fit: mixture (lbrl.laws.forms) to experiments/scaling_laws_optimal_data/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -2,7 +2,7 @@
 
 Claim: NFNet held-out loss is a log-log linear function of compute; after fine-tuning NFNets match ViTs (90.4% top-1).
 Fit: pure_power_law (lbrl.laws.forms) to experiments/convnets_match_vision_transformers/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -2,7 +2,7 @@
 
 Claim: test loss vs compute depends only on trainable parameters.
 Fit: power_law (lbrl.laws.forms) to experiments/number_trainable_parameters_that/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -1,8 +1,8 @@
 """Scaling Laws for Neural Language Models (2020, arXiv:2001.08361): a scaling-law fit (issue 21, family LAW).
 
 Claim: loss is a power law in N and D (eq. 1.5 L(N,D)); compute-optimal training uses large models stopped early.
-Fit: kaplan_nd (lbrl.laws.forms) to /work/shared/data/scaling_laws/chinchilla_figure4_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+Fit: kaplan_nd (lbrl.laws.forms) to ../shared/data/scaling_laws/chinchilla_figure4_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
+
 """
 from lbrl.laws import paper_config
 
@@ -18,7 +18,7 @@ def get_config(arg=None):
       setting="Kaplan's L(N,D) form refitted on the 245 Chinchilla points (a different setup: exponents differ)",
       hardware='GPU cluster (paper)',
       form='kaplan_nd',
-      data='/work/shared/data/scaling_laws/chinchilla_figure4_points.csv',
+      data='../shared/data/scaling_laws/chinchilla_figure4_points.csv',
       columns={'N': 'params', 'D': 'tokens', 'y': 'loss'},
       rules=[{'param': 'alpha_N', 'op': 'between', 'value': (0.02, 1.0)}],
       partly_testable="Kaplan's own runs are not released; the form is refitted on Chinchilla's points (another tokenizer, data and schedule), so only the shape is tested, not the constants")

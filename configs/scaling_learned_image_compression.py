@@ -2,7 +2,7 @@
 
 Claim: HPCM test loss follows power laws in model size and optimal compute.
 Fit: pure_power_law (lbrl.laws.forms) to experiments/scaling_learned_image_compression/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 

@@ -2,7 +2,7 @@
 
 Claim: low training precision lowers the effective parameter count; PTQ degradation grows with data.
 Fit: precision (lbrl.laws.forms) to experiments/scaling_laws_precision/synthetic_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
-Staged beside its report until the fit kind reads lbrl.laws forms (see the laws helper's report).
+
 """
 from lbrl.laws import paper_config
 
