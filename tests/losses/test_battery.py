@@ -89,12 +89,16 @@ def test_jit_and_vmap(name):
   x, y = jnp.asarray(outputs, jnp.float32), jnp.asarray(labels)
   eager = _call(name, x[0], y[0])
   jitted = jax.jit(lambda a, b: _call(name, a, b))(x[0], y[0])
-  np.testing.assert_allclose(jitted, eager, rtol=1e-5, atol=1e-6)
+  # absolute tolerance at float32 resolution of the batch's largest loss (a loss near 0 beside one near 100
+  # differs by ~1e-5 between two compilations that round the same operations differently)
+  atol = 1e-6 * max(1.0, float(np.max(np.abs(np.asarray(eager)))))
+  np.testing.assert_allclose(jitted, eager, rtol=1e-5, atol=atol)
   mapped = jax.vmap(lambda a, b: _call(name, a, b))(x, y)
   looped = jnp.stack([_call(name, x[i], y[i]) for i in range(3)])
-  np.testing.assert_allclose(mapped, looped, rtol=1e-5, atol=1e-6)
+  atol = 1e-6 * max(1.0, float(np.max(np.abs(np.asarray(looped)))))
+  np.testing.assert_allclose(mapped, looped, rtol=1e-5, atol=atol)
   if name not in BATCH_WIDE:   # per-example losses: leading axes are just more examples
-    np.testing.assert_allclose(_call(name, x, y), looped, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_call(name, x, y), looped, rtol=1e-5, atol=atol)
 
 
 @pytest.mark.parametrize("name", NAMES)
