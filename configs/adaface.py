@@ -14,8 +14,9 @@ cpu:   recognition of unseen identities reduced to digits: mnist5k, train on dig
 paper: MS1MV2 / WebFace4M with an IResNet-100, evaluated on IJB-B/C: none of these is in TFDS (MS1M was
        withdrawn), so the paper variant trains the cpu setting (c.paper.cpu_sized).
 Checked against the authors' code (mk-minchul/AdaFace head.py): m=0.4, h=0.333, s=64, angle clipped to
-[eps, pi - eps]; the authors normalise with an EMA of the batch norm mean/std (t_alpha=0.01); lbrl's
-default uses the batch's statistics (the EMA can be passed as norm_mean/norm_std). Rules fixed before any
+[eps, pi - eps]; the norm statistics are an EMA with rate t_alpha, whose class default 1.0 is the batch's
+own mean/std, as lbrl's default (an EMA can be passed as norm_mean/norm_std). The authors also clip the
+norms to [0.001, 100] before the statistics (no effect at these norms). Rules fixed before any
 run: AdaFace above ArcFace and above CosFace by > 1 point of unseen-class Recall@1.
 """
 from lbrl import config as common

@@ -11,8 +11,8 @@ cpu:   mnist5k with held-out classes: train on digits 0-4 (train[:90%]), then ne
        (post/retrieval/ncm_accuracy, 2,500 embeddings). EmbeddingNet MLP 784-128-128-64, Adam lr 1e-3,
        batch 128, 200 steps, identical for every arm; normalised softmax at temperature 0.05 (Zhai and Wu's
        default), contrastive margins 0/1 on normalised distances, batch-hard triplet margin 0.2; 5 seeds.
-paper: the paper's datasets are MNIST, Fashion-MNIST and CIFAR-10/100-style image sets with classes held out;
-       the paper variant runs Fashion-MNIST (TFDS fashion_mnist) with 5 of 10 classes held out and lbrl's
+paper: the paper evaluates image datasets with classes held out (its introduction names MNIST, Fashion-MNIST,
+       CIFAR-10/100); the paper variant runs Fashion-MNIST (TFDS fashion_mnist) with 5 of 10 classes held out and lbrl's
        CNN EmbeddingNet (lbrl's choice of split and network: the paper's exact split is not restated here).
 No code released (the catalog). Open: the paper adds a constraint on the latent representations on top of
 normalised softmax; lbrl tests the normalised-softmax part (partly_testable). Rules fixed before any run:
@@ -43,7 +43,8 @@ def get_config(arg=None):
             "metric learning (contrastive, triplet)",
       expected="unseen-class accuracy above the pairwise metric-learning baselines, 'up to 81% more accurate' "
                "(the abstract); no per-dataset numbers are restated in lbrl",
-      setting="MNIST, Fashion-MNIST and colour image sets with held-out classes; disjoint and joint scenarios",
+      setting="image classification datasets with held-out classes; disjoint and joint (seen + unseen) "
+              "scenarios",
       hardware="GPU (paper)")
   c.sweep.seeds = [0, 1, 2, 3, 4]
   c.sweep.metric = "post/retrieval/ncm_accuracy"
