@@ -157,7 +157,9 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.sweep.published = free()  # arm -> the paper's number for the sweep metric
   # Experiment kind: sweep.kind (sweep | grid | benchmark | fit | analysis; lbrl.tools.experiment), each
   # reading its own block (config.grid, config.benchmark, ...); sweep.tune: per-arm grids selected on a
-  # split that is not the test split (lbrl.tools.kinds.tuning).
+  # split that is not the test split (lbrl.tools.kinds.tuning); sweep.reach = {name: {"metric", "threshold",
+  # "op": ">=" | "<="}}: the first logged step at which a metric reaches a threshold, added to each run's
+  # final metrics and censored at config.steps (lbrl.tools.kinds.sweep; rules treat censored runs as bounds).
   # Verdict rules, decided by lbrl.tools.verdicts from paired 95% intervals over shared seeds, three ways
   # (holds / contradicted / inconclusive) against a margin (lbrl.tools.stats.MARGINS per metric):
   #   {"arm": A, "op": ">" | "<", "than": B}          A beats / loses to B by more than the margin
