@@ -98,3 +98,5 @@ def test_mean_pair_distance_is_zero_at_collapse_and_matches_a_double_loop():
   np.testing.assert_allclose(retrieval.mean_pair_distance(np.eye(4)), np.sqrt(2.0), rtol=1e-12)
   with pytest.raises(ValueError, match="embeddings"):
     retrieval.mean_pair_distance(np.ones((1, 3)))
+  with pytest.raises(ValueError, match="nmi_restarts"):
+    retrieval.retrieval_stage(nmi_restarts=0)
