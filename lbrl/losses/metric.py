@@ -533,8 +533,11 @@ def unpg(features, proxies, labels, *, margin: float = 0.5, scale: float = 64.0,
   upper = jnp.arange(b)[:, None] < jnp.arange(b)[None, :]
   neg = upper & valid[:, None] & valid[None, :] & (labels[:, None] != labels[None, :])
   keep = _whisker_filter(jax.lax.stop_gradient(sim), neg, wisk)
-  extra = jnp.where(keep, scale * sim, -jnp.inf).reshape(1, -1)
-  return _margin_ce(scale * cos, scale * target, labels, valid, jnp.broadcast_to(extra, (b, b * b)))
+  # Every row shares the same S_n', so its log-sum-exp is one scalar joining each row's denominator as a
+  # single logit (O(B^2) memory, not the O(B^3) of repeating S_n' per row; the same value and gradient).
+  lse = _masked_logsumexp((scale * sim).reshape(1, -1), keep.reshape(1, -1))
+  extra = jnp.where(jnp.any(keep), lse, -jnp.inf)
+  return _margin_ce(scale * cos, scale * target, labels, valid, jnp.broadcast_to(extra[:, None], (b, 1)))
 
 
 def ce_orthogonal_projection(features, proxies, labels, *, weight: float = 1.0, gamma: float = 0.5,

@@ -255,3 +255,27 @@ def test_bad_input_names_the_argument():
     M.arcface(e, PROXIES[:, :3], y)
   with pytest.raises(ValueError, match="where must have shape"):
     M.supervised_contrastive(e, y, where=jnp.ones(3, bool))
+
+
+def test_unpg_equals_a_float64_transcription_of_its_formula():
+  """L_i = -log(e^{s f_y} / (e^{s f_y} + sum_{j != y} e^{s cos_j} + sum_{S_n'} e^{s s_n})), S_n' the batch's
+  negative pairs (i < j) inside the authors' box-and-whisker range, ArcFace target f_y = cos(theta_y + m)."""
+  e, _ = data(13)
+  y = jnp.arange(B) % 4
+  s, m, wisk = 64.0, 0.5, 1.5
+  x, p, yy = np.asarray(e, np.float64), np.asarray(PROXIES, np.float64), np.asarray(y)
+  xn = x / np.linalg.norm(x, axis=1, keepdims=True)
+  cos = xn @ (p / np.linalg.norm(p, axis=1, keepdims=True)).T
+  sim = xn @ xn.T
+  sn = np.sort([sim[i, j] for i in range(B) for j in range(i + 1, B) if yy[i] != yy[j]])
+  q1, q3 = sn[int(0.25 * len(sn))], sn[int(0.75 * len(sn))]
+  sn = sn[(sn >= q1 - wisk * (q3 - q1)) & (sn <= q3 + wisk * (q3 - q1))]
+  want = []
+  for i in range(B):
+    t = np.arccos(cos[i, yy[i]])
+    f = np.cos(t + m) if t <= np.pi - m else cos[i, yy[i]] - m * np.sin(m)
+    z = np.concatenate([[s * f], s * np.delete(cos[i], yy[i]), s * sn])
+    want.append(np.log(np.sum(np.exp(z - z.max()))) + z.max() - s * f)
+  np.testing.assert_allclose(M.unpg(e, PROXIES, y, margin=m, scale=s, wisk=wisk), want, rtol=2e-5, atol=2e-5)
+  g = jax.grad(lambda e: jnp.mean(M.unpg(e, PROXIES, y, wisk=wisk)))(e)
+  assert np.all(np.isfinite(np.asarray(g)))
