@@ -34,6 +34,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from lbrl.evaluation._common import lbfgs_minimize  # noqa: F401  (re-exported)
+
 
 def _check(logits, labels, valid):
   logits = jnp.asarray(logits, jnp.float32)
@@ -46,21 +48,6 @@ def _check(logits, labels, valid):
   if valid.shape != labels.shape:
     raise ValueError(f"valid must have labels' shape {labels.shape}, got {valid.shape}")
   return logits, labels, valid
-
-
-def lbfgs_minimize(fun, x0, *, iters: int = 100):
-  """``iters`` steps of ``optax.lbfgs`` (zoom line search) on ``fun`` from the pytree ``x0``."""
-  opt = optax.lbfgs()
-  value_and_grad = optax.value_and_grad_from_state(fun)
-
-  def body(carry, _):
-    x, s = carry
-    v, g = value_and_grad(x, state=s)
-    u, s = opt.update(g, s, x, value=v, grad=g, value_fn=fun)
-    return (optax.apply_updates(x, u), s), None
-
-  (x, _), _ = jax.lax.scan(body, (x0, opt.init(x0)), None, length=iters)
-  return x
 
 
 def mean_nll(logits, labels, valid):

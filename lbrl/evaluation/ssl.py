@@ -29,6 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from lbrl.evaluation._common import lbfgs_minimize
+
 
 def _check(fn, feats, labels):
   feats, labels = jnp.asarray(feats, jnp.float32), jnp.asarray(labels)
@@ -61,16 +63,7 @@ def _probe(train_x, train_y, test_x, test_y, num_classes, l2, iters):
     ce = optax.softmax_cross_entropy_with_integer_labels(a @ p["w"] + p["c"], train_y)
     return jnp.mean(ce) + 0.5 * l2 * jnp.sum(p["w"] ** 2)
 
-  opt = optax.lbfgs()
-  vg = optax.value_and_grad_from_state(loss)
-
-  def body(carry, _):
-    p, s = carry
-    v, g = vg(p, state=s)
-    u, s = opt.update(g, s, p, value=v, grad=g, value_fn=loss)
-    return (optax.apply_updates(p, u), s), None
-
-  (p, _), _ = jax.lax.scan(body, (params, opt.init(params)), None, length=iters)
+  p = lbfgs_minimize(loss, params, iters=iters)
   return jnp.mean((jnp.argmax(b @ p["w"] + p["c"], -1) == test_y).astype(jnp.float32))
 
 
