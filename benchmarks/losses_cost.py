@@ -33,6 +33,7 @@ DISTANCE = {"harmonic_loss"}                                          # non-nega
 HYPER = {"ldam_drw": {"drw_start_step": 5}, "cross_entropy_drw": {"drw_start_step": 5},
          "comp_sum": {"tau": 0.0}, "number_token_loss": {"number_token_ids": None}}
 SUPPLIED = ("class_counts", "step", "rng")
+MULTI_HOT = {"decoupled_softmax"}                                     # multi-hot targets, not class ids
 
 
 def registry_cases() -> dict:
@@ -42,7 +43,8 @@ def registry_cases() -> dict:
   out = {}
   for name in LOSSES.names():
     spec = LOSSES.spec(name)
-    if LOSSES.target(name) is None or spec.consumes != "logits" or set(spec.needs) - set(SUPPLIED):
+    if (LOSSES.target(name) is None or spec.consumes != "logits" or set(spec.needs) - set(SUPPLIED)
+        or spec.components or name in MULTI_HOT):
       continue
     kind = "binary" if name in BINARY else "distance" if name in DISTANCE else "multi"
     out[name] = (kind, {**HYPER.get(name, {}), **{k: None for k in spec.needs}})

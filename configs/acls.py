@@ -14,13 +14,12 @@ paper: ImageNet ResNet-50 and Tiny-ImageNet ResNet-50/101, SGD lr 0.1 momentum 0
        ImageNet ResNet-50 log: top-1 75.65%, ECE 1.02%, NLL 1.014 (on 40,000 images).
 Run left for a later session (code, tests and config delivered).
 """
-from configs.temperature_scaling import overfit_mnist1d
 from lbrl import config as common
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  overfit_mnist1d(c, variant, split_train="train")
+  common.overfit_mnist1d(c, variant, split_train="train")
   c.loss = common.free(name="acls", alpha=0.1, pos_lambda=1.0, neg_lambda=0.1, margin=10.0)
   c.eval_metrics = ["loss", "accuracy", "ece", "nll", "classwise_ece"]
   c.paper.update(

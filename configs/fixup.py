@@ -19,27 +19,9 @@ paper: CIFAR-10 ResNet-110 without normalization, Fixup init, mixup, SGD lr 0.1,
 from lbrl import config as common
 
 
-def deep_resmlp(c, variant: str, **model) -> tuple[int, int]:
-  """The deep-and-narrow setting shared with residual_network_depth: MNIST-1D, ``res_mlp`` with 64 branches
-  of width 32 (``model`` adds its options), SGD momentum 0.9, lr 0.05 cosine, batch 128, 1500 steps;
-  diverged runs skip their non-finite updates. Returns (depth, width)."""
-  depth = common.by_variant(variant, smoke=2, cpu=64, paper=64)
-  width = common.by_variant(variant, smoke=8, cpu=32, paper=32)
-  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000)
-  c.model = common.free(name="res_mlp", width=width, depth=depth, **model)
-  c.loss = common.free(name="cross_entropy")
-  c.optimizer = common.free(name="sgd", learning_rate=0.05, momentum=0.9)
-  c.schedule.name = "cosine"
-  c.steps = common.by_variant(variant, smoke=2, cpu=1500, paper=1500)
-  c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
-  c.max_skipped_fraction = 1.0
-  return depth, width
-
-
 def get_config(arg=None):
   c, variant = common.base(arg)
-  depth, width = deep_resmlp(c, variant, norm="none", init_scheme="fixup")
+  depth, width = common.deep_resmlp(c, variant, norm="none", init_scheme="fixup")
   c.paper.update(
       title="Fixup Initialization: Residual Learning Without Normalization", year=2019, arxiv="1901.09321",
       slug="fixup", provides="module", code="lbrl.models.simple.ResMLP(init_scheme='fixup') + lbrl.models.norm",

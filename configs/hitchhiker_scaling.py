@@ -3,6 +3,7 @@
 Claim: fitting on intermediate checkpoints (past 10% of training) and on models of similar size makes scaling-law predictions more accurate.
 Fit: chinchilla (lbrl.laws.forms) to ../shared/data/scaling_laws/chinchilla_figure4_points.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
 
+Real released data: experiments/hitchhiker_scaling/real_data.md (the Chinchilla Approach 3 refit against Besiroglu et al. (every parameter within 2 of their standard errors) and the compute-optimal allocation; `python benchmarks/laws_real_data.py`).
 """
 from lbrl.laws import paper_config
 

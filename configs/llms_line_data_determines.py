@@ -3,6 +3,7 @@
 Claim: loss-to-loss scaling is set by the pretraining data and tokenizer; model size, optimizer and architecture matter little.
 Fit: shifted_power_law (lbrl.laws.forms) to experiments/loss_to_loss/pivot.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
 
+Real released data: experiments/llms_line_data_determines/real_data.md (loss-to-loss curves per pretraining set (disjoint 95% intervals in 16 of 18 comparisons); `python benchmarks/laws_real_data.py`).
 """
 from lbrl.laws import paper_config
 

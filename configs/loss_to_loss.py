@@ -3,6 +3,7 @@
 Claim: shifted power laws map train loss to test loss and extrapolate well at 20x the largest fitting FLOP budget.
 Fit: shifted_power_law (lbrl.laws.forms) to experiments/loss_to_loss/pivot.csv; rules on the bootstrap intervals (lbrl.tools.kinds.fit).
 
+Real released data: experiments/loss_to_loss/real_data.md (the extrapolation test (fit below 1/20 of the largest compute, predict 70 larger runs): median error 3.42% with the paper's two-stage protocol; the paper states no threshold, so the 2% bar of that script is ours and the extrapolation is reported, not scored; `python benchmarks/laws_real_data.py`).
 """
 from lbrl.laws import paper_config
 

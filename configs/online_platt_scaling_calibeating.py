@@ -19,7 +19,6 @@ Run left for a later session: a first cpu run was discarded because its top-labe
 arg-max (fixed since); it also showed the limit of the stage form (OPS's final iterate and TOPS's bin means
 from a 400-example stream applied offline), so the rules here speak to that form, not to the online claim.
 """
-from configs.temperature_scaling import overfit_mnist1d
 from lbrl import config as common
 
 HELD_OUT = "train[90%:]"
@@ -27,7 +26,7 @@ HELD_OUT = "train[90%:]"
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  overfit_mnist1d(c, variant)
+  common.overfit_mnist1d(c, variant)
   c.eval_metrics = ["loss", "accuracy", "ece", "nll", "brier", "smooth_ece"]
   c.post_training = [dict(name="online_platt_scaling", split=HELD_OUT, calibeat=True)]
   c.paper.update(

@@ -13,13 +13,12 @@ paper: the Residual Expansion Theorem with illustrative experiments (scaled, nor
        networks; a = 1/n trains but falls short of normalized networks); no headline numbers. lbrl's CIFAR
        ResNet has no branch-scale option yet, so the paper variant is the cpu setting (cpu_sized).
 """
-from configs.fixup import deep_resmlp
 from lbrl import config as common
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  depth, width = deep_resmlp(c, variant, norm="none", residual_scale="1/sqrt(L)")
+  depth, width = common.deep_resmlp(c, variant, norm="none", residual_scale="1/sqrt(L)")
   c.paper.update(
       title="On residual network depth", year=2025, arxiv="2510.03470", slug="residual_network_depth",
       provides="module", code="lbrl.models.simple.ResMLP(residual_scale=...) + lbrl.models.norm.residual_scale_value",

@@ -22,20 +22,9 @@ from lbrl import config as common
 HELD_OUT = "train[90%:]"
 
 
-def overfit_mnist1d(c, variant, split_train="train[:90%]"):
-  """The over-confident network the calibration configs share: an MNIST-1D MLP 40-256-256-10 trained
-  without regularisation to interpolation (Adam 3e-3, batch 64, 1500 steps) on ``split_train``."""
-  c.data.update(name="mnist1d", batch_size=64, eval_batch_size=1000, split_train=split_train)
-  c.model = common.free(name="mlp", hidden=(256, 256))
-  c.optimizer = common.free(name="adam", learning_rate=3e-3)
-  c.steps = common.by_variant(variant, smoke=3, cpu=1500, paper=1500)
-  c.eval_every = 0
-  c.log_every = common.by_variant(variant, smoke=1, cpu=500, paper=500)
-
-
 def get_config(arg=None):
   c, variant = common.base(arg)
-  overfit_mnist1d(c, variant)
+  common.overfit_mnist1d(c, variant)
   c.eval_metrics = ["loss", "accuracy", "ece", "nll", "brier", "mce"]
   c.post_training = [dict(name="temperature_scaling", split=HELD_OUT)]
   c.paper.update(

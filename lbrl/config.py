@@ -278,6 +278,36 @@ def mnist1d_cnn(arg: str | None, optimizer: str, lr: float) -> tuple[mlc.ConfigD
   return c, variant
 
 
+def overfit_mnist1d(c: mlc.ConfigDict, variant: str, split_train: str = "train[:90%]") -> None:
+  """The over-confident network the calibration configs share: an MNIST-1D MLP 40-256-256-10 trained
+  without regularisation to interpolation (Adam 3e-3, batch 64, 1500 steps) on ``split_train`` (the rest
+  of the training split, ``train[90%:]``, is held out for post-hoc calibrators)."""
+  c.data.update(name="mnist1d", batch_size=64, eval_batch_size=1000, split_train=split_train)
+  c.model = free(name="mlp", hidden=(256, 256))
+  c.optimizer = free(name="adam", learning_rate=3e-3)
+  c.steps = by_variant(variant, smoke=3, cpu=1500, paper=1500)
+  c.eval_every = 0
+  c.log_every = by_variant(variant, smoke=1, cpu=500, paper=500)
+
+
+def deep_resmlp(c: mlc.ConfigDict, variant: str, **model) -> tuple[int, int]:
+  """The deep-and-narrow setting shared with residual_network_depth: MNIST-1D, ``res_mlp`` with 64 branches
+  of width 32 (``model`` adds its options), SGD momentum 0.9, lr 0.05 cosine, batch 128, 1500 steps;
+  diverged runs skip their non-finite updates. Returns (depth, width)."""
+  depth = by_variant(variant, smoke=2, cpu=64, paper=64)
+  width = by_variant(variant, smoke=8, cpu=32, paper=32)
+  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000)
+  c.model = free(name="res_mlp", width=width, depth=depth, **model)
+  c.loss = free(name="cross_entropy")
+  c.optimizer = free(name="sgd", learning_rate=0.05, momentum=0.9)
+  c.schedule.name = "cosine"
+  c.steps = by_variant(variant, smoke=2, cpu=1500, paper=1500)
+  c.eval_every = by_variant(variant, smoke=0, cpu=500, paper=500)
+  c.log_every = by_variant(variant, smoke=1, cpu=250, paper=250)
+  c.max_skipped_fraction = 1.0
+  return depth, width
+
+
 def versus(c: mlc.ConfigDict, method: str, method_lrs, base_name: str = "adam", base_lrs=ADAM_LRS,
            **method_kwargs) -> None:
   """Arms ``<method>_lr<i>`` and ``<base_name>_lr<i>`` (i = 0, 1, 2: low, mid, high) and the rules

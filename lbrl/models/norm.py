@@ -284,17 +284,19 @@ def agc(clipping: float = 0.01, eps: float = 1e-3, exclude: str = r"(^|/)head(/|
 
 
 def sgd_agc(learning_rate: Any = 0.1, momentum: float = 0.9, nesterov: bool = True, clipping: float = 0.01,
-            eps: float = 1e-3, exclude: str = r"(^|/)head(/|$)", weight_decay: float = 0.0
-            ) -> optax.GradientTransformation:
-  """NFNets' optimizer: AGC (:func:`agc`) then SGD with Nesterov momentum 0.9 (coupled weight decay).
+            eps: float = 1e-3, exclude: str = r"(^|/)head(/|$)", weight_decay: float = 0.0, mask: Any = None
+            ) -> optax.GradientTransformationExtraArgs:
+  """NFNets' optimizer: AGC (:func:`agc`) then SGD with Nesterov momentum 0.9 (coupled weight decay on the
+  leaves ``mask`` selects, as ``optax.add_decayed_weights``).
 
   ``clipping=0`` turns AGC off (the paper's unclipped baseline), the rest unchanged.
   """
-  from lbrl.optim import descent
-  base = descent.sgd(learning_rate, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay)
+  from lbrl.optim import _common, descent
+  _common.check_nonnegative("clipping", clipping)
+  base = descent.sgd(learning_rate, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, mask=mask)
   if clipping == 0:
     return base
-  return optax.chain(agc(clipping, eps, exclude), base)
+  return _common.checked(optax.chain(agc(clipping, eps, exclude), base))
 
 
 # ------------------------------------------------------------------------- Pre-LN -> Pre-RMSNorm conversion

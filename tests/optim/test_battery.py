@@ -45,6 +45,8 @@ CASES = {
     "fira": ({"rank": 4, "update_gap": 10, "scale": 1.0}, 0.05),
     "scaled_gradient": ({"inner": "adam_atan2", "scale": 1e-6}, 0.05),
     "perpgrad": ({"inner": "adam"}, 0.05),
+    # NFNets' AGC clips each unit's update to clipping * |W| / |G|: a loose clip on the test problems
+    "sgd_agc": ({"clipping": 1.0}, 0.02),
 }
 NAMES = OPTIMIZERS.names()
 
