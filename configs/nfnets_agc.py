@@ -8,7 +8,7 @@ cpu:   MNIST-1D, a normalizer-free residual MLP (lbrl ``res_mlp``, 16 branches o
        normalization, branch scale alpha = 0.2 as in NF-ResNets), batch 1000 (a quarter of the training
        set), SGD with Nesterov momentum 0.9, cosine, 300 steps (75 epochs); learning rates 0.2 (moderate)
        and 1.6 (large). Arms: plain SGD and SGD + AGC (lambda 0.01, the paper's NFNet value;
-       lbrl.models.norm.sgd_agc) at each rate. 3 seeds (sized to the shared machine). Diverged runs
+       lbrl.optim.clipping.sgd_agc) at each rate. 3 seeds (sized to the shared machine). Diverged runs
        skip non-finite updates (max_skipped_fraction 1).
 paper: NFNet-F0..F6 on ImageNet at batch 4096, SGD-Nesterov lr 0.1 x batch/256, AGC lambda 0.01
        (F0: 83.6% top-1). lbrl has no NF-ResNet yet: the paper variant runs AGC on the zoo's ResNet-50
@@ -32,7 +32,7 @@ def get_config(arg=None):
   c.max_skipped_fraction = 1.0
   c.paper.update(
       title="High-Performance Large-Scale Image Recognition Without Normalization", year=2021, arxiv="2102.06171",
-      slug="nfnets_agc", provides="transform", code="lbrl.models.norm.agc / sgd_agc (optax.adaptive_grad_clip, masked)",
+      slug="nfnets_agc", provides="transform", code="lbrl.optim.clipping.agc / sgd_agc (optax.adaptive_grad_clip, masked)",
       claim="AGC lets normalizer-free ResNets train at large batch and learning rate, where they are unstable "
             "without it",
       expected="test accuracy at lr 1.6, batch 1000: AGC above plain SGD; at lr 0.2 AGC not worse",

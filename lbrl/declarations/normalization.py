@@ -5,7 +5,7 @@ from lbrl.registry import DIAGNOSTICS, MODELS, OPTIMIZERS
 
 MODELS.declare("res_mlp", "lbrl.models.simple:ResMLP")
 # NFNets' SGD-Nesterov with adaptive gradient clipping (classifier excluded); clipping=0 is the plain baseline
-OPTIMIZERS.declare("sgd_agc", "lbrl.models.norm:sgd_agc", static_args=("clipping", "exclude"))
+OPTIMIZERS.declare("sgd_agc", "lbrl.optim.clipping:sgd_agc", static_args=("clipping", "exclude"))
 
 DIAGNOSTICS.declare("activation_variance", "lbrl.analysis.signal:activation_variance", intermediates=True)
 DIAGNOSTICS.declare("residual_norm_growth", "lbrl.analysis.signal:residual_norm_growth", intermediates=True)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import math
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
@@ -555,3 +556,31 @@ def ce_orthogonal_projection(features, proxies, labels, *, weight: float = 1.0, 
   ce = optax.softmax_cross_entropy_with_integer_labels(logits, jnp.where(valid, labels, 0))
   opl = orthogonal_projection(f32, labels, gamma=gamma, where=valid)
   return jnp.where(valid, ce + weight * opl, 0.0)
+
+
+# ------------------------------------------------------------------ a module owning the class proxies
+MARGIN_KINDS = ("normalized_softmax", "cosface", "arcface", "adaface", "unpg")
+
+
+class MarginHead(nn.Module):
+  """Class proxies + a margin loss: ``head(embeddings, labels) -> per-example loss [B]``;
+  ``head(embeddings) -> cosine logits [B, C]`` (inference). ``kwargs`` are the loss's hyperparameters
+  (e.g. ``{"margin": 0.5, "scale": 64.0}``; defaults: the papers', see :mod:`lbrl.losses.metric`)."""
+  num_classes: int
+  kind: str = "arcface"
+  kwargs: dict | None = None
+  param_dtype: str = "float32"
+
+  @nn.compact
+  def __call__(self, embeddings, labels=None):
+    if self.kind not in MARGIN_KINDS:
+      raise ValueError(f"MarginHead: kind must be one of {MARGIN_KINDS}, got {self.kind!r}")
+    proxies = self.param("proxies", nn.initializers.normal(1.0), (self.num_classes, embeddings.shape[-1]),
+                         self.param_dtype)
+    if labels is None:
+      return l2_normalize(embeddings.astype(jnp.float32)) @ l2_normalize(proxies).T
+    return globals()[self.kind](embeddings, proxies, labels, **(self.kwargs or {}))
+
+  @classmethod
+  def sharding_rules(cls):
+    return [(r".*proxies", ("model", None))]

@@ -10,7 +10,7 @@ loss's declared input kind (:data:`lbrl.registry.INPUT_KINDS`):
   softmax, CosFace, ArcFace, AdaFace, UNPG, CE + OPL); the embedding keeps its norm (AdaFace reads it);
 * default: ``embedding @ l2_normalize(proxies).T``, whose arg-max is the nearest proxy by cosine.
 
-:class:`MarginHead` is the insightface-style module for user code: it owns the proxies and returns the
+:class:`lbrl.losses.metric.MarginHead` is the insightface-style module for user code: it owns the proxies and returns the
 per-example margin loss given the labels (``kind``: normalized_softmax | cosface | arcface | adaface | unpg),
 or the cosine logits without labels.
 """
@@ -21,9 +21,8 @@ from typing import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
-from lbrl.losses import metric as losses
+from lbrl.models.heads import l2_normalize
 
-KINDS = ("normalized_softmax", "cosface", "arcface", "adaface", "unpg")
 
 
 class EmbeddingNet(nn.Module):
@@ -71,33 +70,9 @@ class EmbeddingNet(nn.Module):
       return z
     if return_hidden:
       return z, proxies
-    return z @ losses.l2_normalize(proxies).T
+    return z @ l2_normalize(proxies).T
 
   @classmethod
   def sharding_rules(cls):
     """Class proxies split over the ``"model"`` axis (many classes), trunk kernels over ``"fsdp"``."""
     return [(r".*proxies", ("model", None)), (r"Dense_\d+/kernel", (None, "fsdp"))]
-
-
-class MarginHead(nn.Module):
-  """Class proxies + a margin loss: ``head(embeddings, labels) -> per-example loss [B]``;
-  ``head(embeddings) -> cosine logits [B, C]`` (inference). ``kwargs`` are the loss's hyperparameters
-  (e.g. ``{"margin": 0.5, "scale": 64.0}``; defaults: the papers', see :mod:`lbrl.losses.metric`)."""
-  num_classes: int
-  kind: str = "arcface"
-  kwargs: dict | None = None
-  param_dtype: str = "float32"
-
-  @nn.compact
-  def __call__(self, embeddings, labels=None):
-    if self.kind not in KINDS:
-      raise ValueError(f"MarginHead: kind must be one of {KINDS}, got {self.kind!r}")
-    proxies = self.param("proxies", nn.initializers.normal(1.0), (self.num_classes, embeddings.shape[-1]),
-                         self.param_dtype)
-    if labels is None:
-      return losses.l2_normalize(embeddings.astype(jnp.float32)) @ losses.l2_normalize(proxies).T
-    return getattr(losses, self.kind)(embeddings, proxies, labels, **(self.kwargs or {}))
-
-  @classmethod
-  def sharding_rules(cls):
-    return [(r".*proxies", ("model", None))]

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from lbrl.losses import metric as M
-from lbrl.models.metric import EmbeddingNet, MarginHead
+from lbrl.losses.metric import MarginHead
+from lbrl.models.metric import EmbeddingNet
 
 
 def test_embedding_net_outputs():
