@@ -243,6 +243,9 @@ POST_TRAINING = Registry("post-training stage")
 TARGETS = Registry("auxiliary network")
 EXPERIMENT_KINDS = Registry("experiment kind")
 DIAGNOSTICS = Registry("training diagnostic", DiagnosticSpec)
+# Tools of the ``analysis`` experiment kind: ``fn(ctx: lbrl.analysis.context.AnalysisContext, **kwargs)
+# -> {key: float}`` or ``(scalars, extra)``, applied to a run's final checkpoint or its initialisation.
+ANALYSIS_TOOLS = Registry("analysis tool")
 
 # ----------------------------------------------------------------------------------------------------
 # Declarations. One line per name; the module path is where the paper's code lives.
@@ -389,6 +392,9 @@ PARAMETRIZATIONS.declare("mup", "lbrl.optim.parametrization:mup")
 # Experiment kinds of the reproduction runner (config.sweep.kind): each a module of lbrl.tools.kinds.
 for _name in ("sweep", "grid", "benchmark", "fit", "analysis"):
   EXPERIMENT_KINDS.declare(_name, f"lbrl.tools.kinds.{_name}:")
+
+ANALYSIS_TOOLS.declare("hessian_top_eigenvalue", "lbrl.analysis.landscape:hessian_top_eigenvalue")
+ANALYSIS_TOOLS.declare("loss_along_line", "lbrl.analysis.landscape:loss_along_line")
 
 POST_TRAINING.declare("temperature_scaling", "lbrl.train.stages:temperature_scaling")
 TARGETS.declare("ema", "lbrl.train.auxiliary:ema_target")

@@ -136,12 +136,18 @@ def run_experiment(config_path: str, variant: str = "cpu", seeds: list[int] | No
                                   workdir_root=workdir_root, jobs=jobs, quiet=quiet)
     runs = experiment.expand(cfg, used_seeds, arms)
     metric = cfg.sweep.metric
-    records = sweep.train_runs(runs, config_path=config_path, variant=variant,
-                               runs_dir=os.path.join(out_dir, "runs"), workdir_root=workdir_root, metric=metric,
-                               jobs=jobs, quiet=quiet, label=f"{slug}: ")
+    spec = None
     if kind == "analysis":
       from lbrl.tools.kinds import analysis
-      records = analysis.analyse_runs(runs, records, analysis.spec_of(cfg), os.path.join(out_dir, "runs"))
+      spec = analysis.spec_of(cfg)
+    if spec and spec.get("at") == "init":   # measured at initialisation: nothing to train
+      records = analysis.init_records(runs)
+    else:
+      records = sweep.train_runs(runs, config_path=config_path, variant=variant,
+                                 runs_dir=os.path.join(out_dir, "runs"), workdir_root=workdir_root, metric=metric,
+                                 jobs=jobs, quiet=quiet, label=f"{slug}: ")
+    if spec:
+      records = analysis.analyse_runs(runs, records, spec, os.path.join(out_dir, "runs"))
     res = _sweep_results(cfg, records, list(arms), arms, variant=variant, seeds=used_seeds, rules_metric=metric,
                          extra_ops=extra_ops)
     if kind == "grid":

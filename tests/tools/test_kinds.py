@@ -177,3 +177,41 @@ def test_analysis_restores_checkpoints_and_matches_a_dense_hessian(tmp_path):
   assert "analysis/hessian_top_eigenvalue" in text
   saved = json.load(open(os.path.join(out, "runs", "logreg__seed0.json")))
   assert "analysis/hessian_top_eigenvalue" in saved["final"]
+
+
+def test_analysis_at_init_trains_nothing_and_sees_the_initialisation(tmp_path):
+  """``at="init"``: no workdir, the tool sees the seed's initial parameters (the dense Hessian of the
+  initial loss agrees), the record is reused on a rerun, and unknown keys/tools are refused."""
+  import jax
+  from jax.flatten_util import ravel_pytree
+  from lbrl.tools.kinds import analysis
+  path = write(tmp_path, "analysis", '''  c.sweep.update(seeds=[3], metric="analysis/hessian_top_eigenvalue")
+  c.sweep.arms = {"logreg": {}}
+  c.analysis = dict(tool="hessian_top_eigenvalue", kwargs={"iters": 200}, split="eval", batch_size=64, at="init")
+  c.sweep.rules = [{"arm": "logreg", "op": ">=", "value": 0.0}]
+''')
+  out, wd = str(tmp_path / "out"), str(tmp_path / "wd")
+  res = reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=wd, quiet=True)
+  assert not os.path.exists(wd)                           # nothing trained
+  rec = res["runs"][0]
+  assert rec["workdir"] is None and rec["analysis_spec"]["at"] == "init"
+  cfg = experiment.expand(experiment.load_config(path)[0], [3])[0]["config"]
+  ctx = analysis.context(cfg, None, analysis.spec_of(cfg))
+  assert ctx.x.shape[0] == 64 and ctx.at == "init"
+  assert all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(ctx.params), jax.tree.leaves(ctx.init_params)))
+  flat, unravel = ravel_pytree(ctx.params)
+  h = np.asarray(jax.hessian(lambda v: ctx.loss(unravel(v)))(flat), np.float64)
+  eig = np.linalg.eigvalsh((h + h.T) / 2)
+  assert np.isclose(rec["final"]["analysis/hessian_top_eigenvalue"], eig[np.argmax(np.abs(eig))], rtol=2e-2)
+  mtime = os.path.getmtime(os.path.join(out, "runs", "logreg__seed3.json"))
+  res2 = reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=wd, quiet=True)
+  assert os.path.getmtime(os.path.join(out, "runs", "logreg__seed3.json")) == mtime   # reused, not recomputed
+  assert res2["runs"][0]["final"] == rec["final"]
+  assert "initialisation (no training)" in open(res["report"]).read()
+  cfg.analysis.at = "middle"
+  with pytest.raises(ValueError, match="config.analysis.at"):
+    analysis.spec_of(cfg)
+  cfg.analysis.at = "init"
+  cfg.analysis.tool = "no_such_tool"
+  with pytest.raises(ValueError, match="config.analysis.tool"):
+    analysis.spec_of(cfg)

@@ -1,50 +1,59 @@
-"""The ``analysis`` experiment kind: a tool applied to the trained checkpoints of a sweep's runs.
+"""The ``analysis`` experiment kind: a registered tool applied to each run of a sweep, trained or at init.
 
 Config (``config.sweep.kind = "analysis"``)::
 
-    c.analysis = dict(tool="hessian_top_eigenvalue",   # a name in TOOLS
-                      kwargs={"iters": 20},            # the tool's arguments
+    c.analysis = dict(tool="hessian_top_eigenvalue",   # a name in lbrl.registry.ANALYSIS_TOOLS
+                      kwargs={"iters": 20},            # the tool's keyword arguments
                       split="train",                   # the batch the tool sees: train | eval
-                      batch_size=512)                  # its first ``batch_size`` examples (fixed, no shuffling)
+                      batch_size=512,                  # its first ``batch_size`` examples (fixed, no shuffling)
+                      at="final")                      # final: the trained checkpoint; init: no training
 
-The runner trains the sweep's runs as for a ``sweep`` (resuming, skipping finished runs), then restores
-each run's final checkpoint from its workdir through :mod:`lbrl.train.checkpoint` (the same state
-structure and shardings the trainer saved) and applies the tool. Each tool returns scalars that join the
-run's final metrics as ``analysis/<name>``, so the rules compare arms on them like on any metric
-(paired over seeds), e.g. ``{"arm": "sam", "op": "<", "than": "sgd", "metric": "analysis/hessian_top_eigenvalue"}``.
+With ``at="final"`` the runner trains the sweep's runs as for a ``sweep`` (resuming, skipping finished
+runs), then restores each run's final checkpoint from its workdir through :mod:`lbrl.train.checkpoint`
+(the same state structure and shardings the trainer saved). With ``at="init"`` nothing is trained: the
+tool sees each run's initialisation (its seed, its arm's model and parametrisation), which is how
+claims about signal propagation or scales at initialisation are measured cheaply. The tool receives an
+:class:`lbrl.analysis.context.AnalysisContext` and returns scalars that join the run's final metrics as
+``analysis/<key>``, so the rules compare arms on them like on any metric (paired over seeds), e.g.
+``{"arm": "sam", "op": "<", "than": "sgd", "metric": "analysis/hessian_top_eigenvalue"}``; extra data
+(curves) is kept in the run's record.
 
-Tools (``loss`` is the mean per-example training loss of the config's loss on the fixed batch, the model
-in eval mode):
-
-* ``hessian_top_eigenvalue``: the largest-magnitude Hessian eigenvalue of ``loss`` at the trained
-  parameters, by power iteration on Hessian-vector products (:func:`lbrl.optim.top_hessian_eigenvalue`);
-* ``loss_along_line``: ``loss`` on the segment from the initial parameters (the run's seed, re-initialised)
-  to the trained ones, ``theta(t) = theta_0 + t (theta_T - theta_0)`` at ``num_points`` values of ``t`` in
-  ``[0, 1]``; scalars: ``barrier`` = max_t [loss(t) - ((1 - t) loss(0) + t loss(1))] (0 for a convex
-  path) and the endpoints; the curve is kept in the record.
+Tools are declared by the families (``ANALYSIS_TOOLS.declare(name, "lbrl.analysis.<module>:<fn>")``);
+the built-in ones are in :mod:`lbrl.analysis.landscape`.
 """
 from __future__ import annotations
 
 import numpy as np
 
-TOOLS = ("hessian_top_eigenvalue", "loss_along_line")
+AT = ("final", "init")
 
 
 def spec_of(cfg) -> dict:
   if "analysis" not in cfg:
     raise ValueError("an analysis experiment needs a config.analysis block (tool, kwargs, split, batch_size)")
+  from lbrl.registry import ANALYSIS_TOOLS
   from lbrl.tools import experiment
   a = experiment.to_dict(cfg.analysis)
-  if a.get("tool") not in TOOLS:
-    raise ValueError(f"config.analysis.tool={a.get('tool')!r}; known: {', '.join(TOOLS)}")
+  unknown = set(a) - {"tool", "kwargs", "split", "batch_size", "at"}
+  if unknown:
+    raise ValueError(f"config.analysis has unknown keys {sorted(unknown)}; known: tool, kwargs, split, "
+                     "batch_size, at")
+  if a.get("tool") not in ANALYSIS_TOOLS:
+    raise ValueError(f"config.analysis.tool={a.get('tool')!r}; known: {', '.join(ANALYSIS_TOOLS.names())}")
   if a.get("split", "train") not in ("train", "eval"):
     raise ValueError(f"config.analysis.split={a.get('split')!r}; known: train, eval")
-  return {"tool": a["tool"], "kwargs": dict(a.get("kwargs") or {}), "split": a.get("split", "train"),
+  if a.get("at", "final") not in AT:
+    raise ValueError(f"config.analysis.at={a.get('at')!r}; known: {', '.join(AT)}")
+  spec = {"tool": a["tool"], "kwargs": dict(a.get("kwargs") or {}), "split": a.get("split", "train"),
           "batch_size": int(a.get("batch_size", 512))}
+  if a.get("at", "final") != "final":   # only stored when not the default: older records stay current
+    spec["at"] = a["at"]
+  return spec
 
 
-def restore(cfg, workdir: str):
-  """``(task, state at the final checkpoint, initial state, data split arrays)`` of a finished run."""
+def restore(cfg, workdir: str | None, at: str = "final"):
+  """``(task, state at the final checkpoint, initial state, data split arrays)`` of a finished run
+  (``at="init"``: the initial state twice, nothing restored; ``workdir`` unused)."""
   import jax
 
   from lbrl import parallel
@@ -53,12 +62,13 @@ def restore(cfg, workdir: str):
   from lbrl.train.optimizer import make_optimizer
   mesh = parallel.make_mesh(cfg.mesh.shape, cfg.mesh.axes)
   train_data, eval_data = trainer.load_data(cfg)
-  meta = trainer.data_meta(cfg, train_data) if hasattr(trainer, "data_meta") else train_data
-  task = trainer.build_task(cfg, meta)
+  task = trainer.build_task(cfg, trainer.data_meta(cfg, train_data))
   tx, _ = make_optimizer(cfg, cfg.steps)
   rules = parallel.model_rules(cfg.sharding_rules, task.model)
   init, shardings = trainer.init_state(cfg, task, train_data, mesh, tx, rules)
   init = jax.device_get(init)
+  if at == "init":
+    return task, init, init, (train_data, eval_data)
   ckpt = Checkpointer(f"{workdir}/checkpoints", cfg.keep_checkpoints)
   try:
     state, step = ckpt.restore_latest(abstract(init, shardings))
@@ -84,52 +94,85 @@ def _loss_fn(task, state, arrays: dict, batch_size: int):
   mask = jnp.ones(labels.shape[:1], bool)
 
   def loss(params):
-    if hasattr(trainer, "call_loss"):
-      outputs, _ = trainer.apply_model(task, params, state.model_state, x, False)
-      values, _ = trainer.call_loss(task, outputs, labels, mask, step=state.step, rng=jax.random.PRNGKey(0))
-    else:   # the trainer before its task interface
-      outputs, _ = trainer._apply(task, params, state.model_state, x, False)
-      values = trainer.per_example_loss(task, outputs, labels, mask, state.step)
+    outputs, _ = trainer.apply_model(task, params, state.model_state, x, False)
+    values, _ = trainer.call_loss(task, outputs, labels, mask, step=state.step, rng=jax.random.PRNGKey(0))
     values = jnp.broadcast_to(values, labels.shape[:1] + values.shape[1:]).reshape(n, -1).mean(-1)
     return jnp.mean(values.astype(jnp.float32))
   return loss
 
 
-def apply(cfg, workdir: str, spec: dict) -> tuple[dict, dict]:
-  """Runs the tool on one finished run: ``(scalars as analysis/<name>, extra data for the record)``."""
-  import jax
-  task, state, init, (train_data, eval_data) = restore(cfg, workdir)
-  data = train_data if spec["split"] == "train" else eval_data
-  loss = _loss_fn(task, state, data.arrays, spec["batch_size"])
-  if spec["tool"] == "hessian_top_eigenvalue":
-    from lbrl.optim import top_hessian_eigenvalue
-    kw = {"seed": int(cfg.seed), **spec["kwargs"]}
-    lam = float(jax.jit(lambda p: top_hessian_eigenvalue(loss, p, **kw))(state.params))
-    return {"analysis/hessian_top_eigenvalue": lam}, {}
-  ts = np.linspace(0.0, 1.0, int(spec["kwargs"].get("num_points", 11)))
-  p0, p1 = init.params, state.params
-  at = jax.jit(lambda t: loss(jax.tree.map(lambda a, b: a + t * (b - a), p0, p1)))
-  values = np.array([float(at(t)) for t in ts])
-  chord = (1 - ts) * values[0] + ts * values[-1]
-  return ({"analysis/barrier": float(np.max(values - chord)), "analysis/loss_at_init": float(values[0]),
-           "analysis/loss_at_end": float(values[-1])}, {"line": [ts.tolist(), values.tolist()]})
+def context(cfg, workdir: str | None, spec: dict):
+  """The :class:`~lbrl.analysis.context.AnalysisContext` of one run for ``spec``."""
+  import jax.numpy as jnp
+
+  from lbrl.analysis.context import AnalysisContext
+  from lbrl.train import trainer
+  at = spec.get("at", "final")
+  task, state, init, (train_data, eval_data) = restore(cfg, workdir, at)
+  arrays = (train_data if spec["split"] == "train" else eval_data).arrays
+  n = min(spec["batch_size"], len(arrays["label"]))
+
+  def apply_fn(params, x, train: bool = False):
+    return trainer.apply_model(task, params, state.model_state, jnp.asarray(x), train)[0]
+
+  return AnalysisContext(cfg=cfg, model=task.model, params=state.params, model_state=state.model_state,
+                         init_params=init.params, init_model_state=init.model_state,
+                         x=np.asarray(arrays["x"][:n]), labels=np.asarray(arrays["label"][:n]),
+                         loss=_loss_fn(task, state, arrays, spec["batch_size"]), apply=apply_fn,
+                         seed=int(cfg.seed), at=at)
+
+
+def apply(cfg, workdir: str | None, spec: dict) -> tuple[dict, dict]:
+  """Runs the tool on one run: ``(scalars as analysis/<key>, extra data for the record)``."""
+  from lbrl.registry import ANALYSIS_TOOLS
+  out = ANALYSIS_TOOLS.get(spec["tool"])(context(cfg, workdir, spec), **spec["kwargs"])
+  scalars, extra = out if isinstance(out, tuple) else (out, {})
+  if not isinstance(scalars, dict) or not scalars:
+    raise TypeError(f"analysis tool {spec['tool']!r} returned {type(scalars).__name__}; expected a non-empty "
+                    "dict of scalars (or (scalars, extra))")
+  return ({k if k.startswith("analysis/") else f"analysis/{k}": float(v) for k, v in scalars.items()},
+          dict(extra))
+
+
+def init_records(runs: list[dict]) -> list[dict]:
+  """Records of runs that are analysed at initialisation: nothing trained, no workdir."""
+  from lbrl.tools.kinds import sweep
+  from lbrl.train.record import versions
+  return [{"arm": r["arm"], "seed": r["seed"], "overrides": r["overrides"], "final": {}, "curve": [],
+           "wall_time_sec": 0.0, "versions": versions(), "workdir": None, "processor": _processor(),
+           "training_hash": sweep.training_hash(r["config"])} for r in runs]
+
+
+def _processor() -> str:
+  from lbrl.tools.kinds.benchmark import processor
+  return processor()
 
 
 def analyse_runs(runs: list[dict], records: list[dict], spec: dict, runs_dir: str) -> list[dict]:
-  """Adds the tool's scalars to every record that lacks them (and saves the record)."""
+  """Adds the tool's scalars to every record that lacks them (and saves the record). For ``at="init"``
+  a record whose training config changed is recomputed too."""
   import json
   import os
 
   from lbrl.tools import experiment
+  from lbrl.tools.kinds import sweep
   out = []
   for run, rec in zip(runs, records):
-    key = next(iter(["analysis/hessian_top_eigenvalue"] if spec["tool"] == "hessian_top_eigenvalue"
-                    else ["analysis/barrier"]))
-    if key not in rec["final"] or rec.get("analysis_spec") != spec:
+    path = os.path.join(runs_dir, experiment.run_name(run) + ".json")
+    if spec.get("at") == "init" and os.path.exists(path):
+      saved = json.load(open(path))
+      if (saved.get("training_hash") == rec["training_hash"] and saved.get("analysis_spec") == spec
+              and saved.get("overrides") == rec["overrides"]):
+        rec = saved
+    has = any(k.startswith("analysis/") for k in rec["final"])
+    if not has or rec.get("analysis_spec") != spec:
+      t0 = __import__("time").time()
       scalars, extra = apply(run["config"], rec["workdir"], spec)
       rec["final"].update(scalars)
       rec.update(extra, analysis_spec=spec)
-      path = os.path.join(runs_dir, experiment.run_name(run) + ".json")
+      if spec.get("at") == "init":
+        rec["wall_time_sec"] = __import__("time").time() - t0
+      os.makedirs(runs_dir, exist_ok=True)
       with open(path + ".tmp", "w") as f:
         json.dump(rec, f, indent=1, default=float)
       os.replace(path + ".tmp", path)
@@ -141,8 +184,10 @@ def section(res: dict, cfg) -> list[str]:
   """The tool and its settings, then the per-arm table of the sweep (the tool's scalars included)."""
   from lbrl.tools.kinds import sweep
   spec = spec_of(cfg)
+  where = ("applied to each run's initialisation (no training)" if spec.get("at") == "init" else
+           "applied to each run's final checkpoint (restored from its workdir)")
   return ([f"Tool `{spec['tool']}` ({json_kwargs(spec['kwargs'])}) on the first {spec['batch_size']} examples of "
-           f"the {spec['split']} split, applied to each run's final checkpoint (restored from its workdir).", ""]
+           f"the {spec['split']} split, {where}.", ""]
           + sweep.section(res, cfg))
 
 
