@@ -192,6 +192,20 @@ def residual_scale_value(scale: float | str, num_branches: int) -> float:
   return float(scale)
 
 
+def embed_scale_value(scale: float | str, width: int) -> float:
+  """The embedding multiplier of Spike No More's Scaled Embed (Takase, Kiyono, Kobayashi & Suzuki, "Spike No
+  More: Stabilizing the Pre-training of Large Language Models", 2023, arXiv:2312.16903, Section 4): a number,
+  or ``"sqrt(d)"`` which brings N(0, 0.02^2)-initialised embeddings of width ``d`` to a standard deviation
+  near 1 (their requirement of a large shortcut: the LayerNorm Jacobian is ~ 1/std of its input)."""
+  if isinstance(scale, str):
+    if scale != "sqrt(d)":
+      raise ValueError(f"embed_scale must be a number or 'sqrt(d)', got {scale!r}")
+    return math.sqrt(width)
+  if not math.isfinite(float(scale)) or float(scale) <= 0:
+    raise ValueError(f"embed_scale must be a finite number > 0, got {scale!r}")
+  return float(scale)
+
+
 def fixup_branch_scale(num_branches: int, layers_per_branch: int) -> float:
   """Fixup's rescaling ``L^(-1/(2m-2))`` of the standard init of the weight layers inside each branch
   (Zhang et al., 2019, Section 3, rule 2; ``L`` branches of ``m`` layers; the last layer is zero)."""
@@ -255,6 +269,30 @@ class ScaledStdConv(nn.Module):
     if self.use_bias:
       y = y + jnp.asarray(self.param("bias", nn.initializers.zeros, (self.features,), self.param_dtype),
                           self.dtype)
+    return y
+
+
+class ScaledStdDense(nn.Module):
+  """Dense layer with a Scaled-Weight-Standardized kernel (the dense form of :class:`ScaledStdConv`):
+  ``y = x @ (gain * (W - mean_in W) / sqrt(max(N var_in W, eps))) + b``, statistics over the fan-in ``N``
+  per output unit, learned ``gain`` (init 1), ``eps=1e-4`` (Brock, De & Smith, 2021, arXiv:2101.08692).
+  Used by :class:`lbrl.models.simple.ResMLP` with ``weight_standardization=True``.
+  """
+  features: int
+  use_bias: bool = True
+  eps: float = 1e-4
+  kernel_init: Callable = nn.initializers.lecun_normal()
+  dtype: Dtype = jnp.float32
+  param_dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    w = self.param("kernel", self.kernel_init, (x.shape[-1], self.features), self.param_dtype)
+    gain = self.param("gain", nn.initializers.ones, (self.features,), self.param_dtype)
+    w = standardize_weight(jnp.asarray(w, jnp.float32), gain, self.eps).astype(self.dtype)
+    y = jnp.asarray(x, self.dtype) @ w
+    if self.use_bias:
+      y = y + jnp.asarray(self.param("bias", nn.initializers.zeros, (self.features,), self.param_dtype), self.dtype)
     return y
 
 

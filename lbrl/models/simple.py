@@ -126,6 +126,7 @@ class ResidualBlock(nn.Module):
   init_scheme: str = "he"
   fixup_scale: float = 1.0
   activation: str = "relu"
+  weight_standardization: bool = False
   train: bool = False
   dtype: str = "float32"
   param_dtype: str = "float32"
@@ -147,6 +148,9 @@ class ResidualBlock(nn.Module):
       y = x + self.alpha * (scale * h + bias("bias2b"))
     else:
       dense = lambda name: nn.Dense(self.width, kernel_init=nn.initializers.he_normal(), name=name, **kw)
+      if self.weight_standardization:  # Scaled WS; ReLU times gamma = sqrt(2/(1-1/pi)) keeps unit variance
+        dense = lambda name: N.ScaledStdDense(self.width, name=name, **kw)
+        act = (lambda z: N.RELU_GAMMA * nn.relu(z)) if self.activation == "relu" else act
       if self.placement == "post":
         y = norm("norm1")(x + self.alpha * dense("dense2")(act(norm("norm2")(dense("dense1")(x)))))
       else:
@@ -175,6 +179,8 @@ class ResMLP(nn.Module):
   a scalar multiplier ``s`` (init 1) per branch; no normalization). ``residual_scale`` is ``a``: a number
   or "1/sqrt(L)" / "1/L" (:func:`lbrl.models.norm.residual_scale_value`). Each block's output is sown as
   ``intermediates/blocks/residual`` ``[depth, B, width]`` for the signal-propagation diagnostics.
+  ``weight_standardization=True`` makes the branch layers :class:`lbrl.models.norm.ScaledStdDense`
+  (Scaled WS, NF-ResNets; the ReLU is then multiplied by ``gamma = 1.7139``).
 
   Hyperparameters (defaults): ``num_classes`` (None: from the dataset), ``width=64``, ``depth=8``,
   ``norm="none"``, ``placement="pre"``, ``residual_scale=1.0``, ``init_scheme="he"`` (not ``init``, which
@@ -190,6 +196,7 @@ same function, and ``unroll=depth`` lets XLA's cost analysis count every block's
   residual_scale: float | str = 1.0
   init_scheme: str = "he"
   activation: str = "relu"
+  weight_standardization: bool = False
   unroll: int = 1
   dtype: str = "float32"
   param_dtype: str = "float32"
@@ -214,7 +221,8 @@ same function, and ``unroll=depth`` lets XLA's cost analysis count every block's
     x, _ = blocks(self.width, norm=self.norm, placement=self.placement,
                   alpha=N.residual_scale_value(self.residual_scale, self.depth), init_scheme=self.init_scheme,
                   fixup_scale=N.fixup_branch_scale(self.depth, 2) if self.init_scheme == "fixup" else 1.0,
-                  activation=self.activation, train=train, name="blocks", **kw)(x, None)
+                  activation=self.activation, weight_standardization=self.weight_standardization, train=train,
+                  name="blocks", **kw)(x, None)
     if self.placement != "post":
       x = N.make_norm(self.norm, train=train, name="norm_f", **kw)(x)
     head_init = nn.initializers.zeros if self.init_scheme == "fixup" else nn.initializers.lecun_normal()

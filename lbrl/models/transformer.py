@@ -14,7 +14,9 @@ Hyperparameters (defaults): ``vocab_size`` (None: filled from the dataset), ``nu
 "learned"), ``tie_embeddings=True``, ``use_bias=False``, ``dropout=0.0``; normalization (:mod:`lbrl.models.norm`):
 ``norm="layer"`` (any name of ``make_norm``), ``placement="pre"`` ("post": Post-LN, no final norm;
 "sandwich"), ``residual_scale=1.0`` (a number, "1/sqrt(L)" or "1/L" over the ``2 * num_layers``
-branches), ``layernorm_scaling=False`` (LayerNorm Scaling: layer ``l``'s pre-norms times ``1/sqrt(l)``).
+branches), ``layernorm_scaling=False`` (LayerNorm Scaling: layer ``l``'s pre-norms times ``1/sqrt(l)``),
+``embed_scale=1.0`` (a number or "sqrt(d)": the embeddings times it before the first block, Spike No
+More's Scaled Embed, Takase et al., 2023, arXiv:2312.16903; the unembedding is unchanged).
 
 Parameter count: ``V*D`` (embedding) ``+ L*(12*D^2 + 2*D)`` (blocks: q, k, v, out 4*D^2, MLP 8*D^2, two
 LayerNorm scales 2*D) ``+ D`` (final LayerNorm) ``[+ T*D learned positions] [+ V*D untied
@@ -58,6 +60,7 @@ class TransformerLM(nn.Module):
   placement: str = "pre"
   residual_scale: Any = 1.0
   layernorm_scaling: bool = False
+  embed_scale: Any = 1.0
 
   @nn.compact
   def __call__(self, x, *, train: bool = False, return_hidden: bool = False):
@@ -71,6 +74,8 @@ class TransformerLM(nn.Module):
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
     embed = L.Embed(self.vocab_size, self.width, name="embed", **kw)
     h = embed(x)
+    if self.embed_scale != 1.0:
+      h = h * jnp.asarray(N.embed_scale_value(self.embed_scale, self.width), h.dtype)
     if self.positions == "learned":
       if t > self.max_len:
         raise ValueError(f"sequence length {t} exceeds TransformerLM.max_len={self.max_len}")
