@@ -1,5 +1,5 @@
 """Knowledge distillation (catalog family KD): lbrl.losses.distillation, lbrl.optim.distillation."""
-from lbrl.registry import LOSSES, MODELS, OPTIMIZERS
+from lbrl.registry import ANALYSIS_TOOLS, LOSSES, MODELS, OPTIMIZERS
 
 LOSSES.declare("kd", "lbrl.losses.distillation:kd", needs=("teacher_outputs",))
 LOSSES.declare("nkd", "lbrl.losses.distillation:nkd", needs=("teacher_outputs",))
@@ -13,3 +13,9 @@ LOSSES.declare("dual_head_kd", "lbrl.losses.distillation:dual_head_kd", consumes
                needs=("teacher_outputs",), components=("task", "distill"))
 
 MODELS.declare("dual_head", "lbrl.models.distill:DualHead", outputs=("logits", "logits_aux"))
+
+# Level-2 knowledge transfer (fundamental_limits_knowledge_transfer) and its finite-domain simulation.
+LOSSES.declare("partial_soft_label_sel", "lbrl.losses.distillation:partial_soft_label_sel", needs=("teacher_outputs",))
+LOSSES.declare("partial_soft_label_ce", "lbrl.losses.distillation:partial_soft_label_ce", needs=("teacher_outputs",))
+ANALYSIS_TOOLS.declare("knowledge_transfer_simulation",
+                       "lbrl.analysis.kd_finite_domain:knowledge_transfer_simulation")

@@ -232,3 +232,55 @@ def dual_head_kd(logits: Array, aux_logits: Array, labels: Array, *, teacher_out
   return {"task": keep(gamma * _ce(s, labels, valid)),
           "distill": keep(alpha * binary_kl_norm(aux_logits, teacher_outputs, temperature=temperature))}
 
+
+
+# ---------------------------------------------------------------- level-2 knowledge transfer (finite domains)
+
+
+def _label_logprob(x: Array, labels: Array) -> Array:
+  safe = jnp.where(_common.valid_labels(labels, x.shape[-1]), labels, 0)
+  return jnp.take_along_axis(jax.nn.log_softmax(x, -1), safe[..., None], -1)[..., 0]
+
+
+def partial_soft_label_sel(logits: Array, labels: Array, *, teacher_outputs: Array,
+                           where: Array | None = None) -> Array:
+  """Level-2 knowledge transfer's squared-error logit loss, per example.
+
+  ``(log softmax(s)_y - log softmax(t)_y)^2``
+
+  Zhao and Zhu, "Towards the Fundamental Limits of Knowledge Transfer over Finite Domains" (ICLR 2024,
+  arXiv:2310.07838, slug ``fundamental_limits_knowledge_transfer``). At level 2 the student sees a sampled
+  label ``y ~ pi*(.|x)`` and the teacher's probability of that label only, ``pi*(y|x)``. This loss matches
+  the student's log-probability of each sampled label to the teacher's, so its minimiser copies
+  ``pi*(a|x)`` for every observed ``(x, a)`` whatever the sample counts (the paper's unbiased level-2
+  learner; the remaining mass is spread over the unobserved labels). lbrl's choice: the "logit" is the
+  normalised log-probability ``log softmax``, which makes the loss's minimiser a distribution without an
+  extra constraint. Only ``log softmax(t)_y`` of the teacher's logits ``t`` is used, never the rest of
+  ``t``. Labels outside ``[0, C)`` give 0.
+
+  Example::
+
+    partial_soft_label_sel(student_logits, labels, teacher_outputs=teacher_logits)
+  """
+  _check("partial_soft_label_sel", logits, labels, teacher_outputs)
+  s = _common.as_float32(logits)
+  t = jax.lax.stop_gradient(_label_logprob(_common.as_float32(teacher_outputs), labels))
+  valid = _common.valid_labels(labels, s.shape[-1])
+  return _common.apply_where(jnp.where(valid, (_label_logprob(s, labels) - t) ** 2, 0.0), where)
+
+
+def partial_soft_label_ce(logits: Array, labels: Array, *, teacher_outputs: Array,
+                          where: Array | None = None) -> Array:
+  """Level-2 knowledge transfer's naive cross-entropy, per example: ``-pi*(y|x) log softmax(s)_y``.
+
+  The sampled label weighted by the teacher's probability of it (Zhao and Zhu 2024, arXiv:2310.07838,
+  the biased level-2 learner the paper warns against): with ``n(x, a)`` samples of ``(x, a)`` its
+  minimiser is ``pi(a|x) ∝ n(x, a) pi*(a|x)``, which tends to ``pi*(a|x)^2 / sum_b pi*(b|x)^2``, not
+  ``pi*``, as the sample grows. Offered as the paper's counter-example; use
+  :func:`partial_soft_label_sel`.
+  """
+  _check("partial_soft_label_ce", logits, labels, teacher_outputs)
+  s = _common.as_float32(logits)
+  w = jnp.exp(jax.lax.stop_gradient(_label_logprob(_common.as_float32(teacher_outputs), labels)))
+  valid = _common.valid_labels(labels, s.shape[-1])
+  return _common.apply_where(jnp.where(valid, -w * _label_logprob(s, labels), 0.0), where)
