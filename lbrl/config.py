@@ -112,6 +112,9 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.data = dict(name="mnist1d", batch_size=128, eval_batch_size=1000, split_train="train",
                 split_eval="test", data_dir="", transforms=[], prefetch=2, check_labels=True)
   c.data.options = free()  # builder keyword arguments
+  # Per-step random views of each training batch (lbrl.data.augment), deterministic in (seed, step):
+  # dict(kind="1d" | "image" | "tokens", views=2, options={...}); x becomes [B, views, ...]. None: none.
+  c.data.augment = None
   c.model = free(name="mlp")
   c.loss = free(name="cross_entropy", impl="naive")  # impl: naive | fused (cross_entropy) | gram (spherical_zloss)
   c.optimizer = free(name="adamw", learning_rate=1e-3)

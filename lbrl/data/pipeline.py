@@ -62,6 +62,8 @@ class TrainBatches:
     self.rows = local_rows(sharding, global_batch)
     self.sharding = NamedSharding(sharding.mesh, P(None, *sharding.spec))
     row_bytes = sum(v[:1].nbytes for v in data.arrays.values())
+    if augment is not None:   # the views multiply the input's bytes
+      row_bytes += data.arrays["x"][:1].nbytes * (int(getattr(augment, "views", 1)) - 1)
     self.k = int(steps_per_chunk) or int(np.clip(chunk_bytes // max(row_bytes * len(self.rows), 1), 1, 64))
     self._epoch, self._perm = -1, None
     self.augment = augment

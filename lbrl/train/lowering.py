@@ -114,37 +114,24 @@ def _trainer_step(cfg, data: AbstractData, mesh):
 
   The one place that knows the trainer's interface: ``data_meta``/``build_task``/``make_init``/
   ``make_train_step`` and the state shardings of ``init_state`` (per-example state on the data axis).
-  Trainers without ``make_init`` (before the task interface) build the state as their ``init_state`` did.
   """
   from lbrl import parallel
   from lbrl.train import trainer
   from lbrl.train.optimizer import make_optimizer
   tx, _ = make_optimizer(cfg, cfg.steps)
-  example = jnp.asarray(data.arrays["x"][:1])
+  example = jnp.asarray(trainer.train_example_x(cfg, data.arrays["x"]))
   rng = jax.random.PRNGKey(0)
-  if hasattr(trainer, "make_init"):
-    task = trainer.build_task(cfg, trainer.data_meta(cfg, data))
+  task = trainer.build_task(cfg, trainer.data_meta(cfg, data))
 
-    def init(rng):
-      # an auxiliary restored from another run (a teacher) has its own architecture and no checkpoint
-      # here: its abstract state is a fresh initialisation of that architecture
-      restored = {}
-      for k, a in task.auxiliaries.items():
-        if getattr(a, "workdir", None) is not None:
-          v = dict(a.model.init({"params": rng, "dropout": rng}, example, train=False))
-          restored[k] = {"params": v.pop("params"), "model_state": v}
-      return trainer.make_init(task, tx, cfg.seed, example, restored)(rng)
-  else:
-    task = trainer.build_task(cfg, data)
-
-    def init(rng):
-      variables = dict(task.model.init({"params": rng, "dropout": rng}, example, train=False))
-      params = variables.pop("params")
-      grad_state = task.estimator.init(params, num_examples=len(data),
-                                       num_classes=data.meta.get("num_classes") or 0)
-      return trainer.TrainState(step=jnp.zeros((), jnp.int32), params=params, model_state=variables,
-                                opt_state=tx.init(params), grad_state=grad_state, rng=jax.random.fold_in(rng, 1),
-                                nonfinite=jnp.zeros((), jnp.int32), first_nonfinite=-jnp.ones((), jnp.int32))
+  def init(rng):
+    # an auxiliary restored from another run (a teacher) has its own architecture and no checkpoint
+    # here: its abstract state is a fresh initialisation of that architecture
+    restored = {}
+    for k, a in task.auxiliaries.items():
+      if getattr(a, "workdir", None) is not None:
+        v = dict(a.model.init({"params": rng, "dropout": rng}, example, train=False))
+        restored[k] = {"params": v.pop("params"), "model_state": v}
+    return trainer.make_init(task, tx, cfg.seed, example, restored)(rng)
   rules = parallel.model_rules(cfg.sharding_rules, task.model)
   shapes = jax.eval_shape(init, rng)
   shardings = parallel.tree_shardings(shapes, rules, mesh)
@@ -176,7 +163,8 @@ def lower_train_step(cfg, platform: str | None = None):
   step, shapes, shardings = _trainer_step(cfg, data, mesh)
   batch_sh = parallel.batch_sharding(mesh)
   b = int(cfg.data.batch_size)
-  features = dict(data.arrays)
+  from lbrl.train import trainer
+  features = dict(data.arrays, x=trainer.train_example_x(cfg, data.arrays["x"]))
   features["index"] = np.zeros((1,), np.int32)  # each example's position (the pipeline adds it)
   batch = {k: jax.ShapeDtypeStruct((b,) + v.shape[1:], v.dtype, sharding=batch_sh) for k, v in features.items()}
   state = jax.tree.map(lambda s, sh: jax.ShapeDtypeStruct(s.shape, s.dtype, sharding=sh), shapes, shardings)

@@ -646,10 +646,37 @@ def make_init(task: Task, tx, seed: int, example_x, aux_init: dict | None = None
   return init
 
 
+AUGMENT_KEYS = ("kind", "views", "options")
+
+
+def make_augment(cfg):
+  """``config.data.augment`` (``dict(kind="1d"|"image"|"tokens", views=2, options={...})``) as an
+  :class:`lbrl.data.augment.Augment` seeded by the run's seed (fresh views per step, exact on resume), or
+  None when the config has none. The training batches' ``x`` becomes ``[B, views, ...]`` (``views > 1``);
+  evaluation data is not augmented."""
+  a = cfg.data.get("augment")
+  if not a:
+    return None
+  a = a.to_dict() if hasattr(a, "to_dict") else dict(a)
+  unknown = set(a) - set(AUGMENT_KEYS)
+  if unknown:
+    raise ValueError(f"config.data.augment has unknown keys {sorted(unknown)}; known: {', '.join(AUGMENT_KEYS)}")
+  from lbrl.data.augment import Augment
+  return Augment(seed=int(cfg.seed), kind=a.get("kind", "1d"), views=int(a.get("views", 2)),
+                 options=dict(a.get("options") or {}))
+
+
+def train_example_x(cfg, x: np.ndarray) -> np.ndarray:
+  """The first training example ``x[:1]`` as the train step sees it (augmented views when configured)."""
+  aug = make_augment(cfg)
+  x = np.asarray(x[:1])
+  return x if aug is None else aug.step(x, 0, np.arange(1), 1)
+
+
 def init_state(cfg, task, train_data, mesh, tx, rules):
   """Initialises the state directly into its shardings (params never exist unsharded)."""
   rng = jax.random.PRNGKey(cfg.seed)
-  example = jnp.asarray(train_data.arrays["x"][:1])
+  example = jnp.asarray(train_example_x(cfg, train_data.arrays["x"]))
   aux_init = {k: a.load(mesh) for k, a in task.auxiliaries.items()}
   init = make_init(task, tx, cfg.seed, example, aux_init, parametrization(cfg))
   shapes = jax.eval_shape(init, rng)
@@ -819,10 +846,12 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
   batch_sharding = parallel.batch_sharding(mesh)
   total, log_every, eval_every, ckpt_every = (int(cfg.steps), int(cfg.log_every), int(cfg.eval_every),
                                               int(cfg.checkpoint_every))
-  batches = pipeline.TrainBatches(train_data, cfg.data.batch_size, batch_sharding, cfg.seed)
+  augment = make_augment(cfg)
+  batches = pipeline.TrainBatches(train_data, cfg.data.batch_size, batch_sharding, cfg.seed, augment=augment)
   k = chunk_size(batches.k, log_every, eval_every, ckpt_every)
   if k != batches.k:
-    batches = pipeline.TrainBatches(train_data, cfg.data.batch_size, batch_sharding, cfg.seed, steps_per_chunk=k)
+    batches = pipeline.TrainBatches(train_data, cfg.data.batch_size, batch_sharding, cfg.seed, steps_per_chunk=k,
+                                    augment=augment)
 
   ckpt = Checkpointer(f"{workdir}/checkpoints", cfg.keep_checkpoints)
   restored, start = ckpt.restore_latest(abstract(state, state_shardings))
@@ -835,7 +864,7 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
   repl = parallel.replicated(mesh)
   step_fn = make_train_step(task, tx, int(cfg.grad_accum_steps))
   example = {key: jax.ShapeDtypeStruct((int(cfg.data.batch_size),) + v.shape[1:], v.dtype)
-             for key, v in train_data.arrays.items()}
+             for key, v in dict(train_data.arrays, x=train_example_x(cfg, train_data.arrays["x"])).items()}
   example["index"] = jax.ShapeDtypeStruct((int(cfg.data.batch_size),), jnp.int32)
   mode = dispatch_mode(cfg, step_fn, state, example)
   if mode == "chunk":

@@ -123,6 +123,8 @@ def training_hash(config) -> str:
   schedule, ...) changes it even where an arm's overrides stay the same."""
   d = experiment.to_dict(config)
   d = {k: v for k, v in d.items() if k not in ("paper", "sweep")}
+  if isinstance(d.get("data"), dict) and d["data"].get("augment", 0) is None:   # the default: as before it existed
+    d["data"] = {k: v for k, v in d["data"].items() if k != "augment"}
   import hashlib
   return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
