@@ -160,3 +160,92 @@ def loss_spikes(losses, *, factor: float = 1.5, window: int = 50) -> int:
     if not np.isfinite(x[t]) or (len(past) and x[t] > factor * np.median(past)):
       n += 1
   return n
+
+
+# ------------------------------------------------------------------------------ analysis tool at initialisation
+def _per_layer(layers) -> dict:
+  """Per-layer statistics of residual-stream arrays ``h [B, ..., C]`` (float64 lists, depth order):
+  ``var`` (over all entries), ``channel_mean_sq`` (mean over channels of the squared per-channel mean
+  over batch and positions: Brock et al.'s "average squared channel mean", the mean shift of
+  un-normalized ReLU networks), ``norm`` (mean per-example L2 norm) and ``max_abs``."""
+  out = {"var": [], "channel_mean_sq": [], "norm": [], "max_abs": []}
+  for h in layers:
+    h = np.asarray(h, np.float64)
+    c = h.reshape(-1, h.shape[-1])
+    out["var"].append(float(h.var()))
+    out["channel_mean_sq"].append(float(np.mean(c.mean(0) ** 2)))
+    out["norm"].append(float(np.linalg.norm(h.reshape(h.shape[0], -1), axis=-1).mean()))
+    out["max_abs"].append(float(np.abs(h).max()))
+  return out
+
+
+def signal_at_init(ctx, *, train: bool = False) -> tuple[dict, dict]:
+  """Signal propagation of one model on a fixed batch: activation and gradient scale per layer vs depth.
+
+  Registered in :data:`lbrl.registry.ANALYSIS_TOOLS` as ``signal_at_init``; meant for ``at="init"``
+  (``config.analysis = dict(tool="signal_at_init", at="init")``) and usable at ``"final"`` as well. It
+  applies ``ctx.model`` to ``ctx.x`` with the analysed parameters (``train`` picks the model's mode, e.g.
+  BatchNorm on batch statistics; default eval), captures the residual-stream output of every layer
+  (:func:`residual_stream`) and differentiates ``ctx.loss`` for the per-layer gradient norms
+  (:func:`layer_gradient_norms`). Scalars (``analysis/<key>``):
+
+  * ``var_first``, ``var_last``, ``var_ratio`` (last/first), ``var_log2_growth`` (``log2(ratio) / (L-1)``:
+    bits of variance growth per layer; 1 for an unscaled He-initialised ReLU residual stack);
+  * ``channel_mean_sq_last`` and ``mean_shift_last`` (``channel_mean_sq / var`` at the last layer: 0 when
+    every channel is centred over the batch, 1 when the signal is all mean);
+  * ``max_abs``: the largest absolute residual-stream activation;
+  * ``grad_first``, ``grad_last``, ``grad_ratio`` (first/last layer's parameter-gradient norm),
+    ``grad_total`` (all parameters);
+  * ``loss`` (at the analysed parameters) and ``output_std``.
+
+  The per-layer lists go in the record under ``signal`` (depth, var, channel_mean_sq, norm, max_abs,
+  grad). Brock, De & Smith (2021, arXiv:2101.08692) call these signal-propagation plots; the depth claims
+  of fixup, residual_network_depth, scaled_weight_standardization, spike_no_more and layernorm_scaling
+  are statements about them at initialisation.
+  """
+  import jax
+  params, state = ctx.params, dict(ctx.model_state or {})
+  variables = {"params": params, **state}
+  x = jax.numpy.asarray(ctx.x)
+  mutable = ["intermediates"] + (list(state) if train else [])
+  out, inter = jax.jit(lambda v, x: ctx.model.apply(v, x, train=train, capture_intermediates=True,
+                                                    mutable=mutable))(variables, x)
+  layers = residual_stream({"intermediates": inter["intermediates"]})
+  if not layers:
+    raise ValueError(f"signal_at_init: no residual-stream layers found in {type(ctx.model).__name__} (expected "
+                     "ResMLP's sown 'residual' or modules named block_<i> / stage<s>_block<j>)")
+  stats = _per_layer(jax.device_get(layers))
+  loss, grads = jax.jit(jax.value_and_grad(ctx.loss))(params)
+  gl = _layer_grad_list(grads)
+  total = float(np.sqrt(sum((np.asarray(v, np.float64) ** 2).sum() for v in jax.tree.leaves(jax.device_get(grads)))))
+  var = stats["var"]
+  depth = len(var)
+  ratio = var[-1] / max(var[0], 1e-300)
+  outs = np.asarray(jax.device_get(out[0] if isinstance(out, tuple) else out), np.float64)
+  scalars = {
+      "var_first": var[0], "var_last": var[-1], "var_ratio": ratio,
+      "var_log2_growth": float(np.log2(max(ratio, 1e-300)) / max(depth - 1, 1)),
+      "channel_mean_sq_last": stats["channel_mean_sq"][-1],
+      "mean_shift_last": stats["channel_mean_sq"][-1] / max(var[-1], 1e-300),
+      "max_abs": max(stats["max_abs"]),
+      "grad_first": gl[0] if gl else float("nan"), "grad_last": gl[-1] if gl else float("nan"),
+      "grad_ratio": gl[0] / max(gl[-1], 1e-300) if gl else float("nan"),
+      "grad_total": total, "loss": float(loss), "output_std": float(outs.std())}
+  return scalars, {"signal": {"depth": list(range(1, depth + 1)), **stats, "grad": gl}}
+
+
+def _layer_grad_list(grads) -> list:
+  """The per-layer gradient norms of :func:`layer_gradient_norms`, as a host-side float list."""
+  stacked, per_layer = [], {}
+  for path, g in jax.tree_util.tree_flatten_with_path(grads)[0]:
+    names = [_key(k) for k in path]
+    g = np.asarray(jax.device_get(g), np.float64)
+    if "blocks" in names:
+      stacked.append((g.reshape(g.shape[0], -1) ** 2).sum(-1))
+      continue
+    order = next((_block_order(n) for n in names if _block_order(n) is not None), None)
+    if order is not None:
+      per_layer[order] = per_layer.get(order, 0.0) + float((g * g).sum())
+  if stacked:
+    return [float(v) for v in np.sqrt(sum(stacked))]
+  return [float(np.sqrt(per_layer[k])) for k in sorted(per_layer)]

@@ -1,7 +1,7 @@
 """Family NORM (issue 17): normalization layers, weight reparameterizations, residual inits, AGC and the
 signal-propagation diagnostics. Code: lbrl/models/norm.py, lbrl/models/simple.py (ResMLP),
 lbrl/analysis/signal.py."""
-from lbrl.registry import DIAGNOSTICS, MODELS, OPTIMIZERS
+from lbrl.registry import ANALYSIS_TOOLS, DIAGNOSTICS, MODELS, OPTIMIZERS
 
 MODELS.declare("res_mlp", "lbrl.models.simple:ResMLP")
 # NFNets' SGD-Nesterov with adaptive gradient clipping (classifier excluded); clipping=0 is the plain baseline
@@ -12,3 +12,4 @@ DIAGNOSTICS.declare("residual_norm_growth", "lbrl.analysis.signal:residual_norm_
 DIAGNOSTICS.declare("max_activation", "lbrl.analysis.signal:max_activation", intermediates=True)
 DIAGNOSTICS.declare("attention_entropy", "lbrl.analysis.signal:attention_entropy", intermediates=True)
 DIAGNOSTICS.declare("layer_gradient_norms", "lbrl.analysis.signal:layer_gradient_norms", intermediates=False)
+ANALYSIS_TOOLS.declare("signal_at_init", "lbrl.analysis.signal:signal_at_init")
