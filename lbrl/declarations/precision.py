@@ -1,4 +1,5 @@
 """Precision and quantization family (issue 18): lbrl.quant (formats, quantizers, post-training tools)."""
-from lbrl.registry import DIAGNOSTICS
+from lbrl.registry import ANALYSIS_TOOLS, DIAGNOSTICS
 
 DIAGNOSTICS.declare("grad_underflow", "lbrl.quant.diagnostics:grad_underflow", intermediates=False)
+ANALYSIS_TOOLS.declare("ptq", "lbrl.quant.analysis:ptq_tool")

@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 from qwix._src.core import qarray
 
-METHODS = ("rtn", "gptq", "awq")
+METHODS = ("rtn", "gptq", "awq", "adaround", "adaquant")
 BITS = {8: jnp.int8, 4: jnp.int4, 3: "int3", 2: "int2"}
 
 
@@ -57,9 +57,18 @@ def _q(w_oi, h):
 
 
 def rtn(w: jax.Array, *, bits: int = 4, group_size: int | None = None) -> jax.Array:
-  """Round-to-nearest ``Q(W)`` of a ``[in, out]`` kernel (float32)."""
+  """Round-to-nearest ``Q(W)`` of a ``[in, out]`` kernel (float32). Widths qwix has no type for (5, 6, 7
+  bits, from a mixed-precision allocation) use the same grid per output channel (:func:`_int_quant`)."""
   w = jnp.asarray(w, jnp.float32)
+  if bits not in BITS and group_size is None:
+    _check_bits(bits)
+    return _int_quant(w.T, bits, _int_scale(w.T, bits)).T
   return _q(w.T, how(bits, group_size)).T
+
+
+def _check_bits(bits):
+  if not isinstance(bits, int) or not 2 <= bits <= 8:
+    raise ValueError(f"bits must be an int in [2, 8], got {bits!r}")
 
 
 def _int_quant(w_oi, bits, scale):
@@ -83,8 +92,10 @@ def gptq(w: jax.Array, x: jax.Array, *, bits: int = 4, group_size: int | None = 
   error-updated weights when the loop reaches its first row, as in the authors' code. qwix's
   ``gptq_core.quantize_weight`` unrolls the loop in Python (impractical past a few hundred inputs
   here) and cannot hold int3 codes, hence this version; both are checked against the authors'
-  algorithm in float64 (tests/quant/test_ptq.py)."""
-  how(bits, group_size)
+  algorithm in float64 (tests/quant/test_ptq.py). Any width in [2, 8] bits."""
+  _check_bits(bits)
+  if group_size is not None:
+    how(2, group_size)
   w = jnp.asarray(w, jnp.float32)
   x = _check_x(x, w)
   if not 0 <= percdamp < 1:
@@ -185,34 +196,57 @@ def dense_inputs(model: nn.Module, variables, x) -> dict[str, jax.Array]:
   return seen
 
 
-def quantize_dense_layers(model: nn.Module, variables, calib_x, method: str = "rtn", *, bits: int = 4,
+def quantize_dense_layers(model: nn.Module, variables, calib_x, method: str = "rtn", *, bits: int | dict = 4,
                           group_size: int | None = None, skip: Callable[[str], bool] | None = None,
-                          **kwargs) -> tuple[dict, dict]:
+                          bias_correct: bool = False, **kwargs) -> tuple[dict, dict]:
   """``(variables with every Dense kernel replaced by its quantized value, {path: bits per weight})``.
 
   Layers are processed in call order; each is calibrated on its inputs with the earlier layers already
-  quantized. ``skip(path)`` leaves a layer in float32. ``kwargs`` go to :func:`gptq` / :func:`awq`."""
+  quantized. ``method``: ``"rtn"``, ``"gptq"``, ``"awq"`` (this module) or ``"adaround"``, ``"adaquant"``
+  (:mod:`lbrl.quant.rounding`; AdaQuant also sets the bias). ``bits``: one width, or ``{path: bits}`` (a
+  mixed-precision allocation, :mod:`lbrl.quant.allocation`). ``bias_correct``: the quantized layer's mean
+  output shift is folded into its bias (:func:`lbrl.quant.rounding.bias_correction`). ``skip(path)``
+  leaves a layer in float32. ``kwargs`` go to the method."""
+  from lbrl.quant import rounding
   if method not in METHODS:
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+  if group_size is not None and method in ("adaround", "adaquant"):
+    raise ValueError(f"method={method!r} quantizes per output channel; group_size must be None")
   variables = jax.tree.map(lambda a: a, dict(variables))
   order = list(dense_inputs(model, variables, calib_x))
+  if isinstance(bits, dict) and set(order) - set(bits) - {p for p in order if skip is not None and skip(p)}:
+    raise ValueError(f"bits={bits!r} lacks Dense layers {sorted(set(order) - set(bits))}")
   bpw = {}
   for path in order:
     if skip is not None and skip(path):
       continue
-    node = variables["params"]
-    for k in path.split("/"):
-      node = node[k]
-    w = node["kernel"]
+    b_l = int(bits[path]) if isinstance(bits, dict) else bits
+    node = _get(variables["params"], path)
+    w, bias = node["kernel"], node.get("bias")
+    new_bias = None
+    xs = None if method == "rtn" and not bias_correct else dense_inputs(model, variables, calib_x)[path]
     if method == "rtn":
-      w_hat = rtn(w, bits=bits, group_size=group_size)
+      w_hat = rtn(w, bits=b_l, group_size=group_size)
+    elif method in ("gptq", "awq"):
+      w_hat = (gptq if method == "gptq" else awq)(w, xs, bits=b_l, group_size=group_size, **kwargs)
+    elif method == "adaround":
+      w_hat = rounding.adaround(w, xs, bits=b_l, **kwargs)
     else:
-      xs = dense_inputs(model, variables, calib_x)[path]
-      fn = gptq if method == "gptq" else awq
-      w_hat = fn(w, xs, bits=bits, group_size=group_size, **kwargs)
+      w_hat, new_bias = rounding.adaquant(w, xs, bias, bits=b_l, **kwargs)
+    if bias_correct and bias is not None:
+      new_bias = rounding.bias_correction(w, w_hat, xs, bias if new_bias is None else new_bias)
     variables = _set(variables, ["params", *path.split("/"), "kernel"], w_hat.astype(w.dtype))
-    bpw[path] = bits_per_weight(w.shape, bits=bits, group_size=group_size)
+    if new_bias is not None and bias is not None:
+      variables = _set(variables, ["params", *path.split("/"), "bias"], new_bias.astype(bias.dtype))
+    bpw[path] = bits_per_weight(w.shape, bits=b_l, group_size=group_size)
   return variables, bpw
+
+
+def _get(params, path: str):
+  node = params
+  for k in path.split("/"):
+    node = node[k]
+  return node
 
 
 def _set(tree, keys, value):
