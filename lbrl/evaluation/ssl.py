@@ -90,16 +90,35 @@ def cluster_accuracy(feats, labels, *, num_classes: int, seed: int = 0) -> float
   """Unsupervised clustering accuracy: k-means (scikit-learn, k = num_classes, 10 restarts) on the
   l2-normalised features, clusters matched to classes by the Hungarian algorithm (scipy), the fraction
   of examples whose cluster maps to their class: the metric of I-Con's and IIC's clustering tables."""
-  from scipy.optimize import linear_sum_assignment
   from sklearn.cluster import KMeans
   x, y = _check("cluster_accuracy", feats, labels)
   x, y = np.asarray(x, np.float64), np.asarray(y)
   x = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
   pred = KMeans(n_clusters=int(num_classes), n_init=10, random_state=seed).fit_predict(x)
-  counts = np.zeros((num_classes, num_classes))
+  return matched_accuracy(pred, y, num_classes=num_classes)
+
+
+def matched_accuracy(clusters, labels, *, num_classes: int) -> float:
+  """Accuracy of cluster ids ``[N]`` after the best one-to-one map of clusters to classes (Hungarian,
+  scipy's ``linear_sum_assignment``; more clusters than classes leave the extra ones unmatched)."""
+  from scipy.optimize import linear_sum_assignment
+  pred, y = np.asarray(clusters).reshape(-1), np.asarray(labels).reshape(-1)
+  if pred.shape != y.shape or not (np.issubdtype(pred.dtype, np.integer) and np.issubdtype(y.dtype, np.integer)):
+    raise ValueError(f"matched_accuracy: clusters and labels must be int [N], got {pred.dtype} {pred.shape}, "
+                     f"{y.dtype} {y.shape}")
+  counts = np.zeros((int(max(pred.max(), 0)) + 1, max(int(num_classes), int(y.max()) + 1)))
   np.add.at(counts, (pred, y), 1)
   rows, cols = linear_sum_assignment(-counts)
   return float(counts[rows, cols].sum() / len(y))
+
+
+def cluster_head_accuracy(logits, labels, *, num_classes: int) -> float:
+  """Unsupervised accuracy of a clustering head: the arg-max cluster of ``logits [N, C]`` matched to the
+  classes (:func:`matched_accuracy`): how I-Con (and IIC, SCAN, TEMI) score their cluster heads."""
+  logits = np.asarray(logits)
+  if logits.ndim != 2:
+    raise ValueError(f"cluster_head_accuracy: logits must be [examples, clusters], got shape {logits.shape}")
+  return matched_accuracy(np.argmax(logits, -1), labels, num_classes=num_classes)
 
 
 def collapse_stats(z) -> dict[str, jax.Array]:
@@ -143,6 +162,7 @@ class SSLProbe:
   k: int = 20
   l2: float = 1e-4
   clusters: bool = False
+  head_clusters: bool = False
 
   def fit(self, task, state, data, mesh, cfg):
     from lbrl.data import core
@@ -158,6 +178,8 @@ class SSLProbe:
     st = collapse_stats(tx)
     ez, _ = features(task.model, state.params, state.model_state, test, bs, return_embeddings=True, use_predictor=False)
     se = collapse_stats(ez)
+    if self.head_clusters:
+      out["cluster_head_accuracy"] = jnp.float32(cluster_head_accuracy(ez, ty, num_classes=c))
     out.update(feature_std_ratio=st["std_ratio"], feature_effective_rank=st["effective_rank"],
                embedding_std_ratio=se["std_ratio"], embedding_effective_rank=se["effective_rank"])
     return out
@@ -171,7 +193,66 @@ class SSLProbe:
     return {k: float(v) for k, v in cal.items()}
 
 
-def ssl_probe(split: str = "train[50%:]", k: int = 20, l2: float = 1e-4, clusters: bool = False):
-  """``dict(name="ssl_probe", split=..., k=20, l2=1e-4, clusters=False)``; ``clusters`` adds the k-means
-  clustering accuracy of the eval split's features (``post/ssl_probe/cluster_accuracy``)."""
-  return SSLProbe(split, int(k), float(l2), bool(clusters))
+def ssl_probe(split: str = "train[50%:]", k: int = 20, l2: float = 1e-4, clusters: bool = False,
+              head_clusters: bool = False):
+  """``dict(name="ssl_probe", split=..., k=20, l2=1e-4, clusters=False, head_clusters=False)``; ``clusters``
+  adds the k-means clustering accuracy of the eval split's features (``post/ssl_probe/cluster_accuracy``),
+  ``head_clusters`` the matched accuracy of the output head's arg-max cluster
+  (``post/ssl_probe/cluster_head_accuracy``: a model whose embeddings are cluster logits, I-Con)."""
+  return SSLProbe(split, int(k), float(l2), bool(clusters), bool(head_clusters))
+
+
+# ------------------------------------------------------- per-sample temperatures against class frequency
+
+
+def temperature_frequency(tau, labels, *, num_classes: int | None = None) -> dict[str, float]:
+  """How learnt per-example temperatures ``tau [N]`` follow the frequency of the examples' classes.
+
+  Returns ``{"spearman": Spearman rank correlation between each class's count and its mean tau (scipy),
+  "head_minus_tail": mean tau of the more frequent half of the classes minus that of the rarer half,
+  "tau_mean", "tau_std"}``: iSogCLR's claim (Qiu et al. 2023, arXiv:2305.11965, figure 3) is a positive
+  correlation (frequent semantics get a large tau, rare ones a small tau)."""
+  from scipy.stats import spearmanr
+  tau, y = np.asarray(tau, np.float64).reshape(-1), np.asarray(labels).reshape(-1)
+  if tau.shape != y.shape or not np.issubdtype(y.dtype, np.integer):
+    raise ValueError(f"temperature_frequency: tau and labels must be [N] (labels int), got {tau.shape}, {y.dtype} {y.shape}")
+  c = int(num_classes or y.max() + 1)
+  counts = np.bincount(y, minlength=c)
+  present = np.flatnonzero(counts)
+  if len(present) < 3:
+    raise ValueError(f"temperature_frequency: need >= 3 classes present, got {len(present)}")
+  means = np.array([tau[y == k].mean() for k in present])
+  order = np.argsort(-counts[present], kind="stable")
+  half = len(present) // 2
+  return {"spearman": float(spearmanr(counts[present], means).statistic),
+          "head_minus_tail": float(means[order[:half]].mean() - means[order[-half:]].mean()),
+          "tau_mean": float(tau.mean()), "tau_std": float(tau.std())}
+
+
+@dataclasses.dataclass
+class TemperatureByClass:
+  """Post-training stage: the per-example temperatures a loss kept in the trainer's example state
+  (``tau_offset`` + the loss's ``tau_init``, :func:`lbrl.losses.contrastive.isogclr`) against the class
+  counts of the training set (rebuilt as the trainer builds it: split, then ``data.transforms`` with the
+  run's seed); ``post/temperature_by_class/{spearman, head_minus_tail, tau_mean, tau_std}``."""
+  split: str = "train[50%:]"
+
+  def fit(self, task, state, data, mesh, cfg):
+    from lbrl.data import core
+    examples = (state.aux or {}).get("examples")
+    if not examples or "tau_offset" not in examples:
+      raise ValueError("temperature_by_class: the loss keeps no per-example 'tau_offset' (use loss 'isogclr')")
+    train = core.load(cfg.data.name, cfg.data.split_train, data_dir=cfg.data.data_dir, **dict(cfg.data.options))
+    train = core.apply_transforms(train, cfg.data.transforms, seed=cfg.seed)
+    tau = np.asarray(examples["tau_offset"]) + float(cfg.loss.get("tau_init", 0.7))
+    tau = np.maximum(tau, float(cfg.loss.get("tau_min", 0.05)))
+    out = temperature_frequency(tau, np.asarray(train.arrays["label"]))
+    return {k: jnp.float32(v) for k, v in out.items()}
+
+  apply = staticmethod(lambda cal, logits: logits)
+  describe = staticmethod(lambda cal: {k: float(v) for k, v in cal.items()})
+
+
+def temperature_by_class(split: str = "train[50%:]"):
+  """``dict(name="temperature_by_class", split=...)`` (the split is unused; stages need a held-out one)."""
+  return TemperatureByClass(split)

@@ -296,6 +296,39 @@ def i_con(embeddings, labels=None, *, temperature: float = 0.5, debias: float = 
   return _per_example(i_con_kl(p, log_q), b, v, valid)
 
 
+def i_con_cluster(embeddings, labels=None, *, debias: float = 0.0, where=None) -> Array:
+  """I-Con's clustering objective: a cluster-assignment head's kernel fitted to augmentation neighbours.
+
+  The model's outputs are cluster logits ``[B, V, C]`` (``SSLNet(projector=(..., C))``); phi = softmax.
+  Formula (the paper's "I-Con clustering" row and the authors' ``UniformCluster`` kernel), over the
+  N = B V views of the batch:
+    q(j|i) = sum_c phi_ic phi_jc / sum_k phi_kc          (rows sum to 1; self included, as the authors),
+    p(j|i) = (1 - alpha) * uniform over i's other views + alpha / N   (the authors' ``leak(alpha)``:
+             uniform mass over all N columns, the debiasing of section 5),
+    loss_i = mean over example i's views a of KL(p(.|a) || q(.|a)).
+  The normaliser by cluster size keeps clusters balanced (a single cluster makes q uniform, far from
+  p). Clustering accuracy is read from the head's arg-max (:func:`lbrl.evaluation.ssl.cluster_head_accuracy`).
+
+  Args: embeddings [B, V, C] cluster logits (V >= 2); debias alpha in [0, 1) (paper 0.2-0.6).
+  Reference: as :func:`i_con_kl` (authors' code: github.com/ShadeAlsha/ICon, distributions/clustering.py
+  and distributions/base.py ``LeakKernel``).
+  """
+  z, _ = unpack(embeddings, "i_con_cluster")
+  if not 0.0 <= float(debias) < 1.0:
+    raise ValueError(f"i_con_cluster: debias must be in [0, 1), got {debias}")
+  b, v, c = z.shape
+  valid = _valid(where, b)
+  zf, owner, ok = _flat(z, valid)
+  phi = jnp.where(ok[:, None], jax.nn.softmax(zf, axis=-1), 0.0)
+  size = jnp.sum(phi, 0)                                         # [C] soft cluster sizes
+  q = jnp.einsum("ic,jc->ij", phi / jnp.maximum(size, 1e-12), phi)
+  log_q = jnp.log(jnp.maximum(q, 1e-30))
+  n_ok = jnp.maximum(jnp.sum(ok), 1).astype(jnp.float32)
+  pos = (owner[:, None] == owner[None, :]) & ~jnp.eye(b * v, dtype=bool) & ok[None, :]
+  p = (1.0 - debias) * pos / jnp.maximum(jnp.sum(pos, 1, keepdims=True), 1) + debias * ok[None, :] / n_ok
+  return _per_example(i_con_kl(p, log_q), b, v, valid)
+
+
 # ---------------------------------------------------------------------------------------- Dispersive loss
 
 
@@ -448,3 +481,282 @@ def isogclr(embeddings, labels=None, *, example_state, rho: float = 0.3, gamma: 
   rows = {"u": keep(u.reshape(b, 2), example_state["u"]),
           "tau_offset": keep(new_tau - tau_init, example_state["tau_offset"])}
   return _per_example(value, b, 2, valid), rows
+
+
+# ------------------------------------------------------------------------------------ shared pieces (II)
+
+
+def _ce_rows(logits: Array, target: Array, cand: Array) -> Array:
+  """-log softmax(logits)[target] per row over the candidate columns ``cand`` (bool, same shape)."""
+  lse = jax.nn.logsumexp(jnp.where(cand, logits, _NEG), axis=1)
+  return lse - jnp.take_along_axis(logits, target[:, None], axis=1)[:, 0]
+
+
+def _bank(teacher, fn, b):
+  """A frozen network's outputs as [B, V, D] float32 (a [B, D] output is one view)."""
+  t = jnp.asarray(teacher["embeddings"] if isinstance(teacher, dict) else teacher, jnp.float32)
+  if t.ndim == 2:
+    t = t[:, None]
+  if t.ndim != 3 or t.shape[0] != b:
+    raise ValueError(f"{fn}: teacher_outputs must be [batch={b}, (views,) dim], got shape {t.shape}")
+  return jax.lax.stop_gradient(t)
+
+
+# ------------------------------------------------------------------------------------ Sy-CON / PNR
+
+
+def sy_con(embeddings, labels=None, *, teacher_outputs, temperature: float = 0.2, distill_temperature: float = 0.2,
+           where=None) -> Array:
+  """Sy-CON (pseudo-negative regularisation) for SimCLR in continual SSL, per example.
+
+  Two symmetric losses over the current projections z (2B views), the past (frozen) model's projections
+  f of the same views, and p = h(z) (a trained predictor, the model's ``predictions`` output):
+    plasticity  l1_a = -log exp(z_a.z_a+/t) / (sum_{k != a} exp(z_a.z_k/t) + sum_{k != a} exp(z_a.f_k/t)),
+                (SimCLR whose negatives also hold the past model's embeddings: the pseudo-negatives)
+    stability   l2_a = -log exp(p_a.f_a/t) / (sum_{k != a} exp(p_a.f_k/t) + sum_{k != a} exp(p_a.z_k/t)),
+                (p_a predicts the past embedding of its own view; the current embeddings of the other
+                views are the pseudo-negatives), all vectors l2-normalised, t = ``distill_temperature``;
+  loss_i = NT-Xent_i(z, ``temperature``) + mean over i's two views of (l1 + l2) (the authors' SimCLR
+  wrapper adds the two terms to the method's own loss, with weight 1 and no trade-off parameter).
+  The index sets follow the authors' ``simclr_moco_loss_func`` (github.com/csm9493/PNR,
+  cassle/losses/pnr.py): the self-similarity z_a.z_a and the same-view past term z_a.f_a leave the
+  plasticity denominator; in the stability one p_a.z_a and the positive p_a.f_a itself leave it (the
+  authors mask the diagonal of both blocks, so l2 is a decoupled form, as DCL).
+
+  Args:
+    embeddings: ``{"embeddings": z [B, 2, D], "predictions": p [B, 2, D]}`` (``SSLNet(predictor=...,
+      predictor_output="both")``). teacher_outputs: the past model's projections f [B, 2, D]
+      (``config.auxiliary=[dict(name="teacher", workdir=<the previous task's run>)]``).
+    temperature: SimCLR's; distill_temperature: the two Sy-CON terms' (authors' default 0.2).
+
+  Reference: S. Cha, K. Cho, T. Moon, "Sy-CON: Symmetric Contrastive Loss for Continual Self-Supervised
+  Representation Learning" (v2: "Regularizing with Pseudo-Negatives for Continual Self-Supervised
+  Learning"), 2023, arXiv:2306.05101 (slug ``sy_con``).
+  """
+  z, extras = unpack(embeddings, "sy_con")
+  if "predictions" not in extras:
+    raise ValueError("sy_con: the model output must be a dict with 'embeddings' and 'predictions' "
+                     "(SSLNet(predictor=..., predictor_output='both'))")
+  p, _ = unpack(extras["predictions"], "sy_con (predictions)")
+  b, v, _ = z.shape
+  if v != 2 or p.shape[:2] != (b, 2):
+    raise ValueError(f"sy_con: embeddings and predictions must be [batch, 2, dim], got {z.shape}, {p.shape}")
+  f = _bank(teacher_outputs, "sy_con", b)
+  if f.shape[:2] != (b, 2):
+    raise ValueError(f"sy_con: teacher_outputs must be [batch, 2, dim], got {f.shape}")
+  _positive("distill_temperature", distill_temperature, "sy_con")
+  valid = _valid(where, b)
+  zf, owner, ok = _flat(z, valid)
+  zf, pf, ff = (l2_normalize(a.reshape(b * v, -1)) for a in (zf, p, f))
+  n = b * v
+  eye = jnp.eye(n, dtype=bool)
+  partner = jnp.arange(n) ^ 1
+  t = distill_temperature
+  cand = jnp.concatenate([~eye & ok[None, :], ~eye & ok[None, :]], axis=1)
+  l1 = _ce_rows(jnp.concatenate([zf @ zf.T, zf @ ff.T], 1) / t, partner, cand)
+  l2 = _ce_rows(jnp.concatenate([pf @ ff.T, pf @ zf.T], 1) / t, jnp.arange(n), cand)
+  base = ntxent(z, temperature=temperature, where=where)
+  return base + _per_example(l1 + l2, b, v, valid)
+
+
+# -------------------------------------------------------------------------- Radical (radar <-> vision)
+
+
+def radical(embeddings, labels=None, *, teacher_outputs, temperature: float = 0.07, intra_weight: float = 1.0,
+            rescale: bool = True, where=None) -> Array:
+  """Radical's radar self-supervision: radar-to-vision InfoNCE plus a symmetric radar-to-radar term.
+
+  Formula (in-batch form of the authors' MoCo code, github.com/yiduohao/Radical, projects/radical):
+  two augmented radar views give q1, q2 (l2-normalised); q = normalise(mean of the raw q1, q2); the
+  frozen vision model gives k (l2-normalised; the mean over its views when it returns several);
+    cross_i = -log softmax_j(q_i . k_j / t)[i]                                 (radar -> vision)
+    intra_i = (-log softmax_j(q1_i . q2_j / t)[i] - log softmax_j(q2_i . q1_j / t)[i]) / 2
+  (the authors' ``symmetric_loss_version=3``); loss_i = cross_i + intra_weight * intra_i, multiplied
+  by the batch's stop-gradient ratio mean(cross) / mean(loss) when ``rescale`` (their ``mult``: the
+  reported value stays the cross-modal loss, the gradient keeps both terms).
+
+  Args: embeddings [B, 2, D] radar views; teacher_outputs [B, (V,) D] the frozen vision features
+    (``config.auxiliary=[dict(name="teacher", ...)]``); temperature t (0.07); intra_weight; where.
+  Reference: Y. Hao, S. Madani, J. Guan, M. Alloulah, S. Gupta, H. Hassanieh, "Bootstrapping Autonomous
+  Driving Radars with Self-Supervised Learning", CVPR 2024, arXiv:2312.04519
+  (slug ``bootstrapping_autonomous_driving_radars``).
+  """
+  z, _ = unpack(embeddings, "radical")
+  _positive("temperature", temperature, "radical")
+  b = z.shape[0]
+  if z.shape[1] != 2:
+    raise ValueError(f"radical: embeddings must hold 2 radar views [batch, 2, dim], got {z.shape}")
+  k = l2_normalize(jnp.mean(_bank(teacher_outputs, "radical", b), axis=1))
+  if k.shape[-1] != z.shape[-1]:
+    raise ValueError(f"radical: vision features dim {k.shape[-1]} != radar embedding dim {z.shape[-1]}")
+  valid = _valid(where, b)
+  q1, q2 = l2_normalize(z[:, 0]), l2_normalize(z[:, 1])
+  q = l2_normalize(jnp.mean(z, axis=1))
+  cand = jnp.broadcast_to(valid[None, :], (b, b))
+  idx = jnp.arange(b)
+  cross = _ce_rows(q @ k.T / temperature, idx, cand)
+  s12 = q1 @ q2.T / temperature
+  intra = 0.5 * (_ce_rows(s12, idx, cand) + _ce_rows(s12.T, idx, cand))
+  total = cross + intra_weight * intra
+  if rescale:
+    cnt = jnp.maximum(jnp.sum(valid), 1)
+    mean = lambda a: jnp.sum(jnp.where(valid, a, 0.0)) / cnt
+    total = total * jax.lax.stop_gradient(mean(cross) / mean(total))
+  return jnp.where(valid, total, 0.0)
+
+
+# ------------------------------------------------------------------------ SECLA (faces <-> names)
+
+
+def secla(embeddings, labels=None, *, temperature: float = 0.1, where=None) -> Array:
+  """Symmetry-enhanced contrastive alignment of bags of faces and names (SECLA), per image-caption pair.
+
+  Each example is an image-caption pair with F face slots and N name slots: ``embeddings`` is
+  ``{"faces": [B, F, D], "names": [B, N, D], "face_mask": [B, F] bool, "name_mask": [B, N] bool}``
+  (l2-normalised inside). Weak supervision: a face's name is one of its own caption's names, unknown
+  which. With s(f, n) = cos(f, n) / t:
+    face -> name:  l_f = -log( exp(max_{n in C_b} s(f, n)) / (exp(max_{n in C_b} s(f, n)) + sum_{n not in C_b} exp s(f, n)) )
+                   (the best-matching name of its own caption is the positive, names of the other
+                   captions of the batch are the negatives: multiple-instance InfoNCE),
+    name -> face:  l_n the same with faces and names exchanged (the symmetric term);
+  loss_b = mean over the pair's valid faces of l_f + mean over its valid names of l_n.
+  lbrl's reading of the paper's section 3 (the paper's code is not released): the max over the own bag
+  is the alignment hypothesis, both directions are trained (the "symmetry enhancement"); the NONAME
+  token and SECLA-B's two-stage curriculum are left to the data (a null name slot, an easy subset first).
+  Assignment at test time: each face takes the arg-max name of its caption (:func:`secla_assign`).
+
+  Reference: T. Qu, T. Tuytelaars, M.-F. Moens, "Weakly Supervised Face Naming with Symmetry-Enhanced
+  Contrastive Loss", WACV 2023, arXiv:2210.08957 (slug ``weakly_supervised_face_naming``).
+  """
+  if not isinstance(embeddings, dict) or not {"faces", "names"} <= set(embeddings):
+    raise ValueError("secla: embeddings must be a dict with 'faces' [B, F, D] and 'names' [B, N, D]")
+  fa = l2_normalize(jnp.asarray(embeddings["faces"], jnp.float32))
+  na = l2_normalize(jnp.asarray(embeddings["names"], jnp.float32))
+  if fa.ndim != 3 or na.ndim != 3 or fa.shape[0] != na.shape[0] or fa.shape[2] != na.shape[2]:
+    raise ValueError(f"secla: faces [B, F, D] and names [B, N, D] must share B and D, got {fa.shape}, {na.shape}")
+  _positive("temperature", temperature, "secla")
+  b, nf, d = fa.shape
+  nn_ = na.shape[1]
+  fm = jnp.asarray(embeddings.get("face_mask", jnp.ones((b, nf), bool)), bool)
+  nm = jnp.asarray(embeddings.get("name_mask", jnp.ones((b, nn_), bool)), bool)
+  valid = _valid(where, b)
+  fm, nm = fm & valid[:, None], nm & valid[:, None]
+  s = jnp.einsum("bfd,cnd->bfcn", fa, na) / temperature            # [B, F, B, N]
+  own = jnp.eye(b, dtype=bool)[:, None, :, None]
+
+  def direction(sim, qmask, kmask, own_):
+    # sim [B, Q, B, K]: each query's positive = its best key in its own bag; negatives = other bags' keys
+    pos = jnp.max(jnp.where(own_ & kmask[None, None], sim, _NEG), axis=(2, 3))
+    neg = jnp.where(~own_ & kmask[None, None], sim, _NEG).reshape(sim.shape[0], sim.shape[1], -1)
+    l = jnp.logaddexp(pos, jax.nn.logsumexp(neg, axis=-1)) - pos
+    cnt = jnp.maximum(jnp.sum(qmask, 1), 1)
+    return jnp.sum(jnp.where(qmask, l, 0.0), 1) / cnt
+
+  lf = direction(s, fm, nm, own)
+  ln = direction(jnp.transpose(s, (2, 3, 0, 1)), nm, fm, own)
+  return jnp.where(valid, lf + ln, 0.0)
+
+
+def secla_assign(faces, names, name_mask=None) -> Array:
+  """Each face's name slot within its own caption: arg-max cosine over the caption's valid names, [B, F]."""
+  s = jnp.einsum("bfd,bnd->bfn", l2_normalize(jnp.asarray(faces, jnp.float32)), l2_normalize(jnp.asarray(names, jnp.float32)))
+  if name_mask is not None:
+    s = jnp.where(jnp.asarray(name_mask, bool)[:, None, :], s, _NEG)
+  return jnp.argmax(s, -1)
+
+
+# ------------------------------------------------------------------- BYOL + cross-cosine self-labeling
+
+
+def byol_ccsl(embeddings, labels=None, *, target_outputs, weight: float = 1.0, threshold: float = 0.9,
+              kind: str = "cosine", temperature: float = 0.1, where=None) -> Array:
+  """BYOL plus the self-labeling refinement's in-batch similarity term (CCSL or CSSL), per example.
+
+  BYOL's loss (:func:`byol`) learns only from the two views of an image. The refinement finds
+  semantically similar pairs inside the batch from the target network and pulls the online predictions
+  of one toward the target projections of the other:
+    similar(i, j) = [cos(z'_i, z'_j) >= threshold], j != i   (z' the EMA target's projections, no gradient;
+                    the two views' target projections averaged before the comparison),
+    CCSL (``kind="cosine"``): c_i = mean over similar j and both view pairings of 2 - 2 cos(q_{i,v}, z'_{j,1-v}),
+    CSSL (``kind="sigmoid"``): c_i = mean over all j != i of BCE(sigmoid(cos(q_i, z'_j) / temperature), similar(i, j));
+  loss_i = byol_i + weight * c_i (c_i = 0 when i has no similar pair).
+  lbrl's reading of the paper (no code released): the threshold rule for "semantically similar", the
+  view pairing and the BCE form of the sigmoid loss are lbrl's choices, stated here.
+
+  Reference: S. Garg, D. Jain, "Self-Labeling Refinement for Robust Representation Learning with Bootstrap
+  Your Own Latent", 2022, arXiv:2204.04545 (slug ``self_labeling_refinement_robust``).
+  """
+  if kind not in ("cosine", "sigmoid"):
+    raise ValueError(f"byol_ccsl: kind must be 'cosine' or 'sigmoid', got {kind!r}")
+  if not -1.0 <= float(threshold) <= 1.0:
+    raise ValueError(f"byol_ccsl: threshold must be in [-1, 1], got {threshold}")
+  base = byol(embeddings, labels, target_outputs=target_outputs, where=where)
+  q, _ = unpack(embeddings, "byol_ccsl")
+  t, _ = unpack(target_outputs, "byol_ccsl (target_outputs)")
+  t = jax.lax.stop_gradient(t)
+  b = q.shape[0]
+  valid = _valid(where, b)
+  tm = l2_normalize(jnp.mean(l2_normalize(t), axis=1))
+  sim = (tm @ tm.T >= threshold) & ~jnp.eye(b, dtype=bool) & valid[None, :] & valid[:, None]
+  qn, tn = l2_normalize(q), l2_normalize(t)
+  cross = 0.5 * (qn[:, 0] @ tn[:, 1].T + qn[:, 1] @ tn[:, 0].T)     # [B, B] online i vs target j, across views
+  if kind == "cosine":
+    cnt = jnp.sum(sim, 1)
+    c = jnp.sum(jnp.where(sim, 2.0 - 2.0 * cross, 0.0), 1) / jnp.maximum(cnt, 1)
+  else:
+    off = ~jnp.eye(b, dtype=bool) & valid[None, :]
+    x = cross / temperature
+    bce = jax.nn.softplus(x) - sim * x                                  # BCE with logits
+    c = jnp.sum(jnp.where(off, bce, 0.0), 1) / jnp.maximum(jnp.sum(off, 1), 1)
+  return jnp.where(valid, base + weight * c, 0.0)
+
+
+# --------------------------------------------------------------------- Hard Patches Mining (masked)
+
+
+def hpm(embeddings, labels=None, *, weight: float = 1.0, relative: bool = True, where=None) -> Array:
+  """Masked reconstruction plus HPM's loss-prediction objective, per example.
+
+  ``embeddings``: :class:`lbrl.models.ssl_mim.HardPatchesMAE`'s dict (``reconstruction``, ``target``,
+  ``mask``, ``loss_prediction``). With e_l = mean over the patch's values of (reconstruction - target)^2:
+    reconstruction_i = mean over i's masked patches of e_l                       (MAE)
+    relative (the paper's choice): for masked patches l != m with e_l != e_m,
+      lp_i = mean over those ordered pairs of BCE(sigmoid(s_m - s_l), [e_m > e_l])
+      (s the predicted losses; e under stop-gradient: the predictor learns which patch is harder, not
+      how hard; the authors' ``forward_learning_loss(relative=True)``, with log-sigmoid in place of their
+      log(sigmoid + 1e-6));
+    absolute: lp_i = mean over masked patches of (s_l - standardise_i(e)_l)^2;
+  loss_i = reconstruction_i + weight * lp_i (weight 1 in the paper; 0 when the model has no predictor).
+  Reference: as :mod:`lbrl.models.ssl_mim` (slugs ``hard_patches_mining_masked``,
+  ``bootstrap_masked_visual_modeling``).
+  """
+  need = {"reconstruction", "target", "mask", "loss_prediction"}
+  if not isinstance(embeddings, dict) or not need <= set(embeddings):
+    raise ValueError(f"hpm: embeddings must be a dict with keys {sorted(need)} (HardPatchesMAE), got "
+                     f"{sorted(embeddings) if isinstance(embeddings, dict) else type(embeddings).__name__}")
+  rec = jnp.asarray(embeddings["reconstruction"], jnp.float32)
+  tgt = jax.lax.stop_gradient(jnp.asarray(embeddings["target"], jnp.float32))
+  m = jnp.asarray(embeddings["mask"], bool)
+  s = jnp.asarray(embeddings["loss_prediction"], jnp.float32)
+  if rec.shape != tgt.shape or rec.ndim != 3 or m.shape != rec.shape[:2] or s.shape != m.shape:
+    raise ValueError(f"hpm: reconstruction/target [B, L, P], mask and loss_prediction [B, L] expected, got "
+                     f"{rec.shape}, {tgt.shape}, {m.shape}, {s.shape}")
+  b = rec.shape[0]
+  valid = _valid(where, b)
+  err = jnp.mean((rec - tgt) ** 2, -1)
+  cnt = jnp.maximum(jnp.sum(m, 1), 1)
+  recon = jnp.sum(jnp.where(m, err, 0.0), 1) / cnt
+  e = jax.lax.stop_gradient(err)
+  if relative:
+    pair = m[:, :, None] & m[:, None, :]
+    pos = (e[:, None, :] > e[:, :, None]) & pair               # [b, l, m]: e_m > e_l
+    neg = (e[:, None, :] < e[:, :, None]) & pair
+    d = s[:, None, :] - s[:, :, None]                          # s_m - s_l
+    bce = jnp.where(pos, -jax.nn.log_sigmoid(d), 0.0) + jnp.where(neg, -jax.nn.log_sigmoid(-d), 0.0)
+    lp = jnp.sum(bce, (1, 2)) / jnp.maximum(jnp.sum(pos | neg, (1, 2)), 1)
+  else:
+    mu = jnp.sum(jnp.where(m, e, 0.0), 1, keepdims=True) / cnt[:, None]
+    var = jnp.sum(jnp.where(m, (e - mu) ** 2, 0.0), 1, keepdims=True) / jnp.maximum(cnt[:, None] - 1, 1)
+    z = (e - mu) / jnp.sqrt(var + 1e-6)
+    lp = jnp.sum(jnp.where(m, (s - z) ** 2, 0.0), 1) / cnt
+  return jnp.where(valid, recon + weight * lp, 0.0)

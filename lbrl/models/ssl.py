@@ -15,7 +15,8 @@ Calls: default / ``return_embeddings=True``: ``[B, V, D]`` (through the predicto
 ``return_features=True``: the encoder's features ``[B, F]`` of a single-view input (or ``[B, V, F]``),
 what linear probes and kNN read (:mod:`lbrl.evaluation.ssl`). With ``learn_temperature`` /
 ``learn_bias`` the embeddings come back as ``{"embeddings", "log_temperature", "bias"}`` for the
-SigLIP / CLIP losses (:mod:`lbrl.losses.contrastive`). ``shared=False`` gives view 1 its own encoder
+SigLIP / CLIP losses (:mod:`lbrl.losses.contrastive`). ``predictor_output="both"`` returns
+``{"embeddings": z, "predictions": q(z)}`` (Sy-CON's predictor beside the projections). ``shared=False`` gives view 1 its own encoder
 (a second modality, e.g. SigLIP's text tower on paired data).
 
 Defaults: ``hidden=(256, 256)``, ``projector=(256, 64)``, ``predictor=()``, ``batch_norm=True``,
@@ -87,6 +88,7 @@ class SSLNet(nn.Module):
   temperature: float = 10.0
   learn_bias: bool = False
   bias: float = -10.0
+  predictor_output: str = "replace"
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -120,9 +122,14 @@ class SSLNet(nn.Module):
       h = jnp.stack([(enc_a if i == 0 else enc_b)(xv[:, i], train=train) for i in range(v)], 1)
     proj = MlpHead(tuple(self.projector), self.batch_norm, name="projector", **kw)
     z = proj(h.reshape(b * v, -1), train=train)
+    if self.predictor_output not in ("replace", "both"):
+      raise ValueError(f"SSLNet.predictor_output must be 'replace' or 'both', got {self.predictor_output!r}")
     pred = MlpHead(tuple(self.predictor), self.batch_norm, name="predictor", **kw) if self.predictor else None
     if pred is not None and (use_predictor or self.is_initializing()):
       q = pred(z, train=train)
+      if self.predictor_output == "both" and use_predictor:
+        return {"embeddings": z.reshape(b, v, -1).astype(jnp.float32),
+                "predictions": q.reshape(b, v, -1).astype(jnp.float32)}
       z = q if use_predictor else z
     z = z.reshape(b, v, -1).astype(jnp.float32)
     if self.normalize:

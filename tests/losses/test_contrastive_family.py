@@ -1,0 +1,257 @@
+"""The CON family's paper losses added in issue 16's second pass, against float64 NumPy transcriptions
+written from the papers (and the authors' code where released)."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lbrl.losses import contrastive as C
+
+
+def _softmax(x, axis=-1):
+  e = np.exp(x - x.max(axis, keepdims=True))
+  return e / e.sum(axis, keepdims=True)
+
+
+def _cos(a, b):
+  a = a / np.linalg.norm(a, axis=-1, keepdims=True)
+  b = b / np.linalg.norm(b, axis=-1, keepdims=True)
+  return a @ b.T
+
+
+# ------------------------------------------------------------------------------------ I-Con clustering
+
+
+def np_i_con_cluster(logits, alpha):
+  """The authors' UniformCluster kernel and LeakKernel (ICon repository), loops in float64."""
+  b, v, c = logits.shape
+  phi = _softmax(logits.reshape(b * v, c).astype(np.float64))
+  n = b * v
+  size = phi.sum(0)
+  out = np.zeros(n)
+  for i in range(n):
+    q = np.array([np.sum(phi[i] * phi[j] / size) for j in range(n)])
+    pos = [j for j in range(n) if j != i and j // v == i // v]
+    p = np.full(n, alpha / n)
+    p[pos] += (1 - alpha) / len(pos)
+    m = p > 0
+    out[i] = np.sum(p[m] * (np.log(p[m]) - np.log(q[m])))
+  return out.reshape(b, v).mean(1)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+def test_i_con_cluster_matches_transcription(alpha):
+  z = np.random.default_rng(0).standard_normal((6, 2, 4)) * 2
+  got = C.i_con_cluster(jnp.asarray(z, jnp.float32), debias=alpha)
+  np.testing.assert_allclose(np.asarray(got), np_i_con_cluster(z, alpha), rtol=2e-5, atol=1e-5)
+
+
+def test_i_con_cluster_rows_are_distributions_and_mask():
+  z = np.random.default_rng(1).standard_normal((5, 2, 3))
+  where = np.array([1, 1, 0, 1, 1], bool)
+  got = C.i_con_cluster(jnp.asarray(z, jnp.float32), debias=0.2, where=where)
+  keep = np.flatnonzero(where)
+  np.testing.assert_allclose(np.asarray(got)[keep], np_i_con_cluster(z[keep], 0.2), rtol=2e-5, atol=1e-5)
+  assert float(got[2]) == 0.0
+  with pytest.raises(ValueError, match="debias"):
+    C.i_con_cluster(jnp.asarray(z), debias=1.0)
+
+
+def _n(a):
+  return a / np.linalg.norm(a, axis=-1, keepdims=True)
+
+
+def _lse(x):
+  m = x.max()
+  return m + np.log(np.exp(x - m).sum())
+
+
+# ------------------------------------------------------------------------------------------ Sy-CON
+
+
+def np_sy_con(z, p, f, t_base, t):
+  """SimCLR(z) + the authors' plasticity/stability index sets (PNR repository), per anchor loops."""
+  b = z.shape[0]
+  zz, pp, ff = (_n(a.reshape(2 * b, -1).astype(np.float64)) for a in (z, p, f))
+  n = 2 * b
+  out = np.zeros(n)
+  for a in range(n):
+    part = a ^ 1
+    others = [k for k in range(n) if k != a]
+    base = -(zz[a] @ zz[part] / t_base - _lse(np.array([zz[a] @ zz[k] / t_base for k in others])))
+    den1 = np.array([zz[a] @ zz[k] / t for k in others] + [zz[a] @ ff[k] / t for k in others])
+    l1 = -(zz[a] @ zz[part] / t - _lse(den1))
+    den2 = np.array([pp[a] @ ff[k] / t for k in others] + [pp[a] @ zz[k] / t for k in others])
+    l2 = -(pp[a] @ ff[a] / t - _lse(den2))
+    out[a] = base + l1 + l2
+  return out.reshape(b, 2).mean(1)
+
+
+def test_sy_con_matches_transcription():
+  r = np.random.default_rng(2)
+  z, p, f = (r.standard_normal((5, 2, 4)) for _ in range(3))
+  got = C.sy_con({"embeddings": jnp.asarray(z, jnp.float32), "predictions": jnp.asarray(p, jnp.float32)},
+                 teacher_outputs=jnp.asarray(f, jnp.float32), temperature=0.5, distill_temperature=0.2)
+  np.testing.assert_allclose(np.asarray(got), np_sy_con(z, p, f, 0.5, 0.2), rtol=2e-5, atol=1e-5)
+  with pytest.raises(ValueError, match="predictions"):
+    C.sy_con(jnp.asarray(z, jnp.float32), teacher_outputs=jnp.asarray(f, jnp.float32))
+
+
+def test_sy_con_gradient_reaches_predictor_not_teacher():
+  r = np.random.default_rng(3)
+  z, p, f = (jnp.asarray(r.standard_normal((4, 2, 3)), jnp.float32) for _ in range(3))
+  gz, gp, gf = jax.grad(lambda z, p, f: jnp.mean(C.sy_con({"embeddings": z, "predictions": p}, teacher_outputs=f)),
+                        argnums=(0, 1, 2))(z, p, f)
+  assert float(jnp.abs(gp).sum()) > 0 and float(jnp.abs(gz).sum()) > 0 and float(jnp.abs(gf).sum()) == 0
+
+
+# ------------------------------------------------------------------------------------------ Radical
+
+
+def np_radical(z, k, t, w, rescale):
+  b = z.shape[0]
+  q1, q2 = _n(z[:, 0]), _n(z[:, 1])
+  q = _n(z.mean(1))
+  kk = _n(k.mean(1)) if k.ndim == 3 else _n(k)
+  ce = lambda logits, i: _lse(logits[i]) - logits[i, i]
+  cross = np.array([ce(q @ kk.T / t, i) for i in range(b)])
+  s = q1 @ q2.T / t
+  intra = np.array([(ce(s, i) + ce(s.T, i)) / 2 for i in range(b)])
+  tot = cross + w * intra
+  return tot * (cross.mean() / tot.mean()) if rescale else tot
+
+
+@pytest.mark.parametrize("rescale", [True, False])
+def test_radical_matches_transcription(rescale):
+  r = np.random.default_rng(4)
+  z, k = r.standard_normal((6, 2, 5)), r.standard_normal((6, 3, 5))
+  got = C.radical(jnp.asarray(z, jnp.float32), teacher_outputs=jnp.asarray(k, jnp.float32), temperature=0.2,
+                  intra_weight=0.5, rescale=rescale)
+  np.testing.assert_allclose(np.asarray(got), np_radical(z, k, 0.2, 0.5, rescale), rtol=2e-5, atol=1e-5)
+  with pytest.raises(ValueError, match="dim"):
+    C.radical(jnp.asarray(z, jnp.float32), teacher_outputs=jnp.ones((6, 4)))
+
+
+# ------------------------------------------------------------------------------------------- SECLA
+
+
+def np_secla(fa, na, fm, nm, t):
+  fa, na = _n(fa), _n(na)
+  b = fa.shape[0]
+  out = np.zeros(b)
+  for i in range(b):
+    for q_emb, q_mask, k_emb, k_mask in ((fa, fm, na, nm), (na, nm, fa, fm)):
+      ls = []
+      for qi in np.flatnonzero(q_mask[i]):
+        own = [q_emb[i, qi] @ k_emb[i, kj] / t for kj in np.flatnonzero(k_mask[i])]
+        neg = [q_emb[i, qi] @ k_emb[c, kj] / t for c in range(b) if c != i for kj in np.flatnonzero(k_mask[c])]
+        pos = max(own)
+        ls.append(_lse(np.array([pos] + neg)) - pos)
+      out[i] += np.mean(ls)
+  return out
+
+
+def test_secla_matches_transcription_with_masks():
+  r = np.random.default_rng(5)
+  fa, na = r.standard_normal((4, 3, 6)), r.standard_normal((4, 2, 6))
+  fm = np.array([[1, 1, 0], [1, 0, 0], [1, 1, 1], [1, 1, 0]], bool)
+  nm = np.array([[1, 1], [1, 0], [1, 1], [0, 1]], bool)
+  got = C.secla({"faces": jnp.asarray(fa, jnp.float32), "names": jnp.asarray(na, jnp.float32), "face_mask": fm,
+                 "name_mask": nm}, temperature=0.3)
+  np.testing.assert_allclose(np.asarray(got), np_secla(fa, na, fm, nm, 0.3), rtol=2e-5, atol=1e-5)
+  assign = C.secla_assign(fa, na, nm)
+  assert assign.shape == (4, 3) and int(assign[3, 0]) == 1    # pair 3 has only name slot 1
+
+
+def test_secla_aligns_true_pairs_on_a_synthetic_bag_task():
+  """The mechanism: faces of identity c and names of identity c are random vectors; captions list the
+  names of the faces present. A linear map trained with SECLA on bags recovers the true face-name pairs."""
+  r = np.random.default_rng(0)
+  ids, d = 12, 8
+  face_proto, name_vec = r.standard_normal((ids, d)), r.standard_normal((ids, d))
+  members = np.stack([r.choice(ids, 2, replace=False) for _ in range(64)])
+  faces = face_proto[members] + 0.1 * r.standard_normal((64, 2, d))
+  names = name_vec[members[:, ::-1]]                  # caption order unrelated to face order
+  w0 = jnp.eye(d) + 0.01 * jnp.asarray(r.standard_normal((d, d)))
+
+  def loss(w):
+    return jnp.mean(C.secla({"faces": jnp.asarray(faces) @ w, "names": jnp.asarray(names)}, temperature=0.2))
+
+  w = w0
+  g = jax.jit(jax.grad(loss))
+  for _ in range(300):
+    w = w - 0.5 * g(w)
+  pred = np.asarray(C.secla_assign(jnp.asarray(faces) @ w, names))
+  truth = np.array([[1, 0]] * 64)                     # face 0 is named by caption slot 1
+  assert (pred == truth).mean() > 0.9
+
+
+# ---------------------------------------------------------------------------------- BYOL + CCSL/CSSL
+
+
+def np_ccsl(q, t, weight, thr, kind, temp):
+  b = q.shape[0]
+  qn, tn = _n(q), _n(t)
+  byol = (2 - 2 * np.sum(qn[:, 0] * tn[:, 1], -1)) + (2 - 2 * np.sum(qn[:, 1] * tn[:, 0], -1))
+  tm = _n(tn.mean(1))
+  out = np.zeros(b)
+  for i in range(b):
+    sim = [j for j in range(b) if j != i and tm[i] @ tm[j] >= thr]
+    cross = lambda j: 0.5 * (qn[i, 0] @ tn[j, 1] + qn[i, 1] @ tn[j, 0])
+    if kind == "cosine":
+      c = np.mean([2 - 2 * cross(j) for j in sim]) if sim else 0.0
+    else:
+      c = np.mean([np.log1p(np.exp(cross(j) / temp)) - (j in sim) * cross(j) / temp for j in range(b) if j != i])
+    out[i] = byol[i] + weight * c
+  return out
+
+
+@pytest.mark.parametrize("kind", ["cosine", "sigmoid"])
+def test_byol_ccsl_matches_transcription(kind):
+  r = np.random.default_rng(6)
+  base = r.standard_normal((6, 1, 4))
+  q, t = base + 0.3 * r.standard_normal((6, 2, 4)), base + 0.3 * r.standard_normal((6, 2, 4))
+  t[3:] = t[3:] * 0 + t[3:4] + 0.05 * r.standard_normal((3, 2, 4))     # rows 3-5 share a semantic
+  got = C.byol_ccsl(jnp.asarray(q, jnp.float32), target_outputs=jnp.asarray(t, jnp.float32), weight=0.7,
+                    threshold=0.8, kind=kind, temperature=0.5)
+  np.testing.assert_allclose(np.asarray(got), np_ccsl(q, t, 0.7, 0.8, kind, 0.5), rtol=2e-5, atol=1e-5)
+  with pytest.raises(ValueError, match="kind"):
+    C.byol_ccsl(jnp.asarray(q), target_outputs=jnp.asarray(t), kind="l2")
+
+
+# ------------------------------------------------------------------------------- Hard Patches Mining
+
+
+def np_hpm(rec, tgt, mask, s, weight, relative):
+  out = []
+  for i in range(rec.shape[0]):
+    e = ((rec[i] - tgt[i]) ** 2).mean(-1)
+    ms = np.flatnonzero(mask[i])
+    r = e[ms].mean()
+    if relative:
+      terms = []
+      for a in ms:
+        for c in ms:
+          if e[c] > e[a]:
+            terms.append(-np.log(1 / (1 + np.exp(-(s[i, c] - s[i, a])))))
+          elif e[c] < e[a]:
+            terms.append(-np.log(1 - 1 / (1 + np.exp(-(s[i, c] - s[i, a])))))
+      lp = np.mean(terms)
+    else:
+      z = (e[ms] - e[ms].mean()) / np.sqrt(e[ms].var(ddof=1) + 1e-6)
+      lp = np.mean((s[i, ms] - z) ** 2)
+    out.append(r + weight * lp)
+  return np.array(out)
+
+
+@pytest.mark.parametrize("relative", [True, False])
+def test_hpm_matches_transcription(relative):
+  r = np.random.default_rng(7)
+  rec, tgt, s = r.standard_normal((3, 6, 4)), r.standard_normal((3, 6, 4)), r.standard_normal((3, 6))
+  mask = r.random((3, 6)) < 0.6
+  mask[:, 0] = mask[:, 1] = True
+  got = C.hpm({"reconstruction": jnp.asarray(rec, jnp.float32), "target": jnp.asarray(tgt, jnp.float32),
+               "mask": mask, "loss_prediction": jnp.asarray(s, jnp.float32)}, weight=0.5, relative=relative)
+  np.testing.assert_allclose(np.asarray(got), np_hpm(rec, tgt, mask, s, 0.5, relative), rtol=2e-5, atol=1e-5)
+  with pytest.raises(ValueError, match="HardPatchesMAE"):
+    C.hpm(jnp.ones((3, 2, 4)))
