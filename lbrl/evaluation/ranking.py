@@ -16,7 +16,20 @@
 * :func:`querybank_normalize`: the inverted-softmax normalisation of retrieval scores with a bank of
   queries (``sim'(q, g) = exp(beta sim(q, g)) / sum_{b in bank} exp(beta sim(b, g))``; Bogolin et al.,
   "Cross Modal Retrieval with Querybank Normalisation", CVPR 2022, arXiv:2112.12777), the query-bank half of
-  Balance Act's dual-bank normalisation (lbrl does not implement the gallery-bank half).
+  Balance Act's dual-bank normalisation; ``dynamic=True`` is QB-Norm's dynamic inverted softmax (only
+  the queries whose top-1 item is in the bank's top-``k`` retrieved set are normalised).
+* :func:`dual_bank_normalize`: Balance Act's DBNorm (Wang, Jian & Xue, "Balance Act: Mitigating Hubness in
+  Cross-Modal Retrieval with Query and Gallery Banks", EMNLP 2023, arXiv:2310.11612, slug ``balance_act``):
+  the dual inverted softmax multiplies the query-bank term by a gallery-bank term,
+  ``DualIS(q, g) = exp(b1 s(q, g)) / sum_{q' in Qbank} exp(b1 s(q', g)) * exp(b2 s(q, g)) / sum_{g' in Gbank}
+  exp(b2 s(g', g))`` (``s(g', g)``: the gallery bank's similarities to the gallery, the same modality), and
+  ``dynamic=True`` gives the dual dynamic inverted softmax (DualDIS). Returned as a log (monotone, ranks
+  unchanged). Defaults ``beta_query = 1/1.99``, ``beta_gallery = 3`` (the authors' ``db_norm``). lbrl's
+  choices: the authors' released ``db_norm`` passes the gallery-bank similarities where the test queries'
+  similarities belong in both terms (its test-query argument is unused); lbrl follows the paper's
+  formula. In dynamic mode a row that is not normalised keeps ``b s(q, g)`` (the log of the unnormalised
+  ``exp``), where the authors' code keeps the raw similarity, so that the two terms stay a product of
+  positive numbers.
 """
 from __future__ import annotations
 
@@ -99,11 +112,39 @@ def hub_occupancy(similarity, *, k: int = 10, hub_fraction: float = 0.01):
   return jnp.sum(jax.lax.top_k(n, m)[0]) / jnp.sum(n)
 
 
-def querybank_normalize(similarity, bank_similarity, *, beta: float = 20.0):
-  """Inverted softmax over a query bank: ``log`` of ``exp(beta sim(q, g)) / sum_b exp(beta sim(b, g))``
-  (monotone per gallery column, so the log is returned for ranking); ``bank_similarity [B, G]`` holds the
-  bank queries' similarities to the same gallery."""
+def _bank_log_normalize(similarity, bank_similarity, beta, dynamic, k):
   sim, bank = jnp.asarray(similarity, jnp.float32), jnp.asarray(bank_similarity, jnp.float32)
   if sim.ndim != 2 or bank.ndim != 2 or sim.shape[1] != bank.shape[1]:
-    raise ValueError(f"similarity [Q, G] and bank_similarity [B, G] must share G, got {sim.shape} and {bank.shape}")
-  return beta * sim - jax.nn.logsumexp(beta * bank, axis=0)[None, :]
+    raise ValueError(f"similarity [Q, G] and the bank's similarities [B, G] must share G, got {sim.shape} and "
+                     f"{bank.shape}")
+  if beta <= 0:
+    raise ValueError(f"beta must be > 0, got {beta}")
+  out = beta * sim - jax.nn.logsumexp(beta * bank, axis=0)[None, :]
+  if not dynamic:
+    return out
+  if not 1 <= int(k) <= sim.shape[1]:
+    raise ValueError(f"k must be in [1, G={sim.shape[1]}], got {k}")
+  active = k_occurrence(bank, k=int(k)) > 0                           # [G]: the bank's retrieved set
+  rows = active[jnp.argmax(sim, axis=1)]                              # top-1 item of the row is in it
+  return jnp.where(rows[:, None], out, beta * sim)
+
+
+def querybank_normalize(similarity, bank_similarity, *, beta: float = 20.0, dynamic: bool = False, k: int = 1):
+  """Inverted softmax over a query bank: ``log`` of ``exp(beta sim(q, g)) / sum_b exp(beta sim(b, g))``
+  (monotone per gallery column, so the log is returned for ranking); ``bank_similarity [B, G]`` holds the
+  bank queries' similarities to the same gallery. ``dynamic``: only rows whose top-1 gallery item is among
+  the bank's top-``k`` retrievals are normalised (QB-Norm's DIS); the others keep ``beta sim``."""
+  return _bank_log_normalize(similarity, bank_similarity, beta, dynamic, k)
+
+
+def dual_bank_normalize(similarity, query_bank_similarity, gallery_bank_similarity, *, beta_query: float = 1 / 1.99,
+                        beta_gallery: float = 3.0, dynamic: bool = False, k: int = 1):
+  """Balance Act's DBNorm (see the module docstring): ``log DualIS`` (or ``log DualDIS`` with ``dynamic``).
+
+  ``similarity [Q, G]`` (test queries x gallery), ``query_bank_similarity [Bq, G]`` (bank queries x the same
+  gallery), ``gallery_bank_similarity [Bg, G]`` (bank gallery items x the gallery, same modality). Example::
+
+      dual_bank_normalize(q @ g.T, qbank @ g.T, gbank @ g.T)
+  """
+  return (_bank_log_normalize(similarity, query_bank_similarity, beta_query, dynamic, k)
+          + _bank_log_normalize(similarity, gallery_bank_similarity, beta_gallery, dynamic, k))

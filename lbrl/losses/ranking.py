@@ -31,6 +31,26 @@ value per list; lists without a relevant item give 0 where the loss is undefined
   (the authors' ``tau >= 2`` keeps ``|d| <= 1``); defaults ``tau=2`` (the authors' command-line default),
   ``tau_star=1`` (tuned over 0.005-0.25 in their grid). lbrl's choice: the argument of the log is floored
   at 1e-30 so that scores outside the cosine range give finite values and gradients.
+* :func:`mw_auc`: the MW loss (Sheikholeslami et al., "Optimizing What Matters: AUC-Driven Learning for
+  Robust Neural Retrieval", 2025, arXiv:2510.00137, slug ``mw_auc_loss``): binary cross-entropy of
+  ``sigmoid(scale (s_pos - s_neg))`` against 1 over positive-negative pairs, i.e. the mean of
+  ``softplus(scale (s_neg - s_pos))``, a smooth upper bound of the area over the ROC curve (1 - AUC, the
+  Mann-Whitney U statistic). ``scope="batch"`` (default) pairs every positive of the batch with every
+  negative of the batch, across queries, as in the paper's figure 2 (a global AUC: scores comparable
+  across queries, which the per-query contrastive loss does not ask for); ``scope="list"`` pairs within a
+  list only. Batch-wide: each list's value is its share of the batch's pair sum times the number of lists,
+  so the mean over lists is the loss. ``scale`` (default 1) multiplies the score differences (a cosine
+  retriever's inverse temperature).
+* :func:`macro_auc_loss`: the three Macro-AUC surrogates of Wu, Li & Yin, "Towards Understanding
+  Generalization of Macro-AUC in Multi-label Learning", ICML 2023, arXiv:2305.05248, slug
+  ``understanding_generalization_macro_auc``, over ``logits [B, K]`` and multi-hot ``labels [B, K]`` (K labels,
+  each a binary task; ``S_k+`` / ``S_k-`` the batch's positives / negatives of label ``k``, base loss ``l``):
+  ``univariate`` ``1/K sum_k 1/B sum_i l(y'_ik f_ik)`` (``y'`` in {-1, +1}); ``reweighted``
+  ``1/K sum_k [mean_{i in S_k+} l(f_ik) + mean_{j in S_k-} l(-f_jk)]`` (the univariate loss reweighted by the
+  inverse of each label's class frequency); ``pairwise`` ``1/K sum_k mean_{i in S_k+, j in S_k-} l(f_ik - f_jk)``.
+  ``base="logistic"`` ``l(t) = log(1 + e^-t)`` (default) or ``"squared_hinge"`` ``max(0, 1 - t)^2``
+  (lbrl's choices; the paper's bounds hold for any bounded Lipschitz surrogate). Batch-wide (except
+  ``univariate``): per-example values whose mean over the batch is the loss.
 * Baselines from rax (not rewritten): :func:`rax_softmax`, :func:`rax_listmle`, :func:`rax_pairwise_logistic`
   (``rax.softmax_loss`` = ListNet's top-one softmax cross-entropy with the relevance normalised,
   ``rax.listmle_loss``, ``rax.pairwise_logistic_loss`` summed over pairs), per list.
@@ -169,6 +189,63 @@ def psl(scores, relevance, *, where=None, tau: float = 2.0, tau_star: float = 1.
   n_pos = jnp.sum(pos, -1)
   per = jnp.sum(jnp.where(pos, lse, 0.0), -1) / jnp.maximum(n_pos, 1)
   return jnp.where((n_pos > 0) & jnp.any(neg, -1), per, 0.0)
+
+
+def mw_auc(scores, relevance, *, where=None, scale: float = 1.0, scope: str = "batch"):
+  """The MW loss per list (see the module docstring); lists without a positive give 0 (``scope="batch"``:
+  they still serve as negatives of the others)."""
+  s, rel, where = _check(scores, relevance, where)
+  if scope not in ("batch", "list"):
+    raise ValueError(f"mw_auc: scope must be 'batch' or 'list', got {scope!r}")
+  if scale <= 0:
+    raise ValueError(f"mw_auc: scale must be > 0, got {scale}")
+  pos, neg = where & (rel > 0), where & (rel <= 0)
+  if scope == "list":
+    pair = pos[:, :, None] & neg[:, None, :]
+    terms = jax.nn.softplus(scale * (s[:, None, :] - s[:, :, None]))          # [Q, i pos, j neg]
+    return jnp.sum(jnp.where(pair, terms, 0.0), (1, 2)) / jnp.maximum(jnp.sum(pair, (1, 2)), 1)
+  flat_s, flat_neg = s.reshape(-1), neg.reshape(-1)
+  terms = jax.nn.softplus(scale * (flat_s[None, None, :] - s[:, :, None]))   # [Q, L pos, Q*L neg]
+  per_pos = jnp.sum(jnp.where(flat_neg[None, None, :], terms, 0.0), -1)
+  n_pairs = jnp.sum(pos) * jnp.sum(flat_neg)
+  per_list = jnp.sum(jnp.where(pos, per_pos, 0.0), -1)
+  return per_list * s.shape[0] / jnp.maximum(n_pairs, 1)
+
+
+_AUC_BASE = {"logistic": lambda t: jax.nn.softplus(-t), "squared_hinge": lambda t: jax.nn.relu(1.0 - t) ** 2}
+
+
+def macro_auc_loss(logits, labels, *, where=None, kind: str = "pairwise", base: str = "logistic"):
+  """A Macro-AUC surrogate (see the module docstring) as per-example values ``[B]`` whose batch mean is
+  the loss. ``labels`` are multi-hot ``[B, K]`` (any value > 0 is positive); ``where [B]`` masks rows."""
+  f = jnp.asarray(logits)
+  if f.ndim != 2 or jnp.shape(labels) != f.shape:
+    raise ValueError(f"macro_auc_loss: logits and labels must both be [B, K], got {f.shape} and "
+                     f"{jnp.shape(labels)}")
+  if kind not in ("univariate", "reweighted", "pairwise"):
+    raise ValueError(f"macro_auc_loss: kind must be univariate, reweighted or pairwise, got {kind!r}")
+  if base not in _AUC_BASE:
+    raise ValueError(f"macro_auc_loss: base must be one of {sorted(_AUC_BASE)}, got {base!r}")
+  f = f.astype(jnp.promote_types(f.dtype, jnp.float32))
+  loss = _AUC_BASE[base]
+  rows = jnp.ones(f.shape[:1], bool) if where is None else jnp.asarray(where, bool)
+  if rows.shape != f.shape[:1]:
+    raise ValueError(f"macro_auc_loss: where must be [B] = {f.shape[:1]}, got {rows.shape}")
+  y = jnp.asarray(labels) > 0
+  pos, neg = y & rows[:, None], ~y & rows[:, None]
+  n = jnp.maximum(jnp.sum(rows), 1)
+  k = f.shape[1]
+  if kind == "univariate":
+    per = jnp.where(pos, loss(f), 0.0) + jnp.where(neg, loss(-f), 0.0)
+    return jnp.sum(per, -1) / k
+  n_pos, n_neg = jnp.sum(pos, 0), jnp.sum(neg, 0)                         # [K]
+  if kind == "reweighted":
+    per = (jnp.where(pos, loss(f), 0.0) / jnp.maximum(n_pos, 1)
+           + jnp.where(neg, loss(-f), 0.0) / jnp.maximum(n_neg, 1))
+    return n * jnp.sum(per, -1) / k
+  terms = loss(f[:, None, :] - f[None, :, :])                             # [i, j, K]: l(f_ik - f_jk)
+  per = jnp.sum(jnp.where(pos[:, None, :] & neg[None, :, :], terms, 0.0), 1)   # [i, K]
+  return n * jnp.sum(per / jnp.maximum(n_pos * n_neg, 1), -1) / k
 
 
 # ---------------------------------------------------------------- rax baselines, per list

@@ -57,3 +57,45 @@ def test_hubness():
     M.k_occurrence(sim, k=5)
   with pytest.raises(ValueError, match="gain"):
     M.ndcg_at_k(sim, sim, gain="log")
+
+
+# Float64 transcriptions of the authors' DBNorm helpers (yimuwangcs/Better_Cross_Modal_Retrieval,
+# DBNorm/dbnorm.py: IS, qb_norm and its retrieved-set rule), with the test queries' similarities as the
+# numerator of both terms (the released db_norm passes the gallery bank's there).
+def _is(bank, test, beta):
+  return np.exp(test * beta) / np.exp(bank * beta).sum(0)
+
+
+def _dis(bank, test, beta, k):
+  retrieved = np.unique(np.argsort(-bank, axis=1)[:, :k].reshape(-1))
+  rows = np.isin(np.argsort(-test, axis=1)[:, 0], retrieved)
+  out = np.exp(test * beta)                         # lbrl keeps exp(beta s) on the rows left alone
+  out[rows] = _is(bank, test, beta)[rows]
+  return out
+
+
+def test_dual_bank_normalize_matches_transcription():
+  rng = np.random.default_rng(0)
+  sim, qb, gb = rng.uniform(-1, 1, (7, 5)), rng.uniform(-1, 1, (9, 5)), rng.uniform(-1, 1, (6, 5))
+  want = _is(qb, sim, 0.5) * _is(gb, sim, 3.0)
+  got = np.asarray(M.dual_bank_normalize(sim, qb, gb, beta_query=0.5, beta_gallery=3.0))
+  np.testing.assert_allclose(got, np.log(want), rtol=1e-5, atol=1e-5)
+  np.testing.assert_allclose(np.asarray(M.querybank_normalize(sim, qb, beta=20.0)), np.log(_is(qb, sim, 20.0)),
+                             rtol=1e-5, atol=1e-4)
+  for k in (1, 2):
+    want = _dis(qb, sim, 2.0, k) * _dis(gb, sim, 3.0, k)
+    got = np.asarray(M.dual_bank_normalize(sim, qb, gb, beta_query=2.0, beta_gallery=3.0, dynamic=True, k=k))
+    np.testing.assert_allclose(got, np.log(want), rtol=1e-5, atol=1e-5)
+  with pytest.raises(ValueError, match="share G"):
+    M.dual_bank_normalize(sim, qb[:, :4], gb)
+  with pytest.raises(ValueError, match="beta"):
+    M.dual_bank_normalize(sim, qb, gb, beta_gallery=0.0)
+
+
+def test_dual_bank_normalize_lowers_a_hub():
+  """A gallery item close to every bank query and bank gallery item (a hub) loses its top-1 slots."""
+  sim = np.array([[0.9, 0.85, 0.1], [0.9, 0.1, 0.85], [0.9, 0.0, 0.1]])
+  bank = np.array([[0.9, 0.2, 0.2], [0.9, 0.3, 0.1], [0.8, 0.1, 0.3]])
+  raw_top = np.argmax(sim, 1)
+  new_top = np.argmax(np.asarray(M.dual_bank_normalize(sim, bank, bank, beta_query=10.0, beta_gallery=10.0)), 1)
+  assert list(raw_top) == [0, 0, 0] and list(new_top[:2]) == [1, 2]

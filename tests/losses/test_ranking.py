@@ -119,3 +119,74 @@ def test_psl_matches_the_authors_loss(activation):
   assert bool(jnp.all(jnp.isfinite(g)))              # outside the cosine range: finite (floored log)
   with pytest.raises(ValueError, match="activation"):
     R.psl(s, rel, activation="exp")
+
+
+# ---------------------------------------------------------------- MW loss and Macro-AUC surrogates
+
+
+def _softplus(x):
+  return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+
+
+def test_mw_auc_matches_float64_loops_and_bounds_one_minus_auc():
+  from sklearn.metrics import roc_auc_score
+  rng = np.random.default_rng(0)
+  s = rng.normal(size=(4, 6))
+  y = (rng.uniform(size=(4, 6)) < 0.3).astype(float)
+  y[0] = 0.0                                         # a list without positives: negatives only
+  y[1, 0] = 1.0
+  where = np.ones((4, 6), bool)
+  where[2, 5] = False
+  pos = [(q, i) for q in range(4) for i in range(6) if y[q, i] > 0 and where[q, i]]
+  neg = [(q, i) for q in range(4) for i in range(6) if y[q, i] <= 0 and where[q, i]]
+  want = np.mean([_softplus(2.0 * (s[n] - s[p])) for p in pos for n in neg])
+  got = np.asarray(R.mw_auc(s, y, where=where, scale=2.0))
+  assert got.shape == (4,) and got[0] == 0.0
+  np.testing.assert_allclose(got.mean(), want, rtol=1e-5)
+  flat = where.reshape(-1)
+  auc = roc_auc_score(y.reshape(-1)[flat], s.reshape(-1)[flat])
+  assert 1 - auc <= float(np.asarray(R.mw_auc(s, y, where=where)).mean()) / np.log(2)
+  per_list = np.asarray(R.mw_auc(s, y, where=where, scope="list"))
+  for q in range(4):
+    pairs = [_softplus(s[q, j] - s[q, i]) for i in range(6) for j in range(6)
+             if y[q, i] > 0 and y[q, j] <= 0 and where[q, i] and where[q, j]]
+    np.testing.assert_allclose(per_list[q], np.mean(pairs) if pairs else 0.0, rtol=1e-5, atol=1e-7)
+  with pytest.raises(ValueError, match="scope"):
+    R.mw_auc(s, y, scope="query")
+
+
+@pytest.mark.parametrize("kind", ["univariate", "reweighted", "pairwise"])
+@pytest.mark.parametrize("base", ["logistic", "squared_hinge"])
+def test_macro_auc_losses_match_float64_loops(kind, base):
+  rng = np.random.default_rng(1)
+  f = rng.normal(size=(7, 3))
+  y = (rng.uniform(size=(7, 3)) < 0.35).astype(np.float32)
+  y[:, 2] = 0.0
+  y[0, 2] = 1.0                                      # label 2: one positive (strong imbalance)
+  ell = (lambda t: _softplus(-t)) if base == "logistic" else (lambda t: np.maximum(0, 1 - t) ** 2)
+  per_label = []
+  for k in range(3):
+    p, n = f[y[:, k] > 0, k], f[y[:, k] <= 0, k]
+    if kind == "univariate":
+      per_label.append((ell(p).sum() + ell(-n).sum()) / 7)
+    elif kind == "reweighted":
+      per_label.append(ell(p).mean() + ell(-n).mean())
+    else:
+      per_label.append(np.mean([ell(a - b) for a in p for b in n]))
+  got = np.asarray(R.macro_auc_loss(jnp.asarray(f, jnp.float32), jnp.asarray(y), kind=kind, base=base))
+  assert got.shape == (7,)
+  np.testing.assert_allclose(got.mean(), np.mean(per_label), rtol=1e-5)
+
+
+def test_macro_auc_pairwise_bounds_sklearn_macro_auc():
+  from sklearn.metrics import roc_auc_score
+  rng = np.random.default_rng(2)
+  f = rng.normal(size=(40, 4))
+  y = (rng.uniform(size=(40, 4)) < [0.5, 0.3, 0.1, 0.05]).astype(np.float32)
+  y[0] = 1.0
+  macro = roc_auc_score(y, f, average="macro")
+  assert 1 - macro <= float(np.asarray(R.macro_auc_loss(f.astype(np.float32), y)).mean()) / np.log(2)
+  with pytest.raises(ValueError, match="kind"):
+    R.macro_auc_loss(f, y, kind="listwise")
+  with pytest.raises(ValueError, match=r"\[B, K\]"):
+    R.macro_auc_loss(f, y[:, :2])
