@@ -195,7 +195,8 @@ def signal_at_init(ctx, *, train: bool = False) -> tuple[dict, dict]:
     every channel is centred over the batch, 1 when the signal is all mean);
   * ``max_abs``: the largest absolute residual-stream activation;
   * ``grad_first``, ``grad_last``, ``grad_ratio`` (first/last layer's parameter-gradient norm),
-    ``grad_total`` (all parameters);
+    ``grad_total`` (all parameters), ``log10_grad_first`` and ``log10_grad_total`` (so that a rule's margin
+    is a factor: 0.5 is x3.2);
   * ``loss`` (at the analysed parameters) and ``output_std``.
 
   The per-layer lists go in the record under ``signal`` (depth, var, channel_mean_sq, norm, max_abs,
@@ -230,7 +231,8 @@ def signal_at_init(ctx, *, train: bool = False) -> tuple[dict, dict]:
       "max_abs": max(stats["max_abs"]),
       "grad_first": gl[0] if gl else float("nan"), "grad_last": gl[-1] if gl else float("nan"),
       "grad_ratio": gl[0] / max(gl[-1], 1e-300) if gl else float("nan"),
-      "grad_total": total, "loss": float(loss), "output_std": float(outs.std())}
+      "grad_total": total, "log10_grad_first": float(np.log10(max(gl[0], 1e-300))) if gl else float("nan"),
+      "log10_grad_total": float(np.log10(max(total, 1e-300))), "loss": float(loss), "output_std": float(outs.std())}
   return scalars, {"signal": {"depth": list(range(1, depth + 1)), **stats, "grad": gl}}
 
 
