@@ -1,6 +1,6 @@
 """Contrastive and self-supervised learning (catalog family CON, issue 16): losses on embeddings, the SSL
 network, the linear-probe/kNN post-training stage."""
-from lbrl.registry import LOSSES, MODELS, POST_TRAINING
+from lbrl.registry import DATASETS, LOSSES, METRICS, MODELS, POST_TRAINING, TRANSFORMS
 
 _C = "lbrl.losses.contrastive:"
 # Losses on [B, views, D] embeddings; every negative-using one couples the batch.
@@ -30,3 +30,6 @@ LOSSES.declare("secla", _C + "secla", consumes="embeddings", batch_wide=True)
 LOSSES.declare("byol_ccsl", _C + "byol_ccsl", consumes="embeddings", batch_wide=True, needs=("target_outputs",))
 LOSSES.declare("hpm", _C + "hpm", consumes="embeddings")
 MODELS.declare("hard_patches_mae", "lbrl.models.ssl_mim:HardPatchesMAE", outputs=("embeddings",))
+TRANSFORMS.declare("pseudo_labels", "lbrl.data.ssl_gsimclr:pseudo_labels")
+LOSSES.declare("scatsimclr", _C + "scatsimclr", consumes="embeddings", batch_wide=True)
+MODELS.declare("scatsimclr_net", "lbrl.models.ssl_scatter:ScatSimCLR", outputs=("embeddings",))

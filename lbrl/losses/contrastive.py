@@ -81,7 +81,7 @@ def _sims(z, normalize):
 
 
 def ntxent(embeddings, labels=None, *, temperature: float = 0.5, normalize: bool = True,
-           supervised: bool = False, where=None) -> Array:
+           supervised: bool = False, exclude_same_label: bool = False, where=None) -> Array:
   """NT-Xent (SimCLR) over the ``B V`` views, or SupCon with ``supervised=True``; per example.
 
   Formula: s_ab = cos(z_a, z_b) / temperature over the B V views a, b; P(a) = the other views of a's
@@ -96,6 +96,9 @@ def ntxent(embeddings, labels=None, *, temperature: float = 0.5, normalize: bool
     embeddings: [B, V, D] (V >= 2). labels: [B] int class labels (used only when ``supervised``).
     temperature: tau > 0 (SimCLR: 0.5 at batch 4096 on ImageNet; 0.1-0.5). normalize: cosine
       similarity (True, the paper) or raw dot products. where: [B] bool valid rows.
+    exclude_same_label: drop from each anchor's negatives the views whose example shares its label
+      (G-SimCLR: with pseudo-labels, what its batches with one example per pseudo-class achieve: no
+      negative of the anchor's pseudo-class; the positive stays).
 
   Reference: T. Chen, S. Kornblith, M. Norouzi, G. Hinton, "A Simple Framework for Contrastive Learning
   of Visual Representations", 2020, arXiv:2002.05709 (used by the g_simclr, scatsimclr papers).
@@ -111,13 +114,15 @@ def ntxent(embeddings, labels=None, *, temperature: float = 0.5, normalize: bool
   n = b * v
   eye = jnp.eye(n, dtype=bool)
   cand = ok[None, :] & ~eye
+  if (supervised or exclude_same_label) and labels is None:
+    raise ValueError("ntxent: supervised=True or exclude_same_label=True needs labels [batch]")
+  lab = jnp.repeat(jnp.asarray(labels).reshape(b), v) if labels is not None else None
   if supervised:
-    if labels is None:
-      raise ValueError("ntxent: supervised=True needs labels [batch]")
-    lab = jnp.repeat(jnp.asarray(labels).reshape(b), v)
     pos = (lab[:, None] == lab[None, :]) & cand
   else:
     pos = (owner[:, None] == owner[None, :]) & cand
+  if exclude_same_label and not supervised:
+    cand = cand & ((lab[:, None] != lab[None, :]) | pos)
   log_den = jax.nn.logsumexp(jnp.where(cand, s, _NEG), axis=1)
   npos = jnp.maximum(jnp.sum(pos, 1), 1)
   l = -(jnp.sum(jnp.where(pos, s, 0.0), 1) / npos - log_den)
@@ -760,3 +765,30 @@ def hpm(embeddings, labels=None, *, weight: float = 1.0, relative: bool = True, 
     z = (e - mu) / jnp.sqrt(var + 1e-6)
     lp = jnp.sum(jnp.where(m, (s - z) ** 2, 0.0), 1) / cnt
   return jnp.where(valid, recon + weight * lp, 0.0)
+
+
+# ------------------------------------------------------------------------------- ScatSimCLR pretext
+
+
+def scatsimclr(embeddings, labels=None, *, temperature: float = 0.5, pretext_weight: float = 1.0, where=None) -> Array:
+  """SimCLR's NT-Xent plus a pretext-task cross-entropy, per example (ScatSimCLR).
+
+  Formula: loss_i = ntxent_i(z) + pretext_weight * mean over i's views v of CE(r_{i,v}, c_{i,v}), where r
+  are the pretext head's logits and c the transform actually applied to the view (the model's
+  ``pretext_labels``; :class:`lbrl.models.ssl_scatter.ScatSimCLR`: the jigsaw permutation). The paper
+  weights the pretext loss against the contrastive one (lambda in its eq. 3; lbrl default 1).
+  Reference: V. Kinakh, O. Taran, S. Voloshynovskiy, "ScatSimCLR: self-supervised contrastive learning
+  with pretext task regularization for small-scale datasets", ICCV Workshops 2021, arXiv:2108.13939
+  (slug ``scatsimclr``).
+  """
+  z, extras = unpack(embeddings, "scatsimclr")
+  if not {"pretext_logits", "pretext_labels"} <= set(extras):
+    raise ValueError("scatsimclr: the model output needs 'pretext_logits' and 'pretext_labels' (ScatSimCLR)")
+  r = jnp.asarray(extras["pretext_logits"], jnp.float32)
+  c = jnp.asarray(extras["pretext_labels"])
+  if r.shape[:2] != z.shape[:2] or c.shape != z.shape[:2]:
+    raise ValueError(f"scatsimclr: pretext logits [B, V, P] / labels [B, V] must match embeddings {z.shape[:2]}, "
+                     f"got {r.shape}, {c.shape}")
+  ce = jax.nn.logsumexp(r, -1) - jnp.take_along_axis(r, c[..., None], -1)[..., 0]
+  base = ntxent(z, temperature=temperature, where=where)
+  return jnp.where(_valid(where, z.shape[0]), base + pretext_weight * jnp.mean(ce, 1), 0.0)

@@ -255,3 +255,59 @@ def test_hpm_matches_transcription(relative):
   np.testing.assert_allclose(np.asarray(got), np_hpm(rec, tgt, mask, s, 0.5, relative), rtol=2e-5, atol=1e-5)
   with pytest.raises(ValueError, match="HardPatchesMAE"):
     C.hpm(jnp.ones((3, 2, 4)))
+
+
+# ------------------------------------------------------------------------------------------ G-SimCLR
+
+
+def test_ntxent_exclude_same_label_drops_only_same_label_negatives():
+  r = np.random.default_rng(8)
+  z, lab = r.standard_normal((6, 2, 4)), np.array([0, 1, 0, 2, 1, 0])
+  zf = _n(z.reshape(12, 4))
+  s = zf @ zf.T / 0.3
+  owner, labv = np.repeat(np.arange(6), 2), np.repeat(lab, 2)
+  want = np.zeros(12)
+  for a in range(12):
+    negs = [k for k in range(12) if owner[k] != owner[a] and labv[k] != labv[a]]
+    p = a ^ 1
+    want[a] = -(s[a, p] - _lse(s[a, [p] + negs]))
+  got = C.ntxent(jnp.asarray(z, jnp.float32), jnp.asarray(lab), temperature=0.3, exclude_same_label=True)
+  np.testing.assert_allclose(np.asarray(got), want.reshape(6, 2).mean(1), rtol=2e-5, atol=1e-5)
+  with pytest.raises(ValueError, match="labels"):
+    C.ntxent(jnp.asarray(z), exclude_same_label=True)
+
+
+def test_gsimclr_sampler_batches_have_distinct_labels_and_match_the_mask():
+  from lbrl.data import ssl_gsimclr
+  lab = np.random.default_rng(9).integers(0, 5, 60)
+  batches = ssl_gsimclr.distinct_label_batches(lab, 4, seed=0)
+  assert batches and all(len(set(lab[b])) == 4 for b in batches)
+  used = np.concatenate(batches)
+  assert len(set(used.tolist())) == len(used)
+  # in such a batch the exclusion mask removes nothing: plain NT-Xent equals the masked one
+  z = jnp.asarray(np.random.default_rng(1).standard_normal((4, 2, 3)), jnp.float32)
+  np.testing.assert_allclose(C.ntxent(z, jnp.asarray(lab[batches[0]]), exclude_same_label=True), C.ntxent(z),
+                             rtol=1e-6)
+
+
+def test_pseudo_labels_cluster_autoencoder_codes():
+  from lbrl.data import core, ssl_gsimclr
+  r = np.random.default_rng(0)
+  centers = r.standard_normal((3, 12)) * 3
+  y = np.repeat(np.arange(3), 40)
+  x = (centers[y] + 0.3 * r.standard_normal((120, 12))).astype(np.float32)
+  d = core.Dataset("toy", "train", {"x": x, "label": y.astype(np.int32)}, {"num_classes": 3})
+  out = ssl_gsimclr.pseudo_labels(d, seed=0, hidden=(16, 4, 16), iters=300)
+  assert (out.arrays["clean_label"] == y).all() and out.meta["pseudo_labels"]["cluster_purity"] > 0.9
+  with pytest.raises(ValueError, match="odd"):
+    ssl_gsimclr.dae_codes(x, seed=0, hidden=(8, 8))
+
+
+def test_scatsimclr_is_ntxent_plus_pretext_ce():
+  r = np.random.default_rng(10)
+  z, logits, lab = r.standard_normal((4, 2, 5)), r.standard_normal((4, 2, 3)), r.integers(0, 3, (4, 2))
+  got = C.scatsimclr({"embeddings": jnp.asarray(z, jnp.float32), "pretext_logits": jnp.asarray(logits, jnp.float32),
+                      "pretext_labels": jnp.asarray(lab)}, temperature=0.4, pretext_weight=0.3)
+  ce = np.array([[_lse(logits[i, v]) - logits[i, v, lab[i, v]] for v in range(2)] for i in range(4)]).mean(1)
+  base = np.asarray(C.ntxent(jnp.asarray(z, jnp.float32), temperature=0.4))
+  np.testing.assert_allclose(np.asarray(got), base + 0.3 * ce, rtol=2e-5, atol=1e-5)

@@ -44,3 +44,51 @@ def test_hpm_model_counts_steps_and_masks_the_ratio():
   assert m.apply(v, x, return_features=True).shape == (3, 16)
   with pytest.raises(ValueError, match="hard_masking"):
     ssl_mim.HardPatchesMAE(learn_loss=False).init(jax.random.key(0), x, return_embeddings=True)
+
+
+# -------------------------------------------------------------------------------------- ScatSimCLR
+
+
+def np_scattering(x, J, Q):
+  """Time-domain circular convolutions (float64) with the filters' impulse responses."""
+  from lbrl.models.ssl_scatter import morlet_filters
+  n = x.shape[-1]
+  psi_hat, phi_hat = morlet_filters(n, J, Q)
+  psi, phi = np.fft.ifft(psi_hat), np.real(np.fft.ifft(phi_hat))
+  conv = lambda a, h: np.array([sum(a[m] * h[(t - m) % n] for m in range(n)) for t in range(n)])
+  s = max(2 ** J // 2, 1)
+  out = [np.real(conv(x, phi))[::s]]
+  u1 = [np.abs(conv(x, psi[j])) for j in range(J * Q)]
+  out += [np.real(conv(u, phi))[::s] for u in u1]
+  for j in range(J * Q):
+    for k in range(J * Q):
+      if k >= j + Q:
+        out.append(np.real(conv(np.abs(conv(u1[j], psi[k])), phi))[::s])
+  return np.stack(out)
+
+
+def test_scattering_matches_time_domain_transcription_and_is_shift_stable():
+  from lbrl.models.ssl_scatter import scattering1d
+  x = np.random.default_rng(3).standard_normal(16)
+  got = np.asarray(scattering1d(jnp.asarray(x[None], jnp.float32), J=2, Q=1))[0]
+  np.testing.assert_allclose(got, np_scattering(x, 2, 1), rtol=1e-4, atol=1e-4)
+  sig = np.sin(np.linspace(0, 6 * np.pi, 40)) * np.exp(-np.linspace(-2, 2, 40) ** 2)
+  s0 = np.asarray(scattering1d(jnp.asarray(sig[None], jnp.float32)))[0, 1:]
+  s1 = np.asarray(scattering1d(jnp.asarray(np.roll(sig, 1)[None], jnp.float32)))[0, 1:]
+  # the first-order moduli vary far less under a one-sample shift than the signal itself
+  assert np.linalg.norm(s1 - s0) / np.linalg.norm(s0) < 0.5 * np.linalg.norm(np.roll(sig, 1) - sig) / np.linalg.norm(sig)
+
+
+def test_scatsimclr_jigsaw_labels_and_outputs():
+  from lbrl.models.ssl_scatter import ScatSimCLR, jigsaw_permutations
+  perms = jigsaw_permutations(4, 6)
+  assert (perms[0] == np.arange(4)).all() and len({tuple(p) for p in perms}) == 6
+  m = ScatSimCLR(adapter=(16,), projector=(16, 8))
+  x = jnp.asarray(np.random.default_rng(4).standard_normal((5, 2, 40)), jnp.float32)
+  v = m.init({"params": jax.random.key(0), "dropout": jax.random.key(1)}, x)
+  out, _ = m.apply(v, x, train=True, rngs={"dropout": jax.random.key(2)}, mutable=["batch_stats"])
+  assert out["embeddings"].shape == (5, 2, 8) and out["pretext_logits"].shape == (5, 2, 6)
+  assert int(jnp.max(out["pretext_labels"])) < 6
+  assert m.apply(v, x[:, 0], return_features=True).shape == (5, 16)
+  with pytest.raises(ValueError, match="count"):
+    jigsaw_permutations(3, 7)
