@@ -5,12 +5,15 @@ from lbrl.registry import DATASETS, LOSSES, METRICS, MODELS, POST_TRAINING
 _L = "lbrl.losses.metric:"
 # Pair losses: the global batch's pairs (batch-wide), over embeddings [B, D].
 for _name in ("multi_similarity", "circle_loss", "triplet_loss", "contrastive_loss", "supervised_contrastive",
-              "orthogonal_projection"):
+              "orthogonal_projection", "proto_triplet", "icnn_loss", "prototypical_loss", "proto_triplet_icnn"):
   LOSSES.declare(_name, _L + _name, consumes="embeddings", batch_wide=True)
 # Proxy / margin losses over (features [B, D], proxies [C, D]); UNPG and OPL also couple the batch's pairs.
 for _name, _wide in (("normalized_softmax", False), ("cosface", False), ("arcface", False), ("adaface", True),
-                     ("unpg", True), ("ce_orthogonal_projection", True)):
+                     ("unpg", True), ("ce_orthogonal_projection", True), ("mean_field_contrastive", False),
+                     ("mean_field_class_wise_multi_similarity", True), ("madacos", True)):
   LOSSES.declare(_name, _L + _name, consumes="hidden_unembedding", batch_wide=_wide)
+# Metrix: the mixed pairs are drawn from the step's key.
+LOSSES.declare("metrix", _L + "metrix", consumes="embeddings", batch_wide=True, needs=("rng",))
 
 MODELS.declare("embedding_net", "lbrl.models.metric:EmbeddingNet",
                outputs=("logits", "embeddings", "hidden_unembedding"))

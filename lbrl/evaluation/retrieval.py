@@ -132,6 +132,53 @@ def mean_pair_distance(embeddings) -> float:
   return float((d.sum() - np.trace(d)) / (n * (n - 1)))
 
 
+def utilization(queries, reference, *, chunk: int = 1024) -> float:
+  """Metrix's utilization: the mean over ``queries`` of the Euclidean distance (L2-normalised embeddings)
+  to the nearest ``reference`` embedding. With test queries and the training set as reference, a lower
+  value means training explored more of the region where the unseen classes land (Venkataramanan et al.,
+  "It Takes Two to Tango: Mixup for Deep Metric Learning", ICLR 2022, arXiv:2106.04990, slug metrix)."""
+  q = np.asarray(queries, np.float32)
+  r = np.asarray(reference, np.float32)
+  if q.ndim != 2 or r.ndim != 2 or q.shape[1] != r.shape[1] or not len(r):
+    raise ValueError(f"utilization: queries [N, D] and a non-empty reference [M, D], got {q.shape} and {r.shape}")
+  qn = jnp.asarray(q) * jax.lax.rsqrt(jnp.maximum(jnp.sum(jnp.asarray(q) ** 2, -1, keepdims=True), 1e-24))
+  rn = jnp.asarray(r) * jax.lax.rsqrt(jnp.maximum(jnp.sum(jnp.asarray(r) ** 2, -1, keepdims=True), 1e-24))
+  best = [jnp.max(qn[i:i + chunk] @ rn.T, -1) for i in range(0, len(q), chunk)]
+  s = jnp.concatenate(best) if best else jnp.zeros((0,))
+  return float(jnp.mean(jnp.sqrt(jnp.maximum(2.0 - 2.0 * s, 0.0))))
+
+
+def few_shot_accuracy(embeddings, labels, *, way: int = 5, shot: int = 5, queries: int = 15,
+                      episodes: int = 600, seed: int = 0) -> float:
+  """Mean accuracy of ``way``-way ``shot``-shot episodes classified by the nearest prototype (the mean of a
+  class's support embeddings, squared Euclidean distance on the raw embeddings: Snell et al.'s prototypical
+  networks, the few-shot protocol of the susana_distance paper). Each episode draws ``way`` classes and, per
+  class, ``shot`` support and ``queries`` query examples without replacement (``numpy`` generator ``seed``);
+  classes with fewer than ``shot + queries`` examples are never drawn."""
+  e = np.asarray(embeddings, np.float64)
+  y = np.asarray(labels)
+  if e.ndim != 2 or y.shape != e.shape[:1]:
+    raise ValueError(f"few_shot_accuracy: embeddings must be [N, D] and labels [N], got {e.shape} and {y.shape}")
+  classes = [c for c in np.unique(y) if np.sum(y == c) >= shot + queries]
+  if len(classes) < way or min(way, shot, queries, episodes) < 1:
+    raise ValueError(f"few_shot_accuracy: need way={way} classes with >= shot + queries = {shot + queries} "
+                     f"examples each (have {len(classes)}), and positive way/shot/queries/episodes")
+  rng = np.random.default_rng(seed)
+  hits = []
+  for _ in range(episodes):
+    chosen = rng.choice(classes, way, replace=False)
+    protos, qs = [], []
+    for c in chosen:
+      idx = rng.choice(np.flatnonzero(y == c), shot + queries, replace=False)
+      protos.append(e[idx[:shot]].mean(0))
+      qs.append(e[idx[shot:]])
+    protos = np.stack(protos)
+    for k, q in enumerate(qs):
+      d = np.sum((q[:, None, :] - protos[None]) ** 2, -1)
+      hits.append(np.argmin(d, 1) == k)
+  return float(np.mean(np.concatenate(hits)))
+
+
 def nmi(embeddings, labels, *, metric: str = "cosine", seed: int = 0, n_init: int = 10) -> float:
   """NMI between the labels and k-means clusters of the embeddings (k = number of classes; the best of
   ``n_init`` k-means++ restarts)."""
@@ -199,12 +246,17 @@ class RetrievalStage:
   recall_at_8, map_at_r, r_precision, knn_accuracy, ncm_accuracy, nmi, mean_pair_distance}``
   (the last: collapse, :func:`mean_pair_distance`). Nothing is calibrated: the
   eval logits pass through unchanged. ``nmi_restarts``: k-means restarts of the NMI (10; 1 keeps smoke
-  runs cheap)."""
+  runs cheap). ``utilization``: also ``post/retrieval/utilization`` (:func:`utilization` of the evaluated
+  embeddings against the training split's, the metrix paper's measure). ``few_shot``: shot counts, each
+  giving ``post/retrieval/few_shot_<shot>shot`` (:func:`few_shot_accuracy`, 5-way (or every class when
+  fewer), 15 queries, 600 episodes)."""
   split: str = "train[90%:]"
   on: str = "eval"
   knn: int = 5
   chunk: int = 1024
   nmi_restarts: int = 10
+  utilization: bool = False
+  few_shot: tuple = ()
 
   def fit(self, task, state, data, mesh, cfg):
     from lbrl.data import core
@@ -220,6 +272,13 @@ class RetrievalStage:
     out["ncm_accuracy"] = ncm_accuracy(emb, labels)
     out["nmi"] = nmi(emb, labels, n_init=self.nmi_restarts)
     out["mean_pair_distance"] = mean_pair_distance(emb)
+    if self.utilization:
+      train = core.load(cfg.data.name, cfg.data.split_train, data_dir=cfg.data.data_dir, **dict(cfg.data.options))
+      ref, _ = features(task.model, state.params, state.model_state, train, int(cfg.data.eval_batch_size),
+                        return_embeddings=True)
+      out["utilization"] = utilization(emb, np.asarray(ref), chunk=self.chunk)
+    for shot in self.few_shot:
+      out[f"few_shot_{shot}shot"] = few_shot_accuracy(emb, labels, way=min(5, len(np.unique(labels))), shot=shot)
     return {k: jnp.asarray(v, jnp.float32) for k, v in out.items()}
 
   @staticmethod
@@ -232,7 +291,10 @@ class RetrievalStage:
 
 
 def retrieval_stage(split: str = "train[90%:]", on: str = "eval", knn: int = 5, chunk: int = 1024,
-                    nmi_restarts: int = 10):
+                    nmi_restarts: int = 10, utilization: bool = False, few_shot=()):
   if int(nmi_restarts) < 1:
     raise ValueError(f"retrieval stage: nmi_restarts must be >= 1, got {nmi_restarts!r}")
-  return RetrievalStage(split, on, int(knn), int(chunk), int(nmi_restarts))
+  shots = tuple(int(s) for s in few_shot)
+  if any(s < 1 for s in shots):
+    raise ValueError(f"retrieval stage: few_shot must hold positive shot counts, got {few_shot!r}")
+  return RetrievalStage(split, on, int(knn), int(chunk), int(nmi_restarts), bool(utilization), shots)

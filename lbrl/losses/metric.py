@@ -359,11 +359,13 @@ def orthogonal_projection(embeddings, labels, *, gamma: float = 0.5, where=None,
 
   Formula (cosine similarities of L2-normalised features)::
 
-      s = mean_{positive pairs i != j} s_ij,   d = mean_{negative pairs} s_ij,   L = (1 - s) + gamma |d|
+      s = mean_{positive pairs i != j} s_ij,   d = mean_{negative pairs} |s_ij|,   L = (1 - s) + gamma d
 
-  ``gamma=0.5`` (the paper and the authors' kahnchana/opl code). Every valid row returns ``L``, so the mean
-  over the batch is ``L``; a batch with no positive (negative) pair contributes ``s = 1`` (``d = 0``): loss
-  0 and zero gradient without any pair. Paper: Ranasinghe et al., "Orthogonal Projection Loss", ICCV 2021,
+  ``gamma=0.5`` (the paper's CIFAR-100 setting and the authors' kahnchana/opl ``scripts/train.sh``; their
+  ImageNet code uses 2.0). The absolute value is taken per pair, as in the authors' ``losses.py``
+  (``torch.abs(mask_neg * dot_prod).sum() / mask_neg.sum()``); for post-ReLU features every ``s_ij >= 0``
+  and it equals ``|mean s_ij|``. Every valid row returns ``L``, so the mean over the batch is ``L``; a batch
+  with no positive (negative) pair contributes ``s = 1`` (``d = 0``): loss 0 and zero gradient without any pair. Paper: Ranasinghe et al., "Orthogonal Projection Loss", ICCV 2021,
   arXiv:2103.14021, slug orthogonal_projection (eq. 3-5). Used beside cross-entropy:
   :func:`ce_orthogonal_projection`.
   """
@@ -371,8 +373,8 @@ def orthogonal_projection(embeddings, labels, *, gamma: float = 0.5, where=None,
   sim = e @ ge.T
   cp, cn = _psum(jnp.sum(pos), axis_name), _psum(jnp.sum(neg), axis_name)
   s = jnp.where(cp > 0, _psum(jnp.sum(jnp.where(pos, sim, 0.0)), axis_name) / jnp.maximum(cp, 1), 1.0)
-  d = _psum(jnp.sum(jnp.where(neg, sim, 0.0)), axis_name) / jnp.maximum(cn, 1)
-  return jnp.where(valid, (1.0 - s) + gamma * jnp.abs(d), 0.0)
+  d = _psum(jnp.sum(jnp.where(neg, jnp.abs(sim), 0.0)), axis_name) / jnp.maximum(cn, 1)
+  return jnp.where(valid, (1.0 - s) + gamma * d, 0.0)
 
 
 # ---------------------------------------------------------------------------------------- proxy / margin losses
@@ -556,6 +558,352 @@ def ce_orthogonal_projection(features, proxies, labels, *, weight: float = 1.0, 
   ce = optax.softmax_cross_entropy_with_integer_labels(logits, jnp.where(valid, labels, 0))
   opl = orthogonal_projection(f32, labels, gamma=gamma, where=valid)
   return jnp.where(valid, ce + weight * opl, 0.0)
+
+
+# ------------------------------------------------------------------ mean-field losses (mean_field_theory_deep)
+
+
+def _log1p_weighted_exp(z, w, axis=-1):
+  """``log(1 + sum w exp(z))`` along ``axis`` (``w >= 0``), shifted by a held-constant maximum in ``[0, 80]``."""
+  m = jax.lax.stop_gradient(jnp.clip(jnp.max(jnp.where(w > 0, z, -jnp.inf)), 0.0, 80.0))
+  return m + jnp.log(jnp.exp(-m) + jnp.sum(w * jnp.exp(z - m), axis))
+
+
+def _off_diagonal_mean_sum(x):
+  """``mean_c sum_{k != c} x[c, k]`` of a square matrix."""
+  return jnp.mean(jnp.sum(jnp.where(jnp.eye(x.shape[0], dtype=bool), 0.0, x), -1))
+
+
+def mean_field_contrastive(features, proxies, labels, *, pos_margin: float = 0.02, neg_margin: float = 0.3,
+                           mf_reg: float = 0.0, where=None) -> Array:
+  """MeanFieldContrastive: the contrastive loss with every partner replaced by its class's mean field.
+
+  Formula (``d_ic = 1 - cos(x_i, w_c)`` between the L2-normalised embedding and the learnable mean field
+  ``w_c`` of class ``c``, one per class: the ``proxies``)::
+
+      L_i = sum_c [ 1{y_i = c} [d_ic - pos_margin]_+ + 1{y_i != c} [neg_margin - d_ic]_+ ]
+            + mf_reg mean_c sum_{k != c} [neg_margin - (1 - cos(w_c, w_k))]_+^2
+
+  so the mean over the batch is the authors' loss (``mean_i sum_c``), a classification-form loss with
+  ``O(B C)`` terms instead of the pair-based contrastive loss's ``O(B^2)``. Defaults: ``pos_margin=0.02``,
+  ``neg_margin=0.3`` (the authors' ``train.py``), ``mf_reg=0`` (their README runs; power 2 as their code).
+  Paper: Furusawa, "Mean Field Theory in Deep Metric Learning", ICLR 2024, arXiv:2306.15368, slug
+  mean_field_theory_deep (the official implementation's ``MeanFieldContrastiveLoss``; its mean fields
+  are initialised N(0, 1) like :class:`lbrl.models.metric.EmbeddingNet`'s proxies, and trained at
+  ``lr_ratio`` times the network's learning rate, which lbrl's single optimizer does not reproduce).
+  """
+  _, cos, labels, valid = _check_proxy("mean_field_contrastive", features, proxies, labels, where)
+  d = 1.0 - cos
+  onehot = jax.nn.one_hot(labels, cos.shape[-1], dtype=bool)
+  values = jnp.sum(jnp.where(onehot, jax.nn.relu(d - pos_margin), jax.nn.relu(neg_margin - d)), -1)
+  if mf_reg:
+    w = l2_normalize(as_float32(jnp.asarray(proxies)))
+    values = values + mf_reg * _off_diagonal_mean_sum(jax.nn.relu(neg_margin - (1.0 - w @ w.T)) ** 2)
+  return jnp.where(valid, values, 0.0)
+
+
+def mean_field_class_wise_multi_similarity(features, proxies, labels, *, alpha: float = 0.01, beta: float = 80.0,
+                                           base: float = 0.8, mf_reg: float = 0.0, where=None) -> Array:
+  """MeanFieldClassWiseMultiSimilarity: the class-wise Multi-Similarity loss with mean fields as partners.
+
+  Formula (``s_ic = cos(x_i, w_c)``; ``P_c`` the batch's examples of class ``c``, ``n_b`` the number of
+  classes in the batch; every class mean below is over ``P_c``)::
+
+      pos_c  = mean_{i in P_c} exp(-alpha (s_ic - base))
+      neg_ck = mean_{i in P_c} exp( beta (s_ik - base)),   neg~_ck = neg_ck + neg_kc
+      L = 1/(alpha n_b) sum_c log(1 + pos_c) + 1/(2 beta n_b) sum_{c != k} log(1 + neg~_ck)
+          + mf_reg mean_c sum_{k != c} softplus_beta(cos(w_c, w_k) - base)^2
+
+  (``softplus_beta(x) = log(1 + e^{beta x}) / beta``, torch's ``Softplus(beta)``). A batch-level value: every
+  valid row returns ``L``. Defaults are the authors' README runs (``alpha=0.01``, ``beta=80``, ``base``
+  (their ``--mrg``) ``=0.8``, ``mf_reg=0``). Paper: Furusawa, "Mean Field Theory in Deep Metric Learning",
+  ICLR 2024, arXiv:2306.15368, slug mean_field_theory_deep (the official ``MeanFieldClassWiseMultiSimilarityLoss``).
+  Classes absent from the batch still take part through ``neg_kc`` as in the authors' code.
+  """
+  _positive("mean_field_class_wise_multi_similarity", alpha=alpha, beta=beta)
+  _, cos, labels, valid = _check_proxy("mean_field_class_wise_multi_similarity", features, proxies, labels, where)
+  c = cos.shape[-1]
+  t = jax.nn.one_hot(labels, c, dtype=jnp.float32) * valid[:, None]            # [B, C]
+  counts = jnp.sum(t, 0)
+  tn = t / jnp.maximum(counts, 1.0)                                             # per-class means
+  n_b = jnp.maximum(jnp.sum(counts > 0), 1).astype(jnp.float32)
+  pos = _log1p_weighted_exp((-alpha * (cos - base)).T, tn.T)                    # [C]: log(1 + pos_cc)
+  pos = jnp.where(counts > 0, pos, 0.0)
+  z = beta * (cos - base)
+  m = jax.lax.stop_gradient(jnp.clip(jnp.max(jnp.where(valid[:, None], z, -jnp.inf)), 0.0, 80.0))
+  neg = tn.T @ jnp.exp(z - m)                                                   # [C, C], scaled by e^-m
+  neg = jnp.where(jnp.eye(c, dtype=bool), 0.0, m + jnp.log(jnp.exp(-m) + neg + neg.T))
+  total = jnp.sum(pos) / (alpha * n_b) + jnp.sum(neg) / (2.0 * beta * n_b)
+  if mf_reg:
+    w = l2_normalize(as_float32(jnp.asarray(proxies)))
+    total = total + mf_reg * _off_diagonal_mean_sum((jax.nn.softplus(beta * (w @ w.T - base)) / beta) ** 2)
+  return jnp.where(valid, total, 0.0)
+
+
+# ------------------------------------------------------------------ MadaCos (coarse_to_fine)
+
+
+def madacos_scale_margin(cos, labels, valid, *, alpha: float = 0.1, min_scale: float = 32.0):
+  """MadaCos's batch ``(scale, margin)`` (held constant for the gradient) from the cosine logits ``[B, C]``.
+
+  ``med``: the median target cosine over the valid rows (the lower one for an even count, as
+  ``torch.median``); ``scale = max(min_scale, log(9999999 (1 - alpha) / alpha) / (1 - med))``;
+  ``B_med = sum_{j != y} exp(scale cos_j)`` of the median row; ``margin = max(0, med - log(B_med alpha /
+  (1 - alpha)) / scale)``: the margin at which the median example's target probability (under the
+  margin) is exactly ``alpha`` (tested). The scale grows as the target cosines grow during training (the
+  paper's progressively strengthened supervision).
+  """
+  cos = jax.lax.stop_gradient(cos)
+  onehot = jax.nn.one_hot(labels, cos.shape[-1], dtype=bool)
+  c_y = jnp.sum(jnp.where(onehot, cos, 0.0), -1)
+  n = jnp.sum(valid)
+  order = jnp.argsort(jnp.where(valid, c_y, jnp.inf))
+  mi = order[jnp.clip((n - 1) // 2, 0, c_y.shape[0] - 1)]
+  med = c_y[mi]
+  scale = jnp.maximum(min_scale, math.log(9999999.0 * (1.0 - alpha) / alpha) / jnp.maximum(1.0 - med, 1e-6))
+  log_b = jax.nn.logsumexp(jnp.where(onehot[mi], -jnp.inf, scale * cos[mi]))
+  margin = jnp.maximum(med - (log_b + math.log(alpha / (1.0 - alpha))) / scale, 0.0)
+  return scale, jnp.where(n > 0, margin, 0.0)
+
+
+def madacos(features, proxies, labels, *, alpha: float = 0.1, min_scale: float = 32.0, where=None) -> Array:
+  """MadaCos: a cosine-margin softmax whose scale and margin are set from each mini-batch.
+
+  Formula (:func:`madacos_scale_margin` for ``s`` and ``m``)::
+
+      L_i = CE( s cos theta_j  (j != y_i),  s (cos theta_y - m) )
+
+  ``alpha=0.1`` (the authors' config default; their ResNet-50 stage-1 landmark run uses 0.02),
+  ``min_scale=32``. The gradient treats ``s`` and ``m`` as constants, as the authors' custom backward
+  (``grad_logit * scale``). The authors set ``m = 0`` outside training; this function always applies it.
+  Paper: Zhu et al., "Coarse-to-Fine: Learning Compact Discriminative Representation for Single-Stage
+  Image Retrieval", ICCV 2023, arXiv:2308.04008, slug coarse_to_fine (the authors' bassyess/CFCD
+  ``core/model/madacos.py``). The paper's second, fine stage (attentive local-descriptor selection with
+  hard-negative triplets) needs a CNN's local feature map and is not part of this loss.
+  """
+  if not 0.0 < alpha < 1.0:
+    raise ValueError(f"madacos: alpha must be in (0, 1), got {alpha!r}")
+  _, cos, labels, valid = _check_proxy("madacos", features, proxies, labels, where)
+  scale, margin = madacos_scale_margin(cos, labels, valid, alpha=alpha, min_scale=min_scale)
+  c_y = jnp.take_along_axis(cos, labels[:, None], -1)[:, 0]
+  return _margin_ce(scale * cos, scale * (c_y - margin), labels, valid)
+
+
+# ------------------------------------------------------------------ Metrix (metrix)
+
+METRIX_LOSSES = ("multi_similarity", "contrastive")
+
+
+def _soft_pair_loss(loss, sim, t, w, *, alpha, beta, base, pos_margin, neg_margin):
+  """Per-anchor generic pair loss over candidates with positivity ``t`` in [0, 1] and weights ``w`` (0 drops)."""
+  if loss == "multi_similarity":
+    return (_log1p_weighted_exp(-alpha * (sim - base), w * t) / alpha
+            + _log1p_weighted_exp(beta * (sim - base), w * (1.0 - t)) / beta)
+  d = jnp.sqrt(jnp.maximum(2.0 - 2.0 * sim, 1e-12))
+  wp, wn = w * t, w * (1.0 - t)
+  return (jnp.sum(wp * jax.nn.relu(d - pos_margin), -1) / jnp.maximum(jnp.sum(wp, -1), 1e-12)
+          + jnp.sum(wn * jax.nn.relu(neg_margin - d), -1) / jnp.maximum(jnp.sum(wn, -1), 1e-12))
+
+
+def metrix(embeddings, labels, *, rng, loss: str = "multi_similarity", mix_weight: float = 1.0,
+           mix_alpha: float = 2.0, alpha: float = 2.0, beta: float = 50.0, base: float = 0.5,
+           pos_margin: float = 0.0, neg_margin: float = 1.0, where=None) -> Array:
+  """Metrix (embedding mixup for metric learning): a pair loss over clean pairs plus the same loss over
+  mixed embeddings with interpolated labels.
+
+  Generic form (anchor ``a``, candidates ``u`` with positivity ``t_au`` in [0, 1], the anchor's label mass
+  in ``u``'s label vector)::
+
+      multi_similarity: l(a) = 1/alpha log(1 + sum_u t_au e^{-alpha (s_au - base)})
+                             + 1/beta  log(1 + sum_u (1 - t_au) e^{beta (s_au - base)})
+      contrastive:      l(a) = mean_u^{t} [d_au - pos_margin]_+ + mean_u^{1-t} [neg_margin - d_au]_+
+      L(a) = l_clean(a) + mix_weight l_mix(a)
+
+  Clean candidates are the batch's other examples (``t`` = 1 same label, 0 otherwise: the loss without
+  mining). Mixed candidates: each example ``k`` is paired with a random example ``pi(k)`` of another label,
+  ``u_k = normalize(lam_k e_k + (1 - lam_k) e_pi(k))`` with ``lam_k ~ Beta(mix_alpha, mix_alpha)`` and
+  ``t_ak = lam_k 1{y_a = y_k} + (1 - lam_k) 1{y_a = y_pi(k)}`` (positive-negative mixes for the anchor's
+  class, negative-negative mixes otherwise); a mix made from the anchor itself is not its candidate.
+  Paper: Venkataramanan, Psomas, Kijak, Amsaleg, Karantzalos, Avrithis, "It Takes Two to Tango: Mixup for
+  Deep Metric Learning", ICLR 2022, arXiv:2106.04990, slug metrix (Metrix/embed). lbrl's choices where
+  this was written without the paper's full text at hand (no network): the pairing (one random
+  other-class partner per example), ``mix_alpha=2``, ``mix_weight=1``; the MS defaults are the MS paper's.
+  ``rng`` draws the pairing and ``lam`` (the trainer supplies one per step).
+  """
+  _choice("metrix", "loss", loss, METRIX_LOSSES)
+  _positive("metrix", alpha=alpha, beta=beta, mix_alpha=mix_alpha)
+  e, labels, valid = _check("metrix", embeddings, labels, where)
+  e = l2_normalize(e)
+  b = labels.shape[0]
+  pos, neg = pair_masks(labels, valid, labels, valid, jnp.arange(b))
+  kw = dict(alpha=alpha, beta=beta, base=base, pos_margin=pos_margin, neg_margin=neg_margin)
+  clean = _soft_pair_loss(loss, e @ e.T, pos.astype(jnp.float32), (pos | neg).astype(jnp.float32), **kw)
+  k_pair, k_lam = jax.random.split(rng)
+  partner = jnp.argmax(jnp.where(neg, jax.random.uniform(k_pair, (b, b)), -1.0), -1)
+  has_partner = jnp.any(neg, -1)
+  lam = jax.random.beta(k_lam, mix_alpha, mix_alpha, (b,))
+  mixed = l2_normalize(lam[:, None] * e + (1.0 - lam[:, None]) * e[partner])
+  same_k = labels[:, None] == labels[None, :]
+  same_pk = labels[:, None] == labels[partner][None, :]
+  t = lam[None, :] * same_k + (1.0 - lam[None, :]) * same_pk                    # [anchor, mix]
+  ar = jnp.arange(b)
+  usable = (valid[:, None] & has_partner[None, :] & (ar[:, None] != ar[None, :])
+            & (ar[:, None] != partner[None, :]))
+  mix = _soft_pair_loss(loss, e @ mixed.T, t, usable.astype(jnp.float32), **kw)
+  return jnp.where(valid, clean + mix_weight * mix, 0.0)
+
+
+# ------------------------------------------------------------------ SuSana distancia (susana_distance)
+
+
+def _distances(e, eps):
+  sq = jnp.sum((e[:, None, :] - e[None, :, :]) ** 2, -1)
+  return jnp.sqrt(sq + eps)
+
+
+def proto_triplet(embeddings, labels, *, margin: float = 0.5, where=None) -> Array:
+  """Proto-Triplet loss: a triplet loss whose positive and negative are class prototypes.
+
+  Formula (Euclidean distances ``d(x, y) = sqrt(||x - y||^2 + 1e-6)`` as the authors' code; ``c_k`` the
+  prototype (mean embedding) of class ``k``)::
+
+      L_i = [ d(x_i, c_{y_i}) - min_{k != y_i} d(x_i, c_k) + margin ]_+
+
+  The authors compute prototypes from an episode's support set and apply the loss to its queries; on a
+  non-episodic batch lbrl uses every valid example as a query and leave-one-out prototypes (the query is
+  left out of its own class's mean). 0 for a row without another example of its class or without another
+  class. ``margin=0.5`` (the authors' ``proto_triplet_loss``). Paper: Mendez-Ruiz et al., "SuSana
+  Distancia is all you need: Enforcing class separability in metric learning via two novel
+  distance-based loss functions for few-shot image classification", 2023, arXiv:2305.09062, slug susana_distance.
+  """
+  e, labels, valid = _check("proto_triplet", embeddings, labels, where)
+  logits, _, usable, same = _loo_prototype_logits(e, labels, valid)
+  d = jnp.sqrt(-logits + 1e-6)                                                  # the authors' +eps distance
+  d_pos = jnp.min(jnp.where(same & usable, d, jnp.inf), -1)                    # one prototype: its distance
+  d_neg = jnp.min(jnp.where(usable & ~same, d, jnp.inf), -1)
+  has = jnp.any(same & usable, -1) & jnp.any(usable & ~same, -1)
+  return jnp.where(has, jax.nn.relu(jnp.where(has, d_pos - d_neg, 0.0) + margin), 0.0)
+
+
+def icnn_score(embeddings, labels, *, k: int = 4, ipc: int | None = None, where=None) -> Array:
+  """The ICNN score (inter- and intra-class nearest neighbours) of a batch of embeddings, in [0, 1].
+
+  Transcribed from the authors' ``modified_score`` (each row's ``ipc`` nearest other rows, Euclidean
+  ``sqrt(||.||^2 + 1e-6)``; ``k`` of them scored)::
+
+      nn_dc_i  = distance to the nearest other-class row among the ipc neighbours
+      nd_ij    = d_ij / nn_dc_i (j <= k), then divided by max(1, max_j nd_ij)
+      lam_sc   = 1 - mean over rows with a same-class neighbour of mean_{same class j} nd_ij
+      lam_dc   = mean over rows with an other-class neighbour of mean_{other class j} d_ij / max d  (1 if none)
+      gamma    = mean_i (same-class neighbours among the k) / k
+      score    = ((lam_sc + lam_dc) / 2 + gamma) / 2
+
+  ``k=4`` and ``ipc = k + 1`` when not given (the authors pass shots + queries per class). ``k`` is cut to
+  ``B - 2`` and ``ipc`` to ``B - 1`` for a small batch (the authors' rule; ``gamma = 1`` then).
+  """
+  e, labels, valid = _check("icnn_score", embeddings, labels, where)
+  b = labels.shape[0]
+  if b < 3:
+    raise ValueError(f"icnn_score: needs a batch of at least 3 rows, got {b}")
+  small = k + 2 >= b
+  k = b - 2 if small else int(k)
+  ipc = min(k + 1 if ipc is None else int(ipc), b - 1)
+  if ipc < k:
+    raise ValueError(f"icnn_score: ipc must be >= k={k}, got {ipc}")
+  eps = 1e-7
+  dist = _distances(e, 1e-6)
+  usable = valid[None, :] & ~jnp.eye(b, dtype=bool)
+  neg_d, idx = jax.lax.top_k(-jnp.where(usable, dist, jnp.inf), ipc)
+  nv = jnp.isfinite(neg_d) & valid[:, None]
+  d = jnp.where(nv, -neg_d, 0.0)
+  same = (labels[idx] == labels[:, None])
+  sc, dc = same & nv, ~same & nv
+  dcnd = jnp.where(dc, d, 0.0)
+  nn_dc = jnp.min(jnp.where(dcnd > 0, dcnd, jnp.inf), -1)
+  nd = (d / (nn_dc[:, None] + eps))[:, :k]
+  nd = nd / jnp.maximum(1.0, jnp.max(nd, -1, keepdims=True))
+  sc_k, dc_k, dcnd_k = sc[:, :k], dc[:, :k], dcnd[:, :k]
+  sc_count, dc_count = jnp.sum(sc_k, -1), jnp.sum(dc_k, -1)
+  sc_mean = jnp.sum(jnp.where(sc_k, nd, 0.0), -1) / (sc_count + eps)
+  lam_sc = 1.0 - jnp.sum(sc_mean) / (jnp.sum(sc_count > 0) + eps)
+  dcnd_k = dcnd_k / (jnp.max(dcnd_k) + eps)
+  dc_mean = jnp.sum(dcnd_k, -1) / (dc_count + eps)
+  lam_dc = jnp.sum(dc_mean) / (jnp.sum(dc_count > 0) + eps)
+  lam_dc = jnp.abs(lam_dc - jnp.where(jnp.any(dc_k), 0.0, 1.0))
+  n_rows = jnp.maximum(jnp.sum(valid), 1).astype(jnp.float32)
+  gamma = 1.0 if small else jnp.sum(jnp.where(valid, sc_count / k, 0.0)) / n_rows
+  return ((lam_sc + lam_dc) / 2.0 + gamma) / 2.0
+
+
+def icnn_loss(embeddings, labels, *, k: int = 4, ipc: int | None = None, where=None) -> Array:
+  """ICNN loss ``-log(icnn_score)`` (:func:`icnn_score`), a batch-level value every valid row returns.
+
+  The authors' "fullicnn" term (support and query features together). Paper: Mendez-Ruiz et al., "SuSana
+  Distancia is all you need", 2023, arXiv:2305.09062, slug susana_distance. The score is floored at 1e-12
+  before the log (the authors' code has no floor); a batch with fewer than two valid rows gives 0.
+  """
+  e, labels, valid = _check("icnn_loss", embeddings, labels, where)
+  score = icnn_score(e, labels, k=k, ipc=ipc, where=valid)
+  has_pair = jnp.sum(valid) >= 2                     # one valid row (or none): no neighbour, loss 0
+  return jnp.where(valid & has_pair, -jnp.log(jnp.maximum(score, 1e-12)), 0.0)
+
+
+def _loo_prototype_logits(e, labels, valid):
+  """``-||x_i - c_{y_j}||^2`` for every pair ``[i, j]`` (``c`` the class means; the row's own class mean
+  leaves the row out), the class size ``n_j`` each column stands for, and the usable-pair mask."""
+  same = (labels[:, None] == labels[None, :]) & valid[:, None] & valid[None, :]
+  n = jnp.sum(same, -1).astype(jnp.float32)
+  class_sum = same.astype(jnp.float32) @ e
+  proto = class_sum / jnp.maximum(n, 1.0)[:, None]                                      # row j: c_{y_j}
+  own = (class_sum - e) / jnp.maximum(n - 1.0, 1.0)[:, None]                            # c_{y_i} without i
+  d_other = jnp.sum((e[:, None, :] - proto[None, :, :]) ** 2, -1)
+  d_own = jnp.sum((e - own) ** 2, -1)
+  d = jnp.where(same, d_own[:, None], d_other)
+  count = jnp.where(same, (n - 1.0)[:, None], n[None, :])                               # members per column's class
+  usable = valid[:, None] & valid[None, :] & ~jnp.eye(labels.shape[0], dtype=bool)
+  return -d, count, usable, same
+
+
+def prototypical_loss(embeddings, labels, *, where=None) -> Array:
+  """Prototypical-network cross-entropy on in-batch prototypes: ``-log softmax_k(-||x_i - c_k||^2)[y_i]``.
+
+  ``c_k`` the mean embedding of class ``k`` in the batch, the row's own class leaving the row out (the
+  in-batch form of an episode's support / query split; Snell, Swersky, Zemel, "Prototypical Networks for
+  Few-shot Learning", NeurIPS 2017, arXiv:1703.05175, squared Euclidean distance). The baseline and the
+  cross-entropy term of the susana_distance paper's objective (the authors' ``'cross'`` term). 0 for a row
+  without another example of its class or without another class.
+  """
+  e, labels, valid = _check("prototypical_loss", embeddings, labels, where)
+  logits, count, usable, same = _loo_prototype_logits(e, labels, valid)
+  # every column j of class k stands for c_k once: weight 1/count so the log-sum-exp runs over classes
+  lse = _masked_logsumexp(logits - jnp.log(jnp.maximum(count, 1.0)), usable)
+  own = jnp.max(jnp.where(same & usable, logits, -jnp.inf), -1)
+  has = jnp.any(same & usable, -1) & jnp.any(usable & ~same, -1)
+  return jnp.where(has, lse - jnp.where(has, own, 0.0), 0.0)
+
+
+def proto_triplet_icnn(embeddings, labels, *, margin: float = 0.5, k: int = 4, ipc: int | None = None,
+                       ce_weight: float = 1.0, icnn_weight: float = 1.0, triplet_weight: float = 1.0,
+                       where=None) -> Array:
+  """The susana_distance paper's objective: the mean of its active terms, as the authors' ``get_icnn_loss``
+  (``loss / count``)::
+
+      L = (ce_weight CE_proto + icnn_weight ICNN + triplet_weight ProtoTriplet) / (number of non-zero weights)
+
+  (:func:`prototypical_loss`, :func:`icnn_loss`, :func:`proto_triplet`). A zero weight drops a term (and its
+  share of the count).
+  """
+  weights = (ce_weight, icnn_weight, triplet_weight)
+  if any(w < 0 for w in weights) or not any(weights):
+    raise ValueError(f"proto_triplet_icnn: weights must be >= 0 with one positive, got {weights}")
+  total = 0.0
+  if ce_weight:
+    total = total + ce_weight * prototypical_loss(embeddings, labels, where=where)
+  if icnn_weight:
+    total = total + icnn_weight * icnn_loss(embeddings, labels, k=k, ipc=ipc, where=where)
+  if triplet_weight:
+    total = total + triplet_weight * proto_triplet(embeddings, labels, margin=margin, where=where)
+  return total / sum(1 for w in weights if w)
 
 
 # ------------------------------------------------------------------ a module owning the class proxies

@@ -100,3 +100,36 @@ def test_mean_pair_distance_is_zero_at_collapse_and_matches_a_double_loop():
     retrieval.mean_pair_distance(np.ones((1, 3)))
   with pytest.raises(ValueError, match="nmi_restarts"):
     retrieval.retrieval_stage(nmi_restarts=0)
+
+
+def test_utilization_equals_brute_force_nearest_reference_distance():
+  q, _ = clusters(1, n=20)
+  r, _ = clusters(2, n=32)
+  qn = q / np.linalg.norm(q, axis=1, keepdims=True)
+  rn = r / np.linalg.norm(r, axis=1, keepdims=True)
+  want = np.mean(np.min(np.linalg.norm(qn[:, None].astype(np.float64) - rn[None], axis=-1), 1))
+  for chunk in (3, 1024):
+    np.testing.assert_allclose(retrieval.utilization(q, r, chunk=chunk), want, rtol=1e-5)
+  assert retrieval.utilization(r, r) < 1e-3          # every query is its own nearest reference
+  with pytest.raises(ValueError, match="reference"):
+    retrieval.utilization(q, r[:0])
+
+
+def test_few_shot_accuracy_equals_a_brute_force_episode_loop():
+  e, y = clusters(3, n=80, noise=2.0)
+  rng = np.random.default_rng(5)                    # the same draws as the function with seed=5
+  hits = []
+  for _ in range(20):
+    chosen = rng.choice(np.unique(y), 3, replace=False)
+    support, query = [], []
+    for c in chosen:
+      idx = rng.choice(np.flatnonzero(y == c), 2 + 4, replace=False)
+      support.append(e[idx[:2]].astype(np.float64).mean(0))
+      query.append(e[idx[2:]].astype(np.float64))
+    for k, q in enumerate(query):
+      for x in q:
+        hits.append(np.argmin([np.sum((x - p) ** 2) for p in support]) == k)
+  got = retrieval.few_shot_accuracy(e, y, way=3, shot=2, queries=4, episodes=20, seed=5)
+  assert got == np.mean(hits) and 0.3 < got < 1.0
+  with pytest.raises(ValueError, match="way"):
+    retrieval.few_shot_accuracy(e, y, way=5, shot=2, queries=4)

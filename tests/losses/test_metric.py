@@ -107,7 +107,7 @@ def test_supcon_and_opl_equal_numpy():
     want.append(-np.mean(s[i, pos] / 0.1 - lse) if pos else 0.0)
   np.testing.assert_allclose(M.supervised_contrastive(e, y), want, rtol=1e-5, atol=1e-5)
   same = (y_[:, None] == y_[None]) & ~np.eye(B, dtype=bool)
-  opl = (1 - s[same].mean()) + 0.5 * abs(s[y_[:, None] != y_[None]].mean())
+  opl = (1 - s[same].mean()) + 0.5 * np.abs(s[y_[:, None] != y_[None]]).mean()   # the authors' losses.py
   np.testing.assert_allclose(M.orthogonal_projection(e, y), np.full(B, opl), rtol=1e-5)
 
 
