@@ -9,62 +9,41 @@ the layer's output error) protects the salient weight channels before round-to-n
 with qwix's symmetric per-output-channel int quantizer).
 Claim: at 4 and 3 bits per weight AWQ keeps the float model's quality far better than round-to-nearest
 and matches or beats GPTQ (the paper's Tables 4-5: OPT/Llama perplexity, INT3/INT4 with group 128).
-cpu:   this config trains the float model: an MLP 784-256-256-10 on mnist5k (4,000 real MNIST digits,
-       1,000 test), Adam 1e-3, batch 128, 1,500 steps, 3 seeds; ``benchmarks/prec_ptq.py`` then quantizes
-       every Dense kernel of each seed's trained model with RTN, GPTQ and AWQ at 4 and 3 bits (per
-       output channel; 512 training images for calibration; layers in order, each calibrated with the
-       earlier ones quantized) and writes ``experiments/awq/README.md``: test accuracy per method and
-       bits, paired over the seeds, with the rules below (fixed before the run).
-paper: Llama-2 / OPT up to 70B, INT3/INT4 group 128, WikiText-2 perplexity; the paper variant here trains
-       the LLaMA-60M C4 model of the GaLore protocol as the float model to quantize (lbrl has no
-       pretrained Llama checkpoints).
+cpu:   the shared post-training protocol (:func:`lbrl.quant.analysis.ptq_protocol`): one MLP 784-128-128-10
+       trained per seed on mnist5k, then the ``ptq`` analysis tool quantizes every Dense kernel with RTN,
+       GPTQ and AWQ at 4, 3 and 2 bits (per output channel; 256 test digits calibrate, the other 744 score),
+       paired over the seeds on the same trained model.
+paper: Llama-2 / OPT up to 70B, INT3/INT4 group 128, WikiText-2 perplexity; the paper variant trains the
+       LLaMA-60M C4 model of the GaLore protocol as the float model (lbrl has no pretrained Llama
+       checkpoints) and quantizes it with group size 128.
 """
 from lbrl import config as common
-
-# Rules for the post-training comparison (benchmarks/prec_ptq.py), fixed before the run: accuracy
-# differences of paired seeds, margin 1 point (the default for accuracy).
-PTQ_RULES = [
-    {"arm": "awq_w4", "op": ">", "than": "rtn_w4", "margin": 0.01},
-    {"arm": "awq_w3", "op": ">", "than": "rtn_w3", "margin": 0.01},
-    {"arm": "gptq_w4", "op": ">", "than": "rtn_w4", "margin": 0.01},
-    {"arm": "gptq_w3", "op": ">", "than": "rtn_w3", "margin": 0.01},
-    {"arm": "awq_w4", "op": "not_worse", "than": "gptq_w4", "margin": 0.01},
-    {"arm": "awq_w3", "op": "not_worse", "than": "gptq_w3", "margin": 0.01},
-]
-PTQ = dict(methods=("rtn", "gptq", "awq"), bits=(8, 4, 3), calibration_examples=512)
+from lbrl.quant.analysis import ptq_protocol
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="mnist5k", batch_size=common.by_variant(variant, smoke=16, cpu=128, paper=128),
-                eval_batch_size=1000)
-  c.model = common.free(name="mlp", hidden=common.by_variant(variant, smoke=(16,), cpu=(256, 256), paper=(256, 256)))
-  c.loss.name = "cross_entropy"
-  c.optimizer = common.free(name="adam", learning_rate=1e-3)
-  c.steps = common.by_variant(variant, smoke=2, cpu=1500, paper=1500)
-  c.eval_every = 0
-  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
+  ptq_protocol(c, variant, ["rtn", "gptq", "awq"], pairs=[["awq", "gptq"]])
   c.paper.update(
       title="AWQ: Activation-aware Weight Quantization for LLM Compression and Acceleration", year=2024,
-      arxiv="2306.00978", slug="awq",
-      # provides: the base trains the float baseline (lbrl.models.simple.MLP) that the post-training tool
-      # quantizes; the schema has no "post-training tool" kind yet
-      provides="baseline",
-      code="lbrl.quant.ptq.awq (with lbrl.quant.ptq.gptq, lbrl.quant.ptq.rtn; benchmarks/prec_ptq.py) applied to "
-           "lbrl.models.simple.MLP",
+      arxiv="2306.00978", slug="awq", provides="analysis tool",
+      code="lbrl.quant.ptq.awq (baselines lbrl.quant.ptq.gptq, lbrl.quant.ptq.rtn) through the ptq analysis tool "
+           "(lbrl.quant.analysis.ptq_tool)",
       claim="activation-aware per-channel scaling before weight quantization keeps INT4/INT3 models close to "
             "float and beats round-to-nearest; it matches or beats GPTQ",
-      expected="cpu: AWQ and GPTQ above RTN at 4 and 3 bits per weight beyond the 1-point margin; AWQ not worse "
-               "than GPTQ by more than 1 point",
+      expected="cpu: AWQ and GPTQ above RTN at 4 and 3 bits per weight; AWQ not worse than GPTQ by more than 1 point",
       setting="paper: OPT / Llama / Llama-2 1.3B-70B, INT3 and INT4 weights with group size 128, 128 calibration "
               "sequences of 512 tokens from the Pile, WikiText-2 perplexity",
       hardware="paper: A100 GPUs; cpu: 2 cores")
-  c.sweep.update(seeds=[0, 1, 2], metric="eval/accuracy")
-  c.sweep.arms = common.free(float32=common.free())
-  c.sweep.rules = [{"arm": "float32", "op": ">=", "value": 0.85}]
-  c.sweep.partly_testable = (
-      "the post-training comparison runs in benchmarks/prec_ptq.py on this sweep's trained models (the runner's "
-      "analysis kind has no quantization tool yet); an MLP on MNIST digits stands in for the paper's LLMs")
+  c.sweep.seeds = [0, 1, 2, 3, 4]
+  # fixed before the run: paired accuracy differences on the same trained model (one-sample intervals)
+  c.sweep.rules = [
+      {"arm": "float32", "metric": f"analysis/{m}_w{b}_gain", "op": ">=", "value": 0.0}
+      for m in ("awq", "gptq") for b in (4, 3)] + [
+      {"arm": "float32", "metric": f"analysis/awq_minus_gptq_w{b}", "op": ">=", "value": -0.01} for b in (4, 3)]
+  c.sweep.partly_testable = ("an MLP on MNIST digits stands in for the paper's LLMs (WikiText-2 perplexity); "
+                             "per-channel scales, not the paper's group size 128")
   if variant == "paper":
     common.c4_llama(c, size="60m", optimizer=dict(name="adamw", learning_rate=1e-3, weight_decay=0.0))
+    c.analysis.kwargs.update(bits=[4, 3], method_kwargs={m: {"group_size": 128} for m in ("rtn", "gptq", "awq")})
   return common.finalize(c)

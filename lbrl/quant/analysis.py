@@ -28,9 +28,10 @@ Methods (``methods``; each at every width of ``bits``):
 Scalars (``analysis/<key>``): ``float`` (accuracy of the unquantized model), and per method m and width b:
 ``m_w<b>`` (accuracy), ``m_w<b>_loss``, ``m_w<b>_bpw`` (mean stored bits per weight), ``m_w<b>_gap``
 (accuracy minus float) and ``m_w<b>_gain`` (accuracy minus ``baseline``'s at the same width, a paired
-difference on the same trained model: rules test it with ``op=">="``, ``value=0``). With
-``sensitivity=True``: ``actual_delta_w<b>``, ``taylor_delta_w<b>``, ``pqi_delta_w<b>`` (the calibration
-loss change of RTN at b bits, its second-order Taylor estimate and its PQI sum).
+difference on the same trained model: rules test it with ``op=">="``, ``value=0``); for each
+``pairs`` entry ``[m1, m2]``: ``m1_minus_m2_w<b>``. With ``sensitivity_check=True``: ``actual_delta_w<b>``,
+``taylor_delta_w<b>``, ``pqi_delta_w<b>`` (the calibration loss change of RTN at b bits, its second-order
+Taylor estimate and its PQI sum) and their ratios ``taylor_ratio_w<b>``, ``pqi_ratio_w<b>`` (to the actual).
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ TOOL_METHODS = ("rtn", "gptq", "awq", "adaround", "adaquant", "bias_correction",
 
 def _ce(logits, labels):
   lp = jax.nn.log_softmax(jnp.asarray(logits, jnp.float32), -1)
-  return -jnp.mean(jnp.take_along_axis(lp, jnp.asarray(labels)[:, None], axis=-1))
+  return -jnp.mean(jnp.take_along_axis(lp, jnp.asarray(labels)[..., None], axis=-1))
 
 
 def quantize(method: str, model, variables, calib_x, calib_y, bits: int, *, method_kwargs: dict | None = None,
@@ -106,9 +107,12 @@ def quantize(method: str, model, variables, calib_x, calib_y, bits: int, *, meth
 
 
 def ptq_tool(ctx, *, methods=("rtn", "gptq", "awq"), bits=(4, 3), calib_size: int = 256, baseline: str = "rtn",
-             method_kwargs: dict | None = None, sparse_frac: float = 0.005, sensitivity_check: bool = False):
+             method_kwargs: dict | None = None, sparse_frac: float = 0.005, sensitivity_check: bool = False,
+             pairs=()):
   """The ``ptq`` tool (module docstring). Returns ``(scalars, {"table": rows})``."""
-  methods, bits = list(methods), [int(b) for b in bits]
+  methods, bits, pairs = list(methods), [int(b) for b in bits], [tuple(p) for p in pairs]
+  if any(len(p) != 2 or p[0] not in methods or p[1] not in methods for p in pairs):
+    raise ValueError(f"ptq: pairs must be [method, method] pairs of {methods}, got {pairs}")
   bad = [m for m in methods if m not in TOOL_METHODS]
   if bad:
     raise ValueError(f"ptq: methods {bad} unknown; known: {', '.join(TOOL_METHODS)}")
@@ -140,10 +144,47 @@ def ptq_tool(ctx, *, methods=("rtn", "gptq", "awq"), bits=(4, 3), calib_size: in
       rows.append({"method": m, "bits": b, "accuracy": acc, "loss": loss, "bits_per_weight": bpw})
     for m in methods:
       out[f"{m}_w{b}_gain"] = out[f"{m}_w{b}"] - out[f"{baseline}_w{b}"]
+    for m1, m2 in pairs:
+      out[f"{m1}_minus_{m2}_w{b}"] = out[f"{m1}_w{b}"] - out[f"{m2}_w{b}"]
     if sensitivity_check:
       r, _ = ptq.quantize_dense_layers(ctx.model, variables, cx, "rtn", bits=b)
       loss = lambda prm: _ce(apply({**variables, "params": prm}, cx), cy)
       out[f"actual_delta_w{b}"] = float(loss(r["params"]) - loss(variables["params"]))
       out[f"taylor_delta_w{b}"] = float(sensitivity.taylor_delta(loss, variables["params"], r["params"]))
       out[f"pqi_delta_w{b}"] = float(sensitivity.pqi(loss, variables["params"], r["params"])[1])
+      out[f"taylor_ratio_w{b}"] = out[f"taylor_delta_w{b}"] / out[f"actual_delta_w{b}"]
+      out[f"pqi_ratio_w{b}"] = out[f"pqi_delta_w{b}"] / out[f"actual_delta_w{b}"]
   return out, {"table": rows}
+
+
+def ptq_protocol(c, variant: str, methods, *, bits=(4, 3, 2), method_kwargs: dict | None = None, **tool_kwargs):
+  """The shared post-training protocol of the PREC configs on config ``c`` (``common.base``'s): one float
+  classifier per seed, then the ``ptq`` tool. cpu: an MLP 784-128-128-10 on mnist5k (4,000 real MNIST
+  digits; Adam 1e-3, batch 128, 800 steps = 25 epochs), the tool on the 1,000 test digits (256 calibrate,
+  744 score); smoke: a 16-unit MLP, 2 steps, one width, no optimisation loops worth waiting for. The
+  ``paper`` variant is left to the config (its model and data)."""
+  from lbrl import config as common
+  c.data.update(name="mnist5k", batch_size=common.by_variant(variant, smoke=16, cpu=128, paper=128),
+                eval_batch_size=1000)
+  c.model = common.free(name="mlp", hidden=common.by_variant(variant, smoke=(16,), cpu=(128, 128), paper=(128, 128)))
+  c.loss.name = "cross_entropy"
+  c.optimizer = common.free(name="adam", learning_rate=1e-3)
+  c.steps = common.by_variant(variant, smoke=2, cpu=800, paper=800)
+  c.eval_every = 0
+  c.log_every = common.by_variant(variant, smoke=1, cpu=200, paper=200)
+  mk = dict(method_kwargs or {})
+  if variant == "smoke":   # CI: every method runs, with the shortest loops
+    mk = {m: {**mk.get(m, {}), **SMOKE_KWARGS.get(m, {})} for m in set(mk) | set(SMOKE_KWARGS) if m in methods}
+  c.sweep.kind = "analysis"
+  c.analysis = dict(tool="ptq", split="eval", batch_size=common.by_variant(variant, smoke=64, cpu=1000, paper=1000),
+                    at="final", kwargs=common.free(methods=list(methods),
+                                                   bits=list(common.by_variant(variant, smoke=(3,), cpu=bits, paper=bits)),
+                                                   calib_size=common.by_variant(variant, smoke=32, cpu=256, paper=256),
+                                                   method_kwargs=mk, **tool_kwargs))
+  c.sweep.arms = common.free(float32=common.free())
+  c.sweep.metric = "analysis/float"
+  return c
+
+
+SMOKE_KWARGS = {"adaround": {"iters": 2}, "adaquant": {"iters": 2}, "adaquant_ip": {"iters": 2},
+                "evolq": {"passes": 1, "population": 1}, "awq": {"n_grid": 2}}

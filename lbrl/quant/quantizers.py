@@ -18,7 +18,9 @@ Scale formats (``QuantSpec.scale_format``): ``"float32"`` (``s = amax / qmax``);
 rule: ``s = 2^(floor(log2 amax) - emax_elem)``, a power of two, elements above ``qmax`` after scaling
 saturate; :func:`lbrl.quant.formats.e8m0_floor`); ``"e4m3"`` (NVFP4's two levels: a float32 tensor
 scale ``g = amax_tensor / (qmax * 448)`` and per-block e4m3 scales ``round_e4m3(amax_b / qmax / g)``,
-so ``s_b = round_e4m3(amax_b / (qmax g)) * g``). A zero group gets ``s = 1``.
+so ``s_b = round_e4m3(amax_b / (qmax g)) * g``); ``"pow2"`` (``s = 2^ceil(log2(amax / qmax))``, the smallest
+power of two that does not saturate: a shift, as in ShiftQuant and qwix's MX rule); ``"none"`` (``s = 1``:
+a plain cast to the format, the naive low-precision baseline without scaling). A zero group gets ``s = 1``.
 
 Presets: :data:`MXFP8` (e4m3, block 32, e8m0), :data:`MXFP4` (e2m1, block 32, e8m0), :data:`NVFP4`
 (e2m1, block 16, e4m3 scales), :data:`INT8` / :data:`INT4` (per channel, float32 scales).
@@ -53,7 +55,7 @@ import jax.numpy as jnp
 from lbrl.quant.formats import e8m0_floor, get_format, round_to_format, ROUNDINGS
 
 GRANULARITIES = ("tensor", "channel", "block")
-SCALE_FORMATS = {"float32": 32, "e8m0": 8, "e4m3": 8}
+SCALE_FORMATS = {"float32": 32, "e8m0": 8, "e4m3": 8, "pow2": 8, "none": 0}
 GRADIENTS = ("ste", "clipped")
 E4M3_MAX = 448.0
 
@@ -120,6 +122,13 @@ def _unblocked(xb, spec, shape):
 
 
 def _scale(amax, f, scale_format, tensor_amax=None):
+  if scale_format == "none":
+    return jnp.ones_like(jnp.asarray(amax, jnp.float32))
+  if scale_format == "pow2":
+    _, e = jnp.frexp(jnp.asarray(amax, jnp.float32) / f.max)     # amax / qmax in [2^(e-1), 2^e)
+    up = jnp.ldexp(jnp.float32(1.0), e)
+    exact = jnp.ldexp(jnp.float32(1.0), e - 1) == amax / f.max
+    return jnp.where(amax > 0, jnp.where(exact, up / 2, up), 1.0).astype(jnp.float32)
   if scale_format == "e8m0":
     return e8m0_floor(amax, f)
   if scale_format == "e4m3":

@@ -16,6 +16,11 @@ applies. Quantization is symmetric ``absmax`` per output channel by default (qwi
 Dense kernel ``W [in, out]`` in int8, ``s_j = max_i |W_ij| / 127.5`` (qwix's bound is ``qmax + 0.5``;
 pinned in tests/quant/test_quantizers.py) and ``W_ij -> round(W_ij / s_j) s_j``.
 
+``config.precision.matmul`` replaces qwix by :mod:`lbrl.quant.policy` where a paper's quantizer is not
+qwix's: per-role specs for the input, the kernel and the output cotangent of every Dense matmul (MX
+blocks, power-of-two or no scaling, stochastic rounding), the large-gradient interval quantizer and
+block-Hadamard backward matmuls.
+
 ``config.precision.loss_scale`` adds loss scaling for float16 training (Micikevicius et al., "Mixed
 Precision Training", ICLR 2018, arXiv:1710.03740, slug ``mixed_precision``): with
 ``config.dtype = dict(param="float32", compute="float16")`` the parameters stay float32 (the master
@@ -47,8 +52,16 @@ LOSS_SCALE_KINDS = ("dynamic", "static", "none")
 
 
 def apply_precision(model, precision):
-  """``model`` with the quantization ``precision.rules`` applied (the model itself when there are none)."""
+  """``model`` with the quantization ``precision.rules`` (qwix) or ``precision.matmul`` (lbrl's quantized
+  training matmuls with the papers' gradient quantizers, :mod:`lbrl.quant.policy`) applied; the model
+  itself when there are none."""
   rules = [dict(r) for r in (precision.get("rules", []) if precision else [])]
+  matmul = precision.get("matmul") if precision else None
+  if matmul:
+    if rules:
+      raise ValueError("config.precision: set either rules (qwix) or matmul (lbrl.quant.policy), not both")
+    from lbrl.quant import policy
+    return policy.quantized_model(model, policy.policy_from_config(matmul))
   if not rules:
     return model
   import qwix

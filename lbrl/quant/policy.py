@@ -1,0 +1,246 @@
+"""Quantized training matmuls: every Dense layer of a model computes its forward and both backward matmuls
+on quantized operands, with the papers' gradient quantizers; switched by config, no model change.
+
+``config.precision.matmul`` (read by :func:`lbrl.train.precision.apply_precision`)::
+
+    c.precision.matmul = dict(
+        x=dict(fmt="float8_e4m3fn", granularity="tensor"),     # the layer input (a QuantSpec's fields)
+        w=dict(fmt="float8_e4m3fn", granularity="tensor"),     # the kernel
+        grad=dict(fmt="float8_e5m2", granularity="tensor"),    # the output cotangent
+        grad_quantizer="spec",       # "spec" | "large_gradient" (int4_fixed_point_training's interval)
+        hadamard=0,                  # > 0: block-Hadamard transform of the backward matmuls' contraction
+        modules=".*")                # regex over the Dense layer's module path
+
+For a Dense layer ``y = x W (+ b)`` (``x [m, k]`` with leading axes flattened, ``W [k, n]``), with ``L(.)``
+quantizing a left operand (channel = row, block along its last axis) and ``R(.)`` a right operand
+(channel = column, block along its first axis), each along the contraction of its own matmul:
+
+  forward        y  = L_x(x) R_w(W)
+  backward dx  = L_g(g) R_w(W_q^T)           (g = dL/dy; W_q the forward-quantized kernel)
+  backward dW  = L_x(x_q^T) R_g(g)           (x_q the forward-quantized input)
+
+and the gradients pass straight through the quantizers to ``x`` and ``W`` (the STE; master weights stay
+float32). ``hadamard=h`` multiplies both operands of each backward matmul by the orthonormal block-diagonal
+Sylvester-Hadamard matrix of block ``h`` along its contraction (``A B = (A H)(H^T B)`` exactly before
+quantization; it spreads outliers over a block before the quantizer: "Elucidating the design space of
+FP4 training", slug ``elucidating_design_space_fp4``). A spec with ``rounding="stochastic"`` draws its
+key from the layer's ``dropout`` RNG stream (the trainer's per-step key; round-to-nearest where a call has
+none, e.g. in evaluation).
+
+Gradient quantizers (``grad_quantizer``):
+
+* ``"spec"``: the ``grad`` QuantSpec (e.g. e5m2 per tensor: ``fp8_training``; int4 with power-of-two
+  per-row scales, ``scale_format="pow2"``: the per-group shift scaling that ShiftQuant approaches,
+  ``accurate_efficient_sub_8``);
+* ``"large_gradient"``: a per-tensor uniform int quantizer with clipping interval ``c = gamma max|g|``, gamma
+  on a 16-point grid in ``[1/16, 1]`` chosen per call to minimise the squared quantization error of the
+  large gradients (the top ``1 - large_quantile`` of ``|g|``, default 1%). The paper (Kim, Lee, Jeon, Moon
+  and Ham, "Toward INT4 Fixed-Point Training via Exploring Quantization Error for Gradients", ECCV 2024,
+  arXiv:2407.12637, slug ``int4_fixed_point_training``) keeps the interval small for large gradients with
+  ``c = gamma g_max`` and updates gamma across iterations; lbrl's stand-in is stateless (gamma re-chosen
+  from the current gradient each step), which the trainer's step function can hold without new state.
+
+Only ``nn.Dense`` and ``nn.DenseGeneral`` with trailing contraction axes are quantized; convolutions and
+embeddings stay in the model's dtype (said in each config that uses this).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from functools import partial
+from typing import NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from lbrl.quant.quantizers import QuantSpec, check_spec, fake_quantize
+
+GRAD_QUANTIZERS = ("spec", "large_gradient")
+
+
+class MatmulPolicy(NamedTuple):
+  x: QuantSpec | None = None
+  w: QuantSpec | None = None
+  grad: QuantSpec | None = None
+  grad_quantizer: str = "spec"
+  hadamard: int = 0
+  grad_bits: int = 4             # large_gradient: the int width
+  large_quantile: float = 0.99   # large_gradient: |g| above this quantile counts as large
+  modules: str = ".*"
+
+
+def policy_from_config(cfg) -> MatmulPolicy:
+  """A :class:`MatmulPolicy` from ``config.precision.matmul`` (a dict; module docstring)."""
+  d = dict(cfg)
+  unknown = set(d) - set(MatmulPolicy._fields)
+  if unknown:
+    raise ValueError(f"config.precision.matmul: unknown keys {sorted(unknown)}; known: {', '.join(MatmulPolicy._fields)}")
+  for role in ("x", "w", "grad"):
+    if d.get(role) is not None:
+      spec = dict(d[role])
+      bad = set(spec) - set(QuantSpec._fields)
+      if bad:
+        raise ValueError(f"config.precision.matmul.{role}: unknown keys {sorted(bad)}; a QuantSpec has "
+                         f"{', '.join(QuantSpec._fields)}")
+      d[role] = check_spec(QuantSpec(**spec))
+  p = MatmulPolicy(**d)
+  if p.grad_quantizer not in GRAD_QUANTIZERS:
+    raise ValueError(f"config.precision.matmul.grad_quantizer must be one of {GRAD_QUANTIZERS}, got {p.grad_quantizer!r}")
+  if p.grad_quantizer == "large_gradient" and not 2 <= p.grad_bits <= 8:
+    raise ValueError(f"config.precision.matmul.grad_bits must be in [2, 8], got {p.grad_bits!r}")
+  if p.hadamard and (p.hadamard & (p.hadamard - 1)):
+    raise ValueError(f"config.precision.matmul.hadamard must be 0 or a power of two, got {p.hadamard!r}")
+  re.compile(p.modules)
+  return p
+
+
+def hadamard_matrix(n: int) -> np.ndarray:
+  """The orthonormal Sylvester-Hadamard matrix of order ``n`` (a power of two), float32."""
+  if n < 1 or n & (n - 1):
+    raise ValueError(f"hadamard_matrix: n must be a power of two, got {n}")
+  h = np.ones((1, 1))
+  while h.shape[0] < n:
+    h = np.block([[h, h], [h, -h]])
+  return (h / math.sqrt(n)).astype(np.float32)
+
+
+def _block_hadamard(a, axis, h):
+  """``a`` times the block-diagonal Hadamard of block ``h`` along ``axis`` (its size divisible by ``h``)."""
+  n = a.shape[axis]
+  if n % h:
+    raise ValueError(f"hadamard={h} needs the contraction size {n} divisible by it")
+  am = jnp.moveaxis(a, axis, -1)
+  out = (am.reshape(*am.shape[:-1], n // h, h) @ jnp.asarray(hadamard_matrix(h))).reshape(am.shape)
+  return jnp.moveaxis(out, -1, axis)
+
+
+def _q(a, spec, side, key):
+  """``a`` (2-D) fake-quantized as the ``side`` ("left" / "right") operand of a matmul."""
+  if spec is None:
+    return a
+  axis = {"block": 1 if side == "left" else 0, "channel": 0 if side == "left" else 1}.get(spec.granularity, 0)
+  spec = spec._replace(axis=axis)
+  if spec.rounding == "stochastic" and key is None:
+    spec = spec._replace(rounding="nearest")
+  key = key if spec.rounding == "stochastic" else None
+  pad = -a.shape[axis] % spec.block_size if spec.granularity == "block" else 0
+  if pad:   # a ragged last block (e.g. 10 classes, block 32): zero-padded, which leaves its amax unchanged
+    widths = [(0, 0), (0, 0)]
+    widths[axis] = (0, pad)
+    return jax.lax.slice_in_dim(fake_quantize(jnp.pad(a, widths), spec, key=key), 0, a.shape[axis], axis=axis)
+  return fake_quantize(a, spec, key=key)
+
+
+def large_gradient_quantize(g, bits: int = 4, quantile: float = 0.99, grid: int = 16):
+  """The stateless large-gradient interval quantizer (module docstring): symmetric uniform ``bits``-bit
+  codes on ``[-c, c]``, ``c = gamma max|g|``, gamma minimising the error of the top quantile of ``|g|``."""
+  g = jnp.asarray(g, jnp.float32)
+  a = jnp.abs(g)
+  gmax = jnp.max(a)
+  qmax = 2 ** (bits - 1) - 1
+  big = a >= jnp.quantile(a, quantile)
+
+  def with_gamma(gamma):
+    c = jnp.maximum(gamma * gmax, jnp.finfo(jnp.float32).tiny)
+    s = c / qmax
+    q = jnp.clip(jnp.round(g / s), -qmax, qmax) * s
+    return q, jnp.sum(jnp.where(big, (q - g) ** 2, 0.0))
+
+  gammas = jnp.arange(1, grid + 1, dtype=jnp.float32) / grid
+  errs = jax.vmap(lambda gm: with_gamma(gm)[1])(gammas)
+  return with_gamma(gammas[jnp.argmin(errs)])[0]
+
+
+def _qg(g, p, side, key):
+  if p.grad_quantizer == "large_gradient":
+    return large_gradient_quantize(g, p.grad_bits, p.large_quantile)
+  return _q(g, p.grad, side, key)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(0,))
+def qdot(p: MatmulPolicy, a, b, key):
+  """``L_x(a) R_w(b)`` for ``a [m, k]``, ``b [k, n]`` with the policy's backward (module docstring)."""
+  return _fwd(p, a, b, key)[0]
+
+
+def _keys(key, n):
+  return [None] * n if key is None else list(jax.random.split(key, n))
+
+
+def _fwd(p, a, b, key):
+  k = _keys(key, 6)
+  aq, bq = _q(a, p.x, "left", k[0]), _q(b, p.w, "right", k[1])
+  return aq @ bq, (aq, bq, key)
+
+
+def _bwd(p, res, g):
+  aq, bq, key = res
+  k = _keys(None if key is None else jax.random.fold_in(key, 1), 6)
+  bt, at = bq.T, aq.T
+  g1, g2 = g, g
+  if p.hadamard:
+    g1, bt = _block_hadamard(g1, 1, p.hadamard), _block_hadamard(bt, 0, p.hadamard)
+    at, g2 = _block_hadamard(at, 1, p.hadamard), _block_hadamard(g2, 0, p.hadamard)
+  da = _qg(g1, p, "left", k[0]) @ _q(bt, p.w, "right", k[1])
+  db = _q(at, p.x, "left", k[2]) @ _qg(g2, p, "right", k[3])
+  return da.astype(aq.dtype), db.astype(bq.dtype), None
+
+
+qdot.defvjp(lambda p, a, b, key: _fwd(p, a, b, key), _bwd)
+
+
+def _dense(module, p: MatmulPolicy, x):
+  """A flax Dense / DenseGeneral forward through :func:`qdot` (params read from the module)."""
+  params = module.variables["params"]
+  kernel, bias = params["kernel"], params.get("bias")
+  if isinstance(module, nn.DenseGeneral):
+    if module.batch_dims:
+      raise ValueError("precision.matmul: DenseGeneral with batch_dims is not supported")
+    axes = (module.axis,) if isinstance(module.axis, int) else tuple(module.axis)
+    nd = len(axes)
+    if sorted(a % x.ndim for a in axes) != list(range(x.ndim - nd, x.ndim)):
+      raise ValueError(f"precision.matmul: DenseGeneral over axes {axes} (not the trailing ones) is not supported")
+    out_shape = kernel.shape[nd:]
+  else:
+    nd, out_shape = 1, kernel.shape[1:]
+  dtype = module.dtype or jnp.result_type(x, kernel)
+  lead = x.shape[:x.ndim - nd]
+  a = x.astype(dtype).reshape(-1, math.prod(x.shape[x.ndim - nd:]))
+  b = kernel.astype(dtype).reshape(a.shape[1], -1)
+  key = module.make_rng("dropout") if module.has_rng("dropout") else None
+  y = qdot(p, a, b, key).reshape(*lead, *out_shape)
+  if bias is not None:
+    y = y + bias.astype(dtype)
+  return y
+
+
+def interceptor(p: MatmulPolicy):
+  """A flax method interceptor routing the matching Dense calls through :func:`qdot`."""
+  pattern = re.compile(p.modules)
+
+  def fn(next_fun, args, kwargs, context):
+    m = context.module
+    if (context.method_name == "__call__" and isinstance(m, (nn.Dense, nn.DenseGeneral))
+            and not m.is_initializing() and pattern.fullmatch("/".join(m.path))):
+      return _dense(m, p, args[0])
+    return next_fun(*args, **kwargs)
+  return fn
+
+
+def quantized_model(model: nn.Module, p: MatmulPolicy) -> nn.Module:
+  """``model`` (same class, fields and parameter tree) whose ``__call__`` runs under :func:`interceptor`."""
+  cls = type(model)
+  hook = interceptor(p)
+
+  def __call__(self, *args, **kwargs):   # noqa: N807
+    with nn.intercept_methods(hook):
+      return cls.__call__(self, *args, **kwargs)
+
+  sub = type(cls.__name__, (cls,), {"__call__": __call__, "__module__": cls.__module__,
+                                    "__qualname__": cls.__qualname__})
+  fields = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)
+            if f.init and f.name not in ("parent", "name")}
+  return sub(**fields)

@@ -1,0 +1,118 @@
+"""lbrl.quant.policy: the quantized training matmul against a NumPy transcription on ml_dtypes casts, the
+Hadamard identity, the large-gradient quantizer, the pow2 / none scales, and the model wrapper."""
+import jax
+import jax.numpy as jnp
+import ml_dtypes
+import numpy as np
+import pytest
+import scipy.linalg
+
+from lbrl.models.simple import MLP
+from lbrl.quant import policy
+from lbrl.quant.quantizers import QuantSpec, compute_scale
+from lbrl.train.precision import apply_precision
+
+FP8 = dict(x=dict(fmt="float8_e4m3fn", granularity="tensor"), w=dict(fmt="float8_e4m3fn", granularity="tensor"),
+           grad=dict(fmt="float8_e5m2", granularity="tensor"))
+
+
+def _cast(a, dtype, maxv, scaled=True):
+  """Per-tensor scaled cast in NumPy on ml_dtypes: s = amax / max, (a / s) saturated, cast, times s."""
+  a = np.asarray(a, np.float32)
+  s = np.float32(np.abs(a).max() / maxv) if scaled else np.float32(1.0)
+  return (np.clip(a / s, -maxv, maxv).astype(dtype).astype(np.float32) * s).astype(np.float32)
+
+
+def _data(m=16, k=24, n=8, seed=0):
+  r = np.random.default_rng(seed)
+  return [r.standard_normal(s).astype(np.float32) for s in ((m, k), (k, n), (m, n))]
+
+
+@pytest.mark.parametrize("scaled", [True, False])
+def test_fp8_matmul_forward_and_backward_match_ml_dtypes(scaled):
+  a, b, g = _data()
+  cfg = {r: {**v, **({} if scaled else {"scale_format": "none"})} for r, v in FP8.items()}
+  p = policy.policy_from_config(cfg)
+  y, vjp = jax.vjp(lambda a, b: policy.qdot(p, a, b, None), jnp.asarray(a), jnp.asarray(b))
+  e4, e5 = ml_dtypes.float8_e4m3fn, ml_dtypes.float8_e5m2
+  aq, bq = _cast(a, e4, 448.0, scaled), _cast(b, e4, 448.0, scaled)
+  np.testing.assert_allclose(np.asarray(y), aq @ bq, rtol=1e-5, atol=1e-5)
+  da, db = vjp(jnp.asarray(g * 1e-3))
+  gq = _cast(g * 1e-3, e5, 57344.0, scaled)
+  np.testing.assert_allclose(np.asarray(da), gq @ _cast(bq.T, e4, 448.0, scaled), rtol=1e-5, atol=1e-9)
+  np.testing.assert_allclose(np.asarray(db), _cast(aq.T, e4, 448.0, scaled) @ gq, rtol=1e-5, atol=1e-9)
+
+
+def test_hadamard_backward_is_exact_without_quantization():
+  np.testing.assert_allclose(policy.hadamard_matrix(8), scipy.linalg.hadamard(8) / np.sqrt(8), atol=1e-7)
+  a, b, g = _data()
+  p = policy.MatmulPolicy(hadamard=8)
+  _, vjp = jax.vjp(lambda a, b: policy.qdot(p, a, b, None), jnp.asarray(a), jnp.asarray(b))
+  da, db = vjp(jnp.asarray(g))
+  np.testing.assert_allclose(np.asarray(da), g @ b.T, rtol=1e-4, atol=1e-4)
+  np.testing.assert_allclose(np.asarray(db), a.T @ g, rtol=1e-4, atol=1e-4)
+  with pytest.raises(ValueError, match="divisible"):
+    jax.vjp(lambda a: policy.qdot(policy.MatmulPolicy(hadamard=32), a, jnp.asarray(b), None), jnp.asarray(a))[1](
+        jnp.asarray(g))
+
+
+def test_large_gradient_quantizer_matches_its_numpy_transcription():
+  g = np.random.default_rng(1).standard_t(2, 4096).astype(np.float32)
+  got = np.asarray(policy.large_gradient_quantize(jnp.asarray(g), bits=4, quantile=0.99))
+  a = np.abs(g)
+  big = a >= np.quantile(a, 0.99)
+  best, ref = np.inf, None
+  for gamma in np.arange(1, 17) / 16:
+    s = np.float32(gamma * a.max() / 7)
+    q = np.clip(np.round(g / s), -7, 7) * s
+    err = np.sum((q - g)[big] ** 2)
+    if err < best:
+      best, ref = err, q
+  np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-7)
+  assert len(np.unique(got)) <= 15
+
+
+def test_pow2_and_none_scales():
+  x = np.array([[0.3, -5.0], [1.0, 7.0]], np.float32)
+  s = np.asarray(compute_scale(x, QuantSpec("int4", "channel", 0, scale_format="pow2")))
+  amax = np.abs(x).max(1, keepdims=True)
+  np.testing.assert_array_equal(s, 2.0 ** np.ceil(np.log2(amax / 7)))
+  np.testing.assert_array_equal(np.asarray(compute_scale(x, QuantSpec("float8_e4m3fn", "tensor", scale_format="none"))),
+                                1.0)
+
+
+def test_quantized_model_keeps_the_parameters_and_changes_the_numbers():
+  model = MLP(num_classes=10, hidden=(32,))
+  qm = apply_precision(model, {"matmul": FP8})
+  x = jnp.asarray(np.random.default_rng(0).standard_normal((8, 40)), jnp.float32)
+  v = model.init(jax.random.key(0), x)
+  assert jax.tree.structure(qm.init(jax.random.key(0), x)) == jax.tree.structure(v)
+  y, yq = np.asarray(model.apply(v, x)), np.asarray(qm.apply(v, x))
+  assert 0 < np.abs(y - yq).max() < 0.1 * np.abs(y).max()
+  h = np.asarray(v["params"]["Dense_0"]["kernel"])
+  h1 = np.maximum(_cast(np.asarray(x), ml_dtypes.float8_e4m3fn, 448.0) @ _cast(h, ml_dtypes.float8_e4m3fn, 448.0)
+                  + np.asarray(v["params"]["Dense_0"]["bias"]), 0)
+  k2 = np.asarray(v["params"]["Dense_1"]["kernel"])
+  ref = (_cast(h1, ml_dtypes.float8_e4m3fn, 448.0) @ _cast(k2, ml_dtypes.float8_e4m3fn, 448.0)
+         + np.asarray(v["params"]["Dense_1"]["bias"]))
+  np.testing.assert_allclose(yq, ref, rtol=1e-4, atol=1e-4)
+  with pytest.raises(ValueError, match="not both"):
+    apply_precision(model, {"matmul": FP8, "rules": [{"module_path": ".*", "weight_qtype": "int8"}]})
+  with pytest.raises(ValueError, match="unknown keys"):
+    policy.policy_from_config({"x": {"fmt": "int8", "bogus": 1}})
+  with pytest.raises(ValueError, match="grad_quantizer"):
+    policy.policy_from_config({"grad_quantizer": "magic"})
+
+
+def test_stochastic_rounding_draws_from_the_dropout_stream():
+  model = MLP(num_classes=4, hidden=(16,))
+  cfg = {"grad": dict(fmt="float4_e2m1fn", granularity="block", block_size=8, scale_format="e8m0",
+                      rounding="stochastic")}
+  qm = apply_precision(model, {"matmul": cfg})
+  x = jnp.asarray(np.random.default_rng(0).standard_normal((16, 40)), jnp.float32)
+  v = model.init(jax.random.key(0), x)
+  grad = lambda k: jax.grad(lambda v: jnp.sum(qm.apply(v, x, train=True, rngs={"dropout": k}) ** 2))(v)
+  g1, g2, g1b = grad(jax.random.key(1)), grad(jax.random.key(2)), grad(jax.random.key(1))
+  k = lambda g: np.asarray(g["params"]["Dense_0"]["kernel"])
+  np.testing.assert_array_equal(k(g1), k(g1b))
+  assert not np.array_equal(k(g1), k(g2))
