@@ -4,3 +4,4 @@ from lbrl.registry import ANALYSIS_TOOLS, DIAGNOSTICS
 
 ANALYSIS_TOOLS.declare("gradient_noise_scale", "lbrl.analysis.noise_scale:gradient_noise_scale")
 DIAGNOSTICS.declare("gradient_noise_scale", "lbrl.analysis.noise_scale:gradient_noise_diagnostic", intermediates=False)
+ANALYSIS_TOOLS.declare("transformer_growth", "lbrl.models.growth:growth_preservation")

@@ -22,7 +22,9 @@ so that they train), the new weights that *write* into existing paths are zero.
   times ``sqrt(d/d')`` (the root mean square over ``d'`` coordinates of which ``d - d'`` are zero is
   ``sqrt(d/d')`` times the old one). Needs RMSNorm (``norm="rms"``): LayerNorm's mean over the padded
   coordinates changes the normalised values themselves (the paper's normalisation is RMSNorm). Exact up
-  to RMSNorm's epsilon (1e-6, added inside the mean: a relative change below 1e-6).
+  to RMSNorm's epsilon (flax adds 1e-6 to the mean square ``m``; the paper's RMSNorm has none): the
+  relative change of a normalised value is about ``1e-6 (1 - d/d') / (2 m)``, visible (1e-3) only where
+  the residual stream is as small as at a fresh N(0, 0.02^2) initialisation.
 * :func:`expand_depth` (layers ``L -> L'``): new blocks with random weights except zero ``attn/out`` and
   ``mlp/down``, inserted at ``position`` (each is the identity map in a pre-norm residual stream).
 
@@ -242,3 +244,39 @@ def grow_transformer(params, source: dict, target: dict, *, key, scale: float = 
   else:
     next(k)
   return expand_depth(p, t["num_layers"], key=next(k), scale=scale)
+
+
+def growth_preservation(ctx, *, seed: int = 0, scale: float = 0.02, **target):
+  """Analysis tool (``ANALYSIS_TOOLS["transformer_growth"]``): grows the analysed TransformerLM
+  (``ctx.params``, fields from ``ctx.cfg.model``) to ``target`` (TransformerLM fields that change) and
+  compares the two models on ``ctx.x`` / ``ctx.labels`` (next-token ids): ``loss_source``,
+  ``loss_grown`` (mean token cross-entropy; labels < 0 ignored), ``abs_loss_change`` and
+  ``max_abs_logit_change``, plus the parameter counts. Without ``target`` the fields come from the
+  run's own ``cfg.analysis.kwargs`` (a sweep's arms set them there)."""
+  import numpy as np
+  import optax
+
+  from lbrl.models.transformer import TransformerLM
+  if not target:
+    target = {k: v for k, v in dict(ctx.cfg.analysis.kwargs).items() if k in _FIELDS}
+  if not target:
+    raise ValueError("transformer_growth: no target fields (give e.g. width=..., num_layers=...)")
+  source = {k: v for k, v in dict(ctx.cfg.model).items() if k in _FIELDS}
+  dst = dict(source, **target)
+  grown = grow_transformer(ctx.params, source, dst, key=jax.random.key(seed), scale=scale)
+  vocab = ctx.model.vocab_size
+  big = TransformerLM(vocab_size=vocab, max_len=ctx.model.max_len, **{k: v for k, v in dst.items()})
+  x, y = jnp.asarray(ctx.x), jnp.asarray(ctx.labels)
+  mask = (y >= 0).astype(jnp.float32)
+
+  def ce(logits):
+    v = optax.softmax_cross_entropy_with_integer_labels(logits.astype(jnp.float32), jnp.maximum(y, 0))
+    return float(jnp.sum(v * mask) / jnp.maximum(jnp.sum(mask), 1))
+
+  small_logits = ctx.apply(ctx.params, x)
+  big_logits = jax.jit(lambda p: big.apply({"params": p}, x))(grown)
+  count = lambda p: int(sum(np.prod(a.shape) for a in jax.tree_util.tree_leaves(p)))
+  a, b = ce(small_logits), ce(big_logits)
+  return {"loss_source": a, "loss_grown": b, "abs_loss_change": abs(b - a),
+          "max_abs_logit_change": float(jnp.max(jnp.abs(big_logits - small_logits))),
+          "params_source": count(ctx.params), "params_grown": count(grown)}

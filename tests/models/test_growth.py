@@ -77,3 +77,18 @@ def test_new_units_are_trainable_and_bad_growth_raises():
     growth.expand_mlp(p, 8, key=jax.random.key(0))
   with pytest.raises(ValueError, match="differs"):
     growth.grow_transformer(p, src, dict(src, positions="learned"), key=jax.random.key(0))
+
+
+def test_growth_analysis_tool_on_a_hand_built_context():
+  import types
+  src = dict(num_layers=1, num_heads=2, width=8, mlp_ratio=2, norm="rms", positions="learned")
+  model = _model(**src)
+  p = _params(model)
+  x = np.asarray(jax.random.randint(jax.random.key(1), (4, T), 0, V))
+  y = np.roll(x, -1, axis=1)
+  y[:, -1] = -1
+  ctx = types.SimpleNamespace(cfg=types.SimpleNamespace(model=dict(name="transformer_lm", **src)), model=model,
+                              params=p, x=x, labels=y, apply=lambda q, xb, train=False: model.apply({"params": q}, xb))
+  out = growth.growth_preservation(ctx, num_layers=2, mlp_ratio=4)
+  assert out["abs_loss_change"] < 1e-5 and out["max_abs_logit_change"] < 1e-4
+  assert out["params_grown"] > out["params_source"] and out["loss_source"] > 0
