@@ -1,42 +1,88 @@
-"""Parametrisations: per-leaf init-scale, learning-rate and weight-decay multipliers (SP and muP).
+"""Parametrisations: per-leaf init-scale, learning-rate and weight-decay multipliers (SP, muP, depth-muP).
 
-A parametrisation says how initialisation and learning rates scale with the width of a network. lbrl
-expresses it as multipliers *relative to the standard parametrisation (SP)* of a model built by its
-usual initialisers (variance 1 / fan_in): at the base shapes every multiplier is 1, so a muP model at
-its base width is the SP model, and a learning rate tuned there transfers to other widths.
+A parametrisation says how initialisation and learning rates scale with the width (and depth) of a
+network. lbrl expresses it as multipliers *relative to the standard parametrisation (SP)* of a model
+built by its usual initialisers: at the base shapes every multiplier is 1, so a muP model at its base
+width is the SP model, and a learning rate tuned there transfers to other widths.
 
-muP (Yang, Hu, Babuschkin, Sidor, Liu, Farhi, Ryder, Pachocki, Chen & Gao, "Tensor Programs V: Tuning
-Large Neural Networks via Zero-Shot Hyperparameter Transfer", 2022, arXiv:2203.03466; Table 3), with
-the width multipliers m_in = fan_in / base_fan_in and m_out = fan_out / base_fan_out of each leaf:
+muP (Yang & Hu, "Feature Learning in Infinite-Width Neural Networks" (Tensor Programs IV), 2020,
+arXiv:2011.14522, slug mup; the practical table from Yang, Hu, Babuschkin, Sidor, Liu, Farhi, Ryder,
+Pachocki, Chen & Gao, "Tensor Programs V", 2022, arXiv:2203.03466, Table 3), with the width multipliers
+m_in = fan_in / base_fan_in and m_out = fan_out / base_fan_out of each leaf:
 
-  leaf kind (by which of fan_in / fan_out grow with width, read off the base shapes, not the names)
-                    input weights & all biases   hidden weights        output weights
+  leaf kind (by which of fan_in / fan_out grow with width, read off the base shapes, or named by ``roles``)
+                    input weights & all biases    hidden weights        output weights
                     (fan_in fixed, fan_out grows) (both grow)           (fan_in grows, fan_out fixed)
-  init variance     1/fan_in  (x1)               1/fan_in  (x1)        1/fan_in^2 (std x 1/sqrt(m_in))
-  Adam lr           x1                           x 1/m_in              x 1/m_in
-  SGD lr            x m_out                      x1                    x 1/m_in
+  init variance     1/fan_in  (x1)                1/fan_in  (x1)        1/fan_in^2 (std x 1/sqrt(m_in))
+  Adam lr           x1                            x 1/m_in              x 1/m_in
+  SGD lr            x m_out                       x m_out/m_in          x 1/m_in
 
-(Table 3 gives the absolute scalings, e.g. the Adam hidden lr ~ 1/fan_in; dividing by the same scaling
-at the base shapes gives the multipliers above.) Leaves whose fans are both fixed get 1 everywhere; so
-does every leaf of a model *at* its base shapes (it is classified ``fixed``: which dimensions are widths
-is read off the difference from the base, as the ``mup`` package reads it off its base and delta
-models).
-Weight decay: ``-lr(t) * wd * wd_mult * w`` with ``wd_mult = 1`` holds the per-step decay fixed across
-widths (the ``mup`` package's default for its Adam, which multiplies weight decay by the width
-multiplier to undo its lr division); ``wd_follows_lr=True`` uses ``wd_mult = lr_mult`` instead.
+(Table 3 gives the absolute scalings; dividing by the same scaling at the base shapes gives these
+multipliers. SGD's hidden entry is Table 3's 1 when fan_in and fan_out grow alike; ``m_out/m_in`` is the
+``mup`` package's ``MuSGD`` rule, equal to it there and defined when they grow differently.) The
+``mup`` package (github.com/microsoft/mup) puts the output rule in the forward pass instead (``MuReadout``
+multiplies its input by 1/m_in and ``set_base_shapes`` rescales its weights by sqrt(m_in)); that is the
+same network and the same training dynamics (an Adam update is invariant to the gradient's scale, SGD's
+picks up the multiplier squared), which tests/golden/test_scale_mup_golden.py checks leaf by leaf
+against recorded ``MuAdam`` / ``MuSGD`` groups and ``set_base_shapes`` rescalings. Leaves whose fans are
+both fixed get 1 everywhere; so does every leaf of a model *at* its base shapes.
+
+``base_init`` says what the model's own initialiser is: ``"fan_in"`` (variance c / fan_in: flax's
+``lecun_normal``, He; the table above) or ``"constant"`` (a fixed std such as GPT-2's N(0, 0.02^2), lbrl's
+Transformer): then hidden weights get std x 1/sqrt(m_in) and output weights std x 1/m_in (what
+``mup.init.normal_`` does to a constant-std init, plus ``MuReadout``'s 1/m_in).
+
+depth-muP (Bordelon, Noci, Li, Hanin & Pehlevan, "Depthwise Hyperparameter Transfer in Residual
+Networks: Dynamics and Scaling Limit", 2023, arXiv:2309.16620, slug depth_mup): muP in width and each
+residual branch multiplied by 1/sqrt(L) in the forward pass. The branch multiplier is the model's:
+``res_mlp`` / ``transformer_lm`` ``residual_scale="1/sqrt(L)"`` (:func:`lbrl.models.norm.residual_scale_value`);
+the parametrisation adds the depth rule for the learning rate of branch weights (leaves matching
+``branch``): SGD needs none (the paper's ResNet runs); for Adam, lbrl multiplies the branch lr by
+(L / L_0)^(-1/2) (``depth_lr_exponent``, the Adam rule of Yang, Yu, Zhu & Hayou, "Tensor Programs VI",
+2023, arXiv:2310.02244), since an entrywise-normalised step does not shrink with the branch's gradient.
+L / L_0 is read off a scanned stack axis (``res_mlp``'s ``blocks``) or given as ``depth`` / ``base_depth``.
+
+Weight decay: ``-lr(t) * wd * wd_mult * w`` (``lr(t)``: the global schedule) with ``wd_scaling``:
+``"independent"`` (default, ``wd_mult = 1``: per-step decay width-independent, the ``mup`` package's
+``MuAdamW``, which multiplies weight decay by the width multiplier to undo its lr division);
+``"follows_lr"`` (``wd_mult = lr_mult``: a torch ``AdamW`` given the muP groups' learning rates with a
+fixed ``weight_decay``; ``wd_follows_lr=True`` is the old spelling); ``"sqrt_width"`` (Fan, Liu, Zhao,
+Yuan & Gu, "Robust Layerwise Scaling Rules by Proper Weight Decay Tuning", 2025, arXiv:2510.15262, slug
+layerwise_wd_scaling, Table 2: AdamW hidden (matrix-like) weights eta_2 ~ 1/d and lambda_2 ~ sqrt(d), so
+``wd_mult = lr_mult * sqrt(m_in)``; vector-like leaves (input, output, biases, norms) lambda_1 = 0).
+
+``group_lr``: extra per-kind lr factors (``{"output": 0.5, "hidden": 0.3}``): the per-layer-group learning
+rates of "Optimal Scaling Needs Optimal Norm" (Filatov et al., 2025, slug optimal_norm), on top of
+the rule.
 
 Layout: Flax kernels are ``[..., fan_in axes, out]``: fan_out = shape[-1], fan_in = prod(shape[:-1]);
-a vector (bias, norm scale) has fan_in 1; an embedding table ``[vocab, d]`` is an input weight.
+a vector (bias, norm scale) has fan_in 1; an embedding table ``[vocab, d]`` is an input weight. Zoo
+leaves laid out otherwise are named in :data:`ZOO_LAYOUTS` (attention ``query/key/value`` kernels
+``[d, heads, head_dim]``; the untied ``unembed`` ``[vocab, d]``; ``res_mlp``'s scanned ``blocks`` with a
+leading depth axis); a user's module adds ``layouts=[(regex, {"stack": k, "fan_in": n, "transposed":
+bool})]``. Paths are ``"Dense_0/kernel"`` (the params tree's keys joined by ``/``).
 
-Example::
+Naming the leaves of your own Flax module (the shapes then only give the multipliers)::
 
-    p13n = Parametrization("mup", optimizer="adam", base_shapes=small_params)
+    p13n = Parametrization("mup", optimizer="adam", base_shapes=small_params,
+                           roles=[("embed", "input"), ("readout", "output"), (".*", "hidden")])
+
+or let lbrl build the base from a registered model (``base_model=dict(name="mlp", hidden=(64, 64),
+num_classes=10), input_shape=(1, 40)``), or give ``width`` / ``base_width`` (every dimension that is a
+multiple of ``width`` scales). Then::
+
     params = apply_init(params, p13n)                     # rescales the standard init
     tx = optax.chain(optax.adam(lr), p13n.scale_updates(lr))
+
+Tied input/output embeddings cannot be both an input and an output leaf: use untied embeddings (or the
+``mup`` package's forward multiplier) under muP. The attention 1/d logit scaling of muP is a forward-pass
+choice of the model, not a multiplier.
 """
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from typing import Any, NamedTuple
 
 import jax
@@ -45,8 +91,19 @@ import numpy as np
 import optax
 
 KINDS = ("input", "hidden", "output", "fixed")
-NAMES = ("sp", "mup")
+NAMES = ("sp", "mup", "depth_mup")
 OPTIMIZERS = ("adam", "sgd")
+BASE_INITS = ("fan_in", "constant")
+WD_SCALINGS = ("independent", "follows_lr", "sqrt_width")
+
+# Leaves of lbrl's zoo whose axes are not ``[fan_in axes..., fan_out]`` (first match wins; user layouts first).
+ZOO_LAYOUTS = (
+    (r"(^|/)(query|key|value)/kernel$", {"fan_in": 1}),   # DenseGeneral [d, heads, head_dim]
+    (r"(^|/)unembed$", {"transposed": True}),             # [vocab, d], used as h @ U^T
+    (r"(^|/)blocks/", {"stack": 1}),                      # nn.scan over residual blocks: [depth, ...]
+)
+# Residual-branch weights of the zoo (depth-muP's depth rule applies to them).
+ZOO_BRANCH = r"(^|/)(blocks|block_\d+)/"
 
 
 class LeafMultipliers(NamedTuple):
@@ -57,20 +114,28 @@ class LeafMultipliers(NamedTuple):
   wd: float
 
 
-def fans(shape) -> tuple[int, int]:
-  """(fan_in, fan_out) of a Flax parameter: ``prod(shape[:-1])`` and ``shape[-1]`` (1, 1 for a scalar)."""
-  shape = tuple(int(d) for d in shape)
+def fans(shape, layout: dict | None = None) -> tuple[int, int]:
+  """(fan_in, fan_out) of a Flax parameter: ``prod(shape[:-1])`` and ``shape[-1]`` (1, 1 for a scalar);
+  ``layout`` (see :data:`ZOO_LAYOUTS`) skips ``stack`` leading axes, takes ``fan_in`` axes as inputs (the
+  rest outputs) or reads a ``transposed`` ``[out, in]`` matrix."""
+  layout = layout or {}
+  shape = tuple(int(d) for d in shape)[int(layout.get("stack", 0)):]
   if not shape:
     return 1, 1
-  return int(np.prod(shape[:-1], dtype=np.int64)) if len(shape) > 1 else 1, shape[-1]
+  if layout.get("transposed"):
+    return shape[-1], int(np.prod(shape[:-1], dtype=np.int64))
+  n_in = int(layout.get("fan_in", len(shape) - 1))
+  if not 0 <= n_in < len(shape):
+    raise ValueError(f"layout fan_in={n_in} does not fit a leaf of core shape {shape}")
+  return int(np.prod(shape[:n_in], dtype=np.int64)), int(np.prod(shape[n_in:], dtype=np.int64))
 
 
-def classify(shape, base_shape) -> tuple[str, float, float]:
+def classify(shape, base_shape, layout: dict | None = None) -> tuple[str, float, float]:
   """(kind, m_in, m_out) of a leaf from its shape and its base shape."""
   if len(tuple(shape)) != len(tuple(base_shape)):
     raise ValueError(f"shape {tuple(shape)} and base shape {tuple(base_shape)} differ in rank")
-  fi, fo = fans(shape)
-  bfi, bfo = fans(base_shape)
+  fi, fo = fans(shape, layout)
+  bfi, bfo = fans(base_shape, layout)
   m_in, m_out = fi / bfi, fo / bfo
   grows_in, grows_out = m_in != 1.0, m_out != 1.0
   if grows_in and grows_out:
@@ -87,20 +152,66 @@ def classify(shape, base_shape) -> tuple[str, float, float]:
 def _shape(x) -> tuple[int, ...]:
   if isinstance(x, (tuple, list)) and all(isinstance(d, (int, np.integer)) for d in x):
     return tuple(int(d) for d in x)
-  return tuple(np.shape(x))
+  return tuple(np.shape(x)) if not hasattr(x, "shape") else tuple(x.shape)
+
+
+def _is_shape(x) -> bool:
+  return isinstance(x, tuple) and all(isinstance(d, (int, np.integer)) for d in x)
+
+
+def _plain(x):
+  """ConfigDicts / FrozenDicts -> dicts, lists -> tuples (hashable, comparable config blocks)."""
+  if hasattr(x, "to_dict"):
+    x = x.to_dict()
+  if isinstance(x, dict) or (hasattr(x, "items") and hasattr(x, "keys")):
+    return {k: _plain(v) for k, v in x.items()}
+  if isinstance(x, (list, tuple)):
+    return tuple(_plain(v) for v in x)
+  return x
+
+
+def _path(path) -> str:
+  from lbrl.parallel.mesh import path_str  # pylint: disable=import-outside-toplevel
+  return path_str(path)
+
+
+def base_shapes_of(model: dict, input_shape, input_dtype: str = "float32"):
+  """The parameter shapes (a tree of ``ShapeDtypeStruct``) of a registered model built from ``model``
+  (``{"name": ..., **fields}``) on an input of ``input_shape``: the base of a parametrisation."""
+  from lbrl.registry import MODELS  # pylint: disable=import-outside-toplevel
+  kw = dict(_plain(model))
+  if "name" not in kw:
+    raise ValueError(f"base_model needs a registered model name: got {sorted(kw)}")
+  if input_shape is None:
+    raise ValueError("base_model needs input_shape (e.g. (1, 40) for MNIST-1D)")
+  module = MODELS.get(kw.pop("name"))(**kw)
+  x = jnp.zeros(tuple(int(d) for d in input_shape), jnp.dtype(input_dtype))
+  rng = jax.random.PRNGKey(0)
+  return jax.eval_shape(lambda: module.init({"params": rng, "dropout": rng}, x, train=False))["params"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Parametrization:
-  """SP or muP (see the module docstring) for Adam-type or SGD-type optimizers.
+  """SP, muP or depth-muP (see the module docstring) for Adam-type or SGD-type optimizers.
 
-  name:           ``"sp"`` (every multiplier 1) or ``"mup"``.
+  name:           ``"sp"`` (every multiplier 1), ``"mup"`` or ``"depth_mup"``.
   optimizer:      ``"adam"`` (any entrywise-normalised optimizer: Adam, AdamW, Lion, sign descent) or
                   ``"sgd"`` (SGD and momentum SGD): Table 3's two lr rows.
   base_shapes:    a tree like the params (arrays, ``ShapeDtypeStruct`` or shape tuples) of the base
-                  model; or give ``width`` and ``base_width``: every dimension that is a multiple of
-                  ``width`` is taken to scale, d -> d * base_width / width.
-  wd_follows_lr:  weight-decay multiplier = the lr multiplier (else 1: per-step decay width-independent).
+                  model; or ``base_model`` (a registered model's fields with its ``name``) and
+                  ``input_shape`` (``input_dtype``, default float32): lbrl builds the base's shapes; or
+                  ``width`` and ``base_width``: every dimension that is a multiple of ``width`` is taken to
+                  scale, d -> d * base_width / width.
+  roles:          ``[(regex, kind)]``: leaves whose path matches get that kind (input | hidden | output |
+                  fixed) instead of the one read off the shapes (first match wins).
+  layouts:        ``[(regex, {"stack", "fan_in", "transposed"})]`` before :data:`ZOO_LAYOUTS`.
+  base_init:      ``"fan_in"`` (default) or ``"constant"``: the model's own initialiser.
+  wd_scaling:     ``"independent"`` (default), ``"follows_lr"`` or ``"sqrt_width"``;
+                  ``wd_follows_lr=True`` is ``"follows_lr"``.
+  group_lr:       ``{kind: factor}`` extra lr factors per leaf kind (default none).
+  depth, base_depth, branch, depth_lr_exponent: depth-muP's rule (``depth_mup`` only): branch leaves
+                  (paths matching ``branch``, default :data:`ZOO_BRANCH`) get lr x (L/L_0)^(-exponent);
+                  exponent default 0.5 for Adam, 0 for SGD.
   """
   name: str = "mup"
   optimizer: str = "adam"
@@ -108,6 +219,18 @@ class Parametrization:
   width: int | None = None
   base_width: int | None = None
   wd_follows_lr: bool = False
+  base_model: Any = None
+  input_shape: Any = None
+  input_dtype: str = "float32"
+  roles: Any = ()
+  layouts: Any = ()
+  base_init: str = "fan_in"
+  wd_scaling: str = ""
+  group_lr: Any = None
+  depth: int | None = None
+  base_depth: int | None = None
+  branch: str = ZOO_BRANCH
+  depth_lr_exponent: float | None = None
 
   def __post_init__(self):
     if self.name not in NAMES:
@@ -116,47 +239,115 @@ class Parametrization:
       raise ValueError(f"parametrization optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
     if (self.width is None) != (self.base_width is None):
       raise ValueError("give both width and base_width (or base_shapes)")
-    for k in ("width", "base_width"):
+    if (self.depth is None) != (self.base_depth is None):
+      raise ValueError("give both depth and base_depth")
+    for k in ("width", "base_width", "depth", "base_depth"):
       v = getattr(self, k)
       if v is not None and (not isinstance(v, (int, np.integer)) or v < 1):
         raise ValueError(f"{k} must be a positive integer, got {v!r}")
+    if self.base_init not in BASE_INITS:
+      raise ValueError(f"parametrization base_init must be one of {BASE_INITS}, got {self.base_init!r}")
+    wd = self.wd_scaling or ("follows_lr" if self.wd_follows_lr else "independent")
+    if wd not in WD_SCALINGS:
+      raise ValueError(f"parametrization wd_scaling must be one of {WD_SCALINGS}, got {self.wd_scaling!r}")
+    object.__setattr__(self, "wd_scaling", wd)
+    roles = tuple(tuple(r) for r in _plain(self.roles or ()))
+    for r in roles:
+      if len(r) != 2 or r[1] not in KINDS:
+        raise ValueError(f"parametrization roles must be (regex, kind) pairs with kind in {KINDS}, got {r!r}")
+      re.compile(r[0])
+    object.__setattr__(self, "roles", roles)
+    layouts = tuple((r, dict(v)) for r, v in _plain(self.layouts or ()))
+    for r, v in layouts:
+      bad = set(v) - {"stack", "fan_in", "transposed"}
+      if bad:
+        raise ValueError(f"parametrization layouts: unknown keys {sorted(bad)} for {r!r} (stack, fan_in, transposed)")
+    object.__setattr__(self, "layouts", layouts)
+    group = dict(_plain(self.group_lr or {}))
+    bad = set(group) - set(KINDS)
+    if bad:
+      raise ValueError(f"parametrization group_lr keys must be leaf kinds {KINDS}, got {sorted(bad)}")
+    object.__setattr__(self, "group_lr", tuple(sorted((k, float(v)) for k, v in group.items())))
+    if self.depth_lr_exponent is None:
+      object.__setattr__(self, "depth_lr_exponent", 0.5 if self.optimizer == "adam" else 0.0)
+    if self.base_model is not None:
+      if self.base_shapes is not None:
+        raise ValueError("give base_shapes or base_model, not both")
+      object.__setattr__(self, "base_model", _plain(self.base_model))
+      object.__setattr__(self, "base_shapes", base_shapes_of(self.base_model, self.input_shape, self.input_dtype))
 
   # -- shapes ----------------------------------------------------------------------------------------
   def _base_shape(self, shape, base=None):
     if base is not None:
       return _shape(base)
     if self.width is None:
-      raise ValueError(f"parametrization {self.name!r} needs base_shapes or width and base_width")
+      raise ValueError(f"parametrization {self.name!r} needs base_shapes, base_model or width and base_width")
     w, bw = int(self.width), int(self.base_width)
     return tuple(d * bw // w if d % w == 0 else d for d in shape)
 
-  def leaf(self, shape, base_shape=None) -> LeafMultipliers:
-    """The multipliers of one leaf of ``shape`` (``base_shape``: its shape in the base model)."""
+  def layout(self, path: str) -> dict:
+    """The axis layout of the leaf at ``path`` (user ``layouts``, then :data:`ZOO_LAYOUTS`; default {})."""
+    for regex, lay in tuple(self.layouts) + ZOO_LAYOUTS:
+      if re.search(regex, path):
+        return lay
+    return {}
+
+  def role(self, path: str) -> str | None:
+    for regex, kind in self.roles:
+      if re.search(regex, path):
+        return kind
+    return None
+
+  def leaf(self, shape, base_shape=None, path: str = "") -> LeafMultipliers:
+    """The multipliers of one leaf of ``shape`` at ``path`` (``base_shape``: its shape in the base)."""
     shape = _shape(shape)
     if self.name == "sp":
       return LeafMultipliers("fixed", 1.0, 1.0, 1.0)
-    kind, m_in, m_out = classify(shape, self._base_shape(shape, base_shape))
-    init = 1.0 / np.sqrt(m_in) if kind == "output" else 1.0
+    lay = self.layout(path)
+    kind, m_in, m_out = classify(shape, self._base_shape(shape, base_shape), lay)
+    kind = self.role(path) or kind
+    constant = self.base_init == "constant"
+    init = {"output": 1.0 / (m_in if constant else math.sqrt(m_in)),
+            "hidden": 1.0 / math.sqrt(m_in) if constant else 1.0}.get(kind, 1.0)
     if self.optimizer == "adam":
       lr = 1.0 / m_in if kind in ("hidden", "output") else 1.0
     else:
-      lr = {"input": m_out, "hidden": 1.0, "output": 1.0 / m_in, "fixed": 1.0}[kind]
-    wd = lr if self.wd_follows_lr else 1.0
+      lr = {"input": m_out, "hidden": m_out / m_in, "output": 1.0 / m_in, "fixed": 1.0}[kind]
+    lr *= dict(self.group_lr).get(kind, 1.0)
+    if self.name == "depth_mup" and re.search(self.branch, path):
+      lr *= self._depth_mult(shape, base_shape, lay) ** (-float(self.depth_lr_exponent))
+    if self.wd_scaling == "follows_lr":
+      wd = lr
+    elif self.wd_scaling == "sqrt_width":
+      matrix = kind == "hidden" or (kind == "fixed" and len(shape) - int(lay.get("stack", 0)) >= 2)
+      wd = lr * math.sqrt(m_in) if matrix else 0.0
+    else:
+      wd = 1.0
     return LeafMultipliers(kind, float(init), float(lr), float(wd))
+
+  def _depth_mult(self, shape, base_shape, lay) -> float:
+    k = int(lay.get("stack", 0))
+    if k and base_shape is not None:
+      return float(np.prod(shape[:k])) / float(np.prod(_shape(base_shape)[:k]))
+    if self.depth is not None:
+      return self.depth / self.base_depth
+    if k:
+      raise ValueError("depth_mup: a stacked branch leaf needs base_shapes/base_model or depth and base_depth")
+    return 1.0
 
   def multipliers(self, params, base_shapes=None) -> Any:
     """A tree of :class:`LeafMultipliers` shaped like ``params`` (``base_shapes`` overrides the
     object's)."""
     base = base_shapes if base_shapes is not None else self.base_shapes
-    is_leaf = lambda x: isinstance(x, tuple) and all(isinstance(d, (int, np.integer)) for d in x)
+    p_leaves, treedef = jax.tree_util.tree_flatten_with_path(params, is_leaf=_is_shape)
     if base is None:
-      return jax.tree.map(lambda p: self.leaf(_shape(p)), params, is_leaf=is_leaf)
-    p_leaves, treedef = jax.tree.flatten(params, is_leaf=is_leaf)
-    b_leaves, b_def = jax.tree.flatten(base, is_leaf=is_leaf)
+      return jax.tree.unflatten(treedef, [self.leaf(_shape(p), None, _path(k)) for k, p in p_leaves])
+    b_leaves, b_def = jax.tree.flatten(base, is_leaf=_is_shape)
     if len(p_leaves) != len(b_leaves):
       raise ValueError(f"base_shapes has {len(b_leaves)} leaves but params have {len(p_leaves)} "
                        f"({b_def} vs {treedef})")
-    return jax.tree.unflatten(treedef, [self.leaf(_shape(p), _shape(b)) for p, b in zip(p_leaves, b_leaves)])
+    return jax.tree.unflatten(treedef, [self.leaf(_shape(p), _shape(b), _path(k))
+                                        for (k, p), b in zip(p_leaves, b_leaves)])
 
   def _field(self, params, field, base_shapes=None):
     mults = self.multipliers(params, base_shapes)
@@ -174,6 +365,12 @@ class Parametrization:
   def kinds(self, params, base_shapes=None):
     return self._field(params, "kind", base_shapes)
 
+  def table(self, params, base_shapes=None) -> list[tuple[str, tuple, str, float, float, float]]:
+    """``[(path, shape, kind, init, lr, wd)]`` per leaf: what the parametrisation does to a model."""
+    leaves = jax.tree_util.tree_flatten_with_path(params, is_leaf=_is_shape)[0]
+    mults = jax.tree.leaves(self.multipliers(params, base_shapes), is_leaf=lambda x: isinstance(x, LeafMultipliers))
+    return [(_path(k), _shape(p), m.kind, m.init, m.lr, m.wd) for (k, p), m in zip(leaves, mults)]
+
   # -- the optimizer side ----------------------------------------------------------------------------
   def scale_updates(self, learning_rate: Any = 0.0, weight_decay: Any = 0.0, base_shapes=None,
                     mask: Any = None) -> optax.GradientTransformation:
@@ -181,7 +378,7 @@ class Parametrization:
 
       u <- lr_mult * u - learning_rate(t) * weight_decay * wd_mult * w     (decay on ``mask``ed leaves)
 
-    The multipliers are computed from the parameter shapes at trace time (no state but a count).
+    The multipliers are computed from the parameter shapes and paths at trace time (no state but a count).
     """
     def init_fn(params):
       del params
@@ -213,9 +410,22 @@ def sp(**kwargs) -> Parametrization:
 
 
 def mup(optimizer: str = "adam", **kwargs) -> Parametrization:
-  """muP (Tensor Programs V, Table 3) for ``optimizer`` (``adam`` or ``sgd``); the registry entry ``mup``.
-  Give ``base_shapes`` or ``width`` and ``base_width``."""
+  """muP (Tensor Programs IV/V, Table 3) for ``optimizer`` (``adam`` or ``sgd``); the registry entry
+  ``mup``. Give ``base_shapes``, ``base_model`` + ``input_shape``, or ``width`` and ``base_width``."""
   return Parametrization("mup", optimizer=optimizer, **kwargs)
+
+
+def depth_mup(optimizer: str = "adam", **kwargs) -> Parametrization:
+  """depth-muP (Bordelon et al. 2023, arXiv:2309.16620): muP plus the depth rule for branch learning
+  rates; the model must scale its branches by 1/sqrt(L) (``residual_scale="1/sqrt(L)"``). Registry
+  entry ``depth_mup``."""
+  return Parametrization("depth_mup", optimizer=optimizer, **kwargs)
+
+
+def layerwise_wd(**kwargs) -> Parametrization:
+  """muP for AdamW with the weight-decay rule of Fan et al. 2025 (arXiv:2510.15262): hidden weights lr ~
+  1/d and decay ~ sqrt(d), vector-like leaves lr Theta(1) and no decay. Registry entry ``layerwise_wd``."""
+  return Parametrization("mup", optimizer="adam", **dict(kwargs, wd_scaling="sqrt_width"))
 
 
 def get_parametrization(spec: Any) -> Parametrization:
@@ -231,8 +441,8 @@ def get_parametrization(spec: Any) -> Parametrization:
 
 
 def apply_init(params, param13n: Parametrization | str, base_shapes=None):
-  """Rescales a standard (variance 1 / fan_in) initialisation to ``param13n``'s: each leaf is
-  multiplied by its init multiplier (muP: output weights by 1 / sqrt(m_in); everything else 1)."""
+  """Rescales a standard initialisation to ``param13n``'s: each leaf is multiplied by its init
+  multiplier (muP: output weights by 1 / sqrt(m_in); everything else 1)."""
   p = get_parametrization(param13n)
   mult = p.init_multipliers(params, base_shapes)
   return jax.tree.map(lambda x, m: (x * m).astype(x.dtype) if m != 1.0 else x, params, mult)
