@@ -7,6 +7,11 @@
 * :func:`auc`: per list, the fraction of (positive, negative) pairs with the positive scored higher, ties
   counted 1/2 (the Mann-Whitney form of ROC AUC, equal to ``sklearn.metrics.roc_auc_score``); lists without
   both classes give NaN.
+* :func:`auc_stats` with :func:`reduce_global_auc` / :func:`reduce_list_auc`: eval metrics (declared as
+  ``global_auc`` and ``list_auc``) over grouped scores: every item's score, relevance and mask go to the
+  host, where ``global_auc`` is the ROC AUC of all evaluated items pooled across queries (one threshold for
+  every query: the retrieval calibration the MW loss paper measures) and ``list_auc`` the mean of the
+  per-list AUCs over the lists with both classes.
 * :func:`k_occurrence`, :func:`hubness_skewness`, :func:`hub_occupancy`: hubness of a retrieval similarity
   ``[Q, G]`` (queries x gallery). ``N_k(g)`` counts the queries whose top-``k`` contains gallery item ``g``
   (Radovanovic et al., "Hubs in Space", JMLR 2010); the skewness of ``N_k`` is the usual hubness score;
@@ -35,6 +40,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import rax
 
 def _check(scores, relevance, where):
@@ -84,6 +90,35 @@ def auc(scores, relevance, *, where=None):
   wins = jnp.where(diff > 0, 1.0, jnp.where(diff == 0, 0.5, 0.0))
   n = jnp.sum(pair, (1, 2))
   return jnp.where(n > 0, jnp.sum(jnp.where(pair, wins, 0.0), (1, 2)) / jnp.maximum(n, 1), jnp.nan)
+
+
+def auc_stats(scores, relevance, where):
+  """Per-list statistics for the host AUC reductions: ``{"score", "relevance", "where"}`` (each ``[Q, L]``)."""
+  s, rel, where = _check(scores, relevance, where)
+  return {"score": s, "relevance": rel, "where": where}
+
+
+def _mann_whitney(score, positive) -> float:
+  from scipy.stats import rankdata
+  n_pos, n_neg = int(positive.sum()), int((~positive).sum())
+  if n_pos == 0 or n_neg == 0:
+    return float("nan")
+  ranks = rankdata(score)                       # average ranks: ties count 1/2, as roc_auc_score
+  return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def reduce_global_auc(stats) -> float:
+  """ROC AUC of all evaluated items pooled over the lists (relevance > 0 positive)."""
+  w = np.asarray(stats["where"], bool)
+  return _mann_whitney(np.asarray(stats["score"], np.float64)[w], np.asarray(stats["relevance"])[w] > 0)
+
+
+def reduce_list_auc(stats) -> float:
+  """Mean per-list ROC AUC over the lists that have both a relevant and an irrelevant item."""
+  vals = [_mann_whitney(np.asarray(s, np.float64)[w], np.asarray(r)[w] > 0)
+          for s, r, w in zip(stats["score"], stats["relevance"], np.asarray(stats["where"], bool))]
+  vals = [v for v in vals if v == v]
+  return float(np.mean(vals)) if vals else float("nan")
 
 
 def k_occurrence(similarity, *, k: int = 10):

@@ -99,3 +99,15 @@ def test_dual_bank_normalize_lowers_a_hub():
   raw_top = np.argmax(sim, 1)
   new_top = np.argmax(np.asarray(M.dual_bank_normalize(sim, bank, bank, beta_query=10.0, beta_gallery=10.0)), 1)
   assert list(raw_top) == [0, 0, 0] and list(new_top[:2]) == [1, 2]
+
+
+def test_global_and_list_auc_match_sklearn():
+  s, y = _lists(q=5, n=8, seed=3)
+  y = (y > 1).astype(float)
+  y[0] = 0.0                                        # one class only: left out of list_auc, pooled in global
+  where = np.ones_like(y, bool)
+  where[1, :2] = False
+  st = {k: np.asarray(v) for k, v in M.auc_stats(s, y, where).items()}
+  assert M.reduce_global_auc(st) == pytest.approx(roc_auc_score(y[where] > 0, s[where]))
+  per = [roc_auc_score(y[i][where[i]] > 0, s[i][where[i]]) for i in range(1, 5) if 0 < y[i][where[i]].sum() < where[i].sum()]
+  assert M.reduce_list_auc(st) == pytest.approx(np.mean(per))
