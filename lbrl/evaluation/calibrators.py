@@ -32,6 +32,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from lbrl.evaluation._common import lbfgs_minimize  # noqa: F401  (re-exported)
@@ -205,3 +206,57 @@ def apply_online_platt(state, probs, *, calibeat: bool = True, clip: float = 1e-
   b = _bin(p, state["bin_sum"].shape[0])
   cnt = state["bin_count"][b]
   return jnp.where(cnt > 0, state["bin_sum"][b] / jnp.maximum(cnt, 1.0), p)
+
+
+# ---------------------------------------------------------------- FRACAL (fractal calibration)
+
+
+def box_counting_dimension(cx, cy, labels, num_classes: int, *, max_grid: int = 64, min_count: int = 4):
+  """Per-class box-counting (fractal) dimension of object centres ``(cx, cy)`` in ``[0, 1)^2`` (NumPy, host).
+
+  FRACAL (Alexandridis, Elezi, Deng, Nguyen & Luo, "Fractal Calibration for long-tailed object detection", CVPR
+  2025, arXiv:2410.11774, slug ``fractal_calibration_long_tailed``; the authors'
+  ``stat_files/calculate_fractality.py``, variant ``box_dim``): for grid sizes ``d = 1..max_grid`` count
+  ``N_c(d)``, the ``d x d`` cells holding at least one centre of class ``c``; the dimension is the slope of
+  ``log N_c(d)`` against ``log d``, fitted by least squares over the sizes with ``count_c >= d^2`` (at least
+  as many objects as cells). A class with fewer than ``min_count`` objects gets 1, and slopes below 1 are
+  raised to 1 (as the authors). A class spread uniformly over the image tends to 2, one on a line to 1.
+  Cells are closed on the left, open on the right (centres at exactly 1.0 fall in no cell, as the authors').
+  Returns ``[num_classes]`` float64.
+  """
+  cx, cy, labels = np.asarray(cx, np.float64), np.asarray(cy, np.float64), np.asarray(labels, np.int64)
+  if cx.shape != cy.shape or cx.shape != labels.shape or cx.ndim != 1:
+    raise ValueError(f"cx, cy and labels must be 1-D of one length, got {cx.shape}, {cy.shape}, {labels.shape}")
+  if int(max_grid) < 2 or (labels.size and (labels.min() < 0 or labels.max() >= num_classes)):
+    raise ValueError(f"need max_grid >= 2 and labels in [0, {num_classes}), got max_grid={max_grid}")
+  dims = np.arange(1, int(max_grid) + 1)
+  counts = np.bincount(labels, minlength=num_classes)
+  inside = (cx >= 0) & (cx < 1) & (cy >= 0) & (cy < 1)
+  boxes = np.zeros((len(dims), num_classes))
+  for i, d in enumerate(dims):
+    cell = np.floor(cy[inside] * d).astype(np.int64) * d + np.floor(cx[inside] * d).astype(np.int64)
+    occupied = np.unique(labels[inside] * d * d + cell)
+    boxes[i] = np.bincount(occupied // (d * d), minlength=num_classes)
+  out = np.ones(num_classes)
+  for c in range(num_classes):
+    use = counts[c] >= dims ** 2
+    if counts[c] >= min_count and use.sum() >= 2:
+      out[c] = max(1.0, np.polyfit(np.log(dims[use]), np.log(boxes[use, c]), 1)[0])
+  return out
+
+
+def apply_fracal(logits, *, fractal_dims, log_prior=None, power: float = 2.0):
+  """FRACAL's post-hoc transform of a softmax classifier, as log-probabilities:
+  ``p'_c ∝ softmax(z - log_prior)_c / D_c^power`` (the authors' softmax branch of
+  ``fracal_bbox_head.py``: logit adjustment by the class prior, then division by the fractal dimension
+  to the power ``fractal_l = 2`` and renormalisation). ``log_prior`` (``[C]``, default none) is the log of
+  the training class frequencies; classes spread uniformly in space (``D`` near 2) lose the most.
+  lbrl's choice: the authors read the prior term from per-dataset statistics files; here it is the
+  plain ``log`` frequency (the post-hoc logit adjustment of Menon et al., 2021)."""
+  z = jnp.asarray(logits, jnp.float32)
+  d = jnp.asarray(fractal_dims, jnp.float32)
+  if d.shape != z.shape[-1:]:
+    raise ValueError(f"fractal_dims must be [C] = {z.shape[-1:]}, got {d.shape}")
+  if log_prior is not None:
+    z = z - jnp.asarray(log_prior, jnp.float32)
+  return jax.nn.log_softmax(jax.nn.log_softmax(z, -1) - power * jnp.log(d), -1)

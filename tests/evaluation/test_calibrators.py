@@ -136,3 +136,59 @@ def test_bad_input():
     C.fit_matrix_scaling(np.zeros((5, 3)), np.zeros(5, int), l2=-1)
   with pytest.raises(ValueError, match="gamma"):
     C.online_platt(np.full(3, 0.5), np.ones(3), gamma=0)
+
+
+# ---------------------------------------------------------------- FRACAL
+
+
+def _authors_box_dim(cx, cy, g, num_classes, grid):
+  """Float64 transcription of kostas1515/FRACAL stat_files/calculate_fractality.py (variant box_dim)."""
+  from scipy import optimize
+  dims = np.arange(grid) + 1
+  freq = np.bincount(g, minlength=num_classes)
+  boxes = []
+  for dim in dims:
+    step = 1 / dim
+    loc = np.zeros((dim, dim, num_classes))
+    for j in range(dim):
+      for i in range(dim):
+        m = (cx >= i * step) & (cx < (i + 1) * step) & (cy >= j * step) & (cy < (j + 1) * step)
+        loc[j, i] = np.bincount(g[m], minlength=num_classes)
+    boxes.append((loc > 0).sum(0).sum(0))
+  out = []
+  for k in range(num_classes):
+    n = np.array([b[k] for b in boxes], np.float64)
+    cut = freq[k] >= dims * dims
+    if freq[k] < 4:
+      out.append(1.0)
+      continue
+    popt, _ = optimize.curve_fit(lambda x, a, df: df * x + a, np.log(dims)[cut], np.log(n)[cut], maxfev=100000)
+    out.append(max(1.0, popt[1]))
+  return np.array(out)
+
+
+def test_box_counting_dimension_matches_authors_and_geometry():
+  rng = np.random.default_rng(0)
+  n = 3000
+  uniform = rng.uniform(0, 1, (n, 2))
+  line = np.stack([rng.uniform(0, 1, n), np.full(n, 0.5)], 1)
+  cluster = np.clip(rng.normal(0.3, 0.01, (n, 2)), 0, 0.999)
+  pts = np.concatenate([uniform, line, cluster, rng.uniform(0, 1, (3, 2))])
+  g = np.repeat([0, 1, 2, 3], [n, n, n, 3])
+  got = C.box_counting_dimension(pts[:, 0], pts[:, 1], g, 4, max_grid=16)
+  np.testing.assert_allclose(got, _authors_box_dim(pts[:, 0], pts[:, 1], g, 4, 16), rtol=1e-6)
+  assert got[0] > 1.8 and abs(got[1] - 1.0) < 0.1 and got[3] == 1.0
+  with pytest.raises(ValueError, match="labels"):
+    C.box_counting_dimension(pts[:, 0], pts[:, 1], g, 3)
+
+
+def test_apply_fracal_matches_numpy():
+  rng = np.random.default_rng(1)
+  z, d = rng.normal(size=(5, 4)), np.array([2.0, 1.0, 1.5, 1.2])
+  prior = np.log(np.array([0.6, 0.2, 0.15, 0.05]))
+  p = np.exp(z - prior) / np.exp(z - prior).sum(1, keepdims=True) / d ** 2
+  p /= p.sum(1, keepdims=True)
+  got = np.asarray(C.apply_fracal(jnp.asarray(z, jnp.float32), fractal_dims=d, log_prior=prior))
+  np.testing.assert_allclose(np.exp(got), p, rtol=1e-5, atol=1e-6)
+  with pytest.raises(ValueError, match="fractal_dims"):
+    C.apply_fracal(z, fractal_dims=d[:3])
