@@ -1,5 +1,6 @@
 """Precision and quantization family (issue 18): lbrl.quant (formats, quantizers, post-training tools)."""
-from lbrl.registry import ANALYSIS_TOOLS, DIAGNOSTICS
+from lbrl.registry import ANALYSIS_TOOLS, DIAGNOSTICS, MODELS
 
 DIAGNOSTICS.declare("grad_underflow", "lbrl.quant.diagnostics:grad_underflow", intermediates=False)
 ANALYSIS_TOOLS.declare("ptq", "lbrl.quant.analysis:ptq_tool")
+MODELS.declare("unit_scaled_mlp", "lbrl.quant.unit_scaling:UnitScaledMLP")

@@ -21,7 +21,8 @@ quantizing a left operand (channel = row, block along its last axis) and ``R(.)`
 
 and the gradients pass straight through the quantizers to ``x`` and ``W`` (the STE; master weights stay
 float32). ``hadamard=h`` multiplies both operands of each backward matmul by the orthonormal block-diagonal
-Sylvester-Hadamard matrix of block ``h`` along its contraction (``A B = (A H)(H^T B)`` exactly before
+Sylvester-Hadamard matrix of block ``h`` along its contraction, zero-padded to a multiple of ``h``
+(``A B = (A H)(H^T B)`` exactly before
 quantization; it spreads outliers over a block before the quantizer: "Elucidating the design space of
 FP4 training", slug ``elucidating_design_space_fp4``). A spec with ``rounding="stochastic"`` draws its
 key from the layer's ``dropout`` RNG stream (the trainer's per-step key; round-to-nearest where a call has
@@ -108,10 +109,14 @@ def hadamard_matrix(n: int) -> np.ndarray:
 
 
 def _block_hadamard(a, axis, h):
-  """``a`` times the block-diagonal Hadamard of block ``h`` along ``axis`` (its size divisible by ``h``)."""
+  """``a`` times the block-diagonal Hadamard of block ``h`` along ``axis``, zero-padded to a multiple of
+  ``h`` (both operands of a matmul padded alike: the padded terms contribute zero)."""
+  pad = -a.shape[axis] % h
+  if pad:
+    widths = [(0, 0)] * a.ndim
+    widths[axis] = (0, pad)
+    a = jnp.pad(a, widths)
   n = a.shape[axis]
-  if n % h:
-    raise ValueError(f"hadamard={h} needs the contraction size {n} divisible by it")
   am = jnp.moveaxis(a, axis, -1)
   out = (am.reshape(*am.shape[:-1], n // h, h) @ jnp.asarray(hadamard_matrix(h))).reshape(am.shape)
   return jnp.moveaxis(out, -1, axis)
@@ -244,3 +249,28 @@ def quantized_model(model: nn.Module, p: MatmulPolicy) -> nn.Module:
   fields = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)
             if f.init and f.name not in ("parent", "name")}
   return sub(**fields)
+
+
+def training_protocol(c, variant: str):
+  """The shared quantized-training setting of the PREC configs on ``c`` (``common.base``'s): MNIST-1D,
+  MLP 40-256-256-10 (``mlp``; the unit-scaling config swaps in ``unit_scaled_mlp``), Adam 3e-3, batch 128,
+  1,500 steps (48 epochs), evaluated on the 1,000 test examples at the end; smoke: width 16, 2 steps. Every
+  Dense matmul is quantized when an arm sets ``precision.matmul``."""
+  from lbrl import config as common
+  c.data.update(name="mnist1d", batch_size=common.by_variant(variant, smoke=16, cpu=128, paper=128),
+                eval_batch_size=1000)
+  c.model = common.free(name="mlp", hidden=common.by_variant(variant, smoke=(16,), cpu=(256, 256), paper=(256, 256)))
+  c.loss.name = "cross_entropy"
+  c.optimizer = common.free(name="adam", learning_rate=3e-3)
+  c.steps = common.by_variant(variant, smoke=2, cpu=1500, paper=1500)
+  c.eval_every = 0
+  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
+  c.eval_metrics = ["loss", "accuracy"]
+  c.precision = common.free(rules=[])
+  c.sweep.metric = "eval/accuracy"
+  return c
+
+
+def spec(fmt: str, granularity: str = "tensor", **kw) -> dict:
+  """A QuantSpec's fields as a config dict (``precision.matmul.x`` / ``w`` / ``grad``)."""
+  return dict(fmt=fmt, granularity=granularity, **kw)

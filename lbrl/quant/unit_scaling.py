@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from typing import Sequence
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
@@ -89,3 +91,35 @@ def linear(x: jax.Array, w: jax.Array, b: jax.Array | None = None, *, constraint
 def unit_normal_init(key, shape, dtype=jnp.float32):
   """Unit-variance weights ``N(0, 1)`` (unit scaling puts the fan-in factor into the op, not the init)."""
   return jax.random.normal(key, shape, dtype)
+
+
+class UnitScaledMLP(nn.Module):
+  """An MLP built from unit-scaled linear layers (``unit_scaled_mlp``): unit-normal kernels without bias;
+  layer l computes ``scale_fwd(scale_bwd(x, s_x) W_l, s_out)`` with the scales of :func:`linear_scales`
+  (``constraint``, default gmean), ReLU between layers, and the logits' cotangent multiplied by the batch
+  size (``scale_bwd(logits, batch)``: the mean cross-entropy's gradient ``(p - y) / batch`` back to unit
+  scale, the unit-scaled loss of the paper's Section 4). The weight-gradient scale ``batch^-1/2`` of
+  :func:`linear` is not applied: the kernels live in ``nn.Dense`` (so precision policies see them), and
+  with Adam a constant gradient scale leaves the update unchanged. Compare with ``mlp`` (``lbrl.models.simple.MLP``)."""
+  num_classes: int | None = None
+  hidden: Sequence[int] = (256, 256)
+  constraint: str | None = "gmean"
+  dtype: str = "float32"
+  param_dtype: str = "float32"
+
+  @nn.compact
+  def __call__(self, x, *, train: bool = False):
+    if self.num_classes is None:
+      raise ValueError("UnitScaledMLP: num_classes is required")
+    x = x.reshape(x.shape[0], -1).astype(self.dtype)
+    batch = x.shape[0]
+    widths = [*self.hidden, self.num_classes]
+    for i, width in enumerate(widths):
+      s = linear_scales(x.shape[-1], width, batch, self.constraint)
+      x = scale_bwd(x, s["grad_input"])
+      x = nn.Dense(width, use_bias=False, kernel_init=nn.initializers.normal(1.0), dtype=self.dtype,
+                   param_dtype=self.param_dtype)(x)
+      x = scale_fwd(x, s["output"])
+      if i < len(widths) - 1:
+        x = nn.relu(x)
+    return scale_bwd(x, float(batch))

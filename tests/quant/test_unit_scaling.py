@@ -41,3 +41,24 @@ def test_bad_inputs():
     U.linear(jnp.ones((2, 3)), jnp.ones((3, 4)), constraint="amean2")
   with pytest.raises(ValueError, match="fan_in"):
     U.linear(jnp.ones((2, 3)), jnp.ones((4, 4)))
+
+
+def test_unit_scaled_mlp_keeps_activations_and_gradients_near_unit_scale():
+  """The paper's property at initialisation: the logits and the input gradient of the mean cross-entropy
+  are O(1) in the unit-scaled MLP, where a standard MLP's input gradient is O(1 / batch)."""
+  from lbrl.models.simple import MLP
+  r = np.random.default_rng(0)
+  x = jnp.asarray(r.standard_normal((256, 64)), jnp.float32)
+  y = jnp.asarray(r.integers(0, 10, 256))
+
+  def stats(model):
+    v = model.init(jax.random.key(0), x)
+    ce = lambda x: -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(model.apply(v, x)), y[:, None], -1))
+    return float(jnp.std(model.apply(v, x))), float(jnp.std(jax.grad(ce)(x)))
+
+  out_std, grad_std = stats(U.UnitScaledMLP(num_classes=10, hidden=(256, 256)))
+  assert 0.3 < out_std < 3 and 0.05 < grad_std < 5
+  _, grad_std_standard = stats(MLP(num_classes=10, hidden=(256, 256)))
+  assert grad_std_standard < grad_std / 50
+  with pytest.raises(ValueError, match="num_classes"):
+    U.UnitScaledMLP().init(jax.random.key(0), x)

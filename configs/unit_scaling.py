@@ -1,0 +1,45 @@
+"""Unit scaling (Blake, Orr and Luschi, "Unit Scaling: Out-of-the-Box Low-Precision Training", ICML 2023,
+arXiv:2303.11257).
+
+Method: every op carries forward and backward scale factors chosen so that weights, activations and
+gradients have unit variance at initialisation (:mod:`lbrl.quant.unit_scaling`: ``linear``,
+``UnitScaledMLP`` = ``unit_scaled_mlp``), which centres them in a low-precision format's range, so that a
+plain cast to FP8/FP16 (no loss scaling, no per-tensor scales) trains.
+Claim: BERT-Large trained in FP16 and then FP8 with no loss of accuracy, without loss scaling.
+cpu:   MNIST-1D, MLP 40-256-256-10 (:func:`lbrl.quant.policy.training_protocol`) standard vs unit-scaled,
+       each in float32 and with the naive FP8 cast of every Dense matmul (E4M3 forward, E5M2 gradients,
+       scale 1: :mod:`lbrl.quant.policy`), 5 seeds.
+paper: BERT-Base/Large pre-training on Wikipedia + BookCorpus in FP16 and FP8; lbrl has no unit-scaled
+       transformer, so the paper variant is the cpu setting (said below).
+"""
+from lbrl import config as common
+from lbrl.quant.policy import spec, training_protocol
+
+NAIVE_FP8 = dict(x=spec("float8_e4m3fn", scale_format="none"), w=spec("float8_e4m3fn", scale_format="none"),
+                 grad=spec("float8_e5m2", scale_format="none"))
+
+
+def get_config(arg=None):
+  c, variant = common.base(arg)
+  training_protocol(c, variant)
+  c.paper.update(
+      title="Unit Scaling: Out-of-the-Box Low-Precision Training", year=2023, arxiv="2303.11257",
+      slug="unit_scaling", provides="baseline",
+      code="lbrl.quant.unit_scaling (scale_fwd, scale_bwd, linear, UnitScaledMLP = unit_scaled_mlp); FP8 cast by "
+           "lbrl.quant.policy; against lbrl.models.simple.MLP",
+      claim="unit-scaled models train in FP8 by a plain cast (no loss or tensor scaling) without loss of accuracy",
+      expected="cpu: the unit-scaled MLP with the naive FP8 cast within 1 point of the float32 standard MLP, and "
+               "above the standard MLP with the same cast",
+      setting="paper: BERT-Base/Large, FP16 and FP8 (E4M3/E5M2) without loss scaling, SQuAD / GLUE fine-tuning",
+      hardware="paper: Graphcore IPUs; cpu: 2 cores, FP8 emulated")
+  c.sweep.seeds = [0, 1, 2, 3, 4]
+  unit = {"model": {"name": "unit_scaled_mlp"}}
+  fp8 = {"precision": {"matmul": NAIVE_FP8}}
+  c.sweep.arms = common.free(fp32={}, fp8_naive=fp8, unit_fp32=unit, unit_fp8_naive={**unit, **fp8})
+  c.sweep.rules = [{"arm": "unit_fp8_naive", "op": "not_worse", "than": "fp32", "margin": 0.01},
+                   {"arm": "unit_fp8_naive", "op": ">", "than": "fp8_naive", "margin": 0.01},
+                   {"arm": "unit_fp32", "op": "not_worse", "than": "fp32", "margin": 0.01}]
+  c.sweep.partly_testable = "an MNIST-1D MLP stands in for BERT; FP8 only (the FP16 stage is not separately run)"
+  common.cpu_sized(c, "lbrl has no unit-scaled transformer for the paper's BERT runs; the paper variant is the "
+                      "cpu MLP setting")
+  return common.finalize(c)
