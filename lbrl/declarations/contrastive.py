@@ -33,3 +33,4 @@ MODELS.declare("hard_patches_mae", "lbrl.models.ssl_mim:HardPatchesMAE", outputs
 TRANSFORMS.declare("pseudo_labels", "lbrl.data.ssl_gsimclr:pseudo_labels")
 LOSSES.declare("scatsimclr", _C + "scatsimclr", consumes="embeddings", batch_wide=True)
 MODELS.declare("scatsimclr_net", "lbrl.models.ssl_scatter:ScatSimCLR", outputs=("embeddings",))
+TRANSFORMS.declare("class_task", "lbrl.data.ssl_tasks:class_task")
