@@ -179,3 +179,26 @@ def compute(names, logits, labels, per_example_loss=None) -> dict[str, float]:
     else:
       out[name] = resolve(reduce)({k: np.asarray(v) for k, v in stats.items()})
   return out
+
+
+# ---------------------------------------------------------------- metrics of grouped scores (ranking)
+# MetricSpec(inputs="scores_groups"): fn(scores [Q, L], relevance [Q, L], where [Q, L]) -> [Q], averaged
+# over the query lists that have an evaluated item (lbrl.evaluation.ranking: rax's metrics per list).
+
+def ndcg_at_10(scores, relevance, where):
+  """NDCG@10 per list, exponential gain ``2^rel - 1`` (the LTR convention; rax's default)."""
+  from lbrl.evaluation.ranking import ndcg_at_k
+  return ndcg_at_k(scores, relevance, where=where, k=10)
+
+
+def ndcg_full(scores, relevance, where):
+  """NDCG over the whole list, exponential gain."""
+  from lbrl.evaluation.ranking import ndcg_at_k
+  return ndcg_at_k(scores, relevance, where=where, k=None)
+
+
+def mrr_groups(scores, relevance, where):
+  """Reciprocal rank of the first item with relevance > 0, per list."""
+  from lbrl.evaluation.ranking import mrr
+  return mrr(scores, relevance, where=where)
+

@@ -110,8 +110,24 @@ class MetricSpec:
           on device as the eval streams (nothing per example leaves the device); otherwise the dotted
           path of ``reduce(stats: dict[str, np.ndarray]) -> float``, which receives the statistics of
           every evaluated example (a few numbers per example, never the logits).
+  inputs: what ``fn`` is applied to (:data:`METRIC_INPUTS`):
+          ``"logits"``: ``fn(logits [N, C], labels [N], loss [N])`` over the flattened evaluated rows;
+          ``"embeddings"``: ``fn(embeddings [N, D], labels [N], loss [N])``, the model called with
+          ``return_embeddings=True`` (e.g. per-example embeddings to a host reduction computing
+          Recall@K over the whole split);
+          ``"scores_groups"``: ``fn(scores [Q, L], relevance [Q, L], where [Q, L]) -> Array[Q] | dict``
+          per query list, unflattened; a query counts when it has an evaluated item, and the metric is
+          a mean over counted queries (ranking metrics: NDCG@k, MRR).
   """
   reduce: str = "mean"
+  inputs: str = "logits"
+
+  def __post_init__(self):
+    if self.inputs not in METRIC_INPUTS:
+      raise ValueError(f"MetricSpec.inputs={self.inputs!r}; expected one of {METRIC_INPUTS}")
+
+
+METRIC_INPUTS = ("logits", "embeddings", "scores_groups")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -301,6 +317,7 @@ for _name, _target, _meta in [
 for _name, _target, _meta in [
     ("logreg", "simple:LogReg", {}),
     ("mlp", "simple:MLP", {}),
+    ("list_scorer", "ranking:ListScorer", dict(outputs=("scores_groups",))),
     ("cnn1d", "simple:CNN1D", {}),
     ("gru", "simple:GRU", {}),
     ("dual_encoder", "dual_encoder:DualEncoder", dict(outputs=("logits", "embeddings"))),
@@ -386,6 +403,8 @@ for _name, _reduce in [
     ("digit_abs_error", "lbrl.metrics:reduce_digit_abs_error"),
 ]:
   METRICS.declare(_name, f"lbrl.metrics:{_name}", reduce=_reduce)
+for _name, _target in (("ndcg@10", "ndcg_at_10"), ("ndcg", "ndcg_full"), ("mrr", "mrr_groups")):
+  METRICS.declare(_name, f"lbrl.metrics:{_target}", inputs="scores_groups")
 
 PARAMETRIZATIONS.declare("sp", "lbrl.optim.parametrization:sp")
 PARAMETRIZATIONS.declare("mup", "lbrl.optim.parametrization:mup")

@@ -512,6 +512,16 @@ def make_eval_step(task: Task, metric_names, calibrate: Callable | None = None):
   """
   specs = [METRICS.spec(n) for n in metric_names]
   fns = [METRICS.get(n) for n in metric_names]
+  for n, spec in zip(metric_names, specs):
+    if spec.inputs == "scores_groups" and task.spec.consumes != "scores_groups":
+      raise ValueError(f"config.eval_metrics: {n!r} is a metric of grouped scores [Q, L]; the config's loss "
+                       f"consumes {task.spec.consumes!r}")
+
+  def embeddings_of(params, model_state, x, outputs):
+    if task.spec.consumes == "embeddings":
+      return outputs
+    variables = {"params": params, **model_state}
+    return task.model.apply(variables, x, train=False, **MODEL_CALL["embeddings"])
 
   def eval_fn(params, model_state, aux, batch, step, cal):
     outputs, _ = apply_model(task, params, model_state, batch["x"], False)
@@ -531,22 +541,37 @@ def make_eval_step(task: Task, metric_names, calibrate: Callable | None = None):
     valid = mask & (int_labels >= 0)
     flat_valid = valid.reshape(-1)
     flat_labels = jnp.maximum(int_labels.reshape(-1), 0)
-    flat_loss = jnp.broadcast_to(per_example(task, values), target_shape).reshape(-1).astype(jnp.float32)
+    values = per_example(task, values)   # per row, or per list for losses of grouped scores ([Q] for [Q, L])
+    values = values.reshape(values.shape + (1,) * (len(target_shape) - values.ndim))
+    flat_loss = jnp.broadcast_to(values, target_shape).reshape(-1).astype(jnp.float32)
     if logits is not None:
       logits = logits.astype(jnp.float32)
       if calibrate is not None:
         logits = calibrate(cal, logits)
       flat_logits = logits.reshape(-1, logits.shape[-1])
     w = flat_valid.astype(jnp.float32)
-    sums, host = [], {}
+    sums, counts, host = [], [], {}
+    emb = None
     for name, spec, fn in zip(metric_names, specs, fns):
-      stats = fn(flat_logits if logits is not None else None, flat_labels, flat_loss)
+      rows_valid = flat_valid
+      if spec.inputs == "scores_groups":   # per query list [Q, L], unflattened
+        stats = fn(outputs.astype(jnp.float32), labels, valid)
+        rows_valid = jnp.any(valid.reshape(valid.shape[0], -1), -1)
+      elif spec.inputs == "embeddings":
+        if emb is None:
+          emb = embeddings_of(params, model_state, batch["x"], outputs)
+          emb = emb.reshape(-1, emb.shape[-1]).astype(jnp.float32)
+        stats = fn(emb, flat_labels, flat_loss)
+      else:
+        stats = fn(flat_logits if logits is not None else None, flat_labels, flat_loss)
       if spec.reduce == "mean":
-        sums.append(jnp.sum(jnp.where(flat_valid, stats, 0.0)))
+        sums.append(jnp.sum(jnp.where(rows_valid, stats, 0.0)))
       else:
         sums.append(jnp.zeros(()))
-        host[name] = stats
-    return jnp.stack(sums).astype(jnp.float32), jnp.sum(w), {"stats": host, "valid": flat_valid}
+        host[name] = (stats, rows_valid)
+      counts.append(jnp.sum(rows_valid.astype(jnp.float32)))
+    return (jnp.stack(sums).astype(jnp.float32), jnp.stack(counts), jnp.sum(w),
+            {"stats": host, "valid": flat_valid})
 
   return eval_fn
 
@@ -555,16 +580,16 @@ def evaluate(cfg, task, eval_step, state, eval_data, mesh, cal=None, prefix: str
   """Runs a split; every metric is over exactly the counted rows, logged as ``<prefix>/num_examples``."""
   sharding = parallel.batch_sharding(mesh)
   names = list(cfg.eval_metrics)
-  sums, count, host = None, None, {}
+  sums, counts, count, host = None, None, None, {}
   for batch in pipeline.eval_batches(eval_data, cfg.data.eval_batch_size, sharding):
-    s, n, h = eval_step(state.params, state.model_state, state.aux, batch, state.step, cal)
-    sums, count = (s, n) if sums is None else (sums + s, count + n)
-    if h["stats"]:
-      valid = _to_host(h["valid"])
-      for name, stats in h["stats"].items():
-        for k, v in stats.items():
-          host.setdefault(name, {}).setdefault(k, []).append(_to_host(v)[valid])
+    s, c, n, h = eval_step(state.params, state.model_state, state.aux, batch, state.step, cal)
+    sums, counts, count = (s, c, n) if sums is None else (sums + s, counts + c, count + n)
+    for name, (stats, rows_valid) in h["stats"].items():
+      valid = _to_host(rows_valid)
+      for k, v in (stats if isinstance(stats, dict) else {name: stats}).items():
+        host.setdefault(name, {}).setdefault(k, []).append(_to_host(v)[valid])
   sums, count = np.asarray(jax.device_get(sums), np.float64), float(jax.device_get(count))
+  counts = np.asarray(jax.device_get(counts), np.float64)
   if count == 0:
     raise ValueError(f"{prefix} split {eval_data.split!r} of {eval_data.name!r} has no example to evaluate "
                      "(every row is padding or has the ignore label -1)")
@@ -572,7 +597,7 @@ def evaluate(cfg, task, eval_step, state, eval_data, mesh, cal=None, prefix: str
   for i, name in enumerate(names):
     reduce_path = METRICS.spec(name).reduce
     if reduce_path == "mean":
-      out[f"{prefix}/{name}"] = float(sums[i] / count)
+      out[f"{prefix}/{name}"] = float(sums[i] / counts[i]) if counts[i] else float("nan")
     else:
       out[f"{prefix}/{name}"] = resolve(reduce_path)({k: np.concatenate(v) for k, v in host[name].items()})
   return out

@@ -215,3 +215,22 @@ def test_analysis_at_init_trains_nothing_and_sees_the_initialisation(tmp_path):
   cfg.analysis.tool = "no_such_tool"
   with pytest.raises(ValueError, match="config.analysis.tool"):
     analysis.spec_of(cfg)
+
+
+def test_a_diverged_run_is_recorded_and_the_sweep_goes_on(tmp_path):
+  """An arm whose loss turns non-finite is recorded as diverged (no eval metric, ``diverged = 1``), the
+  other arm's runs still train, the report lists it, and a rule on ``diverged`` sees the rate."""
+  path = write(tmp_path, "sweep", '''  c.sweep.update(seeds=[0, 1], metric="eval/accuracy")
+  c.on_nonfinite = "stop"
+  c.optimizer = common.free(name="sgd", learning_rate=1e-2)
+  c.sweep.arms = {"ok": {}, "blowup": {"optimizer": {"learning_rate": 1e38}}}
+  c.sweep.rules = [{"arm": "blowup", "op": ">=", "value": 1.0, "metric": "diverged"},
+                   {"arm": "ok", "op": "<=", "value": 0.0, "metric": "diverged"}]
+''')
+  res = reproduce.run_experiment(path, "cpu", out_dir=str(tmp_path / "out"), workdir_root=str(tmp_path / "wd"),
+                                 quiet=True)
+  by = {(r["arm"], r["seed"]): r for r in res["runs"]}
+  assert by[("blowup", 0)]["final"] == {"diverged": 1.0} and "non-finite" in by[("blowup", 1)]["diverged_reason"]
+  assert by[("ok", 0)]["final"]["diverged"] == 0.0 and "eval/accuracy" in by[("ok", 1)]["final"]
+  assert [r["outcome"] for r in res["rules"]] == [stats.HOLDS, stats.HOLDS]
+  assert "Diverged runs" in open(res["report"]).read()

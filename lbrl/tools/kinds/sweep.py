@@ -89,14 +89,26 @@ def workdir_for(run: dict, workdir_root: str) -> str:
 
 
 def execute(run: dict, workdir_root: str, metric: str) -> dict:
-  """Trains one run (resuming its workdir) and returns its result record."""
+  """Trains one run (resuming its workdir) and returns its result record. A run that diverges (the
+  trainer's :class:`~lbrl.train.trainer.NonFiniteError`) is recorded, not raised: ``final`` holds
+  ``diverged = 1.0`` and no eval metric (so paired rules leave its seed out: see :func:`section`, which
+  lists diverged runs), ``diverged_reason`` says where; finished runs have ``diverged = 0.0``, so a rule
+  can test the divergence rate itself (``{"arm": ..., "op": ">=", "value": 0.5, "metric": "diverged"}``)."""
   from lbrl.train import train
   from lbrl.train.record import versions
+  from lbrl.train.trainer import NonFiniteError
   workdir = workdir_for(run, workdir_root)
   t0 = time.time()
-  final = train(run["config"], workdir, progress=False)
+  try:
+    final = train(run["config"], workdir, progress=False)
+  except NonFiniteError as e:
+    return {"arm": run["arm"], "seed": run["seed"], "overrides": run["overrides"], "final": {"diverged": 1.0},
+            "diverged_reason": str(e), "curve": _curve(workdir, metric), "wall_time_sec": time.time() - t0,
+            "versions": versions(), "workdir": workdir, "processor": run_processor(workdir),
+            "training_hash": training_hash(run["config"])}
   final.pop("state", None)
   final = {k: v for k, v in final.items() if isinstance(v, (int, float))}
+  final["diverged"] = 0.0
   reach = _reach_spec(run["config"])
   if reach:
     metrics = {dict(r)["metric"] for r in reach.values()}
@@ -222,6 +234,14 @@ def section(res: dict, cfg) -> list[str]:
     ci = "—" if s["n"] < 2 else f"[{s['ci95'][0]:.4f}, {s['ci95'][1]:.4f}]"
     lines.append(f"| {a} | {_pm(s['mean'], s['std'], s['n'])} | {ci} | {'—' if pub is None else pub} | {s['n']} | "
                  + " | ".join(ext) + (" |" if ext else "|"))
+  diverged = {}
+  for r in records:
+    if r["final"].get("diverged"):
+      diverged.setdefault(r["arm"], []).append(int(r["seed"]))
+  if diverged:
+    lines += ["", "Diverged runs (non-finite loss; left out of the paired comparisons above, counted by the "
+              "`diverged` metric): " + "; ".join(f"`{a}` seed{'s' if len(v) > 1 else ''} "
+                                                 f"{', '.join(map(str, sorted(v)))}" for a, v in diverged.items())]
   arm_overrides = res.get("arm_overrides") or {}
   if arm_overrides:
     lines += ["", "Arm overrides: " + "; ".join(f"`{a}`: `{json.dumps(v)}`" for a, v in arm_overrides.items())]
