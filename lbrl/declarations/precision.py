@@ -4,3 +4,5 @@ from lbrl.registry import ANALYSIS_TOOLS, DIAGNOSTICS, MODELS
 DIAGNOSTICS.declare("grad_underflow", "lbrl.quant.diagnostics:grad_underflow", intermediates=False)
 ANALYSIS_TOOLS.declare("ptq", "lbrl.quant.analysis:ptq_tool")
 MODELS.declare("unit_scaled_mlp", "lbrl.quant.unit_scaling:UnitScaledMLP")
+MODELS.declare("self_compressing_mlp", "lbrl.quant.self_compressing:SelfCompressingMLP")
+ANALYSIS_TOOLS.declare("self_compression", "lbrl.quant.self_compressing:self_compression_tool")
