@@ -43,6 +43,7 @@ Example::
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import Any, Callable
@@ -55,7 +56,7 @@ import optax
 Dtype = Any
 
 NORMS = ("layer", "rms", "crms", "scale", "batch", "alpha_batch", "group", "instance", "evonorm_s0", "evonorm_b0",
-         "none")
+         "power", "none")
 PLACEMENTS = ("pre", "post", "sandwich")
 
 
@@ -152,6 +153,8 @@ def make_norm(kind: str, *, name: str | None = None, use_bias: bool = True, trai
                         **({"epsilon": 1e-5} | eps), **kw)
   if kind == "alpha_batch":
     return AlphaBatchNorm(use_running_average=not train, **eps, **kw)
+  if kind == "power":
+    return PowerNorm(use_running_average=not train, **eps, **kw)
   if kind == "evonorm_s0":
     return EvoNormS0(groups=num_groups, **eps, **kw)
   if kind == "evonorm_b0":
@@ -386,6 +389,113 @@ class AlphaBatchNorm(nn.Module):
     var = self.alpha * xf.var(0) + (1 - self.alpha) * var_r
     y = (jnp.asarray(x, jnp.float32) - mu) * jax.lax.rsqrt(var + self.epsilon) * p["scale"] + p["bias"]
     return y.astype(self.dtype or x.dtype)
+
+
+# ------------------------------------------------------------------------------------------------ PowerNorm
+def group_scaling(x, groups: int = 1, eps: float = 1e-5):
+  """PowerNorm's ``GroupScaling1D``: each example/position divided by the root mean square of its features in
+  each of ``groups`` groups (``groups=1``: RMSNorm without gain), ``x / sqrt(mean_group(x^2) + eps)``."""
+  c = x.shape[-1]
+  if c % groups:
+    raise ValueError(f"group_scaling: channels {c} not divisible by groups={groups}")
+  g = x.reshape(x.shape[:-1] + (groups, c // groups))
+  g = g * jax.lax.rsqrt(jnp.mean(g * g, -1, keepdims=True) + eps)
+  return g.reshape(x.shape)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(6, 7))
+def power_norm_train(x, weight, bias, running_phi, ema_gz, use_batch_stats, abkw: float = 0.9, eps: float = 1e-5):
+  """PowerNorm's training-mode forward with its approximate backward (Shen, Yao, Gholami, Mahoney & Keutzer,
+  2020, arXiv:2003.07845, Algorithm 1; the authors' ``PowerFunction``), on ``x [N, C]``::
+
+      var = mean_N x^2                       (quadratic mean of the batch, per channel)
+      z   = x / sqrt(var + eps)  if use_batch_stats (warm-up)  else  x / sqrt(running_phi + eps)
+      y   = weight * z + bias
+    backward, with g = dL/dy * weight:
+      g~  = g - (1 - abkw) * ema_gz * z      (the running estimate of the term the exact gradient has)
+      dL/dx = g~ / sqrt(var + eps);  dL/dweight = sum_N dL/dy * z;  dL/dbias = sum_N dL/dy
+
+  ``use_batch_stats`` is a float 1.0 (warm-up) or 0.0. The backward's running statistic is carried
+  explicitly: the cotangent returned for ``ema_gz`` is not a gradient but its increment
+  ``mean_N(g~ * z)`` (the authors' in-place ``ema_gz += ...``), so that
+  ``ema_gz <- ema_gz + jax.grad(..., argnums=4)`` is their update. ``running_phi`` and ``use_batch_stats``
+  get zero cotangents. See :class:`PowerNorm` for what the trainer uses.
+  """
+  return _pn_fwd(x, weight, bias, running_phi, ema_gz, use_batch_stats, abkw, eps)[0]
+
+
+def _pn_fwd(x, weight, bias, running_phi, ema_gz, use_batch_stats, abkw, eps):
+  var = jnp.mean(x * x, 0)
+  denom = use_batch_stats * var + (1 - use_batch_stats) * running_phi
+  z = x * jax.lax.rsqrt(denom + eps)
+  return weight * z + bias, (z, var, weight, ema_gz, running_phi, use_batch_stats)
+
+
+def _pn_bwd(abkw, eps, res, dy):
+  z, var, weight, ema_gz, running_phi, use_batch_stats = res
+  g = dy * weight
+  approx = g - (1 - abkw) * ema_gz * z
+  gx = approx * jax.lax.rsqrt(var + eps)
+  return (gx, jnp.sum(dy * z, 0), jnp.sum(dy, 0), jnp.zeros_like(running_phi), jnp.mean(approx * z, 0),
+          jnp.zeros_like(use_batch_stats))
+
+
+power_norm_train.defvjp(_pn_fwd, _pn_bwd)
+
+
+class PowerNorm(nn.Module):
+  """Power Normalization (Shen, Yao, Gholami, Mahoney & Keutzer, "PowerNorm: Rethinking Batch Normalization in
+  Transformers", ICML 2020, arXiv:2003.07845, slug powernorm; the authors' ``MaskPowerNorm``)::
+
+      x <- x / sqrt(mean_features(x^2) + eps)                      (GroupScaling1D, groups=1)
+      train:  var = mean over batch and positions of x^2 (per channel)
+              z = x / sqrt(var + eps) during warm-up, else x / sqrt(running_phi + eps)
+              running_phi <- (warm-up: the cumulative average, then) afwd * running_phi + (1 - afwd) * var
+      eval:   z = x / sqrt(running_phi + eps)
+      y = weight * z + bias
+
+  Defaults (the authors'): ``alpha_fwd=0.9``, ``alpha_bkw=0.9``, ``eps=1e-5``, ``warmup_iters=4000`` (their
+  IWSLT setting; the iteration counter is ``batch_stats/iter``), ``groups=1``. No mean is subtracted (the
+  paper's point: the batch mean fluctuates in NLP batches).
+
+  Backward: PowerNorm's approximate backpropagation needs a running statistic ``ema_gz`` updated *from the
+  backward pass*; lbrl's trainer returns only the forward pass's state, so the module keeps ``ema_gz`` at
+  its initial 0 and its backward is ``dL/dx = weight * dL/dy / sqrt(var + eps)`` (the gradient through
+  the quadratic mean treated as a constant: the paper's approximation with the correction term
+  switched off). :func:`power_norm_train` is the full forward/backward with ``ema_gz`` carried
+  explicitly (input, and its increment as the cotangent), tested against a NumPy transcription of the
+  authors' update over several steps; a training loop that threads ``ema_gz`` can use it.
+  """
+  use_running_average: bool = True
+  alpha_fwd: float = 0.9
+  alpha_bkw: float = 0.9
+  epsilon: float = 1e-5
+  warmup_iters: int = 4000
+  groups: int = 1
+  dtype: Dtype = None
+  param_dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    c = x.shape[-1]
+    weight = self.param("scale", nn.initializers.ones, (c,), self.param_dtype)
+    bias = self.param("bias", nn.initializers.zeros, (c,), self.param_dtype)
+    phi = self.variable("batch_stats", "running_phi", lambda: jnp.ones((c,), jnp.float32))
+    ema_gz = self.variable("batch_stats", "ema_gz", lambda: jnp.zeros((c,), jnp.float32))
+    it = self.variable("batch_stats", "iter", lambda: jnp.zeros((), jnp.float32))  # float: state is averaged
+    xf = group_scaling(jnp.asarray(x, jnp.float32), self.groups, self.epsilon)
+    if self.use_running_average:
+      return (xf * jax.lax.rsqrt(phi.value + self.epsilon) * weight + bias).astype(self.dtype or x.dtype)
+    flat = xf.reshape(-1, c)
+    t = it.value + 1
+    warm = (t <= self.warmup_iters).astype(jnp.float32)
+    y = power_norm_train(flat, weight, bias, phi.value, ema_gz.value, warm, self.alpha_bkw, self.epsilon)
+    if not self.is_initializing():
+      var = jax.lax.stop_gradient(jnp.mean(flat * flat, 0))
+      avg = jnp.where(t < self.warmup_iters, phi.value * (t - 1) / t + var / t, phi.value)
+      phi.value = self.alpha_fwd * avg + (1 - self.alpha_fwd) * var
+      it.value = t
+    return y.reshape(x.shape).astype(self.dtype or x.dtype)
 
 
 # ------------------------------------------------------------------------------------------------- EvoNorms
