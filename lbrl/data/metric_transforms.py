@@ -29,3 +29,19 @@ def load_held_out(split: str, *, data_dir: str = "", base: str = "mnist5k", num_
     arrays = {k: np.concatenate([other.arrays[k], data.arrays[k]]) for k in data.arrays if k in other.arrays}
     data = core.Dataset(data.name, split, arrays, dict(data.meta))
   return transforms.held_out_classes(data, keep="unseen", **kw)
+
+
+def hide_labels(data: core.Dataset, *, seed: int, fraction: float = 0.05) -> core.Dataset:
+  """Semi-supervised labels: keeps the label of a ``fraction`` of each class's examples (at least one,
+  a ``seed``-random choice) and sets every other label to ``-1`` (unlabelled); the true labels stay in
+  ``clean_label``. The semi_supervised_clustering_neural paper's "fewer than 5% labelled" setting."""
+  if not 0.0 < fraction <= 1.0:
+    raise ValueError(f"hide_labels: fraction must be in (0, 1], got {fraction!r}")
+  y = np.asarray(data.arrays["label"])
+  rng = np.random.default_rng(seed)
+  keep = np.zeros(len(y), bool)
+  for c in np.unique(y[y >= 0]):
+    idx = np.flatnonzero(y == c)
+    keep[rng.choice(idx, max(1, int(round(fraction * len(idx)))), replace=False)] = True
+  arrays = dict(data.arrays, label=np.where(keep, y, -1).astype(y.dtype), clean_label=y)
+  return core.Dataset(data.name, data.split, arrays, {**data.meta, "labelled_fraction": float(keep.mean())})

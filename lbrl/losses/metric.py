@@ -906,6 +906,56 @@ def proto_triplet_icnn(embeddings, labels, *, margin: float = 0.5, k: int = 4, i
   return total / sum(1 for w in weights if w)
 
 
+# ------------------------------------------------------------------ ClusterNet (semi_supervised_clustering_neural)
+
+
+def clusternet(features, centers, labels, *, kmeans_weight: float = 1.0, pair_weight: float = 1.0,
+               margin: float = 2.0, where=None) -> Array:
+  """A pairwise-constraint clustering loss for semi-supervised clustering (labels ``< 0`` = unlabelled).
+
+  Formula (latent codes ``z_i``, learnable cluster centres ``mu_k`` = ``centers [K, D]``,
+  ``q_i = softmax_k(-||z_i - mu_k||^2)``; must-link / cannot-link pairs = labelled pairs with equal /
+  different labels)::
+
+      L_i = kmeans_weight min_k ||z_i - mu_k||^2                           (every valid row)
+          + pair_weight mean_{j: labelled pair (i, j)} [ must_ij KL(sg(q_i) || q_j)
+                                                       + cannot_ij max(0, margin - KL(sg(q_i) || q_j)) ]
+
+  Both orders of a pair are counted (the symmetric KL), each with its first distribution held constant,
+  as Hsu and Kira's pairwise KL-divergence clustering loss ("Neural network-based clustering using
+  pairwise constraints", 2016, arXiv:1511.06321; hinge margin 2). Paper: Shukla, Cheema, Anand,
+  "Semi-Supervised Clustering with Neural Networks" (ClusterNet), 2018, arXiv:1806.01547, slug
+  semi_supervised_clustering_neural: pairwise semantic constraints from fewer than 5% labelled examples
+  with constrained k-means in an autoencoder's latent space, centres learned jointly. lbrl's reading:
+  the paper's equations were not reachable offline; the pairwise term is Hsu and Kira's and the k-means term
+  the hard-assignment distortion, and the autoencoder's reconstruction term is left to the model (lbrl's
+  EmbeddingNet has no decoder). A row with no labelled partner gets only its k-means term.
+  """
+  _positive("clusternet", margin=margin)
+  z, centers, labels = jnp.asarray(features), jnp.asarray(centers), jnp.asarray(labels)
+  if z.ndim != 2 or centers.ndim != 2 or z.shape[-1] != centers.shape[-1]:
+    raise ValueError(f"clusternet: features must be [batch, D] and centers [K, D] with the same D, got "
+                     f"{z.shape} and {centers.shape}")
+  if not jnp.issubdtype(labels.dtype, jnp.integer) or labels.shape != z.shape[:1]:
+    raise ValueError(f"clusternet: labels must be integer [batch]={z.shape[:1]} (< 0: unlabelled), got "
+                     f"{labels.dtype} {labels.shape}")
+  valid = jnp.ones(labels.shape, bool) if where is None else jnp.asarray(where, bool)
+  z, mu = as_float32(z), as_float32(centers)
+  d2 = jnp.sum(z * z, -1)[:, None] - 2.0 * z @ mu.T + jnp.sum(mu * mu, -1)[None, :]
+  kmeans = jnp.min(d2, -1)
+  logq = jax.nn.log_softmax(-d2, -1)
+  p = jax.lax.stop_gradient(jnp.exp(logq))
+  lp = jax.lax.stop_gradient(logq)
+  kl = jnp.sum(p * lp, -1)[:, None] - p @ logq.T                               # KL(sg(q_i) || q_j)
+  lab = valid & (labels >= 0)
+  both = lab[:, None] & lab[None, :] & ~jnp.eye(labels.shape[0], dtype=bool)
+  same = labels[:, None] == labels[None, :]
+  terms = jnp.where(same, kl, jax.nn.relu(margin - kl))
+  count = jnp.sum(both, -1)
+  pair = jnp.sum(jnp.where(both, terms, 0.0), -1) / jnp.maximum(count, 1)
+  return jnp.where(valid, kmeans_weight * kmeans + pair_weight * pair, 0.0)
+
+
 # ------------------------------------------------------------------ a module owning the class proxies
 MARGIN_KINDS = ("normalized_softmax", "cosface", "arcface", "adaface", "unpg")
 

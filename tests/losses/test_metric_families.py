@@ -256,12 +256,36 @@ def test_icnn_mask_equals_dropping_the_rows():
   np.testing.assert_allclose(float(M.icnn_score(e, y, where=where)), float(M.icnn_score(e[:16], y[:16])), rtol=1e-6)
 
 
+# ------------------------------------------------------------------ ClusterNet
+
+
+def test_clusternet_equals_a_float64_loop_and_unlabelled_rows_get_only_the_kmeans_term():
+  e, y, mu = data(16)
+  y = y.at[::3].set(-1)                                           # unlabelled rows
+  x, m, y_ = np.asarray(e, np.float64), np.asarray(mu, np.float64), np.asarray(y)
+  d2 = np.sum((x[:, None] - m[None]) ** 2, -1)
+  q = np.exp(-d2 - np.log(np.sum(np.exp(-d2), 1, keepdims=True)))
+  want = []
+  for i in range(B):
+    terms = []
+    for j in range(B):
+      if i == j or y_[i] < 0 or y_[j] < 0:
+        continue
+      kl = np.sum(q[i] * (np.log(q[i]) - np.log(q[j])))
+      terms.append(kl if y_[i] == y_[j] else max(0.0, 2.0 - kl))
+    want.append(d2[i].min() + 0.5 * (np.mean(terms) if terms else 0.0))
+  np.testing.assert_allclose(np.asarray(M.clusternet(e, mu, y, pair_weight=0.5)), want, rtol=1e-4, atol=1e-5)
+  # the first distribution of each KL is held constant: the gradient reaches z_i only through q_j's side
+  g = jax.grad(lambda z: jnp.sum(M.clusternet(z, mu, y, kmeans_weight=0.0)))(e)
+  assert np.isfinite(np.asarray(g)).all() and np.all(np.asarray(g)[np.asarray(y) < 0] == 0)
+
+
 # ------------------------------------------------------------------ no valid pair / bad input
 
 
 NEW_PROXY = {"mean_field_contrastive": M.mean_field_contrastive,
              "mean_field_class_wise_multi_similarity": M.mean_field_class_wise_multi_similarity,
-             "madacos": M.madacos}
+             "madacos": M.madacos, "clusternet": M.clusternet}
 NEW_PAIR = {"metrix": lambda e, y, **k: M.metrix(e, y, rng=jax.random.key(0), **k),
             "proto_triplet": M.proto_triplet, "prototypical_loss": M.prototypical_loss,
             "proto_triplet_icnn": M.proto_triplet_icnn}
