@@ -41,6 +41,12 @@ the parametrisation adds the depth rule for the learning rate of branch weights 
 (L / L_0)^(-1/2) (``depth_lr_exponent``, the Adam rule of Yang, Yu, Zhu & Hayou, "Tensor Programs VI",
 2023, arXiv:2310.02244), since an entrywise-normalised step does not shrink with the branch's gradient.
 L / L_0 is read off a scanned stack axis (``res_mlp``'s ``blocks``) or given as ``depth`` / ``base_depth``.
+``branch_scale=True`` instead folds the branch multiplier into the parametrisation, relative to the base
+depth: a forward multiplier c = sqrt(L_0 / L) on a branch's last layer (leaves matching ``branch_out``,
+default :data:`ZOO_BRANCH_OUT`) is the same network and training as that layer with init x c and learning
+rate x c^2 (SGD; the gradient picks up c too) or x c (Adam, invariant to the gradient's scale), so a model
+with ``residual_scale=1`` trains as one with branches scaled by sqrt(L_0)/sqrt(L) (the paper's beta_0 /
+sqrt(L), beta_0 = sqrt(L_0)).
 
 Weight decay: ``-lr(t) * wd * wd_mult * w`` (``lr(t)``: the global schedule) with ``wd_scaling``:
 ``"independent"`` (default, ``wd_mult = 1``: per-step decay width-independent, the ``mup`` package's
@@ -102,8 +108,10 @@ ZOO_LAYOUTS = (
     (r"(^|/)unembed$", {"transposed": True}),             # [vocab, d], used as h @ U^T
     (r"(^|/)blocks/", {"stack": 1}),                      # nn.scan over residual blocks: [depth, ...]
 )
-# Residual-branch weights of the zoo (depth-muP's depth rule applies to them).
+# Residual-branch weights of the zoo (depth-muP's depth rule applies to them) and the last layer of each
+# branch (where ``branch_scale`` folds the 1/sqrt(L) branch multiplier).
 ZOO_BRANCH = r"(^|/)(blocks|block_\d+)/"
+ZOO_BRANCH_OUT = r"(^|/)(blocks/dense2|block_\d+/attn/out|block_\d+/mlp/down)/"
 
 
 class LeafMultipliers(NamedTuple):
@@ -212,6 +220,8 @@ class Parametrization:
   depth, base_depth, branch, depth_lr_exponent: depth-muP's rule (``depth_mup`` only): branch leaves
                   (paths matching ``branch``, default :data:`ZOO_BRANCH`) get lr x (L/L_0)^(-exponent);
                   exponent default 0.5 for Adam, 0 for SGD.
+  branch_scale, branch_out: fold the sqrt(L_0 / L) branch multiplier into the leaves matching
+                  ``branch_out`` (``depth_mup`` only; default False: the model scales its branches).
   """
   name: str = "mup"
   optimizer: str = "adam"
@@ -231,6 +241,8 @@ class Parametrization:
   base_depth: int | None = None
   branch: str = ZOO_BRANCH
   depth_lr_exponent: float | None = None
+  branch_scale: bool = False
+  branch_out: str = ZOO_BRANCH_OUT
 
   def __post_init__(self):
     if self.name not in NAMES:
@@ -315,7 +327,12 @@ class Parametrization:
       lr = {"input": m_out, "hidden": m_out / m_in, "output": 1.0 / m_in, "fixed": 1.0}[kind]
     lr *= dict(self.group_lr).get(kind, 1.0)
     if self.name == "depth_mup" and re.search(self.branch, path):
-      lr *= self._depth_mult(shape, base_shape, lay) ** (-float(self.depth_lr_exponent))
+      md = self._depth_mult(shape, base_shape, lay)
+      lr *= md ** (-float(self.depth_lr_exponent))
+      if self.branch_scale and re.search(self.branch_out, path):
+        c = 1.0 / math.sqrt(md)
+        init *= c
+        lr *= c * c if self.optimizer == "sgd" else c
     if self.wd_scaling == "follows_lr":
       wd = lr
     elif self.wd_scaling == "sqrt_width":

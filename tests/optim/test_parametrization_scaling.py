@@ -134,3 +134,31 @@ def test_registry_and_trainer_config_block():
 def test_bad_arguments_are_named(kwargs, match):
   with pytest.raises(ValueError, match=match):
     Parametrization("mup", **kwargs)
+
+
+def test_folded_branch_scale_trains_like_the_scaled_model():
+  """depth_mup(branch_scale=True) on an unscaled res_mlp of depth 8 (base depth 2) trains exactly like
+  the res_mlp whose branches are multiplied by sqrt(2 / 8) (SGD with momentum, two steps)."""
+  import optax
+  x = jnp.asarray(np.random.default_rng(0).normal(size=(16, 40)), jnp.float32)
+  y = jnp.asarray(np.random.default_rng(1).integers(0, 10, 16))
+  make = lambda scale: MODELS.get("res_mlp")(num_classes=10, width=16, depth=8, residual_scale=scale)
+  unscaled, scaled = make(1.0), make(0.5)
+  init = unscaled.init(jax.random.PRNGKey(0), x)["params"]
+  p13n = depth_mup("sgd", base_shapes=_shapes("res_mlp", x[:1], num_classes=10, width=16, depth=2),
+                   branch_scale=True)
+
+  def train(model, params, extra):
+    tx = optax.chain(optax.sgd(0.05, momentum=0.9), *extra)
+    loss = lambda p: optax.softmax_cross_entropy_with_integer_labels(model.apply({"params": p}, x), y).mean()
+    opt = tx.init(params)
+    for _ in range(2):
+      u, opt = tx.update(jax.grad(loss)(params), opt, params)
+      params = optax.apply_updates(params, u)
+    return model.apply({"params": params}, x)
+
+  from lbrl.optim.parametrization import apply_init
+  folded = train(unscaled, apply_init(init, p13n), [p13n.scale_updates(0.05)])
+  np.testing.assert_allclose(folded, train(scaled, init, []), rtol=2e-4, atol=2e-5)
+  rows = _rows(p13n, init)
+  assert rows["blocks/dense2/kernel"][1:3] == (0.5, 0.25) and rows["blocks/dense1/kernel"][1:3] == (1.0, 1.0)
