@@ -41,6 +41,11 @@ Gradient quantizers (``grad_quantizer``):
   ``c = gamma g_max`` and updates gamma across iterations; lbrl's stand-in is stateless (gamma re-chosen
   from the current gradient each step), which the trainer's step function can hold without new state.
 
+``start_step=k`` (quantization-aware training after a float phase, ``compute_optimal_quantization_aware``):
+each quantized layer keeps a ``precision/step`` counter in the model state, incremented by every training
+forward (the trainer's mutable collections; evaluation reads it), and computes in float32 while it is
+below ``k`` (one forward per optimizer step; with gradient accumulation k counts micro-batches).
+
 Only ``nn.Dense`` and ``nn.DenseGeneral`` with trailing contraction axes are quantized; convolutions and
 embeddings stay in the model's dtype (said in each config that uses this).
 """
@@ -71,6 +76,7 @@ class MatmulPolicy(NamedTuple):
   grad_bits: int = 4             # large_gradient: the int width
   large_quantile: float = 0.99   # large_gradient: |g| above this quantile counts as large
   modules: str = ".*"
+  start_step: int = 0            # quantize from this training step on (a float phase first: QAT schedules)
 
 
 def policy_from_config(cfg) -> MatmulPolicy:
@@ -216,7 +222,14 @@ def _dense(module, p: MatmulPolicy, x):
   a = x.astype(dtype).reshape(-1, math.prod(x.shape[x.ndim - nd:]))
   b = kernel.astype(dtype).reshape(a.shape[1], -1)
   key = module.make_rng("dropout") if module.has_rng("dropout") else None
-  y = qdot(p, a, b, key).reshape(*lead, *out_shape)
+  if p.start_step:
+    step = module.variable("precision", "step", lambda: jnp.zeros((), jnp.int32))
+    on = step.value >= p.start_step
+    if module.is_mutable_collection("precision"):   # a training forward: count it
+      step.value = step.value + 1
+    y = jax.lax.cond(on, lambda: qdot(p, a, b, key), lambda: a @ b).reshape(*lead, *out_shape)
+  else:
+    y = qdot(p, a, b, key).reshape(*lead, *out_shape)
   if bias is not None:
     y = y + bias.astype(dtype)
   return y
@@ -228,9 +241,12 @@ def interceptor(p: MatmulPolicy):
 
   def fn(next_fun, args, kwargs, context):
     m = context.module
-    if (context.method_name == "__call__" and isinstance(m, (nn.Dense, nn.DenseGeneral))
-            and not m.is_initializing() and pattern.fullmatch("/".join(m.path))):
-      return _dense(m, p, args[0])
+    if context.method_name == "__call__" and isinstance(m, (nn.Dense, nn.DenseGeneral)) and \
+            pattern.fullmatch("/".join(m.path)):
+      if not m.is_initializing():
+        return _dense(m, p, args[0])
+      if p.start_step:   # the step counter joins the model state at init
+        m.variable("precision", "step", lambda: jnp.zeros((), jnp.int32))
     return next_fun(*args, **kwargs)
   return fn
 

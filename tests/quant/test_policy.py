@@ -118,3 +118,24 @@ def test_stochastic_rounding_draws_from_the_dropout_stream():
   k = lambda g: np.asarray(g["params"]["Dense_0"]["kernel"])
   np.testing.assert_array_equal(k(g1), k(g1b))
   assert not np.array_equal(k(g1), k(g2))
+
+
+def test_start_step_keeps_a_float_phase_then_quantizes():
+  model = MLP(num_classes=4, hidden=(16,))
+  qm = apply_precision(model, {"matmul": {**FP8, "start_step": 2}})
+  x = jnp.asarray(np.random.default_rng(0).standard_normal((8, 40)), jnp.float32)
+  v = qm.init(jax.random.key(0), x)
+  assert set(v) == {"params", "precision"}
+  params, state = {"params": v["params"]}, {"precision": v["precision"]}
+  ref_f = np.asarray(model.apply(params, x))
+  ref_q = np.asarray(apply_precision(model, {"matmul": FP8}).apply(params, x))
+  outs = []
+  for _ in range(3):
+    y, state = qm.apply({**params, **state}, x, train=True, rngs={"dropout": jax.random.key(1)},
+                        mutable=["precision"])
+    outs.append(np.asarray(y))
+  np.testing.assert_allclose(outs[0], ref_f, atol=1e-6)
+  np.testing.assert_allclose(outs[1], ref_f, atol=1e-6)
+  np.testing.assert_allclose(outs[2], ref_q, atol=1e-6)
+  assert int(state["precision"]["Dense_0"]["step"]) == 3
+  np.testing.assert_allclose(np.asarray(qm.apply({**params, **state}, x)), ref_q, atol=1e-6)  # eval: reads only
