@@ -179,7 +179,7 @@ def _per_layer(layers) -> dict:
   return out
 
 
-def signal_at_init(ctx, *, train: bool = False) -> tuple[dict, dict]:
+def signal_at_init(ctx, *, train: bool = False, loss: str = "config") -> tuple[dict, dict]:
   """Signal propagation of one model on a fixed batch: activation and gradient scale per layer vs depth.
 
   Registered in :data:`lbrl.registry.ANALYSIS_TOOLS` as ``signal_at_init``; meant for ``at="init"``
@@ -187,7 +187,9 @@ def signal_at_init(ctx, *, train: bool = False) -> tuple[dict, dict]:
   applies ``ctx.model`` to ``ctx.x`` with the analysed parameters (``train`` picks the model's mode, e.g.
   BatchNorm on batch statistics; default eval), captures the residual-stream output of every layer
   (:func:`residual_stream`) and differentiates ``ctx.loss`` for the per-layer gradient norms
-  (:func:`layer_gradient_norms`). Scalars (``analysis/<key>``):
+  (:func:`layer_gradient_norms`); ``loss="cross_entropy"`` differentiates the mean softmax cross-entropy of
+  the model's logits ``ctx.apply(params, x)`` on ``ctx.labels`` instead (integer labels of any shape, e.g.
+  next-token ids ``[B, T]``). Scalars (``analysis/<key>``):
 
   * ``var_first``, ``var_last``, ``var_ratio`` (last/first), ``var_log2_growth`` (``log2(ratio) / (L-1)``:
     bits of variance growth per layer; 1 for an unscaled He-initialised ReLU residual stack);
@@ -216,7 +218,16 @@ def signal_at_init(ctx, *, train: bool = False) -> tuple[dict, dict]:
     raise ValueError(f"signal_at_init: no residual-stream layers found in {type(ctx.model).__name__} (expected "
                      "ResMLP's sown 'residual' or modules named block_<i> / stage<s>_block<j>)")
   stats = _per_layer(jax.device_get(layers))
-  loss, grads = jax.jit(jax.value_and_grad(ctx.loss))(params)
+  if loss not in ("config", "cross_entropy"):
+    raise ValueError(f"signal_at_init: loss must be 'config' or 'cross_entropy', got {loss!r}")
+  if loss == "config":
+    loss_fn = ctx.loss
+  else:
+    import optax
+    labels = jax.numpy.asarray(ctx.labels)
+    loss_fn = lambda p: optax.softmax_cross_entropy_with_integer_labels(
+        jax.numpy.asarray(ctx.apply(p, x), jax.numpy.float32), labels).mean()
+  loss, grads = jax.jit(jax.value_and_grad(loss_fn))(params)
   gl = _layer_grad_list(grads)
   total = float(np.sqrt(sum((np.asarray(v, np.float64) ** 2).sum() for v in jax.tree.leaves(jax.device_get(grads)))))
   var = stats["var"]
