@@ -40,7 +40,9 @@ the parametrisation adds the depth rule for the learning rate of branch weights 
 ``branch``): SGD needs none (the paper's ResNet runs); for Adam, lbrl multiplies the branch lr by
 (L / L_0)^(-1/2) (``depth_lr_exponent``, the Adam rule of Yang, Yu, Zhu & Hayou, "Tensor Programs VI",
 2023, arXiv:2310.02244), since an entrywise-normalised step does not shrink with the branch's gradient.
-L / L_0 is read off a scanned stack axis (``res_mlp``'s ``blocks``) or given as ``depth`` / ``base_depth``.
+L / L_0 is ``depth`` / ``base_depth`` when given, else read off a scanned stack axis (``res_mlp``'s
+``blocks``) or counted from the ``block_<i>`` modules of the params and the base (Transformer, ViT; a
+deeper model's extra blocks take the shapes of the base's first block).
 ``branch_scale=True`` instead folds the branch multiplier into the parametrisation, relative to the base
 depth: a forward multiplier c = sqrt(L_0 / L) on a branch's last layer (leaves matching ``branch_out``,
 default :data:`ZOO_BRANCH_OUT`) is the same network and training as that layer with init x c and learning
@@ -310,8 +312,9 @@ class Parametrization:
         return kind
     return None
 
-  def leaf(self, shape, base_shape=None, path: str = "") -> LeafMultipliers:
-    """The multipliers of one leaf of ``shape`` at ``path`` (``base_shape``: its shape in the base)."""
+  def leaf(self, shape, base_shape=None, path: str = "", depth_mult: float | None = None) -> LeafMultipliers:
+    """The multipliers of one leaf of ``shape`` at ``path`` (``base_shape``: its shape in the base;
+    ``depth_mult``: L / L_0 counted from unscanned ``block_<i>`` modules, for depth_mup)."""
     shape = _shape(shape)
     if self.name == "sp":
       return LeafMultipliers("fixed", 1.0, 1.0, 1.0)
@@ -327,7 +330,7 @@ class Parametrization:
       lr = {"input": m_out, "hidden": m_out / m_in, "output": 1.0 / m_in, "fixed": 1.0}[kind]
     lr *= dict(self.group_lr).get(kind, 1.0)
     if self.name == "depth_mup" and re.search(self.branch, path):
-      md = self._depth_mult(shape, base_shape, lay)
+      md = self._depth_mult(shape, base_shape, lay, depth_mult)
       lr *= md ** (-float(self.depth_lr_exponent))
       if self.branch_scale and re.search(self.branch_out, path):
         c = 1.0 / math.sqrt(md)
@@ -342,12 +345,14 @@ class Parametrization:
       wd = 1.0
     return LeafMultipliers(kind, float(init), float(lr), float(wd))
 
-  def _depth_mult(self, shape, base_shape, lay) -> float:
+  def _depth_mult(self, shape, base_shape, lay, counted=None) -> float:
     k = int(lay.get("stack", 0))
-    if k and base_shape is not None:
-      return float(np.prod(shape[:k])) / float(np.prod(_shape(base_shape)[:k]))
     if self.depth is not None:
       return self.depth / self.base_depth
+    if k and base_shape is not None:
+      return float(np.prod(shape[:k])) / float(np.prod(_shape(base_shape)[:k]))
+    if counted is not None:
+      return float(counted)
     if k:
       raise ValueError("depth_mup: a stacked branch leaf needs base_shapes/base_model or depth and base_depth")
     return 1.0
@@ -359,12 +364,18 @@ class Parametrization:
     p_leaves, treedef = jax.tree_util.tree_flatten_with_path(params, is_leaf=_is_shape)
     if base is None:
       return jax.tree.unflatten(treedef, [self.leaf(_shape(p), None, _path(k)) for k, p in p_leaves])
-    b_leaves, b_def = jax.tree.flatten(base, is_leaf=_is_shape)
-    if len(p_leaves) != len(b_leaves):
-      raise ValueError(f"base_shapes has {len(b_leaves)} leaves but params have {len(p_leaves)} "
-                       f"({b_def} vs {treedef})")
-    return jax.tree.unflatten(treedef, [self.leaf(_shape(p), _shape(b), _path(k))
-                                        for (k, p), b in zip(p_leaves, b_leaves)])
+    base_map = {_path(k): _shape(b) for k, b in jax.tree_util.tree_flatten_with_path(base, is_leaf=_is_shape)[0]}
+    paths = [_path(k) for k, _ in p_leaves]
+    blocks = lambda ps: len({m.group(0) for p in ps for m in [re.search(r"block_\d+", p)] if m})
+    depth_mult = blocks(paths) / blocks(base_map) if blocks(base_map) else None
+    out = []
+    for path, (_, p) in zip(paths, p_leaves):
+      # a deeper model's extra blocks take the base's first block's shapes
+      b = base_map.get(path, base_map.get(re.sub(r"block_\d+", "block_0", path)))
+      if b is None:
+        raise ValueError(f"base_shapes has no leaf for {path!r} (base leaves: {sorted(base_map)[:8]}...)")
+      out.append(self.leaf(_shape(p), b, path, depth_mult))
+    return jax.tree.unflatten(treedef, out)
 
   def _field(self, params, field, base_shapes=None):
     mults = self.multipliers(params, base_shapes)

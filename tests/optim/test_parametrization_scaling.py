@@ -162,3 +162,12 @@ def test_folded_branch_scale_trains_like_the_scaled_model():
   np.testing.assert_allclose(folded, train(scaled, init, []), rtol=2e-4, atol=2e-5)
   rows = _rows(p13n, init)
   assert rows["blocks/dense2/kernel"][1:3] == (0.5, 0.25) and rows["blocks/dense1/kernel"][1:3] == (1.0, 1.0)
+
+
+def test_unscanned_depth_is_counted_from_the_blocks():
+  base, params = _tf(64, 2, 2), _tf(64, 2, 8)
+  rows = _rows(depth_mup("adam", base_shapes=base), params)
+  np.testing.assert_allclose(rows["block_7/mlp/up/kernel"][2], 0.5)   # (8 / 2)^(-1/2), width unchanged
+  assert rows["embed/embedding"][2] == 1.0
+  with pytest.raises(ValueError, match="no leaf"):
+    mup(base_shapes={"a": (3, 4)}).multipliers({"b": (3, 4)})

@@ -1,0 +1,71 @@
+"""Depthwise Hyperparameter Transfer in Residual Networks: Dynamics and Scaling Limit (Bordelon, Noci, Li,
+Hanin & Pehlevan, ICLR 2024, arXiv:2309.16620).
+
+Claim: with each residual branch scaled by 1/sqrt(depth) on top of muP, the optimal learning rate transfers
+across depth (and width); without the branch scaling it shifts with depth (their Figure 1: ResNets and ViTs
+on CIFAR-10 / ImageNet).
+cpu:   MNIST-1D, lbrl ``res_mlp`` (Pre-LN, width 64, He init), SGD momentum 0.9, batch 128, 200 steps,
+       constant lr; grid: parametrisation (SP: unscaled branches; depth_mup: branches x sqrt(2 / L), folded
+       into each branch's last layer by ``depth_mup(branch_scale=True)`` relative to the base depth 2) x
+       depth (2..32) x learning rate (half-decade steps) x 3 seeds; metric: the final training loss (eval
+       on the training split). Rules as for mup: depth_mup's plausible optima (paired 95%) within one grid
+       step at every depth; SP's move by more than one step.
+paper: a ViT on CIFAR-10 (the paper's Figure 1 architecture family), Adam, depth-muP with the folded
+       branch scale and the Adam depth rule.
+"""
+from lbrl import config as common
+
+DEPTHS = (2, 4, 8, 16, 32)
+LRS = (3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
+BASE_DEPTH, WIDTH = 2, 64
+
+
+def get_config(arg=None):
+  c, variant = common.base(arg)
+  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000, split_eval="train")
+  c.model = common.free(name="res_mlp", width=WIDTH, depth=BASE_DEPTH, norm="layer", placement="pre",
+                        residual_scale=1.0)
+  c.optimizer = common.free(name="sgd", learning_rate=0.1, momentum=0.9)
+  # the parametrisation's fields go in grid.base: a point that sets parametrization.name replaces the block
+  p13n = dict(optimizer="sgd", branch_scale=True, input_shape=(1, 40),
+              base_model=dict(name="res_mlp", width=WIDTH, depth=BASE_DEPTH, norm="layer", placement="pre",
+                              num_classes=10))
+  c.parametrization = common.free(name="depth_mup", **p13n)
+  c.steps = common.by_variant(variant, smoke=2, cpu=200, paper=200)
+  c.log_every = common.by_variant(variant, smoke=1, cpu=50, paper=50)
+  c.eval_metrics = ["loss", "accuracy"]
+  c.max_skipped_fraction = 1.0   # a diverged point is recorded (worst), the grid goes on
+  c.paper.update(
+      title="Depthwise Hyperparameter Transfer in Residual Networks: Dynamics and Scaling Limit", year=2023,
+      arxiv="2309.16620", slug="depth_mup", provides="transform",
+      code="lbrl.optim.parametrization.depth_mup (branch_scale, depth_lr_exponent); "
+           "lbrl.models.simple.ResMLP(residual_scale='1/sqrt(L)')",
+      claim="with 1/sqrt(depth) residual-branch scaling and muP, the optimal learning rate transfers across "
+            "depth; without it, it shifts",
+      expected="depth_mup: plausible optimal learning rates within one half-decade step at every depth 2..32; "
+               "SP (unscaled branches): the optimum moves by more than one step",
+      setting="ResNets and ViTs on CIFAR-10 and ImageNet, depths up to ~100 blocks", hardware="GPU (paper)")
+  c.sweep.kind = "grid"
+  c.sweep.metric = "eval/loss"
+  c.sweep.seeds = common.by_variant(variant, smoke=[0], cpu=[0, 1, 2], paper=[0, 1, 2])
+  depths = common.by_variant(variant, smoke=(2, 4), cpu=DEPTHS, paper=DEPTHS)
+  lrs = common.by_variant(variant, smoke=(0.01, 0.1), cpu=LRS, paper=LRS)
+  c.grid = dict(axes=[("parametrization.name", ["sp", "depth_mup"]), ("model.depth", list(depths)),
+                      ("optimizer.learning_rate", list(lrs))], base={"parametrization": p13n})
+  stable = dict(op="optimum_stable", axis="optimizer.learning_rate", across="model.depth", max_shift=1, mode="min")
+  c.sweep.rules = [dict(stable, where={"parametrization.name": "depth_mup"}),
+                   dict(stable, where={"parametrization.name": "sp"}, expect="moves")]
+  c.sweep.partly_testable = ("depth transfer at fixed width on an MLP stack; the joint width-depth limit (DMFT) "
+                             "and the CIFAR-10/ImageNet ResNet and ViT grids are not run")
+  if variant == "smoke":
+    c.model.width = 16
+    p13n["base_model"] = dict(p13n["base_model"], width=16)
+  if variant == "paper":
+    common.cifar(c, model=dict(name="vit", depth=BASE_DEPTH, width=256, num_heads=4, mlp_dim=1024),
+                 optimizer=dict(name="adam", learning_rate=1e-3), epochs=20)
+    p13n = dict(optimizer="adam", branch_scale=True, input_shape=(1, 32, 32, 3),
+                base_model=dict(name="vit", depth=BASE_DEPTH, width=256, num_heads=4, mlp_dim=1024, num_classes=10))
+    c.parametrization = common.free(name="depth_mup", **p13n)
+    c.grid = dict(axes=[("parametrization.name", ["sp", "depth_mup"]), ("model.depth", [2, 4, 8, 16, 32, 64]),
+                        ("optimizer.learning_rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2])], base={"parametrization": p13n})
+  return common.finalize(c)
