@@ -13,3 +13,4 @@ DIAGNOSTICS.declare("max_activation", "lbrl.analysis.signal:max_activation", int
 DIAGNOSTICS.declare("attention_entropy", "lbrl.analysis.signal:attention_entropy", intermediates=True)
 DIAGNOSTICS.declare("layer_gradient_norms", "lbrl.analysis.signal:layer_gradient_norms", intermediates=False)
 ANALYSIS_TOOLS.declare("signal_at_init", "lbrl.analysis.signal:signal_at_init")
+ANALYSIS_TOOLS.declare("alpha_bn_under_shift", "lbrl.analysis.norm_shift:alpha_bn_under_shift")

@@ -129,16 +129,18 @@ def fixnorm(e, length: float = 1.0, epsilon: float = 1e-5):
 
 def make_norm(kind: str, *, name: str | None = None, use_bias: bool = True, train: bool = False,
               dtype: Dtype = jnp.float32, param_dtype: Dtype = jnp.float32, num_groups: int = 32,
-              epsilon: float | None = None) -> nn.Module:
+              epsilon: float | None = None, options=()) -> nn.Module:
   """The normalization layer called ``kind`` (one of :data:`NORMS`), as a Flax module.
 
   ``use_bias`` gives LayerNorm/GroupNorm/InstanceNorm/BatchNorm their offset; ``train`` makes BatchNorm use
   batch statistics and update its running ones (momentum 0.9, eps 1e-5, as the ResNets here);
-  ``num_groups`` for GroupNorm (Wu & He: 32); ``epsilon`` overrides each layer's default. ``layer``
+  ``num_groups`` for GroupNorm (Wu & He: 32); ``epsilon`` overrides each layer's default; ``options``
+  (a dict or ``(key, value)`` pairs) are further fields of the layer (``alpha`` of ``alpha_batch``,
+  ``warmup_iters`` of ``power``...). ``layer``
   with the defaults is exactly the ``nn.LayerNorm`` the Transformer blocks had before (same parameter
   names and values), so configs that do not name a norm are unchanged.
   """
-  kw = dict(dtype=dtype, param_dtype=param_dtype, name=name)
+  kw = dict(dtype=dtype, param_dtype=param_dtype, name=name, **dict(options))
   eps = {} if epsilon is None else {"epsilon": float(epsilon)}
   if kind == "layer":
     return nn.LayerNorm(use_bias=use_bias, **eps, **kw)

@@ -10,7 +10,7 @@ from the dataset by the trainer when the config leaves it unset.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -127,6 +127,7 @@ class ResidualBlock(nn.Module):
   fixup_scale: float = 1.0
   activation: str = "relu"
   weight_standardization: bool = False
+  norm_options: tuple = ()
   train: bool = False
   dtype: str = "float32"
   param_dtype: str = "float32"
@@ -136,7 +137,7 @@ class ResidualBlock(nn.Module):
     from lbrl.models import norm as N
     act = _activation(self.activation)
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
-    norm = lambda name: N.make_norm(self.norm, train=self.train, name=name, **kw)
+    norm = lambda name: N.make_norm(self.norm, train=self.train, name=name, options=self.norm_options, **kw)
     if self.init_scheme == "fixup":
       bias = lambda name: jnp.asarray(self.param(name, nn.initializers.zeros, (), self.param_dtype), self.dtype)
       w1 = nn.Dense(self.width, use_bias=False, name="dense1", **kw,
@@ -180,7 +181,8 @@ class ResMLP(nn.Module):
   or "1/sqrt(L)" / "1/L" (:func:`lbrl.models.norm.residual_scale_value`). Each block's output is sown as
   ``intermediates/blocks/residual`` ``[depth, B, width]`` for the signal-propagation diagnostics.
   ``weight_standardization=True`` makes the branch layers :class:`lbrl.models.norm.ScaledStdDense`
-  (Scaled WS, NF-ResNets; the ReLU is then multiplied by ``gamma = 1.7139``).
+  (Scaled WS, NF-ResNets; the ReLU is then multiplied by ``gamma = 1.7139``). ``norm_options``: further
+  fields of the norm layer (:func:`lbrl.models.norm.make_norm`'s ``options``, e.g. ``{"alpha": 0.5}``).
 
   Hyperparameters (defaults): ``num_classes`` (None: from the dataset), ``width=64``, ``depth=8``,
   ``norm="none"``, ``placement="pre"``, ``residual_scale=1.0``, ``init_scheme="he"`` (not ``init``, which
@@ -197,6 +199,7 @@ same function, and ``unroll=depth`` lets XLA's cost analysis count every block's
   init_scheme: str = "he"
   activation: str = "relu"
   weight_standardization: bool = False
+  norm_options: Any = ()
   unroll: int = 1
   dtype: str = "float32"
   param_dtype: str = "float32"
@@ -213,6 +216,7 @@ same function, and ``unroll=depth`` lets XLA's cost analysis count every block's
     N.check_placement(self.placement)
     N.make_norm(self.norm)  # validates the name
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
+    options = tuple(sorted(dict(self.norm_options).items()))  # hashable for nn.scan
     x = x.reshape(x.shape[0], -1).astype(self.dtype)
     x = nn.Dense(self.width, kernel_init=nn.initializers.lecun_normal(), name="stem", **kw)(x)
     blocks = nn.scan(ResidualBlock, variable_axes={"params": 0, "batch_stats": 0, "intermediates": 0},
@@ -221,9 +225,9 @@ same function, and ``unroll=depth`` lets XLA's cost analysis count every block's
     x, _ = blocks(self.width, norm=self.norm, placement=self.placement,
                   alpha=N.residual_scale_value(self.residual_scale, self.depth), init_scheme=self.init_scheme,
                   fixup_scale=N.fixup_branch_scale(self.depth, 2) if self.init_scheme == "fixup" else 1.0,
-                  activation=self.activation, weight_standardization=self.weight_standardization, train=train,
-                  name="blocks", **kw)(x, None)
+                  activation=self.activation, weight_standardization=self.weight_standardization,
+                  norm_options=options, train=train, name="blocks", **kw)(x, None)
     if self.placement != "post":
-      x = N.make_norm(self.norm, train=train, name="norm_f", **kw)(x)
+      x = N.make_norm(self.norm, train=train, name="norm_f", options=options, **kw)(x)
     head_init = nn.initializers.zeros if self.init_scheme == "fixup" else nn.initializers.lecun_normal()
     return nn.Dense(self.num_classes, kernel_init=head_init, name="head", **kw)(_activation(self.activation)(x))
