@@ -18,13 +18,15 @@ so that they train), the new weights that *write* into existing paths are zero.
   rotary positions, whose frequencies depend on ``dh`` (:func:`grow_transformer` refuses it).
 * :func:`expand_width` (hidden size ``d -> d'``): new embedding/position columns zero (the new residual
   coordinates start and stay zero), new input rows of query/key/value/up random, new output columns of
-  ``attn/out``/``mlp/down`` zero, an untied unembedding's new columns random, and every RMSNorm scale
-  times ``sqrt(d/d')`` (the root mean square over ``d'`` coordinates of which ``d - d'`` are zero is
-  ``sqrt(d/d')`` times the old one). Needs RMSNorm (``norm="rms"``): LayerNorm's mean over the padded
-  coordinates changes the normalised values themselves (the paper's normalisation is RMSNorm). Exact up
-  to RMSNorm's epsilon (flax adds 1e-6 to the mean square ``m``; the paper's RMSNorm has none): the
-  relative change of a normalised value is about ``1e-6 (1 - d/d') / (2 m)``, visible (1e-3) only where
-  the residual stream is as small as at a fresh N(0, 0.02^2) initialisation.
+  ``attn/out``/``mlp/down`` zero, an untied unembedding's new columns random. The root mean square over
+  ``d'`` coordinates of which ``d' - d`` are zero is ``sqrt(d/d')`` times the old one; the paper divides
+  the RMSNorm gains accordingly. lbrl instead multiplies the whole residual stream by ``c = sqrt(d'/d)``
+  (embeddings, positions, ``attn/out`` and ``mlp/down``) and divides every RMSNorm gain by ``c`` (the
+  final one by ``c^2`` when the unembedding is the tied, scaled embedding): the normalised values are
+  then exactly the old ones *including* RMSNorm's epsilon (flax adds 1e-6 to the mean square, which the
+  paper's formula ignores and which the gain rescaling alone gets wrong by ``~1e-6 / (2 mean(x^2))``,
+  about 1e-3 on a freshly initialised stream). Needs RMSNorm (``norm="rms"``): LayerNorm's mean over the
+  padded coordinates changes the normalised values themselves (the paper's normalisation is RMSNorm).
 * :func:`expand_depth` (layers ``L -> L'``): new blocks with random weights except zero ``attn/out`` and
   ``mlp/down``, inserted at ``position`` (each is the identity map in a pre-norm residual stream).
 
@@ -140,26 +142,27 @@ def expand_width(params, width: int, *, key, scale: float = 0.02, norm: str = "r
   old = flat["embed/embedding"].shape[1]
   if width < old:
     raise ValueError(f"expand_width: width {width} is smaller than the model's {old}")
-  factor = math.sqrt(old / width)
+  c = math.sqrt(width / old)
+  tied = "unembed" not in flat
   out = {}
   ks = iter(_keys(key, len(flat)))
   for path, x in flat.items():
     k = next(ks)
     if path in ("embed/embedding", "pos_embed"):
-      x = _pad(x, 1, width, "zero", k, scale)
+      x = _pad(x * c, 1, width, "zero", k, scale)
     elif path == "unembed":
       x = _pad(x, 1, width, "random", k, scale)
     elif re.search(r"attn/(query|key|value)/kernel$", path) or path.endswith("mlp/up/kernel"):
       x = _pad(x, 0, width, "random", k, scale)
     elif path.endswith("attn/out/kernel"):
-      x = _pad(x, 2, width, "zero", k, scale)
+      x = _pad(x * c, 2, width, "zero", k, scale)
     elif path.endswith("mlp/down/kernel"):
-      x = _pad(x, 1, width, "zero", k, scale)
+      x = _pad(x * c, 1, width, "zero", k, scale)
     elif path.endswith(("attn/out/bias", "mlp/down/bias")):
-      x = _pad(x, 0, width, "zero", k, scale)
+      x = _pad(x * c, 0, width, "zero", k, scale)
     elif path.endswith("/scale"):
-      x = _pad(x, 0, width, "zero", k, scale) + 0.0
-      x = x.at[old:].set(1.0) * factor
+      divisor = c * c if (tied and path.startswith("ln_f/")) else c
+      x = _pad(x, 0, width, "zero", k, scale).at[old:].set(1.0) / divisor
     elif re.search(r"(^|/)ln[^/]*/bias$", path):
       raise ValueError(f"expand_width: unexpected normalization offset {path!r} (RMSNorm has none)")
     out[path] = x

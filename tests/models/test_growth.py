@@ -31,7 +31,7 @@ def _check(src, dst, params, grown):
   shapes = jax.tree.map(jnp.shape, _model(**dst).init(jax.random.key(0), x)["params"])
   assert jax.tree.map(jnp.shape, grown) == shapes
   got = _model(**dst).apply({"params": grown}, x)
-  np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-4, rtol=1e-4)
+  np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize("positions,use_bias,tie", [("learned", True, False), ("rope", False, True)])
