@@ -18,10 +18,11 @@ under muP they stay flat. Here:
 * :func:`top_singular_values` (diagnostic ``top_singular_values``): the largest singular value of every
   matrix parameter (the "sublayer gain" diagnostic of Fan et al., "Robust Layerwise Scaling Rules by
   Proper Weight Decay Tuning", 2025, arXiv:2510.15262: under their rule it matches across widths), and
-  :func:`output_operator_norm` (diagnostic ``output_norm``): the operator (spectral) norm of the readout
-  (the monitored quantity of "Optimal Scaling Needs Optimal Norm", 2025, slug optimal_norm; lbrl
-  takes the plain l2 -> l2 norm of the last kernel, the paper's RMS -> RMS operator norm times
-  sqrt(fan_in / fan_out)).
+  :func:`output_operator_norm` (diagnostic ``output_norm``): operator norms of the readout kernel W
+  ``[fan_in, fan_out]``: ``l2`` (spectral), ``rms`` (RMS -> RMS: l2 x sqrt(fan_in / fan_out)) and
+  ``rms_to_inf`` (RMS -> l_inf: sqrt(fan_in) x the largest column norm of W, the norm monitored by
+  Filatov, Wang, Ebert & Kesselheim, "Optimal Scaling Needs Optimal Norm", 2025, arXiv:2510.03871,
+  slug optimal_norm).
 
 ``python -m lbrl.analysis.coord_check --out experiments/mup`` writes the MNIST-1D MLP coordinate check
 (SP vs muP, widths 64..1024, Adam) as ``coord_check.png``/``.json`` and the report's companion section.
@@ -89,15 +90,17 @@ def top_singular_values(*, params, grads=None, updates=None, intermediates=None,
 
 def output_operator_norm(*, params, grads=None, updates=None, intermediates=None, loss=None,
                          pattern: str | None = None) -> dict:
-  """Diagnostic: ``l2`` = the spectral norm of the readout kernel (the last matrix in the params tree,
-  or the one whose path matches ``pattern``) and ``rms`` = it times sqrt(fan_in / fan_out)."""
+  """Diagnostic: norms of the readout kernel (the last matrix in the params tree, or the last whose path
+  matches ``pattern``): ``l2`` spectral, ``rms`` = l2 x sqrt(fan_in / fan_out), ``rms_to_inf`` =
+  sqrt(fan_in) x max_j ||W[:, j]||_2."""
   del grads, updates, intermediates, loss
   mats = [(p, w) for p, w in _matrices(params) if pattern is None or re.search(pattern, p)]
   if not mats:
     raise ValueError(f"output_operator_norm: no matrix parameter matches {pattern!r}")
   _, w = mats[-1]
   s = jnp.linalg.norm(w, ord=2)
-  return {"l2": s, "rms": s * math.sqrt(w.shape[0] / w.shape[1])}
+  return {"l2": s, "rms": s * math.sqrt(w.shape[0] / w.shape[1]),
+          "rms_to_inf": math.sqrt(w.shape[0]) * jnp.max(jnp.linalg.norm(w, axis=0))}
 
 
 # ------------------------------------------------------------------------------------------- the check

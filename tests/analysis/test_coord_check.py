@@ -54,6 +54,8 @@ def test_singular_value_monitors_match_numpy():
   s = np.linalg.svd(np.asarray(params["b"]["kernel"]))[1][0]
   np.testing.assert_allclose(norm["l2"], s, rtol=1e-4)
   np.testing.assert_allclose(norm["rms"], s * np.sqrt(5 / 7), rtol=1e-4)
+  w = np.asarray(params["b"]["kernel"], np.float64)   # RMS -> l_inf: max over outputs of |w_j . x| / rms(x)
+  np.testing.assert_allclose(norm["rms_to_inf"], max(np.sqrt(5) * np.linalg.norm(w[:, j]) for j in range(7)), rtol=1e-5)
   np.testing.assert_allclose(C.output_operator_norm(params=params, pattern="^a/")["l2"], top["a/kernel"], rtol=1e-6)
 
 
