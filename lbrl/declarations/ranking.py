@@ -1,7 +1,7 @@
 """Ranking family (issue 20): losses over lists of scores (lbrl.losses.ranking, ``consumes="scores_groups"``:
 ``scores [Q, L]``, ``relevance [Q, L]``, ``where``), rax baselines per list. The metrics (NDCG@k, MRR, recall@k,
 AUC, hubness) are functions in lbrl.evaluation.ranking over ``[Q, L]`` scores."""
-from lbrl.registry import ANALYSIS_TOOLS, LOSSES, METRICS
+from lbrl.registry import ANALYSIS_TOOLS, DATASETS, LOSSES, METRICS
 
 for _name in ("neural_ndcg", "neural_ndcg_transposed", "simplex_ccl", "psl", "rax_softmax", "rax_listmle",
               "rax_pairwise_logistic"):
@@ -13,3 +13,5 @@ LOSSES.declare("macro_auc_loss", "lbrl.losses.ranking:macro_auc_loss", batch_wid
 for _name, _reduce in (("global_auc", "reduce_global_auc"), ("list_auc", "reduce_list_auc")):
   METRICS.declare(_name, "lbrl.evaluation.ranking:auc_stats", inputs="scores_groups",
                   reduce=f"lbrl.evaluation.ranking:{_reduce}")
+ANALYSIS_TOOLS.declare("multilabel_auc", "lbrl.evaluation.ranking:multilabel_auc")
+DATASETS.declare("multilabel", "lbrl.data.builders.ranking:load_multilabel")

@@ -12,6 +12,10 @@
   host, where ``global_auc`` is the ROC AUC of all evaluated items pooled across queries (one threshold for
   every query: the retrieval calibration the MW loss paper measures) and ``list_auc`` the mean of the
   per-list AUCs over the lists with both classes.
+* :func:`macro_auc` and :func:`multilabel_auc` (the analysis tool ``multilabel_auc``; the trainer's eval
+  metrics see integer labels only): over ``scores [N, K]`` and multi-hot labels, the mean over labels of
+  each label's ROC AUC across the examples (labels without both classes left out;
+  ``sklearn.metrics.roc_auc_score(average="macro")``), and the AUC of the rarest label.
 * :func:`k_occurrence`, :func:`hubness_skewness`, :func:`hub_occupancy`: hubness of a retrieval similarity
   ``[Q, G]`` (queries x gallery). ``N_k(g)`` counts the queries whose top-``k`` contains gallery item ``g``
   (Radovanovic et al., "Hubs in Space", JMLR 2010); the skewness of ``N_k`` is the usual hubness score;
@@ -119,6 +123,32 @@ def reduce_list_auc(stats) -> float:
           for s, r, w in zip(stats["score"], stats["relevance"], np.asarray(stats["where"], bool))]
   vals = [v for v in vals if v == v]
   return float(np.mean(vals)) if vals else float("nan")
+
+
+def label_aucs(scores, labels):
+  """``(per-label ROC AUC [K], positive rate [K])`` of ``scores [N, K]`` against multi-hot ``labels [N, K]``."""
+  y = np.asarray(labels) > 0
+  s = np.asarray(scores, np.float64)
+  if y.ndim != 2 or y.shape != s.shape:
+    raise ValueError(f"macro AUC needs multi-hot labels [N, K] shaped like the scores, got {y.shape}, {s.shape}")
+  return np.array([_mann_whitney(s[:, k], y[:, k]) for k in range(y.shape[1])]), y.mean(0)
+
+
+def macro_auc(scores, labels) -> float:
+  """Mean over labels of the per-label ROC AUC (labels with both classes)."""
+  aucs, _ = label_aucs(scores, labels)
+  aucs = aucs[aucs == aucs]
+  return float(aucs.mean()) if aucs.size else float("nan")
+
+
+def multilabel_auc(ctx):
+  """Analysis tool: Macro-AUC, the rarest label's AUC and each label's AUC of the model's scores on the
+  context's batch (``c.analysis = dict(tool="multilabel_auc", split="eval", batch_size=<split size>)``)."""
+  scores = np.asarray(ctx.apply(ctx.params, ctx.x, train=False), np.float64)
+  aucs, rate = label_aucs(scores, ctx.labels)
+  out = {"macro_auc": macro_auc(scores, ctx.labels), "min_label_auc": float(aucs[int(np.argmin(rate))])}
+  out.update({f"auc_label{k}": float(a) for k, a in enumerate(aucs)})
+  return out
 
 
 def k_occurrence(similarity, *, k: int = 10):

@@ -111,3 +111,17 @@ def test_global_and_list_auc_match_sklearn():
   assert M.reduce_global_auc(st) == pytest.approx(roc_auc_score(y[where] > 0, s[where]))
   per = [roc_auc_score(y[i][where[i]] > 0, s[i][where[i]]) for i in range(1, 5) if 0 < y[i][where[i]].sum() < where[i].sum()]
   assert M.reduce_list_auc(st) == pytest.approx(np.mean(per))
+
+
+def test_multilabel_auc_tool_matches_sklearn_macro():
+  import types
+  rng = np.random.default_rng(4)
+  y = (rng.uniform(size=(60, 3)) < [0.5, 0.2, 0.1]).astype(np.float32)
+  x = rng.normal(size=(60, 3)) + 1.5 * y
+  ctx = types.SimpleNamespace(params=None, x=x, labels=y, apply=lambda p, v, train=False: v)
+  out = M.multilabel_auc(ctx)
+  assert out["macro_auc"] == pytest.approx(roc_auc_score(y, x, average="macro"))
+  rare = int(np.argmin(y.mean(0)))
+  assert out["min_label_auc"] == pytest.approx(roc_auc_score(y[:, rare], x[:, rare]))
+  with pytest.raises(ValueError, match="multi-hot"):
+    M.macro_auc(x, y[:, 0])
