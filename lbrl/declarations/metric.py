@@ -11,7 +11,7 @@ for _name in ("multi_similarity", "circle_loss", "triplet_loss", "contrastive_lo
 for _name, _wide in (("normalized_softmax", False), ("cosface", False), ("arcface", False), ("adaface", True),
                      ("unpg", True), ("ce_orthogonal_projection", True), ("mean_field_contrastive", False),
                      ("mean_field_class_wise_multi_similarity", True), ("madacos", True),
-                     ("clusternet", True)):
+                     ("clusternet", True), ("daal", False)):
   LOSSES.declare(_name, _L + _name, consumes="hidden_unembedding", batch_wide=_wide)
 # Metrix: the mixed pairs are drawn from the step's key.
 LOSSES.declare("metrix", _L + "metrix", consumes="embeddings", batch_wide=True, needs=("rng",))

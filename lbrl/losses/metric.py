@@ -956,6 +956,55 @@ def clusternet(features, centers, labels, *, kmeans_weight: float = 1.0, pair_we
   return jnp.where(valid, kmeans_weight * kmeans + pair_weight * pair, 0.0)
 
 
+# ------------------------------------------------------------------ DAAL (daal)
+
+
+def segment_distance(x, a, b):
+  """Euclidean distance ``[N, C]`` from each row of ``x [N, D]`` to the segments ``[a_c, b_c]`` (``a, b
+  [C, D]``): ``||x - (a + t (b - a))||`` with ``t = clip(<x - a, b - a> / ||b - a||^2, 0, 1)`` (a point when
+  ``a = b``)."""
+  ab = b - a
+  den = jnp.sum(ab * ab, -1)
+  t = (x @ ab.T - jnp.sum(a * ab, -1)[None, :]) / jnp.maximum(den, 1e-12)[None, :]
+  t = jnp.clip(jnp.where(den[None, :] > 1e-12, t, 0.0), 0.0, 1.0)
+  xa = jnp.sum(x * x, -1)[:, None] - 2.0 * x @ a.T + jnp.sum(a * a, -1)[None, :]       # ||x - a||^2
+  sq = xa - 2.0 * t * (x @ ab.T - jnp.sum(a * ab, -1)[None, :]) + t * t * den[None, :]
+  return jnp.sqrt(jnp.maximum(sq, 1e-12))
+
+
+def daal(features, proxies, labels, *, scale: float = 16.0, margin: float = 0.1, line: bool = True,
+         where=None) -> Array:
+  """Line-segment class proxies with an additive margin: the "adaptive line" part of DAAL.
+
+  Each class ``c`` is a segment between two learnable vertices ``a_c = proxies[2c]``, ``b_c = proxies[2c + 1]``
+  (so the model has ``2 C`` proxies), L2-normalised like the embeddings; ``d_c(x)`` the distance to the
+  segment (:func:`segment_distance`)::
+
+      L_i = CE( -scale d_c(x_i)^2 for c != y_i,  -scale (d_y(x_i) + margin)^2 )
+
+  A class's examples may spread along its segment (sub-clusters, intra-class variance kept) instead of
+  collapsing onto one point; ``line=False`` uses the first vertex only (a point proxy: the baseline).
+  Paper: Gebrerufael, Tiwari, Neupane, Hailu, "DAAL: Density-Aware Adaptive Line Margin Loss for
+  Multi-Modal Deep Metric Learning", 2024, arXiv:2410.05438, slug daal. lbrl's reading of the abstract and
+  of a secondary summary ("each class is represented by a line segment defined by two vertices"): the
+  paper's equations and its density-aware margin were not reachable offline (no code released), so the
+  margin here is a fixed additive one and ``scale``/``margin`` are lbrl's defaults. Check against the paper
+  before any verdict on DAAL itself.
+  """
+  _positive("daal", scale=scale)
+  f, p, labels = jnp.asarray(features), jnp.asarray(proxies), jnp.asarray(labels)
+  if p.ndim != 2 or p.shape[0] % 2:
+    raise ValueError(f"daal: proxies must be [2 x num_classes, D] (two vertices per class), got {p.shape}")
+  vertices = p.reshape(p.shape[0] // 2, 2, p.shape[-1])
+  _, _, labels, valid = _check_proxy("daal", f, vertices[:, 0], labels, where)
+  x = l2_normalize(as_float32(f))
+  a = l2_normalize(as_float32(vertices[:, 0]))
+  b = l2_normalize(as_float32(vertices[:, 1])) if line else a
+  d = segment_distance(x, a, b)
+  d_y = jnp.take_along_axis(d, labels[:, None], -1)[:, 0]
+  return _margin_ce(-scale * d * d, -scale * (d_y + margin) ** 2, labels, valid)
+
+
 # ------------------------------------------------------------------ a module owning the class proxies
 MARGIN_KINDS = ("normalized_softmax", "cosface", "arcface", "adaface", "unpg")
 

@@ -280,12 +280,38 @@ def test_clusternet_equals_a_float64_loop_and_unlabelled_rows_get_only_the_kmean
   assert np.isfinite(np.asarray(g)).all() and np.all(np.asarray(g)[np.asarray(y) < 0] == 0)
 
 
+# ------------------------------------------------------------------ DAAL's line-segment proxies
+
+
+def test_segment_distance_equals_a_float64_projection_and_daal_its_softmax():
+  e, y, _ = data(17)
+  v = np.random.default_rng(117).normal(size=(2 * C, D))   # not the embeddings' draws
+  x, a, b = unit(e), unit(v[0::2]), unit(v[1::2])
+  d = np.zeros((B, C))
+  for i in range(B):
+    for c in range(C):
+      t = np.clip(np.dot(x[i] - a[c], b[c] - a[c]) / np.dot(b[c] - a[c], b[c] - a[c]), 0, 1)
+      d[i, c] = np.linalg.norm(x[i] - a[c] - t * (b[c] - a[c]))
+  got = M.segment_distance(jnp.asarray(x, jnp.float32), jnp.asarray(a, jnp.float32), jnp.asarray(b, jnp.float32))
+  np.testing.assert_allclose(np.asarray(got), d, rtol=1e-4, atol=1e-5)
+  y_ = np.asarray(y)
+  logits = -16.0 * d ** 2
+  logits[np.arange(B), y_] = -16.0 * (d[np.arange(B), y_] + 0.1) ** 2
+  want = np.log(np.sum(np.exp(logits), 1)) - logits[np.arange(B), y_]
+  np.testing.assert_allclose(np.asarray(M.daal(e, jnp.asarray(v, jnp.float32), y)), want, rtol=1e-4, atol=1e-5)
+  # line=False: the first vertex is a point proxy; a zero-length segment is that point
+  point = np.linalg.norm(x[:, None] - a[None], axis=-1)
+  np.testing.assert_allclose(np.asarray(M.segment_distance(jnp.asarray(x, jnp.float32), jnp.asarray(a, jnp.float32),
+                                                           jnp.asarray(a, jnp.float32))), point, rtol=1e-4, atol=1e-5)
+
+
 # ------------------------------------------------------------------ no valid pair / bad input
 
 
 NEW_PROXY = {"mean_field_contrastive": M.mean_field_contrastive,
              "mean_field_class_wise_multi_similarity": M.mean_field_class_wise_multi_similarity,
-             "madacos": M.madacos, "clusternet": M.clusternet}
+             "madacos": M.madacos, "clusternet": M.clusternet,
+             "daal": lambda e, w, y, **k: M.daal(e, jnp.concatenate([w, w[::-1]]), y, **k)}
 NEW_PAIR = {"metrix": lambda e, y, **k: M.metrix(e, y, rng=jax.random.key(0), **k),
             "proto_triplet": M.proto_triplet, "prototypical_loss": M.prototypical_loss,
             "proto_triplet_icnn": M.proto_triplet_icnn}

@@ -1,0 +1,68 @@
+"""DAAL (Gebrerufael, Tiwari, Neupane, Hailu, "DAAL: Density-Aware Adaptive Line Margin Loss for Multi-Modal
+Deep Metric Learning", 2024, arXiv:2410.05438): each class is a line segment between two learnable vertices
+instead of a single proxy, so a class's embeddings can spread along it (sub-clusters, intra-class variance
+preserved) while classes stay apart by a margin; lbrl.losses.metric.daal.
+
+Claim: the line-segment ("adaptive line") class representation retrieves unseen fine-grained classes better
+than a single-point class proxy.
+cpu:   the unseen-class protocol of configs/multi_similarity.py: mnist5k, train on digits 0-4
+       (train[:90%]), retrieve among every example of digits 5-9 (post/retrieval over 2,500 embeddings).
+       EmbeddingNet MLP 784-256-256-64 with 10 proxies (two vertices per seen class), Adam lr 1e-3, batch
+       128, 400 steps, identical for every arm; scale 16, margin 0.1. Arms: line segments; the same loss with
+       point proxies (the first vertex only); normalised softmax (temperature 0.05). 5 seeds. Rules (fixed
+       before any run): MAP@R of the line-segment loss above the point-proxy loss by > 0.005 and not worse
+       than normalised softmax by more than 0.01.
+paper: CUB-200-2011 (TFDS caltech_birds2011, classes 100-199 unseen) with VGG-19 features (the paper's index
+       terms); lbrl trains its CNN EmbeddingNet from scratch.
+Not reproduced here: the paper's density-aware margin. No code is released and the paper's equations were
+not reachable offline: the loss is lbrl's reading of the abstract (its docstring says what was chosen), so
+a verdict here is about line-segment proxies, not about DAAL's exact loss (partly_testable).
+"""
+from lbrl import config as common
+
+
+def get_config(arg=None):
+  c, variant = common.base(arg)
+  c.data.update(name="held_out_classes", batch_size=common.by_variant(variant, smoke=16, cpu=128, paper=120),
+                eval_batch_size=1000, split_train="train[:90%]", split_eval="test")
+  c.data.options = common.free(base="mnist5k", num_held_out=5,
+                               unseen_pool=common.by_variant(variant, smoke="split", cpu="all", paper="all"))
+  c.model = common.free(name="embedding_net", embed_dim=64, num_classes=10,
+                        hidden=common.by_variant(variant, smoke=(16,), cpu=(256, 256), paper=(256, 256)))
+  c.loss = common.free(name="daal", scale=16.0, margin=0.1, line=True)
+  c.optimizer = common.free(name="adam", learning_rate=1e-3)
+  c.steps = common.by_variant(variant, smoke=2, cpu=400, paper=400)
+  c.log_every = common.by_variant(variant, smoke=1, cpu=100, paper=100)
+  c.eval_metrics = ["loss"]
+  c.post_training = [dict(name="retrieval", split="train[90%:]", on="eval",
+                          **({"nmi_restarts": 1} if variant == "smoke" else {}))]
+  c.paper.update(
+      title="DAAL: Density-Aware Adaptive Line Margin Loss for Multi-Modal Deep Metric Learning", year=2024,
+      arxiv="2410.05438", slug="daal", provides="function", code="lbrl.losses.metric.daal",
+      claim="line-segment class representations (two vertices per class) with a margin retrieve unseen "
+            "classes better than single-point proxies",
+      expected="better results than prior metric-learning losses on fine-grained benchmarks (the paper's "
+               "result tables; no numbers restated in lbrl)",
+      setting="fine-grained retrieval benchmarks (CUB-200-2011, Cars196, ...) with a VGG-19 backbone",
+      hardware="GPU (paper)")
+  c.sweep.seeds = [0, 1, 2, 3, 4]
+  c.sweep.metric = "post/retrieval/map_at_r"
+  c.sweep.arms = {
+      "line": {},
+      "point": {"loss": {"line": False}},
+      "normsoftmax": {"model": {"num_classes": 5}, "loss": {"name": "normalized_softmax", "temperature": 0.05}},
+  }
+  c.sweep.rules = [{"arm": "line", "op": ">", "than": "point", "margin": 0.005},
+                   {"arm": "line", "op": "not_worse", "than": "normsoftmax", "margin": 0.01}]
+  c.sweep.partly_testable = ("DAAL's density-aware adaptive margin and its exact equations (not reachable "
+                             "offline, no code released: lbrl tests line-segment proxies with a fixed margin), "
+                             "and the paper's fine-grained benchmarks with a VGG-19 backbone.")
+  if variant == "paper":
+    common.paper_run(c, data="caltech_birds2011", batch=120, epochs=60, devices=1,
+                     model=dict(name="embedding_net", trunk="cnn", channels=(64, 128, 256, 512), embed_dim=512,
+                                num_classes=200),
+                     loss=dict(name="daal", scale=16.0, margin=0.1, line=True),
+                     optimizer=dict(name="adam", learning_rate=1e-4),
+                     transforms=[dict(name="held_out_classes", num_held_out=100, keep="seen")])
+    c.post_training = [dict(name="retrieval", split="train[90%:]", on="eval")]
+  return common.finalize(c)
