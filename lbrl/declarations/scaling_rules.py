@@ -8,3 +8,5 @@ ANALYSIS_TOOLS.declare("transformer_growth", "lbrl.models.growth:growth_preserva
 
 MODELS.declare("efficientnet", "lbrl.models.recipes:EfficientNet")
 MODELS.declare("resnet_rs", "lbrl.models.recipes:ResNetRS")
+ANALYSIS_TOOLS.declare("efficientnet_table", "lbrl.models.recipes:efficientnet_table")
+ANALYSIS_TOOLS.declare("resnet_rs_table", "lbrl.models.recipes:resnet_rs_table")

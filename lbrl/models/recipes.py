@@ -285,6 +285,47 @@ def count_params(module: nn.Module, image_size: int, channels: int = 3) -> int:
   return L.count_params(shapes["params"])
 
 
-__all__ = ["EFFICIENTNET", "B0_STAGES", "compound_coefficients", "round_filters", "round_repeats",
-           "efficientnet_stages", "EfficientNet", "MBConv", "SqueezeExcite", "RESNET_RS", "RESNET_RS_LAYERS",
-           "resnet_rs_config", "ResNetRS", "RSBottleneck", "count_params"]
+# --- analysis tools: the recipes against the papers' tables --------------------------------------------
+
+# EfficientNet, Table 2: parameters (millions) of B0..B7 as printed
+EFFICIENTNET_PUBLISHED_PARAMS = dict(zip(sorted(EFFICIENTNET), (5.3, 7.8, 9.2, 12, 19, 30, 43, 66)))
+# ResNet-RS parameters (millions) as printed in the paper for the depths checked here
+RESNET_RS_PUBLISHED_PARAMS = {50: 35.7, 101: 63.6, 200: 93.2, 420: 191.9}
+
+
+def _digits(value: float) -> int:
+  """Decimal places of a printed number (12 -> 0, 5.3 -> 1)."""
+  text = f"{value}"
+  return 0 if float(value).is_integer() else len(text.split(".")[1])
+
+
+def efficientnet_table(ctx=None, *, variants=("b0",)):
+  """Analysis tool ``efficientnet_table``: builds EfficientNet-``v`` (1000 classes) for each variant,
+  counts its parameters and compares them with the paper's Table 2 *as printed* (rounded to the
+  printed digits: ``params_match`` is 1.0 when every variant rounds to its printed value); also the
+  compound-scaling FLOPs factor at ``phi = 1`` (the paper's "~2"). ``ctx`` is unused (the recipe is the
+  object under test)."""
+  del ctx
+  out, match = {}, 1.0
+  for v in variants:
+    n = count_params(EfficientNet(num_classes=1000, variant=v), 32) / 1e6
+    pub = EFFICIENTNET_PUBLISHED_PARAMS[v]
+    out[f"params_m_{v}"] = n
+    match = min(match, float(round(n, _digits(pub)) == pub))
+  out["params_match"] = match
+  out["flops_factor_phi1"] = compound_coefficients(1.0)["flops"]
+  return out
+
+
+def resnet_rs_table(ctx=None, *, depths=(50,)):
+  """Analysis tool ``resnet_rs_table``: ResNet-RS-``depth`` parameter counts against the paper's printed
+  millions (``params_match`` 1.0 when all round to them)."""
+  del ctx
+  out, match = {}, 1.0
+  for d in depths:
+    n = count_params(ResNetRS(num_classes=1000, depth=int(d)), 32) / 1e6
+    pub = RESNET_RS_PUBLISHED_PARAMS[int(d)]
+    out[f"params_m_rs{d}"] = n
+    match = min(match, float(round(n, _digits(pub)) == pub))
+  out["params_match"] = match
+  return out

@@ -83,3 +83,9 @@ def test_resnet_rs_50_parameters_and_forward():
 @pytest.mark.parametrize("depth,published", [(101, 63.6), (200, 93.2), (420, 191.9)])
 def test_resnet_rs_parameters_match_the_paper(depth, published):
   assert round(R.count_params(R.ResNetRS(num_classes=1000, depth=depth), 32) / 1e6, 1) == published
+
+
+def test_table_tools_compare_with_the_printed_numbers():
+  out = R.efficientnet_table(None, variants=("b0",))
+  assert out["params_match"] == 1.0 and out["params_m_b0"] == pytest.approx(5.288548)
+  assert R._digits(12) == 0 and R._digits(5.3) == 1 and R._digits(191.9) == 1
