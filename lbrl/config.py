@@ -118,7 +118,7 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.model = free(name="mlp")
   c.loss = free(name="cross_entropy", impl="naive")  # impl: naive | fused (cross_entropy) | gram (spherical_zloss)
   c.optimizer = free(name="adamw", learning_rate=1e-3)
-  # Schedule (lbrl.train.optimizer.make_schedule): constant | cosine | linear | polynomial (power) | step
+  # Schedule (lbrl.train.optimizer.make_schedule): constant | cosine | linear | polynomial (power) | wsd | step
   # (boundaries: fractions of the run, factors: cumulative multipliers) | inverse_sqrt (timescale).
   c.schedule = dict(name="constant", warmup_steps=0, end_fraction=0.0, power=1.0, boundaries=[], factors=[],
                     timescale=0)

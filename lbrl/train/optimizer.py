@@ -42,6 +42,9 @@ def make_schedule(cfg_schedule, learning_rate: float, steps: int) -> optax.Sched
   * ``inverse_sqrt``: ``lr * sqrt(timescale / max(t, timescale))`` with ``timescale`` (default the
     warm-up length): the Transformer's rsqrt decay; Adafactor's ``min(1e-2, 1/sqrt(t))`` is lr 1e-2
     with timescale 10^4 and no warm-up.
+  * ``wsd``: warmup-stable-decay, constant after the warm-up and a cooldown to 0 over the last
+    ``cooldown_fraction`` (default 0.2) of the steps, ``cooldown_shape`` ``"linear"`` (default) or
+    ``"1-sqrt"`` (:func:`lbrl.laws.schedules.wsd`; Hägele et al. 2024, arXiv:2405.18392).
   """
   name, warmup = cfg_schedule.name, int(cfg_schedule.warmup_steps)
   get = lambda k, d: cfg_schedule.get(k, d) if hasattr(cfg_schedule, "get") else d
@@ -51,6 +54,10 @@ def make_schedule(cfg_schedule, learning_rate: float, steps: int) -> optax.Sched
   if not 0 <= warmup <= steps:
     raise ValueError(f"schedule.warmup_steps={warmup} must be in [0, steps={steps}]")
   rest = max(steps - warmup, 1)
+  if name == "wsd":
+    from lbrl.laws.schedules import wsd
+    return wsd(learning_rate, steps, warmup_steps=warmup, cooldown_fraction=float(get("cooldown_fraction", 0.2)),
+               shape=str(get("cooldown_shape", "linear")))
   if name == "constant":
     after = optax.constant_schedule(learning_rate)
   elif name == "cosine":
@@ -70,7 +77,7 @@ def make_schedule(cfg_schedule, learning_rate: float, steps: int) -> optax.Sched
     scale = float(get("timescale", 0) or warmup or 1)
     after = lambda t: learning_rate * jnp.sqrt(scale / jnp.maximum(t + warmup, scale))
   else:
-    raise ValueError(f"unknown schedule.name {name!r}; known: constant, cosine, linear, polynomial, step, inverse_sqrt")
+    raise ValueError(f"unknown schedule.name {name!r}; known: constant, cosine, linear, polynomial, step, inverse_sqrt, wsd")
   if not warmup:
     return after
   return optax.join_schedules([optax.linear_schedule(0.0, learning_rate, warmup), after], [warmup])

@@ -988,6 +988,12 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
   final.update(evaluate(cfg, task, eval_step, state, eval_data, mesh, cal=cal))
   final["eval/split"] = eval_data.split
   final["train/skipped_nonfinite"] = int(jax.device_get(state.nonfinite))
+  # scale of the run, for scaling-law fits over sweeps: parameters, and target positions (tokens for an
+  # LM, examples for a classifier) the optimizer saw
+  final["model/params"] = int(sum(int(np.prod(x.shape)) for x in jax.tree.leaves(state.params)))
+  label = train_data.arrays["label"]
+  per_example = int(np.prod(label.shape[1:])) if np.issubdtype(label.dtype, np.integer) else 1
+  final["train/tokens"] = int(step) * int(cfg.data.batch_size) * per_example
   final["wall_time_sec"] = time.time() - t_start
   writer.write(step, final)
   ckpt.save(step, state, force=True)

@@ -132,7 +132,7 @@ def _names(kind, name):
 
 
 PROVIDES = {"function": ("loss",), "transform": ("optimizer", "grad_estimator"), "module": ("model",),
-            "baseline": ("model",), "tool": ("post_training", "transforms")}
+            "baseline": ("model",), "tool": ("post_training", "transforms"), "schedule": ("schedule",)}
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=_id)
@@ -157,6 +157,9 @@ def test_base_setting_runs_the_papers_method(path):
       continue
     if kind in ("post_training", "transforms"):   # a tool: a post-training stage or a data transform
       used |= {s["name"] for s in (cfg.post_training if kind == "post_training" else cfg.data.transforms)}
+      continue
+    if kind == "schedule":   # a learning-rate schedule of lbrl.train.optimizer.make_schedule
+      used.add(cfg.schedule.name)
       continue
     used |= _names(kind, cfg[kind].name)
   assert used & named, (f"{_id(path)}: the base config's {'/'.join(PROVIDES[provides])} ({sorted(used)}) is not "

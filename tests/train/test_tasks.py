@@ -389,6 +389,11 @@ def test_schedules_against_their_closed_forms():
   np.testing.assert_allclose([rs(t) for t in (0, 100, 400)], [0.1, 0.1, 0.05], rtol=1e-6)
   with pytest.raises(ValueError, match="boundaries"):
     sched(name="step", boundaries=[1.5], factors=[0.1])
+  wsd = sched(name="wsd", warmup_steps=20, cooldown_fraction=0.25)   # constant to 150, linear to 0 at 200
+  np.testing.assert_allclose([wsd(t) for t in (10, 20, 149, 150, 175, 200)], [0.05, 0.1, 0.1, 0.1, 0.05, 0.0],
+                             rtol=1e-6, atol=1e-9)
+  sq = sched(name="wsd", cooldown_fraction=0.5, cooldown_shape="1-sqrt")             # 0.1 (1 - sqrt(u))
+  np.testing.assert_allclose([sq(t) for t in (99, 125, 200)], [0.1, 0.05, 0.0], rtol=1e-6, atol=1e-9)
 
 
 def test_a_workdir_of_another_config_is_not_resumed(tmp_path):
