@@ -1,6 +1,6 @@
 """Contrastive and self-supervised learning (catalog family CON, issue 16): losses on embeddings, the SSL
 network, the linear-probe/kNN post-training stage."""
-from lbrl.registry import DATASETS, LOSSES, METRICS, MODELS, POST_TRAINING, TRANSFORMS
+from lbrl.registry import DATASETS, LOSSES, MODELS, POST_TRAINING, TRANSFORMS
 
 _C = "lbrl.losses.contrastive:"
 # Losses on [B, views, D] embeddings; every negative-using one couples the batch.
@@ -34,3 +34,8 @@ TRANSFORMS.declare("pseudo_labels", "lbrl.data.ssl_gsimclr:pseudo_labels")
 LOSSES.declare("scatsimclr", _C + "scatsimclr", consumes="embeddings", batch_wide=True)
 MODELS.declare("scatsimclr_net", "lbrl.models.ssl_scatter:ScatSimCLR", outputs=("embeddings",))
 TRANSFORMS.declare("class_task", "lbrl.data.ssl_tasks:class_task")
+DATASETS.declare("mnist1d_radar", "lbrl.data.ssl_multimodal:load")
+LOSSES.declare("multilabel_softmax", _C + "multilabel_softmax")
+POST_TRAINING.declare("multilabel_precision", "lbrl.evaluation.ssl:multilabel_precision")
+MODELS.declare("label_dual_encoder", "lbrl.models.dual_encoder:LabelDualEncoder", outputs=("logits",))
+DATASETS.declare("mnist1d_multilabel", "lbrl.data.ssl_multilabel:load")

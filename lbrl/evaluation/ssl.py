@@ -256,3 +256,36 @@ class TemperatureByClass:
 def temperature_by_class(split: str = "train[50%:]"):
   """``dict(name="temperature_by_class", split=...)`` (the split is unused; stages need a held-out one)."""
   return TemperatureByClass(split)
+
+
+# ------------------------------------------------------------------ multi-label retrieval (DEXML)
+
+
+@dataclasses.dataclass
+class MultilabelPrecision:
+  """Post-training stage: P@k of the model's label scores ``[N, L]`` on the eval split against its
+  multi-hot ``label`` array (the per-batch metrics see arg-max labels only); ``post/multilabel_precision/
+  p@<k>`` for each k in ``ks``. ``split`` is unused (stages need a held-out one)."""
+  split: str = "train[90%:]"
+  ks: tuple = (1, 5)
+
+  def fit(self, task, state, data, mesh, cfg):
+    from lbrl.data import core
+    from lbrl.losses.contrastive import multilabel_precision_at_k
+    test = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.data_dir, **dict(cfg.data.options))
+    y = np.asarray(test.arrays["label"])
+    if y.ndim != 2:
+      raise ValueError(f"multilabel_precision: the eval split's label must be multi-hot [N, L], got shape {y.shape}")
+    apply = jax.jit(lambda p, s, x: task.model.apply({"params": p, **s}, x, train=False))
+    x, bs = test.arrays["x"], int(cfg.data.eval_batch_size)
+    scores = jnp.concatenate([apply(state.params, state.model_state, jnp.asarray(x[i:i + bs]))
+                              for i in range(0, len(x), bs)])
+    return {f"p@{k}": jnp.mean(multilabel_precision_at_k(scores, y, k=int(k))["p"]) for k in self.ks}
+
+  apply = staticmethod(lambda cal, logits: logits)
+  describe = staticmethod(lambda cal: {k: float(v) for k, v in cal.items()})
+
+
+def multilabel_precision(split: str = "train[90%:]", ks=(1, 5)):
+  """``dict(name="multilabel_precision", split=..., ks=(1, 5))``."""
+  return MultilabelPrecision(split, tuple(int(k) for k in ks))

@@ -423,6 +423,40 @@ def decoupled_softmax(scores: Array, targets: Array, *, where=None) -> Array:
   return l if where is None else jnp.where(jnp.asarray(where, bool), l, 0.0)
 
 
+def multilabel_softmax(scores: Array, targets: Array, *, where=None) -> Array:
+  """InfoNCE over multi-label targets (the baseline DEXML improves on), per query.
+
+  Formula: loss_q = 1/|P(q)| sum_{p in P(q)} -log( exp(s_qp) / sum_l exp(s_ql) ): every other positive
+  sits in each positive's denominator, so the positives compete (DEXML's section 3 analysis).
+  Args and reference: as :func:`decoupled_softmax`.
+  """
+  s = jnp.asarray(scores, jnp.float32)
+  y = jnp.asarray(targets)
+  if s.ndim != 2 or y.shape != s.shape:
+    raise ValueError(f"multilabel_softmax: scores and targets must both be [queries, labels], got {s.shape}, {y.shape}")
+  pos = y > 0
+  lse = jax.nn.logsumexp(s, axis=1, keepdims=True)
+  l = jnp.sum(jnp.where(pos, lse - s, 0.0), 1) / jnp.maximum(jnp.sum(pos, 1), 1)
+  return l if where is None else jnp.where(jnp.asarray(where, bool), l, 0.0)
+
+
+def multilabel_precision_at_k(scores, relevance, where=None, *, k: int = 1) -> dict:
+  """Per-query P@k for multi-hot relevance: the fraction of the k top-scored labels that are relevant
+  (the XMC metric of DEXML's tables). ``scores``, ``relevance`` [Q, L]; returns ``{"p": [Q]}`` (0 at
+  invalid queries). Read by the ``multilabel_precision`` stage (:mod:`lbrl.evaluation.ssl`)."""
+  s, y = jnp.asarray(scores, jnp.float32), jnp.asarray(relevance)
+  if s.ndim != 2 or y.shape != s.shape:
+    raise ValueError(f"multilabel_precision_at_k: scores and relevance must both be [queries, labels], got {s.shape}, {y.shape}")
+  if not 1 <= int(k) <= s.shape[1]:
+    raise ValueError(f"multilabel_precision_at_k: k must be in [1, {s.shape[1]}], got {k}")
+  _, top = jax.lax.top_k(s, int(k))
+  p = jnp.mean((jnp.take_along_axis(y, top, -1) > 0).astype(jnp.float32), -1)
+  if where is not None:
+    w = jnp.asarray(where, bool)
+    p = jnp.where(w.reshape(w.shape[0], -1).any(-1), p, 0.0)
+  return {"p": p}
+
+
 # ------------------------------------------------------------------ per-sample temperatures (iSogCLR)
 
 
@@ -568,7 +602,7 @@ def sy_con(embeddings, labels=None, *, teacher_outputs, temperature: float = 0.2
 
 
 def radical(embeddings, labels=None, *, teacher_outputs, temperature: float = 0.07, intra_weight: float = 1.0,
-            rescale: bool = True, where=None) -> Array:
+            rescale: bool = True, intra_only: bool = False, where=None) -> Array:
   """Radical's radar self-supervision: radar-to-vision InfoNCE plus a symmetric radar-to-radar term.
 
   Formula (in-batch form of the authors' MoCo code, github.com/yiduohao/Radical, projects/radical):
@@ -579,6 +613,8 @@ def radical(embeddings, labels=None, *, teacher_outputs, temperature: float = 0.
   (the authors' ``symmetric_loss_version=3``); loss_i = cross_i + intra_weight * intra_i, multiplied
   by the batch's stop-gradient ratio mean(cross) / mean(loss) when ``rescale`` (their ``mult``: the
   reported value stays the cross-modal loss, the gradient keeps both terms).
+
+  ``intra_only`` (the authors' flag): loss_i = intra_weight * intra_i, no cross-modal term, no rescaling.
 
   Args: embeddings [B, 2, D] radar views; teacher_outputs [B, (V,) D] the frozen vision features
     (``config.auxiliary=[dict(name="teacher", ...)]``); temperature t (0.07); intra_weight; where.
@@ -602,6 +638,8 @@ def radical(embeddings, labels=None, *, teacher_outputs, temperature: float = 0.
   cross = _ce_rows(q @ k.T / temperature, idx, cand)
   s12 = q1 @ q2.T / temperature
   intra = 0.5 * (_ce_rows(s12, idx, cand) + _ce_rows(s12.T, idx, cand))
+  if intra_only:
+    return jnp.where(valid, intra_weight * intra, 0.0)
   total = cross + intra_weight * intra
   if rescale:
     cnt = jnp.maximum(jnp.sum(valid), 1)

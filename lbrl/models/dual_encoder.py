@@ -131,3 +131,31 @@ class DualEncoder(nn.Module):
         (r".*tower_./embed/embedding", ("model", "fsdp")),
         (r".*tower_./pos_embed", (None, "fsdp")),
     ] + L.block_sharding_rules()
+
+
+class LabelDualEncoder(nn.Module):
+  """A dual encoder for multi-label classification (DEXML's setting): a query tower (MLP) and one
+  learned embedding per label (the label tower of a label set without text: an embedding table), both
+  l2-normalised; ``logits [B, L] = exp(s) <q, e_l>`` with ``s`` learnable (init log(1/temperature)).
+  Defaults: ``embed_dim=64``, ``hidden=(128, 128)``, ``temperature=0.05`` (a fixed scale of 20: lbrl's choice for
+  unit-norm embeddings), ``learn_temperature=False``."""
+  num_classes: int
+  embed_dim: int = 64
+  hidden: Sequence[int] = (128, 128)
+  temperature: float = 0.05
+  learn_temperature: bool = False
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x, *, train: bool = False):
+    if self.temperature <= 0:
+      raise ValueError(f"LabelDualEncoder.temperature must be > 0, got {self.temperature}")
+    q = MlpTower(tuple(self.hidden), self.embed_dim, dtype=self.dtype, param_dtype=self.param_dtype,
+                 name="query_tower")(x.reshape(x.shape[0], -1), train=train)
+    e = self.param("label_embeddings", nn.initializers.normal(1.0), (self.num_classes, self.embed_dim), self.param_dtype)
+    norm = lambda z: z / jnp.sqrt(jnp.sum(jnp.square(z.astype(jnp.float32)), -1, keepdims=True) + 1e-12)
+    log_scale = math.log(1.0 / self.temperature)
+    if self.learn_temperature:
+      log_scale = self.param("log_scale", nn.initializers.constant(log_scale), (), jnp.float32)
+    return jnp.exp(log_scale) * norm(q) @ norm(e).T

@@ -16,7 +16,8 @@ Calls: default / ``return_embeddings=True``: ``[B, V, D]`` (through the predicto
 what linear probes and kNN read (:mod:`lbrl.evaluation.ssl`). With ``learn_temperature`` /
 ``learn_bias`` the embeddings come back as ``{"embeddings", "log_temperature", "bias"}`` for the
 SigLIP / CLIP losses (:mod:`lbrl.losses.contrastive`). ``predictor_output="both"`` returns
-``{"embeddings": z, "predictions": q(z)}`` (Sy-CON's predictor beside the projections). ``shared=False`` gives view 1 its own encoder
+``{"embeddings": z, "predictions": q(z)}`` (Sy-CON's predictor beside the projections). ``input_channel=c`` reads only channel ``c`` of a
+multi-channel view (one modality of a paired input: Radical's radar and camera channels). ``shared=False`` gives view 1 its own encoder
 (a second modality, e.g. SigLIP's text tower on paired data).
 
 Defaults: ``hidden=(256, 256)``, ``projector=(256, 64)``, ``predictor=()``, ``batch_norm=True``,
@@ -89,6 +90,7 @@ class SSLNet(nn.Module):
   learn_bias: bool = False
   bias: float = -10.0
   predictor_output: str = "replace"
+  input_channel: int = -1
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -105,6 +107,8 @@ class SSLNet(nn.Module):
   def __call__(self, x, *, train: bool = False, return_embeddings: bool = False, return_features: bool = False,
                use_predictor: bool = True):
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
+    if self.input_channel >= 0:   # one modality of a multi-channel input [..., C] (example_rank counts C)
+      x = jnp.asarray(x)[..., self.input_channel:self.input_channel + 1]
     if self.temperature <= 0:
       raise ValueError(f"SSLNet.temperature must be > 0, got {self.temperature}")
     enc_a = _encoder(self.encoder, self.hidden, "encoder", kw)
