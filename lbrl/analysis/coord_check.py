@@ -215,18 +215,27 @@ def slope(widths, values) -> float:
 def write_report(out_dir: str, **kwargs) -> dict:
   """Runs :func:`mlp_check` and writes ``coord_check.json``, ``coord_check.png`` and ``benchmark.md``
   (the companion section of the report) into ``out_dir``."""
+  import inspect
   import json
+  import os
+  defaults = {k: v.default for k, v in inspect.signature(mlp_check).parameters.items()
+              if v.default is not inspect.Parameter.empty}
+  settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dict(defaults, **kwargs).items()}
+  summ = _summary(mlp_check(**kwargs))
+  os.makedirs(out_dir, exist_ok=True)
+  with open(os.path.join(out_dir, "coord_check.json"), "w") as f:
+    json.dump({"summary": summ, "settings": settings}, f, indent=1)
+  write_markdown(out_dir, summ, settings)
+  return summ
+
+
+def write_markdown(out_dir: str, summ: dict, settings: dict) -> None:
+  """``coord_check.png`` and ``benchmark.md`` from a :func:`_summary` (see :func:`write_report`)."""
   import os
 
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
-  res = mlp_check(**kwargs)
-  summ = _summary(res)
-  os.makedirs(out_dir, exist_ok=True)
-  with open(os.path.join(out_dir, "coord_check.json"), "w") as f:
-    json.dump({"summary": summ, "settings": {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}},
-              f, indent=1)
   names = list(summ)
   fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), sharey=True)
   for ax, name in zip(np.atleast_1d(axes), names):
@@ -241,20 +250,22 @@ def write_report(out_dir: str, **kwargs) -> dict:
   fig.tight_layout()
   fig.savefig(os.path.join(out_dir, "coord_check.png"), dpi=110)
   plt.close(fig)
-  lines = ["Coordinate check (`python -m lbrl.analysis.coord_check --out " + out_dir + "`): the MNIST-1D MLP "
-           "40-w-w-10 at each width, a few Adam steps on one fixed training batch, SP vs muP (base width "
-           f"{kwargs.get('base_width', 64)}); mean |x_t - x_0| of each layer's output after the last step, mean "
-           "over seeds, and its slope in log2(width) (0: flat; 1: grows like width).", "",
+  widths = next(iter(summ[names[0]].values()))["widths"]
+  lines = [f"Coordinate check (`python -m lbrl.analysis.coord_check --out {out_dir}`, "
+           "lbrl.analysis.coord_check.mlp_check): the MNIST-1D MLP 40-w-w-10 at each width, "
+           f"{settings['steps']} Adam steps at lr {settings['learning_rate']} on one fixed batch of "
+           f"{settings['batch']} training examples, SP vs muP (base width {settings['base_width']}), seeds "
+           f"{settings['seeds']}; mean |x_t - x_0| of each layer's output after the last step (mean over seeds) "
+           "and its least-squares slope in log2(width) (0: flat; 1: grows like width). Dense_2 is the logits.", "",
            "![coordinate check](coord_check.png)", "",
-           "| parametrisation | layer | " + " | ".join(f"w={w}" for w in next(iter(summ[names[0]].values()))["widths"])
-           + " | slope |", "|---|---|" + "---|" * (len(next(iter(summ[names[0]].values()))["widths"]) + 1)]
+           "| parametrisation | layer | " + " | ".join(f"w={w}" for w in widths) + " | slope |",
+           "|---|---|" + "---|" * (len(widths) + 1)]
   for name in names:
     for m, d in summ[name].items():
       lines.append(f"| {name} | {m} | " + " | ".join(f"{v:.3g}" for v in d["delta"])
                    + f" | {slope(d['widths'], d['delta']):+.2f} |")
   with open(os.path.join(out_dir, "benchmark.md"), "w") as f:
     f.write("\n".join(lines) + "\n")
-  return summ
 
 
 if __name__ == "__main__":
