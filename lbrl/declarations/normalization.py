@@ -14,3 +14,4 @@ DIAGNOSTICS.declare("attention_entropy", "lbrl.analysis.signal:attention_entropy
 DIAGNOSTICS.declare("layer_gradient_norms", "lbrl.analysis.signal:layer_gradient_norms", intermediates=False)
 ANALYSIS_TOOLS.declare("signal_at_init", "lbrl.analysis.signal:signal_at_init")
 ANALYSIS_TOOLS.declare("alpha_bn_under_shift", "lbrl.analysis.norm_shift:alpha_bn_under_shift")
+OPTIMIZERS.declare("sgd_norm_loss", "lbrl.optim.clipping:sgd_norm_loss")

@@ -16,7 +16,12 @@ Hyperparameters (defaults): ``vocab_size`` (None: filled from the dataset), ``nu
 "sandwich"), ``residual_scale=1.0`` (a number, "1/sqrt(L)" or "1/L" over the ``2 * num_layers``
 branches), ``layernorm_scaling=False`` (LayerNorm Scaling: layer ``l``'s pre-norms times ``1/sqrt(l)``),
 ``embed_scale=1.0`` (a number or "sqrt(d)": the embeddings times it before the first block, Spike No
-More's Scaled Embed, Takase et al., 2023, arXiv:2312.16903; the unembedding is unchanged).
+More's Scaled Embed, Takase et al., 2023, arXiv:2312.16903; the unembedding is unchanged), ``gpas=False``
+(GPAS: after block ``l``, ``h <- h - SiLU(a_l) * stop_gradient(h)`` with a learned scalar ``a_l`` (init
+0): the forward activations shrink by ``1 - SiLU(a_l)`` while the gradient to ``h`` passes unscaled;
+Chen et al., "GPAS: Accelerating Convergence of LLM Pretraining via Gradient-Preserving Activation
+Scaling", 2025, arXiv:2506.22049; the paper places one gate after each sub-layer, lbrl one after each
+block, whose two sub-layers live in one :class:`lbrl.models._layers.Block`).
 
 Parameter count: ``V*D`` (embedding) ``+ L*(12*D^2 + 2*D)`` (blocks: q, k, v, out 4*D^2, MLP 8*D^2, two
 LayerNorm scales 2*D) ``+ D`` (final LayerNorm) ``[+ T*D learned positions] [+ V*D untied
@@ -36,6 +41,7 @@ import math
 from typing import Any
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from lbrl.models import _layers as L
@@ -61,6 +67,7 @@ class TransformerLM(nn.Module):
   residual_scale: Any = 1.0
   layernorm_scaling: bool = False
   embed_scale: Any = 1.0
+  gpas: bool = False
 
   @nn.compact
   def __call__(self, x, *, train: bool = False, return_hidden: bool = False):
@@ -89,6 +96,9 @@ class TransformerLM(nn.Module):
                   norm=self.norm, placement=self.placement, residual_scale=alpha,
                   norm_multiplier=1 / math.sqrt(i + 1) if self.layernorm_scaling else 1.0,
                   name=f"block_{i}", **kw)(h, train=train)
+      if self.gpas:
+        a = jnp.asarray(self.param(f"gpas_{i}", nn.initializers.zeros, (), self.param_dtype), h.dtype)
+        h = h - nn.silu(a) * jax.lax.stop_gradient(h)
     if self.placement != "post":
       h = N.make_norm(self.norm, use_bias=self.use_bias, train=train, name="ln_f", **kw)(h)
     if self.tie_embeddings:
