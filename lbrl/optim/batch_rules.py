@@ -42,7 +42,7 @@ above the fluctuation term can only dominate past the transition, where the semi
 paper's stated scalings.
 :func:`scale_learning_rate` applies the linear (SGD) or square-root (Adam) rule.
 
-**Time transfer** (Filatov, Ma, Shen, Wen et al., "Time Transfer: On Optimal Learning Rate and Batch
+**Time transfer** (Filatov, Ebert, Wang & Kesselheim, "Time Transfer: On Optimal Learning Rate and Batch
 Size In The Infinite Data Limit", 2024, arXiv:2410.05838, slug ``time_transfer``): the critical batch
 grows with the token budget ``T`` (``B_crit ~ T``), and the optimal Adam step as a function of batch
 has the "surge" form of Li et al. (2024, arXiv:2405.14578) that the paper fits:
