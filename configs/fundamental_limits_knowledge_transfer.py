@@ -1,5 +1,5 @@
 """Knowledge transfer over finite domains (Zhao & Zhu, "Towards the Fundamental Limits of Knowledge Transfer
-over Finite Domains", ICLR 2024, arXiv:2310.07838): a student learns a teacher's conditional distribution
+over Finite Domains", 2023, arXiv:2310.07838): a student learns a teacher's conditional distribution
 ``pi*(.|x)`` over ``A`` labels on ``S`` inputs from ``n`` samples, seeing (1) hard labels, (2) hard labels plus
 the teacher's probability of each sampled label, or (3) the teacher's whole distribution. The minimax TV
 rates are ``sqrt(S A / n)``, ``S A / n`` and ``S / n``; at level 2 the naive probability-weighted
@@ -38,7 +38,7 @@ def get_config(arg=None):
                     batch_size=16, at="init")
   smallest = kwargs["sizes"][0]
   c.paper.update(
-      title="Towards the Fundamental Limits of Knowledge Transfer over Finite Domains", year=2024,
+      title="Towards the Fundamental Limits of Knowledge Transfer over Finite Domains", year=2023,
       arxiv="2310.07838", slug="fundamental_limits_knowledge_transfer", provides="analysis tool",
       code="lbrl.losses.distillation.partial_soft_label_sel / partial_soft_label_ce; simulation "
            "lbrl.analysis.kd_finite_domain",

@@ -1,4 +1,4 @@
-"""Macro-AUC surrogates (Wu, Li & Yin, "Towards Understanding Generalization of Macro-AUC in Multi-label
+"""Macro-AUC surrogates (Wu et al., "Towards Understanding Generalization of Macro-AUC in Multi-label
 Learning", ICML 2023, arXiv:2305.05248): generalisation bounds for three surrogates of Macro-AUC (the mean
 over labels of each label's AUC) depend on the label-wise class imbalance ``tau_k`` differently: the
 univariate (per-example binary) loss's bound grows like ``1 / min_k tau_k``, the pairwise loss's and the

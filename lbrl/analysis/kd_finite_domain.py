@@ -1,6 +1,6 @@
 """Knowledge transfer over finite domains: the four learners of Zhao and Zhu's simulation.
 
-Zhao and Zhu, "Towards the Fundamental Limits of Knowledge Transfer over Finite Domains", ICLR 2024,
+Zhao and Zhu, "Towards the Fundamental Limits of Knowledge Transfer over Finite Domains", 2023,
 arXiv:2310.07838 (catalog slug ``fundamental_limits_knowledge_transfer``). A teacher ``pi*(.|x)`` over
 ``A`` labels for each of ``S`` inputs; ``n`` inputs ``x_i ~ rho`` with labels ``a_i ~ pi*(.|x_i)``. What
 the student sees grows by level:

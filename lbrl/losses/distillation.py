@@ -248,7 +248,7 @@ def partial_soft_label_sel(logits: Array, labels: Array, *, teacher_outputs: Arr
 
   ``(log softmax(s)_y - log softmax(t)_y)^2``
 
-  Zhao and Zhu, "Towards the Fundamental Limits of Knowledge Transfer over Finite Domains" (ICLR 2024,
+  Zhao and Zhu, "Towards the Fundamental Limits of Knowledge Transfer over Finite Domains" (2023,
   arXiv:2310.07838, slug ``fundamental_limits_knowledge_transfer``). At level 2 the student sees a sampled
   label ``y ~ pi*(.|x)`` and the teacher's probability of that label only, ``pi*(y|x)``. This loss matches
   the student's log-probability of each sampled label to the teacher's, so its minimiser copies
@@ -273,7 +273,7 @@ def partial_soft_label_ce(logits: Array, labels: Array, *, teacher_outputs: Arra
                           where: Array | None = None) -> Array:
   """Level-2 knowledge transfer's naive cross-entropy, per example: ``-pi*(y|x) log softmax(s)_y``.
 
-  The sampled label weighted by the teacher's probability of it (Zhao and Zhu 2024, arXiv:2310.07838,
+  The sampled label weighted by the teacher's probability of it (Zhao and Zhu 2023, arXiv:2310.07838,
   the biased level-2 learner the paper warns against): with ``n(x, a)`` samples of ``(x, a)`` its
   minimiser is ``pi(a|x) ∝ n(x, a) pi*(a|x)``, which tends to ``pi*(a|x)^2 / sum_b pi*(b|x)^2``, not
   ``pi*``, as the sample grows. Offered as the paper's counter-example; use

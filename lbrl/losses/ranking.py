@@ -41,7 +41,7 @@ value per list; lists without a relevant item give 0 where the loss is undefined
   list only. Batch-wide: each list's value is its share of the batch's pair sum times the number of lists,
   so the mean over lists is the loss. ``scale`` (default 1) multiplies the score differences (a cosine
   retriever's inverse temperature).
-* :func:`macro_auc_loss`: the three Macro-AUC surrogates of Wu, Li & Yin, "Towards Understanding
+* :func:`macro_auc_loss`: the three Macro-AUC surrogates of Wu et al., "Towards Understanding
   Generalization of Macro-AUC in Multi-label Learning", ICML 2023, arXiv:2305.05248, slug
   ``understanding_generalization_macro_auc``, over ``logits [B, K]`` and multi-hot ``labels [B, K]`` (K labels,
   each a binary task; ``S_k+`` / ``S_k-`` the batch's positives / negatives of label ``k``, base loss ``l``):

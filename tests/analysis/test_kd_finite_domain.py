@@ -1,4 +1,4 @@
-"""The finite-domain knowledge-transfer simulation (Zhao & Zhu 2024, arXiv:2310.07838): the closed-form
+"""The finite-domain knowledge-transfer simulation (Zhao & Zhu 2023, arXiv:2310.07838): the closed-form
 learners are the minimisers of lbrl's level-2 losses, reached here by L-BFGS on tabular logits."""
 import types
 

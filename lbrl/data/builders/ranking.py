@@ -3,7 +3,7 @@
 ``multilabel``: a classification set (``base``, default ``mnist1d``) whose class ``y`` becomes ``K`` binary
 labels, label ``k`` positive iff ``y`` is in ``groups[k]``. The default groups of MNIST-1D's ten classes,
 ``[[0, 1, 2, 3, 4], [5, 6, 7], [8, 9], [3], [9]]``, give positive rates 50%, 30%, 20%, 10%, 10%: the
-label-wise class imbalance ``tau_k`` of Wu, Li & Yin, "Towards Understanding Generalization of Macro-AUC
+label-wise class imbalance ``tau_k`` of Wu et al., "Towards Understanding Generalization of Macro-AUC
 in Multi-label Learning", ICML 2023, arXiv:2305.05248 (slug ``understanding_generalization_macro_auc``).
 ``label`` is float32 multi-hot ``[N, K]``; ``class_label`` keeps the original class; ``num_classes`` is ``K``
 (the model's outputs, one score per label). Both splits are mapped the same way (deterministic, no draw).
