@@ -46,6 +46,12 @@ each quantized layer keeps a ``precision/step`` counter in the model state, incr
 forward (the trainer's mutable collections; evaluation reads it), and computes in float32 while it is
 below ``k`` (one forward per optimizer step; with gradient accumulation k counts micro-batches).
 
+``elastic_bits=(2, 3, 4, 8)`` (EQ-Net, slug ``eq_net``): each layer draws its int width from the tuple at
+every training forward (from its ``dropout`` stream: a supernet over mixed-precision configurations) and
+fake-quantizes its input and kernel per tensor at that width (:func:`elastic_fake_quant`, straight-through);
+without an RNG (evaluation) it uses ``eval_bits`` (default: the largest width). The other fields are
+ignored in this mode.
+
 Only ``nn.Dense`` and ``nn.DenseGeneral`` with trailing contraction axes are quantized; convolutions and
 embeddings stay in the model's dtype (said in each config that uses this).
 """
@@ -77,6 +83,8 @@ class MatmulPolicy(NamedTuple):
   large_quantile: float = 0.99   # large_gradient: |g| above this quantile counts as large
   modules: str = ".*"
   start_step: int = 0            # quantize from this training step on (a float phase first: QAT schedules)
+  elastic_bits: tuple = ()       # EQ-Net: int widths sampled per layer and training step (x and w per tensor)
+  eval_bits: int = 0             # EQ-Net: the width used where no RNG is given (0: the largest)
 
 
 def policy_from_config(cfg) -> MatmulPolicy:
@@ -93,11 +101,15 @@ def policy_from_config(cfg) -> MatmulPolicy:
         raise ValueError(f"config.precision.matmul.{role}: unknown keys {sorted(bad)}; a QuantSpec has "
                          f"{', '.join(QuantSpec._fields)}")
       d[role] = check_spec(QuantSpec(**spec))
+  if "elastic_bits" in d:
+    d["elastic_bits"] = tuple(int(b) for b in d["elastic_bits"])
   p = MatmulPolicy(**d)
   if p.grad_quantizer not in GRAD_QUANTIZERS:
     raise ValueError(f"config.precision.matmul.grad_quantizer must be one of {GRAD_QUANTIZERS}, got {p.grad_quantizer!r}")
   if p.grad_quantizer == "large_gradient" and not 2 <= p.grad_bits <= 8:
     raise ValueError(f"config.precision.matmul.grad_bits must be in [2, 8], got {p.grad_bits!r}")
+  if p.elastic_bits and not all(isinstance(b, int) and 2 <= b <= 8 for b in p.elastic_bits):
+    raise ValueError(f"config.precision.matmul.elastic_bits must be ints in [2, 8], got {p.elastic_bits!r}")
   if p.hadamard and (p.hadamard & (p.hadamard - 1)):
     raise ValueError(f"config.precision.matmul.hadamard must be 0 or a power of two, got {p.hadamard!r}")
   re.compile(p.modules)
@@ -165,6 +177,23 @@ def large_gradient_quantize(g, bits: int = 4, quantile: float = 0.99, grid: int 
   return with_gamma(gammas[jnp.argmin(errs)])[0]
 
 
+@jax.custom_vjp
+def _ste_round(x):
+  return jnp.round(x)
+
+
+_ste_round.defvjp(lambda x: (jnp.round(x), None), lambda _, g: (g,))
+
+
+def elastic_fake_quant(a, bits):
+  """Symmetric per-tensor int fake quantization with a traced width ``bits`` (``s = amax / (2^(b-1) - 1)``,
+  codes in ``[-(2^(b-1) - 1), 2^(b-1) - 1]``), straight-through."""
+  qmax = 2.0 ** (jnp.asarray(bits, jnp.float32) - 1.0) - 1.0
+  s = jnp.max(jnp.abs(a)) / qmax
+  s = jnp.where(s > 0, s, 1.0)
+  return jnp.clip(_ste_round(a / s), -qmax, qmax) * s
+
+
 def _qg(g, p, side, key):
   if p.grad_quantizer == "large_gradient":
     return large_gradient_quantize(g, p.grad_bits, p.large_quantile)
@@ -222,7 +251,12 @@ def _dense(module, p: MatmulPolicy, x):
   a = x.astype(dtype).reshape(-1, math.prod(x.shape[x.ndim - nd:]))
   b = kernel.astype(dtype).reshape(a.shape[1], -1)
   key = module.make_rng("dropout") if module.has_rng("dropout") else None
-  if p.start_step:
+  if p.elastic_bits:
+    widths = jnp.asarray(p.elastic_bits, jnp.float32)
+    bits = (widths[jax.random.randint(key, (), 0, len(p.elastic_bits))] if key is not None
+            else jnp.float32(p.eval_bits or max(p.elastic_bits)))
+    y = (elastic_fake_quant(a, bits) @ elastic_fake_quant(b, bits)).reshape(*lead, *out_shape)
+  elif p.start_step:
     step = module.variable("precision", "step", lambda: jnp.zeros((), jnp.int32))
     on = step.value >= p.start_step
     if module.is_mutable_collection("precision"):   # a training forward: count it
@@ -264,7 +298,9 @@ def quantized_model(model: nn.Module, p: MatmulPolicy) -> nn.Module:
                                     "__qualname__": cls.__qualname__})
   fields = {f.name: getattr(model, f.name) for f in dataclasses.fields(model)
             if f.init and f.name not in ("parent", "name")}
-  return sub(**fields)
+  out = sub(**fields)
+  object.__setattr__(out, "_lbrl_base", getattr(model, "_lbrl_base", model))   # the unquantized model
+  return out
 
 
 def training_protocol(c, variant: str):
@@ -290,3 +326,16 @@ def training_protocol(c, variant: str):
 def spec(fmt: str, granularity: str = "tensor", **kw) -> dict:
   """A QuantSpec's fields as a config dict (``precision.matmul.x`` / ``w`` / ``grad``)."""
   return dict(fmt=fmt, granularity=granularity, **kw)
+
+
+def elastic_eval_tool(ctx, *, widths=(2, 3, 4, 8)) -> dict[str, float]:
+  """The ``elastic_eval`` analysis tool (EQ-Net): the trained model's accuracy on the batch with every Dense
+  layer at each int width in turn (``acc_w<b>``), and float (``acc_float``), whatever policy it trained with."""
+  base = getattr(ctx.model, "_lbrl_base", ctx.model)
+  variables = {"params": ctx.params, **(ctx.model_state or {})}
+  x, y = jnp.asarray(ctx.x), np.asarray(ctx.labels)
+  acc = lambda m: float(np.mean(np.argmax(np.asarray(jax.jit(m.apply)(variables, x)), -1) == y))
+  out = {"acc_float": acc(base)}
+  for b in widths:
+    out[f"acc_w{int(b)}"] = acc(quantized_model(base, MatmulPolicy(elastic_bits=(int(b),))))
+  return out

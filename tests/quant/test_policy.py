@@ -139,3 +139,27 @@ def test_start_step_keeps_a_float_phase_then_quantizes():
   np.testing.assert_allclose(outs[2], ref_q, atol=1e-6)
   assert int(state["precision"]["Dense_0"]["step"]) == 3
   np.testing.assert_allclose(np.asarray(qm.apply({**params, **state}, x)), ref_q, atol=1e-6)  # eval: reads only
+
+
+def test_elastic_widths_quantize_per_tensor_and_eval_uses_each_width():
+  from lbrl.analysis.context import AnalysisContext
+  a = np.array([[0.3, -1.0], [0.05, 0.6]], np.float32)
+  for bits in (2, 3, 8):
+    qmax = 2 ** (bits - 1) - 1
+    s = 1.0 / qmax
+    np.testing.assert_allclose(np.asarray(policy.elastic_fake_quant(jnp.asarray(a), bits)),
+                               np.clip(np.round(a / s), -qmax, qmax) * s, atol=1e-6)
+  model = MLP(num_classes=4, hidden=(16,))
+  sup = apply_precision(model, {"matmul": {"elastic_bits": [2, 8]}})
+  x = jnp.asarray(np.random.default_rng(0).standard_normal((32, 40)), jnp.float32)
+  v = model.init(jax.random.key(0), x)
+  outs = {tuple(np.asarray(sup.apply(v, x, train=True, rngs={"dropout": jax.random.key(k)})).ravel()[:3])
+          for k in range(6)}
+  assert len(outs) > 1                                       # the width changes with the key
+  y = np.asarray(model.apply(v, x)).argmax(-1)
+  ctx = AnalysisContext(cfg=None, model=sup, params=v["params"], model_state={}, init_params=v["params"],
+                        init_model_state={}, x=np.asarray(x), labels=y, loss=None, apply=None)
+  out = policy.elastic_eval_tool(ctx, widths=[2, 8])
+  assert out["acc_float"] == 1.0 and out["acc_w8"] >= out["acc_w2"]
+  with pytest.raises(ValueError, match="elastic_bits"):
+    policy.policy_from_config({"elastic_bits": [1]})
