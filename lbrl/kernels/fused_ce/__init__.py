@@ -11,16 +11,25 @@ from lbrl.kernels.fused_ce.reference import Hyper
 
 def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label_smoothing: float = 0.0,
                          logit_softcap: float | None = None, block_size: int | None = None,
-                         grad_filter_eps: float | None = None, vocab_axis_name: str | None = None,
+                         grad_filter_eps: float | str | None = None, vocab_axis_name: str | None = None,
+                         backward: str = "auto", token_block: int | None = None,
                          impl: str = "auto", interpret: bool = False) -> jax.Array:
   """Cross-entropy of ``h @ w.T`` per token, without materialising the N x V logits (Cut Cross-Entropy).
 
   Formula, per token i (z_ij = softcap(h_i . w_j), softcap(u) = c tanh(u / c) when ``logit_softcap=c``):
     loss_i = lse_i - (1 - a) z_{i,y_i} - (a / V) sum_j z_ij + zl * lse_i**2,   lse_i = log sum_j exp z_ij.
-  The forward pass streams vocabulary blocks of ``w`` and keeps a running (max, sum-exp) pair per token
-  (the two-pass / online log-sum-exp of :mod:`lbrl.kernels.twopass`); the backward pass recomputes each
-  block's logits and forms dh = dz @ w_block and dw_block = dz.T @ h, so at most one [N, block] tile of
-  logits exists at a time. Work: 2NVD FLOPs forward + 6NVD backward (8NVD vs the naive 6NVD).
+  The value alone streams vocabulary blocks of ``w`` and keeps a running (max, sum-exp) pair per token
+  (the two-pass / online log-sum-exp of :mod:`lbrl.kernels.twopass`): 2NVD FLOPs, one [N, block] tile.
+  The gradient (``backward=``):
+    "fused" (Liger-Kernel's scheme): when differentiated, the forward pass walks chunks of
+      ``token_block`` tokens, forms each chunk's [bn, V] logits once and, vocabulary block by block, dz,
+      dh and dw (in place); the backward pass scales these residuals (the inputs' size) by the cotangent:
+      6NVD FLOPs, the naive count, at one [bn, V] tile of memory. Exact for any cotangent (a cotangent
+      that differs between valid tokens, unlike a mean or a sum, makes dw fall back to "recompute").
+    "recompute" (CCE's scheme): the backward pass re-streams the vocabulary blocks, recomputing each
+      block's logits: 8NVD FLOPs, one [N, block] tile.
+    "auto" (default): "fused" for the reference implementation when w is not vocabulary-sharded;
+      "recompute" with ``vocab_axis_name`` (one lse collective, not one per chunk) and for the Pallas kernels.
 
   Args:
     h: ``[..., D]`` hidden states (float32 or bf16; accumulation in float32).
@@ -32,12 +41,18 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
     z_loss: zl >= 0, weight of the log-partition penalty zl * lse**2 (PaLM uses 1e-4). Default 0.
     label_smoothing: a in [0, 1), target (1 - a) one_hot + a / V. Default 0.
     logit_softcap: c > 0 or None (Gemma 2 uses 30); default None (no cap).
-    block_size: vocabulary rows per block (default: ~8 MiB tiles, see ``lbrl.kernels._dispatch.default_block``).
-    grad_filter_eps: if set (e.g. 2**-12 for bf16), the backward pass skips a vocabulary block whose
-      gradient entries |dL/dz| are all below eps and that holds no label (the paper's gradient filtering);
-      ignored with label smoothing (every entry then carries -a/V). Default None: exact.
+    block_size: vocabulary rows per block (default: "recompute" ~8 MiB [N, block] tiles, see
+      ``lbrl.kernels._dispatch.default_block``; "fused" 2**19 / D rows, a ~2 MiB float32 block of w).
+    grad_filter_eps: if set (e.g. 2**-12 for bf16), the gradient skips a vocabulary block whose
+      entries |dL/dz| are all below eps and that holds no label (the paper's gradient filtering; "fused"
+      tests the unit-cotangent |dL/dz|, i.e. the softmax, as CCE does); ignored with label smoothing
+      (every entry then carries -a/V). "auto": CCE's default finfo(dtype).eps / 32 for 16-bit inputs
+      (2**-12 for bf16, 2**-15 for float16) and None (exact) otherwise. Default None: exact.
     vocab_axis_name: mesh axis over which ``w`` is sharded by vocabulary rows, when called inside
       ``jax.shard_map``: partial (max, sum-exp) pairs are combined across the axis with pmax/psum.
+    backward: "auto" | "fused" | "recompute" (above).
+    token_block: tokens per chunk of the "fused" backward (default: a ~16 MiB float32 [bn, V] tile,
+      2**22 / V rounded down to a power of 2, in [8, 256]).
     impl: "auto" (Pallas on TPU/GPU, reference on CPU) | "reference" | "pallas" | "pallas_tpu" | "pallas_gpu".
     interpret: run a Pallas kernel in interpret mode (CPU tests).
 
@@ -54,10 +69,17 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
     raise ValueError(f"{fn}: label_smoothing must be in [0, 1), got {label_smoothing}")
   if logit_softcap is not None and not logit_softcap > 0:
     raise ValueError(f"{fn}: logit_softcap must be > 0 or None, got {logit_softcap}")
-  if grad_filter_eps is not None and not grad_filter_eps > 0:
-    raise ValueError(f"{fn}: grad_filter_eps must be > 0 or None, got {grad_filter_eps}")
+  if grad_filter_eps == "auto":
+    low = jnp.dtype(h.dtype).itemsize < 4
+    grad_filter_eps = float(jnp.finfo(h.dtype).eps) / 32 if low else None
+  if grad_filter_eps is not None and (isinstance(grad_filter_eps, str) or not grad_filter_eps > 0):
+    raise ValueError(f"{fn}: grad_filter_eps must be > 0, 'auto' or None, got {grad_filter_eps!r}")
   if block_size is not None and block_size < 1:
     raise ValueError(f"{fn}: block_size must be a positive integer, got {block_size}")
+  if token_block is not None and token_block < 1:
+    raise ValueError(f"{fn}: token_block must be a positive integer, got {token_block}")
+  if backward not in ("auto", "fused", "recompute"):
+    raise ValueError(f"{fn}: backward must be 'auto', 'fused' or 'recompute', got {backward!r}")
 
   batch_shape = labels.shape
   h2 = h.reshape(-1, h.shape[-1])
@@ -66,11 +88,22 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
   valid = (lab >= 0) & (lab < vocab)
   if where is not None:
     valid = valid & jnp.asarray(where, bool).reshape(-1)
-  hy = Hyper(vocab=int(vocab), block=int(min(block_size or _dispatch.default_block(h2.shape[0]), w.shape[0])), z_loss=float(z_loss),
+  which = _dispatch.resolve_impl(impl, fn)
+  if backward == "auto":
+    backward = "fused" if which == "reference" and vocab_axis_name is None else "recompute"
+  if backward == "fused" and (which != "reference" or vocab_axis_name is not None):
+    raise ValueError(f"{fn}: backward='fused' needs impl='reference' and an unsharded w "
+                     f"(got impl={impl!r}, vocab_axis_name={vocab_axis_name!r})")
+  if backward == "fused":
+    bn = token_block or min(256, max(8, 1 << max(0, (4 * 2 ** 20 // max(w.shape[0], 1)).bit_length() - 1)))
+    bn = int(min(bn, _dispatch.round_up(h2.shape[0], 8)))
+    block = block_size or min(2048, max(128, 2 ** 19 // max(w.shape[1], 1)))
+  else:
+    bn, block = 0, block_size or _dispatch.default_block(h2.shape[0])
+  hy = Hyper(vocab=int(vocab), block=int(min(block, w.shape[0])), token_block=bn, z_loss=float(z_loss),
              label_smoothing=float(label_smoothing),
              softcap=None if logit_softcap is None else float(logit_softcap),
              filter_eps=None if grad_filter_eps is None else float(grad_filter_eps), axis_name=vocab_axis_name)
-  which = _dispatch.resolve_impl(impl, fn)
   if which == "reference":
     loss = reference.fused_ce(h2, w, lab, valid, hy)
   else:
