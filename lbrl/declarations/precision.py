@@ -8,3 +8,4 @@ MODELS.declare("self_compressing_mlp", "lbrl.quant.self_compressing:SelfCompress
 ANALYSIS_TOOLS.declare("self_compression", "lbrl.quant.self_compressing:self_compression_tool")
 ANALYSIS_TOOLS.declare("snip", "lbrl.quant.snip:snip_tool")
 ANALYSIS_TOOLS.declare("elastic_eval", "lbrl.quant.policy:elastic_eval_tool")
+MODELS.declare("scalified_mlp", "lbrl.quant.scalify:ScalifiedMLP")
