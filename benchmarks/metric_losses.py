@@ -33,7 +33,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 LOSSES = {
     "multi_similarity": M.multi_similarity, "circle_loss": M.circle_loss, "triplet_loss": M.triplet_loss,
     "contrastive_loss": M.contrastive_loss, "supervised_contrastive": M.supervised_contrastive,
-    "orthogonal_projection": M.orthogonal_projection,
+    "orthogonal_projection": M.orthogonal_projection, "prototypical_loss": M.prototypical_loss,
+    "proto_triplet": M.proto_triplet, "icnn_loss": M.icnn_loss,
+    "metrix": lambda e, y: M.metrix(e, y, rng=jax.random.PRNGKey(0)),
 }
 
 

@@ -756,9 +756,13 @@ def metrix(embeddings, labels, *, rng, loss: str = "multi_similarity", mix_weigh
 # ------------------------------------------------------------------ SuSana distancia (susana_distance)
 
 
+def _sq_distances(x, y):
+  """``||x_i - y_j||^2 [N, M]`` without an ``[N, M, D]`` intermediate (clipped at 0)."""
+  return jnp.maximum(jnp.sum(x * x, -1)[:, None] - 2.0 * x @ y.T + jnp.sum(y * y, -1)[None, :], 0.0)
+
+
 def _distances(e, eps):
-  sq = jnp.sum((e[:, None, :] - e[None, :, :]) ** 2, -1)
-  return jnp.sqrt(sq + eps)
+  return jnp.sqrt(_sq_distances(e, e) + eps)
 
 
 def proto_triplet(embeddings, labels, *, margin: float = 0.5, where=None) -> Array:
@@ -856,7 +860,7 @@ def _loo_prototype_logits(e, labels, valid):
   class_sum = same.astype(jnp.float32) @ e
   proto = class_sum / jnp.maximum(n, 1.0)[:, None]                                      # row j: c_{y_j}
   own = (class_sum - e) / jnp.maximum(n - 1.0, 1.0)[:, None]                            # c_{y_i} without i
-  d_other = jnp.sum((e[:, None, :] - proto[None, :, :]) ** 2, -1)
+  d_other = _sq_distances(e, proto)
   d_own = jnp.sum((e - own) ** 2, -1)
   d = jnp.where(same, d_own[:, None], d_other)
   count = jnp.where(same, (n - 1.0)[:, None], n[None, :])                               # members per column's class
