@@ -127,6 +127,7 @@ class ResidualBlock(nn.Module):
   fixup_scale: float = 1.0
   activation: str = "relu"
   weight_standardization: bool = False
+  weight_norm: bool = False
   norm_options: tuple = ()
   train: bool = False
   dtype: str = "float32"
@@ -152,6 +153,8 @@ class ResidualBlock(nn.Module):
       if self.weight_standardization:  # Scaled WS; ReLU times gamma = sqrt(2/(1-1/pi)) keeps unit variance
         dense = lambda name: N.ScaledStdDense(self.width, name=name, **kw)
         act = (lambda z: N.RELU_GAMMA * nn.relu(z)) if self.activation == "relu" else act
+      if self.weight_norm:  # flax's WeightNorm: kernel = g * v / ||v|| per output unit, g learned (init 1)
+        dense = lambda name, _d=dense: nn.WeightNorm(_d(name))
       if self.placement == "post":
         y = norm("norm1")(x + self.alpha * dense("dense2")(act(norm("norm2")(dense("dense1")(x)))))
       else:
@@ -183,6 +186,9 @@ class ResMLP(nn.Module):
   ``weight_standardization=True`` makes the branch layers :class:`lbrl.models.norm.ScaledStdDense`
   (Scaled WS, NF-ResNets; the ReLU is then multiplied by ``gamma = 1.7139``). ``norm_options``: further
   fields of the norm layer (:func:`lbrl.models.norm.make_norm`'s ``options``, e.g. ``{"alpha": 0.5}``).
+  ``weight_norm=True`` wraps the branch layers in ``flax.linen.WeightNorm`` (Salimans & Kingma, 2016,
+  arXiv:1602.07868: ``w = g v / ||v||`` per output unit; flax initialises ``g = 1``, the paper's
+  data-dependent initialisation of ``g`` and the bias is not applied).
 
   Hyperparameters (defaults): ``num_classes`` (None: from the dataset), ``width=64``, ``depth=8``,
   ``norm="none"``, ``placement="pre"``, ``residual_scale=1.0``, ``init_scheme="he"`` (not ``init``, which
@@ -199,6 +205,7 @@ same function, and ``unroll=depth`` lets XLA's cost analysis count every block's
   init_scheme: str = "he"
   activation: str = "relu"
   weight_standardization: bool = False
+  weight_norm: bool = False
   norm_options: Any = ()
   unroll: int = 1
   dtype: str = "float32"
@@ -226,7 +233,7 @@ same function, and ``unroll=depth`` lets XLA's cost analysis count every block's
                   alpha=N.residual_scale_value(self.residual_scale, self.depth), init_scheme=self.init_scheme,
                   fixup_scale=N.fixup_branch_scale(self.depth, 2) if self.init_scheme == "fixup" else 1.0,
                   activation=self.activation, weight_standardization=self.weight_standardization,
-                  norm_options=options, train=train, name="blocks", **kw)(x, None)
+                  weight_norm=self.weight_norm, norm_options=options, train=train, name="blocks", **kw)(x, None)
     if self.placement != "post":
       x = N.make_norm(self.norm, train=train, name="norm_f", options=options, **kw)(x)
     head_init = nn.initializers.zeros if self.init_scheme == "fixup" else nn.initializers.lecun_normal()

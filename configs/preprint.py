@@ -1,0 +1,45 @@
+"""Norm Loss (Georgiou, Schmitt, Bäck, Chen & Lew, "Preprint: Norm Loss: An efficient yet effective
+regularization method for deep neural networks", 2021, arXiv:2103.06583; slug preprint).
+
+Claim: a soft regulariser pulling every filter's weight vector to unit norm (steering the weights toward
+the oblique manifold), ``lambda * sum_i (1 - ||w_i||)^2``, is competitive with or better than weight decay on
+CIFAR-10/100 and ImageNet with ResNets / wide ResNets, and less sensitive to the batch size and the
+regularisation factor (no single number).
+cpu:   mnist5k (4,000 real MNIST digits 28x28 / 1,000 test), lbrl CIFAR-style ``resnet`` depth 8 width 8 with
+       BatchNorm, batch 64, SGD momentum 0.9 lr 0.05 cosine, 800 steps; weight decay 5e-4 (``sgd``) vs Norm Loss
+       (``sgd_norm_loss``: lbrl.optim.clipping.add_norm_loss on every kernel, lambda 1e-3, no weight decay).
+       5 seeds; rule fixed before running: Norm Loss not worse than weight decay by more than 1 point of test
+       accuracy (the paper's "competitive"). Report left for a later session.
+paper: ResNet / WRN on CIFAR-10/100 and ImageNet; the paper variant is WRN-28-10 on CIFAR-100 with Norm Loss,
+       200 epochs, SGD lr 0.1.
+"""
+from lbrl import config as common
+
+
+def get_config(arg=None):
+  c, variant = common.base(arg)
+  c.data.update(name="mnist5k", batch_size=common.by_variant(variant, smoke=8, cpu=64, paper=64), eval_batch_size=1000)
+  c.model = common.free(name="resnet", depth=8, width=common.by_variant(variant, smoke=4, cpu=8, paper=8))
+  c.loss = common.free(name="cross_entropy")
+  c.optimizer = common.free(name="sgd_norm_loss", learning_rate=0.05, momentum=0.9, norm_loss=1e-3)
+  c.schedule.name = "cosine"
+  c.steps = common.by_variant(variant, smoke=2, cpu=800, paper=800)
+  c.paper.update(
+      title="Preprint: Norm Loss: An efficient yet effective regularization method for deep neural networks",
+      year=2021, arxiv="2103.06583", slug="preprint", provides="transform",
+      code="lbrl.optim.clipping.add_norm_loss / norm_loss_value; optimizer sgd_norm_loss",
+      claim="a soft unit-norm regulariser on every filter (oblique manifold) is competitive with or better than "
+            "weight decay, and less sensitive to batch size and regularisation factor",
+      expected="test accuracy with Norm Loss not worse than with weight decay by more than 1 point",
+      setting="ResNet / WRN on CIFAR-10/100 and ImageNet 2012", hardware="GPU (paper)")
+  c.sweep.seeds = [0, 1, 2, 3, 4]
+  c.sweep.arms = {"weight_decay": {"optimizer": {"name": "sgd", "learning_rate": 0.05, "momentum": 0.9,
+                                                 "weight_decay": 5e-4}},
+                  "norm_loss": {"optimizer": {"name": "sgd_norm_loss", "learning_rate": 0.05, "momentum": 0.9,
+                                              "norm_loss": 1e-3}}}
+  c.sweep.rules = [{"arm": "norm_loss", "op": "not_worse", "than": "weight_decay", "margin": 0.01}]
+  c.sweep.partly_testable = "the lower sensitivity to batch size and regularisation factor needs a grid over both"
+  if variant == "paper":
+    common.cifar(c, dataset="cifar100", model=dict(name="wide_resnet"),
+                 optimizer=dict(name="sgd_norm_loss", learning_rate=0.1, momentum=0.9, norm_loss=1e-3))
+  return common.finalize(c)
