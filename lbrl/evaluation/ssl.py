@@ -289,3 +289,49 @@ class MultilabelPrecision:
 def multilabel_precision(split: str = "train[90%:]", ks=(1, 5)):
   """``dict(name="multilabel_precision", split=..., ks=(1, 5))``."""
   return MultilabelPrecision(split, tuple(int(k) for k in ks))
+
+
+# ------------------------------------------------------------------ generative quality (diffusion)
+
+
+def frechet_distance(a, b) -> float:
+  """Frechet distance between Gaussian fits of samples ``a [N, D]`` and ``b [M, D]`` (float64, scipy's
+  ``sqrtm``): |mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a S_b)^{1/2}), the FID formula on given features."""
+  from scipy import linalg
+  a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+  if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2:
+    raise ValueError(f"frechet_distance: a and b must be [N >= 2, D] with the same D, got {a.shape}, {b.shape}")
+  sa, sb = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+  covmean = linalg.sqrtm(sa @ sb)
+  covmean = np.real(covmean)
+  return float(np.sum((a.mean(0) - b.mean(0)) ** 2) + np.trace(sa + sb - 2.0 * covmean))
+
+
+@dataclasses.dataclass
+class DiffusionQuality:
+  """Post-training stage for :class:`lbrl.models.ssl_diffusion.DispersiveDenoiser`: ``num`` DDIM samples
+  (``steps``, eta 0, key from the run's seed) against the eval split: ``post/diffusion_quality/fd`` (Frechet
+  distance of the raw signals) and ``denoise_mse`` (the plain epsilon-prediction error on the eval split
+  at the model's fixed eval draw of t and eps, without any regulariser)."""
+  split: str = "train[90%:]"
+  num: int = 1000
+  steps: int = 50
+
+  def fit(self, task, state, data, mesh, cfg):
+    from lbrl.data import core
+    from lbrl.models.ssl_diffusion import ddim_sample
+    test = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.data_dir, **dict(cfg.data.options))
+    x = np.asarray(test.arrays["x"], np.float32).reshape(len(test), -1)
+    samples = ddim_sample(task.model, state.params, jax.random.PRNGKey(int(cfg.seed) + 7919), self.num, x.shape[1],
+                          self.steps)
+    out = task.model.apply({"params": state.params}, jnp.asarray(x), train=False, return_embeddings=True)
+    mse = jnp.mean((out["prediction"] - out["noise"]) ** 2)
+    return {"fd": jnp.float32(frechet_distance(np.asarray(samples), x)), "denoise_mse": mse}
+
+  apply = staticmethod(lambda cal, logits: logits)
+  describe = staticmethod(lambda cal: {k: float(v) for k, v in cal.items()})
+
+
+def diffusion_quality(split: str = "train[90%:]", num: int = 1000, steps: int = 50):
+  """``dict(name="diffusion_quality", split=..., num=1000, steps=50)``."""
+  return DiffusionQuality(split, int(num), int(steps))

@@ -830,3 +830,25 @@ def scatsimclr(embeddings, labels=None, *, temperature: float = 0.5, pretext_wei
   ce = jax.nn.logsumexp(r, -1) - jnp.take_along_axis(r, c[..., None], -1)[..., 0]
   base = ntxent(z, temperature=temperature, where=where)
   return jnp.where(_valid(where, z.shape[0]), base + pretext_weight * jnp.mean(ce, 1), 0.0)
+
+
+def diffusion_dispersive(embeddings, labels=None, *, weight: float = 0.5, tau: float = 1.0, where=None) -> Array:
+  """A diffusion model's epsilon-prediction loss plus the Dispersive Loss on its hidden representation.
+
+  Formula (Wang & He 2025, eq. 1 with eq. 6): loss_i = mean_l (eps_hat_il - eps_il)^2 + weight * L_disp(h),
+  L_disp = :func:`dispersive` of the batch's hidden representations h (InfoNCE-L2 form, temperature
+  ``tau``); ``weight`` is the paper's lambda (0.25-1; lbrl default 0.5; 0 = the plain diffusion baseline).
+  ``embeddings``: :class:`lbrl.models.ssl_diffusion.DispersiveDenoiser`'s dict (``embeddings`` h,
+  ``prediction``, ``noise``). Batch-wide through the dispersive term.
+  """
+  if not isinstance(embeddings, dict) or not {"embeddings", "prediction", "noise"} <= set(embeddings):
+    raise ValueError("diffusion_dispersive: embeddings must be a dict with 'embeddings', 'prediction', 'noise' "
+                     "(DispersiveDenoiser)")
+  pred = jnp.asarray(embeddings["prediction"], jnp.float32)
+  eps = jnp.asarray(embeddings["noise"], jnp.float32)
+  if pred.shape != eps.shape:
+    raise ValueError(f"diffusion_dispersive: prediction {pred.shape} and noise {eps.shape} differ")
+  b = pred.shape[0]
+  mse = jnp.mean((pred - eps).reshape(b, -1) ** 2, -1)
+  disp = dispersive(embeddings["embeddings"], tau=tau, where=where) if weight else 0.0
+  return jnp.where(_valid(where, b), mse + weight * disp, 0.0)
