@@ -335,3 +335,37 @@ class DiffusionQuality:
 def diffusion_quality(split: str = "train[90%:]", num: int = 1000, steps: int = 50):
   """``dict(name="diffusion_quality", split=..., num=1000, steps=50)``."""
   return DiffusionQuality(split, int(num), int(steps))
+
+
+# ------------------------------------------------------------------------------- face naming (SECLA)
+
+
+@dataclasses.dataclass
+class FaceNaming:
+  """Post-training stage: each face of the eval split's bags takes the arg-max name of its own caption
+  (:func:`lbrl.losses.contrastive.secla_assign`); ``post/face_naming/accuracy`` is the fraction of faces
+  named correctly (the paper's accuracy; its F1 equals it when every face has a name in its caption)."""
+  split: str = "train[90%:]"
+
+  def fit(self, task, state, data, mesh, cfg):
+    from lbrl.data import core
+    from lbrl.losses.contrastive import secla_assign
+    test = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.data_dir, **dict(cfg.data.options))
+    x, y = test.arrays["x"], np.asarray(test.arrays["label"])
+    apply = jax.jit(lambda p, s, xb: task.model.apply({"params": p, **s}, xb, train=False, return_embeddings=True))
+    bs, hits, total = int(cfg.data.eval_batch_size), 0, 0
+    for i in range(0, len(x), bs):
+      out = apply(state.params, state.model_state, jnp.asarray(x[i:i + bs]))
+      pred = np.asarray(secla_assign(out["faces"], out["names"], out["name_mask"]))
+      yb = y[i:i + bs]
+      hits += int(np.sum((pred == yb) & (yb >= 0)))
+      total += int(np.sum(yb >= 0))
+    return {"accuracy": jnp.float32(hits / max(total, 1))}
+
+  apply = staticmethod(lambda cal, logits: logits)
+  describe = staticmethod(lambda cal: {k: float(v) for k, v in cal.items()})
+
+
+def face_naming(split: str = "train[90%:]"):
+  """``dict(name="face_naming", split=...)`` (the split is unused; the eval split is scored)."""
+  return FaceNaming(split)

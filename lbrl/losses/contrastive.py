@@ -57,7 +57,11 @@ def l2_normalize(z: Array, eps: float = 1e-12) -> Array:
 
 
 def _valid(where, b):
-  return jnp.ones((b,), bool) if where is None else jnp.asarray(where, bool).reshape(b)
+  """[B] validity; a [B, ...] mask (the trainer's for per-slot labels [B, K]) keeps rows with any valid entry."""
+  if where is None:
+    return jnp.ones((b,), bool)
+  w = jnp.asarray(where, bool)
+  return w.reshape(b) if w.size == b else w.reshape(b, -1).any(-1)
 
 
 def _flat(z, valid):
@@ -651,7 +655,7 @@ def radical(embeddings, labels=None, *, teacher_outputs, temperature: float = 0.
 # ------------------------------------------------------------------------ SECLA (faces <-> names)
 
 
-def secla(embeddings, labels=None, *, temperature: float = 0.1, where=None) -> Array:
+def secla(embeddings, labels=None, *, temperature: float = 0.1, symmetric: bool = True, where=None) -> Array:
   """Symmetry-enhanced contrastive alignment of bags of faces and names (SECLA), per image-caption pair.
 
   Each example is an image-caption pair with F face slots and N name slots: ``embeddings`` is
@@ -662,7 +666,8 @@ def secla(embeddings, labels=None, *, temperature: float = 0.1, where=None) -> A
                    (the best-matching name of its own caption is the positive, names of the other
                    captions of the batch are the negatives: multiple-instance InfoNCE),
     name -> face:  l_n the same with faces and names exchanged (the symmetric term);
-  loss_b = mean over the pair's valid faces of l_f + mean over its valid names of l_n.
+  loss_b = mean over the pair's valid faces of l_f + mean over its valid names of l_n
+  (``symmetric=False``: the face -> name term alone, the ablation of the symmetry).
   lbrl's reading of the paper's section 3 (the paper's code is not released): the max over the own bag
   is the alignment hypothesis, both directions are trained (the "symmetry enhancement"); the NONAME
   token and SECLA-B's two-stage curriculum are left to the data (a null name slot, an easy subset first).
@@ -696,6 +701,8 @@ def secla(embeddings, labels=None, *, temperature: float = 0.1, where=None) -> A
     return jnp.sum(jnp.where(qmask, l, 0.0), 1) / cnt
 
   lf = direction(s, fm, nm, own)
+  if not symmetric:
+    return jnp.where(valid, lf, 0.0)
   ln = direction(jnp.transpose(s, (2, 3, 0, 1)), nm, fm, own)
   return jnp.where(valid, lf + ln, 0.0)
 
