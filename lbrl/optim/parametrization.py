@@ -450,9 +450,11 @@ def depth_mup(optimizer: str = "adam", **kwargs) -> Parametrization:
   return Parametrization("depth_mup", optimizer=optimizer, **kwargs)
 
 
-def layerwise_wd(**kwargs) -> Parametrization:
+def layerwise_wd(optimizer: str = "adam", **kwargs) -> Parametrization:
   """muP for AdamW with the weight-decay rule of Fan et al. 2025 (arXiv:2510.15262): hidden weights lr ~
   1/d and decay ~ sqrt(d), vector-like leaves lr Theta(1) and no decay. Registry entry ``layerwise_wd``."""
+  if optimizer != "adam":
+    raise ValueError(f"layerwise_wd is the AdamW rule: optimizer must be 'adam', got {optimizer!r}")
   return Parametrization("mup", optimizer="adam", **dict(kwargs, wd_scaling="sqrt_width"))
 
 
