@@ -80,58 +80,41 @@ def _keys(key, n):
   return list(jax.random.split(key, n))
 
 
-def expand_mlp(params, hidden: int, *, key, scale: float = 0.02):
-  """MLP hidden size to ``hidden`` in every block (see the module docstring)."""
+def _grow(params, key, scale: float, size: int, table) -> dict:
+  """Applies ``table`` (``(path regex, axis, fill, multiplier)`` rows, first match wins) to every leaf:
+  the leaf times ``multiplier``, grown to ``size`` along ``axis`` with ``fill``; unmatched leaves kept."""
   flat = _flat(params)
   out = {}
-  ks = iter(_keys(key, len(flat)))
-  for path, x in flat.items():
-    k = next(ks)
-    if path.endswith("mlp/up/kernel"):
-      x = _pad(x, 1, hidden, "random", k, scale)
-    elif path.endswith("mlp/up/bias"):
-      x = _pad(x, 0, hidden, "zero", k, scale)
-    elif path.endswith("mlp/down/kernel"):
-      x = _pad(x, 0, hidden, "zero", k, scale)
+  for (path, x), k in zip(flat.items(), _keys(key, len(flat))):
+    for pattern, axis, fill, mult in table:
+      if re.search(pattern, path):
+        axis = axis % x.ndim
+        x = _pad(x * mult(x, axis) if callable(mult) else x * mult, axis, size, fill, k, scale)
+        break
     out[path] = x
   return _tree(out)
+
+
+def expand_mlp(params, hidden: int, *, key, scale: float = 0.02):
+  """MLP hidden size to ``hidden`` in every block (see the module docstring)."""
+  return _grow(params, key, scale, hidden, [(r"mlp/up/kernel$", 1, "random", 1.0), (r"mlp/up/bias$", 0, "zero", 1.0),
+                                            (r"mlp/down/kernel$", 0, "zero", 1.0)])
 
 
 def expand_heads(params, heads: int, *, key, scale: float = 0.02):
   """Attention heads to ``heads`` (same head size) in every block."""
-  flat = _flat(params)
-  out = {}
-  ks = iter(_keys(key, len(flat)))
-  for path, x in flat.items():
-    k = next(ks)
-    if re.search(r"attn/(query|key|value)/kernel$", path):
-      x = _pad(x, 1, heads, "random", k, scale)
-    elif re.search(r"attn/(query|key|value)/bias$", path):
-      x = _pad(x, 0, heads, "zero", k, scale)
-    elif path.endswith("attn/out/kernel"):
-      x = _pad(x, 0, heads, "zero", k, scale)
-    out[path] = x
-  return _tree(out)
+  return _grow(params, key, scale, heads, [(r"attn/(query|key|value)/kernel$", 1, "random", 1.0),
+                                           (r"attn/(query|key|value)/bias$", 0, "zero", 1.0),
+                                           (r"attn/out/kernel$", 0, "zero", 1.0)])
 
 
 def expand_head_dim(params, head_dim: int, *, key, scale: float = 0.02):
   """Head size to ``head_dim`` in every block (learned or no positions; not exact under RoPE)."""
-  flat = _flat(params)
-  out = {}
-  ks = iter(_keys(key, len(flat)))
-  for path, x in flat.items():
-    k = next(ks)
-    if re.search(r"attn/query/(kernel|bias)$", path):
-      axis = x.ndim - 1
-      x = _pad(x * math.sqrt(head_dim / x.shape[axis]), axis, head_dim, "zero", k, scale)
-    elif re.search(r"attn/(key|value)/kernel$", path):
-      x = _pad(x, 2, head_dim, "random", k, scale)
-    elif re.search(r"attn/(key|value)/bias$", path):
-      x = _pad(x, 1, head_dim, "zero", k, scale)
-    elif path.endswith("attn/out/kernel"):
-      x = _pad(x, 1, head_dim, "zero", k, scale)
-    out[path] = x
-  return _tree(out)
+  query_scale = lambda x, axis: math.sqrt(head_dim / x.shape[axis])
+  return _grow(params, key, scale, head_dim, [(r"attn/query/(kernel|bias)$", -1, "zero", query_scale),
+                                              (r"attn/(key|value)/kernel$", 2, "random", 1.0),
+                                              (r"attn/(key|value)/bias$", 1, "zero", 1.0),
+                                              (r"attn/out/kernel$", 1, "zero", 1.0)])
 
 
 def expand_width(params, width: int, *, key, scale: float = 0.02, norm: str = "rms"):
