@@ -45,3 +45,5 @@ POST_TRAINING.declare("diffusion_quality", "lbrl.evaluation.ssl:diffusion_qualit
 DATASETS.declare("face_name_bags", "lbrl.data.ssl_faces:load")
 MODELS.declare("face_name_towers", "lbrl.models.ssl_faces:FaceNameTowers", outputs=("embeddings",))
 POST_TRAINING.declare("face_naming", "lbrl.evaluation.ssl:face_naming")
+LOSSES.declare("cribo", _C + "cribo", consumes="embeddings", batch_wide=True, needs=("target_outputs",))
+MODELS.declare("object_ssl_net", "lbrl.models.ssl_objects:ObjectSSLNet", outputs=("embeddings",))

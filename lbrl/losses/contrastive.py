@@ -859,3 +859,68 @@ def diffusion_dispersive(embeddings, labels=None, *, weight: float = 0.5, tau: f
   mse = jnp.mean((pred - eps).reshape(b, -1) ** 2, -1)
   disp = dispersive(embeddings["embeddings"], tau=tau, where=where) if weight else 0.0
   return jnp.where(_valid(where, b), mse + weight * disp, 0.0)
+
+
+# --------------------------------------------------------------------- CrIBo (object-level bootstrapping)
+
+
+def cribo(embeddings, labels=None, *, target_outputs, student_temp: float = 0.1, teacher_temp: float = 0.04,
+          cross_weight: float = 1.0, where=None) -> Array:
+  """Cross-image object-level bootstrapping (CrIBo), per example.
+
+  Inputs: the student's and the EMA teacher's ``{"embeddings": prototype logits [B, 2, K, P], "objects":
+  object representations [B, 2, K, D]}`` for two views of B images with K objects each (object k of both
+  views is the same object). With P_t(o) = softmax((t(o) - c) / teacher_temp) (c the teacher logits'
+  batch mean, no gradient: lbrl's stand-in for DINO's EMA centre) and log P_s(o) = log_softmax(s(o) / student_temp):
+    intra (cross-view):  for view v, object (i, k): H(P_t(o^{1-v}_{ik}), P_s(o^v_{ik}));
+    cross-image: the teacher's nearest neighbour of o^v_{ik} among the objects of the *other* images in
+      view v, (j, l) = argmax cos; kept only if cycle-consistent: the nearest neighbour of o^{1-v}_{jl}
+      among all objects of view 1 - v is o^{1-v}_{ik} (the authors' ``get_nn_centroids`` cycle); then
+      H(P_t(o^{1-v}_{jl}), P_s(o^v_{ik})): the student's object learns the neighbour's other view.
+  loss_i = mean over its 2K intra terms + cross_weight * mean over its kept cross terms (0 if none).
+  lbrl's choices (stated): the memory bank is the batch itself (the authors keep a FIFO queue of past
+  batches' object centroids), the centre is the batch mean, and the global [CLS] term is left out.
+
+  Reference: T. Lebailly, T. Stegmüller, B. Bozorgtabar, J.-P. Thiran, T. Tuytelaars, "CrIBo:
+  Self-Supervised Learning via Cross-Image Object-Level Bootstrapping", ICLR 2024, arXiv:2310.07855
+  (slug ``cribo``); authors' code github.com/tileb1/CrIBo (main_cribo.py).
+  """
+  def parts(out, fn):
+    if not isinstance(out, dict) or not {"embeddings", "objects"} <= set(out):
+      raise ValueError(f"cribo: {fn} must be a dict with 'embeddings' [B, 2, K, P] and 'objects' [B, 2, K, D]")
+    s, o = jnp.asarray(out["embeddings"], jnp.float32), jnp.asarray(out["objects"], jnp.float32)
+    if s.ndim != 4 or s.shape[1] != 2 or o.shape[:3] != s.shape[:3]:
+      raise ValueError(f"cribo: {fn} shapes must be [B, 2, K, P] and [B, 2, K, D], got {s.shape}, {o.shape}")
+    return s, o
+
+  s, _ = parts(embeddings, "embeddings")
+  t, to = parts(target_outputs, "target_outputs")
+  t, to = jax.lax.stop_gradient(t), jax.lax.stop_gradient(to)
+  _positive("teacher_temp", teacher_temp, "cribo")
+  _positive("student_temp", student_temp, "cribo")
+  b, _, k, _ = s.shape
+  valid = _valid(where, b)
+  cnt = jnp.maximum(jnp.sum(valid), 1)
+  center = jnp.sum(jnp.where(valid[:, None, None, None], t, 0.0), (0, 1, 2)) / (cnt * 2 * k)
+  pt = jax.nn.softmax((t - center) / teacher_temp, -1)                 # [B, 2, K, P]
+  ls = jax.nn.log_softmax(s / student_temp, -1)
+  h = lambda p, logq: -jnp.sum(p * logq, -1)
+  intra = 0.5 * (h(pt[:, 1], ls[:, 0]) + h(pt[:, 0], ls[:, 1]))       # [B, K]
+  on = l2_normalize(to).reshape(b, 2, k, -1)
+  owner = jnp.repeat(jnp.arange(b), k)
+  okf = jnp.repeat(valid, k)
+  cross_sum = jnp.zeros((b,), jnp.float32)
+  cross_cnt = jnp.zeros((b,), jnp.float32)
+  for v in (0, 1):
+    q = on[:, v].reshape(b * k, -1)
+    other = on[:, 1 - v].reshape(b * k, -1)
+    sim = q @ q.T
+    nn_idx = jnp.argmax(jnp.where((owner[:, None] != owner[None, :]) & okf[None, :], sim, _NEG), axis=1)
+    back = jnp.argmax(jnp.where(okf[None, :], other[nn_idx] @ other.T, _NEG), axis=1)
+    keep = (back == jnp.arange(b * k)) & okf
+    target = pt[:, 1 - v].reshape(b * k, -1)[nn_idx]
+    term = h(target, ls[:, v].reshape(b * k, -1))
+    cross_sum = cross_sum + jnp.sum(jnp.where(keep, term, 0.0).reshape(b, k), 1)
+    cross_cnt = cross_cnt + jnp.sum(keep.reshape(b, k), 1)
+  cross = cross_sum / jnp.maximum(cross_cnt, 1.0)
+  return jnp.where(valid, jnp.mean(intra, 1) + cross_weight * cross, 0.0)
