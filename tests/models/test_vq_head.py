@@ -1,0 +1,62 @@
+"""VQ-Logits head: logits scattered from the codebook, the codebook-level cross-entropy vs the naive one
+on the V logits (float64 NumPy), the k-means construction, the parameter count."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from lbrl.models.vq_head import VQHead, code_log_mass, kmeans_codebook, vq_cross_entropy, vq_logits
+
+
+def numpy_ce(z, y):
+  z = np.asarray(z, np.float64)
+  m = z.max(-1, keepdims=True)
+  lse = m[..., 0] + np.log(np.exp(z - m).sum(-1))
+  return lse - np.take_along_axis(z, y[..., None], -1)[..., 0]
+
+
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_codebook_cross_entropy_equals_the_vocabulary_one(with_bias):
+  k = jax.random.split(jax.random.key(0), 4)
+  v, kc, d = 50, 7, 12
+  h = jax.random.normal(k[0], (3, 5, d))
+  cb = jax.random.normal(k[1], (kc, d))
+  assign = np.asarray(jax.random.randint(k[2], (v,), 0, kc - 1))    # code kc - 1 stays empty
+  bias = jax.random.normal(k[3], (v,)) if with_bias else None
+  y = np.asarray(jax.random.randint(k[2], (3, 5), 0, v))
+  z = np.asarray(h, np.float64) @ np.asarray(cb, np.float64).T
+  z = z[..., assign] + (0 if bias is None else np.asarray(bias, np.float64))
+  np.testing.assert_allclose(np.asarray(vq_logits(h, cb, assign, bias)), z, rtol=1e-5, atol=1e-5)
+  got = vq_cross_entropy(h, cb, assign, y, bias=bias)
+  np.testing.assert_allclose(np.asarray(got), numpy_ce(z, y), rtol=1e-5, atol=1e-5)
+  assert float(code_log_mass(assign, kc)[kc - 1]) == -np.inf
+  # gradients agree with the naive path on the scattered logits
+  naive = lambda h, cb, b: jnp.sum(jax.nn.logsumexp(vq_logits(h, cb, assign, b), -1)
+                                   - jnp.take_along_axis(vq_logits(h, cb, assign, b), y[..., None], -1)[..., 0])
+  fast = lambda h, cb, b: jnp.sum(vq_cross_entropy(h, cb, assign, y, bias=b))
+  for a, b in zip(jax.grad(fast, (0, 1))(h, cb, bias), jax.grad(naive, (0, 1))(h, cb, bias)):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+
+
+def test_head_parameters_and_kmeans_construction():
+  v, d, kc = 65, 32, 8
+  emb = np.random.default_rng(0).normal(size=(v, d))
+  emb[:, 0] += 10 * (np.arange(v) % 4)           # 4 well separated groups
+  codebook, assign = kmeans_codebook(emb, kc, seed=0)
+  assert codebook.shape == (kc, d) and assign.shape == (v,) and set(assign) <= set(range(kc))
+  for c in range(kc):                            # each centre is its cluster's mean
+    np.testing.assert_allclose(codebook[c], emb[assign == c].mean(0), rtol=1e-4, atol=1e-4)
+  assert len({tuple(sorted(set(assign[np.arange(v) % 4 == g]))) for g in range(4)}) == 4   # groups split apart
+  head = VQHead(v, kc, assign=assign, codebook_init=codebook)
+  var = head.init(jax.random.key(0), jnp.zeros((2, d)))
+  n_params = sum(a.size for a in jax.tree.leaves(var["params"]))
+  assert n_params == kc * d + v                  # K D + V instead of V D
+  np.testing.assert_array_equal(np.asarray(var["vq"]["assign"]), assign)
+  h = jnp.ones((2, d))
+  np.testing.assert_allclose(np.asarray(head.apply(var, h)), np.asarray(h @ codebook.T)[:, assign], rtol=1e-5)
+  with pytest.raises(ValueError, match="num_codes"):
+    VQHead(v, v + 1).init(jax.random.key(0), h)
+  with pytest.raises(ValueError, match="num_codes"):
+    kmeans_codebook(emb, 0)
+  with pytest.raises(ValueError, match="labels must have shape"):
+    vq_cross_entropy(h, codebook, assign, jnp.zeros(3, jnp.int32))
