@@ -61,20 +61,20 @@ def test_singular_value_monitors_match_numpy():
 
 def _delta(width, name, lr=3e-2):
   model = Net(width)
-  p13n = Parametrization(name, optimizer="adam", width=width, base_width=32)
+  p13n = Parametrization(name, optimizer="adam", width=width, base_width=16)
   params = apply_init(model.init(jax.random.PRNGKey(0), X)["params"], p13n)
   tx = optax.chain(optax.adam(lr), p13n.scale_updates(lr))
   return C.coordinate_check(model, params, X, LOSS, tx, steps=2)
 
 
 def test_coordinate_check_grows_under_sp_and_is_flat_under_mup():
-  widths = [32, 512]
+  widths = [16, 256]
   sp = [_delta(w, "sp")[-1] for w in widths]
   mp = [_delta(w, "mup")[-1] for w in widths]
   for layer in ("hidden", "readout"):
     assert sp[1][layer][1] / sp[0][layer][1] > 4, (layer, sp)            # 16x width: grows ~ width
     assert 0.5 < mp[1][layer][1] / mp[0][layer][1] < 2, (layer, mp)      # flat within a factor of 2
-  curves = _delta(32, "sp")
+  curves = _delta(16, "sp")
   assert len(curves) == 3 and all(d == 0.0 for _, d in curves[0].values())
   np.testing.assert_allclose(C.slope([1, 2, 4], [3, 6, 12]), 1.0, atol=1e-12)
   np.testing.assert_allclose(C.slope([1, 2, 4], [5, 5, 5]), 0.0, atol=1e-12)

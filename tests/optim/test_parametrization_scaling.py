@@ -151,9 +151,9 @@ def test_folded_branch_scale_trains_like_the_scaled_model():
   def train(model, params, extra):
     tx = optax.chain(optax.sgd(0.05, momentum=0.9), *extra)
     loss = lambda p: optax.softmax_cross_entropy_with_integer_labels(model.apply({"params": p}, x), y).mean()
-    opt = tx.init(params)
+    opt, grad = tx.init(params), jax.jit(jax.grad(loss))
     for _ in range(2):
-      u, opt = tx.update(jax.grad(loss)(params), opt, params)
+      u, opt = tx.update(grad(params), opt, params)
       params = optax.apply_updates(params, u)
     return model.apply({"params": params}, x)
 
