@@ -25,7 +25,7 @@ under muP they stay flat. Here:
   slug optimal_norm).
 
 ``python -m lbrl.analysis.coord_check --out experiments/mup`` writes the MNIST-1D MLP coordinate check
-(SP vs muP, widths 64..1024, Adam) as ``coord_check.png``/``.json`` and the report's companion section.
+(SP vs muP, widths 64..1024, Adam) as ``coord_check.png`` / ``benchmark.json`` and the report's companion section.
 """
 from __future__ import annotations
 
@@ -213,7 +213,7 @@ def slope(widths, values) -> float:
 
 
 def write_report(out_dir: str, **kwargs) -> dict:
-  """Runs :func:`mlp_check` and writes ``coord_check.json``, ``coord_check.png`` and ``benchmark.md``
+  """Runs :func:`mlp_check` and writes ``benchmark.json`` (the curves' summary), ``coord_check.png`` and ``benchmark.md``
   (the companion section of the report) into ``out_dir``."""
   import inspect
   import json
@@ -223,7 +223,7 @@ def write_report(out_dir: str, **kwargs) -> dict:
   settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in dict(defaults, **kwargs).items()}
   summ = _summary(mlp_check(**kwargs))
   os.makedirs(out_dir, exist_ok=True)
-  with open(os.path.join(out_dir, "coord_check.json"), "w") as f:
+  with open(os.path.join(out_dir, "benchmark.json"), "w") as f:
     json.dump({"summary": summ, "settings": settings}, f, indent=1)
   write_markdown(out_dir, summ, settings)
   return summ
