@@ -213,8 +213,8 @@ def slope(widths, values) -> float:
 
 
 def write_report(out_dir: str, **kwargs) -> dict:
-  """Runs :func:`mlp_check` and writes ``benchmark.json`` (the curves' summary), ``coord_check.png`` and ``benchmark.md``
-  (the companion section of the report) into ``out_dir``."""
+  """Runs :func:`mlp_check` and writes ``benchmark.json`` (the curves' summary), ``coord_check.png`` and
+  ``benchmark.md`` (the companion section of the report) into ``out_dir``."""
   import inspect
   import json
   import os
