@@ -35,3 +35,14 @@ def load(split: str, *, data_dir: str = "", block: int = 4, noise: float = 0.5, 
   arrays = dict(base.arrays, x=np.stack([radar_view(x, rng, block=block, noise=noise), x], axis=-1))
   return dataclasses.replace(base, name="mnist1d_radar", arrays=arrays,
                              meta={**base.meta, "radar": dict(block=block, noise=noise, seed=seed)})
+
+
+def load_char_windows(split: str, *, data_dir: str = "", **options):
+  """Tiny Shakespeare windows with TFDS-style slices of its splits (``"train[:95%]"``): the offline
+  builder has only whole splits; the slice is taken over its windows in order. Registered as the dataset
+  ``tiny_shakespeare_sliced`` (the masked-token probe of ``mean_berts_make_erratic`` needs a held-out
+  part of the training split)."""
+  name, _, _ = core.parse_split(split)
+  base = core.load("tiny_shakespeare", name, data_dir=data_dir, **options)
+  _, lo, hi = core.split_range(split, len(base))
+  return dataclasses.replace(base, split=split, arrays={k: v[lo:hi] for k, v in base.arrays.items()})

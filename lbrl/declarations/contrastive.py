@@ -47,3 +47,7 @@ MODELS.declare("face_name_towers", "lbrl.models.ssl_faces:FaceNameTowers", outpu
 POST_TRAINING.declare("face_naming", "lbrl.evaluation.ssl:face_naming")
 LOSSES.declare("cribo", _C + "cribo", consumes="embeddings", batch_wide=True, needs=("target_outputs",))
 MODELS.declare("object_ssl_net", "lbrl.models.ssl_objects:ObjectSSLNet", outputs=("embeddings",))
+LOSSES.declare("latent_bootstrap", _C + "latent_bootstrap", consumes="embeddings", needs=("target_outputs",))
+MODELS.declare("latent_bootstrap_encoder", "lbrl.models.ssl_text:LatentBootstrapEncoder", outputs=("embeddings",))
+POST_TRAINING.declare("masked_token_probe", "lbrl.evaluation.ssl:masked_token_probe")
+DATASETS.declare("tiny_shakespeare_sliced", "lbrl.data.ssl_multimodal:load_char_windows")

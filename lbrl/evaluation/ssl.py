@@ -369,3 +369,54 @@ class FaceNaming:
 def face_naming(split: str = "train[90%:]"):
   """``dict(name="face_naming", split=...)`` (the split is unused; the eval split is scored)."""
   return FaceNaming(split)
+
+
+# ----------------------------------------------------------------------- masked-token probe (text SSL)
+
+
+@dataclasses.dataclass
+class MaskedTokenProbe:
+  """Post-training stage for masked-token encoders: the frozen encoder's final states at the masked
+  positions of the eval split (the model's fixed evaluation mask) fit a linear softmax probe to the
+  hidden token on the first half of the sequences, scored on the second half:
+  ``post/masked_token_probe/accuracy``. Every arm gets a fresh probe, so an MLM head's training does not
+  decide the score."""
+  split: str = "train[90%:]"
+  max_examples: int = 4000
+  l2: float = 1e-4
+
+  def fit(self, task, state, data, mesh, cfg):
+    from lbrl.data import core
+    test = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.data_dir, **dict(cfg.data.options))
+    x = np.asarray(test.arrays["x"])
+    half = len(x) // 2
+
+    @jax.jit
+    def states(p, s, xb):
+      out = task.model.apply({"params": p, **s}, xb, train=False, return_embeddings=True)
+      h = task.model.apply({"params": p, **s}, jnp.where(out["mask"], task.model.vocab_size, xb), train=False,
+                           return_features=True)
+      return h, out["mask"]
+
+    def collect(rows):
+      feats, toks = [], []
+      for i in range(0, len(rows), 256):
+        h, m = states(state.params, state.model_state, jnp.asarray(rows[i:i + 256]))
+        m = np.asarray(m)
+        feats.append(np.asarray(h)[m])
+        toks.append(rows[i:i + 256][m])
+      f, t = np.concatenate(feats)[: self.max_examples], np.concatenate(toks)[: self.max_examples]
+      return jnp.asarray(f), jnp.asarray(t.astype(np.int32))
+
+    fx, fy = collect(x[:half])
+    tx, ty = collect(x[half:])
+    acc = linear_probe(fx, fy, tx, ty, num_classes=int(task.model.vocab_size), l2=self.l2)
+    return {"accuracy": acc}
+
+  apply = staticmethod(lambda cal, logits: logits)
+  describe = staticmethod(lambda cal: {k: float(v) for k, v in cal.items()})
+
+
+def masked_token_probe(split: str = "train[90%:]", max_examples: int = 4000, l2: float = 1e-4):
+  """``dict(name="masked_token_probe", split=..., max_examples=4000, l2=1e-4)``."""
+  return MaskedTokenProbe(split, int(max_examples), float(l2))

@@ -924,3 +924,48 @@ def cribo(embeddings, labels=None, *, target_outputs, student_temp: float = 0.1,
     cross_cnt = cross_cnt + jnp.sum(keep.reshape(b, k), 1)
   cross = cross_sum / jnp.maximum(cross_cnt, 1.0)
   return jnp.where(valid, jnp.mean(intra, 1) + cross_weight * cross, 0.0)
+
+
+# ------------------------------------------------------------------------- latent bootstrapping (text)
+
+
+def latent_bootstrap(embeddings, labels=None, *, target_outputs=None, latent_weight: float = 1.0,
+                     mlm_weight: float = 0.0, where=None) -> Array:
+  """Latent bootstrapping for masked language models, per sequence: regress the EMA teacher's contextual
+  embeddings of the masked positions (optionally plus masked-token cross-entropy).
+
+  Formula (Samuel 2023, after data2vec): the student sees the sequence with masked positions M and
+  predicts y_t = mean over the teacher's top layers of LN(h^l_t) (the teacher, an EMA of the student,
+  sees the unmasked sequence; no gradient):
+    latent_i = mean over t in M_i of mean_d (p_td - y_td)^2,
+    mlm_i = mean over t in M_i of CE(mlm_logits_t, token_t)           (the MLM baseline),
+    loss_i = latent_weight * latent_i + mlm_weight * mlm_i.
+  ``embeddings``: :class:`lbrl.models.ssl_text.LatentBootstrapEncoder`'s dict; ``target_outputs``: the
+  EMA teacher's ``{"targets": [B, T, D]}`` (``apply_kwargs=dict(return_targets=True)``); may be None when
+  ``latent_weight`` is 0.
+
+  Reference: D. Samuel, "Mean BERTs make erratic language teachers: the effectiveness of latent
+  bootstrapping in low-resource settings", CoNLL-CMCL BabyLM Challenge 2023, arXiv:2310.19420
+  (slug ``mean_berts_make_erratic``).
+  """
+  need = {"embeddings", "mlm_logits", "mask", "tokens"}
+  if not isinstance(embeddings, dict) or not need <= set(embeddings):
+    raise ValueError(f"latent_bootstrap: embeddings must be a dict with keys {sorted(need)} (LatentBootstrapEncoder)")
+  p = jnp.asarray(embeddings["embeddings"], jnp.float32)
+  m = jnp.asarray(embeddings["mask"], bool)
+  b = p.shape[0]
+  cnt = jnp.maximum(jnp.sum(m, 1), 1)
+  total = jnp.zeros((b,), jnp.float32)
+  if latent_weight:
+    if target_outputs is None or "targets" not in target_outputs:
+      raise ValueError("latent_bootstrap: latent_weight > 0 needs target_outputs={'targets': [B, T, D]} (EMA teacher)")
+    y = jax.lax.stop_gradient(jnp.asarray(target_outputs["targets"], jnp.float32))
+    if y.shape != p.shape:
+      raise ValueError(f"latent_bootstrap: targets {y.shape} and predictions {p.shape} differ")
+    total = total + latent_weight * jnp.sum(jnp.where(m, jnp.mean((p - y) ** 2, -1), 0.0), 1) / cnt
+  if mlm_weight:
+    lg = jnp.asarray(embeddings["mlm_logits"], jnp.float32)
+    tok = jnp.asarray(embeddings["tokens"])
+    ce = jax.nn.logsumexp(lg, -1) - jnp.take_along_axis(lg, tok[..., None], -1)[..., 0]
+    total = total + mlm_weight * jnp.sum(jnp.where(m, ce, 0.0), 1) / cnt
+  return jnp.where(_valid(where, b), total, 0.0)
