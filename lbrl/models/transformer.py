@@ -21,7 +21,9 @@ More's Scaled Embed, Takase et al., 2023, arXiv:2312.16903; the unembedding is u
 0): the forward activations shrink by ``1 - SiLU(a_l)`` while the gradient to ``h`` passes unscaled;
 Chen et al., "GPAS: Accelerating Convergence of LLM Pretraining via Gradient-Preserving Activation
 Scaling", 2025, arXiv:2506.22049; the paper places one gate after each sub-layer, lbrl one after each
-block, whose two sub-layers live in one :class:`lbrl.models._layers.Block`).
+block, whose two sub-layers live in one :class:`lbrl.models._layers.Block`); ``head="dense"`` (``"vq"``:
+the VQ-Logits codebook head of :mod:`lbrl.models.vq_head` with ``vq_codes`` codes, map v -> v mod K,
+``vq_token_bias=False``; the output layer then holds K*D (+ V) parameters instead of V*D).
 
 Parameter count: ``V*D`` (embedding) ``+ L*(12*D^2 + 2*D)`` (blocks: q, k, v, out 4*D^2, MLP 8*D^2, two
 LayerNorm scales 2*D) ``+ D`` (final LayerNorm) ``[+ T*D learned positions] [+ V*D untied
@@ -68,6 +70,9 @@ class TransformerLM(nn.Module):
   layernorm_scaling: bool = False
   embed_scale: Any = 1.0
   gpas: bool = False
+  head: str = "dense"          # "vq": VQ-Logits codebook head (lbrl.models.vq_head), vq_codes codes
+  vq_codes: int = 0
+  vq_token_bias: bool = False
 
   @nn.compact
   def __call__(self, x, *, train: bool = False, return_hidden: bool = False):
@@ -101,6 +106,18 @@ class TransformerLM(nn.Module):
         h = h - nn.silu(a) * jax.lax.stop_gradient(h)
     if self.placement != "post":
       h = N.make_norm(self.norm, use_bias=self.use_bias, train=train, name="ln_f", **kw)(h)
+    if self.head not in ("dense", "vq"):
+      raise ValueError(f"TransformerLM.head must be 'dense' or 'vq', got {self.head!r}")
+    if self.head == "vq":   # VQ-Logits: z_v = h . e_{c(v)} (+ b_v) from vq_codes codes instead of V x D
+      from lbrl.models.vq_head import VQHead
+      vq = VQHead(self.vocab_size, self.vq_codes, token_bias=self.vq_token_bias, dtype=self.dtype, name="vq_head")
+      if not return_hidden:
+        logits = vq(h)
+        return L.gather(logits, keep=L.data_axes(logits))
+      codebook, assign, bias = vq(h, return_parts=True)
+      if bias is not None:
+        raise ValueError("TransformerLM: return_hidden with a VQ head needs vq_token_bias=False (logits h . e_c(v))")
+      return h, jnp.take(jnp.asarray(codebook, self.dtype), assign, axis=0)   # [V, D]: the fused CE composes
     if self.tie_embeddings:
       unembed = jnp.asarray(embed.embedding, self.dtype)
     else:

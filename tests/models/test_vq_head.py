@@ -60,3 +60,23 @@ def test_head_parameters_and_kmeans_construction():
     kmeans_codebook(emb, 0)
   with pytest.raises(ValueError, match="labels must have shape"):
     vq_cross_entropy(h, codebook, assign, jnp.zeros(3, jnp.int32))
+
+
+def test_transformer_lm_vq_head_is_selectable_and_composes_with_the_fused_ce():
+  from lbrl.kernels import linear_cross_entropy
+  from lbrl.models.transformer import TransformerLM
+  m = TransformerLM(vocab_size=65, num_layers=1, num_heads=2, width=16, head="vq", vq_codes=8)
+  x = jnp.arange(12, dtype=jnp.int32).reshape(2, 6) % 65
+  var = m.init(jax.random.key(0), x)
+  assert var["params"]["vq_head"]["codebook"].shape == (8, 16) and "unembed" not in var["params"]
+  logits = m.apply(var, x)
+  h, w = m.apply(var, x, return_hidden=True)
+  np.testing.assert_allclose(np.asarray(logits), np.asarray(h @ w.T), rtol=1e-5, atol=1e-6)
+  y = (x + 1) % 65
+  want = numpy_ce(np.asarray(logits), np.asarray(y))
+  np.testing.assert_allclose(np.asarray(linear_cross_entropy(h, w, y)), want, rtol=1e-5, atol=1e-5)
+  vq = var["params"]["vq_head"]
+  np.testing.assert_allclose(np.asarray(vq_cross_entropy(h, vq["codebook"], var["vq"]["vq_head"]["assign"], y)), want,
+                             rtol=1e-5, atol=1e-5)
+  with pytest.raises(ValueError, match="head must be"):
+    TransformerLM(vocab_size=65, num_layers=1, num_heads=2, width=16, head="tied").init(jax.random.key(0), x)
