@@ -13,6 +13,10 @@ cpu:   MNIST-1D MLP 40-256-256-10 (:func:`lbrl.quant.policy.training_protocol`),
        dynamic scaling vs the naive FP8 cast, 5 seeds; test accuracy at the end.
 paper: the LLaMA-style 60M model on C4 of the GaLore protocol with the FP8 policy on 8 devices (the
        paper's 111M-70B GPT/Llama-2 runs on Graphcore IPUs are far beyond it).
+observed (cpu run, 5 seeds): float32 66.94 +- 0.70%, FP8 with dynamic per-tensor scales 67.34 +- 0.99%, the
+       naive FP8 cast 67.00 +- 0.56%: both within noise of float32 (intervals [-1.2, +2.0] and [-1.4, +1.6]
+       points; inconclusive, MDE 2.2 points at 5 seeds). At this scale (O(1) activations, Adam, batch 128) the
+       unscaled E5M2 gradients do not underflow enough to hurt, so the scaling's benefit is not visible.
 """
 from lbrl import config as common
 from lbrl.quant.policy import spec, training_protocol

@@ -69,6 +69,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lbrl.quant.quantizers import QuantSpec, check_spec, fake_quantize
+from lbrl.quant.rounding import round_ste
 
 GRAD_QUANTIZERS = ("spec", "large_gradient")
 
@@ -177,21 +178,13 @@ def large_gradient_quantize(g, bits: int = 4, quantile: float = 0.99, grid: int 
   return with_gamma(gammas[jnp.argmin(errs)])[0]
 
 
-@jax.custom_vjp
-def _ste_round(x):
-  return jnp.round(x)
-
-
-_ste_round.defvjp(lambda x: (jnp.round(x), None), lambda _, g: (g,))
-
-
 def elastic_fake_quant(a, bits):
   """Symmetric per-tensor int fake quantization with a traced width ``bits`` (``s = amax / (2^(b-1) - 1)``,
   codes in ``[-(2^(b-1) - 1), 2^(b-1) - 1]``), straight-through."""
   qmax = 2.0 ** (jnp.asarray(bits, jnp.float32) - 1.0) - 1.0
   s = jnp.max(jnp.abs(a)) / qmax
   s = jnp.where(s > 0, s, 1.0)
-  return jnp.clip(_ste_round(a / s), -qmax, qmax) * s
+  return jnp.clip(round_ste(a / s), -qmax, qmax) * s
 
 
 def _qg(g, p, side, key):

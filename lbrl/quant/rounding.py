@@ -32,6 +32,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
+from lbrl.quant import ptq
+
 ZETA, GAMMA = 1.1, -0.1
 
 
@@ -40,8 +42,7 @@ def _grid(w_oi, bits):
   if not isinstance(bits, int) or not 2 <= bits <= 8:
     raise ValueError(f"bits must be an int in [2, 8], got {bits!r}")
   qmax = 2 ** (bits - 1) - 1
-  s = jnp.max(jnp.abs(w_oi), axis=1, keepdims=True) / (qmax + 0.5)
-  return jnp.where(s > 0, s, 1.0), -qmax - 1, qmax
+  return ptq._int_scale(w_oi, bits), -qmax - 1, qmax
 
 
 def _check(w, x):
@@ -103,11 +104,12 @@ def _adaround(W, x, bits, iters, lr, reg, beta, warmup):
 
 
 @jax.custom_vjp
-def _round_ste(x):
+def round_ste(x):
+  """``round(x)`` with a straight-through gradient (identity)."""
   return jnp.round(x)
 
 
-_round_ste.defvjp(lambda x: (jnp.round(x), None), lambda _, g: (g,))
+round_ste.defvjp(lambda x: (jnp.round(x), None), lambda _, g: (g,))
 
 
 def adaquant(w, x, b=None, *, bits: int = 4, iters: int = 500, lr: float = 1e-3) -> tuple[jax.Array, jax.Array]:
@@ -129,7 +131,7 @@ def _adaquant(W, x, b, bits, iters, lr):
 
   def quant(p):
     s = s0 * jnp.exp(p["t"])
-    return s * jnp.clip(_round_ste((W + p["v"]) / s), lo, hi)
+    return s * jnp.clip(round_ste((W + p["v"]) / s), lo, hi)
 
   def loss(p):
     return jnp.mean((y - x @ quant(p).T - p["b"]) ** 2)

@@ -27,13 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-
-@jax.custom_vjp
-def _round_ste(x):
-  return jnp.round(x)
-
-
-_round_ste.defvjp(lambda x: (jnp.round(x), None), lambda _, g: (g,))
+from lbrl.quant.rounding import round_ste
 
 
 def quantize(w, b, e):
@@ -41,7 +35,7 @@ def quantize(w, b, e):
   b = jnp.maximum(b, 0.0)
   hi = 2.0 ** (b - 1.0)
   z = jnp.minimum(jnp.maximum(w * 2.0 ** -e, -hi), hi - 1.0)
-  return 2.0 ** e * _round_ste(z)
+  return 2.0 ** e * round_ste(z)
 
 
 @jax.custom_vjp
@@ -105,14 +99,15 @@ class SelfCompressingMLP(nn.Module):
     if self.gamma < 0:
       raise ValueError(f"SelfCompressingMLP: gamma must be >= 0, got {self.gamma}")
     x = x.reshape(x.shape[0], -1)
-    bits = []
+    bits, n = [], 0
     widths = [*self.hidden, self.num_classes]
     for i, width in enumerate(widths):
-      x, bt = SelfCompressingDense(width, self.b_init, self.dtype, self.param_dtype)(x)
-      bits.append((bt[0], jnp.asarray(bt[1], jnp.float32)))
+      fan_in = int(x.shape[-1])
+      x, (b, _) = SelfCompressingDense(width, self.b_init, self.dtype, self.param_dtype)(x)
+      bits.append((b, jnp.asarray(fan_in, jnp.float32)))
+      n += width * fan_in
       if i < len(widths) - 1:
         x = nn.relu(x)
-    n = float(sum(int(b.shape[0]) * int(f) for b, f in bits))
     return size_penalty(x, bits, jnp.asarray(self.gamma, jnp.float32), jnp.asarray(n, jnp.float32))
 
 

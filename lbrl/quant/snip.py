@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lbrl.quant import allocation, policy, ptq
+from lbrl.quant.analysis import _ce
 
 FORMATS = {8: dict(fmt="float8_e4m3fn", granularity="tensor"),
            4: dict(fmt="float4_e2m1fn", granularity="block", block_size=32, scale_format="e8m0")}
@@ -44,11 +45,6 @@ def _mixed(model, assignment: dict):
     model = policy.quantized_model(model, policy.policy_from_config(
         dict(x=FORMATS[bits], w=FORMATS[bits], grad=GRAD[bits], modules=f"(?:{pat})")))
   return model
-
-
-def _ce(logits, labels):
-  lp = jax.nn.log_softmax(jnp.asarray(logits, jnp.float32), -1)
-  return -jnp.mean(jnp.take_along_axis(lp, jnp.asarray(labels)[..., None], axis=-1))
 
 
 def divergences(model, variables, x, y, paths, choices=(8, 4)):
