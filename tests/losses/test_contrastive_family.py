@@ -349,3 +349,54 @@ def test_cribo_matches_transcription():
   np.testing.assert_allclose(np.asarray(got), np_cribo(s, t, to, 0.2, 0.1, 0.7), rtol=2e-5, atol=1e-5)
   with pytest.raises(ValueError, match="objects"):
     C.cribo(jnp.ones((5, 2, 3, 6)), target_outputs={"embeddings": jnp.ones((5, 2, 3, 6))})
+
+
+# ---------------------------------------------------------------------------- DEXML, diffusion, text
+
+
+def test_multilabel_softmax_and_precision_at_k_match_transcriptions():
+  r = np.random.default_rng(12)
+  s = r.standard_normal((5, 6))
+  y = (r.random((5, 6)) < 0.4).astype(np.float32)
+  y[0] = 0
+  y[1, 2] = 1
+  want = np.array([np.mean([_lse(s[i]) - s[i, p] for p in np.flatnonzero(y[i])]) if y[i].any() else 0.0
+                   for i in range(5)])
+  np.testing.assert_allclose(np.asarray(C.multilabel_softmax(jnp.asarray(s), jnp.asarray(y))), want, rtol=1e-5, atol=1e-6)
+  # the decoupled softmax: every positive sees only the negatives (DEXML eq. 4)
+  dec = np.array([np.mean([np.logaddexp(s[i, p], _lse(s[i][y[i] == 0])) - s[i, p] for p in np.flatnonzero(y[i])])
+                  if y[i].any() else 0.0 for i in range(5)])
+  np.testing.assert_allclose(np.asarray(C.decoupled_softmax(jnp.asarray(s), jnp.asarray(y))), dec, rtol=1e-5, atol=1e-6)
+  for k in (1, 3):
+    top = np.argsort(-s, 1)[:, :k]
+    want_p = np.array([y[i, top[i]].mean() for i in range(5)])
+    np.testing.assert_allclose(np.asarray(C.multilabel_precision_at_k(jnp.asarray(s), jnp.asarray(y), k=k)["p"]), want_p)
+  with pytest.raises(ValueError, match="k must"):
+    C.multilabel_precision_at_k(jnp.asarray(s), jnp.asarray(y), k=7)
+
+
+def test_diffusion_dispersive_is_mse_plus_weighted_dispersive():
+  r = np.random.default_rng(13)
+  h, pred, eps = r.standard_normal((6, 5)), r.standard_normal((6, 4)), r.standard_normal((6, 4))
+  out = {"embeddings": jnp.asarray(h, jnp.float32), "prediction": jnp.asarray(pred, jnp.float32),
+         "noise": jnp.asarray(eps, jnp.float32)}
+  d2 = ((h[:, None] - h[None]) ** 2).sum(-1)
+  disp = _lse((-d2 / 0.5).ravel()) - np.log(36)                     # Wang & He eq. 6, i = j included
+  want = ((pred - eps) ** 2).mean(1) + 0.3 * disp
+  np.testing.assert_allclose(np.asarray(C.diffusion_dispersive(out, weight=0.3, tau=0.5)), want, rtol=2e-5, atol=1e-5)
+  np.testing.assert_allclose(np.asarray(C.diffusion_dispersive(out, weight=0.0)), ((pred - eps) ** 2).mean(1), rtol=1e-5)
+
+
+def test_latent_bootstrap_matches_transcription():
+  r = np.random.default_rng(14)
+  p, y, lg = r.standard_normal((3, 5, 4)), r.standard_normal((3, 5, 4)), r.standard_normal((3, 5, 7))
+  tok, m = r.integers(0, 7, (3, 5)), r.random((3, 5)) < 0.5
+  m[:, 0] = True
+  out = {"embeddings": jnp.asarray(p, jnp.float32), "mlm_logits": jnp.asarray(lg, jnp.float32), "mask": m,
+         "tokens": jnp.asarray(tok)}
+  lat = np.array([((p[i] - y[i]) ** 2).mean(-1)[m[i]].mean() for i in range(3)])
+  ce = np.array([np.mean([_lse(lg[i, t]) - lg[i, t, tok[i, t]] for t in np.flatnonzero(m[i])]) for i in range(3)])
+  got = C.latent_bootstrap(out, target_outputs={"targets": jnp.asarray(y, jnp.float32)}, latent_weight=0.5, mlm_weight=2.0)
+  np.testing.assert_allclose(np.asarray(got), 0.5 * lat + 2.0 * ce, rtol=2e-5, atol=1e-5)
+  with pytest.raises(ValueError, match="target_outputs"):
+    C.latent_bootstrap(out, latent_weight=1.0)

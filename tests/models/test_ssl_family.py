@@ -92,3 +92,32 @@ def test_scatsimclr_jigsaw_labels_and_outputs():
   assert m.apply(v, x[:, 0], return_features=True).shape == (5, 16)
   with pytest.raises(ValueError, match="count"):
     jigsaw_permutations(3, 7)
+
+
+def test_diffusion_denoiser_text_encoder_object_net_and_towers_shapes():
+  from lbrl.models.ssl_diffusion import DispersiveDenoiser, ddim_sample, linear_schedule
+  from lbrl.models.ssl_faces import FaceNameTowers
+  from lbrl.models.ssl_objects import ObjectSSLNet
+  from lbrl.models.ssl_text import LatentBootstrapEncoder
+  abar = linear_schedule(10, 1e-4, 0.1)
+  np.testing.assert_allclose(abar, np.cumprod(1 - np.linspace(1e-4, 0.1, 10)))
+  m = DispersiveDenoiser(hidden=(8, 8), timesteps=10, beta_end=0.1)
+  x = jnp.ones((3, 12))
+  v = m.init({"params": jax.random.key(0), "dropout": jax.random.key(1)}, x, return_embeddings=True)
+  out = m.apply(v, x, train=True, return_embeddings=True, rngs={"dropout": jax.random.key(2)})
+  assert out["embeddings"].shape == (3, 8) and out["prediction"].shape == (3, 12)
+  assert ddim_sample(m, v["params"], jax.random.key(0), 2, 12, steps=3).shape == (2, 12)
+  t = LatentBootstrapEncoder(vocab_size=7, width=8, num_heads=2, max_len=6)
+  tok = jnp.asarray(np.random.default_rng(0).integers(0, 7, (2, 6)))
+  tv = t.init({"params": jax.random.key(0), "dropout": jax.random.key(1)}, tok, return_embeddings=True)
+  assert t.apply(tv, tok, return_targets=True)["targets"].shape == (2, 6, 8)
+  o = ObjectSSLNet(segments=2, hidden=(4,), projector=(4, 3), prototypes=5)
+  ov = o.init(jax.random.key(0), jnp.ones((2, 2, 8)))
+  assert o.apply(ov, jnp.ones((2, 2, 8)))["embeddings"].shape == (2, 2, 2, 5)
+  f = FaceNameTowers(num_names=4, hidden=(4,), embed_dim=3)
+  bags = np.zeros((2, 2, 6), np.float32)
+  bags[:, :, -1] = [[1, -1], [0, 3]]
+  bags[:, 0, -2] = 1
+  fv = f.init(jax.random.key(0), jnp.asarray(bags), return_embeddings=True)
+  fo = f.apply(fv, jnp.asarray(bags), return_embeddings=True)
+  assert fo["faces"].shape == (2, 2, 3) and np.asarray(fo["name_mask"]).tolist() == [[True, False], [True, True]]
