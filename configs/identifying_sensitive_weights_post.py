@@ -13,6 +13,13 @@ cpu:   the shared post-training protocol (:func:`lbrl.quant.analysis.ptq_protoco
        RTN vs RTN keeping 0.5% of the weights in float chosen by PQI or by magnitude.
 paper: Llama 3.2 1B / 3B, Llama 3 8B with SqueezeLLM / QTIP, WikiText-2 perplexity; the paper variant
        trains the LLaMA-60M C4 model.
+observed (cpu run, 5 seeds): the PQI sum matches the actual calibration-loss change at every width (ratio
+       0.996 / 0.999 / 1.002 at 2 / 3 / 4 bits; the 3-bit rule holds); the second-order Taylor estimate does not
+       underestimate it at 3 or 4 bits on this MLP (ratio 1.06 +- 0.30 and 1.03; the "at most half" rule is
+       contradicted) and reaches 0.60 +- 0.15 only at 2 bits, where the quantization step leaves the quadratic
+       region: the paper's orders-of-magnitude gap is an LLM-scale effect not seen here. Keeping 0.5% of the
+       weights in float changes nothing at 3 bits (PQI or magnitude selection, 0.0 points) and gains +1.45
+       points over RTN at 2 bits with PQI against +0.19 with magnitude.
 """
 from lbrl import config as common
 from lbrl.quant.analysis import ptq_protocol

@@ -13,6 +13,10 @@ cpu:   the shared post-training protocol (:func:`lbrl.quant.analysis.ptq_protoco
        weight, paired on the same trained model.
 paper: ResNet-18/50, MobileNetV2, RegNet, ViT/DeiT on ImageNet; the paper variant is the zoo's ImageNet
        ResNet-50 recipe (Dense kernels only in lbrl's PTQ pass).
+observed (cpu run, 5 seeds): entropy-coded uniform quantization at 3 coded bits per weight (10.7x) is
+       -0.54 points from float ([-1.09, +0.02]; the 1-point rule is inconclusive) and +0.27 over RTN at 3 stored
+       bits (inconclusive); at 2 coded bits (16x) -2.0 points from float and +2.1 over RTN at 2 bits ([-0.03,
+       +4.2], inconclusive at 5 seeds).
 """
 from lbrl import config as common
 from lbrl.quant.analysis import ptq_protocol
