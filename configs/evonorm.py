@@ -31,7 +31,7 @@ def get_config(arg=None):
   c.log_every = common.by_variant(variant, smoke=1, cpu=100, paper=100)
   c.paper.update(
       title="Evolving Normalization-Activation Layers", year=2020, arxiv="2004.02967", slug="evonorm",
-      provides="module", code="lbrl.models.norm.EvoNormB0 / EvoNormS0; make_norm('evonorm_b0' | 'evonorm_s0')",
+      provides="module", code="ResNet(norm='evonorm_s0' | 'evonorm_b0'): lbrl.models.norm.EvoNormB0 / EvoNormS0",
       claim="EvoNorm layers replace BN-ReLU and often beat BatchNorm and GroupNorm; EvoNorm-S0 holds up at small "
             "batch sizes where BatchNorm degrades",
       expected="at batch 4, EvoNorm-S0 accuracy above BatchNorm's by more than 1 point and not worse than GroupNorm's "

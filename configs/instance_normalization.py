@@ -28,10 +28,10 @@ def get_config(arg=None):
   c.steps = common.by_variant(variant, smoke=2, cpu=500, paper=500)
   c.paper.update(
       title="Instance Normalization: The Missing Ingredient for Fast Stylization", year=2016, arxiv="1607.08022",
-      slug="instance_normalization", provides="module", code="flax.linen.InstanceNorm via make_norm('instance')",
+      slug="instance_normalization", provides="module", code="ResNet(norm='instance'): flax.linen.InstanceNorm via make_norm",
       claim="instance normalization instead of batch normalization in a stylization generator gives significantly "
             "better stylized images (qualitative)",
-      expected="no number: qualitative image comparisons",
+      expected="no number: qualitative stylized images (their Figures 1-5)",
       setting="texture-network stylization generator, MS-COCO content images", hardware="GPU (paper)")
   c.sweep.arms = {"batch": {"model": {"norm": "batch"}}, "instance": {"model": {"norm": "instance"}}}
   c.sweep.rules = []

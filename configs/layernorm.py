@@ -30,7 +30,7 @@ def get_config(arg=None):
   c.log_every = common.by_variant(variant, smoke=1, cpu=50, paper=50)
   c.paper.update(
       title="Layer Normalization", year=2016, arxiv="1607.06450", slug="layernorm", provides="module",
-      code="flax.linen.LayerNorm via make_norm('layer') (every zoo model)",
+      code="ResMLP(norm='layer'): flax.linen.LayerNorm via make_norm (every zoo model)",
       claim="per-case normalisation over a layer's summed inputs substantially reduces training time, especially "
             "for RNNs",
       expected="test accuracy after 400 steps with LayerNorm above no normalization by more than 1 point",

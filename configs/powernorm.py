@@ -33,7 +33,7 @@ def get_config(arg=None):
   c.paper.update(
       title="PowerNorm: Rethinking Batch Normalization in Transformers", year=2020, arxiv="2003.07845",
       slug="powernorm", provides="module",
-      code="lbrl.models.norm.PowerNorm / power_norm_train (custom_vjp); make_norm('power')",
+      code="TransformerLM(norm='power'): lbrl.models.norm.PowerNorm / power_norm_train (custom_vjp)",
       claim="Power Normalization (running quadratic mean, no centring, approximate backward) beats LayerNorm in "
             "Transformers (+0.4/+0.6 BLEU IWSLT14/WMT14, -5.6/-3.0 PPL PTB/WikiText-103)",
       expected="char-LM validation loss with PowerNorm not worse than LayerNorm's by more than 0.02 nats",

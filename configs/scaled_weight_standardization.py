@@ -45,6 +45,8 @@ def get_config(arg=None):
       hardware="TPUv3 (paper)")
   common.cpu_sized(c, "lbrl has no NF-ResNet-50; the paper's signal-propagation plots are init-time statements "
                       "that the residual-MLP setting of the cpu variant measures")
+  if variant == "paper":
+    c.model.unroll = depth  # the same function; XLA's cost analysis then counts all blocks
   c.sweep.seeds = [0, 1, 2, 3, 4]
   c.sweep.metric = "analysis/mean_shift_last"
   c.sweep.arms = {"plain": {"model": {"weight_standardization": False}},

@@ -31,7 +31,7 @@ def get_config(arg=None):
   c.paper.update(
       title="Transformers without Tears: Improving the Normalization of Self-Attention", year=2019,
       arxiv="1910.05895", slug="scalenorm", provides="module",
-      code="lbrl.models.norm.ScaleNorm / fixnorm; make_norm('scale')",
+      code="TransformerLM(norm='scale'): lbrl.models.norm.ScaleNorm / fixnorm",
       claim="PreNorm + ScaleNorm trains without warm-up at large learning rates and beats LayerNorm "
             "(+1.1 BLEU on TED low-resource pairs, 32.8 BLEU IWSLT'15 En-Vi)",
       expected="without warm-up at lr 2e-3, char-LM validation loss with ScaleNorm not worse than LayerNorm's by "

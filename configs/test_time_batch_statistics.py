@@ -35,7 +35,7 @@ def get_config(arg=None):
   c.paper.update(
       title="Test-time Batch Statistics Calibration for Covariate Shift", year=2021, arxiv="2110.04065",
       slug="test_time_batch_statistics", provides="module",
-      code="lbrl.models.norm.AlphaBatchNorm (make_norm('alpha_batch')); lbrl.analysis.norm_shift:alpha_bn_under_shift",
+      code="ResMLP(norm='alpha_batch'): lbrl.models.norm.AlphaBatchNorm; lbrl.analysis.norm_shift:alpha_bn_under_shift",
       claim="mixing test-batch statistics into BatchNorm's running ones (alpha-BN, alpha = 0.1) recovers accuracy "
             "under covariate shift without training",
       expected="on a noise-shifted test set, accuracy at alpha = 0.1 above alpha = 0 by more than 1 point",

@@ -107,9 +107,9 @@ def max_activation(*, params, grads, updates, intermediates, loss) -> dict:
   return {"max": jnp.max(jnp.stack(m)), "last": m[-1]}
 
 
-def layer_gradient_norms(*, params, grads, updates, intermediates, loss) -> dict:
-  """L2 norm of the loss gradient of each block's parameters (depth order): first, last, max, last/first,
-  and ``total`` over all parameters."""
+def _layer_norms(grads) -> list:
+  """The L2 norm of each block's parameter gradients, in depth order (a stacked ``blocks`` subtree counts
+  as ``depth`` layers); ``[]`` when the model has no such blocks."""
   per_layer: dict = {}
   stacked = []
   for path, g in jax.tree_util.tree_flatten_with_path(grads)[0]:
@@ -121,12 +121,17 @@ def layer_gradient_norms(*, params, grads, updates, intermediates, loss) -> dict
     order = next((_block_order(n) for n in names if _block_order(n) is not None), None)
     if order is not None:
       per_layer[order] = per_layer.get(order, 0.0) + jnp.sum(g * g)
-  total = jnp.sqrt(sum(jnp.sum(jnp.asarray(g, jnp.float32) ** 2) for g in jax.tree_util.tree_leaves(grads)))
   if stacked:
-    norms = list(jnp.sqrt(sum(stacked)))
-  elif per_layer:
-    norms = [jnp.sqrt(per_layer[k]) for k in sorted(per_layer)]
-  else:
+    return list(jnp.sqrt(sum(stacked)))
+  return [jnp.sqrt(per_layer[k]) for k in sorted(per_layer)]
+
+
+def layer_gradient_norms(*, params, grads, updates, intermediates, loss) -> dict:
+  """L2 norm of the loss gradient of each block's parameters (depth order): first, last, max, last/first,
+  and ``total`` over all parameters."""
+  total = jnp.sqrt(sum(jnp.sum(jnp.asarray(g, jnp.float32) ** 2) for g in jax.tree_util.tree_leaves(grads)))
+  norms = _layer_norms(grads)
+  if not norms:
     return {"total": total}
   return {**_summary(norms, ""), "total": total}
 
@@ -228,7 +233,7 @@ def signal_at_init(ctx, *, train: bool = False, loss: str = "config") -> tuple[d
     loss_fn = lambda p: optax.softmax_cross_entropy_with_integer_labels(
         jax.numpy.asarray(ctx.apply(p, x), jax.numpy.float32), labels).mean()
   loss, grads = jax.jit(jax.value_and_grad(loss_fn))(params)
-  gl = _layer_grad_list(grads)
+  gl = [float(v) for v in jax.device_get(_layer_norms(grads))]
   total = float(np.sqrt(sum((np.asarray(v, np.float64) ** 2).sum() for v in jax.tree.leaves(jax.device_get(grads)))))
   var = stats["var"]
   depth = len(var)
@@ -245,20 +250,3 @@ def signal_at_init(ctx, *, train: bool = False, loss: str = "config") -> tuple[d
       "grad_total": total, "log10_grad_first": float(np.log10(max(gl[0], 1e-300))) if gl else float("nan"),
       "log10_grad_total": float(np.log10(max(total, 1e-300))), "loss": float(loss), "output_std": float(outs.std())}
   return scalars, {"signal": {"depth": list(range(1, depth + 1)), **stats, "grad": gl}}
-
-
-def _layer_grad_list(grads) -> list:
-  """The per-layer gradient norms of :func:`layer_gradient_norms`, as a host-side float list."""
-  stacked, per_layer = [], {}
-  for path, g in jax.tree_util.tree_flatten_with_path(grads)[0]:
-    names = [_key(k) for k in path]
-    g = np.asarray(jax.device_get(g), np.float64)
-    if "blocks" in names:
-      stacked.append((g.reshape(g.shape[0], -1) ** 2).sum(-1))
-      continue
-    order = next((_block_order(n) for n in names if _block_order(n) is not None), None)
-    if order is not None:
-      per_layer[order] = per_layer.get(order, 0.0) + float((g * g).sum())
-  if stacked:
-    return [float(v) for v in np.sqrt(sum(stacked))]
-  return [float(np.sqrt(per_layer[k])) for k in sorted(per_layer)]
