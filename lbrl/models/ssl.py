@@ -34,6 +34,16 @@ import jax.numpy as jnp
 from lbrl.models import _layers as L
 
 
+def per_view(encode, x, example_rank: int):
+  """A shared encoder's features of every view: ``encode([N, ...]) -> [N, F]`` applied to the single
+  view ``x [B, ...]`` (``example_rank`` axes per view) -> ``[B, F]``, or to the flattened views of
+  ``x [B, V, ...]`` -> ``[B, V, F]``: the ``return_features`` call of the SSL networks."""
+  if jnp.ndim(x) == example_rank + 1:
+    return encode(x)
+  b, v = x.shape[:2]
+  return encode(x.reshape((b * v,) + x.shape[2:])).reshape(b, v, -1)
+
+
 class MlpHead(nn.Module):
   """Linear - BatchNorm - ReLU - ... - Linear (the projector and predictor of BYOL/SimCLR)."""
   widths: Sequence[int]
@@ -114,6 +124,8 @@ class SSLNet(nn.Module):
     enc_a = _encoder(self.encoder, self.hidden, "encoder", kw)
     enc_b = enc_a if self.shared else _encoder(self.encoder, self.hidden, "encoder_b", kw)
     if return_features:
+      if self.shared:
+        return per_view(lambda xv: enc_a(xv, train=train), x, self.example_rank)
       single = jnp.ndim(x) == self.example_rank + 1
       xv = x[:, None] if single else x
       h = jnp.stack([(enc_a if v == 0 else enc_b)(xv[:, v], train=train) for v in range(xv.shape[1])], 1)

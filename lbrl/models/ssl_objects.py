@@ -17,6 +17,8 @@ from typing import Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+from lbrl.models.ssl import per_view
+
 
 class ObjectSSLNet(nn.Module):
   """Defaults: 4 segments, encoder (128,), projector (128, 32), 64 prototypes."""
@@ -42,11 +44,7 @@ class ObjectSSLNet(nn.Module):
                use_predictor: bool = True):
     x = jnp.asarray(x, jnp.float32)
     if return_features:
-      single = x.ndim == 2
-      xv = x[:, None] if single else x
-      h = self._objects(xv.reshape(-1, xv.shape[-1]))
-      h = h.reshape(xv.shape[0], xv.shape[1], -1)
-      return h[:, 0] if single else h
+      return per_view(lambda xv: self._objects(xv).reshape(xv.shape[0], -1), x, 1)
     if x.ndim == 2:
       x = jnp.stack([x, x], axis=1)
     b, v, n = x.shape

@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lbrl.models.ssl import MlpHead
+from lbrl.models.ssl import MlpHead, per_view
 
 
 def morlet_filters(length: int, J: int = 2, Q: int = 2, xi0: float = 0.4 * math.pi, sigma0: float = 0.15 * math.pi):
@@ -109,10 +109,7 @@ class ScatSimCLR(nn.Module):
                use_predictor: bool = True):
     x = jnp.asarray(x, jnp.float32)
     if return_features:
-      single = x.ndim == 2
-      xv = x[:, None] if single else x
-      h = jnp.stack([self._features(xv[:, v], train) for v in range(xv.shape[1])], 1)
-      return h[:, 0] if single else h
+      return per_view(lambda xv: self._features(xv, train), x, 1)
     if x.ndim == 2:
       x = jnp.stack([x, x], axis=1)
     b, v, n = x.shape
