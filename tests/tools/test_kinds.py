@@ -234,3 +234,16 @@ def test_a_diverged_run_is_recorded_and_the_sweep_goes_on(tmp_path):
   assert by[("ok", 0)]["final"]["diverged"] == 0.0 and "eval/accuracy" in by[("ok", 1)]["final"]
   assert [r["outcome"] for r in res["rules"]] == [stats.HOLDS, stats.HOLDS]
   assert "Diverged runs" in open(res["report"]).read()
+
+
+def test_analysis_arms_may_override_the_tools_arguments(tmp_path):
+  path = write(tmp_path, "analysis", '''  c.sweep.update(seeds=[0], metric="analysis/loss_at_end")
+  c.analysis = dict(tool="loss_along_line", kwargs={"num_points": 3}, split="eval", batch_size=32, at="init")
+  c.sweep.arms = {"three": {}, "five": {"analysis": {"kwargs": {"num_points": 5}}}}
+  c.sweep.rules = []
+  c.sweep.not_testable = "a test"
+''')
+  res = reproduce.run_experiment(path, "cpu", out_dir=str(tmp_path / "out"), workdir_root=str(tmp_path / "wd"),
+                                 quiet=True)
+  lines = {r["arm"]: r["line"][0] for r in res["runs"]}
+  assert lines == {"three": [0.0, 0.5, 1.0], "five": [0.0, 0.25, 0.5, 0.75, 1.0]}

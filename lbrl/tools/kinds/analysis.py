@@ -149,29 +149,34 @@ def _processor() -> str:
 
 
 def analyse_runs(runs: list[dict], records: list[dict], spec: dict, runs_dir: str) -> list[dict]:
-  """Adds the tool's scalars to every record that lacks them (and saves the record). For ``at="init"``
-  a record whose training config changed is recomputed too."""
+  """Adds the tool's scalars to every record that lacks them (and saves the record). Each run uses its
+  own config's ``analysis`` block (an arm may override the tool's kwargs); ``spec`` (the base config's)
+  decides only whether runs were trained. For ``at="init"`` a record whose training config changed is
+  recomputed too."""
   import json
   import os
+  import time
 
   from lbrl.tools import experiment
-  from lbrl.tools.kinds import sweep
   out = []
   for run, rec in zip(runs, records):
+    run_spec = spec_of(run["config"])
+    if run_spec.get("at") != spec.get("at"):
+      raise ValueError(f"arm {run['arm']!r} overrides config.analysis.at; all arms must share it")
     path = os.path.join(runs_dir, experiment.run_name(run) + ".json")
-    if spec.get("at") == "init" and os.path.exists(path):
+    if run_spec.get("at") == "init" and os.path.exists(path):
       saved = json.load(open(path))
-      if (saved.get("training_hash") == rec["training_hash"] and saved.get("analysis_spec") == spec
+      if (saved.get("training_hash") == rec["training_hash"] and saved.get("analysis_spec") == run_spec
               and saved.get("overrides") == rec["overrides"]):
         rec = saved
     has = any(k.startswith("analysis/") for k in rec["final"])
-    if not has or rec.get("analysis_spec") != spec:
-      t0 = __import__("time").time()
-      scalars, extra = apply(run["config"], rec["workdir"], spec)
+    if not has or rec.get("analysis_spec") != run_spec:
+      t0 = time.time()
+      scalars, extra = apply(run["config"], rec["workdir"], run_spec)
       rec["final"].update(scalars)
-      rec.update(extra, analysis_spec=spec)
-      if spec.get("at") == "init":
-        rec["wall_time_sec"] = __import__("time").time() - t0
+      rec.update(extra, analysis_spec=run_spec)
+      if run_spec.get("at") == "init":
+        rec["wall_time_sec"] = time.time() - t0
       os.makedirs(runs_dir, exist_ok=True)
       with open(path + ".tmp", "w") as f:
         json.dump(rec, f, indent=1, default=float)
