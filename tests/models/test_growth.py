@@ -34,7 +34,8 @@ def _check(src, dst, params, grown):
   np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("positions,use_bias,tie", [("learned", True, False), ("rope", False, True)])
+@pytest.mark.parametrize("positions,use_bias,tie", [
+    pytest.param("learned", True, False, marks=pytest.mark.slow), ("rope", False, True)])
 def test_composed_growth_preserves_the_function(positions, use_bias, tie):
   base = dict(positions=positions, use_bias=use_bias, tie_embeddings=tie, norm="rms")
   src = dict(num_layers=2, num_heads=2, width=8, mlp_ratio=2, **base)
