@@ -45,10 +45,15 @@ def make_schedule(cfg_schedule, learning_rate: float, steps: int) -> optax.Sched
   * ``wsd``: warmup-stable-decay, constant after the warm-up and a cooldown to 0 over the last
     ``cooldown_fraction`` (default 0.2) of the steps, ``cooldown_shape`` ``"linear"`` (default) or
     ``"1-sqrt"`` (:func:`lbrl.laws.schedules.wsd`; Hägele et al. 2024, arXiv:2405.18392).
+
+  Optional ``warmup_start`` (a fraction of ``lr``, default 0): the warm-up ramps from ``warmup_start *
+  lr`` instead of 0 (Goyal et al. 2017's gradual warm-up from the small-batch rate ``lr / k``; not for
+  ``wsd``).
   """
   name, warmup = cfg_schedule.name, int(cfg_schedule.warmup_steps)
   get = lambda k, d: cfg_schedule.get(k, d) if hasattr(cfg_schedule, "get") else d
   end = learning_rate * float(cfg_schedule.end_fraction)
+  start = learning_rate * float(get("warmup_start", 0.0))   # the warm-up's first rate (Goyal et al.: lr / k)
   if learning_rate < 0:
     raise ValueError(f"optimizer.learning_rate must be >= 0, got {learning_rate}")
   if not 0 <= warmup <= steps:
@@ -61,7 +66,7 @@ def make_schedule(cfg_schedule, learning_rate: float, steps: int) -> optax.Sched
   if name == "constant":
     after = optax.constant_schedule(learning_rate)
   elif name == "cosine":
-    return optax.warmup_cosine_decay_schedule(0.0, learning_rate, warmup, max(steps, warmup + 1), end)
+    return optax.warmup_cosine_decay_schedule(start, learning_rate, warmup, max(steps, warmup + 1), end)
   elif name == "linear":
     after = optax.linear_schedule(learning_rate, end, rest)
   elif name == "polynomial":
@@ -80,7 +85,7 @@ def make_schedule(cfg_schedule, learning_rate: float, steps: int) -> optax.Sched
     raise ValueError(f"unknown schedule.name {name!r}; known: constant, cosine, linear, polynomial, step, inverse_sqrt, wsd")
   if not warmup:
     return after
-  return optax.join_schedules([optax.linear_schedule(0.0, learning_rate, warmup), after], [warmup])
+  return optax.join_schedules([optax.linear_schedule(start, learning_rate, warmup), after], [warmup])
 
 
 def lookup(name: str):

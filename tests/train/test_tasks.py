@@ -392,6 +392,10 @@ def test_schedules_against_their_closed_forms():
   wsd = sched(name="wsd", warmup_steps=20, cooldown_fraction=0.25)   # constant to 150, linear to 0 at 200
   np.testing.assert_allclose([wsd(t) for t in (10, 20, 149, 150, 175, 200)], [0.05, 0.1, 0.1, 0.1, 0.05, 0.0],
                              rtol=1e-6, atol=1e-9)
+  gradual = sched(name="linear", warmup_steps=20, warmup_start=0.125, end_fraction=1.0)   # Goyal et al.: lr/8 -> lr
+  np.testing.assert_allclose([gradual(t) for t in (0, 10, 20, 100)], [0.0125, 0.05625, 0.1, 0.1], rtol=1e-6)
+  cosw = sched(name="cosine", warmup_steps=20, warmup_start=0.5)
+  np.testing.assert_allclose([cosw(0), cosw(10), cosw(20)], [0.05, 0.075, 0.1], rtol=1e-6)
   sq = sched(name="wsd", cooldown_fraction=0.5, cooldown_shape="1-sqrt")             # 0.1 (1 - sqrt(u))
   np.testing.assert_allclose([sq(t) for t in (99, 125, 200)], [0.1, 0.05, 0.0], rtol=1e-6, atol=1e-9)
 
