@@ -31,3 +31,20 @@ def test_done_compares_overrides_and_the_stored_training_hash(tmp_path):
   assert sweep._done(path, run)
   assert not sweep._done(path, dict(run, config=_config(steps=20)))     # same arm, longer protocol: rerun
   assert not sweep._done(path, dict(run, overrides={"optimizer": {"learning_rate": 2.0}}))
+
+
+def test_grid_points_added_or_removed_keep_the_other_points_records(tmp_path):
+  """The grid block describes the experiment: editing its axes keeps a point's record (its own values are
+  in its overrides), and records hashed when the grid block was still part of the digest stay valid."""
+  def grid_config(widths):
+    c = _config()
+    c.grid = dict(axes=[("model.width", list(widths))], base={})
+    return c
+  a, b = grid_config([32, 64]), grid_config([32, 64, 128])
+  assert sweep.training_hash(a) == sweep.training_hash(b)
+  path = str(tmp_path / "width=32__seed0.json")
+  run = {"overrides": {"model": {"width": 32}}, "config": b}
+  legacy = sweep.training_hash(a, exclude=("paper", "sweep"))           # the digest before this change
+  assert legacy != sweep.training_hash(a)
+  open(path, "w").write(json.dumps({"overrides": run["overrides"], "training_hash": legacy}))
+  assert sweep._done(path, dict(run, config=a))

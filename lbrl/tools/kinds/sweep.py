@@ -129,12 +129,16 @@ def _norm(x):
   return json.loads(json.dumps(x, default=float))
 
 
-def training_hash(config) -> str:
-  """A digest of everything in a run's config that shapes its training and record (all but the ``paper``
-  and ``sweep`` blocks, which describe the experiment): a protocol edit in the config (steps, data,
-  schedule, ...) changes it even where an arm's overrides stay the same."""
+EXPERIMENT_BLOCKS = ("paper", "sweep", "grid")   # describe the experiment, not a run's training
+
+
+def training_hash(config, exclude: tuple = EXPERIMENT_BLOCKS) -> str:
+  """A digest of everything in a run's config that shapes its training and record (all but the
+  experiment's description: the ``paper``, ``sweep`` and ``grid`` blocks; a grid point's own values are in
+  its overrides): a protocol edit in the config (steps, data, schedule, ...) changes it even where an
+  arm's overrides stay the same, while adding or removing grid points does not invalidate the others."""
   d = experiment.to_dict(config)
-  d = {k: v for k, v in d.items() if k not in ("paper", "sweep")}
+  d = {k: v for k, v in d.items() if k not in exclude}
   if isinstance(d.get("data"), dict) and d["data"].get("augment", 0) is None:   # the default: as before it existed
     d["data"] = {k: v for k, v in d["data"].items() if k != "augment"}
   import hashlib
@@ -154,7 +158,10 @@ def _done(path: str, run: dict) -> bool:
     return False
   if _norm(rec.get("overrides")) != _norm(run["overrides"]):
     return False
-  return "training_hash" not in rec or "config" not in run or rec["training_hash"] == training_hash(run["config"])
+  if "training_hash" not in rec or "config" not in run:
+    return True
+  # records hashed before the grid block was excluded (it was part of the digest) stay valid
+  return rec["training_hash"] in (training_hash(run["config"]), training_hash(run["config"], ("paper", "sweep")))
 
 
 def train_runs(runs: list[dict], *, config_path: str, variant: str, runs_dir: str, workdir_root: str,
