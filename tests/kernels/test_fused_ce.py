@@ -299,3 +299,24 @@ def test_sharded_wrapper_under_jit_on_a_data_model_mesh():
   np.testing.assert_allclose(float(val), float(np.sum(np.asarray(g, np.float64) * want[0])), rtol=1e-5)
   np.testing.assert_allclose(np.asarray(dh).reshape(32, 16), want[1], atol=2e-5)
   np.testing.assert_allclose(np.asarray(dw), want[2], atol=2e-5)
+
+
+@pytest.mark.parametrize("shape", [(8, 1), (4, 2), (2, 4), (1, 8)], ids=lambda s: f"model{s[1]}")
+def test_explicit_mesh_with_vocabulary_sharded_w_takes_the_sharded_path(shape):
+  """Under jax.set_mesh with w's rows on "model" (the TransformerLM rules: ("model", "fsdp")), the plain
+  call equals float64 on 1, 2, 4, 8 model shards (vocabulary-sharded when "model" > 1)."""
+  from jax.sharding import AxisType
+  from lbrl.kernels import fused_ce
+  h, w, y, g = inputs(n=32, v=296)
+  want = _oracle.linear_ce(h, w, y, g, z_loss=1e-3)
+  mesh = jax.make_mesh(shape, ("fsdp", "model"), axis_types=(AxisType.Explicit,) * 2)
+  with jax.set_mesh(mesh):
+    hs = jax.device_put(h, NamedSharding(mesh, P("fsdp", None)))
+    ws = jax.device_put(w, NamedSharding(mesh, P("model", "fsdp")))
+    ys, gs = (jax.device_put(a, NamedSharding(mesh, P("fsdp"))) for a in (y, g))
+    f = lambda h, w, y, g: jnp.sum(g * linear_cross_entropy(h, w, y, z_loss=1e-3, block_size=16))
+    val, (dh, dw) = jax.jit(jax.value_and_grad(f, (0, 1)))(hs, ws, ys, gs)
+    assert (fused_ce._explicit_vocab_axis(ws) == "model") == (shape[1] > 1)
+  np.testing.assert_allclose(float(val), float(np.sum(np.asarray(g, np.float64) * want[0])), rtol=1e-5)
+  np.testing.assert_allclose(np.asarray(dh), want[1], atol=2e-5)
+  np.testing.assert_allclose(np.asarray(dw), want[2], atol=2e-5)

@@ -50,6 +50,9 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
       (2**-12 for bf16, 2**-15 for float16) and None (exact) otherwise. Default None: exact.
     vocab_axis_name: mesh axis over which ``w`` is sharded by vocabulary rows, when called inside
       ``jax.shard_map``: partial (max, sum-exp) pairs are combined across the axis with pmax/psum.
+      Outside shard_map, under an Explicit mesh (``jax.set_mesh``, as the trainer's models use), a ``w``
+      whose rows are sharded over a mesh axis is detected from its type and takes this path by itself
+      (the trainer needs no change: a config that shards the unembedding over ``model`` gets it).
     backward: "auto" | "fused" | "recompute" (above).
     token_block: tokens per chunk of the "fused" backward (default 128, fewer only past V = 2**18 so that
       the float32 [bn, V] tile stays <= 128 MiB; measured on a 2-core CPU: 32-token chunks ran 2.1x naive
@@ -91,6 +94,13 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
   if where is not None:
     valid = valid & jnp.asarray(where, bool).reshape(-1)
   which = _dispatch.resolve_impl(impl, fn)
+  if vocab_axis_name is None and which == "reference" and _explicit_mesh():
+    vocab_axis = _explicit_vocab_axis(w)
+    if vocab_axis is not None or _names(tuple(jax.typeof(h2).sharding.spec)[0]):
+      # Explicit shardings: each device runs its tokens (and, if w's rows are sharded, its vocabulary shard)
+      hyper = dict(z_loss=z_loss, label_smoothing=label_smoothing, logit_softcap=logit_softcap,
+                   block_size=block_size, grad_filter_eps=grad_filter_eps)
+      return _explicit_sharded(h2, w, lab, valid, vocab_axis, hyper).reshape(batch_shape)
   if backward == "auto":
     backward = "fused" if which == "reference" and vocab_axis_name is None else "recompute"
   if backward == "fused" and (which != "reference" or vocab_axis_name is not None):
@@ -114,6 +124,49 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
     from lbrl.kernels.fused_ce import pallas as pallas_mod
     loss = pallas_mod.fused_ce(h2, w, lab, valid, hy, which, interpret)
   return loss.reshape(batch_shape)
+
+
+def _names(entry) -> tuple:
+  return () if entry is None else tuple(entry) if isinstance(entry, (tuple, list)) else (entry,)
+
+
+def _explicit_mesh() -> bool:
+  mesh = jax.sharding.get_abstract_mesh()
+  return not mesh.empty and jax.sharding.AxisType.Explicit in tuple(mesh.axis_types)
+
+
+def _explicit_vocab_axis(w) -> str | None:
+  """The Explicit mesh axis (of size > 1) that shards w's vocabulary rows, if any (e.g. the ``model`` axis
+  of a TransformerLM whose unembedding follows its sharding rules), else None."""
+  mesh = jax.sharding.get_abstract_mesh()
+  if mesh.empty:
+    return None
+  explicit = {n for n, t in zip(mesh.axis_names, mesh.axis_types) if t == jax.sharding.AxisType.Explicit}
+  spec = tuple(jax.typeof(w).sharding.spec)
+  axes = [a for a in _names(spec[0] if spec else None) if a in explicit and mesh.shape[a] > 1]
+  if len(axes) > 1:
+    raise ValueError(f"linear_cross_entropy: w's rows are sharded over several mesh axes {axes}; one is supported")
+  return axes[0] if axes else None
+
+
+def _explicit_sharded(h2, w, lab, valid, vocab_axis: str | None, hyper: dict):
+  """Per-token losses under the current Explicit mesh: tokens keep their own sharding (minus
+  ``vocab_axis``), w is gathered over its other axes, and each device streams its vocabulary shard
+  (:func:`linear_cross_entropy` with ``vocab_axis_name``, one lse merge; with ``vocab_axis`` None, all of
+  w and the fused backward)."""
+  P = jax.sharding.PartitionSpec
+  hspec = tuple(jax.typeof(h2).sharding.spec)
+  tok = tuple(a for a in _names(hspec[0] if hspec else None) if a != vocab_axis) or None
+  tok = tok[0] if tok and len(tok) == 1 else tok
+  rs = jax.sharding.reshard
+  h2, w = rs(h2, P(tok, None)), rs(w, P(vocab_axis, None))   # no-ops when already so
+  lab, valid = rs(lab, P(tok)), rs(valid, P(tok))
+
+  def local(h, w, y, ok):
+    return linear_cross_entropy(h, w, y, where=ok, vocab_axis_name=vocab_axis, impl="reference", **hyper)
+
+  return jax.shard_map(local, in_specs=(P(tok, None), P(vocab_axis, None), P(tok), P(tok)),
+                       out_specs=P(tok))(h2, w, lab, valid)
 
 
 def linear_cross_entropy_sharded(h, w, labels, *, mesh, token_axes=("data",), vocab_axis: str | None = "model",

@@ -228,7 +228,8 @@ def _loss_and_grads(h, w, labels, valid, hy: Hyper, weights=None, dw_init=None, 
         dhj, dwj = grads(dz, wj)
       return put(dw, cut(dw, j0, cols) + dwj, j0), dhb + dhj
 
-    c = jax.lax.fori_loop(0, v // bv, lambda j, c: block(j * bv, bv, c), (dw, jnp.zeros((rows, d), acc)))
+    c0 = tuple(_vary_like(x, hb, z, w, g) for x in (dw, jnp.zeros((rows, d), acc)))
+    c = jax.lax.fori_loop(0, v // bv, lambda j, c: block(j * bv, bv, c), c0)
     dw, dhb = block((v // bv) * bv, v % bv, c) if v % bv else c
     keep = lambda big, x: put(big, jnp.where(fresh.reshape((-1,) + (1,) * (x.ndim - 1)), x, cut(big, i0, bn)), i0)
     return dw, keep(dh, dhb), keep(loss, lb), keep(lses, lse[:, 0])
@@ -236,8 +237,15 @@ def _loss_and_grads(h, w, labels, valid, hy: Hyper, weights=None, dw_init=None, 
   weights = valid.astype(acc) if weights is None else weights
   dw_init = jnp.zeros((v, d), acc) if dw_init is None else dw_init
   init = (dw_init, jnp.zeros((n, d), acc), jnp.zeros((n,), acc), jnp.zeros((n,), acc))
+  init = tuple(_vary_like(x, h, w, labels, valid, weights) for x in init)   # inside shard_map
   dw, dh, loss, lse = jax.lax.fori_loop(0, -(-n // bn) if trips is None else trips, chunk, init)
   return loss, lse, dh, dw
+
+
+def _vary_like(x, *refs):
+  """``x`` marked varying over every manual mesh axis some of ``refs`` vary over (loop carries must match)."""
+  axes = frozenset().union(*(_dispatch.varying_axes(r) for r in refs)) - _dispatch.varying_axes(x)
+  return jax.lax.pcast(x, tuple(sorted(axes)), to="varying") if axes else x
 
 
 def _fwd(h, w, labels, valid, hy: Hyper):
@@ -263,7 +271,8 @@ def _bwd_dispatch(hy: Hyper, res, g):
   g0 = jnp.where(uniform & jnp.isfinite(gmax), gmax, 0.0)
   trips = jnp.where(uniform, 0, -(-h.shape[0] // min(hy.token_block, h.shape[0])))
   dw = _loss_and_grads(h, w, labels, valid, hy, weights=gv, dw_init=dw1 * g0, trips=trips)[3]
-  return (dh1 * gv[:, None]).astype(h.dtype), dw.astype(w.dtype), None, None
+  dh, dw = (dh1 * gv[:, None]).astype(h.dtype), dw.astype(w.dtype)
+  return _dispatch.match_vma(dh, h), _dispatch.match_vma(dw, w), None, None
 
 
 def _primal(h, w, labels, valid, hy: Hyper):
