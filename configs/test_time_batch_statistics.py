@@ -12,6 +12,9 @@ cpu:   MNIST-1D, lbrl ``res_mlp`` (4 pre-norm branches of width 64) with ``norm=
        test batch at alpha in {0, 0.1, 0.5, 1}. 5 seeds. Rule fixed before the run: alpha = 0.1 beats
        standard BN inference (alpha = 0) on the noisy test set by more than 1 point (the interval of the
        mean gain above 0.01). The Core loss (test-time optimisation) is not implemented.
+observed (cpu run, 5 seeds): noisy-test accuracy 27.4% at alpha = 0, 29.5% at 0.1, 28.0% at 0.5, 28.4% at
+       1 (clean 55.4%); gain at 0.1 +2.1 points [+1.5, +2.7]: partly reproduced. The run's own eval/accuracy
+       uses the module's default alpha = 0.1 on the clean test set.
 paper: ResNet-50 trained on ImageNet (standard BN training; alpha-BN is test-time only), evaluated on
        ImageNet-C and on domain-generalisation / segmentation benchmarks; the paper variant is that
        training run.
