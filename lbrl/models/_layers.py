@@ -273,13 +273,28 @@ class Block(_AttentionFields):
   ``F`` is attention then the MLP (width ``mlp_dim``); ``norm`` is a name of
   :func:`lbrl.models.norm.make_norm`; ``residual_scale`` is ``a``; ``norm_multiplier`` multiplies each
   pre-norm's output (LayerNorm Scaling, Sun et al., "The Curse of Depth in Large Language Models", 2025,
-  arXiv:2502.05795: ``1/sqrt(l)`` in layer ``l``). The defaults give exactly the previous Pre-LN block.
+  arXiv:2502.05795: ``1/sqrt(l)`` in layer ``l``); ``attention`` is ``"softmax"`` (:class:`Attention`) or
+  ``"sigmoid"`` (:class:`lbrl.models.attention.SigmoidAttention` with bias ``attention_bias``, default the
+  paper's ``-log n``). The defaults give exactly the previous Pre-LN block.
   """
   mlp_dim: int = 0
   norm: str = "layer"
   placement: str = "pre"
   residual_scale: float = 1.0
   norm_multiplier: float = 1.0
+  attention: str = "softmax"
+  attention_bias: Any = "-log n"
+  norm_options: tuple = ()   # extra fields of the norm layer ((name, value) pairs, lbrl.models.norm.make_norm)
+
+  def _attention(self, kw):
+    common = dict(causal=self.causal, use_rope=self.use_rope, use_bias=self.use_bias, dropout=self.dropout,
+                  name="attn", **kw)
+    if self.attention == "sigmoid":
+      from lbrl.models.attention import SigmoidAttention
+      return SigmoidAttention(self.num_heads, bias=self.attention_bias, **common)
+    if self.attention != "softmax":
+      raise ValueError(f"Block.attention={self.attention!r}; expected 'softmax' or 'sigmoid'")
+    return Attention(self.num_heads, **common)
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
@@ -289,10 +304,10 @@ class Block(_AttentionFields):
     N.check_placement(self.placement)
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
     drop = nn.Dropout(self.dropout)
-    make = lambda name: N.make_norm(self.norm, use_bias=self.use_bias, train=train, name=name, **kw)
+    make = lambda name: N.make_norm(self.norm, use_bias=self.use_bias, train=train, name=name,
+                                    options=self.norm_options, **kw)
     branches = [
-        lambda h: Attention(self.num_heads, causal=self.causal, use_rope=self.use_rope, use_bias=self.use_bias,
-                            dropout=self.dropout, name="attn", **kw)(h, train=train),
+        lambda h: self._attention(kw)(h, train=train),
         lambda h: MlpBlock(self.mlp_dim, use_bias=self.use_bias, name="mlp", **kw)(h)]
     for i, f in enumerate(branches, 1):
       if self.placement == "post":

@@ -70,6 +70,9 @@ class TransformerLM(nn.Module):
   layernorm_scaling: bool = False
   embed_scale: Any = 1.0
   gpas: bool = False
+  norm_options: Any = ()       # extra norm-layer fields, e.g. (("warmup_iters", 4000),) for PowerNorm
+  attention: str = "softmax"   # "sigmoid": sigmoid attention with attention_bias (lbrl.models.attention)
+  attention_bias: Any = "-log n"
   head: str = "dense"          # "vq": VQ-Logits codebook head (lbrl.models.vq_head), vq_codes codes
   vq_codes: int = 0
   vq_token_bias: bool = False
@@ -100,6 +103,9 @@ class TransformerLM(nn.Module):
                   use_rope=self.positions == "rope", use_bias=self.use_bias, dropout=self.dropout,
                   norm=self.norm, placement=self.placement, residual_scale=alpha,
                   norm_multiplier=1 / math.sqrt(i + 1) if self.layernorm_scaling else 1.0,
+                  attention=self.attention, attention_bias=self.attention_bias,
+                  norm_options=tuple(tuple(o) for o in (dict(self.norm_options).items()
+                                                        if hasattr(self.norm_options, "items") else self.norm_options)),
                   name=f"block_{i}", **kw)(h, train=train)
       if self.gpas:
         a = jnp.asarray(self.param(f"gpas_{i}", nn.initializers.zeros, (), self.param_dtype), h.dtype)

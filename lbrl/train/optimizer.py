@@ -133,15 +133,20 @@ def _with_components(name: str, kwargs: dict, schedule) -> dict:
 
 
 def _parametrization(cfg, parametrization):
-  """The parametrisation object for ``parametrization`` (an object, a name) or ``cfg.parametrization``."""
+  """The parametrisation object for ``parametrization`` (an object, a name) or, when None,
+  ``cfg.parametrization`` (a name or a block ``dict(name="mup", optimizer="adam", base_model=..., ...)``
+  whose other fields are the declared factory's arguments, :data:`lbrl.registry.PARAMETRIZATIONS`)."""
   if parametrization is None:
-    try:
-      parametrization = cfg.get("parametrization")
-    except (AttributeError, KeyError):
-      parametrization = None
-    if hasattr(parametrization, "get") and not isinstance(parametrization, str):
-      parametrization = parametrization.get("name")  # a ConfigDict block {name: ..., base_width: ...}
-  if parametrization is None or parametrization == "":
+    spec = cfg.get("parametrization") if hasattr(cfg, "get") else None
+    if not spec:
+      return None
+    fields = {"name": spec} if isinstance(spec, str) else dict(spec)
+    name = fields.pop("name", "")
+    if not name:
+      return None
+    from lbrl.registry import PARAMETRIZATIONS  # pylint: disable=import-outside-toplevel
+    return PARAMETRIZATIONS.get(name)(**fields)
+  if parametrization == "":
     return None
   if isinstance(parametrization, str):
     from lbrl.optim.parametrization import get_parametrization  # pylint: disable=import-outside-toplevel

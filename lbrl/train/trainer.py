@@ -640,14 +640,8 @@ def data_meta(cfg, train_data) -> dict:
 def parametrization(cfg):
   """``config.parametrization`` (a name or a block ``dict(name="mup", optimizer="adam", width=...,
   base_width=...)``, declared in :data:`lbrl.registry.PARAMETRIZATIONS`) as an object, or None."""
-  spec = cfg.get("parametrization") if hasattr(cfg, "get") else None
-  if not spec:
-    return None
-  fields = {"name": spec} if isinstance(spec, str) else dict(spec)
-  if not fields.get("name"):
-    return None
-  from lbrl.registry import PARAMETRIZATIONS
-  return PARAMETRIZATIONS.get(fields.pop("name"))(**fields)
+  from lbrl.train.optimizer import _parametrization
+  return _parametrization(cfg, None)
 
 
 def make_init(task: Task, tx, seed: int, example_x, aux_init: dict | None = None, param13n=None):
@@ -721,7 +715,7 @@ def init_state(cfg, task, train_data, mesh, tx, rules):
 # Fields a relaunch may change without changing what is trained (durations, cadences, bookkeeping).
 RESUMABLE_CHANGES = ("steps", "log_every", "eval_every", "checkpoint_every", "keep_checkpoints", "data.prefetch",
                      "data.eval_batch_size", "eval_metrics", "max_skipped_fraction", "paper", "sweep", "variant",
-                     "dispatch", "post_training", "diagnostics")
+                     "dispatch", "post_training", "diagnostics", "grid", "analysis")
 
 
 def check_same_run(cfg, workdir: str) -> None:

@@ -53,12 +53,17 @@ def test_sweep_is_well_formed(path):
   assert cfg.sweep.rules or cfg.sweep.not_testable, "a sweep needs verdict rules or a not_testable reason"
   if cfg.sweep.rules:   # arms compared by rules: paired over >= 3 seeds (a measurement grid for a fit has none)
     assert len(cfg.sweep.seeds) >= 3, "at least 3 seeds per arm"
+  from lbrl.tools.kinds import grid
   if kind == "grid":   # the grid's points are its arms
-    from lbrl.tools.kinds import grid
     arms = set(grid.arms(cfg))
   else:
     arms = {r["arm"] for r in reproduce.expand(cfg)}
   for rule in cfg.sweep.rules:
+    if rule.get("op") == "optimum_stable":   # a grid rule over axes, not arms
+      axes = dict(grid.spec_of(cfg)["axes"])
+      assert rule["axis"] in axes and rule["across"] in axes, rule
+      assert all(p in axes and v in axes[p] for p, v in dict(rule.get("where") or {}).items()), rule
+      continue
     assert rule["arm"] in arms and rule.get("than", rule["arm"]) in arms, rule
 
 

@@ -122,16 +122,17 @@ def test_resnet50_imagenet_footprint_matches_the_architecture():
 
 def _names(kind, name):
   """The registered name and the implementing object's name (function or class) of a component."""
-  from lbrl.registry import GRAD_ESTIMATORS, LOSSES, MODELS
+  from lbrl.registry import GRAD_ESTIMATORS, LOSSES, MODELS, PARAMETRIZATIONS
   from lbrl.train.optimizer import lookup
-  get = {"model": MODELS.get, "loss": LOSSES.get, "optimizer": lookup, "grad_estimator": GRAD_ESTIMATORS.get}[kind]
+  get = {"model": MODELS.get, "loss": LOSSES.get, "optimizer": lookup, "grad_estimator": GRAD_ESTIMATORS.get,
+         "parametrization": PARAMETRIZATIONS.get}[kind]
   obj = get(name)
   out = {name, getattr(obj, "__name__", "")}
   out.add(getattr(obj, "__module__", "").rsplit(".", 1)[-1])
   return out
 
 
-PROVIDES = {"function": ("loss",), "transform": ("optimizer", "grad_estimator"), "module": ("model",),
+PROVIDES = {"function": ("loss",), "transform": ("optimizer", "grad_estimator", "parametrization"), "module": ("model",),
             "baseline": ("model",), "tool": ("post_training", "transforms"), "schedule": ("schedule",)}
 
 
@@ -157,6 +158,8 @@ def test_base_setting_runs_the_papers_method(path):
       continue
     if kind in ("post_training", "transforms"):   # a tool: a post-training stage or a data transform
       used |= {s["name"] for s in (cfg.post_training if kind == "post_training" else cfg.data.transforms)}
+      continue
+    if kind == "parametrization" and not (cfg.get("parametrization") or {}).get("name"):
       continue
     if kind == "schedule":   # a learning-rate schedule of lbrl.train.optimizer.make_schedule
       used.add(cfg.schedule.name)

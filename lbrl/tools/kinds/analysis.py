@@ -91,7 +91,8 @@ def _loss_fn(task, state, arrays: dict, batch_size: int):
   from lbrl.train import trainer
   n = min(batch_size, len(arrays["label"]))
   x, labels = jnp.asarray(arrays["x"][:n]), jnp.asarray(arrays["label"][:n])
-  mask = jnp.ones(labels.shape[:1], bool)
+  # per example, or per token for sequence labels (soft / one-hot labels carry a trailing class axis)
+  mask = jnp.ones(labels.shape if jnp.issubdtype(labels.dtype, jnp.integer) else labels.shape[:-1], bool)
 
   def loss(params):
     outputs, _ = trainer.apply_model(task, params, state.model_state, x, False)

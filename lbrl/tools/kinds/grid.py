@@ -19,6 +19,9 @@ itself included). The rule **holds** when all plausible optima over all ``c`` fi
 ``max_shift + 1`` consecutive grid values of ``axis`` (the optimum is pinned down and does not move by
 more than ``max_shift`` steps); it is **contradicted** when for some two values of ``across`` the plausible
 optima are more than ``max_shift`` steps apart (every pair); otherwise it is **inconclusive**.
+``where={path: value}`` fixes the grid's other axes (e.g. ``{"parametrization.name": "sp"}`` in a grid
+over parametrisation x width x learning rate); ``expect="moves"`` states the opposite claim (the optimum
+drifts, as SP's does with width): holds and contradicted swap.
 """
 from __future__ import annotations
 
@@ -75,14 +78,19 @@ def optimum_stable(rule: dict, records: list[dict], cfg, metric: str) -> stats.R
   sign = 1.0 if rule.get("mode", "max") == "max" else -1.0
   m = rule.get("metric", metric)
   vals = verdicts.per_arm(records, m)
-  others = {p: v for p, v in axes.items() if p not in (axis, across)}
+  where = dict(rule.get("where") or {})
+  for p, v in where.items():
+    if p not in axes or v not in axes[p] or p in (axis, across):
+      raise ValueError(f"optimum_stable: where={{{p!r}: {v!r}}} must fix another grid axis to one of its values")
+  others = {p: v for p, v in axes.items() if p not in (axis, across) and p not in where}
   if others:
-    raise ValueError(f"optimum_stable needs a 2-axis grid (or fix the other axes): extra axes {list(others)}")
+    raise ValueError(f"optimum_stable needs a 2-axis grid (or fix the other axes with where=): extra axes "
+                     f"{list(others)}")
   plausible = {}
   for c in axes[across]:
     row = []
     for i, a in enumerate(axes[axis]):
-      name = experiment.point_name({p: (a if p == axis else c) for p in axes})
+      name = experiment.point_name({p: (a if p == axis else c if p == across else where[p]) for p in axes})
       row.append((i, vals.get(name, {})))
     row = [(i, v) for i, v in row if v]
     if not row:
@@ -107,6 +115,8 @@ def optimum_stable(rule: dict, records: list[dict], cfg, metric: str) -> stats.R
     sets = list(plausible.values())
     apart = any(min(abs(i - j) for i in p for j in q) > max_shift for k, p in enumerate(sets) for q in sets[k + 1:])
     out = stats.CONTRADICTED if apart else stats.INCONCLUSIVE
+  if rule.get("expect", "stable") == "moves":   # the claim is that the optimum moves (SP under width)
+    out = {stats.HOLDS: stats.CONTRADICTED, stats.CONTRADICTED: stats.HOLDS}.get(out, out)
   return stats.RuleResult(rule, out, f"[{m}] optimum of {axis} across {across} (plausible optima, paired 95%): "
                           f"{desc}; allowed shift {max_shift} grid step(s): {out}", nums)
 
