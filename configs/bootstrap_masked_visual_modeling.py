@@ -21,7 +21,7 @@ def get_config(arg=None):
   ssl_protocol.mnist5k_mim(c, variant, steps=500)
   c.paper.update(
       title="Bootstrap Masked Visual Modeling via Hard Patches Mining", year=2023, arxiv="2312.13714",
-      slug="bootstrap_masked_visual_modeling", provides="function + module",
+      slug="bootstrap_masked_visual_modeling", provides="module",
       code="lbrl.models.ssl_mim.HardPatchesMAE + lbrl.losses.contrastive.hpm (relative=True/False)",
       claim="loss-guided easy-to-hard masking improves masked image and video modeling; relative loss prediction "
             "beats absolute",

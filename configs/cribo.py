@@ -29,7 +29,7 @@ def get_config(arg=None):
   c.auxiliary = [dict(_EMA)]
   c.paper.update(
       title="CrIBo: Self-Supervised Learning via Cross-Image Object-Level Bootstrapping", year=2024,
-      arxiv="2310.07855", slug="cribo", provides="function + module",
+      arxiv="2310.07855", slug="cribo", provides="function",
       code="lbrl.losses.contrastive.cribo + lbrl.models.ssl_objects.ObjectSSLNet + EMA teacher",
       claim="bootstrapping each object from its cycle-consistent nearest neighbour in other images improves dense, "
             "scene-centric SSL",

@@ -32,7 +32,7 @@ def get_config(arg=None):
                           steps=5 if small else 50)]
   c.paper.update(
       title="Diffuse and Disperse: Image Generation with Representation Regularization", year=2025,
-      arxiv="2506.09027", slug="diffuse_and_disperse", provides="function + module",
+      arxiv="2506.09027", slug="diffuse_and_disperse", provides="function",
       code="lbrl.losses.contrastive.dispersive / diffusion_dispersive + lbrl.models.ssl_diffusion",
       claim="a dispersive regulariser on a hidden layer (no positives, no extra parameters) improves diffusion models",
       expected="lower ImageNet 256x256 FID-50K for DiT/SiT B/2-XL/2 with the dispersive loss than without",

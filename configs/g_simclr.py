@@ -25,7 +25,7 @@ def get_config(arg=None):
   c.data.transforms = [dict(_PL, iters=5 if variant == "smoke" else 200)]
   c.paper.update(
       title="G-SimCLR: Self-Supervised Contrastive Learning with Guided Projection via Pseudo Labelling", year=2020,
-      arxiv="2009.12007", slug="g_simclr", provides="function + transform",
+      arxiv="2009.12007", slug="g_simclr", provides="tool",
       code="lbrl.data.ssl_gsimclr.pseudo_labels + lbrl.losses.contrastive.ntxent(exclude_same_label=True)",
       claim="pseudo-label-guided batches (no two examples of a pseudo-class) improve SimCLR's representations",
       expected="linear evaluation above SimCLR on CIFAR-10 and an ImageNet subset (small gains; the abstract's 76.5% "

@@ -23,7 +23,7 @@ def get_config(arg=None):
   ssl_protocol.mnist5k_mim(c, variant, steps=500)
   c.paper.update(
       title="Hard Patches Mining for Masked Image Modeling", year=2023, arxiv="2304.05919",
-      slug="hard_patches_mining_masked", provides="function + module",
+      slug="hard_patches_mining_masked", provides="module",
       code="lbrl.models.ssl_mim.HardPatchesMAE + lbrl.losses.contrastive.hpm",
       claim="predicting patch-wise reconstruction difficulty and masking the hard patches beats MAE's random "
             "masks; the loss-prediction objective alone already helps",

@@ -40,7 +40,7 @@ def get_config(arg=None):
   c.post_training = [dict(name="masked_token_probe", split="train[95%:]", max_examples=200 if small else 4000)]
   c.paper.update(
       title="Mean BERTs make erratic language teachers: the effectiveness of latent bootstrapping in low-resource "
-            "settings", year=2023, arxiv="2310.19420", slug="mean_berts_make_erratic", provides="function + module",
+            "settings", year=2023, arxiv="2310.19420", slug="mean_berts_make_erratic", provides="function",
       code="lbrl.losses.contrastive.latent_bootstrap + lbrl.models.ssl_text.LatentBootstrapEncoder + EMA teacher",
       claim="latent bootstrapping (regressing an EMA teacher's contextual embeddings) is a usable pre-training "
             "objective in low-resource settings, with mixed results against MLM",

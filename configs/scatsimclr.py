@@ -25,7 +25,7 @@ def get_config(arg=None):
                         projector=(16, 8) if small else (128, 32), pretext=True, segments=4, num_permutations=6)
   c.paper.update(
       title="ScatSimCLR: self-supervised contrastive learning with pretext task regularization for small-scale "
-            "datasets", year=2021, arxiv="2108.13939", slug="scatsimclr", provides="module + function",
+            "datasets", year=2021, arxiv="2108.13939", slug="scatsimclr", provides="module",
       code="lbrl.models.ssl_scatter.ScatSimCLR (+ scattering1d) + lbrl.losses.contrastive.scatsimclr",
       claim="a fixed scattering front end with a small adapter and a pretext regulariser matches SimCLR with fewer "
             "trainable parameters; the pretext task helps",
