@@ -24,7 +24,7 @@ def get_config(arg=None):
   c, variant = common.base(arg)
   ptq_protocol(c, variant, ["rtn", "gptq", "baq"], pairs=[["baq", "gptq"]])
   c.paper.update(
-      title="BAQ: Efficient Bit Allocation Quantization for Large Language Models", year=2025, arxiv="",
+      title="BAQ: Efficient Bit Allocation Quantization for Large Language Models", year=2025, arxiv="2506.05664",
       slug="baq", provides="analysis tool",
       code="lbrl.quant.allocation.baq_allocation (+ lbrl.quant.ptq.gptq) through the ptq analysis tool",
       claim="closed-form per-layer bit allocation from a Hessian proxy beats uniform-width GPTQ at the same "

@@ -26,7 +26,8 @@ def get_config(arg=None):
   training_protocol(c, variant)
   budgets = common.by_variant(variant, smoke=(2,), cpu=(500, 2000), paper=(500, 2000))
   c.paper.update(
-      title="Compute-Optimal Quantization-Aware Training", year=2025, arxiv="", slug="compute_optimal_quantization_aware",
+      title="Compute-Optimal Quantization-Aware Training", year=2025, arxiv="2509.22935",
+      slug="compute_optimal_quantization_aware",
       provides="baseline",
       code="lbrl.quant.policy (config.precision.matmul start_step: a float phase, then int4 QAT) on "
            "lbrl.models.simple.MLP",

@@ -30,7 +30,8 @@ def get_config(arg=None):
   c, variant = common.base(arg)
   training_protocol(c, variant)
   c.paper.update(
-      title="Elucidating the Design Space of FP4 training", year=2025, arxiv="", slug="elucidating_design_space_fp4",
+      title="Elucidating the Design Space of FP4 training", year=2025, arxiv="2509.17791",
+      slug="elucidating_design_space_fp4",
       provides="baseline",
       code="lbrl.quant.policy (config.precision.matmul: MXFP4 specs, stochastic rounding, block-Hadamard backward) on lbrl.models.simple.MLP",
       claim="for MXFP4 training, stochastic rounding of gradients and Hadamard transforms recover most of the "

@@ -30,7 +30,7 @@ def get_config(arg=None):
   ptq_protocol(c, variant, ["rtn", "sparse_magnitude", "requant"], pairs=[["requant", "sparse_magnitude"]],
                sensitivity_check=True)
   c.paper.update(
-      title="Identifying Sensitive Weights via Post-quantization Integral", year=2025, arxiv="",
+      title="Identifying Sensitive Weights via Post-quantization Integral", year=2025, arxiv="2503.01901",
       slug="identifying_sensitive_weights_post", provides="analysis tool",
       code="lbrl.quant.sensitivity (pqi, taylor_delta, dense_and_sparse) through the ptq analysis tool",
       claim="second-order Taylor sensitivity underestimates the loss change of quantization; the post-quantization "

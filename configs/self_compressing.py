@@ -12,6 +12,10 @@ cpu:   mnist5k (4,000 real MNIST digits), MLP 784-128-128-10, Adam 3e-3, batch 1
        only), 0.01 and 0.05; the tool on the 1,000 test digits.
 paper: CIFAR-10 with a small CNN (the paper's own setting is single-GPU sized); lbrl's self-compressing
        layer is Dense-only, so the paper variant is the cpu setting.
+observed (cpu run, 3 seeds): the float MLP 94.53%; self-compressing at gamma 0.01 94.17% with 3.02 bits per
+       weight (9.4% of float32's bits; both rules hold) but 93.6% of the weights kept (the "at most half" rule is
+       contradicted: the size term lowers bits, it removes few channels in 2,000 steps); gamma 0.05 94.50% at
+       2.47 bits and 92.7% of the weights; gamma 0 (QAT only) 94.07% at 4.15 bits.
 """
 from lbrl import config as common
 

@@ -37,7 +37,7 @@ def get_config(arg=None):
                                                    random_draws=common.by_variant(variant, smoke=1, cpu=8, paper=8)))
   c.paper.update(
       title="SNIP: An Adaptive Mixed Precision Framework for Subbyte Large Language Model Training", year=2025,
-      arxiv="", slug="snip", provides="analysis tool",
+      arxiv="2602.01410", slug="snip", provides="analysis tool",
       code="lbrl.quant.snip (divergences, snip_tool) with lbrl.quant.allocation.integer_program and lbrl.quant.policy",
       claim="per-layer precision chosen from forward loss divergence and backward weight divergence by an integer "
             "program keeps quality at a FLOPs target better than other assignments",
