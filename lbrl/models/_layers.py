@@ -273,28 +273,22 @@ class Block(_AttentionFields):
   ``F`` is attention then the MLP (width ``mlp_dim``); ``norm`` is a name of
   :func:`lbrl.models.norm.make_norm`; ``residual_scale`` is ``a``; ``norm_multiplier`` multiplies each
   pre-norm's output (LayerNorm Scaling, Sun et al., "The Curse of Depth in Large Language Models", 2025,
-  arXiv:2502.05795: ``1/sqrt(l)`` in layer ``l``); ``attention`` is ``"softmax"`` (:class:`Attention`) or
-  ``"sigmoid"`` (:class:`lbrl.models.attention.SigmoidAttention` with bias ``attention_bias``, default the
-  paper's ``-log n``). The defaults give exactly the previous Pre-LN block.
+  arXiv:2502.05795: ``1/sqrt(l)`` in layer ``l``); ``attention_module`` is the attention's module class
+  (called with the head count and :class:`_AttentionFields`; None: softmax :class:`Attention`; e.g.
+  :class:`lbrl.models.attention.SigmoidAttention`). The defaults give exactly the previous Pre-LN block.
   """
   mlp_dim: int = 0
   norm: str = "layer"
   placement: str = "pre"
   residual_scale: float = 1.0
   norm_multiplier: float = 1.0
-  attention: str = "softmax"
-  attention_bias: Any = "-log n"
+  attention_module: Any = None
   norm_options: tuple = ()   # extra fields of the norm layer ((name, value) pairs, lbrl.models.norm.make_norm)
 
   def _attention(self, kw):
     common = dict(causal=self.causal, use_rope=self.use_rope, use_bias=self.use_bias, dropout=self.dropout,
                   name="attn", **kw)
-    if self.attention == "sigmoid":
-      from lbrl.models.attention import SigmoidAttention
-      return SigmoidAttention(self.num_heads, bias=self.attention_bias, **common)
-    if self.attention != "softmax":
-      raise ValueError(f"Block.attention={self.attention!r}; expected 'softmax' or 'sigmoid'")
-    return Attention(self.num_heads, **common)
+    return (self.attention_module or Attention)(self.num_heads, **common)
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):

@@ -39,6 +39,7 @@ cross-entropy can compute the loss without materialising the ``[B, T, V]`` logit
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -77,6 +78,14 @@ class TransformerLM(nn.Module):
   vq_codes: int = 0
   vq_token_bias: bool = False
 
+  def _attention_module(self):
+    if self.attention == "softmax":
+      return None
+    if self.attention == "sigmoid":
+      from lbrl.models.attention import SigmoidAttention
+      return functools.partial(SigmoidAttention, bias=self.attention_bias)
+    raise ValueError(f"TransformerLM.attention={self.attention!r}; expected 'softmax' or 'sigmoid'")
+
   @nn.compact
   def __call__(self, x, *, train: bool = False, return_hidden: bool = False):
     if self.vocab_size is None:
@@ -103,7 +112,7 @@ class TransformerLM(nn.Module):
                   use_rope=self.positions == "rope", use_bias=self.use_bias, dropout=self.dropout,
                   norm=self.norm, placement=self.placement, residual_scale=alpha,
                   norm_multiplier=1 / math.sqrt(i + 1) if self.layernorm_scaling else 1.0,
-                  attention=self.attention, attention_bias=self.attention_bias,
+                  attention_module=self._attention_module(),
                   norm_options=tuple(tuple(o) for o in (dict(self.norm_options).items()
                                                         if hasattr(self.norm_options, "items") else self.norm_options)),
                   name=f"block_{i}", **kw)(h, train=train)

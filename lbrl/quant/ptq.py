@@ -38,6 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 from qwix._src.core import qarray
 
+from lbrl.quant.quantizers import int_absmax_scale
+
 METHODS = ("rtn", "gptq", "awq", "adaround", "adaquant")
 BITS = {8: jnp.int8, 4: jnp.int4, 3: "int3", 2: "int2"}
 
@@ -77,10 +79,7 @@ def _int_quant(w_oi, bits, scale):
   return jnp.clip(jnp.round(w_oi / scale), -qmax - 1, qmax) * scale
 
 
-def _int_scale(w_oi, bits):
-  """qwix's absmax scale per row: ``amax / (qmax + 0.5)`` (1 where tiny)."""
-  s = jnp.max(jnp.abs(w_oi), axis=1, keepdims=True) / (2 ** (bits - 1) - 0.5)
-  return jnp.where(s < jnp.sqrt(jnp.finfo(jnp.float32).tiny), 1.0, s)
+_int_scale = int_absmax_scale   # qwix's absmax scale per row (lbrl.quant.quantizers)
 
 
 def gptq(w: jax.Array, x: jax.Array, *, bits: int = 4, group_size: int | None = None,

@@ -238,3 +238,12 @@ def bits_per_value(spec: QuantSpec | str, numel: int | None = None, channels: in
   elif numel:
     b += sb * (channels if spec.granularity == "channel" else 1) / numel
   return b
+
+
+def int_absmax_scale(w_oi, bits: int):
+  """qwix's symmetric absmax scale per row of ``w_oi [out, k]``: ``amax / (qmax + 0.5)`` with
+  ``qmax = 2^(bits-1) - 1`` (1 where the row is all but zero); shared by the post-training methods
+  (:mod:`lbrl.quant.ptq`, :mod:`lbrl.quant.rounding`, :mod:`lbrl.quant.search`)."""
+  s = jnp.max(jnp.abs(w_oi), axis=1, keepdims=True) / (2 ** (bits - 1) - 0.5)
+  return jnp.where(s < jnp.sqrt(jnp.finfo(jnp.float32).tiny), 1.0, s)
+

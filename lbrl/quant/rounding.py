@@ -32,7 +32,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lbrl.quant import ptq
+from lbrl.quant.quantizers import int_absmax_scale
 
 ZETA, GAMMA = 1.1, -0.1
 
@@ -42,7 +42,7 @@ def _grid(w_oi, bits):
   if not isinstance(bits, int) or not 2 <= bits <= 8:
     raise ValueError(f"bits must be an int in [2, 8], got {bits!r}")
   qmax = 2 ** (bits - 1) - 1
-  return ptq._int_scale(w_oi, bits), -qmax - 1, qmax
+  return int_absmax_scale(w_oi, bits), -qmax - 1, qmax
 
 
 def _check(w, x):

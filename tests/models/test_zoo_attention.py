@@ -20,7 +20,7 @@ def test_sigmoid_attention_is_selectable_with_the_same_parameters():
   # causal: the first position's logits do not depend on later tokens, under sigmoid attention too
   y = x.at[:, 3:].set(0)
   np.testing.assert_allclose(sig.apply(p, y)[:, :3], b[:, :3], rtol=1e-5, atol=1e-6)
-  with pytest.raises(ValueError, match="Block.attention"):
+  with pytest.raises(ValueError, match="TransformerLM.attention"):
     TransformerLM(vocab_size=11, num_layers=1, num_heads=2, width=16, max_len=6, attention="linear").init(
         jax.random.PRNGKey(0), x)
 

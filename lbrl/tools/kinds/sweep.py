@@ -218,6 +218,8 @@ def _pm(mean, std, n) -> str:
 def seeds_phrase(arms: dict) -> str:
   """"3 seeds per arm (0, 1, 2)" from the summaries actually used (or the range where arms differ)."""
   ns = sorted({a["n"] for a in arms.values()})
+  if not ns:
+    return "no run recorded this metric (e.g. a smoke variant without its stage)"
   seeds = sorted({tuple(a["seeds"]) for a in arms.values()})
   if len(ns) == 1 and len(seeds) == 1:
     return f"{ns[0]} seed{'s' if ns[0] != 1 else ''} per arm (seeds {', '.join(map(str, seeds[0]))})"
