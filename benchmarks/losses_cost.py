@@ -33,7 +33,7 @@ DISTANCE = {"harmonic_loss"}                                          # non-nega
 HYPER = {"ldam_drw": {"drw_start_step": 5}, "cross_entropy_drw": {"drw_start_step": 5},
          "comp_sum": {"tau": 0.0}, "number_token_loss": {"number_token_ids": None}}
 SUPPLIED = ("class_counts", "step", "rng")
-MULTI_HOT = {"decoupled_softmax"}                                     # multi-hot targets, not class ids
+MULTI_HOT = {"decoupled_softmax", "multilabel_softmax", "macro_auc_loss"}   # multi-hot targets, not class ids
 
 
 def registry_cases() -> dict:
