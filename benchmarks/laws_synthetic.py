@@ -56,7 +56,6 @@ TRUTH = {
                            {"N": np.repeat(G(1e6, 6e7, 5), 5), "S": np.tile(G(1e3, 1e5, 5), 5)}),
     "research_without_re_search": ("power_law", {"E": 1.5, "A": 20.0, "alpha": 0.3}, {"x": G(1e4, 1e7, 10)}),
     "number_trainable_parameters_that": ("power_law", {"E": 1.5, "A": 20.0, "alpha": 0.3}, {"x": G(1e4, 1e7, 10)}),
-    "wsd_cooldown": ("chinchilla", {"E": 1.8, "A": 480.0, "B": 2000.0, "alpha": 0.35, "beta": 0.37}, _nd()),
     "honey_i_shrunk_language": ("power_law", {"E": 1.5, "A": 20.0, "alpha": 0.3}, {"x": G(1e10, 2e15, 12)}),
 }
 

@@ -1,4 +1,4 @@
-"""The 25 LAW papers' fit configs (configs/<slug>.py, sweep.kind="fit"): load in every variant, name their paper, a known form, existing data and rules on the
+"""The 25 LAW papers' configs; their fit configs (configs/<slug>.py, sweep.kind="fit"): load in every variant, name their paper, a known form, existing data and rules on the
 form's parameters, and a verdict path (rules, or a not-testable / partly-testable reason)."""
 import glob
 import os
@@ -18,13 +18,17 @@ SLUGS = ("4_3_phases_compute kaplan_scaling_laws explaining_neural_scaling_laws 
          "time_matters language_models_scale_reliably wsd_cooldown honey_i_shrunk_language").split()
 
 
+# wsd_cooldown is a training sweep on the char LM (WSD vs cosine), not a fit; the rest fit a law to points
+FIT_SLUGS = tuple(s for s in SLUGS if s != "wsd_cooldown")
+
+
 def test_all_25_papers_have_a_config():
   assert len(SLUGS) == 25
   have = {os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO, "configs", "*.py"))}
   assert set(SLUGS) <= have
 
 
-@pytest.mark.parametrize("slug", SLUGS)
+@pytest.mark.parametrize("slug", FIT_SLUGS)
 def test_fit_config(slug):
   path = os.path.join(REPO, "configs", f"{slug}.py")
   for variant in ("smoke", "cpu", "paper"):
