@@ -4,14 +4,15 @@ the measurements that lbrl's scaling-law fitter is applied to on data produced h
 Design (fixed before the runs): the ``char_lm`` setting (lbrl.config.char_lm: AdamW 1e-3, beta2 0.99,
 weight decay 0.1, clip 1.0, context 64) with 2-layer, 4-head models of width 32, 64, 128, 192
 (parameters counted by the trainer, embeddings included, as Hoffmann et al. count them) trained for
-250, 500, 1000 and 2000 steps of batch 16 (12.8k to 2.05M target characters), each run with its own
+250, 500, 1000 and 2000 steps of batch 16 x context 64 (256k to 2.05M target characters), each run with its own
 cosine schedule decayed to 10% at its end (Hoffmann et al. 2022's correction of Kaplan et al.'s fixed
 schedule: a shorter run must not be a truncated longer one), 20 warm-up steps. One seed per point: the
 fits' bootstrap over points gives the intervals. Loss: validation cross-entropy (nats per character,
 every validation character once). 16 runs, cached per point (a rerun adds only missing points).
 
-Fits on these points: configs/char_lm_scaling_chinchilla.py (L = E + A/N^alpha + B/D^beta) and
-configs/char_lm_scaling_kaplan.py (Kaplan et al.'s L(N, D)); the honest caveat of the issue holds: one
+Fits on these points: configs/char_lm_scaling_chinchilla.py (L = E + A/N^alpha + B/D^beta),
+configs/char_lm_scaling_kaplan.py (Kaplan et al.'s L(N, D)) and configs/char_lm_scaling_overtraining.py
+(Gadre et al.'s over-training law); the honest caveat of the issue holds: one
 decade of N and two of D cannot confirm LLM exponents, only whether the forms describe this grid.
 """
 from lbrl import config as common
@@ -48,7 +49,7 @@ def get_config(arg=None):
   c.grid = dict(axes=[("model.width", list(WIDTHS)), ("steps", list(STEPS))], base={})
   c.sweep.rules = []
   c.sweep.not_testable = ("a measurement study, no claim of its own: the scaling-law fits on its points "
-                          "(configs/char_lm_scaling_chinchilla.py, configs/char_lm_scaling_kaplan.py) carry the claims")
+                          "(configs/char_lm_scaling_chinchilla.py, _kaplan.py, _overtraining.py) carry the claims")
   if variant == "smoke":
     c.grid = dict(axes=[("model.width", [16]), ("steps", [2, 3])], base={})
     c.model.width = 16

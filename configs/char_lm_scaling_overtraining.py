@@ -1,0 +1,30 @@
+"""Gadre et al.'s over-training law fitted to lbrl's own char-LM scaling grid (issue 21): "Language models
+scale reliably with over-training and on downstream tasks", 2024, arXiv:2403.08540, eq. 4, on the 16
+points of configs/char_lm_scaling.py, whose tokens-per-parameter ratio M = D/N runs from about 0.01
+(width 192, 250 steps) to 60 (width 32, 2000 steps).
+
+Fit: L = E + (a M^eta + b M^-eta) C^-eta with C = 6 N D, by lbrl.laws (Huber on log residuals, L-BFGS
+from a grid of starts, 95% bootstrap intervals). Rule, fixed before the grid ran: the compute exponent
+eta is positive and finite (inside [0.01, 2]): at a fixed ratio M the loss falls as a power of compute,
+the law's premise. Gadre et al.'s eta (about 0.05 to 0.1 on their 0.011B-6.9B models) is compared, not
+scored.
+Observed (after the rule was fixed): E collapses to 0, as in the Chinchilla fit on the same points (the
+grid does not constrain an irreducible loss); eta = 0.088 [0.072, 0.104], inside Gadre et al.'s range.
+"""
+from lbrl.laws import paper_config
+
+
+def get_config(arg=None):
+  return paper_config.law(
+      arg, slug="char_lm_scaling_overtraining",
+      title="Language models scale reliably with over-training and on downstream tasks (eq. 4 on the char-LM grid)",
+      year=2024, arxiv="2403.08540",
+      claim="at a fixed tokens-per-parameter ratio, loss on the char-LM grid falls as a power of compute",
+      expected="a positive, finite compute exponent eta",
+      setting="16 runs: 2-layer char GPT, widths 32-192, 250-2000 steps x 1024 characters, M = D/N from ~0.01 to ~60",
+      hardware="cpu: 2 CPU cores (configs/char_lm_scaling.py)",
+      form="overtraining", data="experiments/char_lm_scaling/results.json",
+      columns={"N": "final.model/params", "D": "final.train/tokens", "y": "final.eval/loss"},
+      rules=[{"param": "eta", "op": "between", "value": (0.01, 2.0)}],
+      cpu_sized="a fit to lbrl's own char-LM grid: its points are the cpu study's; the paper's own runs "
+                "(104 models, 0.011B-6.9B parameters) are not reproducible here")
