@@ -99,6 +99,5 @@ def sgd_norm_loss(learning_rate: Any = 0.1, momentum: float = 0.9, nesterov: boo
   authors use it in place of weight decay on the kernels) and optional coupled weight decay."""
   _common.check_nonnegative("norm_loss", norm_loss)
   base = descent.sgd(learning_rate, momentum=momentum, nesterov=nesterov, weight_decay=weight_decay, mask=mask)
-  if norm_loss == 0:
-    return base
+  # always chained (lambda = 0 adds exactly 0), so that norm_loss can be injected as a hyperparameter
   return _common.checked(optax.chain(add_norm_loss(norm_loss), base))
