@@ -16,17 +16,13 @@ from lbrl.laws import paper_config
 
 
 def get_config(arg=None):
-  return paper_config.law(
+  return paper_config.char_lm_grid_fit(
       arg, slug="char_lm_scaling_chinchilla",
       title="Training Compute-Optimal Large Language Models (Approach 3 on the char-LM grid)", year=2022,
       arxiv="2203.15556",
       claim="validation loss on the char-LM parameters x tokens grid follows E + A/N^alpha + B/D^beta",
       expected="positive, finite exponents (Chinchilla: alpha 0.34, beta 0.28 at LLM scale; not expected here)",
-      setting="16 runs: 2-layer char GPT, widths 32-192 (N ~ 3e4-9e5), 250-2000 steps x 1024 characters",
-      hardware="cpu: 2 CPU cores (configs/char_lm_scaling.py)",
-      form="chinchilla", data="experiments/char_lm_scaling/results.json",
-      columns={"N": "final.model/params", "D": "final.train/tokens", "y": "final.eval/loss"},
+      form="chinchilla",
       rules=[{"param": "alpha", "op": "between", "value": (0.05, 2.0)},
              {"param": "beta", "op": "between", "value": (0.05, 2.0)}],
-      cpu_sized="a fit to lbrl's own char-LM grid: its points are the cpu study's; the paper's own runs "
-                "(400 models, 70M-16B parameters) are not reproducible here")
+      paper_runs="400 models, 70M-16B parameters")

@@ -11,17 +11,13 @@ from lbrl.laws import paper_config
 
 
 def get_config(arg=None):
-  return paper_config.law(
+  return paper_config.char_lm_grid_fit(
       arg, slug="char_lm_scaling_kaplan",
       title="Scaling Laws for Neural Language Models (L(N, D) on the char-LM grid)", year=2020,
       arxiv="2001.08361",
       claim="validation loss on the char-LM parameters x tokens grid follows Kaplan's L(N, D)",
       expected="positive, finite alpha_N and alpha_D (Kaplan: 0.076, 0.103 at LLM scale; not expected here)",
-      setting="16 runs: 2-layer char GPT, widths 32-192, 250-2000 steps x 1024 characters",
-      hardware="cpu: 2 CPU cores (configs/char_lm_scaling.py)",
-      form="kaplan_nd", data="experiments/char_lm_scaling/results.json",
-      columns={"N": "final.model/params", "D": "final.train/tokens", "y": "final.eval/loss"},
+      form="kaplan_nd",
       rules=[{"param": "alpha_N", "op": "between", "value": (0.01, 2.0)},
              {"param": "alpha_D", "op": "between", "value": (0.01, 2.0)}],
-      cpu_sized="a fit to lbrl's own char-LM grid: its points are the cpu study's; the paper's own runs "
-                "(768 to 1.5B non-embedding parameters on WebText2) are not reproducible here")
+      paper_runs="768 to 1.5B non-embedding parameters on WebText2")

@@ -15,16 +15,12 @@ from lbrl.laws import paper_config
 
 
 def get_config(arg=None):
-  return paper_config.law(
+  return paper_config.char_lm_grid_fit(
       arg, slug="char_lm_scaling_overtraining",
       title="Language models scale reliably with over-training and on downstream tasks (eq. 4 on the char-LM grid)",
       year=2024, arxiv="2403.08540",
       claim="at a fixed tokens-per-parameter ratio, loss on the char-LM grid falls as a power of compute",
       expected="a positive, finite compute exponent eta",
-      setting="16 runs: 2-layer char GPT, widths 32-192, 250-2000 steps x 1024 characters, M = D/N from ~0.01 to ~60",
-      hardware="cpu: 2 CPU cores (configs/char_lm_scaling.py)",
-      form="overtraining", data="experiments/char_lm_scaling/results.json",
-      columns={"N": "final.model/params", "D": "final.train/tokens", "y": "final.eval/loss"},
+      form="overtraining",
       rules=[{"param": "eta", "op": "between", "value": (0.01, 2.0)}],
-      cpu_sized="a fit to lbrl's own char-LM grid: its points are the cpu study's; the paper's own runs "
-                "(104 models, 0.011B-6.9B parameters) are not reproducible here")
+      paper_runs="104 models, 0.011B-6.9B parameters")

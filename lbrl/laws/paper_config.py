@@ -30,3 +30,20 @@ def law(arg, *, slug: str, title: str, year: int, arxiv: str, claim: str, expect
                  cpu_sized=cpu_sized or "a scaling-law fit: the paper variant refits the same points with 1000 "
                                         "bootstrap resamples; the paper's own training runs are far beyond this machine")
   return common.finalize(c)
+
+
+CHAR_LM_GRID = "experiments/char_lm_scaling/results.json"   # configs/char_lm_scaling.py's runs
+
+
+def char_lm_grid_fit(arg, *, slug: str, title: str, year: int, arxiv: str, claim: str, expected: str,
+                     form: str, rules, paper_runs: str):
+  """A law fitted to lbrl's own char-LM parameters x tokens grid (configs/char_lm_scaling.py): N = the
+  parameters the trainer counted, D = the target characters seen, y = validation loss; ``paper_runs``
+  describes the paper's own runs (why its variant is this fit)."""
+  return law(arg, slug=slug, title=title, year=year, arxiv=arxiv, claim=claim, expected=expected,
+             setting="16 runs: 2-layer char GPT, widths 32-192 (N ~ 3e4-9e5), 250-2000 steps x 1024 characters",
+             hardware="cpu: 2 CPU cores (configs/char_lm_scaling.py)", form=form, data=CHAR_LM_GRID,
+             columns={"N": "final.model/params", "D": "final.train/tokens", "y": "final.eval/loss"}, rules=rules,
+             cpu_sized=f"a fit to lbrl's own char-LM grid: its points are the cpu study's; the paper's own runs "
+                       f"({paper_runs}) are not reproducible here")
+
