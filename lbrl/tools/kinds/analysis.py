@@ -138,15 +138,11 @@ def apply(cfg, workdir: str | None, spec: dict) -> tuple[dict, dict]:
 def init_records(runs: list[dict]) -> list[dict]:
   """Records of runs that are analysed at initialisation: nothing trained, no workdir."""
   from lbrl.tools.kinds import sweep
+  from lbrl.tools.kinds.benchmark import processor
   from lbrl.train.record import versions
   return [{"arm": r["arm"], "seed": r["seed"], "overrides": r["overrides"], "final": {}, "curve": [],
-           "wall_time_sec": 0.0, "versions": versions(), "workdir": None, "processor": _processor(),
+           "wall_time_sec": 0.0, "versions": versions(), "workdir": None, "processor": processor(),
            "training_hash": sweep.training_hash(r["config"])} for r in runs]
-
-
-def _processor() -> str:
-  from lbrl.tools.kinds.benchmark import processor
-  return processor()
 
 
 def analyse_runs(runs: list[dict], records: list[dict], spec: dict, runs_dir: str) -> list[dict]:
