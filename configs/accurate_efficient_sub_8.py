@@ -15,9 +15,8 @@ paper: ResNet-20/18/50 CIFAR/ImageNet at 4 bits, Transformers at 6 bits; the pap
        ImageNet ResNet-50 recipe at 4 bits (Dense matmuls only in lbrl's policy).
 """
 from lbrl import config as common
-from lbrl.quant.policy import spec, training_protocol
+from lbrl.quant.policy import W4A4, matmul_arms, paper_recipe, spec, training_protocol
 
-W4A4 = dict(x=spec("int4"), w=spec("int4"))
 TENSOR = {**W4A4, "grad": spec("int4")}
 SHIFT = {**W4A4, "grad": spec("int4", "channel", scale_format="pow2")}
 
@@ -35,13 +34,10 @@ def get_config(arg=None):
       setting="paper: ResNets at 4 bits (CIFAR-10/100, ImageNet), Transformers at 6 bits (IWSLT, WMT), GNNs",
       hardware="paper: CPU/GPU/FPGA prototypes; cpu: 2 cores, int4 emulated")
   c.sweep.seeds = [0, 1, 2, 3, 4]
-  c.sweep.arms = common.free(fp32={}, int4_tensor={"precision": {"matmul": TENSOR}},
-                             int4_shiftquant={"precision": {"matmul": SHIFT}})
+  c.sweep.arms = common.free(**matmul_arms(int4_tensor=TENSOR, int4_shiftquant=SHIFT))
   c.sweep.rules = [{"arm": "int4_shiftquant", "op": ">", "than": "int4_tensor", "margin": 0.01},
                    {"arm": "int4_shiftquant", "op": "not_worse", "than": "fp32", "margin": 0.01}]
   c.sweep.partly_testable = ("ShiftQuant's grouping is replaced by its per-row limit; no L1 normalization layer; "
                              "speed claims not measured")
-  if variant == "paper":
-    common.imagenet_resnet50(c, optimizer=dict(name="sgd", learning_rate=0.1, momentum=0.9, weight_decay=1e-4))
-    c.precision = common.free(rules=[], matmul=SHIFT)
+  paper_recipe(c, variant, "imagenet_resnet50", SHIFT)
   return common.finalize(c)

@@ -15,9 +15,8 @@ paper: LLMs of 86M-2.2B parameters; the paper variant is the LLaMA-60M C4 model 
        0.3 at int4 weights/activations.
 """
 from lbrl import config as common
-from lbrl.quant.policy import spec, training_protocol
+from lbrl.quant.policy import W4A4, paper_recipe, training_protocol
 
-W4A4 = dict(x=spec("int4"), w=spec("int4"))
 FRACTIONS = (0.1, 0.3, 0.6, 1.0)
 
 
@@ -51,7 +50,5 @@ def get_config(arg=None):
     c.sweep.rules = [{"arm": "t2_qat60", "op": "not_worse", "than": "t2_qat100", "metric": "eval/loss"}]
   c.sweep.partly_testable = ("the growth of the optimal fraction with compute is read from two budgets, not a "
                              "fitted law; no fused cooldown; an MNIST-1D MLP for LLMs")
-  if variant == "paper":
-    common.c4_llama(c, size="60m", optimizer=dict(name="adamw", learning_rate=1e-3, weight_decay=0.0))
-    c.precision = common.free(rules=[], matmul={**W4A4, "start_step": int(0.7 * c.steps)})
+  paper_recipe(c, variant, "c4_llama_60m", lambda c: {**W4A4, "start_step": int(0.7 * c.steps)})
   return common.finalize(c)

@@ -18,7 +18,7 @@ observed (cpu run, 3 seeds): float32 66.9%, MXFP4 round-to-nearest 50.9%, + stoc
        FP4 training here; stochastic rounding alone does not.
 """
 from lbrl import config as common
-from lbrl.quant.policy import spec, training_protocol
+from lbrl.quant.policy import matmul_arms, paper_recipe, spec, training_protocol
 
 MX = spec("float4_e2m1fn", "block", block_size=32, scale_format="e8m0")
 RTN = dict(x=MX, w=MX, grad=MX)
@@ -41,14 +41,11 @@ def get_config(arg=None):
       setting="paper: thousands of technique combinations on regression, classification, diffusion and LM tasks",
       hardware="paper: GPU simulation; cpu: 2 cores, FP4 emulated exactly by ml_dtypes casts")
   c.sweep.seeds = [0, 1, 2]
-  c.sweep.arms = common.free(fp32={}, mxfp4={"precision": {"matmul": RTN}}, mxfp4_sr={"precision": {"matmul": SR}},
-                             mxfp4_sr_hadamard={"precision": {"matmul": SR_H}})
+  c.sweep.arms = common.free(**matmul_arms(mxfp4=RTN, mxfp4_sr=SR, mxfp4_sr_hadamard=SR_H))
   c.sweep.rules = [{"arm": "mxfp4_sr", "op": ">", "than": "mxfp4", "margin": 0.01},
                    {"arm": "mxfp4_sr_hadamard", "op": "not_worse", "than": "mxfp4_sr", "margin": 0.01},
                    {"arm": "mxfp4_sr_hadamard", "op": "not_worse", "than": "fp32", "margin": 0.02}]
   c.sweep.partly_testable = ("E8M0 block scales instead of the paper's UE5M3; an MNIST-1D MLP for the paper's "
                              "task suite")
-  if variant == "paper":
-    common.c4_llama(c, size="60m", optimizer=dict(name="adamw", learning_rate=1e-3, weight_decay=0.0))
-    c.precision = common.free(rules=[], matmul=SR_H)
+  paper_recipe(c, variant, "c4_llama_60m", SR_H)
   return common.finalize(c)

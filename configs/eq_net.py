@@ -17,7 +17,7 @@ paper: ResNet-18/50, MobileNetV2 on ImageNet; the paper variant is the zoo's Ima
        (Dense matmuls only in lbrl's policy).
 """
 from lbrl import config as common
-from lbrl.quant.policy import training_protocol
+from lbrl.quant.policy import paper_recipe, training_protocol
 
 
 def get_config(arg=None):
@@ -46,7 +46,5 @@ def get_config(arg=None):
                    {"arm": "supernet", "op": "not_worse", "than": "static2", "metric": "analysis/acc_w2", "margin": 0.02}]
   c.sweep.partly_testable = ("no weight-distribution or progressive-guidance losses, no granularity/symmetry axes "
                              "and no mixed-precision search; an MNIST-1D MLP for ImageNet CNNs")
-  if variant == "paper":
-    common.imagenet_resnet50(c, optimizer=dict(name="sgd", learning_rate=0.1, momentum=0.9, weight_decay=1e-4))
-    c.precision = common.free(rules=[], matmul={"elastic_bits": [2, 3, 4, 8]})
+  paper_recipe(c, variant, "imagenet_resnet50", {"elastic_bits": [2, 3, 4, 8]})
   return common.finalize(c)

@@ -19,10 +19,7 @@ observed (cpu run, 5 seeds): float32 66.94 +- 0.70%, FP8 with dynamic per-tensor
        unscaled E5M2 gradients do not underflow enough to hurt, so the scaling's benefit is not visible.
 """
 from lbrl import config as common
-from lbrl.quant.policy import spec, training_protocol
-
-FP8 = dict(x=spec("float8_e4m3fn"), w=spec("float8_e4m3fn"), grad=spec("float8_e5m2"))
-NAIVE = {role: {**s, "scale_format": "none"} for role, s in FP8.items()}
+from lbrl.quant.policy import FP8, FP8_NAIVE, matmul_arms, paper_recipe, training_protocol
 
 
 def get_config(arg=None):
@@ -39,12 +36,9 @@ def get_config(arg=None):
               "gradients, per-tensor scale biases recomputed from the tensors",
       hardware="paper: Graphcore IPUs (FP8 arithmetic); cpu: 2 cores, FP8 emulated exactly by ml_dtypes casts")
   c.sweep.seeds = [0, 1, 2, 3, 4]
-  c.sweep.arms = common.free(fp32={}, fp8={"precision": {"matmul": FP8}},
-                             fp8_naive={"precision": {"matmul": NAIVE}})
+  c.sweep.arms = common.free(**matmul_arms(fp8=FP8, fp8_naive=FP8_NAIVE))
   c.sweep.rules = [{"arm": "fp8", "op": "not_worse", "than": "fp32", "margin": 0.01},
                    {"arm": "fp8_naive", "op": "<", "than": "fp32", "margin": 0.01}]
   c.sweep.partly_testable = "an MNIST-1D MLP stands in for the paper's LLMs; quality only (no FP8 hardware here)"
-  if variant == "paper":
-    common.c4_llama(c, size="60m", optimizer=dict(name="adamw", learning_rate=1e-3, weight_decay=0.0))
-    c.precision = common.free(rules=[], matmul=FP8)
+  paper_recipe(c, variant, "c4_llama_60m", FP8)
   return common.finalize(c)

@@ -15,9 +15,8 @@ paper: ResNet-18/34/50 ImageNet, 4/4/4 bits; the paper variant is the zoo's Imag
        (lbrl's policy quantizes Dense matmuls; the convolutions stay float: said in the rules' caveat).
 """
 from lbrl import config as common
-from lbrl.quant.policy import spec, training_protocol
+from lbrl.quant.policy import W4A4, matmul_arms, paper_recipe, spec, training_protocol
 
-W4A4 = dict(x=spec("int4"), w=spec("int4"))
 MINMAX = {**W4A4, "grad": spec("int4")}
 LARGE = {**W4A4, "grad_quantizer": "large_gradient", "grad_bits": 4}
 
@@ -36,13 +35,10 @@ def get_config(arg=None):
       setting="paper: ResNet-18/34/50, MobileNetV2 ImageNet; RetinaNet COCO; EDSR super-resolution; 4/4/4 and 5/5/5",
       hardware="paper: GPUs (fixed point emulated); cpu: 2 cores, int4 emulated")
   c.sweep.seeds = [0, 1, 2, 3, 4]
-  c.sweep.arms = common.free(fp32={}, int4_minmax={"precision": {"matmul": MINMAX}},
-                             int4_large_gradient={"precision": {"matmul": LARGE}})
+  c.sweep.arms = common.free(**matmul_arms(int4_minmax=MINMAX, int4_large_gradient=LARGE))
   c.sweep.rules = [{"arm": "int4_large_gradient", "op": ">", "than": "int4_minmax", "margin": 0.01},
                    {"arm": "int4_large_gradient", "op": "not_worse", "than": "fp32", "margin": 0.02}]
   c.sweep.partly_testable = ("gamma is re-chosen each step from the current gradient (the paper updates it across "
                              "iterations); an MNIST-1D MLP stands in for ImageNet ResNets")
-  if variant == "paper":
-    common.imagenet_resnet50(c, optimizer=dict(name="sgd", learning_rate=0.1, momentum=0.9, weight_decay=1e-4))
-    c.precision = common.free(rules=[], matmul=LARGE)
+  paper_recipe(c, variant, "imagenet_resnet50", LARGE)
   return common.finalize(c)

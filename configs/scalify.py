@@ -16,10 +16,7 @@ paper: GPT-2 / Llama-style LM training in FP8 with jax-scalify; lbrl's scale pro
        so the paper variant is the cpu setting.
 """
 from lbrl import config as common
-from lbrl.quant.policy import spec, training_protocol
-
-NAIVE_FP8 = dict(x=spec("float8_e4m3fn", scale_format="none"), w=spec("float8_e4m3fn", scale_format="none"),
-                 grad=spec("float8_e5m2", scale_format="none"))
+from lbrl.quant.policy import FP8_NAIVE, training_protocol
 
 
 def get_config(arg=None):
@@ -38,7 +35,7 @@ def get_config(arg=None):
       hardware="paper: Graphcore IPUs / GPUs; cpu: 2 cores, FP8 emulated")
   c.sweep.seeds = [0, 1, 2]
   sc = {"model": {"name": "scalified_mlp", "hidden": hidden}}
-  c.sweep.arms = common.free(fp32={}, fp8_naive={"precision": {"matmul": NAIVE_FP8}}, scalify=sc,
+  c.sweep.arms = common.free(fp32={}, fp8_naive={"precision": {"matmul": FP8_NAIVE}}, scalify=sc,
                              scalify_rescale={"model": {**sc["model"], "rescale": "layer"}})
   c.sweep.rules = [{"arm": "scalify", "op": "not_worse", "than": "fp32", "margin": 0.01},
                    {"arm": "scalify", "op": ">", "than": "fp8_naive", "margin": 0.01}]

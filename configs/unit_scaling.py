@@ -13,10 +13,7 @@ paper: BERT-Base/Large pre-training on Wikipedia + BookCorpus in FP16 and FP8; l
        transformer, so the paper variant is the cpu setting (said below).
 """
 from lbrl import config as common
-from lbrl.quant.policy import spec, training_protocol
-
-NAIVE_FP8 = dict(x=spec("float8_e4m3fn", scale_format="none"), w=spec("float8_e4m3fn", scale_format="none"),
-                 grad=spec("float8_e5m2", scale_format="none"))
+from lbrl.quant.policy import FP8_NAIVE, training_protocol
 
 
 def get_config(arg=None):
@@ -34,7 +31,7 @@ def get_config(arg=None):
       hardware="paper: Graphcore IPUs; cpu: 2 cores, FP8 emulated")
   c.sweep.seeds = [0, 1, 2, 3, 4]
   unit = {"model": {"name": "unit_scaled_mlp"}}
-  fp8 = {"precision": {"matmul": NAIVE_FP8}}
+  fp8 = {"precision": {"matmul": FP8_NAIVE}}
   c.sweep.arms = common.free(fp32={}, fp8_naive=fp8, unit_fp32=unit, unit_fp8_naive={**unit, **fp8})
   c.sweep.rules = [{"arm": "unit_fp8_naive", "op": "not_worse", "than": "fp32", "margin": 0.01},
                    {"arm": "unit_fp8_naive", "op": ">", "than": "fp8_naive", "margin": 0.01},

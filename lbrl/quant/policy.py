@@ -321,6 +321,35 @@ def spec(fmt: str, granularity: str = "tensor", **kw) -> dict:
   return dict(fmt=fmt, granularity=granularity, **kw)
 
 
+# The policies the PREC training configs share (``config.precision.matmul`` dicts).
+FP8 = dict(x=spec("float8_e4m3fn"), w=spec("float8_e4m3fn"), grad=spec("float8_e5m2"))  # dynamic per-tensor scales
+FP8_NAIVE = {role: {**s, "scale_format": "none"} for role, s in FP8.items()}            # the plain cast, scale 1
+W4A4 = dict(x=spec("int4"), w=spec("int4"))                                            # int4 input and kernel
+
+
+def matmul_arms(**policies) -> dict:
+  """Sweep arms of a quantized-training config: ``fp32`` (no policy) and one arm per named
+  ``precision.matmul`` policy."""
+  return {"fp32": {}, **{name: {"precision": {"matmul": m}} for name, m in policies.items()}}
+
+
+def paper_recipe(c, variant: str, recipe: str, matmul) -> None:
+  """On the ``paper`` variant only: the zoo's recipe for the paper's own run (``"c4_llama_60m"``: the GaLore
+  protocol's LLaMA-60M on C4 with AdamW 1e-3; ``"imagenet_resnet50"``: ResNet-50 on ImageNet with SGD 0.1,
+  momentum 0.9, weight decay 1e-4) under the policy ``matmul`` (a dict, or a function of the config for a
+  policy that depends on its steps)."""
+  if variant != "paper":
+    return
+  from lbrl import config as common
+  if recipe == "c4_llama_60m":
+    common.c4_llama(c, size="60m", optimizer=dict(name="adamw", learning_rate=1e-3, weight_decay=0.0))
+  elif recipe == "imagenet_resnet50":
+    common.imagenet_resnet50(c, optimizer=dict(name="sgd", learning_rate=0.1, momentum=0.9, weight_decay=1e-4))
+  else:
+    raise ValueError(f"paper_recipe: recipe must be 'c4_llama_60m' or 'imagenet_resnet50', got {recipe!r}")
+  c.precision = common.free(rules=[], matmul=matmul(c) if callable(matmul) else matmul)
+
+
 def elastic_eval_tool(ctx, *, widths=(2, 3, 4, 8)) -> dict[str, float]:
   """The ``elastic_eval`` analysis tool (EQ-Net): the trained model's accuracy on the batch with every Dense
   layer at each int width in turn (``acc_w<b>``), and float (``acc_float``), whatever policy it trained with."""
