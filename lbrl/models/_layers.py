@@ -217,6 +217,7 @@ class _AttentionFields(nn.Module):
   dropout: float = 0.0
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
+  init_std: float = 0.02   # std of the N(0, std^2) kernels (Layer Index Rescaling passes 0.02 / sqrt(l))
 
 
 class Attention(_AttentionFields):
@@ -229,7 +230,7 @@ class Attention(_AttentionFields):
       raise ValueError(f"width {d} is not divisible by num_heads {self.num_heads}")
     dh = d // self.num_heads
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype, use_bias=self.use_bias,
-              kernel_init=nn.initializers.normal(0.02))
+              kernel_init=nn.initializers.normal(self.init_std))
     q, k, v = (DenseGeneral((self.num_heads, dh), name=n, **kw)(x) for n in ("query", "key", "value"))
     if self.use_rope:
       pos = jnp.arange(x.shape[-2])
@@ -249,16 +250,17 @@ class Attention(_AttentionFields):
 
 
 class MlpBlock(nn.Module):
-  """``W2 gelu(W1 x)`` with hidden width ``hidden``."""
+  """``W2 gelu(W1 x)`` with hidden width ``hidden``; kernels N(0, ``init_std``^2)."""
   hidden: int
   use_bias: bool = False
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
+  init_std: float = 0.02
 
   @nn.compact
   def __call__(self, x):
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype, use_bias=self.use_bias,
-              kernel_init=nn.initializers.normal(0.02))
+              kernel_init=nn.initializers.normal(self.init_std))
     h = nn.gelu(Dense(self.hidden, name="up", **kw)(x))
     return Dense(x.shape[-1], name="down", **kw)(h)
 
@@ -288,6 +290,8 @@ class Block(_AttentionFields):
   def _attention(self, kw):
     common = dict(causal=self.causal, use_rope=self.use_rope, use_bias=self.use_bias, dropout=self.dropout,
                   name="attn", **kw)
+    if self.init_std != 0.02:
+      common["init_std"] = self.init_std
     return (self.attention_module or Attention)(self.num_heads, **common)
 
   @nn.compact
@@ -302,7 +306,7 @@ class Block(_AttentionFields):
                                     options=self.norm_options, **kw)
     branches = [
         lambda h: self._attention(kw)(h, train=train),
-        lambda h: MlpBlock(self.mlp_dim, use_bias=self.use_bias, name="mlp", **kw)(h)]
+        lambda h: MlpBlock(self.mlp_dim, use_bias=self.use_bias, init_std=self.init_std, name="mlp", **kw)(h)]
     for i, f in enumerate(branches, 1):
       if self.placement == "post":
         x = make(f"ln{i}")(x + self._scaled(drop(f(x), deterministic=not train)))

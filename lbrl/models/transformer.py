@@ -23,7 +23,9 @@ Chen et al., "GPAS: Accelerating Convergence of LLM Pretraining via Gradient-Pre
 Scaling", 2025, arXiv:2506.22049; the paper places one gate after each sub-layer, lbrl one after each
 block, whose two sub-layers live in one :class:`lbrl.models._layers.Block`); ``head="dense"`` (``"vq"``:
 the VQ-Logits codebook head of :mod:`lbrl.models.vq_head` with ``vq_codes`` codes, map v -> v mod K,
-``vq_token_bias=False``; the output layer then holds K*D (+ V) parameters instead of V*D).
+``vq_token_bias=False``; the output layer then holds K*D (+ V) parameters instead of V*D); ``lir=False``
+(Layer Index Rescaling, Owen et al., "Variance Control via Weight Rescaling in LLM Pre-training", 2025,
+arXiv:2503.17500: the kernels of block ``l = 1..L`` are drawn N(0, (0.02 / sqrt(l))^2), embeddings unchanged).
 
 Parameter count: ``V*D`` (embedding) ``+ L*(12*D^2 + 2*D)`` (blocks: q, k, v, out 4*D^2, MLP 8*D^2, two
 LayerNorm scales 2*D) ``+ D`` (final LayerNorm) ``[+ T*D learned positions] [+ V*D untied
@@ -77,6 +79,7 @@ class TransformerLM(nn.Module):
   head: str = "dense"          # "vq": VQ-Logits codebook head (lbrl.models.vq_head), vq_codes codes
   vq_codes: int = 0
   vq_token_bias: bool = False
+  lir: bool = False            # Layer Index Rescaling: block l's kernels N(0, (0.02 / sqrt(l))^2) (lbrl.optim.norm_rescaling)
 
   def _attention_module(self):
     if self.attention == "softmax":
@@ -107,12 +110,15 @@ class TransformerLM(nn.Module):
       h = h + jnp.asarray(L.gather(pos)[:t], self.dtype)[None]
     h = nn.Dropout(self.dropout)(h, deterministic=not train)
     alpha = N.residual_scale_value(self.residual_scale, 2 * self.num_layers)
+    if self.lir and self.attention != "softmax":
+      raise ValueError(f"TransformerLM.lir needs attention='softmax', got {self.attention!r}")
     for i in range(self.num_layers):
       h = L.Block(self.num_heads, mlp_dim=self.mlp_ratio * self.width, causal=True,
                   use_rope=self.positions == "rope", use_bias=self.use_bias, dropout=self.dropout,
                   norm=self.norm, placement=self.placement, residual_scale=alpha,
                   norm_multiplier=1 / math.sqrt(i + 1) if self.layernorm_scaling else 1.0,
                   attention_module=self._attention_module(),
+                  init_std=0.02 / math.sqrt(i + 1) if self.lir else 0.02,
                   norm_options=tuple(tuple(o) for o in (dict(self.norm_options).items()
                                                         if hasattr(self.norm_options, "items") else self.norm_options)),
                   name=f"block_{i}", **kw)(h, train=train)
