@@ -15,3 +15,6 @@ DIAGNOSTICS.declare("layer_gradient_norms", "lbrl.analysis.signal:layer_gradient
 ANALYSIS_TOOLS.declare("signal_at_init", "lbrl.analysis.signal:signal_at_init")
 ANALYSIS_TOOLS.declare("alpha_bn_under_shift", "lbrl.analysis.norm_shift:alpha_bn_under_shift")
 OPTIMIZERS.declare("sgd_norm_loss", "lbrl.optim.clipping:sgd_norm_loss")
+# Variance control (variance_control_weight_rescaling): TVR around a base optimizer (LIR: TransformerLM(lir=True))
+OPTIMIZERS.declare("tvr", "lbrl.optim.norm_rescaling:tvr_optimizer", components={"base": "adamw"},
+                   static_args=("every", "scale_with_depth", "include"))
