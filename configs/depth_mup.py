@@ -14,6 +14,7 @@ paper: a ViT on CIFAR-10 (the paper's Figure 1 architecture family), Adam, depth
        branch scale and the Adam depth rule.
 """
 from lbrl import config as common
+from lbrl.optim import parametrization
 
 DEPTHS = (2, 4, 8, 16, 32)
 LRS = (3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)
@@ -22,18 +23,20 @@ BASE_DEPTH, WIDTH = 2, 64
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000, split_eval="train")
-  c.model = common.free(name="res_mlp", width=WIDTH, depth=BASE_DEPTH, norm="layer", placement="pre",
+  width = 16 if variant == "smoke" else WIDTH
+  c.model = common.free(name="res_mlp", width=width, depth=BASE_DEPTH, norm="layer", placement="pre",
                         residual_scale=1.0)
   c.optimizer = common.free(name="sgd", learning_rate=0.1, momentum=0.9)
-  # the parametrisation's fields go in grid.base: a point that sets parametrization.name replaces the block
   p13n = dict(optimizer="sgd", branch_scale=True, input_shape=(1, 40),
-              base_model=dict(name="res_mlp", width=WIDTH, depth=BASE_DEPTH, norm="layer", placement="pre",
+              base_model=dict(name="res_mlp", width=width, depth=BASE_DEPTH, norm="layer", placement="pre",
                               num_classes=10))
-  c.parametrization = common.free(name="depth_mup", **p13n)
-  c.steps = common.by_variant(variant, smoke=2, cpu=200, paper=200)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=50, paper=50)
-  c.eval_metrics = ["loss", "accuracy"]
+  parametrization.transfer_grid(
+      c, names=("sp", "depth_mup"), size_axis="model.depth",
+      sizes=common.by_variant(variant, smoke=(2, 4), cpu=DEPTHS, paper=DEPTHS),
+      hp_axis="optimizer.learning_rate", hps=common.by_variant(variant, smoke=(0.01, 0.1), cpu=LRS, paper=LRS),
+      p13n=p13n, steps=common.by_variant(variant, smoke=2, cpu=200, paper=200),
+      log_every=common.by_variant(variant, smoke=1, cpu=50, paper=50),
+      seeds=common.by_variant(variant, smoke=[0], cpu=[0, 1, 2], paper=[0, 1, 2]))
   c.max_skipped_fraction = 1.0   # a diverged point is recorded (worst), the grid goes on
   c.paper.update(
       title="Depthwise Hyperparameter Transfer in Residual Networks: Dynamics and Scaling Limit", year=2023,
@@ -45,21 +48,8 @@ def get_config(arg=None):
       expected="depth_mup: plausible optimal learning rates within one half-decade step at every depth 2..32; "
                "SP (unscaled branches): the optimum moves by more than one step",
       setting="ResNets and ViTs on CIFAR-10 and ImageNet, depths up to ~100 blocks", hardware="GPU (paper)")
-  c.sweep.kind = "grid"
-  c.sweep.metric = "eval/loss"
-  c.sweep.seeds = common.by_variant(variant, smoke=[0], cpu=[0, 1, 2], paper=[0, 1, 2])
-  depths = common.by_variant(variant, smoke=(2, 4), cpu=DEPTHS, paper=DEPTHS)
-  lrs = common.by_variant(variant, smoke=(0.01, 0.1), cpu=LRS, paper=LRS)
-  c.grid = dict(axes=[("parametrization.name", ["sp", "depth_mup"]), ("model.depth", list(depths)),
-                      ("optimizer.learning_rate", list(lrs))], base={"parametrization": p13n})
-  stable = dict(op="optimum_stable", axis="optimizer.learning_rate", across="model.depth", max_shift=1, mode="min")
-  c.sweep.rules = [dict(stable, where={"parametrization.name": "depth_mup"}),
-                   dict(stable, where={"parametrization.name": "sp"}, expect="moves")]
   c.sweep.partly_testable = ("depth transfer at fixed width on an MLP stack; the joint width-depth limit (DMFT) "
                              "and the CIFAR-10/ImageNet ResNet and ViT grids are not run")
-  if variant == "smoke":
-    c.model.width = 16
-    p13n["base_model"] = dict(p13n["base_model"], width=16)
   if variant == "paper":
     common.cifar(c, model=dict(name="vit", depth=BASE_DEPTH, width=256, num_heads=4, mlp_dim=1024),
                  optimizer=dict(name="adam", learning_rate=1e-3), epochs=20)

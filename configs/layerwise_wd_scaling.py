@@ -16,6 +16,7 @@ cpu:   MNIST-1D, lbrl ``res_mlp`` (Pre-LN, depth 4, the scale-invariant setting 
 paper: LLaMA-style Transformers on C4-scale text (proxy width 256 -> target widths), AdamW.
 """
 from lbrl import config as common
+from lbrl.optim import parametrization
 
 WIDTHS = (64, 128, 256, 512)
 WDS = (0.03, 0.1, 0.3, 1.0, 3.0)
@@ -24,17 +25,20 @@ BASE_WIDTH = 64
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000)
-  c.model = common.free(name="res_mlp", width=BASE_WIDTH, depth=4, norm="layer", placement="pre")
+  width = 16 if variant == "smoke" else BASE_WIDTH
+  c.model = common.free(name="res_mlp", width=width, depth=4, norm="layer", placement="pre")
   c.optimizer = common.free(name="adamw", learning_rate=3e-3, weight_decay=0.3)
   # stem / head are vector-like (lambda_1 = 0) at every width, the base included: named by roles
   p13n = dict(optimizer="adam", input_shape=(1, 40), roles=[("^stem/", "input"), ("^head/", "output")],
-              base_model=dict(name="res_mlp", width=BASE_WIDTH, depth=4, norm="layer", placement="pre",
+              base_model=dict(name="res_mlp", width=width, depth=4, norm="layer", placement="pre",
                               num_classes=10))
-  c.parametrization = common.free(name="layerwise_wd", **p13n)
-  c.steps = common.by_variant(variant, smoke=2, cpu=1500, paper=1500)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
-  c.eval_metrics = ["loss", "accuracy"]
+  parametrization.transfer_grid(
+      c, names=("mup", "layerwise_wd"), size_axis="model.width",
+      sizes=common.by_variant(variant, smoke=(16, 32), cpu=WIDTHS, paper=WIDTHS),
+      hp_axis="optimizer.weight_decay", hps=common.by_variant(variant, smoke=(0.1, 1.0), cpu=WDS, paper=WDS),
+      p13n=p13n, steps=common.by_variant(variant, smoke=2, cpu=1500, paper=1500),
+      log_every=common.by_variant(variant, smoke=1, cpu=250, paper=250),
+      seeds=common.by_variant(variant, smoke=[0], cpu=[0, 1, 2], paper=[0, 1, 2]), eval_split=None)
   c.paper.update(
       title="Robust Layerwise Scaling Rules by Proper Weight Decay Tuning", year=2025, arxiv="2510.15262",
       slug="layerwise_wd_scaling", provides="transform",
@@ -46,19 +50,6 @@ def get_config(arg=None):
                "64..512; muP's width-independent decay: the optimum moves",
       setting="LLaMA-style Transformers (AdamW, muP learning rates) and a minimal synthetic setting; no numbers",
       hardware="GPU (paper)")
-  c.sweep.kind = "grid"
-  c.sweep.metric = "eval/loss"
-  c.sweep.seeds = common.by_variant(variant, smoke=[0], cpu=[0, 1, 2], paper=[0, 1, 2])
-  if variant == "smoke":
-    c.model.width = 16
-    p13n["base_model"] = dict(p13n["base_model"], width=16)
-  widths = common.by_variant(variant, smoke=(16, 32), cpu=WIDTHS, paper=WIDTHS)
-  wds = common.by_variant(variant, smoke=(0.1, 1.0), cpu=WDS, paper=WDS)
-  c.grid = dict(axes=[("parametrization.name", ["mup", "layerwise_wd"]), ("model.width", list(widths)),
-                      ("optimizer.weight_decay", list(wds))], base={"parametrization": p13n})
-  stable = dict(op="optimum_stable", axis="optimizer.weight_decay", across="model.width", max_shift=1, mode="min")
-  c.sweep.rules = [dict(stable, where={"parametrization.name": "layerwise_wd"}),
-                   dict(stable, where={"parametrization.name": "mup"}, expect="moves")]
   c.sweep.partly_testable = ("an MLP stack stands in for the LLaMA-style Transformers; the singular-value "
                              "observation (top singular value ~ sqrt(eta/lambda) d^0.75) is logged by the "
                              "diagnostic, not ruled on")

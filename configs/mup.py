@@ -18,6 +18,7 @@ paper: TP4's experiments are Word2Vec and Omniglot MAML in the infinite-width li
        batch 64, 20 epochs, muP with base width 256).
 """
 from lbrl import config as common
+from lbrl.optim import parametrization
 
 WIDTHS = (64, 128, 256, 512, 1024)
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
@@ -26,16 +27,17 @@ BASE_WIDTH = 64
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000, split_eval="train")
   c.model = common.free(name="mlp", hidden=(BASE_WIDTH, BASE_WIDTH))
   c.optimizer = common.free(name="adam", learning_rate=1e-3)
-  # the parametrisation's fields go in grid.base: a point that sets parametrization.name replaces the block
-  p13n = dict(optimizer="adam", base_model=dict(name="mlp", hidden=(BASE_WIDTH, BASE_WIDTH), num_classes=10),
-              input_shape=(1, 40))
-  c.parametrization = common.free(name="mup", **p13n)
-  c.steps = common.by_variant(variant, smoke=2, cpu=200, paper=200)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=50, paper=50)
-  c.eval_metrics = ["loss", "accuracy"]
+  base = (16, 16) if variant == "smoke" else (BASE_WIDTH, BASE_WIDTH)
+  p13n = dict(optimizer="adam", base_model=dict(name="mlp", hidden=base, num_classes=10), input_shape=(1, 40))
+  widths = common.by_variant(variant, smoke=(16, 32), cpu=WIDTHS, paper=WIDTHS)
+  parametrization.transfer_grid(
+      c, names=("sp", "mup"), size_axis="model.hidden", sizes=[(w, w) for w in widths],
+      hp_axis="optimizer.learning_rate", hps=common.by_variant(variant, smoke=(1e-3, 1e-2), cpu=LRS, paper=LRS),
+      p13n=p13n, steps=common.by_variant(variant, smoke=2, cpu=200, paper=200),
+      log_every=common.by_variant(variant, smoke=1, cpu=50, paper=50),
+      seeds=common.by_variant(variant, smoke=[0], cpu=[0, 1, 2], paper=[0, 1, 2]))
   c.paper.update(
       title="Feature Learning in Infinite-Width Neural Networks", year=2020, arxiv="2011.14522", slug="mup",
       provides="transform",
@@ -47,19 +49,6 @@ def get_config(arg=None):
                "optimum moves by more than one half-decade step",
       setting="TP4: Word2Vec and Omniglot MAML infinite-width limits; TP5: MLP / Transformer transfer grids",
       hardware="GPU (paper)")
-  c.sweep.kind = "grid"
-  c.sweep.metric = "eval/loss"
-  c.sweep.seeds = common.by_variant(variant, smoke=[0], cpu=[0, 1, 2], paper=[0, 1, 2])
-  if variant == "smoke":
-    p13n["base_model"] = dict(name="mlp", hidden=(16, 16), num_classes=10)
-  widths = common.by_variant(variant, smoke=(16, 32), cpu=WIDTHS, paper=WIDTHS)
-  lrs = common.by_variant(variant, smoke=(1e-3, 1e-2), cpu=LRS, paper=LRS)
-  c.grid = dict(axes=[("parametrization.name", ["sp", "mup"]),
-                      ("model.hidden", [(w, w) for w in widths]),
-                      ("optimizer.learning_rate", list(lrs))], base={"parametrization": p13n})
-  stable = dict(op="optimum_stable", axis="optimizer.learning_rate", across="model.hidden", max_shift=1, mode="min")
-  c.sweep.rules = [dict(stable, where={"parametrization.name": "mup"}),
-                   dict(stable, where={"parametrization.name": "sp"}, expect="moves")]
   c.sweep.partly_testable = ("TP4's own experiments (Word2Vec, Omniglot MAML in the infinite-width limit) are not "
                              "run; the width-transfer and coordinate-check consequences are")
   if variant == "paper":

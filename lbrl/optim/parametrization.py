@@ -476,3 +476,32 @@ def apply_init(params, param13n: Parametrization | str, base_shapes=None):
   p = get_parametrization(param13n)
   mult = p.init_multipliers(params, base_shapes)
   return jax.tree.map(lambda x, m: (x * m).astype(x.dtype) if m != 1.0 else x, params, mult)
+
+
+def transfer_grid(c, *, names: tuple[str, str], size_axis: str, sizes, hp_axis: str, hps, p13n: dict,
+                  steps: int, log_every: int, seeds, eval_split: str | None = "train", max_shift: int = 1):
+  """The hyperparameter-transfer grid shared by the mup, depth_mup and layerwise_wd_scaling configs:
+  MNIST-1D at batch 128, a grid (``sweep.kind = "grid"``) of parametrisation ``names = (reference,
+  method)`` x ``size_axis`` (width or depth) ``sizes`` x ``hp_axis`` (learning rate or weight decay)
+  ``hps`` over ``seeds``, scored on the final eval loss (on the training split by default, as TP5 tunes
+  on training loss; ``eval_split=None`` keeps the test split). The parametrisation's fields ``p13n``
+  (without its name) go in ``grid.base``: a point that sets ``parametrization.name`` replaces the block.
+  Rules (fixed here for all three papers): the method's plausible optima of ``hp_axis`` (paired 95% over
+  seeds, :func:`lbrl.tools.kinds.grid.optimum_stable`) stay within ``max_shift`` grid steps across
+  ``size_axis``; the reference's move by more."""
+  from lbrl import config as common  # pylint: disable=import-outside-toplevel
+  reference, method = names
+  c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000)
+  if eval_split:
+    c.data.split_eval = eval_split
+  c.parametrization = common.free(name=method, **p13n)
+  c.steps, c.log_every = steps, log_every
+  c.eval_metrics = ["loss", "accuracy"]
+  c.sweep.kind = "grid"
+  c.sweep.metric = "eval/loss"
+  c.sweep.seeds = list(seeds)
+  c.grid = dict(axes=[("parametrization.name", [reference, method]), (size_axis, list(sizes)), (hp_axis, list(hps))],
+                base={"parametrization": p13n})
+  stable = dict(op="optimum_stable", axis=hp_axis, across=size_axis, max_shift=max_shift, mode="min")
+  c.sweep.rules = [dict(stable, where={"parametrization.name": method}),
+                   dict(stable, where={"parametrization.name": reference}, expect="moves")]
