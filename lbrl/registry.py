@@ -390,6 +390,7 @@ for _name, _target in [
     ("amp_perturbation", "amp_estimator"), ("gradient_regularization", "gr_estimator"), ("saf", "saf_estimator"),
 ]:
   GRAD_ESTIMATORS.declare(_name, "lbrl.optim.sharpness:" + _target)
+GRAD_ESTIMATORS.declare("adaptive_batch", "lbrl.optim.adaptive_batch:adaptive_batch_estimator")
 
 # Metrics: lbrl.metrics (per-example statistics on device; host reductions where not a mean).
 for _name, _reduce in [

@@ -313,6 +313,10 @@ def make_train_step(task: Task, tx, accum: int = 1):
   arXiv:2101.06983). That needs the plain estimator and array outputs; anything else is refused.
   """
   needs_rows = task.example_state is not None
+  if getattr(task.estimator, "per_example", False) and (accum > 1 or task.spec.batch_wide):
+    raise ValueError(f"config.grad_estimator {task.estimator.name!r} computes per-example gradients of each step's "
+                     f"batch: it needs grad_accum_steps=1 (got {accum}) and a per-example loss (got "
+                     f"{task.loss_fn.__name__!r}, batch_wide={task.spec.batch_wide})")
   if accum > 1 and task.spec.batch_wide and getattr(task.estimator, "name", "plain") != "plain":
     raise ValueError(f"config.grad_accum_steps={accum} with batch-wide loss {task.loss_fn.__name__!r} needs the "
                      f"plain gradient estimator (got {task.estimator.name!r}): a two-pass estimator on "
@@ -445,13 +449,15 @@ def make_train_step(task: Task, tx, accum: int = 1):
     packed = {"loss": m["loss"], "accuracy": m["accuracy"], "grad_norm": grad_norm}
     packed.update({f"loss/{k}": v for k, v in m.get("parts", {}).items()})
     packed.update(diagnostics(task, state, batch, rng, grads, updates, m["loss"]))
+    if hasattr(task.estimator, "metrics"):   # e.g. the adaptive batch size (lbrl.optim.adaptive_batch)
+      packed.update({f"estimator/{k}": v for k, v in task.estimator.metrics(new_state.grad_state).items()})
     names = TRAIN_METRICS + tuple(sorted(k for k in packed if k not in TRAIN_METRICS))
     metric_names[:] = names   # the diagnostics' keys are known once the step is traced
     return new_state, jnp.stack([jnp.asarray(packed[k], jnp.float32) for k in names])
 
   # names of the packed metrics vector: fixed without diagnostics, filled when the step is traced with them
   metric_names = ([*TRAIN_METRICS, *sorted(f"loss/{k}" for k in task.spec.components)]
-                  if not task.diagnostics else [])
+                  if not task.diagnostics and not hasattr(task.estimator, "metrics") else [])
   step_fn.metric_names = metric_names
   return step_fn
 
@@ -987,7 +993,12 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
   final["model/params"] = int(sum(int(np.prod(x.shape)) for x in jax.tree.leaves(state.params)))
   label = train_data.arrays["label"]
   per_example = int(np.prod(label.shape[1:])) if np.issubdtype(label.dtype, np.integer) else 1
-  final["train/tokens"] = int(step) * int(cfg.data.batch_size) * per_example
+  used = int(step) * int(cfg.data.batch_size)
+  if hasattr(task.estimator, "metrics"):   # an estimator that uses part of each batch says how much
+    est = {k: float(v) for k, v in jax.device_get(task.estimator.metrics(state.grad_state)).items()}
+    final.update({f"train/estimator/{k}": v for k, v in est.items()})
+    used = int(est.get("examples", used))
+  final["train/tokens"] = used * per_example
   final["wall_time_sec"] = time.time() - t_start
   writer.write(step, final)
   ckpt.save(step, state, force=True)
