@@ -140,13 +140,14 @@ def collapse_stats(z) -> dict[str, jax.Array]:
 
 def features(model, params, model_state, data, batch_size: int = 1000, **call):
   """``(features [N, F], labels [N])`` of a split: the encoder's ``return_features=True`` output (or the
-  output of ``model.apply(..., **call)`` when ``call`` is given)."""
+  output of ``model.apply(..., **call)`` when ``call`` is given); per-view outputs ``[N, V, ...]`` give
+  their first view, flattened (object-level heads ``[N, V, K, P]`` -> ``[N, K * P]``)."""
   call = call or {"return_features": True}
 
   def fwd(p, s, x):
     out = model.apply({"params": p, **s}, x, train=False, **call)
     out = out["embeddings"] if isinstance(out, dict) else out
-    return out.reshape(out.shape[0], -1, out.shape[-1])[:, 0] if out.ndim == 3 else out
+    return out[:, 0].reshape(out.shape[0], -1) if out.ndim >= 3 else out   # [N, V, ...]: view 0, flattened
 
   apply = jax.jit(fwd)
   x, y = data.arrays["x"], np.asarray(data.arrays["label"])

@@ -95,3 +95,19 @@ def test_ssl_net_views_predictor_and_ema_target():
   assert set(out) == {"embeddings", "log_temperature", "bias"} and float(out["bias"]) == -10.0
   with pytest.raises(ValueError, match="example_rank"):
     net.apply(v, jnp.ones((2, 2, 3, 4)))
+
+
+def test_features_of_per_view_object_outputs_take_view_zero_flattened():
+  """An object-level head ([N, V, K, P], CrIBo's ObjectSSLNet) gives the probe/collapse statistics its
+  first view's K * P values per example; [N, V, D] gives view 0; [N, D] is unchanged."""
+  import types
+  from lbrl.models.ssl_objects import ObjectSSLNet
+  model = ObjectSSLNet(segments=4, hidden=(8,), projector=(8, 4), prototypes=5)
+  x = np.asarray(jax.random.normal(jax.random.PRNGKey(0), (6, 40)))
+  params = model.init(jax.random.PRNGKey(1), x)["params"]
+  data = types.SimpleNamespace(arrays={"x": x, "label": np.arange(6)})
+  fz, fy = ssl.features(model, params, {}, data, 4, return_embeddings=True)
+  want = model.apply({"params": params}, x, return_embeddings=True)["embeddings"][:, 0].reshape(6, 20)
+  np.testing.assert_allclose(np.asarray(fz), np.asarray(want), rtol=1e-5, atol=1e-5)
+  np.testing.assert_array_equal(np.asarray(fy), np.arange(6))
+  assert ssl.collapse_stats(fz)["effective_rank"] > 1.0
