@@ -268,14 +268,15 @@ class MlpBlock(nn.Module):
 class Block(_AttentionFields):
   """Transformer block with a selectable normalization and its placement (default: Pre-LN).
 
-      pre:       x <- x + a * F(N(x))               (the default; N = nn.LayerNorm named ln1 / ln2)
-      post:      x <- N(x + a * F(x))               (the original Transformer's Post-LN)
-      sandwich:  x <- x + a * N'(F(N(x)))           (Sandwich-LN: an extra norm ln1_post / ln2_post)
+      pre:       x <- s * x + a * F(N(x))           (the default; N = nn.LayerNorm named ln1 / ln2)
+      post:      x <- N(s * x + a * F(x))           (the original Transformer's Post-LN)
+      sandwich:  x <- s * x + a * N'(F(N(x)))       (Sandwich-LN: an extra norm ln1_post / ln2_post)
 
   ``F`` is attention then the MLP (width ``mlp_dim``); ``norm`` is a name of
-  :func:`lbrl.models.norm.make_norm`; ``residual_scale`` is ``a``; ``norm_multiplier`` multiplies each
-  pre-norm's output (LayerNorm Scaling, Sun et al., "The Curse of Depth in Large Language Models", 2025,
-  arXiv:2502.05795: ``1/sqrt(l)`` in layer ``l``); ``attention_module`` is the attention's module class
+  :func:`lbrl.models.norm.make_norm`; ``residual_scale`` is ``a``; ``skip_scale`` is ``s`` (default 1;
+  DeepScaleLM's lambda with a = beta, lbrl.optim.parametrization.deepscalelm); ``norm_multiplier``
+  multiplies each pre-norm's output (LayerNorm Scaling, Sun et al., "The Curse of Depth in Large Language
+  Models", 2025, arXiv:2502.05795: ``1/sqrt(l)`` in layer ``l``); ``attention_module`` is the attention's module class
   (called with the head count and :class:`_AttentionFields`; None: softmax :class:`Attention`; e.g.
   :class:`lbrl.models.attention.SigmoidAttention`). The defaults give exactly the previous Pre-LN block.
   """
@@ -283,6 +284,7 @@ class Block(_AttentionFields):
   norm: str = "layer"
   placement: str = "pre"
   residual_scale: float = 1.0
+  skip_scale: float = 1.0
   norm_multiplier: float = 1.0
   attention_module: Any = None
   norm_options: tuple = ()   # extra fields of the norm layer ((name, value) pairs, lbrl.models.norm.make_norm)
@@ -309,7 +311,7 @@ class Block(_AttentionFields):
         lambda h: MlpBlock(self.mlp_dim, use_bias=self.use_bias, init_std=self.init_std, name="mlp", **kw)(h)]
     for i, f in enumerate(branches, 1):
       if self.placement == "post":
-        x = make(f"ln{i}")(x + self._scaled(drop(f(x), deterministic=not train)))
+        x = make(f"ln{i}")(self._skip(x) + self._scaled(drop(f(x), deterministic=not train)))
         continue
       h = make(f"ln{i}")(x)
       if self.norm_multiplier != 1.0:
@@ -317,8 +319,11 @@ class Block(_AttentionFields):
       h = f(h)
       if self.placement == "sandwich":
         h = make(f"ln{i}_post")(h)
-      x = x + self._scaled(drop(h, deterministic=not train))
+      x = self._skip(x) + self._scaled(drop(h, deterministic=not train))
     return x
+
+  def _skip(self, x):
+    return x if self.skip_scale == 1.0 else x * jnp.asarray(self.skip_scale, x.dtype)
 
   def _scaled(self, h):
     return h if self.residual_scale == 1.0 else h * jnp.asarray(self.residual_scale, h.dtype)

@@ -14,7 +14,9 @@ Hyperparameters (defaults): ``vocab_size`` (None: filled from the dataset), ``nu
 "learned"), ``tie_embeddings=True``, ``use_bias=False``, ``dropout=0.0``; normalization (:mod:`lbrl.models.norm`):
 ``norm="layer"`` (any name of ``make_norm``), ``placement="pre"`` ("post": Post-LN, no final norm;
 "sandwich"), ``residual_scale=1.0`` (a number, "1/sqrt(L)" or "1/L" over the ``2 * num_layers``
-branches), ``layernorm_scaling=False`` (LayerNorm Scaling: layer ``l``'s pre-norms times ``1/sqrt(l)``),
+branches), ``skip_scale=1.0`` (the shortcut's multiplier: ``h <- skip_scale * h + residual_scale * F(h)``;
+DeepScaleLM's lambda, beta: :func:`lbrl.optim.parametrization.deepscalelm_scales`),
+``layernorm_scaling=False`` (LayerNorm Scaling: layer ``l``'s pre-norms times ``1/sqrt(l)``),
 ``embed_scale=1.0`` (a number or "sqrt(d)": the embeddings times it before the first block, Spike No
 More's Scaled Embed, Takase et al., 2023, arXiv:2312.16903; the unembedding is unchanged), ``gpas=False``
 (GPAS: after block ``l``, ``h <- h - SiLU(a_l) * stop_gradient(h)`` with a learned scalar ``a_l`` (init
@@ -70,6 +72,7 @@ class TransformerLM(nn.Module):
   norm: str = "layer"
   placement: str = "pre"
   residual_scale: Any = 1.0
+  skip_scale: float = 1.0      # the shortcut's multiplier (DeepScaleLM's lambda)
   layernorm_scaling: bool = False
   embed_scale: Any = 1.0
   gpas: bool = False
@@ -115,7 +118,7 @@ class TransformerLM(nn.Module):
     for i in range(self.num_layers):
       h = L.Block(self.num_heads, mlp_dim=self.mlp_ratio * self.width, causal=True,
                   use_rope=self.positions == "rope", use_bias=self.use_bias, dropout=self.dropout,
-                  norm=self.norm, placement=self.placement, residual_scale=alpha,
+                  norm=self.norm, placement=self.placement, residual_scale=alpha, skip_scale=float(self.skip_scale),
                   norm_multiplier=1 / math.sqrt(i + 1) if self.layernorm_scaling else 1.0,
                   attention_module=self._attention_module(),
                   init_std=0.02 / math.sqrt(i + 1) if self.lir else 0.02,
