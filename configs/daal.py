@@ -19,23 +19,14 @@ not reachable offline: the loss is lbrl's reading of the abstract (its docstring
 a verdict here is about line-segment proxies, not about DAAL's exact loss (partly_testable).
 """
 from lbrl import config as common
+from lbrl.data import metric_transforms
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="held_out_classes", batch_size=common.by_variant(variant, smoke=16, cpu=128, paper=120),
-                eval_batch_size=1000, split_train="train[:90%]", split_eval="test")
-  c.data.options = common.free(base="mnist5k", num_held_out=5,
-                               unseen_pool=common.by_variant(variant, smoke="split", cpu="all", paper="all"))
-  c.model = common.free(name="embedding_net", embed_dim=64, num_classes=10,
-                        hidden=common.by_variant(variant, smoke=(16,), cpu=(256, 256), paper=(256, 256)))
+  metric_transforms.held_out_digits(c, variant, hidden=(256, 256), paper_batch=120)
+  c.model.update(num_classes=10)
   c.loss = common.free(name="daal", scale=16.0, margin=0.1, line=True)
-  c.optimizer = common.free(name="adam", learning_rate=1e-3)
-  c.steps = common.by_variant(variant, smoke=2, cpu=400, paper=400)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=100, paper=100)
-  c.eval_metrics = ["loss"]
-  c.post_training = [dict(name="retrieval", split="train[90%:]", on="eval",
-                          **({"nmi_restarts": 1} if variant == "smoke" else {}))]
   c.paper.update(
       title="DAAL: Density-Aware Adaptive Line Margin Loss for Multi-Modal Deep Metric Learning", year=2024,
       arxiv="2410.05438", slug="daal", provides="function", code="lbrl.losses.metric.daal",

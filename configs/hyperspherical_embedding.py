@@ -19,26 +19,13 @@ normalised softmax; lbrl tests the normalised-softmax part (partly_testable). Ru
 normalised softmax above contrastive and above triplet by > 1 point of unseen-class NCM accuracy.
 """
 from lbrl import config as common
+from lbrl.data import metric_transforms
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="held_out_classes", batch_size=common.by_variant(variant, smoke=16, cpu=128, paper=128),
-                eval_batch_size=common.by_variant(variant, smoke=64, cpu=1000, paper=1000),
-                split_train="train[:90%]", split_eval="test")
-  c.data.options = common.free(base="mnist5k", num_held_out=5,
-                               unseen_pool=common.by_variant(variant, smoke="split", cpu="all", paper="all"))
-  c.model = common.free(name="embedding_net", embed_dim=64,
-                        hidden=common.by_variant(variant, smoke=(16,), cpu=(128, 128), paper=(128, 128)))
+  metric_transforms.held_out_digits(c, variant, hidden=(128, 128), steps=200, smoke_eval_batch=64)
   c.loss = common.free(name="normalized_softmax", temperature=0.05)
-  c.optimizer = common.free(name="adam", learning_rate=1e-3)
-  c.steps = common.by_variant(variant, smoke=2, cpu=200, paper=200)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=100, paper=100)
-  c.eval_metrics = ["loss"]
-  # smoke: one k-means restart for the NMI (the stage's default, 10, elsewhere; the key stays out of the
-  # cpu config so its runs' training_hash is unchanged).
-  c.post_training = [dict(name="retrieval", split="train[90%:]", on="eval",
-                          **({"nmi_restarts": 1} if variant == "smoke" else {}))]
   c.paper.update(
       title="Hyperspherical embedding for novel class classification", year=2021, arxiv="2102.03243",
       slug="hyperspherical_embedding", provides="function", code="lbrl.losses.metric.normalized_softmax",

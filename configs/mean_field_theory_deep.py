@@ -27,23 +27,13 @@ observed (cpu run, 5 seeds): MAP@R MeanFieldContrastive 0.250 +- 0.011 vs contra
        matter for the class-wise MS form (alpha 0.01 makes its positive term nearly flat).
 """
 from lbrl import config as common
+from lbrl.data import metric_transforms
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="held_out_classes", batch_size=common.by_variant(variant, smoke=16, cpu=128, paper=180),
-                eval_batch_size=1000, split_train="train[:90%]", split_eval="test")
-  c.data.options = common.free(base="mnist5k", num_held_out=5,
-                               unseen_pool=common.by_variant(variant, smoke="split", cpu="all", paper="all"))
-  c.model = common.free(name="embedding_net", embed_dim=64,
-                        hidden=common.by_variant(variant, smoke=(16,), cpu=(256, 256), paper=(256, 256)))
+  metric_transforms.held_out_digits(c, variant, hidden=(256, 256), paper_batch=180)
   c.loss = common.free(name="mean_field_contrastive", pos_margin=0.02, neg_margin=0.3, mf_reg=0.0)
-  c.optimizer = common.free(name="adam", learning_rate=1e-3)
-  c.steps = common.by_variant(variant, smoke=2, cpu=400, paper=400)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=100, paper=100)
-  c.eval_metrics = ["loss"]
-  c.post_training = [dict(name="retrieval", split="train[90%:]", on="eval",
-                          **({"nmi_restarts": 1} if variant == "smoke" else {}))]
   c.paper.update(
       title="Mean Field Theory in Deep Metric Learning", year=2024, arxiv="2306.15368",
       slug="mean_field_theory_deep", provides="function",

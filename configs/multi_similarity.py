@@ -20,23 +20,13 @@ observed (cpu run, 5 seeds, post/retrieval over 2,500 unseen-digit embeddings): 
        digits and an MLP, not CUB/In-Shop with a pretrained backbone).
 """
 from lbrl import config as common
+from lbrl.data import metric_transforms
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="held_out_classes", batch_size=common.by_variant(variant, smoke=16, cpu=128, paper=128),
-                eval_batch_size=1000, split_train="train[:90%]", split_eval="test")
-  c.data.options = common.free(base="mnist5k", num_held_out=5,
-                               unseen_pool=common.by_variant(variant, smoke="split", cpu="all", paper="all"))
-  c.model = common.free(name="embedding_net", embed_dim=64,
-                        hidden=common.by_variant(variant, smoke=(16,), cpu=(256, 256), paper=(256, 256)))
+  metric_transforms.held_out_digits(c, variant, hidden=(256, 256))
   c.loss = common.free(name="multi_similarity", alpha=2.0, beta=50.0, base=0.5, epsilon=0.1)
-  c.optimizer = common.free(name="adam", learning_rate=1e-3)
-  c.steps = common.by_variant(variant, smoke=2, cpu=400, paper=400)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=100, paper=100)
-  c.eval_metrics = ["loss"]
-  c.post_training = [dict(name="retrieval", split="train[90%:]", on="eval",
-                          **({"nmi_restarts": 1} if variant == "smoke" else {}))]
   c.paper.update(
       title="Multi-Similarity Loss with General Pair Weighting for Deep Metric Learning", year=2019,
       arxiv="1904.06627", slug="multi_similarity", provides="function", code="lbrl.losses.metric.multi_similarity",

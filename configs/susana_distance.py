@@ -30,26 +30,15 @@ observed (cpu run, 5 seeds): 5-way accuracy on the unseen digits, 1-shot / 5-sho
        (Recall@1 0.86 for CE alone).
 """
 from lbrl import config as common
+from lbrl.data import metric_transforms
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="held_out_classes", batch_size=common.by_variant(variant, smoke=16, cpu=128, paper=100),
-                eval_batch_size=1000, split_train="train[:90%]", split_eval="test")
-  c.data.options = common.free(base="mnist5k", num_held_out=5,
-                               unseen_pool=common.by_variant(variant, smoke="split", cpu="all", paper="all"))
-  c.model = common.free(name="embedding_net", embed_dim=64,
-                        hidden=common.by_variant(variant, smoke=(16,), cpu=(256, 256), paper=(256, 256)))
+  metric_transforms.held_out_digits(c, variant, hidden=(256, 256), paper_batch=100, few_shot=common.by_variant(variant, smoke=(), cpu=(1, 5), paper=(1, 5)))
   c.loss = common.free(name="proto_triplet_icnn", margin=0.5, k=4,
                        ipc=common.by_variant(variant, smoke=6, cpu=20, paper=20),
                        ce_weight=1.0, icnn_weight=1.0, triplet_weight=1.0)
-  c.optimizer = common.free(name="adam", learning_rate=1e-3)
-  c.steps = common.by_variant(variant, smoke=2, cpu=400, paper=400)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=100, paper=100)
-  c.eval_metrics = ["loss"]
-  c.post_training = [dict(name="retrieval", split="train[90%:]", on="eval",
-                          few_shot=common.by_variant(variant, smoke=(), cpu=(1, 5), paper=(1, 5)),
-                          **({"nmi_restarts": 1} if variant == "smoke" else {}))]
   c.paper.update(
       title="SuSana Distancia is all you need: Enforcing class separability in metric learning via two novel "
             "distance-based loss functions for few-shot image classification",

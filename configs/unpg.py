@@ -22,26 +22,13 @@ versions of the file), so this config passes wisk=1.5; lbrl.losses.metric.unpg's
 Rules fixed before any run: UNPG above ArcFace by > 1 point of unseen-class Recall@1 and of MAP@R.
 """
 from lbrl import config as common
+from lbrl.data import metric_transforms
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="held_out_classes", batch_size=common.by_variant(variant, smoke=16, cpu=128, paper=128),
-                eval_batch_size=common.by_variant(variant, smoke=64, cpu=1000, paper=1000),
-                split_train="train[:90%]", split_eval="test")
-  c.data.options = common.free(base="mnist5k", num_held_out=5,
-                               unseen_pool=common.by_variant(variant, smoke="split", cpu="all", paper="all"))
-  c.model = common.free(name="embedding_net", embed_dim=64,
-                        hidden=common.by_variant(variant, smoke=(16,), cpu=(128, 128), paper=(128, 128)))
+  metric_transforms.held_out_digits(c, variant, hidden=(128, 128), steps=200, smoke_eval_batch=64)
   c.loss = common.free(name="unpg", margin=0.5, scale=64.0, head="arcface", wisk=1.5)
-  c.optimizer = common.free(name="adam", learning_rate=1e-3)
-  c.steps = common.by_variant(variant, smoke=2, cpu=200, paper=200)
-  c.log_every = common.by_variant(variant, smoke=1, cpu=100, paper=100)
-  c.eval_metrics = ["loss"]
-  # smoke: one k-means restart for the NMI (the stage's default, 10, elsewhere; the key stays out of the
-  # cpu config so its runs' training_hash is unchanged).
-  c.post_training = [dict(name="retrieval", split="train[90%:]", on="eval",
-                          **({"nmi_restarts": 1} if variant == "smoke" else {}))]
   c.paper.update(
       title="Unified Negative Pair Generation toward Well-discriminative Feature Space for Face Recognition",
       year=2022, arxiv="2203.11593", slug="unpg", provides="function", code="lbrl.losses.metric.unpg",

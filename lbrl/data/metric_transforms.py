@@ -45,3 +45,29 @@ def hide_labels(data: core.Dataset, *, seed: int, fraction: float = 0.05) -> cor
     keep[rng.choice(idx, max(1, int(round(fraction * len(idx)))), replace=False)] = True
   arrays = dict(data.arrays, label=np.where(keep, y, -1).astype(y.dtype), clean_label=y)
   return core.Dataset(data.name, data.split, arrays, {**data.meta, "labelled_fraction": float(keep.mean())})
+
+
+def held_out_digits(c, variant: str, *, hidden=(256, 256), steps: int = 400, paper_batch: int = 128,
+                    embed_dim: int = 64, log_every: int = 100, smoke_eval_batch: int = 1000, **post) -> None:
+  """The unseen-class protocol the metric-learning configs share (``configs/multi_similarity.py`` and the
+  others of issue 15), written into config ``c`` in place for ``variant``: mnist5k, train on digits 0-4
+  (``train[:90%]``), retrieve among every example of digits 5-9 (``unseen_pool="all"``: 2,500 embeddings;
+  the smoke variant only the test split's); EmbeddingNet MLP ``784-hidden-embed_dim``, Adam lr 1e-3, batch
+  128 (``paper_batch`` in the paper variant), ``steps`` updates; eval loss only; the retrieval stage on the
+  eval split (``post``: its extra options; the smoke variant one k-means restart for the NMI). A config
+  adds its loss, arms and rules, and ``model`` options such as ``num_classes`` with ``c.model.update``."""
+  from lbrl import config as common
+  c.data.update(name="held_out_classes", batch_size=common.by_variant(variant, smoke=16, cpu=128, paper=paper_batch),
+                eval_batch_size=common.by_variant(variant, smoke=smoke_eval_batch, cpu=1000, paper=1000),
+                split_train="train[:90%]", split_eval="test")
+  c.data.options = common.free(base="mnist5k", num_held_out=5,
+                               unseen_pool=common.by_variant(variant, smoke="split", cpu="all", paper="all"))
+  c.model = common.free(name="embedding_net", embed_dim=embed_dim,
+                        hidden=common.by_variant(variant, smoke=(16,), cpu=tuple(hidden), paper=tuple(hidden)))
+  c.optimizer = common.free(name="adam", learning_rate=1e-3)
+  c.steps = common.by_variant(variant, smoke=2, cpu=steps, paper=steps)
+  c.log_every = common.by_variant(variant, smoke=1, cpu=log_every, paper=log_every)
+  c.eval_metrics = ["loss"]
+  # smoke: one k-means restart for the NMI (the key stays out of the cpu config: its training_hash is unchanged)
+  c.post_training = [dict(name="retrieval", split="train[90%:]", on="eval", **post,
+                          **({"nmi_restarts": 1} if variant == "smoke" else {}))]
