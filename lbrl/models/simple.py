@@ -42,20 +42,26 @@ class LogReg(nn.Module):
 class MLP(nn.Module):
   """Multi-layer perceptron on the flattened input.
 
-  Default (MNIST-1D, 40 inputs, 10 classes): 40-100-100-10 with ReLU, 15,210 parameters.
+  Default (MNIST-1D, 40 inputs, 10 classes): 40-100-100-10 with ReLU, 15,210 parameters. ``norm`` (default
+  ``"none"``): a normalization layer (:func:`lbrl.models.norm.make_norm`) on each hidden pre-activation.
   """
   num_classes: int | None = None
   hidden: Sequence[int] = (100, 100)
   activation: str = "relu"
+  norm: str = "none"   # a name of lbrl.models.norm.make_norm, applied before each hidden activation
   dtype: str = "float32"
   param_dtype: str = "float32"
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
+    from lbrl.models import norm as N
     act = _activation(self.activation)
     x = x.reshape(x.shape[0], -1).astype(self.dtype)
-    for width in self.hidden:
-      x = act(nn.Dense(width, dtype=self.dtype, param_dtype=self.param_dtype)(x))
+    for i, width in enumerate(self.hidden):
+      h = nn.Dense(width, dtype=self.dtype, param_dtype=self.param_dtype)(x)
+      if self.norm != "none":   # NaP's placement (Lyle et al., 2024): normalise each pre-activation
+        h = N.make_norm(self.norm, train=train, name=f"norm_{i}", dtype=self.dtype, param_dtype=self.param_dtype)(h)
+      x = act(h)
     return nn.Dense(self.num_classes, dtype=self.dtype, param_dtype=self.param_dtype)(x)
 
   @classmethod
