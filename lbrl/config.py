@@ -140,6 +140,12 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.auxiliary = []          # [dict(name="ema", decay=...) | dict(name="teacher", workdir=...)]: lbrl.train.auxiliary;
                             # a "train" block (dict(steps=..., optimizer=...)) trains it first in <workdir>/<name>_<i>
   c.post_training = []      # [dict(name="temperature_scaling", split="validation")]: lbrl.train.stages
+  # Start from another run's parameters instead of the model's init (fresh runs only; a resumed run
+  # restores its own checkpoint): dict(workdir=<a trained run>) or dict(train={...}) (a first stage
+  # trained in <workdir>/init: this config with the block's fields replaced, e.g. model, steps, data),
+  # optional transform=<lbrl.registry.PARAM_TRANSFORMS name> (+ kwargs) mapping the source model's
+  # parameters to this model's (growth); model_state too when the shapes allow. None: the model's init.
+  c.init = None
   c.precision = dict(rules=[])            # qwix QtRule dicts: fake-quantized layers (lbrl.train.precision)
   c.parametrization = free(name="")       # "" (the model's init) | sp | mup (+ optimizer, width, base_width)
   c.diagnostics = []        # names declared in lbrl.registry.DIAGNOSTICS: logged as diag/<name>/<key>

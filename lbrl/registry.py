@@ -262,6 +262,9 @@ DIAGNOSTICS = Registry("training diagnostic", DiagnosticSpec)
 # Tools of the ``analysis`` experiment kind: ``fn(ctx: lbrl.analysis.context.AnalysisContext, **kwargs)
 # -> {key: float}`` or ``(scalars, extra)``, applied to a run's final checkpoint or its initialisation.
 ANALYSIS_TOOLS = Registry("analysis tool")
+# fn(params, *, source: dict, target: dict, key, **kwargs) -> params: config.init's transform of a
+# source run's parameters into this model's (model growth, ...): lbrl.train.trainer.initial_params
+PARAM_TRANSFORMS = Registry("parameter transform")
 
 # ----------------------------------------------------------------------------------------------------
 # Declarations. One line per name; the module path is where the paper's code lives.
@@ -391,6 +394,7 @@ for _name, _target in [
 ]:
   GRAD_ESTIMATORS.declare(_name, "lbrl.optim.sharpness:" + _target)
 GRAD_ESTIMATORS.declare("adaptive_batch", "lbrl.optim.adaptive_batch:adaptive_batch_estimator")
+PARAM_TRANSFORMS.declare("grow_transformer", "lbrl.models.growth:grow_transformer")
 
 # Metrics: lbrl.metrics (per-example statistics on device; host reductions where not a mean).
 for _name, _reduce in [

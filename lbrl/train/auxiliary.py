@@ -94,18 +94,8 @@ class FrozenTeacher:
   keyword: str = "teacher_outputs"
 
   def load(self, mesh):
-    import orbax.checkpoint as ocp
-    directory = os.path.abspath(os.path.join(self.workdir, "checkpoints"))
-    if not os.path.isdir(directory):
-      raise FileNotFoundError(f"config.auxiliary teacher: no checkpoints in {directory}; train the teacher "
-                              "first (its workdir is the teacher's --workdir)")
-    with ocp.CheckpointManager(directory) as mgr:
-      step = mgr.latest_step()
-      if step is None:
-        raise FileNotFoundError(f"config.auxiliary teacher: {directory} holds no checkpoint")
-      tree = mgr.restore(step, args=ocp.args.StandardRestore())
-    return {"params": jax.tree.map(np.asarray, tree["params"]),
-            "model_state": jax.tree.map(np.asarray, tree.get("model_state", {}) or {})}
+    from lbrl.train.checkpoint import read_latest
+    return read_latest(self.workdir, "config.auxiliary teacher")
 
   def init(self, params, model_state, loaded):
     if loaded is None:

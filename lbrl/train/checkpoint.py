@@ -182,6 +182,23 @@ def latest_step(directory: str) -> int:
   return max((int(n) for n in names if n.isdigit() and os.path.isdir(os.path.join(directory, n))), default=0)
 
 
+def read_latest(workdir: str, who: str) -> dict:
+  """``{"params", "model_state"}`` (host numpy arrays) of the latest checkpoint of another run's
+  ``workdir`` (a teacher, the run ``config.init`` starts from); ``who`` names the config field in errors."""
+  import numpy as np
+  import orbax.checkpoint as ocp
+  directory = os.path.abspath(os.path.join(workdir, "checkpoints"))
+  if not os.path.isdir(directory):
+    raise FileNotFoundError(f"{who}: no checkpoints in {directory}; train that run first (its workdir)")
+  with ocp.CheckpointManager(directory) as mgr:
+    step = mgr.latest_step()
+    if step is None:
+      raise FileNotFoundError(f"{who}: {directory} holds no checkpoint")
+    tree = mgr.restore(step, args=ocp.args.StandardRestore())
+  return {"params": jax.tree.map(np.asarray, tree["params"]),
+          "model_state": jax.tree.map(np.asarray, tree.get("model_state", {}) or {})}
+
+
 def abstract(tree, shardings):
   """ShapeDtypeStructs carrying the target shardings, for restoring onto the mesh."""
   return jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s), tree, shardings)

@@ -52,7 +52,7 @@ from lbrl.data import pipeline
 from lbrl.losses import reduce
 from lbrl.registry import (DIAGNOSTICS, GRAD_ESTIMATORS, LOSSES, METRICS, MODELS, OPTIMIZERS, POST_TRAINING,
                            TARGETS, resolve)
-from lbrl.train.checkpoint import Checkpointer, abstract
+from lbrl.train.checkpoint import Checkpointer, abstract, latest_step
 from lbrl.train.optimizer import make_optimizer
 from lbrl.train.record import MetricWriter, Progress, write_workdir_record
 from lbrl.train.validate import validate_config
@@ -651,14 +651,20 @@ def parametrization(cfg):
 
 
 def make_init(task: Task, tx, seed: int, example_x, aux_init: dict | None = None, param13n=None):
-  """``init(rng) -> TrainState`` (pure: ``jax.eval_shape`` gives the abstract state). With a
-  parametrisation, the model's standard init is rescaled by its init multipliers."""
-  def init(rng):
+  """``init(rng, start=None) -> TrainState`` (pure: ``jax.eval_shape`` gives the abstract state). With a
+  parametrisation, the model's standard init is rescaled by its init multipliers. ``start``
+  (``{"params", "model_state"}``, from :func:`initial_variables`) replaces the initialised parameters (and
+  the model state where given) before the optimizer, estimator and auxiliary states are built from them."""
+  def init(rng, start=None):
     variables = dict(task.model.init({"params": rng, "dropout": rng}, example_x, train=False))
     params = variables.pop("params")
     if param13n is not None:
       from lbrl.optim.parametrization import apply_init
       params = apply_init(params, param13n)
+    if start is not None:
+      params = jax.tree.map(lambda a, b: jnp.asarray(b, a.dtype), params, start["params"])
+      if start.get("model_state"):
+        variables = jax.tree.map(lambda a, b: jnp.asarray(b, a.dtype), variables, dict(start["model_state"]))
     grad_state = task.estimator.init(params, num_examples=task.num_examples, num_classes=task.num_classes)
     aux = {}
     if task.auxiliaries:
@@ -698,13 +704,15 @@ def train_example_x(cfg, x: np.ndarray) -> np.ndarray:
   return x if aug is None else aug.step(x, 0, np.arange(1), 1)
 
 
-def init_state(cfg, task, train_data, mesh, tx, rules):
-  """Initialises the state directly into its shardings (params never exist unsharded)."""
+def init_state(cfg, task, train_data, mesh, tx, rules, start_from: str | None = None):
+  """Initialises the state directly into its shardings (params never exist unsharded). ``start_from``:
+  the workdir of the run ``config.init`` starts from (:func:`initial_variables`)."""
   rng = jax.random.PRNGKey(cfg.seed)
   example = jnp.asarray(train_example_x(cfg, train_data.arrays["x"]))
   aux_init = {k: a.load(mesh) for k, a in task.auxiliaries.items()}
   init = make_init(task, tx, cfg.seed, example, aux_init, parametrization(cfg))
   shapes = jax.eval_shape(init, rng)
+  start = initial_variables(cfg, start_from, shapes) if start_from is not None else None
   shardings = parallel.tree_shardings(shapes, rules, mesh)
   # per-example state (the loss's, and a gradient estimator's such as SAF's past outputs) is sharded like
   # the data on its example axis
@@ -714,7 +722,7 @@ def init_state(cfg, task, train_data, mesh, tx, rules):
       by_example(shapes.grad_state)))
   if task.example_state is not None:
     shardings = shardings.replace(aux=dict(shardings.aux, examples=by_example(shapes.aux["examples"])))
-  state = jax.jit(init, out_shardings=shardings)(rng)
+  state = jax.jit(init, out_shardings=shardings)(rng, start)
   return state, shardings
 
 
@@ -802,6 +810,97 @@ class _NonfiniteReport:
       self.last_time, self.last_count = time.time(), count
 
 
+def _stage_config(cfg, block: dict, where: str, model: dict | None = None):
+  """This config with ``block``'s top-level fields replaced (a dict replaces the whole field), no
+  auxiliaries, post-training, diagnostics or init; ``model`` replaces the model when given."""
+  import ml_collections as mlc
+  sub = mlc.ConfigDict(cfg.to_dict())
+  if model is not None:
+    sub.model = mlc.ConfigDict(dict(model))
+  sub.auxiliary, sub.post_training, sub.diagnostics, sub.init = [], [], [], None
+  for key, value in block.items():
+    if key not in sub:
+      raise ValueError(f"{where}: {key!r} is not a config field")
+    sub[key] = mlc.ConfigDict(dict(value)) if isinstance(value, dict) else value
+  return sub
+
+
+INIT_KEYS = ("workdir", "train", "transform", "kwargs")
+
+
+def init_stage_config(cfg):
+  """The config of ``config.init``'s first stage: this config with the ``train`` block's fields."""
+  sub = _stage_config(cfg, dict(cfg.init.get("train") or {}), "config.init.train")
+  sub.lock()
+  return sub
+
+
+def train_init_stage(cfg, workdir: str, progress: bool | None = None) -> str | None:
+  """The workdir ``config.init`` starts from: its ``workdir``, or ``<workdir>/init`` where its ``train``
+  block is trained first (resumable; a finished stage trains nothing). None without ``config.init``."""
+  import os
+  block = cfg.get("init")
+  if not block:
+    return None
+  block = block.to_dict() if hasattr(block, "to_dict") else dict(block)
+  unknown = set(block) - set(INIT_KEYS)
+  if unknown or bool(block.get("workdir")) == bool(block.get("train")):
+    raise ValueError(f"config.init needs exactly one of workdir= (a trained run) or train= (a first stage), plus "
+                     f"optional transform= and kwargs=; got keys {sorted(block)}")
+  if block.get("workdir"):
+    return os.path.expanduser(block["workdir"])
+  src = os.path.join(workdir, "init")
+  if jax.process_index() == 0 and progress is not False:
+    print(f"first stage: config.init in {src}", file=sys.stderr, flush=True)
+  from lbrl.data.core import file_lock
+  os.makedirs(workdir, exist_ok=True)
+  with file_lock(os.path.abspath(src) + ".lock"):
+    train(init_stage_config(cfg), src, progress=progress)
+  return src
+
+
+def initial_variables(cfg, source_workdir: str, shapes) -> dict:
+  """``{"params", "model_state"}`` this run starts from: the source run's latest checkpoint, mapped by
+  ``config.init.transform`` (a :data:`lbrl.registry.PARAM_TRANSFORMS` name, called as
+  ``fn(params, source=<source model config>, target=<this model config>, key=<PRNGKey(seed)>, **kwargs)``)
+  and checked against this model's parameter shapes. The model state is kept where its shapes match
+  this model's (else this model's init)."""
+  import json
+  import os
+  from lbrl.registry import PARAM_TRANSFORMS
+  from lbrl.train.checkpoint import read_latest
+  loaded = read_latest(source_workdir, "config.init")
+  block = cfg.init.to_dict() if hasattr(cfg.init, "to_dict") else dict(cfg.init)
+  params, model_state = loaded["params"], loaded["model_state"]
+  if block.get("transform"):
+    source_model = dict(block["train"].get("model", cfg.model.to_dict())) if block.get("train") else None
+    if source_model is None:
+      with open(os.path.join(source_workdir, "config.json")) as f:
+        source_model = json.load(f)["model"]
+    fn = PARAM_TRANSFORMS.get(block["transform"])
+    params = fn(params, source=source_model, target=cfg.model.to_dict(), key=jax.random.PRNGKey(int(cfg.seed)),
+                **dict(block.get("kwargs") or {}))
+  want = jax.tree.map(lambda s: tuple(s.shape), shapes.params)
+  got = jax.tree.map(lambda a: tuple(np.shape(a)), params)
+  if jax.tree.structure(want) != jax.tree.structure(got) or want != got:
+    raise ValueError(f"config.init: the parameters from {source_workdir} "
+                     f"{'(after ' + repr(block['transform']) + ')' if block.get('transform') else ''} do not match "
+                     f"this model's: {_first_difference(got, want)}; give a transform (config.init.transform) that maps "
+                     "the source model to this one")
+  ms_want = jax.tree.map(lambda s: tuple(s.shape), shapes.model_state)
+  ms_ok = bool(model_state) and jax.tree.map(lambda a: tuple(np.shape(a)), model_state) == ms_want
+  return {"params": params, "model_state": model_state if ms_ok else None}
+
+
+def _first_difference(got, want) -> str:
+  g = dict(jax.tree_util.tree_flatten_with_path(got)[0])
+  w = dict(jax.tree_util.tree_flatten_with_path(want)[0])
+  for k in sorted(set(g) | set(w), key=str):
+    if g.get(k) != w.get(k):
+      return f"{jax.tree_util.keystr(k)}: {g.get(k)} vs expected {w.get(k)}"
+  return "tree structures differ"
+
+
 def auxiliary_stage_config(cfg, index: int):
   """The config of ``config.auxiliary[index]``'s first stage: this config with the auxiliary network's
   model (``model_config``, else the student's), no auxiliaries or post-training, cross-entropy unless
@@ -810,14 +909,8 @@ def auxiliary_stage_config(cfg, index: int):
   import ml_collections as mlc
   aux = dict(cfg.auxiliary[index])
   block = dict(aux.get("train") or {})
-  sub = mlc.ConfigDict(cfg.to_dict())
-  sub.model = mlc.ConfigDict(dict(aux.get("model_config") or cfg.model.to_dict()))
-  sub.loss = mlc.ConfigDict({"name": "cross_entropy"})
-  sub.auxiliary, sub.post_training, sub.diagnostics = [], [], []
-  for key, value in block.items():
-    if key not in sub:
-      raise ValueError(f"config.auxiliary[{index}].train: {key!r} is not a config field")
-    sub[key] = mlc.ConfigDict(dict(value)) if isinstance(value, dict) else value
+  block.setdefault("loss", {"name": "cross_entropy"})
+  sub = _stage_config(cfg, block, f"config.auxiliary[{index}].train", dict(aux.get("model_config") or cfg.model.to_dict()))
   opt = sub.optimizer.name
   if opt in OPTIMIZERS and OPTIMIZERS.spec(opt).component_grads and "optimizer" not in block:
     raise ValueError(f"config.auxiliary[{index}].train: the first stage would inherit optimizer {opt!r}, which needs "
@@ -865,8 +958,10 @@ def train(cfg, workdir: str, *, progress: bool | None = None) -> dict[str, Any]:
   task = build_task(cfg, meta)
   tx, schedule = make_optimizer(cfg, cfg.steps, parametrization=parametrization(cfg))
   rules = parallel.model_rules(cfg.sharding_rules, task.model)
-  state, state_shardings = init_state(cfg, task, train_data, mesh, tx, rules)
   check_same_run(cfg, workdir)
+  fresh = latest_step(f"{workdir}/checkpoints") == 0   # a resumed run restores its own checkpoint instead
+  source = train_init_stage(cfg, workdir, progress) if fresh else None
+  state, state_shardings = init_state(cfg, task, train_data, mesh, tx, rules, start_from=source)
   write_workdir_record(workdir, cfg, mesh, state.params)
   batch_sharding = parallel.batch_sharding(mesh)
   total, log_every, eval_every, ckpt_every = (int(cfg.steps), int(cfg.log_every), int(cfg.eval_every),

@@ -141,6 +141,8 @@ def training_hash(config, exclude: tuple = EXPERIMENT_BLOCKS) -> str:
   d = {k: v for k, v in d.items() if k not in exclude}
   if isinstance(d.get("data"), dict) and d["data"].get("augment", 0) is None:   # the default: as before it existed
     d["data"] = {k: v for k, v in d["data"].items() if k != "augment"}
+  if "init" in d and d["init"] is None:   # likewise config.init
+    d.pop("init")
   import hashlib
   return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
