@@ -263,7 +263,7 @@ DIAGNOSTICS = Registry("training diagnostic", DiagnosticSpec)
 # -> {key: float}`` or ``(scalars, extra)``, applied to a run's final checkpoint or its initialisation.
 ANALYSIS_TOOLS = Registry("analysis tool")
 # fn(params, *, source: dict, target: dict, key, **kwargs) -> params: config.init's transform of a
-# source run's parameters into this model's (model growth, ...): lbrl.train.trainer.initial_params
+# source run's parameters into this model's (model growth, ...): lbrl.train.trainer.initial_variables
 PARAM_TRANSFORMS = Registry("parameter transform")
 
 # ----------------------------------------------------------------------------------------------------
