@@ -226,6 +226,25 @@ def test_teacher_trained_as_the_first_stage_then_distilled_and_resumed(tmp_path)
     auxiliary_stage_config(small_config(auxiliary=[dict(name="teacher", train=dict(no_such_field=1))]), 0)
 
 
+def test_distillation_on_eight_devices_equals_one_and_resumes_exactly(tmp_path):
+  """Issue 20's criterion: a distillation run (teacher trained as the first stage, KD loss) gives the
+  same student on 8 simulated devices as on 1, and a run stopped half-way and relaunched equals one that
+  never stopped (the teacher is restored, not retrained, and its outputs are the same)."""
+  teacher = dict(name="teacher", model_config=dict(name="mlp", hidden=(64,)),
+                 train=dict(steps=3, optimizer=dict(name="adam", learning_rate=3e-3)))
+  cfg = lambda steps, **over: small_config(steps=steps, auxiliary=[teacher], loss=common.free(name="kd"), **over)
+  assert jax.device_count() == 8
+  eight = train(cfg(4), str(tmp_path / "eight"), progress=False)
+  one = train(cfg(4, mesh=dict(shape=(1,), axes=("data",))), str(tmp_path / "one"), progress=False)
+  for a, b in zip(leaves(eight["state"].params), leaves(one["state"].params)):
+    np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+  wd = str(tmp_path / "split")
+  train(cfg(2), wd, progress=False)
+  resumed = train(cfg(4), wd, progress=False)
+  for a, b in zip(leaves(eight["state"]), leaves(resumed["state"])):
+    np.testing.assert_array_equal(a, b)
+
+
 def test_loss_components_are_logged_and_their_gradients_reach_the_optimizer(tmp_path):
   """A loss with components (kd_components: task and distillation terms) trains their sum and logs each;
   an optimizer declaring component_grads (DOT) gets each component's gradient: with delta = 0 DOT is SGD
