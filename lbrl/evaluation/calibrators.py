@@ -260,3 +260,286 @@ def apply_fracal(logits, *, fractal_dims, log_prior=None, power: float = 2.0):
   if log_prior is not None:
     z = z - jnp.asarray(log_prior, jnp.float32)
   return jax.nn.log_softmax(jax.nn.log_softmax(z, -1) - power * jnp.log(d), -1)
+
+
+# ---------------------------------------------------------------- h-calibration
+
+
+@functools.partial(jax.jit, static_argnames=("window", "epsilon", "num_bins", "leave_one_class_out"))
+def hcalibration_loss(probs, labels, valid=None, *, window: int = 200, epsilon: float = 1e-20, num_bins: int = 15,
+                      leave_one_class_out: bool = True):
+  """The h-calibration objective (Huang, Cao, Xia, Chen, Wang & Zhang, "h-calibration: Rethinking Classifier
+  Recalibration with Probabilistic Error-Bounded Objective", TPAMI 2025, arXiv:2506.17968, slug
+  ``h_calibration``; the authors' ``loss/hCalib.py``).
+
+  Every (example, class) pair is an event with probability ``p = probs[i, k]`` and outcome
+  ``y = 1[labels_i = k]``. The ``N C`` events are sorted by ``p``; at each position the local calibration
+  gap is the mean of ``p - y`` over the ``window + 1`` events centred on it (zero-padded at both ends, the
+  authors' moving sum of ``p (1 - y) - (1 - p) y``), and the event's error is ``max(|gap| - epsilon, 0)``.
+  The errors are averaged within ``num_bins`` equal-width probability bins (a bin holds the events with
+  ``b/B <= p <= (b+1)/B``; an empty bin counts 0) and the bins averaged (the authors' ``aceweighted``
+  weighting; their default clusters the probabilities with 15-means (faiss) instead: lbrl's choice is the
+  equal-width bins of the same code). With ``leave_one_class_out`` (the authors' ``IsIter``, on by
+  default) the objective is the mean over classes ``e`` of the objective on the examples whose label is not
+  ``e``. The authors scale it by ``lossweight = 1e5`` for Adam; that constant is left out here.
+  ``valid`` (0/1 ``[N]``) drops rows (padding). Returns a scalar."""
+  p = jnp.asarray(probs, jnp.float32)
+  if p.ndim != 2:
+    raise ValueError(f"probs must be [N, C], got shape {p.shape}")
+  labels = jnp.asarray(labels)
+  n, c = p.shape
+  valid = jnp.ones((n,), bool) if valid is None else jnp.asarray(valid, bool)
+  if labels.shape != (n,) or valid.shape != (n,):
+    raise ValueError(f"labels and valid must be [N] = [{n}], got {labels.shape} and {valid.shape}")
+  if int(window) < 2 or int(window) % 2 or int(num_bins) < 1:
+    raise ValueError(f"window must be an even integer >= 2 and num_bins >= 1, got {window} and {num_bins}")
+  y = (labels[:, None] == jnp.arange(c)[None, :]).astype(jnp.float32)
+  half = int(window) // 2
+
+  def one(excluded):
+    keep = jnp.broadcast_to((valid & (labels != excluded))[:, None], (n, c)).reshape(-1)
+    pf = p.reshape(-1)
+    order = jnp.argsort(jnp.where(keep, jnp.log(pf + 1e-20), jnp.inf), stable=True)
+    ps, ks = pf[order], keep[order]
+    d = jnp.where(ks, ps - y.reshape(-1)[order], 0.0)
+    cs = jnp.concatenate([jnp.zeros((1,), jnp.float32), jnp.cumsum(d)])
+    idx = jnp.arange(n * c)
+    gap = (cs[jnp.minimum(idx + half + 1, n * c)] - cs[jnp.maximum(idx - half, 0)]) / (2 * half + 1)
+    err = jax.nn.relu(jnp.abs(gap) - epsilon)
+    lo = jnp.arange(num_bins, dtype=jnp.float32) / num_bins
+    ind = (ps[None, :] >= lo[:, None]) & (ps[None, :] <= lo[:, None] + 1.0 / num_bins) & ks[None, :]
+    binloss = jnp.sum(err[None, :] * ind, 1) / (jnp.sum(ind, 1) + 1e-5)
+    return jnp.mean(binloss)
+
+  if not leave_one_class_out:
+    return one(-1)
+  return jnp.mean(jax.vmap(one)(jnp.arange(c)))
+
+
+def hcal_probs(params, logits):
+  """The authors' linear calibrator (``models/tsensemble_linear.py``): a weighted mixture of ``K``
+  temperature-scaled softmaxes, ``sum_k w_k softmax(|a_k| z)`` with ``w = |v| / sum |v|``. Each component
+  keeps the arg-max, so the mixture does (accuracy preserving)."""
+  z = jax.nn.log_softmax(jnp.asarray(logits, jnp.float32), -1)
+  w = jnp.abs(params["weight"]) / jnp.sum(jnp.abs(params["weight"]))
+  return jnp.sum(jax.nn.softmax(z[..., None] * jnp.abs(params["inv_temp"]), axis=-2) * w, -1)
+
+
+@functools.partial(jax.jit, static_argnames=("num_temperatures", "steps", "learning_rate", "window", "num_bins",
+                                             "seed"))
+def fit_hcalibration(logits, labels, valid=None, *, num_temperatures: int = 16, steps: int = 1000,
+                     learning_rate: float = 5e-3, window: int = 200, num_bins: int = 15, seed: int = 0):
+  """``{"inv_temp": [K], "weight": [K]}`` of :func:`hcal_probs` minimising :func:`hcalibration_loss` on the
+  held-out logits: full-batch Adam (the authors: Adam 5e-3, batch 5000, up to 2000 epochs with early
+  stopping; here ``steps`` full-batch steps), both vectors initialised as torch's ``kaiming_uniform_(a=5**.5)``
+  on a ``(1, 1, K)`` tensor, ``U(-1/sqrt(K), 1/sqrt(K))``, from ``seed``."""
+  logits, labels, valid = _check(logits, labels, valid)
+  k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
+  bound = 1.0 / np.sqrt(num_temperatures)
+  params = {"inv_temp": jax.random.uniform(k1, (num_temperatures,), minval=-bound, maxval=bound),
+            "weight": jax.random.uniform(k2, (num_temperatures,), minval=-bound, maxval=bound)}
+
+  def loss(prm):
+    return hcalibration_loss(hcal_probs(prm, logits), labels, valid, window=window, num_bins=num_bins)
+
+  return _adam(loss, params, steps, learning_rate)
+
+
+def apply_hcalibration(params, logits):
+  """Log-probabilities of the fitted mixture (logits of the calibrated distribution)."""
+  return jnp.log(jnp.maximum(hcal_probs(params, logits), 1e-30))
+
+
+def _adam(loss, params, steps: int, learning_rate: float):
+  opt = optax.adam(learning_rate)
+
+  def body(carry, _):
+    prm, s = carry
+    g = jax.grad(loss)(prm)
+    u, s = opt.update(g, s, prm)
+    return (optax.apply_updates(prm, u), s), None
+
+  (params, _), _ = jax.lax.scan(body, (params, opt.init(params)), None, length=int(steps))
+  return params
+
+
+# ---------------------------------------------------------------- correctness-aware calibration
+
+
+def correctness_features(logits, view_logits, *, top_k: int = 4):
+  """The correctness cues of Liu, Wang, Zou, Zou & Zheng ("Optimizing Calibration by Gaining Aware of
+  Prediction Correctness", 2024, arXiv:2404.13016, slug ``optimizing_calibration_gaining_aware``; the
+  authors' ``src/run_cal.py``): for each transformed view ``v`` of an input, the view's softmax
+  probabilities at the original input's ``top_k`` classes (largest first). ``logits [N, C]``,
+  ``view_logits [V, N, C]`` -> ``[N, V * top_k]`` (the authors: 3 views x top 4 = 12 features)."""
+  z = jnp.asarray(logits, jnp.float32)
+  zv = jnp.asarray(view_logits, jnp.float32)
+  if zv.ndim != 3 or zv.shape[1:] != z.shape:
+    raise ValueError(f"view_logits must be [V, N, C] with [N, C] = {z.shape}, got {zv.shape}")
+  if not 1 <= int(top_k) <= z.shape[-1]:
+    raise ValueError(f"top_k must be in [1, {z.shape[-1]}], got {top_k}")
+  _, top = jax.lax.top_k(z, int(top_k))
+  pv = jax.nn.softmax(zv, -1)
+  feats = jnp.take_along_axis(pv, jnp.broadcast_to(top[None], (zv.shape[0],) + top.shape), -1)
+  return jnp.transpose(feats, (1, 0, 2)).reshape(z.shape[0], -1)
+
+
+def ca_temperature(params, feats):
+  """The authors' per-example temperature network: ``Linear(F, 5) - ReLU - Linear(5, 1)``, clamped to
+  ``[0.1, 10]``."""
+  h = jax.nn.relu(feats @ params["w1"] + params["b1"])
+  return jnp.clip(h @ params["w2"] + params["b2"], 0.1, 10.0)
+
+
+def correctness_aware_loss(cal_logits, labels, orig_logits, valid=None):
+  """The CA loss: ``(max softmax(cal_logits) - c)^2`` with ``c = 1[argmax orig_logits = y]`` the original
+  prediction's correctness, weighted so that correct and wrong examples carry equal total weight (correct
+  ones ``1 - acc``, wrong ones ``acc``; the authors' ``set_temperature``), normalised by the weights."""
+  correct = (jnp.argmax(orig_logits, -1) == labels).astype(jnp.float32)
+  w = jnp.ones_like(correct) if valid is None else jnp.asarray(valid, jnp.float32)
+  acc = jnp.sum(w * correct) / jnp.maximum(jnp.sum(w), 1.0)
+  weights = w * jnp.where(correct > 0, 1.0 - acc, acc)
+  conf = jnp.max(jax.nn.softmax(cal_logits, -1), -1)
+  return jnp.sum(weights * (conf - correct) ** 2) / jnp.maximum(jnp.sum(weights), 1e-12)
+
+
+@functools.partial(jax.jit, static_argnames=("hidden", "steps", "learning_rate", "objective", "seed"))
+def fit_correctness_aware(logits, labels, feats, valid=None, *, hidden: int = 5, steps: int = 500,
+                          learning_rate: float = 1e-3, objective: str = "ca", seed: int = 0):
+  """Parameters of :func:`ca_temperature` fitted on held-out ``logits``, ``labels`` and the correctness
+  features ``feats`` (:func:`correctness_features`), with the CA loss (``objective="ca"``) or, as the
+  paper's comparison, the cross-entropy of ``softmax(z / T(x))`` (``"ce"``). lbrl's choices where the
+  authors' ImageNet recipe (Adam 1e-4, 10 epochs of batches of 1000, torch's default init, which can start
+  below the clamp) does not carry over to 400 held-out examples: full-batch Adam ``learning_rate`` for
+  ``steps`` steps, first layer torch's default ``U(-1/sqrt(F), 1/sqrt(F))``, last layer zero weights and bias
+  1 (the identity map ``T = 1`` at the start)."""
+  logits, labels, valid = _check(logits, labels, valid)
+  feats = jnp.asarray(feats, jnp.float32)
+  if feats.ndim != 2 or feats.shape[0] != logits.shape[0]:
+    raise ValueError(f"feats must be [N, F] with N = {logits.shape[0]}, got {feats.shape}")
+  if objective not in ("ca", "ce"):
+    raise ValueError(f"objective must be 'ca' or 'ce', got {objective!r}")
+  f = feats.shape[1]
+  k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
+  b = 1.0 / np.sqrt(f)
+  params = {"w1": jax.random.uniform(k1, (f, hidden), minval=-b, maxval=b),
+            "b1": jax.random.uniform(k2, (hidden,), minval=-b, maxval=b),
+            "w2": jnp.zeros((hidden, 1), jnp.float32), "b2": jnp.ones((1,), jnp.float32)}
+
+  def loss(prm):
+    cal = logits / ca_temperature(prm, feats)
+    if objective == "ca":
+      return correctness_aware_loss(cal, labels, logits, valid)
+    return mean_nll(cal, labels, valid)
+
+  return _adam(loss, params, steps, learning_rate)
+
+
+def apply_correctness_aware(params, logits, feats):
+  return jnp.asarray(logits, jnp.float32) / ca_temperature(params, jnp.asarray(feats, jnp.float32))
+
+
+# ---------------------------------------------------------------- one trained model, several calibrators
+
+METHODS = ("uncalibrated", "temperature", "vector", "matrix", "hcal", "ca", "ca_ce")
+_VIEWS_1D = ({"max_shift": 5, "scale": (1.0, 1.0), "noise": 0.0},     # shift (the authors' images: rotation,
+             {"max_shift": 0, "scale": (0.7, 1.3), "noise": 0.0},     # greyscale and colour jitter; MNIST-1D
+             {"max_shift": 0, "scale": (1.0, 1.0), "noise": 0.15})    # signals get shift, scale and noise)
+
+
+def eval_scores(logits, labels, *, num_bins: int = 15) -> dict:
+  """``accuracy``, ``ece`` (equal-width), ``ece_mass``, ``classwise_ece``, ``nll``, ``brier`` and ``auroc``
+  (of the confidence for the prediction's correctness) of ``logits [N, C]`` (host floats)."""
+  from lbrl.evaluation import calibration as cal
+  from lbrl.evaluation import ranking
+  z = jnp.asarray(logits, jnp.float32)
+  y = jnp.asarray(labels)
+  conf, correct = cal.confidence_correct(z, y)
+  probs = cal.probabilities(z)
+  out = {"accuracy": jnp.mean(correct),
+         "ece": cal.calibration_error(conf, correct, num_bins=num_bins),
+         "ece_mass": cal.calibration_error(conf, correct, num_bins=num_bins, scheme="mass"),
+         "classwise_ece": cal.classwise_ece(probs, y, num_bins=num_bins),
+         "nll": jnp.mean(cal.nll(z, y)), "brier": jnp.mean(cal.brier_score(probs, y)),
+         "auroc": ranking.auc(conf[None], correct[None])[0]}
+  return {k: float(v) for k, v in out.items()}
+
+
+def posthoc_calibration(ctx, *, methods=("uncalibrated", "temperature"), reference: str = "temperature",
+                        heldout: str = "train[90%:]", num_bins: int = 15, options=None, views=None,
+                        view_kind: str = "1d", scores=None, pairs=()):
+  """Analysis tool: several post-hoc calibrators fitted on ONE trained model's held-out logits and scored on
+  the eval split, so that they are compared paired within each run (one training per seed serves every
+  calibrator; the runner's rules then test the per-seed differences).
+
+  ``ctx`` is the :class:`~lbrl.analysis.context.AnalysisContext` of the run with ``split="eval"`` (its
+  ``x``/``labels``: the eval examples scored); the calibrators are fitted on the ``heldout`` split of the
+  config's dataset (it must not overlap ``cfg.data.split_train``). ``methods`` (:data:`METHODS`):
+  ``uncalibrated``, ``temperature`` / ``vector`` / ``matrix`` scaling (Guo et al., 2017), ``hcal``
+  (:func:`fit_hcalibration`), ``ca`` (:func:`fit_correctness_aware` with the CA loss) and ``ca_ce`` (the same
+  per-example temperature network trained with cross-entropy). ``options[method]`` are the fitting
+  function's keyword arguments. ``views`` (for ``ca``/``ca_ce``): one options dict per transformed view of
+  :func:`lbrl.data.transforms.augment_1d` (``view_kind="1d"``) or ``augment_image`` (``"image"``), drawn
+  with ``numpy.random.default_rng([seed, view])``; default: a shift, an amplitude scaling and additive noise.
+
+  Returns ``{"<method>/<score>": value}`` for every score of :func:`eval_scores` (or those in ``scores``),
+  ``{"d/<score>/<method>": value(method) - value(reference)}`` for every other method and, when
+  ``uncalibrated`` is among the methods, ``{"u/<score>/<method>": value(method) - value(uncalibrated)}``, and
+  ``{"p/<score>/<a>-<b>": value(a) - value(b)}`` for each ``(a, b)`` in ``pairs``."""
+  from lbrl.data import core, transforms
+  options = dict(options or {})
+  unknown = set(methods) - set(METHODS)
+  if unknown or reference not in methods or any(a not in methods or b not in methods for a, b in pairs):
+    raise ValueError(f"methods must be a subset of {METHODS} containing reference={reference!r} and the "
+                     f"methods of pairs={pairs}, got {methods}")
+  if core.splits_overlap(heldout, ctx.cfg.data.split_train):
+    raise ValueError(f"heldout={heldout!r} overlaps the training split {ctx.cfg.data.split_train!r}")
+  if view_kind not in ("1d", "image"):
+    raise ValueError(f"view_kind must be '1d' or 'image', got {view_kind!r}")
+  data = core.load(ctx.cfg.data.name, heldout, data_dir=ctx.cfg.data.data_dir, **dict(ctx.cfg.data.options))
+  xh, yh = np.asarray(data.arrays["x"]), np.asarray(data.arrays["label"])
+  xe, ye = np.asarray(ctx.x), np.asarray(ctx.labels)
+
+  def logits_of(x):
+    return jnp.asarray(ctx.apply(ctx.params, jnp.asarray(x)), jnp.float32)
+
+  zh, ze = logits_of(xh), logits_of(xe)
+  feats = {}
+  if {"ca", "ca_ce"} & set(methods):
+    fn = transforms.augment_1d if view_kind == "1d" else transforms.augment_image
+    vs = list(views) if views is not None else list(_VIEWS_1D)
+
+    def view_logits(x, salt):
+      return jnp.stack([logits_of(fn(np.random.default_rng([int(ctx.seed), salt, v]), x, **dict(o)))
+                        for v, o in enumerate(vs)])
+    k = min(4, zh.shape[-1])
+    feats = {"h": correctness_features(zh, view_logits(xh, 0), top_k=k),
+             "e": correctness_features(ze, view_logits(xe, 1), top_k=k)}
+  calibrated = {}
+  for m in methods:
+    kw = dict(options.get(m, {}))
+    if m == "uncalibrated":
+      calibrated[m] = ze
+    elif m == "temperature":
+      calibrated[m] = ze / fit_temperature(zh, yh, **kw)
+    elif m == "vector":
+      calibrated[m] = apply_vector_scaling(fit_vector_scaling(zh, yh, **kw), ze)
+    elif m == "matrix":
+      calibrated[m] = apply_matrix_scaling(fit_matrix_scaling(zh, yh, **kw), ze)
+    elif m == "hcal":
+      calibrated[m] = apply_hcalibration(fit_hcalibration(zh, yh, **kw), ze)
+    else:
+      prm = fit_correctness_aware(zh, yh, feats["h"], objective="ca" if m == "ca" else "ce", **kw)
+      calibrated[m] = apply_correctness_aware(prm, ze, feats["e"])
+  keep = None if scores is None else set(scores)
+  scores = {m: {k: v for k, v in eval_scores(z, ye, num_bins=num_bins).items() if keep is None or k in keep}
+            for m, z in calibrated.items()}
+  out = {f"{m}/{k}": v for m, s in scores.items() for k, v in s.items()}
+  for m in methods:
+    if m not in (reference, "uncalibrated"):
+      out.update({f"d/{k}/{m}": scores[m][k] - scores[reference][k] for k in scores[m]})
+    if m != "uncalibrated" and "uncalibrated" in scores:
+      out.update({f"u/{k}/{m}": scores[m][k] - scores["uncalibrated"][k] for k in scores[m]})
+  for a, b in pairs:
+    out.update({f"p/{k}/{a}-{b}": scores[a][k] - scores[b][k] for k in scores[a]})
+  return out

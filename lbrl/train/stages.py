@@ -118,6 +118,13 @@ def platt_scaling(split: str = "validation", smooth_targets: bool = True, iters:
                        dict(smooth_targets=bool(smooth_targets), iters=int(iters)))
 
 
+def h_calibration(split: str = "validation", steps: int = 1000, num_temperatures: int = 16):
+  """h-calibration (Huang et al., 2025, arXiv:2506.17968): the authors' temperature-mixture calibrator fitted
+  by the h-calibration objective, see :func:`calibrators.fit_hcalibration`."""
+  return LogitMapStage(split, calibrators.fit_hcalibration, calibrators.apply_hcalibration,
+                       dict(steps=int(steps), num_temperatures=int(num_temperatures)))
+
+
 def _top_label(logits, labels):
   p = jax.nn.softmax(logits, -1)
   return jnp.max(p, -1), (jnp.argmax(p, -1) == labels)
