@@ -875,8 +875,11 @@ def cribo(embeddings, labels=None, *, target_outputs, student_temp: float = 0.1,
     intra (cross-view):  for view v, object (i, k): H(P_t(o^{1-v}_{ik}), P_s(o^v_{ik}));
     cross-image: the teacher's nearest neighbour of o^v_{ik} among the objects of the *other* images in
       view v, (j, l) = argmax cos; kept only if cycle-consistent: the nearest neighbour of o^{1-v}_{jl}
-      among all objects of view 1 - v is o^{1-v}_{ik} (the authors' ``get_nn_centroids`` cycle); then
-      H(P_t(o^{1-v}_{jl}), P_s(o^v_{ik})): the student's object learns the neighbour's other view.
+      among the view 1 - v objects of the images other than j is o^{1-v}_{ik} (the authors'
+      ``get_nn_centroids`` cycle: their bank holds past batches, so the neighbour's own image is never a
+      candidate on the way back); then
+      H(P_t(o^v_{jl}), P_s(o^{1-v}_{ik})): the student's other view of the object learns the teacher's
+      view of the neighbour (the authors' ``loss_nn``: teacher(nn of view 1) against student view 2).
   loss_i = mean over its 2K intra terms + cross_weight * mean over its kept cross terms (0 if none).
   lbrl's choices (stated): the memory bank is the batch itself (the authors keep a FIFO queue of past
   batches' object centroids), the centre is the batch mean, and the global [CLS] term is left out.
@@ -916,10 +919,11 @@ def cribo(embeddings, labels=None, *, target_outputs, student_temp: float = 0.1,
     other = on[:, 1 - v].reshape(b * k, -1)
     sim = q @ q.T
     nn_idx = jnp.argmax(jnp.where((owner[:, None] != owner[None, :]) & okf[None, :], sim, _NEG), axis=1)
-    back = jnp.argmax(jnp.where(okf[None, :], other[nn_idx] @ other.T, _NEG), axis=1)
+    back_ok = (owner[nn_idx][:, None] != owner[None, :]) & okf[None, :]
+    back = jnp.argmax(jnp.where(back_ok, other[nn_idx] @ other.T, _NEG), axis=1)
     keep = (back == jnp.arange(b * k)) & okf
-    target = pt[:, 1 - v].reshape(b * k, -1)[nn_idx]
-    term = h(target, ls[:, v].reshape(b * k, -1))
+    target = pt[:, v].reshape(b * k, -1)[nn_idx]
+    term = h(target, ls[:, 1 - v].reshape(b * k, -1))
     cross_sum = cross_sum + jnp.sum(jnp.where(keep, term, 0.0).reshape(b, k), 1)
     cross_cnt = cross_cnt + jnp.sum(keep.reshape(b, k), 1)
   cross = cross_sum / jnp.maximum(cross_cnt, 1.0)

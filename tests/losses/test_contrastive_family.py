@@ -331,9 +331,10 @@ def np_cribo(s, t, to, ts, tt, w):
       for kk in range(k):
         cands = [(j, l) for j in range(b) if j != i for l in range(k)]
         j, l = max(cands, key=lambda c: on[i, v, kk] @ on[c[0], v, c[1]])
-        back = max([(a, c) for a in range(b) for c in range(k)], key=lambda c: on[j, 1 - v, l] @ on[c[0], 1 - v, c[1]])
+        back = max([(a, c) for a in range(b) if a != j for c in range(k)],
+                   key=lambda c: on[j, 1 - v, l] @ on[c[0], 1 - v, c[1]])
         if back == (i, kk):
-          cross.append(-(pt[j, 1 - v, l] * ls[i, v, kk]).sum())
+          cross.append(-(pt[j, v, l] * ls[i, 1 - v, kk]).sum())
     out[i] = intra + w * (np.mean(cross) if cross else 0.0)
   return out
 
@@ -347,6 +348,7 @@ def test_cribo_matches_transcription():
                 target_outputs={"embeddings": jnp.asarray(t, jnp.float32), "objects": jnp.asarray(to, jnp.float32)},
                 student_temp=0.2, teacher_temp=0.1, cross_weight=0.7)
   np.testing.assert_allclose(np.asarray(got), np_cribo(s, t, to, 0.2, 0.1, 0.7), rtol=2e-5, atol=1e-5)
+  assert not np.allclose(np_cribo(s, t, to, 0.2, 0.1, 0.7), np_cribo(s, t, to, 0.2, 0.1, 0.0))   # cycles kept
   with pytest.raises(ValueError, match="objects"):
     C.cribo(jnp.ones((5, 2, 3, 6)), target_outputs={"embeddings": jnp.ones((5, 2, 3, 6))})
 
