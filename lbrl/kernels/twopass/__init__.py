@@ -25,7 +25,7 @@ def _pallas_softmax_2d(x, platform, interpret):
     br, bc = 8, min(512, _dispatch.round_up(cols, 128))
   else:
     from lbrl.kernels.twopass import pallas_gpu as mod
-    br, bc = 16, min(256, max(16, 1 << (cols - 1).bit_length()))
+    br, bc = 128, min(64, max(16, 1 << (cols - 1).bit_length()))   # Mosaic GPU: SMEM holds 4 [128, bc] blocks
   xp = _dispatch.pad_axis(_dispatch.pad_axis(x, 1, _dispatch.round_up(cols, bc), -jnp.inf),
                           0, _dispatch.round_up(rows, br), 0)
   y = mod.softmax_2d(xp, block_rows=br, block_cols=bc, interpret=interpret)[0]
