@@ -18,3 +18,7 @@ OPTIMIZERS.declare("sgd_norm_loss", "lbrl.optim.clipping:sgd_norm_loss")
 # Variance control (variance_control_weight_rescaling): TVR around a base optimizer (LIR: TransformerLM(lir=True))
 OPTIMIZERS.declare("tvr", "lbrl.optim.norm_rescaling:tvr_optimizer", components={"base": "adamw"},
                    static_args=("every", "scale_with_depth", "include"))
+# Normalize-and-Project (normalization_effective_learning_rates): weight projection around a base optimizer,
+# and the sequential random-label / permuted-input plasticity benchmark as an analysis tool
+OPTIMIZERS.declare("nap", "lbrl.optim.norm_nap:nap", components={"base": "adam"}, static_args=("include",))
+ANALYSIS_TOOLS.declare("sequential_plasticity", "lbrl.analysis.norm_plasticity:sequential_plasticity")
