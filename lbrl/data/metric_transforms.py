@@ -17,18 +17,69 @@ from lbrl.data import core, transforms
 
 def load_held_out(split: str, *, data_dir: str = "", base: str = "mnist5k", num_held_out: int | None = None,
                   held_out=None, random: bool = False, seed: int = 0, unseen_splits=("test",),
-                  unseen_pool: str = "split", **options):
+                  unseen_pool: str = "split", degrade: dict | None = None, **options):
+  """``degrade``: options of :func:`degrade_images` (``fraction``, ``seed``), applied to the split after the
+  class selection (every split of a run, so training and evaluation both hold low-quality images)."""
   if unseen_pool not in ("split", "all"):
     raise ValueError(f"held_out_classes: unseen_pool must be 'split' or 'all', got {unseen_pool!r}")
   kw = dict(seed=seed, num_held_out=num_held_out, held_out=held_out, random=random)
   if split.split("[")[0] not in tuple(unseen_splits):
-    return transforms.held_out_classes(core.load(base, split, data_dir=data_dir, **options), keep="seen", **kw)
-  data = core.load(base, split, data_dir=data_dir, **options)
-  if unseen_pool == "all":
-    other = core.load(base, "train", data_dir=data_dir, **options)
-    arrays = {k: np.concatenate([other.arrays[k], data.arrays[k]]) for k in data.arrays if k in other.arrays}
-    data = core.Dataset(data.name, split, arrays, dict(data.meta))
-  return transforms.held_out_classes(data, keep="unseen", **kw)
+    out = transforms.held_out_classes(core.load(base, split, data_dir=data_dir, **options), keep="seen", **kw)
+  else:
+    data = core.load(base, split, data_dir=data_dir, **options)
+    if unseen_pool == "all":
+      other = core.load(base, "train", data_dir=data_dir, **options)
+      arrays = {k: np.concatenate([other.arrays[k], data.arrays[k]]) for k in data.arrays if k in other.arrays}
+      data = core.Dataset(data.name, split, arrays, dict(data.meta))
+    out = transforms.held_out_classes(data, keep="unseen", **kw)
+  return out if degrade is None else degrade_split(out, **dict(degrade))
+
+
+SEVERITY_SIZES = (None, 14, 10, 7)    # severity 0..3: the side an image is downscaled to (None: untouched)
+
+
+def degrade_images(x, severity, *, noise: float = 0.1, seed: int = 0) -> np.ndarray:
+  """Low-quality versions of images ``x [N, H, W]`` (values in [0, 1]), per example ``severity`` in 0..3:
+  severity ``s > 0`` downscales to ``SEVERITY_SIZES[s]`` pixels a side and back (bilinear,
+  ``jax.image.resize``: the detail is lost, the size kept) and adds Gaussian pixel noise of standard
+  deviation ``noise * s``, clipped to [0, 1]; severity 0 leaves the image unchanged. The synthetic image
+  quality of lbrl's AdaFace protocol (configs/adaface.py): the paper's claim is about low-quality faces
+  (blurred, low-resolution, noisy), where the feature norm should track quality."""
+  import jax
+  import jax.numpy as jnp
+  x = np.asarray(x, np.float32)
+  sev = np.asarray(severity)
+  if x.ndim != 3 or sev.shape != x.shape[:1]:
+    raise ValueError(f"degrade_images: x must be [N, H, W] and severity [N], got {x.shape} and {sev.shape}")
+  if sev.size and (sev.min() < 0 or sev.max() >= len(SEVERITY_SIZES)):
+    raise ValueError(f"degrade_images: severity must be in 0..{len(SEVERITY_SIZES) - 1}, got {sev.min()}..{sev.max()}")
+  out = x.copy()
+  rng = np.random.default_rng(seed)
+  h, w = x.shape[1:]
+  for s in range(1, len(SEVERITY_SIZES)):
+    idx = np.flatnonzero(sev == s)
+    if not len(idx):
+      continue
+    side = SEVERITY_SIZES[s]
+    small = jax.image.resize(jnp.asarray(x[idx]), (len(idx), side, side), "linear")
+    back = np.asarray(jax.image.resize(small, (len(idx), h, w), "linear"))
+    out[idx] = np.clip(back + rng.normal(0.0, noise * s, back.shape), 0.0, 1.0)
+  return out
+
+
+def degrade_split(data: core.Dataset, *, fraction: float = 0.5, noise: float = 0.1, seed: int = 0) -> core.Dataset:
+  """Degrades a ``fraction`` of a split's images (:func:`degrade_images`), each chosen one with a severity
+  drawn uniformly from 1..3 (the rest keep severity 0); the severity is kept per example in
+  ``arrays["quality"]`` (the retrieval stage reports Recall@1 per quality level and the correlation of the
+  embedding norm with it). Deterministic in (``seed``, split name)."""
+  import zlib
+  if not 0.0 <= fraction <= 1.0:
+    raise ValueError(f"degrade: fraction must be in [0, 1], got {fraction!r}")
+  n = len(data.arrays["label"])
+  rng = np.random.default_rng([int(seed), zlib.crc32(data.split.encode())])
+  sev = np.where(rng.random(n) < fraction, rng.integers(1, len(SEVERITY_SIZES), n), 0).astype(np.int32)
+  x = degrade_images(data.arrays["x"], sev, noise=noise, seed=int(rng.integers(2**31)))
+  return core.Dataset(data.name, data.split, dict(data.arrays, x=x, quality=sev), dict(data.meta))
 
 
 def hide_labels(data: core.Dataset, *, seed: int, fraction: float = 0.05) -> core.Dataset:

@@ -13,11 +13,13 @@ for _name, _wide in (("normalized_softmax", False), ("cosface", False), ("arcfac
                      ("mean_field_class_wise_multi_similarity", True), ("madacos", True),
                      ("clusternet", True), ("daal", False)):
   LOSSES.declare(_name, _L + _name, consumes="hidden_unembedding", batch_wide=_wide)
+# ClusterNet in an autoencoder's latent space: (cosine logits, (latent, centres, reconstruction error)).
+LOSSES.declare("clusternet_autoencoder", _L + "clusternet_autoencoder", consumes="logits_aux", batch_wide=True)
 # Metrix: the mixed pairs are drawn from the step's key.
 LOSSES.declare("metrix", _L + "metrix", consumes="embeddings", batch_wide=True, needs=("rng",))
 
 MODELS.declare("embedding_net", "lbrl.models.metric:EmbeddingNet",
-               outputs=("logits", "embeddings", "hidden_unembedding"))
+               outputs=("logits", "embeddings", "hidden_unembedding", "logits_aux"))
 
 DATASETS.declare("held_out_classes", "lbrl.data.metric_transforms:load_held_out")
 TRANSFORMS.declare("hide_labels", "lbrl.data.metric_transforms:hide_labels")

@@ -148,6 +148,27 @@ def utilization(queries, reference, *, chunk: int = 1024) -> float:
   return float(jnp.mean(jnp.sqrt(jnp.maximum(2.0 - 2.0 * s, 0.0))))
 
 
+def quality_metrics(embeddings, labels, quality, *, metric: str = "cosine", chunk: int = 1024) -> dict[str, float]:
+  """Retrieval by image quality: ``recall_at_1_quality<q>`` (the fraction of queries of quality level ``q``
+  whose nearest other example, among all levels, has their label) for each level present, and
+  ``norm_quality_spearman``, the Spearman correlation between the raw embedding norm and the level (the
+  AdaFace premise: the feature norm falls as quality falls, i.e. as the degradation level rises, so a
+  negative value; AdaFace's margin is a monotone function of the norm, so this is also the correlation of
+  its per-example margin term). Kim, Jain, Liu, "AdaFace: Quality Adaptive Margin for Face Recognition",
+  CVPR 2022, arXiv:2204.00964, slug adaface."""
+  from scipy.stats import spearmanr
+  y, q = np.asarray(labels), np.asarray(quality)
+  e = np.asarray(embeddings, np.float32)
+  if q.shape != y.shape:
+    raise ValueError(f"quality_metrics: quality must be [N]={y.shape}, got {q.shape}")
+  first = neighbours(e, y, 1, metric=metric, chunk=chunk)[:, 0]
+  hit = y[first] == y
+  out = {f"recall_at_1_quality{int(v)}": float(np.mean(hit[q == v])) for v in np.unique(q)}
+  norms = np.linalg.norm(e.astype(np.float64), axis=-1)
+  out["norm_quality_spearman"] = float(spearmanr(norms, q).correlation) if len(np.unique(q)) > 1 else float("nan")
+  return out
+
+
 def few_shot_accuracy(embeddings, labels, *, way: int = 5, shot: int = 5, queries: int = 15,
                       episodes: int = 600, seed: int = 0) -> float:
   """Mean accuracy of ``way``-way ``shot``-shot episodes classified by the nearest prototype (the mean of a
@@ -249,7 +270,8 @@ class RetrievalStage:
   runs cheap). ``utilization``: also ``post/retrieval/utilization`` (:func:`utilization` of the evaluated
   embeddings against the training split's, the metrix paper's measure). ``few_shot``: shot counts, each
   giving ``post/retrieval/few_shot_<shot>shot`` (:func:`few_shot_accuracy`, 5-way (or every class when
-  fewer), 15 queries, 600 episodes)."""
+  fewer), 15 queries, 600 episodes). An eval split with a per-example ``quality`` array (the ``degrade``
+  option of the held_out_classes dataset) also gives :func:`quality_metrics`."""
   split: str = "train[90%:]"
   on: str = "eval"
   knn: int = 5
@@ -277,6 +299,8 @@ class RetrievalStage:
       ref, _ = features(task.model, state.params, state.model_state, train, int(cfg.data.eval_batch_size),
                         return_embeddings=True)
       out["utilization"] = utilization(emb, np.asarray(ref), chunk=self.chunk)
+    if "quality" in data.arrays:
+      out.update(quality_metrics(emb, labels, np.asarray(data.arrays["quality"]), chunk=self.chunk))
     for shot in self.few_shot:
       out[f"few_shot_{shot}shot"] = few_shot_accuracy(emb, labels, way=min(5, len(np.unique(labels))), shot=shot)
     return {k: jnp.asarray(v, jnp.float32) for k, v in out.items()}

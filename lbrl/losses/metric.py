@@ -705,7 +705,7 @@ def _soft_pair_loss(loss, sim, t, w, *, alpha, beta, base, pos_margin, neg_margi
           + jnp.sum(wn * jax.nn.relu(neg_margin - d), -1) / jnp.maximum(jnp.sum(wn, -1), 1e-12))
 
 
-def metrix(embeddings, labels, *, rng, loss: str = "multi_similarity", mix_weight: float = 1.0,
+def metrix(embeddings, labels, *, rng, loss: str = "multi_similarity", mix_weight: float = 0.4,
            mix_alpha: float = 2.0, alpha: float = 2.0, beta: float = 50.0, base: float = 0.5,
            pos_margin: float = 0.0, neg_margin: float = 1.0, where=None) -> Array:
   """Metrix (embedding mixup for metric learning): a pair loss over clean pairs plus the same loss over
@@ -725,9 +725,17 @@ def metrix(embeddings, labels, *, rng, loss: str = "multi_similarity", mix_weigh
   ``t_ak = lam_k 1{y_a = y_k} + (1 - lam_k) 1{y_a = y_pi(k)}`` (positive-negative mixes for the anchor's
   class, negative-negative mixes otherwise); a mix made from the anchor itself is not its candidate.
   Paper: Venkataramanan, Psomas, Kijak, Amsaleg, Karantzalos, Avrithis, "It Takes Two to Tango: Mixup for
-  Deep Metric Learning", ICLR 2022, arXiv:2106.04990, slug metrix (Metrix/embed). lbrl's choices where
-  this was written without the paper's full text at hand (no network): the pairing (one random
-  other-class partner per example), ``mix_alpha=2``, ``mix_weight=1``; the MS defaults are the MS paper's.
+  Deep Metric Learning", ICLR 2022, arXiv:2106.04990, slug metrix (Metrix/embed). Checked against the
+  authors' code (billpsomas/Metrix_ICLR22, mixup/utils.py and train.py, which implement the contrastive
+  loss only: L2 distance, margins 0 / 0.5): ``lam ~ Beta(2, 2)`` and the mixed term weighted 0.4
+  (``mix_weight=0.4``; 0.3 for their anchor-negative mixes), the mixed-pair loss
+  ``lam [d]_+ + (1 - lam) [0.5 - d]_+`` as the ``t``-weighted form above. Where lbrl departs: the authors
+  draw one ``lam`` per batch and, per step at random, mix each anchor's positive with each of its negatives
+  (positive-negative mixes) or the anchor itself with its negatives; lbrl draws ``lam`` per mixed example
+  and mixes each example with one random other-class partner, so every anchor sees positive-negative mixes
+  (its own class's examples mixed away) and negative-negative ones in the same step, and a mix made from
+  the anchor itself is left out. The authors average each part over its non-zero terms (pytorch-metric-
+  learning's AvgNonZeroReducer); lbrl averages with the weights ``t`` and ``1 - t``.
   ``rng`` draws the pairing and ``lam`` (the trainer supplies one per step).
   """
   _choice("metrix", "loss", loss, METRIX_LOSSES)
@@ -958,6 +966,38 @@ def clusternet(features, centers, labels, *, kmeans_weight: float = 1.0, pair_we
   count = jnp.sum(both, -1)
   pair = jnp.sum(jnp.where(both, terms, 0.0), -1) / jnp.maximum(count, 1)
   return jnp.where(valid, kmeans_weight * kmeans + pair_weight * pair, 0.0)
+
+
+def clusternet_autoencoder(logits, aux, labels, *, reconstruction_weight: float = 1.0, kmeans_weight: float = 1.0,
+                           pair_weight: float = 1.0, margin: float = 2.0, where=None) -> Array:
+  """ClusterNet with its autoencoder: :func:`clusternet` in the latent space of an autoencoder plus the
+  reconstruction error, ``L_i = reconstruction_weight ||x_i - dec(z_i)||^2 + clusternet_i`` (the squared
+  error summed over the input, the usual autoencoder loss and DCN's (Yang et al. 2017) balance against a
+  k-means distortion in the latent space).
+
+  ``aux = (latent z [B, D], cluster centres [K, D], reconstruction error [B])`` as
+  :class:`lbrl.models.metric.EmbeddingNet` returns it with a ``decoder`` and ``return_aux=True`` (``logits``,
+  the cosine to the centres, is unused). The reconstruction term keeps the latent space from collapsing
+  onto one centre (the k-means term alone is minimised by mapping every example to it); the paper trains a
+  convolutional autoencoder for this. Paper: Shukla, Cheema, Anand, "Semi-Supervised Clustering with Neural
+  Networks", 2018, arXiv:1806.01547, slug semi_supervised_clustering_neural.
+  """
+  del logits
+  if not (isinstance(reconstruction_weight, (int, float)) and reconstruction_weight >= 0):
+    raise ValueError(f"clusternet_autoencoder: reconstruction_weight must be a number >= 0, got "
+                     f"{reconstruction_weight!r}")
+  if not isinstance(aux, (tuple, list)) or len(aux) != 3:
+    raise ValueError("clusternet_autoencoder: aux must be (latent [B, D], centers [K, D], reconstruction error [B]) "
+                     f"(EmbeddingNet with a decoder, return_aux=True), got {type(aux).__name__}")
+  z, centers, error = aux
+  error = jnp.asarray(error, jnp.float32)
+  if error.shape != jnp.shape(labels):
+    raise ValueError(f"clusternet_autoencoder: the reconstruction error must be [batch]={jnp.shape(labels)}, "
+                     f"got {error.shape}")
+  cluster = clusternet(z, centers, labels, kmeans_weight=kmeans_weight, pair_weight=pair_weight, margin=margin,
+                       where=where)
+  valid = jnp.ones(error.shape, bool) if where is None else jnp.asarray(where, bool)
+  return cluster + jnp.where(valid, reconstruction_weight * error, 0.0)
 
 
 # ------------------------------------------------------------------ DAAL (daal)

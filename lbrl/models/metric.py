@@ -8,6 +8,9 @@ loss's declared input kind (:data:`lbrl.registry.INPUT_KINDS`):
 * ``return_embeddings=True``: the embedding ``[B, D]`` (pair losses: :mod:`lbrl.losses.metric`);
 * ``return_hidden=True``: ``(embedding [B, D], proxies [C, D])`` (proxy / margin losses: normalised
   softmax, CosFace, ArcFace, AdaFace, UNPG, CE + OPL); the embedding keeps its norm (AdaFace reads it);
+* ``return_aux=True`` (a model with a ``decoder``): ``(logits, (embedding, proxies, reconstruction error
+  [B]))``, the squared error ``||x - dec(z)||^2`` (summed over the input) of an MLP decoder ``embed_dim -> decoder... -> input`` (an autoencoder's
+  latent space, as ClusterNet's: :func:`lbrl.losses.metric.clusternet_autoencoder`);
 * default: ``embedding @ l2_normalize(proxies).T``, whose arg-max is the nearest proxy by cosine.
 
 :class:`lbrl.losses.metric.MarginHead` is the insightface-style module for user code: it owns the proxies and returns the
@@ -31,6 +34,8 @@ class EmbeddingNet(nn.Module):
   trunk: ``"mlp"`` (ReLU layers of ``hidden`` on the flattened input) or ``"cnn"`` (conv layers of
   ``channels``, 3x3, stride 2, ReLU, global average pool; images ``[B, H, W, C]`` or ``[B, H, W]``).
   ``relu_features``: a ReLU on the embedding (OPL's features are post-ReLU: the paper's penultimate layer).
+  ``decoder``: hidden widths of an MLP decoder back to the flattened input (``None``: no decoder); used only
+  with ``return_aux=True``.
   """
   num_classes: int | None = None
   embed_dim: int = 32
@@ -38,17 +43,20 @@ class EmbeddingNet(nn.Module):
   hidden: Sequence[int] = (256, 256)
   channels: Sequence[int] = (32, 64)
   relu_features: bool = False
+  decoder: Sequence[int] | None = None
   dtype: str = "float32"
   param_dtype: str = "float32"
 
   @nn.compact
-  def __call__(self, x, *, train: bool = False, return_embeddings: bool = False, return_hidden: bool = False):
+  def __call__(self, x, *, train: bool = False, return_embeddings: bool = False, return_hidden: bool = False,
+               return_aux: bool = False):
     if self.trunk not in ("mlp", "cnn"):
       raise ValueError(f"EmbeddingNet: trunk must be 'mlp' or 'cnn', got {self.trunk!r}")
     if self.num_classes is None:
       raise ValueError("EmbeddingNet.num_classes is unset: give model.num_classes or a dataset with class labels")
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
     x = jnp.asarray(x, self.dtype)
+    target = x.reshape(x.shape[0], -1)
     if self.trunk == "mlp":
       x = x.reshape(x.shape[0], -1)
       for width in self.hidden:
@@ -66,11 +74,23 @@ class EmbeddingNet(nn.Module):
       z = nn.relu(z)
     proxies = self.param("proxies", nn.initializers.normal(1.0), (self.num_classes, self.embed_dim),
                          self.param_dtype).astype(self.dtype)
+    error = None
+    if self.decoder is not None:    # built in every call, so that init creates its parameters
+      r = z
+      for width in self.decoder:
+        r = nn.relu(nn.Dense(width, **kw)(r))
+      r = nn.Dense(target.shape[-1], name="reconstruction", **kw)(r)
+      error = jnp.sum(jnp.square(r.astype(jnp.float32) - target.astype(jnp.float32)), -1)
     if return_embeddings:
       return z
     if return_hidden:
       return z, proxies
-    return z @ l2_normalize(proxies).T
+    logits = z @ l2_normalize(proxies).T
+    if return_aux:
+      if error is None:
+        raise ValueError("EmbeddingNet(return_aux=True) needs a decoder (model.decoder: hidden widths)")
+      return logits, (z, proxies, error)
+    return logits
 
   @classmethod
   def sharding_rules(cls):

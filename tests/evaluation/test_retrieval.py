@@ -133,3 +133,22 @@ def test_few_shot_accuracy_equals_a_brute_force_episode_loop():
   assert got == np.mean(hits) and 0.3 < got < 1.0
   with pytest.raises(ValueError, match="way"):
     retrieval.few_shot_accuracy(e, y, way=5, shot=2, queries=4)
+
+
+def test_quality_metrics_equal_brute_force_recall_per_level_and_rank_correlation():
+  from scipy.stats import rankdata
+  e, y = clusters(seed=9, n=60, noise=0.8)
+  q = np.arange(60) % 3
+  e = e * (3.0 - q)[:, None]                         # the norm falls with the level: Spearman -1 by levels
+  out = retrieval.quality_metrics(e, y, q)
+  en = e / np.linalg.norm(e, axis=1, keepdims=True)
+  s = en.astype(np.float64) @ en.T.astype(np.float64)
+  np.fill_diagonal(s, -np.inf)
+  hit = y[np.argmax(s, 1)] == y
+  for v in range(3):
+    assert out[f"recall_at_1_quality{v}"] == pytest.approx(hit[q == v].mean())
+  n = np.linalg.norm(e.astype(np.float64), axis=1)
+  want = np.corrcoef(rankdata(n), rankdata(q))[0, 1]
+  assert out["norm_quality_spearman"] == pytest.approx(want) and want < -0.5
+  with pytest.raises(ValueError, match="quality"):
+    retrieval.quality_metrics(e, y, q[:5])

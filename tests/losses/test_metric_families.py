@@ -311,6 +311,8 @@ def test_segment_distance_equals_a_float64_projection_and_daal_its_softmax():
 NEW_PROXY = {"mean_field_contrastive": M.mean_field_contrastive,
              "mean_field_class_wise_multi_similarity": M.mean_field_class_wise_multi_similarity,
              "madacos": M.madacos, "clusternet": M.clusternet,
+             "clusternet_autoencoder": lambda e, w, y, **k: M.clusternet_autoencoder(
+                 None, (e, w, jnp.sum(e * e, -1)), y, **k),
              "daal": lambda e, w, y, **k: M.daal(e, jnp.concatenate([w, w[::-1]]), y, **k)}
 NEW_PAIR = {"metrix": lambda e, y, **k: M.metrix(e, y, rng=jax.random.key(0), **k),
             "proto_triplet": M.proto_triplet, "prototypical_loss": M.prototypical_loss,
@@ -358,3 +360,21 @@ def test_bad_input_names_the_argument():
     M.icnn_score(e, y, k=4, ipc=2)
   with pytest.raises(TypeError, match="labels"):
     M.proto_triplet(e, y.astype(jnp.float32))
+
+
+def test_clusternet_autoencoder_adds_the_reconstruction_error_and_checks_its_input():
+  e, y, mu = data(18)
+  y = y.at[::4].set(-1)
+  err = jnp.asarray(np.random.default_rng(118).uniform(0, 3, B), jnp.float32)
+  want = np.asarray(M.clusternet(e, mu, y)) + 0.5 * np.asarray(err)
+  got = M.clusternet_autoencoder(None, (e, mu, err), y, reconstruction_weight=0.5)
+  np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
+  where = jnp.arange(B) < 5
+  got = M.clusternet_autoencoder(None, (e, mu, err), y, where=where)
+  assert np.all(np.asarray(got)[5:] == 0)
+  with pytest.raises(ValueError, match="aux"):
+    M.clusternet_autoencoder(None, (e, mu), y)
+  with pytest.raises(ValueError, match="reconstruction error"):
+    M.clusternet_autoencoder(None, (e, mu, err[:3]), y)
+  with pytest.raises(ValueError, match="reconstruction_weight"):
+    M.clusternet_autoencoder(None, (e, mu, err), y, reconstruction_weight=-1.0)

@@ -38,3 +38,20 @@ def test_proxy_rule_shards_classes_over_model_axis():
   import re
   rules = EmbeddingNet.sharding_rules()
   assert any(re.fullmatch(p, "params/proxies") and spec == ("model", None) for p, spec in rules)
+
+
+def test_embedding_net_decoder_returns_its_squared_reconstruction_error():
+  x = jnp.asarray(np.random.default_rng(2).uniform(size=(4, 6, 6)), jnp.float32)
+  net = EmbeddingNet(num_classes=3, embed_dim=5, hidden=(7,), decoder=(9,))
+  v = net.init(jax.random.PRNGKey(0), x)
+  logits, (z, proxies, err) = net.apply(v, x, return_aux=True)
+  p = v["params"]
+  r = jax.nn.relu(z @ p["Dense_1"]["kernel"] + p["Dense_1"]["bias"])
+  r = r @ p["reconstruction"]["kernel"] + p["reconstruction"]["bias"]
+  want = np.sum((np.asarray(r, np.float64) - np.asarray(x, np.float64).reshape(4, -1)) ** 2, -1)
+  np.testing.assert_allclose(np.asarray(err), want, rtol=1e-5)
+  np.testing.assert_allclose(logits, net.apply(v, x), rtol=1e-6)
+  np.testing.assert_allclose(z, net.apply(v, x, return_embeddings=True), rtol=1e-6)
+  with pytest.raises(ValueError, match="decoder"):
+    EmbeddingNet(num_classes=3, hidden=(7,)).apply(
+        EmbeddingNet(num_classes=3, hidden=(7,)).init(jax.random.PRNGKey(0), x), x, return_aux=True)
