@@ -8,9 +8,16 @@ cpu:   convergence speed in a deep feed-forward residual network (the regime of 
        width 64, branch scale 1/sqrt(L)), Adam 1e-3, batch 128, 400 steps; no normalization vs Pre-LayerNorm
        (``norm="layer"``: ``flax.linen.LayerNorm``, pinned against a float64 transcription in
        tests/models/test_norm_flax_layers.py). The recurrent experiments (order embeddings, skip-thoughts,
-       DRAW) need a layer-normalized RNN cell, which the zoo does not have. 5 seeds; rule fixed before
-       running: LayerNorm's test accuracy at 400 steps above the un-normalized network's by more than 1 point.
-       Report left for a later session.
+       DRAW) need a layer-normalized RNN cell, which the zoo does not have. Normalization moves the best
+       learning rate, so each arm runs at its own Adam rate, chosen on a validation split (the last 10% of
+       the training set; grid 3e-4 .. 3e-2, one selection seed) before the test runs. 5 seeds; rule fixed
+       before running: LayerNorm's test accuracy at 400 steps above the un-normalized network's by more than
+       1 point. (The paper's MNIST experiment also compares with BatchNorm at batch 128 and 4; evonorm and
+       test_time_batch_statistics cover small-batch BatchNorm.)
+observed (cpu run, 5 seeds, each arm at its selected Adam rate, 1e-2 for both): test accuracy 0.613 with
+       LayerNorm vs 0.621 without, paired difference -0.008, 95% interval [-0.038, +0.021]: inconclusive (MDE
+       0.039). With 1/sqrt(L) branch scaling the un-normalized 8-block network already trains well, so this
+       setting leaves little for LayerNorm to speed up (test loss 1.090 vs 1.147, not a rule).
 paper: RNN tasks (order embeddings, teaching machines to read, skip-thoughts, DRAW on MNIST) and a
        permutation-invariant MNIST MLP; the paper variant is lbrl's Transformer LM with LayerNorm (the modern
        home of LN) on lm1b.
@@ -38,6 +45,8 @@ def get_config(arg=None):
       hardware="GPU (paper)")
   c.sweep.seeds = [0, 1, 2, 3, 4]
   c.sweep.arms = {"none": {"model": {"norm": "none"}}, "layernorm": {"model": {"norm": "layer"}}}
+  c.sweep.tune = dict(grids={arm: [("optimizer.learning_rate", [3e-4, 1e-3, 3e-3, 1e-2, 3e-2])] for arm in c.sweep.arms},
+                      split="train[90%:]", train_split="train[:90%]", seeds=[1000])
   c.sweep.rules = [{"arm": "layernorm", "op": ">", "than": "none", "margin": 0.01}]
   c.sweep.partly_testable = "the recurrent-network experiments need a layer-normalized RNN cell (not in the zoo)"
   if variant == "paper":
