@@ -12,7 +12,7 @@ mask, masked entries get weight 0, and lbrl keeps one bias b = -log(n) with n th
 for every row (the paper's fixed-length choice), not a per-row -log(t).
 
 :func:`lbrl.kernels.sigmoid_attention` is the op on ``[B, T, H, Dh]`` heads (pure-JAX reference, or the
-FlashSigmoid Pallas TPU kernel with ``impl=``); :class:`SigmoidAttention` is the Flax module, a drop-in for :class:`lbrl.models._layers.Attention` with the same parameters
+FlashSigmoid Pallas TPU kernel, or the Mosaic GPU forward, with ``impl=``); :class:`SigmoidAttention` is the Flax module, a drop-in for :class:`lbrl.models._layers.Attention` with the same parameters
 (``query``, ``key``, ``value``, ``out``, initialised N(0, 0.02^2)), so sharding rules, muP and
 checkpoints carry over.
 """

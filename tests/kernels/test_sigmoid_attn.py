@@ -1,5 +1,6 @@
 """FlashSigmoid (Pallas TPU kernel, interpret mode) vs a float64 NumPy transcription of sigmoid attention:
-values and gradients, causal and full, ragged lengths; the kernels lower for TPU."""
+values and gradients, causal and full, ragged lengths; the kernels lower for TPU, the Mosaic GPU forward
+for cuda."""
 import math
 
 import jax
@@ -54,7 +55,15 @@ def test_flash_sigmoid_lowers_for_tpu():
   assert "tpu_custom_call" in text
 
 
-def test_no_gpu_kernel_is_said_plainly():
-  q = jnp.zeros((1, 4, 1, 8))
-  with pytest.raises(ValueError, match="no Pallas GPU kernel"):
-    sigmoid_attention(q, q, q, impl="pallas_gpu")
+def test_mosaic_gpu_forward_lowers_for_cuda():
+  """The Mosaic GPU forward (wgmma; no interpreter can run it on CPU) lowers with its gradient for cuda."""
+  f = jax.jit(jax.value_and_grad(lambda q, k, v: jnp.sum(sigmoid_attention(q, k, v, causal=True, impl="pallas_gpu")),
+                                 (0, 1, 2)))
+  spec = [jax.ShapeDtypeStruct((2, 100, 2, 64), jnp.bfloat16)] * 3      # T = 100: padded to 64-row tiles
+  text = jax.export.export(f, platforms=["cuda"])(*spec).mlir_module()
+  assert text.count("stablehlo.custom_call @mosaic_gpu") == 1
+  q = jnp.zeros((1, 4, 1, 64), jnp.bfloat16)
+  with pytest.raises(ValueError, match="no interpret mode"):
+    sigmoid_attention(q, q, q, impl="pallas_gpu", interpret=True)
+  with pytest.raises(ValueError, match="bfloat16/float16 with Dh a multiple of 64"):
+    sigmoid_attention(jnp.zeros((1, 4, 1, 8)), jnp.zeros((1, 4, 1, 8)), jnp.zeros((1, 4, 1, 8)), impl="pallas_gpu")

@@ -3,11 +3,12 @@
 
     o = sigmoid(q k^T / sqrt(Dh) + b) v,     b = -log(n) by default (n: the number of keys)
 
-impl: "reference" (pure JAX, materialises the [B, H, T, S] weights; the CPU default and the oracle) or
+impl: "reference" (pure JAX, materialises the [B, H, T, S] weights; the CPU default and the oracle),
 "pallas_tpu" (FlashSigmoid: :mod:`lbrl.kernels.sigmoid_attn.pallas_tpu`, tiles in VMEM, forward and
-backward, causal tiles above the diagonal skipped; ``interpret=True`` runs it on CPU). "auto": Pallas on
-TPU, the reference elsewhere -- there is no GPU kernel yet (the paper's FlashSigmoid is a
-FlashAttention-2 fork in CUDA; a Pallas GPU port is future work), so GPUs use XLA's fused reference.
+backward, causal tiles above the diagonal skipped; ``interpret=True`` runs it on CPU) or "pallas_gpu"
+(:mod:`lbrl.kernels.sigmoid_attn.pallas_gpu`: the forward on Mosaic GPU with warpgroup MMAs, bf16/f16
+and Dh a multiple of 64; the backward differentiates the reference; no interpret mode). "auto": Pallas on
+TPU, the Mosaic GPU forward on GPUs for 16-bit inputs with Dh % 64 == 0, the reference otherwise.
 """
 from __future__ import annotations
 
@@ -41,13 +42,42 @@ def sigmoid_attention(q, k, v, *, bias="-log n", causal: bool = False, scale: fl
   b = bias_value(bias, s)
   scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
   which = _dispatch.resolve_impl(impl, fn)
-  if which == "pallas_gpu" and impl == "auto":
+  gpu_ok = q.dtype in (jnp.bfloat16, jnp.float16) and q.shape[-1] % 64 == 0
+  if which == "pallas_gpu" and impl == "auto" and not gpu_ok:
     which = "reference"
   if which == "pallas_gpu":
-    raise ValueError(f"{fn}: no Pallas GPU kernel (impl='pallas_gpu'); use impl='reference' (XLA) on GPUs")
+    if interpret:
+      raise ValueError(f"{fn}: the Mosaic GPU kernel (impl='pallas_gpu') has no interpret mode (wgmma); "
+                       "use impl='reference' on CPU")
+    return _gpu(q, k, v, b, scale, causal)
   if which == "reference":
     return reference.attention(q, k, v, b, scale, causal)
   return _flash(q, k, v, b, scale, causal, int(block_q), int(block_k), interpret)
+
+
+def _gpu(q, k, v, b, scale, causal):
+  """Mosaic GPU forward (64 x 64 tiles: one warpgroup MMA tile; ``block_q``/``block_k`` are the TPU
+  kernel's); the backward pass from the reference."""
+  from lbrl.kernels.sigmoid_attn import pallas_gpu as K
+  bsz, t, h, dh = q.shape
+  s = k.shape[1]
+  bq, bk = 64, 64
+  st = (float(b), float(scale), bool(causal), int(s), bq, bk)
+  tp, sp = _dispatch.round_up(t, bq), _dispatch.round_up(s, bk)
+
+  @jax.custom_vjp
+  def f(q, k, v):
+    o = K.forward(_fold(q, tp), _fold(k, sp), _fold(v, sp), st)
+    return jnp.transpose(o[:, :t].reshape(bsz, h, t, dh), (0, 2, 1, 3))
+
+  def fwd(q, k, v):
+    return f(q, k, v), (q, k, v)
+
+  def bwd(res, do):
+    return jax.vjp(lambda *a: reference.attention(*a, b, scale, causal), *res)[1](do)
+
+  f.defvjp(fwd, bwd)
+  return f(q, k, v)
 
 
 def _fold(x, n_pad):
