@@ -67,3 +67,19 @@ def test_mosaic_gpu_forward_lowers_for_cuda():
     sigmoid_attention(q, q, q, impl="pallas_gpu", interpret=True)
   with pytest.raises(ValueError, match="bfloat16/float16 with Dh a multiple of 64"):
     sigmoid_attention(jnp.zeros((1, 4, 1, 8)), jnp.zeros((1, 4, 1, 8)), jnp.zeros((1, 4, 1, 8)), impl="pallas_gpu")
+
+
+@pytest.mark.skipif(jax.default_backend() != "gpu", reason="compiled Mosaic GPU kernel: needs a GPU (benchmarks/kernels_gpu.sh)")
+@pytest.mark.parametrize("causal", [False, True])
+def test_mosaic_gpu_forward_compiled_matches_float64(causal):
+  ks = jax.random.split(jax.random.key(1), 4)
+  shape = (2, 200, 2, 64)
+  q, k, v, do = (jax.random.normal(key, shape).astype(jnp.bfloat16) for key in ks)
+  want = numpy_attention(q, k, v, do, -math.log(200), causal)
+  o, vjp = jax.vjp(lambda q, k, v: sigmoid_attention(q, k, v, causal=causal, impl="pallas_gpu"), q, k, v)
+  ref = sigmoid_attention(q, k, v, causal=causal, impl="reference")
+  err = np.abs(np.asarray(o, np.float64) - want[0]).max()
+  err_ref = np.abs(np.asarray(ref, np.float64) - want[0]).max()
+  assert err <= 2 * err_ref + 1e-2, (err, err_ref)
+  for g, w in zip(vjp(do), want[1:]):
+    assert np.abs(np.asarray(g, np.float64) - w).max() <= 0.05 * np.abs(w).max() + 1e-2

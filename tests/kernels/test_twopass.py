@@ -114,3 +114,14 @@ def test_kernels_lower_for_their_platforms():
   s = jax.ShapeDtypeStruct((256, 4096), jnp.float32)
   e = jax.export.export(jax.jit(lambda x: pallas_gpu.softmax_2d(x)), platforms=["cuda"])(s)
   assert e.mlir_module().count("stablehlo.custom_call @mosaic_gpu") == 2
+
+
+@pytest.mark.skipif(jax.default_backend() != "gpu", reason="compiled Mosaic GPU kernel: needs a GPU (benchmarks/kernels_gpu.sh)")
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
+def test_mosaic_gpu_kernel_compiled_matches_float64(dtype):
+  x = jax.random.normal(jax.random.key(2), (300, 5000)) * 30.0
+  x = x.at[0, 7].set(9000.0).astype(dtype)
+  got = two_pass_softmax(x, impl="pallas_gpu")
+  want = np_softmax(np.asarray(x.astype(jnp.float32)))
+  tol = 2e-6 if dtype == jnp.float32 else 1e-2
+  assert got.dtype == dtype and err(got, want) <= tol
