@@ -4,15 +4,26 @@ Neural Networks", ICCV 2023, arXiv:2308.07650; authors' code github.com/xuke225/
 Method: one network is trained over an elastic quantization space (bit-width, granularity, symmetry), so
 that any configuration drawn from it works without retraining; two losses (weight distribution
 regularisation, group progressive guidance) close the gaps between widths, and a predictor with a genetic
-algorithm searches mixed precision. lbrl's mechanism (:mod:`lbrl.quant.policy`, ``elastic_bits``): every
-Dense layer draws its int width from {2, 3, 4, 8} at each training step (per-tensor symmetric fake
-quantization of input and kernel, straight-through), and the ``elastic_eval`` tool measures the trained
-network at each width. The two auxiliary losses, the granularity/symmetry axes and the search are not
-reproduced.
+algorithm searches mixed precision. lbrl (:mod:`lbrl.quant.eq_net`, checked against the authors'
+``QuantSuperNetTrainer`` and ``criterion.py``): model ``eq_net_mlp`` with loss ``eq_net_sandwich``, per step
+the largest subnet (all layers at 8 bits) with cross-entropy, a random subnet (each Dense layer's width
+drawn from {2, 3, 4, 8}) and then the smallest (all 2 bits), each distilled from the previous one
+(0.5 KL + 0.5 CE, the progressive guidance), plus the weight distribution regularisation (kurtosis to 1.8
+at rate 0.015, skewness to 0 at rate 1, every kernel but the first's); per-tensor symmetric int fake
+quantization of each Dense input and kernel (straight-through). Static QAT baselines: ``mlp`` with
+``precision.matmul.elastic_bits=[b]`` (one width, cross-entropy). The ``elastic_eval`` tool measures each
+trained network at every width. Not reproduced: the LSQ step sizes, the granularity/symmetry axes, the
+8-bit first and last layers, the start from a pretrained float model (every arm trains from scratch here)
+and the mixed-precision search.
 Claim: the supernet at each width is close to or better than static QAT at that width (no single number).
-cpu:   MNIST-1D MLP 40-256-256-10 (:func:`lbrl.quant.policy.training_protocol`): the elastic supernet vs static
+cpu:   MNIST-1D MLP 40-256-256-10 (:func:`lbrl.quant.policy.training_protocol`): the EQ-Net supernet vs static
        QAT at 4 bits and at 2 bits vs float32, 3 seeds, each trained model evaluated at 2/3/4/8 bits on the
-       1,000 test examples.
+       1,000 test examples. The quantized arms' Adam learning rates are tuned on a validation split
+       (``sweep.tune``: train[90%:], trained on train[:90%], grid 3e-4 .. 1e-2, one selection seed) on the
+       validation loss each arm trains on (the supernet's covers its 8-bit and 2-bit subnets), before the
+       test runs; float32 keeps the protocol's 3e-3 (it is in no rule). A first run (not committed) with
+       one shared rate and without the guidance and regularisation put the supernet 6.6 points below
+       static 4-bit QAT.
 paper: ResNet-18/50, MobileNetV2 on ImageNet; the paper variant is the zoo's ImageNet ResNet-50 recipe
        (Dense matmuls only in lbrl's policy).
 """
@@ -29,8 +40,8 @@ def get_config(arg=None):
   c.paper.update(
       title="EQ-Net: Elastic Quantization Neural Networks", year=2023, arxiv="2308.07650", slug="eq_net",
       provides="analysis tool",
-      code="lbrl.quant.policy (elastic_bits: a supernet over per-layer int widths; elastic_eval_tool) on "
-           "lbrl.models.simple.MLP",
+      code="lbrl.quant.eq_net (EQNetMLP = eq_net_mlp, eq_net_sandwich, weight_distribution_regularizer); "
+           "lbrl.quant.policy (elastic_bits static QAT; elastic_eval_tool) on lbrl.models.simple.MLP",
       claim="one elastic-quantization supernet is close to or better than static QAT at each width",
       expected="cpu: the supernet within 1 point of static 4-bit QAT at 4 bits and within 2 points of static 2-bit "
                "QAT at 2 bits",
@@ -41,10 +52,13 @@ def get_config(arg=None):
   c.sweep.arms = common.free(
       fp32={}, static4={"precision": {"matmul": {"elastic_bits": [4]}}},
       static2={"precision": {"matmul": {"elastic_bits": [2]}}},
-      supernet={"precision": {"matmul": {"elastic_bits": [2, 3, 4, 8]}}})
+      supernet={"model": {"name": "eq_net_mlp", "widths": [2, 3, 4, 8]}, "loss": {"name": "eq_net_sandwich"}})
+  grid = [("optimizer.learning_rate", [3e-4, 1e-3, 3e-3, 1e-2])]
+  c.sweep.tune = dict(grids=dict(static4=grid, static2=grid, supernet=grid), split="train[90%:]",
+                      train_split="train[:90%]", metric="eval/loss", mode="min", seeds=[1000])
   c.sweep.rules = [{"arm": "supernet", "op": "not_worse", "than": "static4", "metric": "analysis/acc_w4", "margin": 0.01},
                    {"arm": "supernet", "op": "not_worse", "than": "static2", "metric": "analysis/acc_w2", "margin": 0.02}]
-  c.sweep.partly_testable = ("no weight-distribution or progressive-guidance losses, no granularity/symmetry axes "
-                             "and no mixed-precision search; an MNIST-1D MLP for ImageNet CNNs")
+  c.sweep.partly_testable = ("per-tensor absmax quantizers for LSQ, no granularity/symmetry axes, no pretrained "
+                             "start and no mixed-precision search; an MNIST-1D MLP for ImageNet CNNs")
   paper_recipe(c, variant, "imagenet_resnet50", {"elastic_bits": [2, 3, 4, 8]})
   return common.finalize(c)
