@@ -460,8 +460,9 @@ def layerwise_wd(optimizer: str = "adam", **kwargs) -> Parametrization:
 
 def get_parametrization(spec: Any) -> Parametrization:
   """A :class:`Parametrization` from a name (``"sp"``, ``"mup"``), a mapping of its fields (a config
-  block such as ``{"name": "mup", "optimizer": "adam", "width": 256, "base_width": 64}``), or itself."""
-  if isinstance(spec, Parametrization):
+  block such as ``{"name": "mup", "optimizer": "adam", "width": 256, "base_width": 64}``), or itself
+  (or a :class:`DeepScaleLM`)."""
+  if isinstance(spec, (Parametrization, DeepScaleLM)):
     return spec
   if isinstance(spec, str):
     return Parametrization(spec)
@@ -476,6 +477,159 @@ def apply_init(params, param13n: Parametrization | str, base_shapes=None):
   p = get_parametrization(param13n)
   mult = p.init_multipliers(params, base_shapes)
   return jax.tree.map(lambda x, m: (x * m).astype(x.dtype) if m != 1.0 else x, params, mult)
+
+
+# -- DeepScaleLM ---------------------------------------------------------------------------------------
+
+def _gelu_second_moment() -> float:
+  """E[gelu(z)^2] for z ~ N(0, 1) (exact GELU, z Phi(z)), by 80-point Gauss-Hermite quadrature."""
+  from scipy.special import ndtr  # pylint: disable=import-outside-toplevel
+  x, w = np.polynomial.hermite_e.hermegauss(80)
+  return float(np.sum(w * (x * ndtr(x)) ** 2) / np.sqrt(2 * np.pi))
+
+
+def deepscalelm_scales(num_layers: int, k: float = 1.0) -> tuple[float, float]:
+  """DeepScaleLM's shortcut and branch multipliers ``(lambda, beta)`` for ``x <- lambda x + beta F(x)`` on
+  every sub-layer of an ``num_layers``-layer Transformer: ``beta^2 = k / N``, ``lambda^2 = 1 - beta^2`` (so
+  unit-variance sub-layer outputs keep the stream at unit variance at any depth). The authors' code
+  (akhilkedia/TranformersGetStable, ``--moment-control-lambda-sq 0.995 --moment-control-beta-sq 0.005`` for
+  their 192-layer runs) is k ~ 1, lbrl's default."""
+  if not isinstance(num_layers, (int, np.integer)) or num_layers < 1:
+    raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+  if not 0 < k <= num_layers:
+    raise ValueError(f"k must be in (0, num_layers] so that beta^2 = k / N <= 1, got k={k!r}, N={num_layers}")
+  beta_sq = float(k) / float(num_layers)
+  return math.sqrt(1.0 - beta_sq), math.sqrt(beta_sq)
+
+
+def deepscalelm_stds(num_layers: int, width: int, mlp_dim: int, *, r0: float, seq_len: int | None = None,
+                     causal: bool = True, k: float = 1.0, dropout: float = 0.0, num_embeddings: int = 1) -> dict:
+  """DeepScaleLM's initial standard deviations (Kedia et al. 2024, see :class:`DeepScaleLM`).
+
+  Each component is initialised so that its output has unit second moment given unit-variance inputs
+  of token-token correlation r (the correlation the paper tracks from the embeddings through the model):
+
+  * embeddings: ``sqrt((1 - p) / n)`` for ``n`` summed tables (token [+ learned position]);
+  * query, key: ``1 / sqrt(d)``;
+  * value and attention output of layer l: ``(sqrt((1 - p) / r_att) / d)^(1/2)`` each, with ``r_att`` the
+    correlation entering layer l's attention (the authors' ``sigma_attn_v_out``: an attention output at
+    initialisation is an average over tokens, whose variance is r times the values'). The paper's formula
+    is the long-sequence limit; lbrl adds the average's own variance for a finite sequence: ``r_att = r +
+    (1 - r) c`` with ``c = mean_t 1/t`` over ``t = 1..T`` (causal, uniform attention over the prefix) or
+    ``1/T`` (bidirectional); ``seq_len=None`` gives the paper's ``r_att = r``;
+  * MLP (lbrl's GELU block ``down(gelu(up x))`` of width m): ``up`` ``1/sqrt(d)`` (unit pre-activations),
+    ``down`` ``sqrt((1 - p) / (m E[gelu(z)^2]))``. (The authors' code uses ReLU and splits the product
+    symmetrically, ``(sqrt((1 - p) / 2) / d)^(1/2)`` each for m = 4d: the same unit output.)
+  * untied output embedding: ``1 / sqrt(d)`` (unit-variance logits; the authors scale the tied output the
+    same way).
+
+  The correlation recursion is the authors': starting from ``r0 (1 - p)`` (``r0``: the embeddings'
+  token-token correlation, e.g. sum_c p_c^2 over the character frequencies), each sub-layer mixes
+  ``r <- (lambda^2 r s + beta^2 r_out) / (lambda^2 s + beta^2)``, ``s <- lambda^2 s + beta^2``, with
+  ``r_out = 1 - p`` after attention and ``(1 - p)(r + (sqrt(1 - r^2) - r acos r) / pi)`` (the ReLU
+  correlation map, as in the authors' code) after the MLP.
+  Returns ``{"lambda", "beta", "embed", "qk", "vo": [per layer], "up", "down", "unembed", "r": [per layer]}``.
+  """
+  for name, v in (("width", width), ("mlp_dim", mlp_dim)):
+    if not isinstance(v, (int, np.integer)) or v < 1:
+      raise ValueError(f"{name} must be a positive integer, got {v!r}")
+  if not 0.0 < r0 <= 1.0:
+    raise ValueError(f"r0 (the embeddings' token correlation) must be in (0, 1], got {r0!r}")
+  if not 0.0 <= dropout < 1.0:
+    raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+  if seq_len is not None and (not isinstance(seq_len, (int, np.integer)) or seq_len < 1):
+    raise ValueError(f"seq_len must be a positive integer or None, got {seq_len!r}")
+  lam, beta = deepscalelm_scales(num_layers, k)
+  p, d = float(dropout), float(width)
+  if seq_len is None:
+    c = 0.0
+  else:
+    c = float(np.mean(1.0 / np.arange(1, seq_len + 1))) if causal else 1.0 / seq_len
+  lam_sq, beta_sq = lam * lam, beta * beta
+  r, s = float(r0) * (1 - p), 1.0
+  vo, rs = [], []
+  mix = lambda r, s, r_out: ((lam_sq * r * s + beta_sq * r_out) / (lam_sq * s + beta_sq), lam_sq * s + beta_sq)
+  for _ in range(num_layers):
+    rs.append(r)
+    r_att = r + (1.0 - r) * c
+    vo.append(math.sqrt(math.sqrt((1 - p) / r_att) / d))
+    r, s = mix(r, s, 1 - p)
+    r, s = mix(r, s, (1 - p) * (r + (math.sqrt(max(1 - r * r, 0.0)) - r * math.acos(min(r, 1.0))) / math.pi))
+  return {"lambda": lam, "beta": beta, "embed": math.sqrt((1 - p) / num_embeddings), "qk": 1 / math.sqrt(d),
+          "vo": vo, "up": 1 / math.sqrt(d), "down": math.sqrt((1 - p) / (mlp_dim * _gelu_second_moment())),
+          "unembed": 1 / math.sqrt(d), "r": rs}
+
+
+@dataclasses.dataclass(frozen=True)
+class DeepScaleLM:
+  """DeepScaleLM (Kedia, Zaidi, Khyalia, Jung, Goka & Lee, "Transformers Get Stable: An End-to-End Signal
+  Propagation Theory for Language Models", ICML 2024, arXiv:2403.09635, slug transformers_get_stable) for
+  lbrl's :class:`lbrl.models.transformer.TransformerLM`: the initialisation of :func:`deepscalelm_stds` as
+  init multipliers of the model's N(0, ``base_std``^2) kernels (the registry entry ``deepscalelm``; learning
+  rates and weight decay unchanged, as SP). The residual half is the model's: ``skip_scale=lambda``,
+  ``residual_scale=beta`` from :func:`deepscalelm_scales` (same ``k``). Needs untied embeddings (the
+  input table has std ~1, the output 1/sqrt(d)). ``r0``: the token-token correlation of the embedded
+  input (Tiny Shakespeare's characters: sum_c p_c^2 = 0.056); ``seq_len``: the training context (None:
+  the paper's long-sequence limit); ``num_layers``, width, MLP width and learned positions are read off
+  the parameters.
+  """
+  r0: float = 0.0
+  seq_len: int | None = None
+  causal: bool = True
+  k: float = 1.0
+  dropout: float = 0.0
+  base_std: float = 0.02
+  name: str = dataclasses.field(default="deepscalelm", init=False)
+
+  def __post_init__(self):
+    if not 0.0 < float(self.r0) <= 1.0:
+      raise ValueError(f"deepscalelm r0 (the embeddings' token correlation) must be in (0, 1], got {self.r0!r}")
+    if not self.base_std > 0:
+      raise ValueError(f"deepscalelm base_std must be > 0, got {self.base_std!r}")
+
+  def stds(self, params) -> dict[str, float]:
+    """``{path: target std}`` for the leaves DeepScaleLM sets (the others keep their init)."""
+    leaves = {_path(k): _shape(v) for k, v in jax.tree_util.tree_flatten_with_path(params, is_leaf=_is_shape)[0]}
+    if "embed/embedding" not in leaves or "unembed" not in leaves:
+      raise ValueError("deepscalelm needs a TransformerLM with untied embeddings (tie_embeddings=False): "
+                       f"no embed/embedding and unembed leaves among {sorted(leaves)[:6]}...")
+    blocks = sorted({int(m.group(1)) for p in leaves for m in [re.match(r"block_(\d+)/", p)] if m})
+    if not blocks or "block_0/mlp/up/kernel" not in leaves:
+      raise ValueError("deepscalelm: no block_<i>/mlp/up/kernel leaves (a TransformerLM is expected)")
+    width = leaves["embed/embedding"][-1]
+    st = deepscalelm_stds(len(blocks), width, leaves["block_0/mlp/up/kernel"][-1], r0=float(self.r0),
+                          seq_len=self.seq_len, causal=self.causal, k=self.k, dropout=self.dropout,
+                          num_embeddings=2 if "pos_embed" in leaves else 1)
+    out = {}
+    for path in leaves:
+      m = re.match(r"block_(\d+)/(attn/(query|key|value|out)|mlp/(up|down))/kernel$", path)
+      if path in ("embed/embedding", "pos_embed"):
+        out[path] = st["embed"]
+      elif path == "unembed":
+        out[path] = st["unembed"]
+      elif m and m.group(3) in ("query", "key"):
+        out[path] = st["qk"]
+      elif m and m.group(3):
+        out[path] = st["vo"][int(m.group(1))]
+      elif m:
+        out[path] = st[m.group(4)]
+    return out
+
+  def init_multipliers(self, params, base_shapes=None):
+    del base_shapes
+    stds = self.stds(params)
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(params, is_leaf=_is_shape)
+    return jax.tree.unflatten(treedef, [stds.get(_path(k), self.base_std) / self.base_std for k, _ in leaves])
+
+  def scale_updates(self, learning_rate: Any = 0.0, weight_decay: Any = 0.0, base_shapes=None,
+                    mask: Any = None) -> optax.GradientTransformation:
+    """SP's update rule (every multiplier 1; decoupled decay ``-lr(t) wd w`` on ``mask``ed leaves)."""
+    return Parametrization("sp").scale_updates(learning_rate, weight_decay, base_shapes, mask)
+
+
+def deepscalelm(**kwargs) -> DeepScaleLM:
+  """:class:`DeepScaleLM` (registry entry ``deepscalelm``)."""
+  return DeepScaleLM(**kwargs)
 
 
 def transfer_grid(c, *, names: tuple[str, str], size_axis: str, sizes, hp_axis: str, hps, p13n: dict,
