@@ -1,5 +1,6 @@
-"""Cost of the metric-learning pair losses (lbrl.losses.metric) against softmax cross-entropy on the same
-embeddings (a linear classifier of ``--classes`` classes on them), loss + gradient:
+"""Cost of the metric-learning losses (lbrl.losses.metric: the pair losses, and the proxy / margin losses on
+``--classes`` proxies) against softmax cross-entropy on the same embeddings (a linear classifier of
+``--classes`` classes on them), loss + gradient:
 
 * memory: compiled ``memory_analysis()`` temporary bytes per device of the jitted loss-and-gradient with the
   global batch sharded over the simulated devices (the pairs span the global batch: the ``B x B`` similarity
@@ -37,6 +38,15 @@ LOSSES = {
     "proto_triplet": M.proto_triplet, "icnn_loss": M.icnn_loss,
     "metrix": lambda e, y: M.metrix(e, y, rng=jax.random.PRNGKey(0)),
 }
+# Proxy / margin losses over (features, the --classes proxies): DAAL reads them as classes/2 line segments,
+# ClusterNet as cluster centres (its autoencoder variant adds only a per-example reconstruction error).
+PROXY_LOSSES = {
+    "normalized_softmax": M.normalized_softmax, "cosface": M.cosface, "arcface": M.arcface, "adaface": M.adaface,
+    "unpg": M.unpg, "ce_orthogonal_projection": M.ce_orthogonal_projection,
+    "mean_field_contrastive": M.mean_field_contrastive,
+    "mean_field_class_wise_multi_similarity": M.mean_field_class_wise_multi_similarity, "madacos": M.madacos,
+    "daal": M.daal, "clusternet": M.clusternet,
+}
 
 
 def ce(e, y, w):
@@ -45,6 +55,10 @@ def ce(e, y, w):
 
 def pair(name):
   return lambda e, y, w: jnp.mean(LOSSES[name](e, y))
+
+
+def proxy(name):
+  return lambda e, y, w: jnp.mean(PROXY_LOSSES[name](e, w, y))
 
 
 def memory(fn, batch, dim, classes, devices):
@@ -83,7 +97,7 @@ def main(argv=None):
   ap.add_argument("--out", default=os.path.join(HERE, "results", "metric_losses.json"))
   a = ap.parse_args(argv)
   devices = min(8, jax.device_count())
-  fns = {"softmax_ce": ce, **{n: pair(n) for n in LOSSES}}
+  fns = {"softmax_ce": ce, **{n: pair(n) for n in LOSSES}, **{n: proxy(n) for n in PROXY_LOSSES}}
   batches = [int(v) for v in a.batches.split(",")]
   res = {"devices": devices, "dim": a.dim, "classes": a.classes, "platform": jax.devices()[0].platform,
          "memory_mib_per_device": {}, "time_ratio_to_ce": {}}
