@@ -24,8 +24,8 @@ cpu:   the signal-propagation claim at initialisation (analysis kind, at="init",
        (backward moments conserved).
 paper: BERT-style and decoder models up to 1000 layers (e.g. 192 layers x 1024 in the authors' signal-
        propagation figures) on Wikipedia/C4-scale text; the paper variant is lbrl's LLaMA-350M C4 run made
-       4x deeper and half as wide at the same block parameters (96 layers x 512, 302M), with DSLM (r0 = 0.221,
-       the value in the authors' code for BERT on Wikipedia; context 256).
+       2x deeper and narrower at about the same block parameters (48 layers x 720 vs 24 x 1024: 299M vs 302M),
+       with DSLM (r0 = 0.221, the value in the authors' code for BERT on Wikipedia; context 256).
 """
 from lbrl import config as common
 from lbrl.optim.parametrization import deepscalelm_scales
@@ -77,7 +77,7 @@ def get_config(arg=None):
                              "against shallow ones (the paper's accuracy claims) and Post-LN are not run")
   if variant == "paper":
     common.c4_llama(c, size="350m", optimizer=dict(name="adamw", learning_rate=1e-3, weight_decay=0.1))
-    lam, beta = deepscalelm_scales(96)
-    c.model.update(num_layers=96, width=512, num_heads=8, skip_scale=lam, residual_scale=beta)
+    lam, beta = deepscalelm_scales(48)
+    c.model.update(num_layers=48, width=720, num_heads=12, skip_scale=lam, residual_scale=beta)
     c.parametrization = common.free(name="deepscalelm", r0=0.221, seq_len=c.model.max_len)
   return common.finalize(c)
