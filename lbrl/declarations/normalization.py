@@ -22,3 +22,5 @@ OPTIMIZERS.declare("tvr", "lbrl.optim.norm_rescaling:tvr_optimizer", components=
 # and the sequential random-label / permuted-input plasticity benchmark as an analysis tool
 OPTIMIZERS.declare("nap", "lbrl.optim.norm_nap:nap", components={"base": "adam"}, static_args=("include",))
 ANALYSIS_TOOLS.declare("sequential_plasticity", "lbrl.analysis.norm_plasticity:sequential_plasticity")
+# GDN density model of image patches vs ICA and radial Gaussianization (density_modeling_images_generalized)
+ANALYSIS_TOOLS.declare("gdn_density", "lbrl.analysis.norm_gdn_density:gdn_density")
