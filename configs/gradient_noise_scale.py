@@ -5,8 +5,9 @@ Claim: the gradient noise scale B_simple = tr(Sigma) / |G|^2, measured during tr
 batch size: below it, doubling the batch about halves the steps to a target loss (perfect scaling); above it
 the steps stop falling (S = S_min (1 + B_crit / B)).
 cpu: MNIST-1D 1-D CNN (4,000 training examples), Adam 3e-3 at every batch (the paper's model assumes the
-best step per batch: a fixed Adam rate is lbrl's simplification), batches 16, 64, 256, 1024 for 40 epochs
-each; steps to 85% test accuracy (sweep.reach, evaluated every ~1/40 of the run) and, at the end of each
+best step per batch: a fixed Adam rate is lbrl's simplification), batches 16, 64, 256, 1024 for 20 epochs
+each (sized for a 3-minute sweep); steps to 85% test accuracy (sweep.reach, evaluated every ~1/40 of the
+run) and, at the end of each
 run, B_simple from the exact per-example gradients of 512 training examples (analysis tool
 gradient_noise_scale). 3 seeds. Rules fixed before the run: (1) steps_to_target at batch 64 < at batch 16
 (margin 10% of the batch-16 steps, i.e. scaling is close to perfect below B_simple); (2) the measured
@@ -20,7 +21,7 @@ from micro-batch and batch gradients, once the trainer passes micro-batch norms:
 from lbrl import config as common
 
 BATCHES = (16, 64, 256, 1024)
-EPOCHS = 40
+EPOCHS = 20
 
 
 def get_config(arg=None):
