@@ -3,7 +3,8 @@ per weight and per activation, from the committed results of the family's experi
 
 Three kinds of rows, all paired over seeds (mean and 95% interval, :mod:`lbrl.tools.stats`):
 
-* training sweeps (``TRAINING``): each arm against the config's float32 arm on the sweep metric;
+* training sweeps (``TRAINING``): each arm against the config's float32 arm on the sweep metric (a row keyed
+  ``"arm:metric"`` reads that metric of the arm, e.g. an analysis tool's accuracy at one width);
 * post-training configs (the ``ptq`` analysis tool): every method and width from the runs' recorded
   ``analysis/<method>_w<bits>_gap`` (accuracy minus the same trained model's float accuracy) and
   ``_bpw`` (stored bits per weight, scales included);
@@ -42,11 +43,22 @@ TRAINING = {
         "mxfp4_sr": ("MXFP4 + stochastic rounding of gradients", "4.25", "4.25"),
         "mxfp4_sr_hadamard": ("MXFP4 + SR + block-Hadamard backward", "4.25", "4.25")}),
     "int4_fixed_point_training": ("fp32", "eval/accuracy", "MNIST-1D MLP, test accuracy", {
+        "w4a4": ("W4A4, float32 gradients (int4 per-tensor input and kernel)", "4", "4 (gradients 32)"),
         "int4_minmax": ("W4A4G4, min-max gradient interval", "4", "4"),
         "int4_large_gradient": ("W4A4G4, large-gradient interval", "4", "4")}),
     "accurate_efficient_sub_8": ("fp32", "eval/accuracy", "MNIST-1D MLP, test accuracy", {
+        "w4a4": ("W4A4, float32 gradients (int4 per-tensor input and kernel)", "4", "4 (gradients 32)"),
         "int4_tensor": ("W4A4G4, per-tensor gradient scale", "4", "4"),
         "int4_shiftquant": ("W4A4G4, per-row power-of-two gradient scales (ShiftQuant)", "4", "4")}),
+    "scalify": ("fp32", "eval/accuracy", "MNIST-1D MLP, test accuracy", {
+        "scalify": ("FP8 matmuls and gradients, scales propagated (scalify)", "8", "8"),
+        "scalify_rescale": ("scalify + dynamic rescale per layer", "8", "8")}),
+    # analysis rows: "arm:metric" against the float32 arm's float accuracy on the same 1,000 test examples
+    "eq_net": ("fp32", "analysis/acc_float", "MNIST-1D MLP, test accuracy", {
+        f"{arm}:analysis/acc_w{b}": (f"{what}, evaluated at int{b} (W{b}A{b}, per tensor)", str(b), str(b))
+        for arm, what, bits in (("supernet", "EQ-Net supernet (one network, widths 2/3/4/8)", (8, 4, 3, 2)),
+                                ("static4", "static int4 QAT", (4,)), ("static2", "static int2 QAT", (2,)))
+        for b in bits}),
 }
 PTQ = ("awq", "up_or_down_adaptive", "improving_post_training_neural", "baq", "jumping_through_local_minima",
        "identifying_sensitive_weights_post", "lossy_lossless_l_2")
@@ -83,9 +95,11 @@ def rows() -> tuple[list[str], list[str]]:
       pending.append(slug)
       continue
     by = _by_arm(res, metric)
-    for arm, (name, bw, ba) in arms.items():
-      if arm in by and ref in by:
-        d = stats.compare(by[arm], by[ref])
+    for key, (name, bw, ba) in arms.items():
+      arm, _, arm_metric = key.partition(":")
+      got = _by_arm(res, arm_metric) if arm_metric else by
+      if arm in got and ref in by:
+        d = stats.compare(got[arm], by[ref])
         out.append(f"| {name} | {what} | {_fmt((d.d, d.lo, d.hi))} | {bw} | {ba} | {slug} |")
   for slug in PTQ:
     res = _load(slug)

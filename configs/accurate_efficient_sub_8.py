@@ -10,7 +10,12 @@ Claim: 0.92% accuracy loss on 4-bit ResNets and 0.61% on 6-bit Transformers (and
 not measured here).
 cpu:   MNIST-1D MLP 40-256-256-10 (:func:`lbrl.quant.policy.training_protocol`), float32 vs 4-bit integer
        training (int4 per-tensor input and kernel) with per-tensor gradient scales vs ShiftQuant-style
-       per-row power-of-two gradient scales, 5 seeds.
+       per-row power-of-two gradient scales, 5 seeds. The "loses under 1 point" part is measured against
+       the same int4 forward with float gradients (arm ``w4a4``): lbrl's forward quantizer (per-tensor absmax
+       int4 input and kernel) is not the paper's, and int4_fixed_point_training's run (same forward, not
+       committed) lost ~11 points to float32 with either gradient quantizer, so against float32 the rule
+       would test lbrl's forward quantizer, not ShiftQuant's gradients. This reference arm and rule were
+       fixed before this config's run; the gap to float32 is reported, not ruled on.
 paper: ResNet-20/18/50 CIFAR/ImageNet at 4 bits, Transformers at 6 bits; the paper variant is the zoo's
        ImageNet ResNet-50 recipe at 4 bits (Dense matmuls only in lbrl's policy).
 """
@@ -30,14 +35,15 @@ def get_config(arg=None):
       code="lbrl.quant.policy (grad QuantSpec int4, granularity='channel', scale_format='pow2') on lbrl.models.simple.MLP",
       claim="power-of-two group scales for gradients (ShiftQuant) make 4-bit integer training lose under 1 point",
       expected="cpu: per-row power-of-two gradient scales above per-tensor scales at 4 bits, within 1 point of "
-               "float32",
+               "the same int4 forward with float gradients",
       setting="paper: ResNets at 4 bits (CIFAR-10/100, ImageNet), Transformers at 6 bits (IWSLT, WMT), GNNs",
       hardware="paper: CPU/GPU/FPGA prototypes; cpu: 2 cores, int4 emulated")
   c.sweep.seeds = [0, 1, 2, 3, 4]
-  c.sweep.arms = common.free(**matmul_arms(int4_tensor=TENSOR, int4_shiftquant=SHIFT))
+  c.sweep.arms = common.free(**matmul_arms(w4a4=W4A4, int4_tensor=TENSOR, int4_shiftquant=SHIFT))
   c.sweep.rules = [{"arm": "int4_shiftquant", "op": ">", "than": "int4_tensor", "margin": 0.01},
-                   {"arm": "int4_shiftquant", "op": "not_worse", "than": "fp32", "margin": 0.01}]
+                   {"arm": "int4_shiftquant", "op": "not_worse", "than": "w4a4", "margin": 0.01}]
   c.sweep.partly_testable = ("ShiftQuant's grouping is replaced by its per-row limit; no L1 normalization layer; "
-                             "speed claims not measured")
+                             "lbrl's per-tensor int4 forward quantizer, not the paper's (the gradient quantizer is "
+                             "ruled on against the same forward with float gradients); speed claims not measured")
   paper_recipe(c, variant, "imagenet_resnet50", SHIFT)
   return common.finalize(c)
