@@ -56,7 +56,7 @@ import optax
 Dtype = Any
 
 NORMS = ("layer", "rms", "crms", "scale", "batch", "alpha_batch", "group", "instance", "evonorm_s0", "evonorm_b0",
-         "power", "none")
+         "power", "unified", "none")
 PLACEMENTS = ("pre", "post", "sandwich")
 
 
@@ -157,6 +157,9 @@ def make_norm(kind: str, *, name: str | None = None, use_bias: bool = True, trai
     return AlphaBatchNorm(use_running_average=not train, **eps, **kw)
   if kind == "power":
     return PowerNorm(use_running_average=not train, **eps, **kw)
+  if kind == "unified":   # Unified Normalization (lbrl.models.norm_unified): foldable into the next linear layer
+    from lbrl.models.norm_unified import UnifiedNorm
+    return UnifiedNorm(use_running_average=not train, **eps, **kw)
   if kind == "evonorm_s0":
     return EvoNormS0(groups=num_groups, **eps, **kw)
   if kind == "evonorm_b0":
