@@ -10,6 +10,11 @@ cpu:   MNIST-1D "scenes" of 4 objects (the signal's four 10-sample segments, vie
        an EMA teacher (0.99 cosine to 1), Adam 1e-3, batch 128, 400 steps; arms: cribo (intra-image
        cross-view + cross-image NN terms, student temp 0.1, teacher 0.04); intra_only (cross weight 0).
        Linear probe of the concatenated object encodings (other training half; test split). 5 seeds.
+       Checked against the authors' code (github.com/tileb1/CrIBo, main_cribo.py get_nn_centroids and
+       CrIBoLoss): the cycle's way back searches the current images other than the neighbour's own, and
+       teacher(neighbour's view v) is the target of the student's view 1 - v. (A first run of this
+       sweep had the neighbour's own objects on the way back, so no cycle was ever kept and both arms
+       were the same run; it was discarded and the loss fixed before this run.)
 paper: COCO / ImageNet-1K pre-training of ViT-S/16 and ViT-B/16; dense NN retrieval on Pascal VOC and
        ADE20K (mIoU), linear segmentation; above DINO, iBOT, Hummingbird-style baselines.
 """
