@@ -5,12 +5,20 @@ Claim: writing each weight vector as ``w = g v / ||v||`` decouples its length fr
 the conditioning of the optimisation and speeds up SGD's convergence, giving much of BatchNorm's speed-up
 without its minibatch dependence (no headline number; CIFAR-10 test error 7.31% with mean-only BN + WN).
 cpu:   the early phase where the speed-up shows: MNIST-1D, lbrl ``res_mlp`` (8 pre-activation branches of
-       width 64, no normalization, branch scale 1/sqrt(L)), SGD momentum 0.9 lr 0.05, batch 128, 400 steps
+       width 64, no normalization, branch scale 1/sqrt(L)), SGD momentum 0.9, batch 128, 400 steps
        (constant lr); plain He init vs WeightNorm on every branch layer (``model.weight_norm=True``:
        ``flax.linen.WeightNorm``, g initialised at 1 rather than the paper's data-dependent init) vs
-       BatchNorm (``norm="batch"``). 5 seeds; rules fixed before running: WeightNorm's test accuracy at 400
-       steps above plain's by more than 1 point, and not worse than BatchNorm's by more than 3 points.
-       Report left for a later session.
+       BatchNorm (``norm="batch"``). The reparameterisation changes the effective step size, so each arm
+       runs at its own SGD learning rate, chosen on a validation split (the last 10% of the training set;
+       grid 0.01 .. 1.0, one selection seed; 1.0 was added after a first run chose 0.3, the end of the first
+       grid, for two arms) before the test runs (the paper uses one Adam rate for all its CIFAR models).
+       5 seeds; rules fixed before running: WeightNorm's test accuracy at 400 steps above plain's by more
+       than 1 point, and not worse than BatchNorm's by more than 3 points.
+observed (cpu run, 5 seeds; selected rates 0.3 plain, 0.3 WeightNorm, 0.1 BatchNorm, each inside the grid):
+       test accuracy 0.661 WeightNorm, 0.614 plain, 0.643 BatchNorm; WeightNorm - plain +0.047, 95% interval
+       [+0.020, +0.074]; WeightNorm - BatchNorm +0.018 [-0.008, +0.044]: both rules hold (partly reproduced:
+       the paper's data-dependent init and its VAE/DQN experiments are not run). Test loss is lower with
+       BatchNorm (1.005) than with WeightNorm (1.127) or plain (1.123), not a rule.
 paper: CIFAR-10 ConvPool-CNN-C (test error 8.46% WN vs 8.05% BN; 7.31% mean-only BN + WN), plus VAEs, DQN;
        the paper variant trains lbrl's ResNet-20 on CIFAR-10 (its WeightNorm option lives in res_mlp only, so
        the paper variant is the BatchNorm ResNet baseline).
@@ -40,6 +48,8 @@ def get_config(arg=None):
   c.sweep.seeds = [0, 1, 2, 3, 4]
   c.sweep.arms = {"plain": {"model": {"weight_norm": False}}, "weight_norm": {"model": {"weight_norm": True}},
                   "batch_norm": {"model": {"weight_norm": False, "norm": "batch"}}}
+  c.sweep.tune = dict(grids={arm: [("optimizer.learning_rate", [0.01, 0.03, 0.1, 0.3, 1.0])] for arm in c.sweep.arms},
+                      split="train[90%:]", train_split="train[:90%]", seeds=[1000])
   c.sweep.rules = [{"arm": "weight_norm", "op": ">", "than": "plain", "margin": 0.01},
                    {"arm": "weight_norm", "op": "not_worse", "than": "batch_norm", "margin": 0.03}]
   c.sweep.partly_testable = "the paper's data-dependent initialisation and its RL/VAE experiments are not run"
