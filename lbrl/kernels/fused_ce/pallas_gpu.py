@@ -6,6 +6,14 @@ over the token blocks (backward dw: accumulates dz.T @ h_block), recomputing the
 N x V logits never reach global memory. Block sizes are powers of two (Triton); the caller pads N, V
 and D. With ``filter_eps`` a tile whose |dz| are all below eps and that holds no label skips its matmul.
 The maths (``block_logits``, ``block_dlogits``, ``tile_needed``) is shared with the reference and TPU kernels.
+
+Why Triton and not Mosaic GPU (issue 22, checked on jax 0.10.2): Mosaic GPU has no ``dot_general``
+lowering ("Unimplemented primitive in Pallas Mosaic GPU lowering: dot_general for lowering semantics
+LoweringSemantics.Lane"): matmuls must be written as ``plgpu.wgmma`` on swizzled shared-memory tiles, which
+Pallas's interpreters cannot run on CPU (so the interpret-mode tests would no longer cover the GPU code),
+and the [rows, D] operand tiles these kernels keep whole exceed shared memory past D ~ 900 (bf16), so a
+port is a redesign with D tiled, not a translation. The two-pass softmax and the FlashSigmoid forward
+were ported (:mod:`lbrl.kernels.twopass.pallas_gpu`, :mod:`lbrl.kernels.sigmoid_attn.pallas_gpu`).
 """
 from __future__ import annotations
 
