@@ -11,8 +11,9 @@ Why Triton and not Mosaic GPU (issue 22, checked on jax 0.10.2): Mosaic GPU has 
 lowering ("Unimplemented primitive in Pallas Mosaic GPU lowering: dot_general for lowering semantics
 LoweringSemantics.Lane"): matmuls must be written as ``plgpu.wgmma`` on swizzled shared-memory tiles, which
 Pallas's interpreters cannot run on CPU (so the interpret-mode tests would no longer cover the GPU code),
-and the [rows, D] operand tiles these kernels keep whole exceed shared memory past D ~ 900 (bf16), so a
-port is a redesign with D tiled, not a translation. The two-pass softmax and the FlashSigmoid forward
+and the whole-D operand tiles these kernels keep (64 tokens and 128 rows x D, double-buffered) outgrow an
+H100's ~227 KiB of shared memory once D passes ~300 in bf16, so a port is a redesign with D tiled, not a
+translation. The two-pass softmax and the FlashSigmoid forward
 were ported (:mod:`lbrl.kernels.twopass.pallas_gpu`, :mod:`lbrl.kernels.sigmoid_attn.pallas_gpu`).
 """
 from __future__ import annotations
