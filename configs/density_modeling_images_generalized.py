@@ -40,7 +40,7 @@ def get_config(arg=None):
                                        **(small if variant == "smoke" else full)))
   c.paper.update(
       title="Density Modeling of Images using a Generalized Normalization Transformation", year=2016,
-      arxiv="1511.06281", slug="density_modeling_images_generalized", provides="module",
+      arxiv="1511.06281", slug="density_modeling_images_generalized", provides="analysis tool",
       code="lbrl.models.norm.GDN / gdn_pool / gdn_inverse; analysis tool gdn_density (lbrl.analysis.norm_gdn_density)",
       claim="linear + GDN fitted to Gaussianize image patches leaves much lower mutual information between its "
             "components than ICA or radial Gaussianization",

@@ -43,7 +43,7 @@ def get_config(arg=None):
                                        project=True, window=common.by_variant(variant, smoke=1, cpu=4, paper=4)))
   c.paper.update(
       title="Normalization and effective learning rates in reinforcement learning", year=2024, arxiv="2407.01800",
-      slug="normalization_effective_learning_rates", provides="function",
+      slug="normalization_effective_learning_rates", provides="analysis tool",
       code="MLP(norm='layer'); optimizer 'nap' (lbrl.optim.norm_nap); analysis tool sequential_plasticity",
       claim="normalization plus weight projection (NaP) keeps the effective learning rate constant and makes networks "
             "robust to nonstationarity (synthetic plasticity benchmarks, sequential Atari)",

@@ -37,7 +37,7 @@ def get_config(arg=None):
   c.paper.update(
       title="Unified Normalization for Accelerating and Stabilizing Transformers", year=2022, arxiv="2208.01313",
       slug="unified_normalization_accelerating_stabilizing", provides="module",
-      code="lbrl.models.norm_unified.UnifiedNorm (make_norm('unified')) / fold_into_dense",
+      code="TransformerLM(norm='unified'): lbrl.models.norm_unified.UnifiedNorm (make_norm('unified')) / fold_into_dense",
       claim="UN replaces LayerNorm in Transformers on par in accuracy and, folded into the linear layers, gives ~31% "
             "faster inference and ~18% less memory on GPU",
       expected="validation loss of UN not worse than LayerNorm's by more than 0.05 nats; folding exact (tested)",

@@ -45,7 +45,7 @@ def get_config(arg=None):
                     batch_size=common.by_variant(variant, smoke=4, cpu=64, paper=64), at="final")
   c.paper.update(
       title="Variance Control via Weight Rescaling in LLM Pre-training", year=2025, arxiv="2503.17500",
-      slug="variance_control_weight_rescaling", provides="function",
+      slug="variance_control_weight_rescaling", provides="transform",
       code="TransformerLM(lir=True); optimizer 'tvr' (lbrl.optim.norm_rescaling.tvr_optimizer)",
       claim="Layer Index Rescaling init and Target Variance Rescaling improve a 1B LLaMA's downstream accuracy (up "
             "to +4.6%) and reduce extreme activation values",
