@@ -9,9 +9,9 @@ quantisation and low-precision training).
 Implementation: ``TransformerLM(lir=True)``; the optimizer ``tvr`` (:mod:`lbrl.optim.norm_rescaling`: an
 optax transform after the base optimizer, tested against a float64 transcription of the authors'
 callback).
-cpu:   Tiny Shakespeare char-LM (lbrl TransformerLM, Pre-LN, 4 layers x 128, context 64, batch 12, AdamW 1e-3
-       with weight decay 0.1, cosine, 600 steps; the nanoGPT setting of ``common.char_lm`` shortened), three
-       arms at the same optimizer setting, as the paper compares them: ``baseline`` (every kernel N(0,
+cpu:   Tiny Shakespeare char-LM (lbrl TransformerLM, Pre-LN, 4 layers x 64, context 64, batch 12, AdamW 1e-3
+       with weight decay 0.1, cosine, 400 steps; ``common.char_lm`` narrowed and shortened), three arms at the
+       same optimizer setting, as the paper compares them: ``baseline`` (every kernel N(0,
        0.02^2)), ``lir`` (LIR with sigma 0.02, the authors' GPT-2 example) and ``lir_tvr`` (LIR plus TVR,
        target std 0.02 = the base std, every 50 steps, threshold 1.2). After training, the analysis tool
        ``signal_at_init`` (at="final") measures the residual stream on 64 validation windows: ``max_abs`` is
@@ -29,16 +29,18 @@ from lbrl import config as common
 def get_config(arg=None):
   c, variant = common.base(arg)
   common.char_lm(c, variant)
-  if variant == "smoke":  # CI: one narrow block
+  if variant == "smoke":  # CI: two narrow blocks
     c.model.update(num_layers=2, width=32, num_heads=2)
+  if variant == "cpu":    # sized for the shared CPU: 4 x 64
+    c.model.update(width=64)
   c.model.lir = True
   c.loss = common.free(name="cross_entropy")
   c.optimizer = common.free(name="tvr", learning_rate=1e-3, base="adamw",
                             base_kwargs=dict(b1=0.9, b2=0.99, weight_decay=0.1),
                             target_std=0.02, every=common.by_variant(variant, smoke=2, cpu=50, paper=50),
                             ratio_threshold=1.2)
-  c.steps = common.by_variant(variant, smoke=3, cpu=600, paper=600)
-  c.eval_every = common.by_variant(variant, smoke=0, cpu=600, paper=600)
+  c.steps = common.by_variant(variant, smoke=3, cpu=400, paper=400)
+  c.eval_every = common.by_variant(variant, smoke=0, cpu=400, paper=400)
   c.eval_metrics = ["loss"]
   c.sweep.kind = "analysis"
   c.analysis = dict(tool="signal_at_init", kwargs=common.free(loss="cross_entropy"), split="eval",
