@@ -21,7 +21,8 @@ cpu:   Tiny Shakespeare char-LM (lbrl TransformerLM, Pre-LN, 4 layers x 64, cont
        nats. The downstream-accuracy gain of a 1B model is not testable here.
 paper: 1B-parameter LLaMA pre-trained on 100B tokens with LIR (sigma 0.006) and TVR (target 0.01); the paper
        variant is lbrl's LLaMA-1B on C4 (the GaLore protocol's 100k steps of 512 x 256 tokens, a shorter
-       run than the paper's) with LIR and TVR.
+       run than the paper's) with LIR and TVR (target 0.01); lbrl's LIR draws from the model's base std 0.02,
+       not the paper's 0.006 (TransformerLM has no base-std option).
 """
 from lbrl import config as common
 
