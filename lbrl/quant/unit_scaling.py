@@ -94,7 +94,8 @@ def unit_normal_init(key, shape, dtype=jnp.float32):
 
 
 class UnitScaledMLP(nn.Module):
-  """An MLP built from unit-scaled linear layers (``unit_scaled_mlp``): unit-normal kernels without bias;
+  """An MLP built from unit-scaled linear layers (``unit_scaled_mlp``): unit-normal kernels, with zero-initialised
+  biases when ``use_bias`` (``y = s_out (x W + b)`` as :func:`linear`; default False, as lbrl first read it);
   layer l computes ``scale_fwd(scale_bwd(x, s_x) W_l, s_out)`` with the scales of :func:`linear_scales`
   (``constraint``, default gmean), ReLU between layers, and the logits' cotangent multiplied by the batch
   size (``scale_bwd(logits, batch)``: the mean cross-entropy's gradient ``(p - y) / batch`` back to unit
@@ -104,6 +105,7 @@ class UnitScaledMLP(nn.Module):
   num_classes: int | None = None
   hidden: Sequence[int] = (256, 256)
   constraint: str | None = "gmean"
+  use_bias: bool = False   # True: y = s_out (x W + b), b zero-initialised (the package's Linear(bias=True))
   dtype: str = "float32"
   param_dtype: str = "float32"
 
@@ -117,7 +119,7 @@ class UnitScaledMLP(nn.Module):
     for i, width in enumerate(widths):
       s = linear_scales(x.shape[-1], width, batch, self.constraint)
       x = scale_bwd(x, s["grad_input"])
-      x = nn.Dense(width, use_bias=False, kernel_init=nn.initializers.normal(1.0), dtype=self.dtype,
+      x = nn.Dense(width, use_bias=self.use_bias, kernel_init=nn.initializers.normal(1.0), dtype=self.dtype,
                    param_dtype=self.param_dtype)(x)
       x = scale_fwd(x, s["output"])
       if i < len(widths) - 1:

@@ -62,3 +62,15 @@ def test_unit_scaled_mlp_keeps_activations_and_gradients_near_unit_scale():
   assert grad_std_standard < grad_std / 50
   with pytest.raises(ValueError, match="num_classes"):
     U.UnitScaledMLP().init(jax.random.key(0), x)
+
+
+def test_unit_scaled_mlp_bias_is_the_linear_ops_bias():
+  """``use_bias=True``: each layer is ``linear(x, W, b)`` (scale applied after the bias), b zero at init."""
+  x = jnp.asarray(np.random.default_rng(1).standard_normal((8, 6)), jnp.float32)
+  m = U.UnitScaledMLP(num_classes=3, hidden=(5,), use_bias=True)
+  v = m.init(jax.random.key(0), x)
+  assert not np.any(np.asarray(v["params"]["Dense_0"]["bias"]))
+  p = jax.tree.map(lambda a: a + 0.3, v["params"])
+  h = jax.nn.relu(U.linear(x, p["Dense_0"]["kernel"], p["Dense_0"]["bias"]))
+  want = U.linear(h, p["Dense_1"]["kernel"], p["Dense_1"]["bias"])
+  np.testing.assert_allclose(m.apply({"params": p}, x), want, rtol=1e-5, atol=1e-6)
