@@ -18,6 +18,10 @@ cpu:   the temperature_scaling setting (MNIST-1D, MLP 40-256-256-10 over-fitted 
        calibration) lower (95% interval below 0); top-label ECE not worse by more than 0.005; accuracy
        unchanged (within +-0.001); and h-calibration lowers ECE against the uncalibrated network by more
        than 0.02.
+observed (cpu run, 5 seeds): ECE uncalibrated 0.205, temperature scaling 0.037, h-calibration 0.039;
+       h-calibration - TS: classwise ECE -0.0003 [-0.0011, +0.0006] and ECE +0.003 [-0.012, +0.017] (both
+       inconclusive: h-calibration ties TS here), accuracy unchanged, ECE -0.166 [-0.176, -0.157] against the
+       uncalibrated network (holds).
 paper: logits of pretrained CIFAR-10/100 (ResNet-110, WRN-32, DenseNet-40), SVHN, CARS, BIRDS and ImageNet
        networks (the calibration benchmark of Kull et al.), half of each test set to fit, half to test;
        the authors publish no trained network for lbrl to reuse. The paper variant trains the zoo's

@@ -16,11 +16,17 @@ cpu:   the temperature_scaling setting (MNIST-1D, MLP 40-256-256-10 over-fitted 
        amplitude scaling (0.7-1.3) and additive noise (std 0.15) of the MNIST-1D signal, lbrl's stand-ins for
        the authors' rotation, greyscale and colour jitter; features: each view's probabilities at the
        original top-4 classes (12, as the authors). Calibrator Linear(12, 5)-ReLU-Linear(5, 1), temperature
-       clamped to [0.1, 10], full-batch Adam 1e-3 for 500 steps, starting at T = 1 (lbrl's choice; the
+       clamped to [0.1, 10], full-batch Adam 1e-2 for 500 steps, starting at T = 1 (lbrl's choice; the
        authors: Adam 1e-4, 10 epochs on ImageNet-val halves). 5 seeds. Rules fixed before the run, on
        per-seed differences: CA not worse than temperature scaling on ECE by more than 0.01; CA lowers ECE
        against the uncalibrated network by more than 0.02; CA's confidence AUROC for correctness at least
        temperature scaling's; CA's ECE below the same calibrator trained with cross-entropy.
+observed (cpu run, 5 seeds): ECE uncalibrated 0.205, temperature scaling 0.037, CA 0.096, CE-trained
+       calibrator 0.039; CA - TS +0.060 [+0.031, +0.089] and CA - CE +0.057 [+0.039, +0.076] (both rules
+       contradicted), CA lowers ECE against the uncalibrated network by 0.109 [0.076, 0.142] (holds), AUROC
+       CA - TS +0.008 [-0.001, +0.016] (inconclusive). The CA calibrator ends under-confident here: the
+       authors' code weights wrong examples by the accuracy (0.67) and correct ones by 1 - accuracy, which
+       pulls the confidence below the accuracy when most predictions are right (a reading, not tested).
 paper: ImageNet-pretrained classifiers (timm/torchvision), calibrators trained on half of ImageNet-val,
        tested on ImageNet-val, -A, -R, -S and ObjectNet; the paper variant trains the zoo's ResNet-50 on
        ImageNet (train[:90%], the rest held out) and applies the same tool with image views.
