@@ -36,7 +36,7 @@ def _path(keys) -> str:
 
 
 class NaPState(NamedTuple):
-  norms: Any   # per-leaf initial Frobenius norm (0-d arrays; NaN for leaves that are not projected)
+  norms: Any   # per-leaf initial Frobenius norm (0-d arrays; 0 for leaves that are not projected)
 
 
 def nap_projection(include: str = r"(^|/)kernel$") -> optax.GradientTransformation:
@@ -48,7 +48,7 @@ def nap_projection(include: str = r"(^|/)kernel$") -> optax.GradientTransformati
     def one(path, w):
       if pattern.search(_path(path)):
         return jnp.linalg.norm(jnp.asarray(w, jnp.float32).ravel())
-      return jnp.full((), jnp.nan, jnp.float32)
+      return jnp.zeros((), jnp.float32)
     return NaPState(norms=jax.tree_util.tree_map_with_path(one, params))
 
   def update_fn(updates, state, params=None):
