@@ -24,3 +24,5 @@ LOSSES.declare("acls", "lbrl.losses.calibration:acls")
 
 # Several calibrators fitted on one trained model per seed (h_calibration, optimizing_calibration_gaining_aware).
 ANALYSIS_TOOLS.declare("posthoc_calibration", "lbrl.evaluation.calibrators:posthoc_calibration")
+ANALYSIS_TOOLS.declare("regression_calibration_study", "lbrl.evaluation.calibrators:regression_calibration_study")
+ANALYSIS_TOOLS.declare("lsboost_study", "lbrl.evaluation.calibrators:lsboost_study")

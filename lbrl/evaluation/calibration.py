@@ -211,6 +211,29 @@ def quantile_calibration_error(mean, std, y, *, levels=None, norm: str = "l2"):
   return jnp.sum(gap ** 2) if norm == "l2" else jnp.mean(jnp.abs(gap))
 
 
+def pit_calibration_error(pit, *, levels=None):
+  """Probabilistic calibration error of probability integral transforms ``pit = F_i(y_i)`` (Dheur & Ben Taieb,
+  "A Large-Scale Study of Probabilistic Calibration in Neural Network Regression", ICML 2023, arXiv:2306.02738,
+  slug ``large_scale_study_probabilistic``): ``PCE = mean_j |alpha_j - mean_i 1[pit_i <= alpha_j]|`` over the
+  levels ``alpha_j`` (default ``0.01, 0.02, ..., 0.99``). It is 0 when the PITs are uniform, as they are for a
+  probabilistically calibrated forecaster; for Gaussian forecasts with ``levels`` it equals
+  :func:`quantile_calibration_error` with ``norm="l1"``."""
+  pit = jnp.asarray(pit, jnp.float32)
+  if pit.ndim != 1:
+    raise ValueError(f"pit must be 1-D, got shape {pit.shape}")
+  levels = jnp.linspace(0.01, 0.99, 99) if levels is None else jnp.asarray(levels, jnp.float32)
+  phat = jnp.mean((pit[None, :] <= levels[:, None]).astype(jnp.float32), -1)
+  return jnp.mean(jnp.abs(levels - phat))
+
+
+def gaussian_crps(mean, std, y):
+  """Per-row CRPS of ``N(mean, std^2)`` at ``y`` (Gneiting & Raftery 2007, closed form):
+  ``std * (z (2 Phi(z) - 1) + 2 phi(z) - 1/sqrt(pi))`` with ``z = (y - mean) / std``."""
+  mean, std, y = (jnp.asarray(a, jnp.float32) for a in (mean, std, y))
+  z = (y - mean) / std
+  return std * (z * (2 * jstats.norm.cdf(z) - 1) + 2 * jstats.norm.pdf(z) - 1 / jnp.sqrt(jnp.pi))
+
+
 def sharpness(std):
   """Kuleshov et al.'s sharpness: the mean predictive variance ``mean(std^2)`` (lower is sharper)."""
   return jnp.mean(jnp.asarray(std, jnp.float32) ** 2)
