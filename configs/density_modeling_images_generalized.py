@@ -17,6 +17,9 @@ cpu:   4x4 grey-level patches of the two photographs that ship with scikit-learn
        dimension (the unknown pixel entropy cancels; marginal entropies by the m-spacing estimator). 5 seeds.
        Rules fixed before the run: GDN's multi-information lower than ICA's and than RG's (paired intervals
        below 0).
+observed (cpu run, 5 seeds): multi-information relative to whitened pixels -0.639 (GDN), -0.200 (RG), -0.056
+       (ICA) bits per dimension; GDN - ICA -0.583 [-0.591, -0.576], GDN - RG -0.440 [-0.443, -0.436]: partly
+       reproduced (the ordering and the large gap hold; denoising and cascades not run).
 paper: the same comparison on patches of the van Hateren images (sizes up to 16x16, GDN with fitted exponents),
        plus denoising and cascades; CPU-sized (a fit of a few thousand parameters), so the paper variant is the
        cpu setting; the denoising experiment is not run.
