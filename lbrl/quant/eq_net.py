@@ -65,12 +65,14 @@ class EQNetMLP(nn.Module):
   """An MLP (:class:`lbrl.models.simple.MLP`, parameters under ``net``) trained as an EQ-Net supernet over
   int widths ``widths``: with ``return_aux=True`` it returns ``(z_max, {"logits": [z_rand, z_min],
   "wdr": scalar})`` (module docstring); the random subnet draws each layer's width from the ``dropout`` RNG
-  stream and, without one (evaluation), is the largest. Without ``return_aux``: the float MLP's logits."""
+  stream and, without one (evaluation), is the largest, and there the first output is at ``eval_width``
+  (default the largest: what the trainer's eval metrics report). Without ``return_aux``: the float MLP's logits."""
   num_classes: int | None = None
   hidden: Sequence[int] = (256, 256)
   widths: Sequence[int] = (2, 3, 4, 8)
   kurtosis_rate: float = 0.015
   skewness_rate: float = 1.0
+  eval_width: int = 0          # the first output's width without an RNG (evaluation); 0: the largest
   dtype: str = "float32"
   param_dtype: str = "float32"
 
@@ -87,8 +89,9 @@ class EQNetMLP(nn.Module):
     if not return_aux or self.is_initializing():
       return self.net(x, train=train)
     widths = tuple(int(b) for b in self.widths)
+    first = max(widths) if self.has_rng("dropout") else int(self.eval_width or max(widths))
     outs = []
-    for policy in (MatmulPolicy(elastic_bits=(max(widths),)), MatmulPolicy(elastic_bits=widths),
+    for policy in (MatmulPolicy(elastic_bits=(first,)), MatmulPolicy(elastic_bits=widths),
                    MatmulPolicy(elastic_bits=(min(widths),))):
       with nn.intercept_methods(interceptor(policy)):
         outs.append(self.net(x, train=train))

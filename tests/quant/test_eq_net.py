@@ -69,5 +69,7 @@ def test_supernet_passes_are_the_static_quantized_mlp():
   np.testing.assert_allclose(aux["logits"][1], at(2), rtol=1e-5, atol=1e-6)
   want = weight_distribution_regularizer([v["params"]["net"]["Dense_1"]["kernel"], v["params"]["net"]["Dense_2"]["kernel"]])
   np.testing.assert_allclose(aux["wdr"], want, rtol=1e-6)
+  z_eval, _ = EQNetMLP(num_classes=5, hidden=(8, 8), widths=(2, 4), eval_width=2).apply(v, x, return_aux=True)   # evaluation: the first output at eval_width
+  np.testing.assert_allclose(z_eval, at(2), rtol=1e-5, atol=1e-6)
   with pytest.raises(ValueError, match="widths"):
     EQNetMLP(num_classes=5, widths=(4,)).init(jax.random.key(0), x)
