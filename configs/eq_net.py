@@ -23,10 +23,10 @@ cpu:   MNIST-1D MLP 40-256-256-10 (:func:`lbrl.quant.policy.training_protocol`):
        validation accuracy, each static arm at its own width and the supernet at 4 bits (``eval_width``;
        rule 1's width: conservative for rule 2, at 2 bits), before the test runs; float32 keeps the
        protocol's 3e-3 (it is in no rule). A first selection on each arm's validation loss (not committed)
-       picked the grid's smallest rate for both static arms, whose accuracy there was 11 points below
-       their best (overconfident quantized models inflate the loss), which would have favoured the supernet. A first run (not committed) with
-       one shared rate and without the guidance and regularisation put the supernet 6.6 points below
-       static 4-bit QAT.
+       picked the grid's smallest rate for both static arms, whose validation accuracy there was 11 (int4)
+       and 5 (int2) points below their best (overconfident quantized models inflate the loss), which
+       would have favoured the supernet. An earlier run (not committed) with one shared rate and without
+       the guidance and regularisation put the supernet 6.6 points below static 4-bit QAT.
 paper: ResNet-18/50, MobileNetV2 on ImageNet; the paper variant is the zoo's ImageNet ResNet-50 recipe
        (Dense matmuls only in lbrl's policy).
 """

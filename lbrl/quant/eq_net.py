@@ -111,7 +111,8 @@ def eq_net_sandwich(logits: jax.Array, aux: dict, labels: jax.Array, *, alpha: f
     raise ValueError(f"eq_net_sandwich: alpha must be in [0, 1], got {alpha!r}")
   sub = aux["logits"]
   if sub.ndim != logits.ndim + 1 or sub.shape[1:] != logits.shape:
-    raise ValueError(f"eq_net_sandwich: aux['logits'] must be [K, *logits.shape] = [K, {logits.shape}], got {sub.shape}")
+    raise ValueError(f"eq_net_sandwich: aux['logits'] must be [K, *logits.shape] = [K, {logits.shape}], "
+                     f"got {sub.shape}")
   s = _common.as_float32(logits)
   valid = _common.valid_labels(labels, s.shape[-1])
   safe = jnp.where(valid, labels, 0)

@@ -67,9 +67,11 @@ def test_supernet_passes_are_the_static_quantized_mlp():
   at = lambda b: quantized_model(plain, MatmulPolicy(elastic_bits=(b,))).apply(pv, x)
   np.testing.assert_allclose(z, at(4), rtol=1e-5, atol=1e-6)
   np.testing.assert_allclose(aux["logits"][1], at(2), rtol=1e-5, atol=1e-6)
-  want = weight_distribution_regularizer([v["params"]["net"]["Dense_1"]["kernel"], v["params"]["net"]["Dense_2"]["kernel"]])
+  net = v["params"]["net"]
+  want = weight_distribution_regularizer([net["Dense_1"]["kernel"], net["Dense_2"]["kernel"]])
   np.testing.assert_allclose(aux["wdr"], want, rtol=1e-6)
-  z_eval, _ = EQNetMLP(num_classes=5, hidden=(8, 8), widths=(2, 4), eval_width=2).apply(v, x, return_aux=True)   # evaluation: the first output at eval_width
+  # evaluation (no RNG): the first output at eval_width
+  z_eval, _ = EQNetMLP(num_classes=5, hidden=(8, 8), widths=(2, 4), eval_width=2).apply(v, x, return_aux=True)
   np.testing.assert_allclose(z_eval, at(2), rtol=1e-5, atol=1e-6)
   with pytest.raises(ValueError, match="widths"):
     EQNetMLP(num_classes=5, widths=(4,)).init(jax.random.key(0), x)
