@@ -44,7 +44,7 @@ def get_config(arg=None):
                                                 scores=["accuracy", "ece", "classwise_ece", "nll"]))
   c.paper.update(
       title="h-calibration: Rethinking Classifier Recalibration with Probabilistic Error-Bounded Objective",
-      year=2025, arxiv="2506.17968", slug="h_calibration", provides="tool",
+      year=2025, arxiv="2506.17968", slug="h_calibration", provides="analysis tool",
       code="lbrl.evaluation.calibrators.hcalibration_loss / fit_hcalibration (stage lbrl.train.stages.h_calibration)",
       claim="the h-calibration objective gives better post-hoc calibration than traditional methods such as "
             "temperature scaling, accuracy unchanged",

@@ -16,6 +16,10 @@ cpu:   scikit-learn's make_friedman1 (2,000 rows, 10 features, skewed heterosced
        trees) is reported for context, not ruled on (neither method tuned). 8 seeds (splits), all in one
        run per seed (analysis tool, paired). Rules fixed before the run: LSBoost's test MSE below its initial
        tree's; LSBoost's multicalibration error below the tree's.
+observed (cpu run, 8 splits): test MSE tree 0.621, LSBoost 0.471 (9-10 rounds), gradient boosting 0.288;
+       multicalibration error 0.328, 0.208, 0.136; LSBoost - tree: MSE -0.150 [-0.211, -0.089], multicalibration
+       -0.120 [-0.156, -0.084] (both hold). Untuned, LSBoost with depth-2 trees stops early (the authors'
+       gamma/bins rule on standardised targets) well above gradient boosting.
 paper: census income regression (Folktables ACS) and other tabular sets against gradient boosting; the
        experiments are CPU-sized, but Folktables needs a download: the paper variant is the cpu setting.
 """

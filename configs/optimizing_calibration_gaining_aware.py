@@ -49,7 +49,7 @@ def get_config(arg=None):
                                        scores=["accuracy", "ece", "nll", "auroc"]))
   c.paper.update(
       title="Optimizing Calibration by Gaining Aware of Prediction Correctness", year=2024, arxiv="2404.13016",
-      slug="optimizing_calibration_gaining_aware", provides="tool",
+      slug="optimizing_calibration_gaining_aware", provides="analysis tool",
       code="lbrl.evaluation.calibrators.fit_correctness_aware (CA loss: correctness_aware_loss)",
       claim="a post-hoc per-input temperature trained with the correctness-aware loss on transformed views is "
             "competitive with temperature scaling on ECE, separates correct from wrong predictions better, "

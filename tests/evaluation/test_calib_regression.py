@@ -79,3 +79,27 @@ def test_multicalibration_error_by_hand():
   np.testing.assert_allclose(C.multicalibration_error(pred, y, groups, num_bins=2), 0.1)
   groups2 = np.array([[False, True, False, True]])   # rows 1, 3: residuals 0.3, 0.1 -> 0.2
   np.testing.assert_allclose(C.multicalibration_error(pred, y, groups2, num_bins=2), 0.2)
+
+
+def test_bayesian_bootstrap_linearisation_and_gaussian_predictive():
+  rng = np.random.default_rng(3)
+  x = np.c_[np.ones(60), rng.normal(size=(60, 2))]
+  y = x @ np.array([1.0, -2.0, 0.5]) + rng.normal(size=60)
+  n = len(y)
+  theta, *_ = np.linalg.lstsq(x, y, rcond=None)
+  r = y - x @ theta
+  # the influence-function step equals the exact weighted least squares to first order in (w - 1/n)
+  w = np.full(n, 1 / n) + 1e-4 * rng.normal(size=n)
+  w /= w.sum()
+  exact = np.linalg.solve(x.T @ (w[:, None] * x), x.T @ (w * y))
+  lin = theta + np.linalg.solve(x.T @ x / n, x.T @ ((w - 1 / n) * r))
+  assert np.abs(lin - exact).max() < 1e-2 * np.abs(exact - theta).max()
+  # a huge concentration gives no parameter spread: the samples are x' theta + resampled residuals
+  s = C.bb_linear_predictive(x, y, x[:2], alpha=1e7, draws=400)
+  np.testing.assert_allclose(np.median(s - x[:2] @ theta, 0), np.median(r), atol=0.3)
+  assert np.abs((s - x[:2] @ theta)[..., None] - r).min(-1).max() < 0.02   # each sample: theta' x + some r_i
+  mu, sd = C.gaussian_linear_predictive(x, y, x[:3])
+  s2 = r @ r / (n - 3)
+  np.testing.assert_allclose(sd ** 2, s2 * (1 + np.einsum("mp,pq,mq->m", x[:3], np.linalg.inv(x.T @ x), x[:3])))
+  with pytest.raises(ValueError, match="alpha"):
+    C.bb_linear_predictive(x, y, x[:2], alpha=0.0)
