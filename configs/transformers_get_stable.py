@@ -53,9 +53,9 @@ def get_config(arg=None):
                     batch_size=common.by_variant(variant, smoke=4, cpu=64, paper=64), at="init")
   c.paper.update(
       title="Transformers Get Stable: An End-to-End Signal Propagation Theory for Language Models", year=2024,
-      arxiv="2403.09635", slug="transformers_get_stable", provides="transform",
-      code="lbrl.optim.parametrization (DeepScaleLM, deepscalelm_scales, deepscalelm_stds); "
-           "TransformerLM(skip_scale, residual_scale); lbrl.analysis.signal:signal_at_init",
+      arxiv="2403.09635", slug="transformers_get_stable", provides="module",
+      code="TransformerLM(skip_scale, residual_scale) with lbrl.optim.parametrization (DeepScaleLM, "
+           "deepscalelm_scales, deepscalelm_stds); lbrl.analysis.signal:signal_at_init",
       claim="standard Pre-LN output variance grows with depth; DeepScaleLM keeps forward and backward moments at "
             "unit scale at any depth, so very deep (deeper-narrower) models train and beat shallower ones",
       expected="DSLM: unit output variance and no gradient growth across depth; Pre-LN: variance Theta(N) "
