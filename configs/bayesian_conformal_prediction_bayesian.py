@@ -15,6 +15,9 @@ cpu:   the paper's kind of simulation (CPU-sized): linear regression with 3 feat
        the alpha tuned for coverage / for log-score. 10 seeds (each a new beta and sample). Rules fixed
        before the run: the coverage-tuned bootstrap's coverage error |cov - 0.9| below the Gaussian
        predictive's; the log-score-tuned bootstrap's mean log predictive density above it.
+observed (cpu run, 10 seeds): 90% coverage Gaussian predictive 0.915 (|gap| 0.039), bootstrap alpha = 1
+       0.890 (0.039), coverage-tuned 0.914 (0.021): gap difference -0.019 [-0.037, -0.001] (holds); mean log
+       density -2.485 Gaussian, -2.454 log-score-tuned: +0.030 [-0.001, +0.062] (inconclusive).
 paper: simulated and real regression sets with linear and other models; no released code; the paper
        variant is the cpu simulation.
 """
