@@ -44,7 +44,7 @@ def get_config(arg=None):
       paper_shape=common.by_variant(variant, smoke={}, cpu=dict(n=8192, d=2304, v=256000), paper={}),
       notes="The fused path is `lbrl.kernels.linear_cross_entropy(..., impl='reference')` with its default "
             "backward='fused': when differentiated, a loop over chunks of bn = 128 tokens forms the chunk's [bn, V] logits once, its log-sum-exp, and then, vocabulary block by "
-            "block (2^19 / D rows), dz, dh += dz @ w_block and dw_block += dz.T @ h_chunk updated in place; the "
+            "block (2^18 / D rows), dz, dh += dz @ w_block and dw_block += dz.T @ h_chunk updated in place; the "
             "backward pass scales these residuals by the cotangent. The value alone streams vocabulary blocks "
             "with an online log-sum-exp. The fused temporaries are about one [128, V] "
             "float32 tile, i.e. 128 / N of the logits: rows with small N (chosen to keep the naive calls "

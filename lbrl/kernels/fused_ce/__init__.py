@@ -42,7 +42,9 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
     label_smoothing: a in [0, 1), target (1 - a) one_hot + a / V. Default 0.
     logit_softcap: c > 0 or None (Gemma 2 uses 30); default None (no cap).
     block_size: vocabulary rows per block (default: "recompute" ~8 MiB [N, block] tiles, see
-      ``lbrl.kernels._dispatch.default_block``; "fused" 2**19 / D rows rounded down to a power of 2, a ~1-2 MiB float32 block of w).
+      ``lbrl.kernels._dispatch.default_block``; "fused" 2**18 / D rows rounded down to a power of 2 (128..2048),
+      a ~1 MiB float32 block of w: on a 2-core CPU at N=1024, D=512, V=131072, 512-row blocks ran 0.90x
+      naive and 1024-row blocks 1.10-1.23x, benchmarks/kernels_linear_ce_profile.py).
     grad_filter_eps: if set (e.g. 2**-12 for bf16), the gradient skips a vocabulary block whose
       entries |dL/dz| are all below eps and that holds no label (the paper's gradient filtering; "fused"
       tests the unit-cotangent |dL/dz|, i.e. the softmax, as CCE does); ignored with label smoothing
@@ -110,7 +112,7 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
     bn = token_block or min(128, max(8, 1 << max(0, (2 ** 25 // max(w.shape[0], 1)).bit_length() - 1)))
     bn = int(min(bn, _dispatch.round_up(h2.shape[0], 8)))
     # a power of 2 (divides common vocabularies: the value-only scan then pads no copy of w)
-    block = block_size or min(2048, max(128, 1 << (2 ** 19 // max(w.shape[1], 1)).bit_length() - 1))
+    block = block_size or min(2048, max(128, 1 << (2 ** 18 // max(w.shape[1], 1)).bit_length() - 1))
   else:
     bn, block = 0, block_size or _dispatch.default_block(h2.shape[0])
   hy = Hyper(vocab=int(vocab), block=int(min(block, w.shape[0])), token_block=bn, z_loss=float(z_loss),
