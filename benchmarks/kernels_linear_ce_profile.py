@@ -6,7 +6,6 @@ process, with XLA's temporary memory of each compiled function.
     nice python benchmarks/kernels_linear_ce_profile.py --n 1024 --d 512 --v 131072 --variants 128:1024,256:1024
 """
 import argparse
-import json
 
 import jax
 import jax.numpy as jnp
@@ -14,6 +13,7 @@ import numpy as np
 import optax
 
 from lbrl.kernels import linear_cross_entropy
+from kernels_common import emit
 from lbrl.tools.kinds.benchmark import compiled_memory, interleaved_times
 
 
@@ -43,10 +43,7 @@ def main():
   rows = {name: {"temp_mib": round(mem[name], 1), "s": round(t[name], 2), "ratio": round(t[name] / t["naive"], 3)}
           for name in fns}
   res = {"n": a.n, "d": a.d, "v": a.v, "rounds": a.rounds, "rows": rows}
-  print(json.dumps(res, indent=1))
-  if a.out:
-    with open(a.out, "w") as f:
-      json.dump(res, f, indent=1)
+  emit(res, a.out)
 
 
 if __name__ == "__main__":

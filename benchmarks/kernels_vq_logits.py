@@ -10,7 +10,6 @@ in one process on this machine, and count the output-layer parameters.
     nice python benchmarks/kernels_vq_logits.py --n 4096 --d 512 --v 32000 --k 512 --out /tmp/vq.json
 """
 import argparse
-import json
 
 import jax
 import jax.numpy as jnp
@@ -18,6 +17,7 @@ import numpy as np
 import optax
 
 from lbrl.models.vq_head import vq_cross_entropy, vq_logits
+from kernels_common import emit
 from lbrl.tools.kinds.benchmark import interleaved_times
 
 
@@ -46,10 +46,7 @@ def main():
          "output_params": {"dense": a.v * a.d, "vq": a.k * a.d, "reduction": 1 - a.k / a.v},
          "logits_s": logits, "logits_speedup": logits["dense"] / logits["vq"],
          "ce_value_and_grad_s": ce, "ce_speedup": ce["dense"] / ce["vq"]}
-  print(json.dumps(res, indent=1))
-  if a.out:
-    with open(a.out, "w") as f:
-      json.dump(res, f, indent=1)
+  emit(res, a.out)
 
 
 if __name__ == "__main__":

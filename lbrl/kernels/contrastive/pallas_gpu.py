@@ -5,14 +5,8 @@ over column tiles, (rows) merging the tile into the rows' log-sum-exp pair (clip
 (siglip), (grads) accumulating t dl @ b_tile and the per-row sums of dl * s and dl in registers. The
 column side is the same kernel on the swapped pair. Power-of-two blocks; the caller pads.
 
-Why Triton and not Mosaic GPU (issue 22, checked on jax 0.10.2): Mosaic GPU has no ``dot_general``
-lowering ("Unimplemented primitive in Pallas Mosaic GPU lowering: dot_general for lowering semantics
-LoweringSemantics.Lane"): matmuls must be written as ``plgpu.wgmma`` on swizzled shared-memory tiles, which
-Pallas's interpreters cannot run on CPU (so the interpret-mode tests would no longer cover the GPU code),
-and the whole-D operand tiles these kernels keep (64 tokens and 128 rows x D, double-buffered) outgrow an
-H100's ~227 KiB of shared memory once D passes ~300 in bf16, so a port is a redesign with D tiled, not a
-translation. The two-pass softmax and the FlashSigmoid forward
-were ported (:mod:`lbrl.kernels.twopass.pallas_gpu`, :mod:`lbrl.kernels.sigmoid_attn.pallas_gpu`).
+Triton, not Mosaic GPU, for the reason given in :mod:`lbrl.kernels.fused_ce.pallas_gpu` (no ``dot_general``
+lowering; wgmma has no interpreter; whole-D tiles outgrow shared memory).
 """
 from __future__ import annotations
 
