@@ -49,7 +49,7 @@ TRAINING = {
     "accurate_efficient_sub_8": ("fp32", "eval/accuracy", "MNIST-1D MLP, test accuracy", {
         "w4a4": ("W4A4, float32 gradients (int4 per-tensor input and kernel)", "4", "4 (gradients 32)"),
         "int4_tensor": ("W4A4G4, per-tensor gradient scale", "4", "4"),
-        "int4_shiftquant": ("W4A4G4, per-row power-of-two gradient scales (ShiftQuant)", "4", "4")}),
+        "int4_shiftquant": ("W4A4G4, per-channel shifted gradient scales (ShiftQuant)", "4", "4")}),
     "scalify": ("fp32", "eval/accuracy", "MNIST-1D MLP, test accuracy", {
         "scalify": ("FP8 matmuls and gradients, scales propagated (scalify)", "8", "8"),
         "scalify_rescale": ("scalify + dynamic rescale per layer", "8", "8")}),

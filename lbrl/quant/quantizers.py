@@ -19,7 +19,11 @@ rule: ``s = 2^(floor(log2 amax) - emax_elem)``, a power of two, elements above `
 saturate; :func:`lbrl.quant.formats.e8m0_floor`); ``"e4m3"`` (NVFP4's two levels: a float32 tensor
 scale ``g = amax_tensor / (qmax * 448)`` and per-block e4m3 scales ``round_e4m3(amax_b / qmax / g)``,
 so ``s_b = round_e4m3(amax_b / (qmax g)) * g``); ``"pow2"`` (``s = 2^ceil(log2(amax / qmax))``, the smallest
-power of two that does not saturate: a shift, as in ShiftQuant and qwix's MX rule); ``"none"`` (``s = 1``:
+power of two that does not saturate, as qwix's MX rule); ``"shift"`` (per-channel or per-block scales that are
+the tensor's float scale shifted down by a power of two, ``s_g = (amax_t / qmax) 2^-k_g`` with the largest
+``k_g >= 0`` that keeps the group unsaturated, ``2^k_g <= amax_t / amax_g``: each group's step is at most the
+per-tensor one, and groups differ by shifts, lbrl's reading of ShiftQuant, slug ``accurate_efficient_sub_8``;
+a per-tensor spec is the float32 scale); ``"none"`` (``s = 1``:
 a plain cast to the format, the naive low-precision baseline without scaling). A zero group gets ``s = 1``.
 
 Presets: :data:`MXFP8` (e4m3, block 32, e8m0), :data:`MXFP4` (e2m1, block 32, e8m0), :data:`NVFP4`
@@ -55,7 +59,7 @@ import jax.numpy as jnp
 from lbrl.quant.formats import e8m0_floor, get_format, round_to_format, ROUNDINGS
 
 GRANULARITIES = ("tensor", "channel", "block")
-SCALE_FORMATS = {"float32": 32, "e8m0": 8, "e4m3": 8, "pow2": 8, "none": 0}
+SCALE_FORMATS = {"float32": 32, "e8m0": 8, "e4m3": 8, "pow2": 8, "shift": 8, "none": 0}
 GRADIENTS = ("ste", "clipped")
 E4M3_MAX = 448.0
 
@@ -131,6 +135,12 @@ def _scale(amax, f, scale_format, tensor_amax=None):
     return jnp.where(amax > 0, jnp.where(exact, up / 2, up), 1.0).astype(jnp.float32)
   if scale_format == "e8m0":
     return e8m0_floor(amax, f)
+  if scale_format == "shift" and tensor_amax is not None:
+    amax = jnp.asarray(amax, jnp.float32)
+    ratio = jnp.where(amax > 0, tensor_amax / jnp.where(amax > 0, amax, 1.0), 1.0)
+    _, e = jnp.frexp(ratio)                       # ratio in [2^(e-1), 2^e): k = e - 1 (ratio >= 1)
+    s = jnp.ldexp(tensor_amax / f.max, -jnp.maximum(e - 1, 0))
+    return jnp.where(tensor_amax > 0, s, 1.0).astype(jnp.float32)
   if scale_format == "e4m3":
     g = tensor_amax / (f.max * E4M3_MAX)
     g = jnp.where(g > 0, g, 1.0)
@@ -155,7 +165,7 @@ def compute_scale(x: jax.Array, spec: QuantSpec | str, amax: jax.Array | None = 
   if spec.granularity == "channel":
     ax = spec.axis % a.ndim
     m = jnp.max(a, axis=tuple(i for i in range(a.ndim) if i != ax), keepdims=True)
-    return _scale(m, f, spec.scale_format)
+    return _scale(m, f, spec.scale_format, tensor_amax=jnp.max(a))
   m = jnp.max(_blocked(a, spec), axis=-1, keepdims=True)
   return _scale(m, f, spec.scale_format, tensor_amax=jnp.max(a))
 
@@ -237,6 +247,8 @@ def bits_per_value(spec: QuantSpec | str, numel: int | None = None, channels: in
       b += 32.0 / numel
   elif numel:
     b += sb * (channels if spec.granularity == "channel" else 1) / numel
+  if spec.scale_format == "shift" and spec.granularity != "tensor" and numel:
+    b += 32.0 / numel   # the float32 tensor scale the shifts apply to
   return b
 
 

@@ -53,6 +53,23 @@ def test_nvfp4_two_level_scales_match_numpy():
   assert Q.bits_per_value(Q.NVFP4) == 4.5
 
 
+def test_shift_scales_are_the_tensor_scale_shifted_per_channel():
+  """``scale_format="shift"``: s_c = (amax / qmax) 2^-k_c, k_c = floor(log2(amax / amax_c)) (NumPy
+  transcription); no channel saturates and none gets a coarser step than the per-tensor scale."""
+  w = _w()
+  w[:, 3] = 0.0
+  spec = Q.QuantSpec("int4", granularity="channel", axis=-1, scale_format="shift")
+  s = np.asarray(Q.compute_scale(jnp.asarray(w), spec)).ravel()
+  amax, amax_c = np.abs(w).max(), np.abs(w).max(0)
+  k = np.floor(np.log2(amax / np.where(amax_c > 0, amax_c, amax)))
+  np.testing.assert_allclose(s, amax / 7 * 2.0 ** -np.where(amax_c > 0, k, 0), rtol=1e-6)
+  assert np.all(amax_c / s <= 7 + 1e-5) and np.all(s <= amax / 7 * (1 + 1e-6))
+  err = lambda sf: np.abs(np.asarray(Q.fake_quantize(jnp.asarray(w), spec._replace(scale_format=sf))) - w).mean()
+  assert err("shift") < err("pow2") and err("shift") < np.abs(np.asarray(Q.fake_quantize(
+      jnp.asarray(w), Q.QuantSpec("int4", granularity="tensor"))) - w).mean()
+  assert Q.bits_per_value(spec, numel=w.size, channels=24) == 4 + (8 * 24 + 32) / w.size
+
+
 def test_zero_groups_and_per_tensor_amax_override():
   x = jnp.zeros((4, 32))
   np.testing.assert_array_equal(np.asarray(Q.fake_quantize(x, Q.MXFP4)), 0)
