@@ -7,7 +7,11 @@ Each score goes through an elementwise sigmoid instead of a row-wise softmax, so
 normalised to sum 1. With ``b = -log n`` and scores near 0 (at initialisation) a row sums to
 n * sigmoid(-log n) = n / (n + 1) ~ 1: the output norm starts where softmax attention's does, which is
 the paper's fix for the large initial attention norms that otherwise destabilise training (their
-Section 3; they add LayerScale / QK-norm as further stabilisers: ``qk_norm=True`` here). Under the causal
+Section 3; they add LayerScale / QK-norm as further stabilisers: ``qk_norm=True`` here; their
+hybrid-norm, a norm on the attention output before the residual add, is the zoo LM's
+``placement="sandwich"``, which also norms the MLP output). Checked against the authors' code
+(apple/ml-sigmoid-attention, attention_simulator/layers/attention.py): scores (q d^-1/2) k^T, mask, + a
+fixed bias buffer, elementwise sigmoid, weights @ v; QK-norm is a LayerNorm over each head's features. Under the causal
 mask, masked entries get weight 0, and lbrl keeps one bias b = -log(n) with n the full sequence length
 for every row (the paper's fixed-length choice), not a per-row -log(t).
 
