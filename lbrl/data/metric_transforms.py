@@ -7,6 +7,9 @@ one half of the classes and retrieves on the other, the standard protocol of CUB
 (Oh Song et al. 2016). Built on :func:`lbrl.data.transforms.held_out_classes` (the last classes are held
 out, or a ``seed``-random choice with ``random=True``). ``unseen_pool="all"`` evaluates on the unseen
 classes' examples of both ``train`` and ``test`` (a larger retrieval gallery; nothing of them is trained on).
+``degrade=dict(fraction, noise, seed)`` turns part of every split into low-quality images with a per-example
+``quality`` level (:func:`degrade_split`; the adaface config's protocol). :func:`held_out_digits` writes the
+protocol the metric-learning configs share into a config.
 """
 from __future__ import annotations
 

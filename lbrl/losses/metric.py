@@ -32,7 +32,10 @@ pairs averaged separately, then added, as PML does).
 
 Proxy / margin losses consume ``hidden_unembedding``: ``(features [B, D], proxies [C, D])`` (a model's
 ``return_hidden=True`` output, e.g. :class:`lbrl.models.metric.EmbeddingNet`): :func:`normalized_softmax`,
-:func:`cosface`, :func:`arcface`, :func:`adaface`, :func:`unpg` and :func:`ce_orthogonal_projection`.
+:func:`cosface`, :func:`arcface`, :func:`adaface`, :func:`unpg` and :func:`ce_orthogonal_projection`, and the
+papers' proxy-form losses (mean-field, MadaCos, DAAL's line segments, ClusterNet's centres).
+:func:`clusternet_autoencoder` consumes ``logits_aux``: ``(logits, (latent, centres, reconstruction error))``
+of an :class:`~lbrl.models.metric.EmbeddingNet` with a decoder.
 """
 from __future__ import annotations
 
