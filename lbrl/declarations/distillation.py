@@ -19,3 +19,6 @@ LOSSES.declare("partial_soft_label_sel", "lbrl.losses.distillation:partial_soft_
 LOSSES.declare("partial_soft_label_ce", "lbrl.losses.distillation:partial_soft_label_ce", needs=("teacher_outputs",))
 ANALYSIS_TOOLS.declare("knowledge_transfer_simulation",
                        "lbrl.analysis.kd_finite_domain:knowledge_transfer_simulation")
+
+# BOOT (boot): the 2-D toy diffusion teacher and its one-step bootstrapped student.
+ANALYSIS_TOOLS.declare("boot_toy_study", "lbrl.models.diffusion_toy:boot_toy_study")
