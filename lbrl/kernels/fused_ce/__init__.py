@@ -43,8 +43,10 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
     logit_softcap: c > 0 or None (Gemma 2 uses 30); default None (no cap).
     block_size: vocabulary rows per block (default: "recompute" ~8 MiB [N, block] tiles, see
       ``lbrl.kernels._dispatch.default_block``; "fused" 2**18 / D rows rounded down to a power of 2 (128..2048),
-      a ~1 MiB float32 block of w: on a 2-core CPU at N=1024, D=512, V=131072, 512-row blocks ran 0.90x
-      naive and 1024-row blocks 1.10-1.23x, benchmarks/kernels_linear_ce_profile.py).
+      a ~1 MiB float32 block of w. Measured on the shared 2-core CPU at N=1024, D=512, V=131072
+      (benchmarks/kernels_linear_ce_profile.py, single interleaved rounds): 512-row blocks 0.90x and 1.29x
+      naive in two runs, 1024-row 1.10x and 1.23x, 4096-row 1.32x; token chunks of 128-512 within 4%: the
+      4096-row block is slower, the rest is inside the run-to-run noise of a loaded machine).
     grad_filter_eps: if set (e.g. 2**-12 for bf16), the gradient skips a vocabulary block whose
       entries |dL/dz| are all below eps and that holds no label (the paper's gradient filtering; "fused"
       tests the unit-cotangent |dL/dz|, i.e. the softmax, as CCE does); ignored with label smoothing
