@@ -4,12 +4,20 @@ IWSLT 2019, arXiv:1910.05895).
 Claim: Pre-norm residuals with smaller initialisation train without warm-up at large learning rates, and
 ScaleNorm (``g * x / ||x||``, one learned scalar per layer, init sqrt(d)) in place of LayerNorm is faster
 and better: +1.1 BLEU on average over five low-resource TED pairs, 32.8 BLEU on IWSLT'15 En-Vi.
-cpu:   the nanoGPT-style Tiny Shakespeare char-LM (Pre-norm, 4 x 128; lbrl.config.char_lm) trained WITHOUT
-       warm-up at twice the usual learning rate (AdamW 2e-3, cosine, 2000 steps): Pre-LayerNorm vs
-       Pre-ScaleNorm (``model.norm="scale"``: lbrl.models.norm.ScaleNorm). FixNorm (lbrl.models.norm.fixnorm)
-       is implemented and tested but not in the zoo's LM. 3 seeds; rule fixed before running: ScaleNorm's
+cpu:   the nanoGPT-style Tiny Shakespeare char-LM (Pre-norm, context 64, batch 12; lbrl.config.char_lm) made
+       small enough for a 3-minute sweep: 4 layers x 64, 400 steps (a 4 x 128, 2000-step run costs ~6
+       CPU-minutes), validation on every 256th window (27,904 characters); trained WITHOUT warm-up at twice
+       the usual learning rate (AdamW 2e-3, cosine): Pre-LayerNorm vs Pre-ScaleNorm (``model.norm="scale"``:
+       lbrl.models.norm.ScaleNorm). Both arms share the rate, as in the paper (the claim is that ScaleNorm
+       trains at the rate and warm-up-free schedule where it is used). FixNorm (lbrl.models.norm.fixnorm) is
+       implemented and tested but not in the zoo's LM. 3 seeds; rule fixed before running: ScaleNorm's
        validation loss not worse than LayerNorm's by more than 0.02 nats (a char-LM has no BLEU; the claim
-       tested is that ScaleNorm trains as well without warm-up). Report left for a later session.
+       tested is that ScaleNorm trains as well without warm-up).
+observed (cpu run, 3 seeds, 400 steps): validation loss 2.435 with ScaleNorm vs 2.416 with LayerNorm, paired
+       difference +0.019, 95% interval [+0.011, +0.027]: ScaleNorm is worse beyond noise, but the interval
+       straddles the 0.02 margin, so the rule is inconclusive. Both arms trained without divergence at lr
+       2e-3 without warm-up; the runs stop early (loss ~2.4, near the bigram level), far from the paper's
+       converged NMT models.
 paper: Transformer (Pre-norm, ScaleNorm + FixNorm, no warm-up) on IWSLT'15 En-Vi and TED low-resource pairs;
        the paper variant is a Transformer LM of the same size with ScaleNorm on wmt14 text via lm1b (lbrl has
        no encoder-decoder).
@@ -23,6 +31,10 @@ def get_config(arg=None):
   c.model.norm = "scale"
   if variant == "smoke":
     c.model.update(num_layers=1, width=32, num_heads=2)
+  if variant == "cpu":
+    c.model.width = 64
+    c.steps = 400
+    c.data.options.eval_stride = 256
   c.optimizer.learning_rate = 2e-3
   c.schedule.warmup_steps = 0
   c.loss = common.free(name="cross_entropy")
