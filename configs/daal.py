@@ -16,7 +16,13 @@ paper: CUB-200-2011 (TFDS caltech_birds2011, classes 100-199 unseen) with VGG-19
        terms); lbrl trains its CNN EmbeddingNet from scratch.
 Not reproduced here: the paper's density-aware margin. No code is released and the paper's equations were
 not reachable offline: the loss is lbrl's reading of the abstract (its docstring says what was chosen), so
-a verdict here is about line-segment proxies, not about DAAL's exact loss (partly_testable).
+a verdict here is about line-segment proxies, not about DAAL's exact loss (partly_testable). This session
+searched again: the stored arXiv HTML (2410.05438v2) and the summaries reachable offline give the abstract and
+introduction only, and no repository implements it, so the loss stays lbrl's reading.
+observed (cpu run, 5 seeds): MAP@R line segments 0.304 +- 0.019, point proxies 0.309 +- 0.017, normalised
+       softmax 0.305 +- 0.010; line - point -0.004 [-0.038, +0.030], line - normsoftmax -0.001 [-0.028, +0.026]:
+       no difference at this scale and seed-to-seed spread too wide to decide either rule (MDE 0.046 / 0.037;
+       hundreds of seeds for the 0.005 margin): "inconclusive at this scale".
 """
 from lbrl import config as common
 from lbrl.data import metric_transforms
