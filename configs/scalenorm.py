@@ -16,7 +16,7 @@ cpu:   the nanoGPT-style Tiny Shakespeare char-LM (Pre-norm, context 64, batch 1
 observed (cpu run, 3 seeds, 400 steps): validation loss 2.435 with ScaleNorm vs 2.416 with LayerNorm, paired
        difference +0.019, 95% interval [+0.011, +0.027]: ScaleNorm is worse beyond noise, but the interval
        straddles the 0.02 margin, so the rule is inconclusive. Both arms trained without divergence at lr
-       2e-3 without warm-up; the runs stop early (loss ~2.4, near the bigram level), far from the paper's
+       2e-3 without warm-up; the runs stop early (loss ~2.4, still falling), far from the paper's
        converged NMT models.
 paper: Transformer (Pre-norm, ScaleNorm + FixNorm, no warm-up) on IWSLT'15 En-Vi and TED low-resource pairs;
        the paper variant is a Transformer LM of the same size with ScaleNorm on wmt14 text via lm1b (lbrl has
