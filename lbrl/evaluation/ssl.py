@@ -127,6 +127,12 @@ def collapse_stats(z) -> dict[str, jax.Array]:
   z = jnp.asarray(z, jnp.float32)
   if z.ndim != 2 or z.shape[0] < 2:
     raise ValueError(f"collapse_stats: z must be [examples >= 2, dim], got shape {z.shape}")
+  return _collapse_stats(z)
+
+
+@jax.jit
+def _collapse_stats(z):
+  """One compiled program (op-by-op dispatch compiled a dozen small ones per shape)."""
   zn = z / jnp.maximum(jnp.linalg.norm(z, axis=1, keepdims=True), 1e-12)
   std = jnp.mean(jnp.std(zn, axis=0))
   s = jnp.linalg.svd(z - jnp.mean(z, 0), compute_uv=False)
@@ -164,6 +170,7 @@ class SSLProbe:
   l2: float = 1e-4
   clusters: bool = False
   head_clusters: bool = False
+  iters: int = 300
 
   def fit(self, task, state, data, mesh, cfg):
     from lbrl.data import core
@@ -172,7 +179,7 @@ class SSLProbe:
     fx, fy = features(task.model, state.params, state.model_state, data, bs)
     tx, ty = features(task.model, state.params, state.model_state, test, bs)
     c = int(max(int(np.max(np.asarray(fy))), int(np.max(np.asarray(ty)))) + 1)
-    out = {"linear_accuracy": linear_probe(fx, fy, tx, ty, num_classes=c, l2=self.l2),
+    out = {"linear_accuracy": linear_probe(fx, fy, tx, ty, num_classes=c, l2=self.l2, iters=self.iters),
            "knn_accuracy": knn_accuracy(fx, fy, tx, ty, num_classes=c, k=min(self.k, fx.shape[0]))}
     if self.clusters:
       out["cluster_accuracy"] = jnp.float32(cluster_accuracy(tx, ty, num_classes=c, seed=int(cfg.seed)))
@@ -195,12 +202,15 @@ class SSLProbe:
 
 
 def ssl_probe(split: str = "train[50%:]", k: int = 20, l2: float = 1e-4, clusters: bool = False,
-              head_clusters: bool = False):
-  """``dict(name="ssl_probe", split=..., k=20, l2=1e-4, clusters=False, head_clusters=False)``; ``clusters``
+              head_clusters: bool = False, iters: int = 300):
+  """``dict(name="ssl_probe", split=..., k=20, l2=1e-4, clusters=False, head_clusters=False, iters=300)``
+  (``iters``: the linear probe's L-BFGS iterations; a smoke run may take a few); ``clusters``
   adds the k-means clustering accuracy of the eval split's features (``post/ssl_probe/cluster_accuracy``),
   ``head_clusters`` the matched accuracy of the output head's arg-max cluster
   (``post/ssl_probe/cluster_head_accuracy``: a model whose embeddings are cluster logits, I-Con)."""
-  return SSLProbe(split, int(k), float(l2), bool(clusters), bool(head_clusters))
+  if int(iters) < 1:
+    raise ValueError(f"ssl_probe: iters must be >= 1, got {iters}")
+  return SSLProbe(split, int(k), float(l2), bool(clusters), bool(head_clusters), int(iters))
 
 
 # ------------------------------------------------------- per-sample temperatures against class frequency

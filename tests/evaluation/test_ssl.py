@@ -70,6 +70,8 @@ def test_bad_inputs():
     ssl.knn_accuracy(np.ones((4, 2)), np.zeros(4), np.ones((2, 2)), np.zeros(2, int), num_classes=2)
   with pytest.raises(ValueError, match="k must be"):
     ssl.knn_accuracy(np.ones((4, 2)), np.zeros(4, int), np.ones((2, 2)), np.zeros(2, int), num_classes=2, k=9)
+  with pytest.raises(ValueError, match="iters must be >= 1"):
+    ssl.ssl_probe(iters=0)
 
 
 def test_ssl_net_views_predictor_and_ema_target():
