@@ -28,20 +28,14 @@ paper: logits of pretrained CIFAR-10/100 (ResNet-110, WRN-32, DenseNet-40), SVHN
        WRN-28-10 on CIFAR-100 (45k/5k split) and applies the same tool.
 """
 from lbrl import config as common
-
-HELD_OUT = "train[90%:]"
+from lbrl.evaluation import calibrators
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  common.overfit_mnist1d(c, variant)
-  c.eval_metrics = ["loss", "accuracy", "ece"]
-  c.sweep.kind = "analysis"
   hcal = common.by_variant(variant, smoke=dict(steps=3, window=20), cpu=dict(steps=1000), paper=dict(steps=1000))
-  c.analysis = dict(tool="posthoc_calibration", split="eval", batch_size=1000, at="final",
-                    kwargs=common.free(methods=["uncalibrated", "temperature", "vector", "hcal"], reference="temperature",
-                                heldout=HELD_OUT, options={"hcal": hcal},
-                                                scores=["accuracy", "ece", "classwise_ece", "nll"]))
+  calibrators.posthoc_setting(c, variant, methods=["uncalibrated", "temperature", "vector", "hcal"],
+                              options={"hcal": hcal}, scores=["accuracy", "ece", "classwise_ece", "nll"])
   c.paper.update(
       title="h-calibration: Rethinking Classifier Recalibration with Probabilistic Error-Bounded Objective",
       year=2025, arxiv="2506.17968", slug="h_calibration", provides="analysis tool",

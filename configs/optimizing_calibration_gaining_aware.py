@@ -32,21 +32,15 @@ paper: ImageNet-pretrained classifiers (timm/torchvision), calibrators trained o
        ImageNet (train[:90%], the rest held out) and applies the same tool with image views.
 """
 from lbrl import config as common
-
-HELD_OUT = "train[90%:]"
+from lbrl.evaluation import calibrators
 
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  common.overfit_mnist1d(c, variant)
-  c.eval_metrics = ["loss", "accuracy", "ece"]
-  c.sweep.kind = "analysis"
   ca = common.by_variant(variant, smoke=dict(steps=3), cpu=dict(steps=500), paper=dict(steps=500))
-  c.analysis = dict(tool="posthoc_calibration", split="eval", batch_size=1000, at="final",
-                    kwargs=common.free(methods=["uncalibrated", "temperature", "ca", "ca_ce"],
-                                       reference="temperature", heldout=HELD_OUT,
-                                       options={"ca": ca, "ca_ce": ca}, pairs=[["ca", "ca_ce"]],
-                                       scores=["accuracy", "ece", "nll", "auroc"]))
+  calibrators.posthoc_setting(c, variant, methods=["uncalibrated", "temperature", "ca", "ca_ce"],
+                              options={"ca": ca, "ca_ce": ca}, pairs=[["ca", "ca_ce"]],
+                              scores=["accuracy", "ece", "nll", "auroc"])
   c.paper.update(
       title="Optimizing Calibration by Gaining Aware of Prediction Correctness", year=2024, arxiv="2404.13016",
       slug="optimizing_calibration_gaining_aware", provides="analysis tool",

@@ -447,6 +447,19 @@ _VIEWS_1D = ({"max_shift": 5, "scale": (1.0, 1.0), "noise": 0.0},     # shift (t
              {"max_shift": 0, "scale": (1.0, 1.0), "noise": 0.15})    # signals get shift, scale and noise)
 
 
+def posthoc_setting(c, variant: str, *, heldout: str = "train[90%:]", **tool_kwargs) -> None:
+  """The protocol the post-hoc calibration configs share (h_calibration, optimizing_calibration_gaining_aware):
+  the over-confident MNIST-1D MLP of ``lbrl.config.overfit_mnist1d`` trained on ``train[:90%]``, then the
+  ``posthoc_calibration`` tool on its final checkpoint, calibrators fitted on ``heldout`` and scored on the
+  1,000 test examples against temperature scaling; ``tool_kwargs`` are the tool's other arguments."""
+  from lbrl import config as common
+  common.overfit_mnist1d(c, variant)
+  c.eval_metrics = ["loss", "accuracy", "ece"]
+  c.sweep.kind = "analysis"
+  c.analysis = dict(tool="posthoc_calibration", split="eval", batch_size=1000, at="final",
+                    kwargs=common.free(reference="temperature", heldout=heldout, **tool_kwargs))
+
+
 def eval_scores(logits, labels, *, num_bins: int = 15) -> dict:
   """``accuracy``, ``ece`` (equal-width), ``ece_mass``, ``classwise_ece``, ``nll``, ``brier`` and ``auroc``
   (of the confidence for the prediction's correctness) of ``logits [N, C]`` (host floats)."""
