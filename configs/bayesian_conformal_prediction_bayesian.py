@@ -26,13 +26,8 @@ from lbrl import config as common
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="iris", batch_size=16, eval_batch_size=30)   # unused: the tool simulates
-  c.model = common.free(name="mlp", hidden=(4,))
-  c.steps = 1
-  c.sweep.kind = "analysis"
   kwargs = common.by_variant(variant, smoke=dict(n_cal=50, n_test=100, draws=50), cpu=dict(), paper=dict())
-  c.analysis = dict(tool="bayesian_bootstrap_conformal_study", kwargs=common.free(**kwargs), split="train",
-                    batch_size=16, at="init")
+  common.simulation(c, "bayesian_bootstrap_conformal_study", kwargs)
   c.paper.update(
       title="Bayesian Conformal Prediction via the Bayesian Bootstrap", year=2025, arxiv="2508.01418",
       slug="bayesian_conformal_prediction_bayesian", provides="analysis tool",

@@ -27,14 +27,10 @@ from lbrl import config as common
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="iris", batch_size=16, eval_batch_size=30)   # unused: the tool trains its own models
-  c.model = common.free(name="mlp", hidden=(4,))
-  c.steps = 1
-  c.sweep.kind = "analysis"
   kwargs = common.by_variant(variant, smoke=dict(teacher_steps=3, student_steps=3, width=8, samples=50,
                                                  train_size=100, ddim_steps=2),
                              cpu=dict(), paper=dict())
-  c.analysis = dict(tool="boot_toy_study", kwargs=common.free(**kwargs), split="train", batch_size=16, at="init")
+  common.simulation(c, "boot_toy_study", kwargs)
   c.paper.update(
       title="BOOT: Data-free Distillation of Denoising Diffusion Models with Bootstrapping", year=2023,
       arxiv="2306.05544", slug="boot", provides="analysis tool",

@@ -26,16 +26,11 @@ SIZES = (200, 800, 3200)
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="iris", batch_size=16, eval_batch_size=30)   # unused: the tool simulates; a run needs data
-  c.model = common.free(name="mlp", hidden=(4,))
-  c.steps = 1
-  c.sweep.kind = "analysis"
   kwargs = common.by_variant(variant, smoke=dict(num_inputs=10, num_labels=4, sizes=(20, 80), repeats=2),
                              cpu=dict(num_inputs=100, num_labels=20, sizes=SIZES, repeats=20),
                              paper=dict(num_inputs=100, num_labels=20, sizes=SIZES, repeats=20))
   # The arms set analysis.kwargs.learner in their own config; the tool reads it there (learner=None).
-  c.analysis = dict(tool="knowledge_transfer_simulation", kwargs=common.free(**kwargs), split="train",
-                    batch_size=16, at="init")
+  common.simulation(c, "knowledge_transfer_simulation", kwargs)
   smallest = kwargs["sizes"][0]
   c.paper.update(
       title="Towards the Fundamental Limits of Knowledge Transfer over Finite Domains", year=2023,

@@ -31,13 +31,8 @@ from lbrl import config as common
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="iris", batch_size=16, eval_batch_size=30)   # unused: the tool fits its own models
-  c.model = common.free(name="mlp", hidden=(4,))
-  c.steps = 1
-  c.sweep.kind = "analysis"
   kwargs = common.by_variant(variant, smoke=dict(steps=25, hidden=(8,)), cpu=dict(steps=1000), paper=dict(steps=1000))
-  c.analysis = dict(tool="regression_calibration_study", kwargs=common.free(dataset="diabetes", **kwargs),
-                    split="train", batch_size=16, at="init")
+  common.simulation(c, "regression_calibration_study", dict(dataset="diabetes", **kwargs))
   c.paper.update(
       title="A Large-Scale Study of Probabilistic Calibration in Neural Network Regression", year=2023,
       arxiv="2306.02738", slug="large_scale_study_probabilistic", provides="analysis tool",

@@ -28,15 +28,9 @@ from lbrl import config as common
 
 def get_config(arg=None):
   c, variant = common.base(arg)
-  c.data.update(name="iris", batch_size=16, eval_batch_size=30)   # unused: the tool fits its own models
-  c.model = common.free(name="mlp", hidden=(4,))
-  c.steps = 1
-  c.sweep.kind = "analysis"
   kwargs = common.by_variant(variant, smoke=dict(rounds=2, estimators=2), cpu=dict(rounds=100, estimators=100),
                              paper=dict(rounds=100, estimators=100))
-  c.analysis = dict(tool="lsboost_study", kwargs=common.free(dataset="friedman", depth=2, num_bins=10, gamma=0.1,
-                                                             **kwargs),
-                    split="train", batch_size=16, at="init")
+  common.simulation(c, "lsboost_study", dict(dataset="friedman", depth=2, num_bins=10, gamma=0.1, **kwargs))
   c.paper.update(
       title="Multicalibration as Boosting for Regression", year=2023, arxiv="2301.13767",
       slug="multicalibration_boosting_regression", provides="analysis tool",

@@ -181,6 +181,18 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   return c, variant
 
 
+def simulation(c: mlc.ConfigDict, tool: str, kwargs: dict, **analysis) -> None:
+  """A config whose analysis tool makes its own data and models (a simulation, a table of a paper's
+  recipes, a study on a data set of its own): ``sweep.kind="analysis"`` at initialisation (nothing is
+  trained), with ``kwargs`` for the tool; a tiny iris MLP stands in for the run's data and model, which the
+  tool does not read. ``analysis`` overrides fields of ``config.analysis``."""
+  c.data.update(name="iris", batch_size=16, eval_batch_size=30)
+  c.model = free(name="mlp", hidden=(4,))
+  c.steps = 1
+  c.sweep.kind = "analysis"
+  c.analysis = dict(dict(tool=tool, kwargs=free(**kwargs), split="train", batch_size=16, at="init"), **analysis)
+
+
 def finalize(c: mlc.ConfigDict) -> mlc.ConfigDict:
   """Locks the config: from here a misspelt key is an error."""
   c.lock()
