@@ -23,6 +23,9 @@ cpu:   MNIST-1D MLP 40-256-256-10 (:func:`lbrl.quant.policy.training_protocol`),
        fixed before this config's run; the gap to float32 is reported, not ruled on. Each arm's Adam rate is
        tuned on a validation split first (``sweep.tune``: train[90%:], trained on train[:90%], grid
        1e-3 .. 3e-2, one selection seed; the float MLP's optimum on this protocol is 1e-2, unit_scaling's run).
+observed (cpu run, 5 seeds, each arm at its tuned rate): inconclusive. Shifted per-channel gradient scales
+       +1.0 point [-1.1, +3.1] over one per-tensor scale (60.4% vs 59.4%) and -0.8 [-4.4, +2.7] from the
+       same int4 forward with float gradients (61.3%); that forward costs 7.7 points to float32 (69.0%).
 paper: ResNet-20/18/50 CIFAR/ImageNet at 4 bits, Transformers at 6 bits; the paper variant is the zoo's
        ImageNet ResNet-50 recipe at 4 bits (Dense matmuls only in lbrl's policy).
 """
