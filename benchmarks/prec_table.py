@@ -140,7 +140,8 @@ def main():
       "weights only (activations float32), bits per weight include the scales.", "",
       "| technique | model, metric | gap to float32 | bits / weight | bits / activation | report |",
       "|---|---|---|---|---|---|", *body, "",
-      ("Not yet run (code, tests and config committed): " + ", ".join(pending) + ".") if pending else "", ""])
+      ("No committed report yet (code, tests and config committed; a config's docstring records any uncommitted "
+       "run): " + ", ".join(pending) + ".") if pending else "", ""])
   with open(os.path.join(EXP, "precision_table.md"), "w") as f:
     f.write(text)
   print(text)
