@@ -25,7 +25,9 @@ Chen et al., "GPAS: Accelerating Convergence of LLM Pretraining via Gradient-Pre
 Scaling", 2025, arXiv:2506.22049; the paper places one gate after each sub-layer, lbrl one after each
 block, whose two sub-layers live in one :class:`lbrl.models._layers.Block`); ``head="dense"`` (``"vq"``:
 the VQ-Logits codebook head of :mod:`lbrl.models.vq_head` with ``vq_codes`` codes, map v -> v mod K,
-``vq_token_bias=False``; the output layer then holds K*D (+ V) parameters instead of V*D); ``lir=False``
+``vq_token_bias=False``, ``vq_assign="state"`` (``"params"``: the map is a frozen parameter that
+``config.init.transform="vq_from_dense"`` sets from a trained dense head); the output layer then holds
+K*D (+ V) parameters instead of V*D); ``lir=False``
 (Layer Index Rescaling, Owen et al., "Variance Control via Weight Rescaling in LLM Pre-training", 2025,
 arXiv:2503.17500: the kernels of block ``l = 1..L`` are drawn N(0, (0.02 / sqrt(l))^2), embeddings unchanged).
 
@@ -82,6 +84,7 @@ class TransformerLM(nn.Module):
   head: str = "dense"          # "vq": VQ-Logits codebook head (lbrl.models.vq_head), vq_codes codes
   vq_codes: int = 0
   vq_token_bias: bool = False
+  vq_assign: str = "state"      # VQ map c: "state" (fixed v mod K, collection "vq") | "params" (set by vq_from_dense)
   lir: bool = False            # Layer Index Rescaling: block l's kernels N(0, (0.02 / sqrt(l))^2) (lbrl.optim.norm_rescaling)
 
   def _attention_module(self):
@@ -134,7 +137,10 @@ class TransformerLM(nn.Module):
       raise ValueError(f"TransformerLM.head must be 'dense' or 'vq', got {self.head!r}")
     if self.head == "vq":   # VQ-Logits: z_v = h . e_{c(v)} (+ b_v) from vq_codes codes instead of V x D
       from lbrl.models.vq_head import VQHead
-      vq = VQHead(self.vocab_size, self.vq_codes, token_bias=self.vq_token_bias, dtype=self.dtype, name="vq_head")
+      if self.vq_assign not in ("state", "params"):
+        raise ValueError(f"TransformerLM.vq_assign must be 'state' or 'params', got {self.vq_assign!r}")
+      vq = VQHead(self.vocab_size, self.vq_codes, token_bias=self.vq_token_bias,
+                  assign_in_params=self.vq_assign == "params", dtype=self.dtype, name="vq_head")
       if not return_hidden:
         logits = vq(h)
         return L.gather(logits, keep=L.data_axes(logits))

@@ -18,6 +18,12 @@ Codebook construction (:func:`kmeans_codebook`): k-means (scikit-learn's KMeans)
 matrix -- of a trained model, or of the model's initial one -- into K clusters; e_k = the cluster
 centres, c(v) = v's cluster. lbrl's choice where the paper leaves room: the map c is fixed after
 construction (a non-trainable ``vq`` collection), the codebook and the biases train.
+
+The paper's protocol (train with the full softmax, cluster its output embedding, continue with the VQ
+head) is :func:`vq_from_dense`, a parameter transform (``PARAM_TRANSFORMS`` name ``"vq_from_dense"``) for
+``config.init``: it maps a trained dense ``TransformerLM``'s parameters to those of the same LM with
+``head="vq", vq_assign="params"`` (k-means codebook, the map c as a float ``vq_head/assign`` parameter that
+the config freezes with ``optimizer.frozen=[r"vq_head/assign"]``, biases 0: the dense head has none).
 """
 from __future__ import annotations
 
@@ -29,15 +35,21 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def kmeans_codebook(embeddings, num_codes: int, *, seed: int = 0, n_init: int = 1):
-  """(codebook [K, D] float32, assign [V] int32): k-means of ``embeddings [V, D]`` into ``num_codes`` clusters."""
+def kmeans_codebook(embeddings, num_codes: int, *, seed: int = 0, n_init: int = 1, init="k-means++"):
+  """(codebook [K, D] float32, assign [V] int32): k-means of ``embeddings [V, D]`` into ``num_codes`` clusters
+  (scikit-learn's Lloyd iterations from ``init``: "k-means++" seeded by ``seed``, or given centres [K, D])."""
   from sklearn.cluster import KMeans
   e = np.asarray(embeddings, np.float64)
   if e.ndim != 2:
     raise ValueError(f"kmeans_codebook: embeddings must be [V, D], got shape {e.shape}")
   if not 1 <= num_codes <= e.shape[0]:
     raise ValueError(f"kmeans_codebook: num_codes must be in [1, V={e.shape[0]}], got {num_codes}")
-  km = KMeans(num_codes, n_init=n_init, random_state=seed).fit(e)
+  if not isinstance(init, str):
+    init = np.asarray(init, np.float64)
+    if init.shape != (num_codes, e.shape[1]):
+      raise ValueError(f"kmeans_codebook: init centres must be [num_codes={num_codes}, D={e.shape[1]}], got {init.shape}")
+    n_init = 1
+  km = KMeans(num_codes, init=init, n_init=n_init, random_state=seed).fit(e)
   return km.cluster_centers_.astype(np.float32), km.labels_.astype(np.int32)
 
 
@@ -92,13 +104,16 @@ class VQHead(nn.Module):
   Fields: ``vocab_size`` V, ``num_codes`` K, ``token_bias`` (default True: the V biases b_v, init 0),
   ``assign`` (optional [V] codes, e.g. from :func:`kmeans_codebook`; default v mod K). Parameters:
   ``codebook [K, D]`` (init N(0, 0.02^2), or pass ``codebook_init``), ``bias [V]``; the map lives in the
-  non-trainable ``vq`` collection (``assign``).
+  non-trainable ``vq`` collection (``assign``), or with ``assign_in_params=True`` in ``params`` as a float
+  array ``assign`` of integer codes (rounded, no gradient) that a parameter transform can set
+  (:func:`vq_from_dense`) and the optimizer must freeze (``optimizer.frozen=[r"vq_head/assign"]``).
   """
   vocab_size: int
   num_codes: int
   token_bias: bool = True
   assign: Any = None
   codebook_init: Any = None
+  assign_in_params: bool = False
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -112,8 +127,44 @@ class VQHead(nn.Module):
     default = np.arange(self.vocab_size) % self.num_codes if self.assign is None else np.asarray(self.assign)
     if default.shape != (self.vocab_size,):
       raise ValueError(f"VQHead: assign must be [vocab_size={self.vocab_size}], got shape {default.shape}")
-    assign = self.variable("vq", "assign", lambda: jnp.asarray(default, jnp.int32)).value
+    if self.assign_in_params:
+      stored = self.param("assign", lambda *_: jnp.asarray(default, jnp.float32))
+      assign = jnp.round(jax.lax.stop_gradient(stored)).astype(jnp.int32)
+    else:
+      assign = self.variable("vq", "assign", lambda: jnp.asarray(default, jnp.int32)).value
     bias = self.param("bias", nn.initializers.zeros, (self.vocab_size,)) if self.token_bias else None
     if return_parts:
       return codebook, assign, bias
     return vq_logits(jnp.asarray(h, self.dtype), codebook, assign, bias)
+
+
+def vq_from_dense(params, *, source: dict, target: dict, key, n_init: int = 1):
+  """Parameters of a ``TransformerLM(head="vq", vq_assign="params")`` from a trained dense one's (the paper's
+  construction): k-means (:func:`kmeans_codebook`, k-means++ seeded from ``key``) of the dense output
+  embedding rows (``unembed [V, D]``, or ``embed/embedding`` when the source ties them) into
+  ``target["vq_codes"]`` clusters; ``vq_head/codebook`` = the centres, ``vq_head/assign`` = each token's
+  cluster, ``vq_head/bias`` = 0 (when the target has token biases). Every other parameter is kept; the
+  untied ``unembed`` is dropped. ``source``/``target``: the two models' config dicts (``config.init``)."""
+  for name, model in (("source", source), ("target", target)):
+    if dict(model).get("name", "transformer_lm") != "transformer_lm":
+      raise ValueError(f"vq_from_dense: {name} must be a transformer_lm, got {model.get('name')!r}")
+  if source.get("head", "dense") != "dense":
+    raise ValueError(f"vq_from_dense: source must have head='dense', got {source.get('head')!r}")
+  if target.get("head") != "vq" or target.get("vq_assign") != "params":
+    raise ValueError("vq_from_dense: target must have head='vq' and vq_assign='params' (the map is a parameter the "
+                     f"transform sets), got head={target.get('head')!r}, vq_assign={target.get('vq_assign')!r}")
+  params = dict(params)
+  tied = source.get("tie_embeddings", True)
+  if tied:
+    rows = params["embed"]["embedding"]
+  else:
+    if "unembed" not in params:
+      raise ValueError(f"vq_from_dense: an untied source needs an 'unembed' parameter, got {sorted(params)}")
+    rows = params.pop("unembed")
+  seed = int(jax.random.randint(key, (), 0, 2 ** 31 - 1))
+  codebook, assign = kmeans_codebook(np.asarray(rows, np.float64), int(target["vq_codes"]), seed=seed, n_init=n_init)
+  head = {"codebook": jnp.asarray(codebook), "assign": jnp.asarray(assign, jnp.float32)}
+  if target.get("vq_token_bias", False):
+    head["bias"] = jnp.zeros(assign.shape, jnp.float32)
+  params["vq_head"] = head
+  return params
