@@ -1,5 +1,5 @@
 """Knowledge distillation (catalog family KD): lbrl.losses.distillation, lbrl.optim.distillation."""
-from lbrl.registry import ANALYSIS_TOOLS, LOSSES, MODELS, OPTIMIZERS
+from lbrl.registry import ANALYSIS_TOOLS, GRAD_ESTIMATORS, LOSSES, MODELS, OPTIMIZERS
 
 LOSSES.declare("kd", "lbrl.losses.distillation:kd", needs=("teacher_outputs",))
 LOSSES.declare("nkd", "lbrl.losses.distillation:nkd", needs=("teacher_outputs",))
@@ -22,3 +22,10 @@ ANALYSIS_TOOLS.declare("knowledge_transfer_simulation",
 
 # BOOT (boot): the 2-D toy diffusion teacher and its one-step bootstrapped student.
 ANALYSIS_TOOLS.declare("boot_toy_study", "lbrl.models.diffusion_toy:boot_toy_study")
+
+# B-MTARD (mitigating_accuracy_robustness_trade): adversarial training as gradient estimators, the
+# robust accuracy of a trained model. The two-teacher loss lbrl.losses.distillation:mtard is not declared
+# yet: the trainer supplies one frozen teacher (needs a 'robust_teacher_outputs' keyword).
+GRAD_ESTIMATORS.declare("adversarial", "lbrl.optim.adversarial:adversarial_estimator")
+GRAD_ESTIMATORS.declare("mtard", "lbrl.optim.adversarial:mtard_estimator")
+ANALYSIS_TOOLS.declare("robust_accuracy", "lbrl.analysis.robustness:robust_accuracy")

@@ -284,3 +284,34 @@ def partial_soft_label_ce(logits: Array, labels: Array, *, teacher_outputs: Arra
   w = jnp.exp(jax.lax.stop_gradient(_label_logprob(_common.as_float32(teacher_outputs), labels)))
   valid = _common.valid_labels(labels, s.shape[-1])
   return _common.apply_where(jnp.where(valid, -w * _label_logprob(s, labels), 0.0), where)
+
+
+def mtard(logits: Array, labels: Array, *, teacher_outputs: Array, robust_teacher_outputs: Array,
+          temperature_nat: float = 1.0, temperature_adv: float = 1.0, where: Array | None = None) -> dict[str, Array]:
+  """B-MTARD's two distillation terms, per example (Zhao, Wang and Wei, "Mitigating Accuracy-Robustness
+  Trade-off via Balanced Multi-Teacher Adversarial Distillation", TPAMI 2024, arXiv:2306.16170, slug
+  ``mitigating_accuracy_robustness_trade``)::
+
+      nat = KL(softmax(t_nat / tau_nat) || softmax(s)),   adv = KL(softmax(t_adv / tau_adv) || softmax(s))
+
+  ``t_nat`` is the clean-trained teacher (``teacher_outputs``), ``t_adv`` the adversarially trained one
+  (``robust_teacher_outputs``); the student's logits are not tempered (the authors' code). Both terms are
+  computed on whatever input the trainer evaluated; :func:`lbrl.optim.adversarial.mtard_estimator` takes
+  ``nat`` at the clean input and ``adv`` at the adversarial one and weighs them (Normalization Loss
+  Balance). The authors average the KL's summands over classes as well (``torch.mean`` over [B, C]); lbrl
+  sums over classes (the usual KL): a constant factor 1/C, absorbed by the learning rate.
+  The teachers' temperatures are fixed here (the paper's Entropy-Based Balance adapts them; see
+  :mod:`lbrl.optim.adversarial`). Labels are only checked (ids outside ``[0, C)`` give 0).
+  """
+  _check("mtard", logits, labels, teacher_outputs)
+  _check("mtard", logits, labels, robust_teacher_outputs)
+  for name, t in (("temperature_nat", temperature_nat), ("temperature_adv", temperature_adv)):
+    if not t > 0:
+      raise ValueError(f"mtard: {name} must be > 0, got {t}")
+  log_s = jax.nn.log_softmax(_common.as_float32(logits))
+  valid = _common.valid_labels(labels, log_s.shape[-1])
+  def kl(t, tau):
+    t = jax.lax.stop_gradient(_common.as_float32(t))
+    return _common.apply_where(jnp.where(valid, optax.losses.kl_divergence(log_s, jax.nn.softmax(t / tau)), 0.0),
+                               where)
+  return {"nat": kl(teacher_outputs, temperature_nat), "adv": kl(robust_teacher_outputs, temperature_adv)}
