@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from lbrl.models.vq_head import VQHead, code_log_mass, kmeans_codebook, vq_cross_entropy, vq_logits
+from lbrl.models.vq_head import (VQHead, code_log_mass, kmeans_codebook, vq_cross_entropy, vq_from_dense,
+                                 vq_logits)
 
 
 def numpy_ce(z, y):
@@ -80,3 +81,69 @@ def test_transformer_lm_vq_head_is_selectable_and_composes_with_the_fused_ce():
                              rtol=1e-5, atol=1e-5)
   with pytest.raises(ValueError, match="head must be"):
     TransformerLM(vocab_size=65, num_layers=1, num_heads=2, width=16, head="tied").init(jax.random.key(0), x)
+
+
+def numpy_lloyd(x, centres, iters=300):
+  """Float64 Lloyd's k-means from given centres (the transcription the sklearn call is checked against)."""
+  x, c = np.asarray(x, np.float64), np.array(centres, np.float64)
+  for _ in range(iters):
+    labels = ((x[:, None, :] - c[None]) ** 2).sum(-1).argmin(1)
+    new = np.stack([x[labels == k].mean(0) if (labels == k).any() else c[k] for k in range(len(c))])
+    if np.allclose(new, c, rtol=0, atol=1e-12):
+      break
+    c = new
+  return c, labels
+
+
+def test_kmeans_from_fixed_centres_equals_numpy_lloyd():
+  rows = np.random.default_rng(1).normal(size=(65, 12))
+  init = rows[:6]
+  codebook, assign = kmeans_codebook(rows, 6, init=init)
+  want_c, want_a = numpy_lloyd(rows, init)
+  np.testing.assert_array_equal(assign, want_a)
+  np.testing.assert_allclose(codebook, want_c, rtol=1e-5, atol=1e-6)
+  with pytest.raises(ValueError, match="init centres"):
+    kmeans_codebook(rows, 6, init=rows[:5])
+
+
+SMALL = dict(name="transformer_lm", vocab_size=40, num_layers=1, num_heads=2, width=16, max_len=8,
+             tie_embeddings=False)
+
+
+def _lm(fields):
+  from lbrl.models.transformer import TransformerLM
+  return TransformerLM(**{k: v for k, v in fields.items() if k != "name"})
+
+
+@pytest.mark.parametrize("token_bias", [False, True])
+def test_vq_from_dense_clusters_the_unembedding_and_scatters_the_codebook_logits(token_bias):
+  """The paper's construction: k-means of the trained (here: planted) unembedding rows; the VQ model keeps the
+  trunk, so its logits are the dense model's hidden states against the centres, scattered by the map."""
+  dense, x = _lm(SMALL), jnp.arange(16, dtype=jnp.int32).reshape(2, 8)
+  params = dict(dense.init(jax.random.key(0), x)["params"])
+  groups = np.arange(40) % 5                               # 5 well separated groups of unembedding rows
+  rng = np.random.default_rng(0)
+  rows = 4.0 * rng.normal(size=(5, 16))[groups] + 0.01 * rng.normal(size=(40, 16))
+  params["unembed"] = jnp.asarray(rows, jnp.float32)
+  target = dict(SMALL, head="vq", vq_codes=5, vq_token_bias=token_bias, vq_assign="params")
+  out = vq_from_dense(params, source=SMALL, target=target, key=jax.random.key(3))
+  assign, codebook = np.asarray(out["vq_head"]["assign"]).astype(int), np.asarray(out["vq_head"]["codebook"])
+  assert "unembed" not in out and out["vq_head"]["assign"].dtype == jnp.float32
+  # the partition is the planted one and each centre is its cluster's float64 mean
+  assert sorted(map(tuple, {tuple(np.flatnonzero(assign == k)) for k in range(5)})) == \
+      sorted(tuple(np.flatnonzero(groups == g)) for g in range(5))
+  for k in range(5):
+    np.testing.assert_allclose(codebook[k], rows[assign == k].mean(0), rtol=1e-5, atol=1e-5)
+  vq = _lm(target)
+  shapes = jax.tree.map(np.shape, vq.init(jax.random.key(1), x)["params"])
+  assert jax.tree.map(np.shape, out) == shapes
+  h, _ = dense.apply({"params": params}, x, return_hidden=True)
+  want = (np.asarray(h, np.float64) @ codebook.T.astype(np.float64))[..., assign]
+  np.testing.assert_allclose(np.asarray(vq.apply({"params": out}, x)), want, rtol=1e-4, atol=1e-5)
+  # the map gets no gradient (the config also freezes it against weight decay)
+  g = jax.grad(lambda p: jnp.sum(vq.apply({"params": p}, x) ** 2))(out)
+  assert not np.any(np.asarray(g["vq_head"]["assign"]))
+  with pytest.raises(ValueError, match="vq_assign='params'"):
+    vq_from_dense(params, source=SMALL, target=dict(target, vq_assign="state"), key=jax.random.key(3))
+  with pytest.raises(ValueError, match="head='dense'"):
+    vq_from_dense(params, source=target, target=target, key=jax.random.key(3))
