@@ -1,0 +1,91 @@
+"""B-MTARD (Zhao, Wang and Wei, "Mitigating Accuracy-Robustness Trade-off via Balanced Multi-Teacher
+Adversarial Distillation", TPAMI 2024, arXiv:2306.16170; the ECCV 2022 MTARD extended with two balances).
+
+Method: a student distils a clean-trained teacher on clean inputs and an adversarially trained teacher on
+PGD inputs, ``w_nat KL(T_nat(x) || S(x)) + w_adv KL(T_adv(x') || S(x'))``, with x' the student's PGD
+example (maximising its cross-entropy); Normalization Loss Balance moves the weights toward the relative
+loss-decrease rates, Entropy-Based Balance adapts the teachers' temperatures so their entropies match.
+lbrl: ``lbrl.optim.adversarial`` (PGD/FGSM, the ``adversarial`` and ``mtard`` gradient estimators: the attack
+runs inside the trainer's step with no trainer change), ``lbrl.losses.distillation.mtard`` (the two terms),
+``lbrl.analysis.robustness.robust_accuracy`` (clean / FGSM / PGD-20 accuracy of the final model).
+
+cpu: MNIST-1D (40-sample standardised signals, l_inf eps = 0.1 in those units, no [0, 1] range), MLP
+       students (100-100, Adam 3e-3, batch 100, 1500 steps, cosine) trained four ways over 3 shared seeds:
+       CE; KD from the clean teacher (T = 4, alpha = 0.9); PGD adversarial training (PGD-5, step eps/2,
+       uniform start); single-teacher adversarial distillation (the robust teacher on the student's PGD
+       example, T = 1, alpha = 1: MTARD's adversarial term alone). Teachers (first stages, shared by all
+       seeds): the 1-D CNN trained with CE (clean teacher) and with PGD-5 adversarial training (robust
+       teacher), 2000 steps. Robust accuracy: PGD-20 (step eps/8, uniform start) and FGSM on the 1,000 test
+       signals. Rules fixed before any run test the trade-off the paper starts from: adversarial training
+       raises PGD accuracy above CE's by >= 5 points and costs clean accuracy (CE above AT by >= 1 point).
+       The B-MTARD arm itself is not run: the trainer supplies one frozen teacher per run (the second
+       teacher needs a 'robust_teacher_outputs' keyword; see sweep.not_testable), so the paper's claim is
+       not tested here.
+paper: CIFAR-10, ResNet-18 student, WideResNet-34-10 TRADES robust teacher and ResNet-56 clean teacher,
+       SGD 0.1 momentum 0.9 wd 2e-4, batch 128, 300 epochs (x0.1 at 215, 260, 285), PGD-10 (2/255 in an
+       8/255 ball) for training, PGD-20 for evaluation (the authors' resnet18_mtard_cifar10.py).
+"""
+from lbrl import config as common
+
+EPS = 0.1
+
+
+def get_config(arg=None):
+  c, variant = common.base(arg)
+  smoke = variant == "smoke"
+  c.data.update(name="mnist1d", batch_size=100, eval_batch_size=1000)
+  c.model = common.free(name="mlp")
+  c.loss = common.free(name="cross_entropy")
+  c.optimizer = common.free(name="adam", learning_rate=3e-3)
+  c.schedule.name = "cosine"
+  c.steps = common.by_variant(variant, smoke=2, cpu=1500, paper=1500)
+  c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=500)
+  c.log_every = common.by_variant(variant, smoke=1, cpu=250, paper=250)
+  teacher_steps = common.by_variant(variant, smoke=2, cpu=2000, paper=2000)
+  pgd_train = dict(name="adversarial", eps=EPS, step_size=EPS / 2, steps=1 if smoke else 5, random_start="uniform")
+  clean_teacher = dict(name="teacher", model_config=dict(name="cnn1d"),
+                       train=dict(steps=teacher_steps, seed=0, grad_estimator=dict(name="plain")))
+  robust_teacher = dict(name="teacher", model_config=dict(name="cnn1d"),
+                        train=dict(steps=teacher_steps, seed=0, grad_estimator=pgd_train))
+  if variant == "cpu":
+    clean_teacher["workdir"] = "~/.cache/lbrl/teachers/mtard_clean_cpu"
+    robust_teacher["workdir"] = "~/.cache/lbrl/teachers/mtard_robust_cpu"
+  c.grad_estimator = common.free(**pgd_train)   # the base setting: PGD adversarial training ("at")
+  c.sweep.kind = "analysis"
+  c.analysis = dict(tool="robust_accuracy", kwargs=common.free(eps=EPS, steps=2 if smoke else 20),
+                    split="eval", batch_size=16 if smoke else 1000, at="final")
+  c.paper.update(
+      title="Mitigating Accuracy-Robustness Trade-off via Balanced Multi-Teacher Adversarial Distillation",
+      year=2024, arxiv="2306.16170", slug="mitigating_accuracy_robustness_trade", provides="transform",
+      code="lbrl.optim.adversarial (pgd_attack, adversarial_estimator, mtard_estimator), "
+           "lbrl.losses.distillation.mtard, lbrl.analysis.robustness.robust_accuracy",
+      claim="a student distilled from a clean and a robust teacher with balanced temperatures and loss weights "
+            "is both more accurate and more robust than adversarial training and single-teacher adversarial "
+            "distillation",
+      expected="B-MTARD's clean and PGD-20/AutoAttack accuracy above SAT, TRADES, ARD, RSLAD and MTARD's "
+               "(CIFAR-10, CIFAR-100, Tiny-ImageNet tables of the paper)",
+      setting="CIFAR-10/100 ResNet-18 and MobileNetV2 students, WRN-34-10 robust and ResNet-56 clean teachers",
+      hardware="GPU (paper)")
+  c.sweep.seeds = [0, 1, 2]
+  c.sweep.arms = {
+      "ce": {"grad_estimator": {"name": "plain"}, "auxiliary": []},
+      "kd": {"loss": {"name": "kd", "temperature": 4.0, "alpha": 0.9}, "grad_estimator": {"name": "plain"},
+             "auxiliary": [clean_teacher]},
+      "at": {"auxiliary": []},
+      "ard": {"loss": {"name": "kd", "temperature": 1.0, "alpha": 1.0}, "grad_estimator": pgd_train,
+              "auxiliary": [robust_teacher]},
+  }
+  c.sweep.rules = [
+      {"arm": "at", "op": ">", "than": "ce", "margin": 0.05, "metric": "analysis/pgd_accuracy"},
+      {"arm": "ce", "op": ">", "than": "at", "margin": 0.01, "metric": "analysis/clean_accuracy"},
+  ]
+  c.sweep.not_testable = (
+      "the B-MTARD student itself: it needs two frozen teachers in one run (clean outputs on x, robust "
+      "outputs on x'), and the trainer supplies one ('teacher_outputs'); the method's estimator, loss and "
+      "balance are implemented and unit-tested (lbrl.optim.adversarial.mtard_estimator, "
+      "lbrl.losses.distillation.mtard) and run as soon as a second teacher keyword exists. Entropy-Based "
+      "Balance (per-step teacher temperatures) is not implemented: losses take static hyperparameters.")
+  if variant == "paper":
+    c.paper.cpu_sized = ("the CIFAR-10 recipe needs the WRN-34-10 TRADES and ResNet-56 teachers and a "
+                         "second teacher slot in the trainer; the cpu protocol is the paper's run at MNIST-1D scale")
+  return common.finalize(c)
