@@ -48,7 +48,7 @@ def get_config(arg=None):
   c.sweep.arms = {"b8_wd01": arm(8, 0.1), "b8_wd04": arm(8, 0.4), "b32_wd01": arm(32, 0.1),
                   "b32_wd04": arm(32, 0.4)}
   c.sweep.rules = [
-      {"arm": "b32_wd04", "op": ">", "than": "b32_wd01", "margin": 0.005, "better": "lower"},
+      {"arm": "b32_wd04", "op": "<", "than": "b32_wd01", "margin": 0.005},
       {"arm": "b8_wd01", "op": "not_worse", "than": "b8_wd04", "margin": 0.005, "better": "lower"},
   ]
   c.sweep.partly_testable = "a two-point probe of lambda_opt ~ B on a char LM, not the fitted power lines"

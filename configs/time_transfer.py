@@ -44,7 +44,7 @@ def get_config(arg=None):
   arm = lambda t, b: {"data": {"batch_size": b}, "steps": steps(t, b), "log_every": 1 if smoke else max(1, steps(t, b) // 20)}
   c.sweep.arms = {"t1_b8": arm(T1, 8), "t1_b32": arm(T1, 32), "t4_b8": arm(4 * T1, 8), "t4_b32": arm(4 * T1, 32)}
   c.sweep.rules = [
-      {"arm": "t1_b8", "op": ">", "than": "t1_b32", "margin": 0.01, "better": "lower"},
+      {"arm": "t1_b8", "op": "<", "than": "t1_b32", "margin": 0.01},
       {"arm": "t4_b32", "op": "not_worse", "than": "t4_b8", "margin": 0.01, "better": "lower"},
   ]
   c.sweep.partly_testable = "one learning rate for every (T, B) instead of the per-setting optimum"
