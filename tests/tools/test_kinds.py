@@ -247,3 +247,34 @@ def test_analysis_arms_may_override_the_tools_arguments(tmp_path):
                                  quiet=True)
   lines = {r["arm"]: r["line"][0] for r in res["runs"]}
   assert lines == {"three": [0.0, 0.5, 1.0], "five": [0.0, 0.25, 0.5, 0.75, 1.0]}
+
+
+def test_analysis_metric_tunes_each_arm_on_its_selection_split(tmp_path):
+  """``sweep.tune`` with ``metric="analysis/<key>"``: the tool runs on every selection run (trained on
+  the selection training split, analysed on the selection split when the tool reads the eval split), and
+  the chosen point is the one whose analysed value is best; at initialisation tuning is refused."""
+  path = write(tmp_path, "analysis", '''  c.sweep.update(seeds=[0], metric="analysis/barrier")
+  c.sweep.arms = {"logreg": {}}
+  c.analysis = dict(tool="loss_along_line", kwargs={"num_points": 3}, split="eval", batch_size=64)
+  c.sweep.tune = dict(grids={"logreg": [("optimizer.learning_rate", [1e-3, 1e-1])]}, split="train[80%:]",
+                      train_split="train[:80%]", metric="analysis/loss_at_end", mode="min", seeds=[5])
+  c.sweep.rules = [{"arm": "logreg", "op": ">=", "value": -1.0}]
+''')
+  out, wd = str(tmp_path / "out"), str(tmp_path / "wd")
+  res = reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=wd, quiet=True)
+  t = res["tuning"]
+  rows = t["table"]["logreg"]
+  assert all(np.isfinite(r["mean"]) for r in rows)
+  sel = {r["overrides"]["optimizer"]["learning_rate"]: r for r in t["runs"]}
+  assert all("analysis/loss_at_end" in r["final"] for r in sel.values())
+  best = min(sel, key=lambda lr: sel[lr]["final"]["analysis/loss_at_end"])
+  assert t["chosen"]["logreg"] == {"optimizer.learning_rate": best}
+  at_init = write(tmp_path, "analysis", '''  c.sweep.update(seeds=[0], metric="analysis/barrier")
+  c.sweep.arms = {"logreg": {}}
+  c.analysis = dict(tool="loss_along_line", split="eval", batch_size=64, at="init")
+  c.sweep.tune = dict(grids={"logreg": [("optimizer.learning_rate", [1e-3, 1e-1])]}, split="train[80%:]",
+                      train_split="train[:80%]", metric="analysis/loss_at_end", seeds=[5])
+''')
+  with pytest.raises(ValueError, match="nothing to tune"):
+    reproduce.run_experiment(at_init, "cpu", out_dir=str(tmp_path / "o2"), workdir_root=str(tmp_path / "w2"),
+                             quiet=True)

@@ -8,7 +8,8 @@ A sweep opts in with ``config.sweep.tune`` (fixed in the config before any run):
         split="train[90%:]",       # data.split_eval of the selection runs (never the test split)
         train_split="train[:90%]", # data.split_train of the selection runs (default: data.split_train);
                                    # must not overlap ``split``
-        metric="eval/accuracy",    # selection metric (default: sweep.metric)
+        metric="eval/accuracy",    # selection metric (default: sweep.metric; an analysis kind's
+                                   # analysis/<key> runs the tool on each selection run)
         mode="max",                # max | min (default: min for a loss, else max)
         seeds=[100],               # seeds of the selection runs (default: [1000]; disjoint from sweep.seeds)
     )
@@ -114,6 +115,15 @@ def select(cfg, *, config_path: str, variant: str, out_dir: str, workdir_root: s
   spec = spec_of(cfg)
   if spec is None:
     return arms, None
+  aspec = None
+  if experiment.kind_of(cfg) == "analysis":
+    from lbrl.tools.kinds import analysis
+    if analysis.spec_of(cfg).get("at") == "init":
+      raise ValueError("config.sweep.tune with an analysis at initialisation: nothing is trained, nothing to tune")
+    if spec["metric"].startswith("analysis/"):
+      # an analysis metric: the tool runs on each selection run, on its selection split when the tool
+      # reads the eval split (data.split_eval is the selection split there)
+      aspec = analysis.spec_of(cfg)
   cand = candidates(cfg, spec)
   sel_arms = {f"{arm}@{experiment.point_name(pt)}": ov for arm, pts in cand.items() for pt, ov in pts}
   runs = experiment.expand(cfg, spec["seeds"], sel_arms)
@@ -121,6 +131,8 @@ def select(cfg, *, config_path: str, variant: str, out_dir: str, workdir_root: s
                              runs_dir=os.path.join(out_dir, "tuning"),
                              workdir_root=os.path.join(workdir_root, "tuning"), metric=spec["metric"],
                              jobs=jobs, quiet=quiet, label="tuning: ")
+  if aspec is not None:
+    records = analysis.analyse_runs(runs, records, aspec, os.path.join(out_dir, "tuning"))
   res = choose(records, cand, spec)
   final_arms = {a: (experiment.combine(ov, res["chosen"][a]) if a in res["chosen"] else ov) for a, ov in arms.items()}
   res.update(split=spec["split"], metric=spec["metric"], mode=spec["mode"], seeds=spec["seeds"],
