@@ -89,6 +89,15 @@ def test_optimum_stable_three_ways():
   flat = {(8, 0): 0.9, (8, 1): 0.9, (8, 2): 0.5, (64, 0): 0.5, (64, 1): 0.9, (64, 2): 0.9}   # ties at the top
   r = grid.optimum_stable(rule, _grid_records(flat, sd=0.02), cfg, "eval/accuracy")
   assert r.outcome == stats.INCONCLUSIVE and r.numbers["plausible_optima"]["8"] == [0, 1]
+  # a direction: the optimum moves to larger rates as the width grows (moved), stays (same), or ties (flat)
+  up = {**rule, "expect": "increases"}
+  assert grid.optimum_stable(up, _grid_records(moved), cfg, "eval/accuracy").outcome == stats.HOLDS
+  assert grid.optimum_stable({**rule, "expect": "decreases"}, _grid_records(moved), cfg,
+                             "eval/accuracy").outcome == stats.CONTRADICTED
+  assert grid.optimum_stable(up, _grid_records(same), cfg, "eval/accuracy").outcome == stats.CONTRADICTED
+  assert grid.optimum_stable(up, _grid_records(flat, sd=0.02), cfg, "eval/accuracy").outcome == stats.INCONCLUSIVE
+  with pytest.raises(ValueError, match="expect="):
+    grid.optimum_stable({**rule, "expect": "up"}, _grid_records(same), cfg, "eval/accuracy")
 
 
 # ----------------------------------------------------------------------------------------------- fit

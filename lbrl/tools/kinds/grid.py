@@ -22,6 +22,12 @@ optima are more than ``max_shift`` steps apart (every pair); otherwise it is **i
 ``where={path: value}`` fixes the grid's other axes (e.g. ``{"parametrization.name": "sp"}`` in a grid
 over parametrisation x width x learning rate); ``expect="moves"`` states the opposite claim (the optimum
 drifts, as SP's does with width): holds and contradicted swap.
+``expect="increases"`` (``"decreases"``) claims a direction (power lines: the best weight decay grows with
+the batch): it **holds** when every plausible optimum at the last value of ``across`` lies above (below)
+every plausible optimum at the first, with no consecutive pair ordered the other way beyond noise; it is
+**contradicted** when every plausible optimum at the last value lies at or below (above) every one at the
+first (the optimum did not move that way); otherwise inconclusive. ``across`` values are taken in the
+grid's order.
 """
 from __future__ import annotations
 
@@ -115,8 +121,22 @@ def optimum_stable(rule: dict, records: list[dict], cfg, metric: str) -> stats.R
     sets = list(plausible.values())
     apart = any(min(abs(i - j) for i in p for j in q) > max_shift for k, p in enumerate(sets) for q in sets[k + 1:])
     out = stats.CONTRADICTED if apart else stats.INCONCLUSIVE
-  if rule.get("expect", "stable") == "moves":   # the claim is that the optimum moves (SP under width)
+  expect = rule.get("expect", "stable")
+  if expect not in ("stable", "moves", "increases", "decreases"):
+    raise ValueError(f"optimum_stable: expect={expect!r}; known: stable, moves, increases, decreases")
+  if expect == "moves":   # the claim is that the optimum moves (SP under width)
     out = {stats.HOLDS: stats.CONTRADICTED, stats.CONTRADICTED: stats.HOLDS}.get(out, out)
+  elif expect in ("increases", "decreases"):   # the optimum moves along `axis` as `across` grows
+    sets = [plausible[str(c)] for c in axes[across]]
+    if expect == "decreases":
+      sets = [[-i for i in p] for p in sets]
+    reversed_pair = any(max(q) < min(p) for p, q in zip(sets, sets[1:]))
+    if min(sets[-1]) > max(sets[0]) and not reversed_pair:
+      out = stats.HOLDS
+    elif max(sets[-1]) <= min(sets[0]):
+      out = stats.CONTRADICTED
+    else:
+      out = stats.INCONCLUSIVE
   return stats.RuleResult(rule, out, f"[{m}] optimum of {axis} across {across} (plausible optima, paired 95%): "
                           f"{desc}; allowed shift {max_shift} grid step(s): {out}", nums)
 
