@@ -176,7 +176,8 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   #   {"arm": A, "op": ">=" | "<=", "value": v}        A's mean clears an absolute threshold
   #   {"arm": A, "op": "between", "value": (lo, hi)}
   # Each rule may add "metric" (any final metric; default sweep.metric), "margin", "better" ("higher" |
-  # "lower") and "paired": False (Welch, for arms that share nothing).
+  # "lower": which direction not_worse counts as worse; ">" / "<" compare raw values whatever "better" says,
+  # so a lower loss is "<") and "paired": False (Welch, for arms that share nothing).
   c.sweep.rules = []
   return c, variant
 
