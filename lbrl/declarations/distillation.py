@@ -29,3 +29,7 @@ ANALYSIS_TOOLS.declare("boot_toy_study", "lbrl.models.diffusion_toy:boot_toy_stu
 GRAD_ESTIMATORS.declare("adversarial", "lbrl.optim.adversarial:adversarial_estimator")
 GRAD_ESTIMATORS.declare("mtard", "lbrl.optim.adversarial:mtard_estimator")
 ANALYSIS_TOOLS.declare("robust_accuracy", "lbrl.analysis.robustness:robust_accuracy")
+
+# FRACAL (fractal_calibration_long_tailed, calibration family; declared here by its session): the
+# post-hoc transform scored on a long-tailed classifier.
+ANALYSIS_TOOLS.declare("fracal_study", "lbrl.analysis.long_tail_calibration:fracal_study")
