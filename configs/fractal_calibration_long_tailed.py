@@ -15,6 +15,12 @@ cpu: the long-tailed classification stand-in: MNIST-1D with the ``long_tail`` tr
        FRACAL's prior (logit-adjustment) term, paired within each run against the uncalibrated model. Rules
        fixed before the run: rare-class accuracy (mean recall of the 3 rarest training classes) up by more
        than 2 points, balanced accuracy up (> 0).
+observed (cpu run, 5 seeds; the LT-100 MLP is weak and over-confident: accuracy 31%, ECE 0.56): FRACAL's
+       prior term lifts the 3 rarest classes' recall 1.6% -> 6.0% (+4.4 points, 95% CI [+3.3, +5.5]: holds)
+       and balanced accuracy 31.0% -> 33.2% (+2.1 [+1.1, +3.1]: holds), at a cost on the 3 most frequent
+       classes (-6.1 points); ECE 0.56 -> 0.51, NLL 6.15 -> 4.89. (The rules were first written with op ">"
+       and a value, which the rule checker does not take; changed to ">=" with the same values before any
+       verdict was computed.) Verdict: partly reproduced (prior term only; fractal term untested).
 paper: LVIS v1 with Mask R-CNN / Cascade R-CNN (ResNet-50/101, Swin), rare-category AP (APr) up to +8.6
        over the baseline; not reachable on CPU (no detection datasets or detectors here).
 """
@@ -51,8 +57,8 @@ def get_config(arg=None):
   c.sweep.metric = "analysis/fracal/balanced_accuracy"
   c.sweep.arms = {"ce": {}}
   c.sweep.rules = [
-      {"arm": "ce", "op": ">", "value": 0.02, "metric": "analysis/d/tail_accuracy"},
-      {"arm": "ce", "op": ">", "value": 0.0, "metric": "analysis/d/balanced_accuracy"},
+      {"arm": "ce", "op": ">=", "value": 0.02, "metric": "analysis/d/tail_accuracy"},
+      {"arm": "ce", "op": ">=", "value": 0.0, "metric": "analysis/d/balanced_accuracy"},
   ]
   c.sweep.partly_testable = (
       "only FRACAL's class-prior term: a classification stand-in has no object locations, so the fractal "
