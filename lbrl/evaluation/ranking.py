@@ -16,6 +16,12 @@
   metrics see integer labels only): over ``scores [N, K]`` and multi-hot labels, the mean over labels of
   each label's ROC AUC across the examples (labels without both classes left out;
   ``sklearn.metrics.roc_auc_score(average="macro")``), and the AUC of the rarest label.
+* :func:`topk_recommendation` (the analysis tool ``topk_recommendation``): implicit-feedback evaluation over
+  all items (SimpleX, Mao et al., CIKM 2021, arXiv:2109.12613, slug ``simplex``, and the usual CF protocol):
+  every user's items of the training split are masked out, the remaining items are ranked by the model's
+  scores, and Recall@k (held-out items in the top ``k`` over the user's held-out items) and NDCG@k (binary
+  gain, ideal DCG over ``min(#held-out, k)`` items) are averaged over the users with a held-out item; the
+  per-user values come from :func:`recall_at_k` and :func:`ndcg_at_k` with ``where`` = not a training item.
 * :func:`k_occurrence`, :func:`hubness_skewness`, :func:`hub_occupancy`: hubness of a retrieval similarity
   ``[Q, G]`` (queries x gallery). ``N_k(g)`` counts the queries whose top-``k`` contains gallery item ``g``
   (Radovanovic et al., "Hubs in Space", JMLR 2010); the skewness of ``N_k`` is the usual hubness score;
@@ -149,6 +155,54 @@ def multilabel_auc(ctx):
   out = {"macro_auc": macro_auc(scores, ctx.labels), "min_label_auc": float(aucs[int(np.argmin(rate))])}
   out.update({f"auc_label{k}": float(a) for k, a in enumerate(aucs)})
   return out
+
+
+def interaction_matrix(rows, num_users: int, num_items: int) -> np.ndarray:
+  """``[U, I]`` bool: ``True`` where ``rows [N, 2] = (user, item)`` has the pair."""
+  rows = np.asarray(rows)
+  if rows.ndim != 2 or rows.shape[1] != 2:
+    raise ValueError(f"rows must be [N, 2] (user, item) pairs, got shape {rows.shape}")
+  if rows.size and (rows.min() < 0 or rows[:, 0].max() >= num_users or rows[:, 1].max() >= num_items):
+    raise ValueError(f"rows: user ids must lie in [0, {num_users}) and item ids in [0, {num_items})")
+  m = np.zeros((num_users, num_items), bool)
+  m[rows[:, 0], rows[:, 1]] = True
+  return m
+
+
+def topk_per_user(scores, known, targets, *, k: int = 20) -> dict[str, np.ndarray]:
+  """Per-user ``recall`` and ``ndcg`` at ``k`` of ``scores [U, I]`` with the ``known [U, I]`` items masked out,
+  against ``targets [U, I]`` (bool), for the users with at least one target (see the module docstring)."""
+  scores, known, targets = np.asarray(scores, np.float32), np.asarray(known, bool), np.asarray(targets, bool)
+  if scores.ndim != 2 or known.shape != scores.shape or targets.shape != scores.shape:
+    raise ValueError(f"scores, known and targets must all be [U, I], got {scores.shape}, {known.shape}, "
+                     f"{targets.shape}")
+  users = np.flatnonzero(targets.any(1))
+  s, rel, where = scores[users], targets[users].astype(np.float32), ~known[users]
+  return {"recall": np.asarray(recall_at_k(s, rel, where=where, k=k)),
+          "ndcg": np.asarray(ndcg_at_k(s, rel, where=where, k=k, gain="linear")), "users": users}
+
+
+def topk_recommendation(ctx, *, k: int = 20, batch_users: int = 1024):
+  """Analysis tool: Recall@k and NDCG@k over all items of an implicit-feedback model (a model that maps
+  ``x [B, 1] = (user,)`` to scores ``[B, num_items]``, e.g. :class:`lbrl.models.ranking.CFScorer`). Reads the
+  config's training split (``data.split_train``: the masked items) and evaluation split (``data.split_eval``:
+  the held-out items; under ``sweep.tune`` the selection split) of ``data.name``; ``c.analysis`` needs no
+  batch (the tool reads the splits itself)."""
+  from lbrl.data import core
+  cfg = ctx.cfg
+  options = dict(cfg.data.get("options") or {})
+  train = core.load(cfg.data.name, cfg.data.split_train, data_dir=cfg.data.get("data_dir", ""), **options)
+  held = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.get("data_dir", ""), **options)
+  nu, ni = train.meta.get("num_users"), train.meta.get("num_items")
+  if not nu or not ni:
+    raise ValueError(f"topk_recommendation: dataset {cfg.data.name!r} must give num_users and num_items in meta")
+  known, targets = interaction_matrix(train.arrays["x"], nu, ni), interaction_matrix(held.arrays["x"], nu, ni)
+  ids = np.arange(nu, dtype=np.int32)[:, None]
+  scores = np.concatenate([np.asarray(ctx.apply(ctx.params, ids[i:i + batch_users], train=False), np.float32)
+                           for i in range(0, nu, batch_users)])
+  per = topk_per_user(scores, known, targets, k=k)
+  return {f"recall@{k}": float(per["recall"].mean()), f"ndcg@{k}": float(per["ndcg"].mean()),
+          "users": float(len(per["users"]))}
 
 
 def k_occurrence(similarity, *, k: int = 10):
