@@ -42,7 +42,7 @@ def get_config(arg=None):
   c, variant = common.base(arg)
   smoke = variant == "smoke"
   c.data.update(name="mnist1d", batch_size=100, eval_batch_size=1000)
-  c.model = common.free(name="mlp")
+  c.model = common.free(name="mlp", **({"hidden": (16,)} if smoke else {}))
   c.loss = common.free(name="cross_entropy")
   c.optimizer = common.free(name="adam", learning_rate=3e-3)
   c.schedule.name = "cosine"
