@@ -14,6 +14,11 @@ cpu:   a deep-and-narrow Tiny Shakespeare char-LM (12 layers, AdamW 1e-3 cosine,
        (diagnostics activation_variance and residual_norm_growth, lbrl.analysis.signal: first/last/max
        layer and last/first ratio, averaged over the logged steps; reported, not ruled on). Report left for
        a later session (8 runs; sized from the 4 x 64 char-LM's measured ~25 CPU-s a run, not measured).
+       A first run of this setting (2026-12-02, loaded machine, ~2.5 min a run) gave validation loss 2.605
+       for both arms, GPAS - Pre-LN +0.0001, 95% interval [-0.003, +0.003], which the rule reads as
+       contradicted; that report was NOT committed: the gate sits after each block instead of each
+       sub-layer (a protocol departure that could decide the verdict), so a verdict needs the per-sub-layer
+       gate first (lbrl.models._layers.Block).
 paper: LLaMA-71M to 1B on C4 (the GaLore protocol); the paper variant is the 350M run with GPAS.
 """
 from lbrl import config as common
