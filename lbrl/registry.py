@@ -66,9 +66,10 @@ class LossSpec:
   def __post_init__(self):
     if self.consumes not in INPUT_KINDS:
       raise ValueError(f"LossSpec.consumes must be one of {INPUT_KINDS}, got {self.consumes!r}")
-    bad = set(self.needs) - set(TRAINER_SUPPLIES)
+    bad = {n for n in self.needs if n not in TRAINER_SUPPLIES and not n.endswith("_outputs")}
     if bad:
-      raise ValueError(f"LossSpec.needs: the trainer cannot supply {sorted(bad)}; it supplies {TRAINER_SUPPLIES}")
+      raise ValueError(f"LossSpec.needs: the trainer cannot supply {sorted(bad)}; it supplies {TRAINER_SUPPLIES} "
+                       "and any auxiliary network's '<keyword>_outputs' (config.auxiliary entries with that keyword)")
     if ("example_state" in self.needs) != (self.example_state is not None):
       raise ValueError("LossSpec: needs 'example_state' and example_state=<init path> go together")
 

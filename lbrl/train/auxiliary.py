@@ -95,7 +95,7 @@ class FrozenTeacher:
 
   def load(self, mesh):
     from lbrl.train.checkpoint import read_latest
-    return read_latest(self.workdir, "config.auxiliary teacher")
+    return read_latest(os.path.expanduser(self.workdir), "config.auxiliary teacher")
 
   def init(self, params, model_state, loaded):
     if loaded is None:
@@ -109,14 +109,19 @@ class FrozenTeacher:
     return state
 
 
-def frozen_teacher(*, cfg, meta, model, workdir: str, model_config: dict | None = None):
+def frozen_teacher(*, cfg, meta, model, workdir: str, model_config: dict | None = None,
+                   keyword: str = "teacher_outputs"):
   """``dict(name="teacher", workdir=..., model_config=dict(name=..., ...))``; without ``model_config``
-  the teacher has the student's architecture."""
+  the teacher has the student's architecture. ``keyword``: the loss keyword of its outputs (default
+  ``teacher_outputs``; a second teacher takes another ``<name>_outputs``, e.g. ``robust_teacher_outputs``
+  for multi-teacher distillation)."""
+  if not keyword.endswith("_outputs"):
+    raise ValueError(f"config.auxiliary teacher: keyword must end in '_outputs', got {keyword!r}")
   teacher_model = model
   if model_config:
     from lbrl.train.trainer import build_model  # the same builder as the student's
     import ml_collections as mlc
     sub = mlc.ConfigDict({"model": dict(model_config), "dtype": dict(cfg.dtype)})
     teacher_model = build_model(sub, meta)
-  return FrozenTeacher(teacher_model, workdir)
+  return FrozenTeacher(teacher_model, workdir, keyword)
 

@@ -226,6 +226,34 @@ def test_teacher_trained_as_the_first_stage_then_distilled_and_resumed(tmp_path)
     auxiliary_stage_config(small_config(auxiliary=[dict(name="teacher", train=dict(no_such_field=1))]), 0)
 
 
+@LOSSES.register("_test_two_teachers", needs=("teacher_outputs", "robust_teacher_outputs"))
+def _two_teachers(logits, labels, *, teacher_outputs, robust_teacher_outputs, where=None):
+  return _distill(logits, labels, teacher_outputs=teacher_outputs) + \
+      _distill(logits, labels, teacher_outputs=robust_teacher_outputs)
+
+
+def test_two_teachers_under_their_own_keywords(tmp_path):
+  """Multi-teacher distillation: a second frozen teacher with keyword='robust_teacher_outputs', each
+  trained as its own first stage; the loss gets both, each network is its own stage's; a keyword not
+  ending in _outputs is refused by name."""
+  from lbrl.train.trainer import auxiliary_stage_config
+  teachers = [dict(name="teacher", model_config=dict(name="mlp", hidden=(32,)), train=dict(steps=2)),
+              dict(name="teacher", keyword="robust_teacher_outputs", model_config=dict(name="mlp", hidden=(16,)),
+                   train=dict(steps=3))]
+  c = small_config(steps=2, auxiliary=teachers, loss=common.free(name="_test_two_teachers"))
+  out = train(c, str(tmp_path / "run"), progress=False)
+  nets = out["state"].aux["networks"]
+  assert set(nets) == {"teacher_outputs", "robust_teacher_outputs"}
+  for i, key in enumerate(("teacher_outputs", "robust_teacher_outputs")):
+    alone = train(auxiliary_stage_config(c, i), str(tmp_path / f"alone{i}"), progress=False)
+    for a, b in zip(leaves(nets[key]["params"]), leaves(alone["state"].params)):
+      np.testing.assert_array_equal(a, b)
+  bad = small_config(steps=1, auxiliary=[dict(name="teacher", keyword="robust", workdir=str(tmp_path / "alone0"))],
+                     loss=common.free(name="_test_distill"))
+  with pytest.raises(ValueError, match="must end in '_outputs'"):
+    train(bad, str(tmp_path / "bad"), progress=False)
+
+
 def test_distillation_on_eight_devices_equals_one_and_resumes_exactly(tmp_path):
   """Issue 20's criterion: a distillation run (teacher trained as the first stage, KD loss) gives the
   same student on 8 simulated devices as on 1, and a run stopped half-way and relaunched equals one that

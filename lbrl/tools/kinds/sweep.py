@@ -81,10 +81,12 @@ def run_processor(workdir: str) -> str:
 
 
 def workdir_for(run: dict, workdir_root: str) -> str:
-  """``<root>/<arm>__seed<k>-<hash of the overrides>``: a run whose overrides change (a tuned arm's new
-  choice, an edited arm) trains in a fresh workdir instead of resuming another config's run."""
+  """``<root>/<arm>__seed<k>-<hash of the overrides and the training config>``: a run whose overrides
+  change (a tuned arm's new choice, an edited arm) or whose base config changes (an edited protocol after a
+  killed sweep) trains in a fresh workdir instead of resuming, or refusing, another config's run."""
   import hashlib
-  digest = hashlib.sha1(json.dumps(_norm(run["overrides"]), sort_keys=True).encode()).hexdigest()[:8]
+  key = [_norm(run["overrides"])] + ([training_hash(run["config"])] if "config" in run else [])
+  digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]
   return os.path.join(workdir_root, f"{experiment.run_name(run)}-{digest}")
 
 
