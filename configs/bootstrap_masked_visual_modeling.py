@@ -9,7 +9,9 @@ ablation: relative > absolute).
 cpu:   the same MNIST-digit MIM protocol as hard_patches_mining_masked (lbrl.data.ssl_protocol.mnist5k_mim:
        2,000 digits, 7x7 patches, mask 0.75, width-64 MAE, 500 steps); arms: hpm (relative objective,
        guided masks), hpm_absolute (the standardised-loss regression), mae (random masks, no predictor).
-       Linear probe of the mean-pooled encoder. 5 seeds.
+       Linear probe of the mean-pooled encoder. 5 seeds. The hpm and mae arms are the same runs as
+       hard_patches_mining_masked's (equal overrides and training config, checked by the sweep's training
+       hash): their records are shared, only hpm_absolute is trained for this report.
 paper: ImageNet-1K (ViT-B/L) and Kinetics-400 / Something-Something v2 video (VideoMAE backbones).
 """
 from lbrl import config as common
