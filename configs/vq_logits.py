@@ -29,7 +29,11 @@ observed (not a report: the arms were not tuned, and Tiny Shakespeare's builder 
 (``python -m lbrl.reproduce configs/vq_logits.py``, 14.9 min under load) gave validation loss dense 2.2757 /
 2.2580 / 2.2535 and vq16 2.4650 / 2.5337 / 2.4386 (seeds 0-2): vq16 - dense = 0.217, paired 95% CI
 [0.090, 0.344], beyond the 0.039 margin. A likely cause at this scale: the 65 characters share 16 codes, and
-within a code the tokens' relative probabilities are the fixed biases b_v whatever the context. An earlier
+within a code the tokens' relative probabilities are the fixed biases b_v whatever the context. Indicative
+learning-rate check of the continued stage (seed 0 only, same dense first stage at 1e-3, read on the
+validation split, so not a selection): dense 2.276 / 2.216 / 2.201 and vq16 2.465 / 2.404 / 2.386 at
+1e-3 / 3e-3 / 1e-2 (vq16 2.511 at 3e-4): the gap stays 0.17-0.19 nats, both arms still improving at 1e-2.
+An earlier
 run with the pre-assigned map v -> v mod K (no dense first stage; 4 of 6 runs) gave dense 2.297 / 2.291 /
 2.270 and vq16 3.063 (seed 0; 800 steps): a seed-0 gap of 0.77 nats, against 0.19 with the k-means map.
 paper: LLaMA-130M-style LM on C4 (lbrl's C4 setting; the paper's exact models are not stated here), untied
