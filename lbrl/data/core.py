@@ -140,6 +140,11 @@ def parse_split(split: str) -> tuple[str, str | None, str | None]:
   return m["base"], m["lo"], m["hi"]
 
 
+def slice_bound(b: str | None, n: int, default: int) -> int:
+  """A TFDS slice bound (``"90%"``, ``"1000"``, ``"-10%"``, None) as an index into ``n`` items."""
+  return _bound(b, n, default)
+
+
 def _bound(b: str | None, n: int, default: int) -> int:
   if b is None:
     return default

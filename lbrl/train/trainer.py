@@ -925,20 +925,33 @@ def train_auxiliary_stages(cfg, workdir: str, progress: bool | None = None):
   finished stage restores its final checkpoint and trains nothing). Returns ``cfg`` with each such
   auxiliary's ``workdir`` set, for the auxiliary to restore from."""
   import os
-  import ml_collections as mlc
-  auxs = [dict(a) for a in (cfg.get("auxiliary", []) or [])]
-  if not any(a.get("train") for a in auxs):
+  out = auxiliary_workdirs(cfg, workdir)
+  if out is cfg:
     return cfg
   from lbrl.data.core import file_lock
-  for i, a in enumerate(auxs):
+  for i, a in enumerate(out.auxiliary):
     if a.get("train"):
-      a["workdir"] = os.path.expanduser(a.get("workdir") or os.path.join(workdir, f"{a.get('name', 'aux')}_{i}"))
       if jax.process_index() == 0 and progress is not False:
         print(f"first stage: config.auxiliary[{i}] ({a.get('name')}) in {a['workdir']}", file=sys.stderr, flush=True)
       # a workdir shared by several runs (one teacher for every seed of a sweep) is trained by one of them
       os.makedirs(os.path.dirname(os.path.abspath(a["workdir"])) or ".", exist_ok=True)
       with file_lock(os.path.abspath(a["workdir"]) + ".lock"):
         train(auxiliary_stage_config(cfg, i), a["workdir"], progress=progress)
+  return out
+
+
+def auxiliary_workdirs(cfg, workdir: str):
+  """``cfg`` with the workdir of every auxiliary network that has a first stage (``train`` block) set:
+  its own ``workdir``, else ``<workdir>/<name>_<index>`` (where :func:`train_auxiliary_stages` trains it).
+  Returns ``cfg`` itself when there is none. For tools that restore a finished run (the analysis kind)."""
+  import os
+  import ml_collections as mlc
+  auxs = [dict(a) for a in (cfg.get("auxiliary", []) or [])]
+  if not any(a.get("train") for a in auxs):
+    return cfg
+  for i, a in enumerate(auxs):
+    if a.get("train"):
+      a["workdir"] = os.path.expanduser(a.get("workdir") or os.path.join(workdir, f"{a.get('name', 'aux')}_{i}"))
   out = mlc.ConfigDict(cfg.to_dict())
   out.auxiliary = auxs
   out.lock()

@@ -152,6 +152,20 @@ def test_shakespeare_windows_split_and_vocab(data_dir, tmp_path):
     core.load("tiny_shakespeare", "train", data_dir=data_dir, path="/nowhere.txt")
 
 
+def test_shakespeare_train_slices_are_contiguous_held_out_text(data_dir):
+  """'train[:90%]' / 'train[90%:]' (tuning on held-out text): the two slices' token streams are disjoint,
+  contiguous and together the whole training text, in order."""
+  from lbrl.data.builders.shakespeare import TinyShakespeareChar, read_tokens
+  builder = core.prepare(TinyShakespeareChar, data_dir)
+  whole, head, tail = (read_tokens(builder, s) for s in ("train", "train[:90%]", "train[90%:]"))
+  assert 0 < len(tail) < len(head) and len(head) + len(tail) == len(whole)
+  np.testing.assert_array_equal(np.concatenate([head, tail]), whole)
+  sel = core.load("tiny_shakespeare", "train[90%:]", data_dir=data_dir, context=16)
+  assert sel.arrays["x"].shape == (len(tail) - 16, 16)      # train stride (every offset)
+  with pytest.raises(ValueError, match="no split 'dev"):
+    core.load("tiny_shakespeare", "dev[:10%]", data_dir=data_dir)
+
+
 def test_shakespeare_missing_file_lists_candidates(monkeypatch):
   monkeypatch.setattr(shakespeare, "candidate_paths", lambda path="": ["/no/a.txt", "/no/b.txt"])
   with pytest.raises(FileNotFoundError, match="tinyshakespeare.txt not found.*/no/a.txt"):

@@ -101,11 +101,17 @@ def _config(path: str = ""):
 
 def read_tokens(builder, split: str) -> np.ndarray:
   """The split's token stream, in text order."""
-  if split not in builder.info.splits:
-    raise ValueError(f"tiny_shakespeare has no split {split!r}; splits: {sorted(builder.info.splits)}")
-  source = builder.as_data_source(split=split)
+  base, lo, hi = core.parse_split(split)
+  if base not in builder.info.splits:
+    raise ValueError(f"tiny_shakespeare has no split {split!r}; splits: {sorted(builder.info.splits)} (with an "
+                     "optional slice, e.g. 'train[:90%]': a contiguous part of the text)")
+  source = builder.as_data_source(split=base)
   recs = sorted(source.__getitems__(range(len(source))), key=lambda r: int(r["index"]))
-  return np.concatenate([np.asarray(r["tokens"])[: int(r["length"])] for r in recs])
+  tokens = np.concatenate([np.asarray(r["tokens"])[: int(r["length"])] for r in recs])
+  # a slice cuts the text itself (bounds in tokens or percent of them), not the stored records, so the
+  # two sides of "train[:90%]" / "train[90%:]" are contiguous, disjoint stretches of text
+  n = len(tokens)
+  return tokens[core.slice_bound(lo, n, 0):core.slice_bound(hi, n, n)]
 
 
 def windows(tokens: np.ndarray, context: int, stride: int) -> dict[str, np.ndarray]:
@@ -120,11 +126,13 @@ def windows(tokens: np.ndarray, context: int, stride: int) -> dict[str, np.ndarr
 
 def load(split: str, *, data_dir: str = "", path: str = "", context: int = 64, train_stride: int = 1,
          eval_stride: int = 0) -> core.Dataset:
-  """``split`` in {train, validation, test (= validation)} as next-token windows (see module doc)."""
+  """``split`` in {train, validation, test (= validation)}, optionally sliced (``"train[:90%]"``,
+  ``"train[90%:]"``: contiguous parts of the text, for tuning on held-out text), as next-token windows (see
+  module doc); slices of ``train`` take ``train_stride``."""
   builder = core.prepare(TinyShakespeareChar, data_dir or core.default_data_dir(), _config(path))
   name = "validation" if split == "test" else split
   tokens = read_tokens(builder, name)
-  stride = int(train_stride) if name == "train" else int(eval_stride or context)
+  stride = int(train_stride) if core.parse_split(name)[0] == "train" else int(eval_stride or context)
   vocab = builder.info.metadata["vocab"]
   return core.Dataset("tiny_shakespeare", split, windows(tokens, int(context), stride),
                       {"vocab_size": len(vocab), "vocab": vocab, "num_tokens": len(tokens)})

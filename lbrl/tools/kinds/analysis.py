@@ -60,6 +60,8 @@ def restore(cfg, workdir: str | None, at: str = "final"):
   from lbrl.train import trainer
   from lbrl.train.checkpoint import Checkpointer, abstract
   from lbrl.train.optimizer import make_optimizer
+  if workdir is not None:   # teachers trained as first stages live in the run's workdir
+    cfg = trainer.auxiliary_workdirs(cfg, workdir)
   mesh = parallel.make_mesh(cfg.mesh.shape, cfg.mesh.axes)
   train_data, eval_data = trainer.load_data(cfg)
   task = trainer.build_task(cfg, trainer.data_meta(cfg, train_data))
