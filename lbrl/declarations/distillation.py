@@ -24,8 +24,10 @@ ANALYSIS_TOOLS.declare("knowledge_transfer_simulation",
 ANALYSIS_TOOLS.declare("boot_toy_study", "lbrl.models.diffusion_toy:boot_toy_study")
 
 # B-MTARD (mitigating_accuracy_robustness_trade): adversarial training as gradient estimators, the
-# robust accuracy of a trained model. The two-teacher loss lbrl.losses.distillation:mtard is not declared
-# yet: the trainer supplies one frozen teacher (needs a 'robust_teacher_outputs' keyword).
+# two-teacher loss (a clean teacher's outputs and a robust teacher's under keyword robust_teacher_outputs),
+# the robust accuracy of a trained model.
+LOSSES.declare("mtard", "lbrl.losses.distillation:mtard", needs=("teacher_outputs", "robust_teacher_outputs"),
+               components=("nat", "adv"))
 GRAD_ESTIMATORS.declare("adversarial", "lbrl.optim.adversarial:adversarial_estimator")
 GRAD_ESTIMATORS.declare("mtard", "lbrl.optim.adversarial:mtard_estimator")
 ANALYSIS_TOOLS.declare("robust_accuracy", "lbrl.analysis.robustness:robust_accuracy")
