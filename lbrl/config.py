@@ -142,7 +142,8 @@ def base(arg: str | None = None) -> tuple[mlc.ConfigDict, str]:
   c.post_training = []      # [dict(name="temperature_scaling", split="validation")]: lbrl.train.stages
   # Start from another run's parameters instead of the model's init (fresh runs only; a resumed run
   # restores its own checkpoint): dict(workdir=<a trained run>) or dict(train={...}) (a first stage
-  # trained in <workdir>/init: this config with the block's fields replaced, e.g. model, steps, data),
+  # trained in <workdir>/init, or in workdir= when given, shared by runs: this config with the block's
+  # fields replaced, e.g. model, steps, data),
   # optional transform=<lbrl.registry.PARAM_TRANSFORMS name> (+ kwargs) mapping the source model's
   # parameters to this model's (growth); model_state too when the shapes allow. None: the model's init.
   c.init = None

@@ -836,24 +836,26 @@ def init_stage_config(cfg):
 
 
 def train_init_stage(cfg, workdir: str, progress: bool | None = None) -> str | None:
-  """The workdir ``config.init`` starts from: its ``workdir``, or ``<workdir>/init`` where its ``train``
-  block is trained first (resumable; a finished stage trains nothing). None without ``config.init``."""
+  """The workdir ``config.init`` starts from: its ``workdir``, or, with a ``train`` block, where that first
+  stage is trained (its ``workdir`` when given, shared by every run naming it, else ``<workdir>/init``;
+  resumable, file-locked; a finished stage trains nothing). None without ``config.init``."""
   import os
   block = cfg.get("init")
   if not block:
     return None
   block = block.to_dict() if hasattr(block, "to_dict") else dict(block)
   unknown = set(block) - set(INIT_KEYS)
-  if unknown or bool(block.get("workdir")) == bool(block.get("train")):
-    raise ValueError(f"config.init needs exactly one of workdir= (a trained run) or train= (a first stage), plus "
-                     f"optional transform= and kwargs=; got keys {sorted(block)}")
-  if block.get("workdir"):
+  if unknown or not (block.get("workdir") or block.get("train")):
+    raise ValueError(f"config.init needs workdir= (a trained run) or train= (a first stage; with workdir= it "
+                     f"trains there, shared by the runs that name it), plus optional transform= and kwargs=; got "
+                     f"keys {sorted(block)}")
+  if not block.get("train"):
     return os.path.expanduser(block["workdir"])
-  src = os.path.join(workdir, "init")
+  src = os.path.expanduser(block.get("workdir") or os.path.join(workdir, "init"))
   if jax.process_index() == 0 and progress is not False:
     print(f"first stage: config.init in {src}", file=sys.stderr, flush=True)
   from lbrl.data.core import file_lock
-  os.makedirs(workdir, exist_ok=True)
+  os.makedirs(os.path.dirname(os.path.abspath(src)) or ".", exist_ok=True)
   with file_lock(os.path.abspath(src) + ".lock"):
     train(init_stage_config(cfg), src, progress=progress)
   return src

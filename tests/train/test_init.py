@@ -69,5 +69,21 @@ def test_mismatched_shapes_name_the_parameter(tmp_path):
     cfg.model = common.free(name="mlp", hidden=(32,))
   with pytest.raises(ValueError, match=r"config.init: .*Dense_0.*expected"):
     train(cfg, str(tmp_path / "b"), progress=False)
-  with pytest.raises(ValueError, match="exactly one of workdir"):
+  with pytest.raises(ValueError, match="needs workdir="):
     train(small_config(steps=1, init=dict(transform="grow_transformer")), str(tmp_path / "c"), progress=False)
+
+
+def test_first_stage_in_a_shared_workdir_is_trained_once(tmp_path):
+  """init=dict(train=..., workdir=<shared>): the first stage (its own seed and optimizer, so that it is one
+  run whatever the seed of the runs naming it) trains there once; every run starts from its parameters."""
+  from lbrl.train.trainer import init_stage_config
+  shared = str(tmp_path / "stage")
+  init = dict(train=dict(steps=3, seed=0, optimizer=dict(name="adam", learning_rate=3e-3)), workdir=shared)
+  a = train(_frozen(small_config(steps=1), init=init), str(tmp_path / "a"), progress=False)
+  cfg_b = _frozen(small_config(steps=1, seed=1), init=init)
+  b = train(cfg_b, str(tmp_path / "b"), progress=False)
+  assert sum("train/loss" in r for r in read_metrics(shared)) == 1    # trained once (a relaunch trains nothing)
+  alone = train(init_stage_config(cfg_b), str(tmp_path / "alone"), progress=False)   # the same stage, by itself
+  for x, y, z in zip(_params(a), _params(b), _params(alone)):
+    np.testing.assert_array_equal(x, z)
+    np.testing.assert_array_equal(y, z)
