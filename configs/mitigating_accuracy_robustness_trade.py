@@ -30,7 +30,9 @@ observed (cpu run, 3 seeds; teachers: clean 87.2%, robust 89.9% clean accuracy):
        accuracy -6.7 [-7.8, -5.6] (rule contradicted): at this scale adversarial training regularises the
        overfitting MLP and there is no accuracy-robustness trade-off to mitigate (the robust CNN teacher is
        also more accurate than the clean one). That first run's verdict was "not testable" (no second teacher
-       slot); the B-MTARD arm's numbers are in the report.
+       slot). B-MTARD (its 3 runs added after): clean 70.2%, PGD-20 41.4%; vs AT clean +1.8 points
+       [-0.3, +3.8], PGD -2.9 [-9.2, +3.4]; vs ARD clean -0.0 [-3.0, +3.0], PGD -3.9 [-12.5, +4.7]: all four
+       B-MTARD rules inconclusive at 3 seeds (MDEs 2.5-10.7 points); no sign of its robustness gain here.
 paper: CIFAR-10, ResNet-18 student, WideResNet-34-10 TRADES robust teacher and ResNet-56 clean teacher,
        SGD 0.1 momentum 0.9 wd 2e-4, batch 128, 300 epochs (x0.1 at 215, 260, 285), PGD-10 (2/255 in an
        8/255 ball) for training, PGD-20 for evaluation (the authors' resnet18_mtard_cifar10.py).
