@@ -11,6 +11,12 @@ cpu:   the ranking family's protocol (lbrl.data.ranking_protocol: synthetic grad
        on a validation slice of the training lists (sweep.tune). Rules fixed before any run: PSL not worse than SL on test NDCG@10 (margin
        0.01) and PSL > BPR on NDCG@10 (margin 0). The false-negative robustness needs implicit-feedback data
        with flipped positives: not tested here.
+observed (2026-12-02, NOT a report: the run was committed, then withdrawn by the lead: PSL's temperature
+       and surrogate act on cosine scores in [-1, 1] of implicit-feedback collaborative filtering, and this
+       stand-in scores graded lists with an unbounded MLP, so a "not reproduced" here would test lbrl's
+       protocol, not the paper's): chosen rates PSL 3e-3, BPR 3e-3, SL 1e-2 (top of its grid); NDCG@10 BPR
+       0.9624, SL 0.9596, PSL 0.9425; PSL - SL -0.0171 [-0.0198, -0.0145], PSL - BPR -0.0199 [-0.0216,
+       -0.0183]. Next: rerun on the implicit_feedback set with cf_scorer (cosine MF), the paper's setting.
 paper: MovieLens-1M, Amazon-Book, Gowalla, Yelp with MF/LightGCN/XSimGCL backbones (cosine scores,
        embedding size 64), the authors' IR-Benchmark; NDCG@20 gains over SL of a few percent (no single number
        in the catalog). Not available offline; the paper variant is the protocol at the paper's batch of 1024
