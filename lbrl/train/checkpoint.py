@@ -65,21 +65,16 @@ class Checkpointer:
     item = os.path.join(self._step_dir(step), "default")
     if not os.path.isdir(item):
       raise FileNotFoundError(f"{item} is missing")
-    saved = ocp.tree.to_flat_dict(ocp.StandardCheckpointHandler().metadata(epath.Path(item)).tree)
-    wanted = ocp.tree.to_flat_dict(abstract_state)
-    name = lambda k: ".".join(map(str, k))
-    for key in sorted(set(saved) | set(wanted), key=name):
-      if key not in saved or key not in wanted:
-        where = "the config's state" if key not in saved else "the checkpoint"
-        raise CheckpointMismatchError(
-            f"checkpoint step {step} in {self.directory} does not match this config's state: "
-            f"{name(key)} is only in {where}. Use a new workdir, or move {self.directory} away to start over.")
-      a, b = tuple(getattr(saved[key], "shape", ()) or ()), tuple(getattr(wanted[key], "shape", ()) or ())
-      if a != b:
-        raise CheckpointMismatchError(
-            f"checkpoint step {step} in {self.directory} does not match this config's state: {name(key)} "
-            f"has shape {a} in the checkpoint and {b} in the config. Use a new workdir, or move "
-            f"{self.directory} away to start over.")
+    saved = ocp.StandardCheckpointHandler().metadata(epath.Path(item)).tree
+    diff = shape_mismatch(saved, abstract_state)
+    if diff is None:
+      return
+    key, a, b = diff
+    where = "the config's state" if a is None else "the checkpoint"
+    what = (f"{key} is only in {where}" if a is None or b is None
+            else f"{key} has shape {a} in the checkpoint and {b} in the config")
+    raise CheckpointMismatchError(f"checkpoint step {step} in {self.directory} does not match this config's state: "
+                                  f"{what}. Use a new workdir, or move {self.directory} away to start over.")
 
   def _quarantine(self, step: int, error: BaseException) -> None:
     """Moves an unreadable step aside (process 0; every process waits for it); process 0 logs one line."""
@@ -180,6 +175,19 @@ def latest_step(directory: str) -> int:
   except FileNotFoundError:
     return 0
   return max((int(n) for n in names if n.isdigit() and os.path.isdir(os.path.join(directory, n))), default=0)
+
+
+def shape_mismatch(first, second) -> tuple[str, tuple | None, tuple | None] | None:
+  """The first leaf (in name order) where two trees of arrays (or anything with ``.shape``) differ:
+  ``(dotted name, shape in first, shape in second)``, a shape None where the leaf is missing; None when
+  their names and shapes agree."""
+  a, b = ocp.tree.to_flat_dict(first), ocp.tree.to_flat_dict(second)
+  name = lambda k: ".".join(map(str, k))
+  shape = lambda t, k: tuple(getattr(t[k], "shape", ()) or ()) if k in t else None
+  for key in sorted(set(a) | set(b), key=name):
+    if shape(a, key) != shape(b, key):
+      return name(key), shape(a, key), shape(b, key)
+  return None
 
 
 def read_latest(workdir: str, who: str) -> dict:

@@ -52,7 +52,7 @@ from lbrl.data import pipeline
 from lbrl.losses import reduce
 from lbrl.registry import (DIAGNOSTICS, GRAD_ESTIMATORS, LOSSES, METRICS, MODELS, OPTIMIZERS, POST_TRAINING,
                            TARGETS, resolve)
-from lbrl.train.checkpoint import Checkpointer, abstract, latest_step
+from lbrl.train.checkpoint import Checkpointer, abstract, latest_step, shape_mismatch
 from lbrl.train.optimizer import make_optimizer
 from lbrl.train.record import MetricWriter, Progress, write_workdir_record
 from lbrl.train.validate import validate_config
@@ -882,25 +882,14 @@ def initial_variables(cfg, source_workdir: str, shapes) -> dict:
     fn = PARAM_TRANSFORMS.get(block["transform"])
     params = fn(params, source=source_model, target=cfg.model.to_dict(), key=jax.random.PRNGKey(int(cfg.seed)),
                 **dict(block.get("kwargs") or {}))
-  want = jax.tree.map(lambda s: tuple(s.shape), shapes.params)
-  got = jax.tree.map(lambda a: tuple(np.shape(a)), params)
-  if jax.tree.structure(want) != jax.tree.structure(got) or want != got:
+  diff = shape_mismatch(params, shapes.params)
+  if diff is not None:
     raise ValueError(f"config.init: the parameters from {source_workdir} "
                      f"{'(after ' + repr(block['transform']) + ')' if block.get('transform') else ''} do not match "
-                     f"this model's: {_first_difference(got, want)}; give a transform (config.init.transform) that maps "
-                     "the source model to this one")
-  ms_want = jax.tree.map(lambda s: tuple(s.shape), shapes.model_state)
-  ms_ok = bool(model_state) and jax.tree.map(lambda a: tuple(np.shape(a)), model_state) == ms_want
+                     f"this model's: {diff[0]}: {diff[1]} vs expected {diff[2]}; give a transform "
+                     "(config.init.transform) that maps the source model to this one")
+  ms_ok = bool(model_state) and shape_mismatch(model_state, shapes.model_state) is None
   return {"params": params, "model_state": model_state if ms_ok else None}
-
-
-def _first_difference(got, want) -> str:
-  g = dict(jax.tree_util.tree_flatten_with_path(got)[0])
-  w = dict(jax.tree_util.tree_flatten_with_path(want)[0])
-  for k in sorted(set(g) | set(w), key=str):
-    if g.get(k) != w.get(k):
-      return f"{jax.tree_util.keystr(k)}: {g.get(k)} vs expected {w.get(k)}"
-  return "tree structures differ"
 
 
 def auxiliary_stage_config(cfg, index: int):

@@ -118,12 +118,13 @@ def select(cfg, *, config_path: str, variant: str, out_dir: str, workdir_root: s
   aspec = None
   if experiment.kind_of(cfg) == "analysis":
     from lbrl.tools.kinds import analysis
-    if analysis.spec_of(cfg).get("at") == "init":
+    a = analysis.spec_of(cfg)
+    if a.get("at") == "init":
       raise ValueError("config.sweep.tune with an analysis at initialisation: nothing is trained, nothing to tune")
     if spec["metric"].startswith("analysis/"):
       # an analysis metric: the tool runs on each selection run, on its selection split when the tool
       # reads the eval split (data.split_eval is the selection split there)
-      aspec = analysis.spec_of(cfg)
+      aspec = a
   cand = candidates(cfg, spec)
   sel_arms = {f"{arm}@{experiment.point_name(pt)}": ov for arm, pts in cand.items() for pt, ov in pts}
   runs = experiment.expand(cfg, spec["seeds"], sel_arms)
