@@ -42,6 +42,8 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
+from lbrl.optim.batch_rules import masked_tests
+
 TESTS = ("norm", "inner_product", "none")
 
 
@@ -54,33 +56,6 @@ class AdaptiveBatchEstimator(NamedTuple):
   value_and_grad: object
   metrics: object
   per_example: bool = True   # the trainer refuses batch-wide losses and gradient accumulation with it
-
-
-def masked_tests(grads, mask, *, eta: float = 1.0, theta: float = 0.9, nu: float = 5.84):
-  """The tests' statistics over the rows of ``grads [B, P]`` where ``mask [B]`` (at least 2 rows).
-
-  Returns ``mean`` (``g``), ``b``, ``norm_required``, ``ip_required``, ``statistic``
-  (``sum_j Var_i / (b |g|^2)``), ``grad_sq``/``trace_sigma``/``b_simple`` (the unbiased two-size
-  estimates above). Equal to :func:`lbrl.optim.batch_rules.norm_test` /
-  :func:`~lbrl.optim.batch_rules.inner_product_test` on the selected rows (tested)."""
-  m = mask.astype(jnp.float32)
-  b = jnp.sum(m)
-  g = jnp.sum(grads * m[:, None], 0) / b
-  gsq = jnp.sum(g ** 2)
-  sq = jnp.sum(grads ** 2, 1)                    # |g_i|^2
-  mean_sq = jnp.sum(sq * m) / b
-  var = (jnp.sum(sq * m) - b * gsq) / (b - 1)    # sum_j Var_i(g_ij), divisor b - 1
-  dots = grads @ g
-  mean_dot = jnp.sum(dots * m) / b
-  var_ip = jnp.sum(m * (dots - mean_dot) ** 2) / (b - 1)
-  ortho_sq = jnp.sum(m * (sq - dots ** 2 / gsq))   # sum_i |g_i - (<g_i,g>/|g|^2) g|^2
-  var_orth = ortho_sq / (b - 1)
-  grad_sq = (b * gsq - mean_sq) / (b - 1)
-  trace = b * (mean_sq - gsq) / (b - 1)
-  return {"mean": g, "b": b, "statistic": var / (b * gsq),
-          "norm_required": jnp.ceil(var / (eta ** 2 * gsq)),
-          "ip_required": jnp.ceil(jnp.maximum(var_ip / (theta ** 2 * gsq ** 2), var_orth / (nu ** 2 * gsq))),
-          "grad_sq": grad_sq, "trace_sigma": trace, "b_simple": trace / grad_sq}
 
 
 def adaptive_batch_estimator(*, initial_batch: int, test: str = "norm", eta: float = 1.0, theta: float = 0.9,

@@ -263,42 +263,61 @@ def power_law_fit(x: Sequence[float], y: Sequence[float]) -> dict:
 
 # --- AdAdaGrad: adaptive-sampling tests and a resumable batch schedule -------------------------------
 
-def norm_test(grads, eta: float) -> dict:
-  """The norm test on per-example gradients ``grads [B, P]``: passes when
-  ``sum_j Var_i(g_ij) / B <= eta^2 |g|^2``; ``required`` is the smallest batch that would pass,
-  ``ceil(sum_j Var_i(g_ij) / (eta^2 |g|^2))`` (Var with divisor ``B - 1``)."""
+def masked_tests(grads, mask, *, eta: float = 1.0, theta: float = 0.9, nu: float = 5.84) -> dict:
+  """The adaptive-sampling tests on the rows of per-example gradients ``grads [B, P]`` where ``mask [B]``
+  (``b >= 2`` rows; Var with divisor ``b - 1``), with ``g`` their mean:
+
+  * norm test: passes when ``sum_j Var_i(g_ij) / b <= eta^2 |g|^2``; ``norm_required`` is the smallest
+    batch that would pass, ``ceil(sum_j Var_i(g_ij) / (eta^2 |g|^2))``;
+  * augmented inner-product test (Bollapragada, Byrd & Nocedal 2018; AdAdaGrad's coordinate-free test):
+    ``Var_i(<g_i, g>) / b <= theta^2 |g|^4`` and ``sum_i |g_i - (<g_i,g>/|g|^2) g|^2 / ((b - 1) b) <= nu^2
+    |g|^2``; ``ip_required`` the smallest batch passing both;
+  * ``statistic`` = ``sum_j Var_i / (b |g|^2)``, and the gradient noise scale from the two batch sizes 1 and
+    ``b`` (:func:`noise_scale_from_norms`): ``grad_sq``, ``trace_sigma``, ``b_simple``.
+
+  Returns those and ``mean`` (``g``), ``b``, ``norm_passed``, ``ip_passed``."""
+  grads = jnp.asarray(grads)
+  m = jnp.asarray(mask).astype(grads.dtype)
+  b = jnp.sum(m)
+  g = jnp.sum(grads * m[:, None], 0) / b
+  gsq = jnp.sum(g ** 2)
+  var = jnp.sum(m[:, None] * (grads - g) ** 2) / (b - 1)   # sum_j Var_i(g_ij)
+  dots = grads @ g
+  mean_dot = jnp.sum(dots * m) / b
+  var_ip = jnp.sum(m * (dots - mean_dot) ** 2) / (b - 1)
+  ortho = grads - (dots / gsq)[:, None] * g[None]
+  var_orth = jnp.sum(m[:, None] * ortho ** 2) / (b - 1)
+  mean_sq = jnp.sum(m * jnp.sum(grads ** 2, 1)) / b
+  grad_sq = (b * gsq - mean_sq) / (b - 1)
+  trace = b * (mean_sq - gsq) / (b - 1)
+  return {"mean": g, "b": b, "statistic": var / (b * gsq),
+          "norm_passed": var / b <= eta ** 2 * gsq, "norm_required": jnp.ceil(var / (eta ** 2 * gsq)),
+          "ip_passed": (var_ip / b <= theta ** 2 * gsq ** 2) & (var_orth / b <= nu ** 2 * gsq),
+          "ip_required": jnp.ceil(jnp.maximum(var_ip / (theta ** 2 * gsq ** 2), var_orth / (nu ** 2 * gsq))),
+          "grad_sq": grad_sq, "trace_sigma": trace, "b_simple": trace / grad_sq}
+
+
+def _per_example(grads):
   grads = jnp.asarray(grads)
   if grads.ndim != 2 or grads.shape[0] < 2:
     raise ValueError(f"grads must be per-example gradients [B >= 2, P], got shape {grads.shape}")
-  eta = _positive("eta", eta)
-  b = grads.shape[0]
-  g = grads.mean(0)
-  var = jnp.sum(jnp.var(grads, axis=0, ddof=1))
-  gsq = jnp.sum(g ** 2)
-  return {"statistic": var / (b * gsq), "passed": var / b <= eta ** 2 * gsq,
-          "required": jnp.ceil(var / (eta ** 2 * gsq))}
+  return grads, jnp.ones(grads.shape[0], bool)
+
+
+def norm_test(grads, eta: float) -> dict:
+  """The norm test on per-example gradients ``grads [B, P]`` (:func:`masked_tests` on every row):
+  ``{"statistic", "passed", "required"}``."""
+  grads, mask = _per_example(grads)
+  t = masked_tests(grads, mask, eta=_positive("eta", eta))
+  return {"statistic": t["statistic"], "passed": t["norm_passed"], "required": t["norm_required"]}
 
 
 def inner_product_test(grads, theta: float, nu: float) -> dict:
-  """The augmented inner-product test (Bollapragada, Byrd & Nocedal 2018; AdAdaGrad's coordinate-free
-  test): ``Var_i(<g_i, g>) / B <= theta^2 |g|^4`` and, for the part of each ``g_i`` orthogonal to
-  ``g``, ``sum_i |g_i - (<g_i,g>/|g|^2) g|^2 / ((B - 1) B) <= nu^2 |g|^2``; ``required`` is the smallest
-  batch passing both."""
-  grads = jnp.asarray(grads)
-  if grads.ndim != 2 or grads.shape[0] < 2:
-    raise ValueError(f"grads must be per-example gradients [B >= 2, P], got shape {grads.shape}")
-  theta, nu = _positive("theta", theta), _positive("nu", nu)
-  b = grads.shape[0]
-  g = grads.mean(0)
-  gsq = jnp.sum(g ** 2)
-  dots = grads @ g
-  var_ip = jnp.var(dots, ddof=1)
-  ortho = grads - (dots / gsq)[:, None] * g[None]
-  var_orth = jnp.sum(ortho ** 2) / (b - 1)
-  need_ip = var_ip / (theta ** 2 * gsq ** 2)
-  need_orth = var_orth / (nu ** 2 * gsq)
-  return {"passed": (var_ip / b <= theta ** 2 * gsq ** 2) & (var_orth / b <= nu ** 2 * gsq),
-          "required": jnp.ceil(jnp.maximum(need_ip, need_orth))}
+  """The augmented inner-product test on per-example gradients ``grads [B, P]`` (:func:`masked_tests`
+  on every row): ``{"passed", "required"}``."""
+  grads, mask = _per_example(grads)
+  t = masked_tests(grads, mask, theta=_positive("theta", theta), nu=_positive("nu", nu))
+  return {"passed": t["ip_passed"], "required": t["ip_required"]}
 
 
 @dataclasses.dataclass(frozen=True)

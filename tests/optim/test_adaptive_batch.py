@@ -10,7 +10,8 @@ import pytest
 
 from lbrl import config as common
 from lbrl.optim import batch_rules
-from lbrl.optim.adaptive_batch import adaptive_batch_estimator, masked_tests
+from lbrl.optim.adaptive_batch import adaptive_batch_estimator
+from lbrl.optim.batch_rules import masked_tests
 from lbrl.train import train
 from tests.train._small import small_config
 
