@@ -62,7 +62,7 @@ def get_config(arg=None):
   robust_teacher = dict(name="teacher", model_config=dict(name="cnn1d"),
                         train=dict(steps=teacher_steps, seed=0, grad_estimator=pgd_train))
   if variant == "cpu":
-    # expanded here: the analysis kind restores the teacher from this path as written (no expanduser)
+    # one teacher per kind shared by every seed and arm (the paths are absolute so the records stay as run)
     clean_teacher["workdir"] = os.path.expanduser("~/.cache/lbrl/teachers/mtard_clean_cpu")
     robust_teacher["workdir"] = os.path.expanduser("~/.cache/lbrl/teachers/mtard_robust_cpu")
   c.grad_estimator = common.free(**pgd_train)   # the base setting: PGD adversarial training ("at")
