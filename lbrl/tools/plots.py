@@ -143,6 +143,56 @@ def benchmark(res: dict, path: str) -> str | None:
   return path
 
 
+MAX_DIAGNOSTIC_PANELS = 8
+
+
+def diagnostic_keys(res: dict) -> list[str]:
+  """The ``diag/<name>/<key>`` curves the runs logged (sorted; empty when the config lists none)."""
+  return sorted({k for r in res.get("runs") or [] for k, v in (r.get("diagnostics") or {}).items() if v})
+
+
+def diagnostic_means(res: dict, key: str) -> dict[str, np.ndarray]:
+  """``{arm: [[step, mean over seeds], ...]}`` of one diagnostic, over the steps every seed logged."""
+  out = {}
+  for arm in res.get("arms") or {}:
+    curves = [np.asarray(r["diagnostics"][key], dtype=float) for r in res["runs"]
+              if r["arm"] == arm and len((r.get("diagnostics") or {}).get(key) or [])]
+    if curves:
+      n = min(len(c) for c in curves)
+      out[arm] = np.stack([curves[0][:n, 0], np.mean([c[:n, 1] for c in curves], 0)], 1)
+  return out
+
+
+def diagnostics(res: dict, path: str) -> str | None:
+  """One panel per logged training diagnostic (at most :data:`MAX_DIAGNOSTIC_PANELS`): each arm's mean
+  over seeds against steps, on a log scale where the values are positive and span more than 20x.
+  None when no run logged a diagnostic."""
+  keys = diagnostic_keys(res)[:MAX_DIAGNOSTIC_PANELS]
+  if not keys:
+    return None
+  plt = _plt()
+  ncol = min(4, len(keys))
+  nrow = -(-len(keys) // ncol)
+  fig, axs = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.3 * nrow), squeeze=False)
+  for ax, key in zip(axs.flat, keys):
+    means = diagnostic_means(res, key)
+    for arm, c in means.items():
+      ax.plot(c[:, 0], c[:, 1], marker=".", label=arm)
+    vals = np.concatenate([c[:, 1] for c in means.values()]) if means else np.array([])
+    vals = vals[np.isfinite(vals)]
+    if vals.size and vals.min() > 0 and vals.max() / vals.min() > 20:
+      ax.set_yscale("log")
+    ax.set_title(key.removeprefix("diag/"), fontsize=9); ax.set_xlabel("step")
+  for ax in list(axs.flat)[len(keys):]:
+    ax.axis("off")
+  axs.flat[0].legend(fontsize=7)
+  fig.suptitle("training diagnostics (config.diagnostics), mean over seeds", fontsize=10)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+  return path
+
+
 PLOTS = {"sweep": sweep, "analysis": sweep, "grid": grid, "fit": fit, "benchmark": benchmark}
 
 

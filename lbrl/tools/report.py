@@ -19,6 +19,8 @@ import json
 import os
 import textwrap
 
+import numpy as np
+
 from lbrl.tools import experiment, plots, stats
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -139,6 +141,49 @@ def rel_link(target: str, out_dir: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------- writer
+SPIKE_FACTOR, SPIKE_WINDOW = 1.5, 50
+
+
+def loss_spike_counts(res: dict) -> dict[str, float]:
+  """``{arm: mean over seeds of lbrl.analysis.signal.loss_spikes(logged train/loss)}`` for the runs that
+  kept their training loss with their diagnostics."""
+  from lbrl.analysis.signal import loss_spikes
+  per_arm: dict[str, list[int]] = {}
+  for r in res.get("runs") or []:
+    curve = (r.get("diagnostics") or {}).get("train/loss")
+    if curve:
+      per_arm.setdefault(r["arm"], []).append(
+          loss_spikes([v for _, v in curve], factor=SPIKE_FACTOR, window=SPIKE_WINDOW))
+  return {a: float(np.mean(v)) for a, v in per_arm.items()}
+
+
+def _diagnostics_lines(res: dict, out_dir: str) -> list[str]:
+  """The training diagnostics the runs logged (``config.diagnostics``): their figure against steps and
+  each arm's first and last logged value (mean over seeds); nothing when the config lists none."""
+  fig = plots.diagnostics(res, os.path.join(out_dir, "diagnostics.png"))
+  if not fig:
+    return []
+  keys = plots.diagnostic_keys(res)
+  arms = list(res.get("arms") or {})
+  lines = ["", "## Training diagnostics", "",
+           "Logged inside the jitted train step (`config.diagnostics`, `lbrl.registry.DIAGNOSTICS`); each cell "
+           "is the arm's mean over seeds at the first and the last logged step.", "",
+           "| diagnostic | " + " | ".join(arms) + " |", "|---|" + "---|" * len(arms)]
+  for key in keys:
+    means = plots.diagnostic_means(res, key)
+    cells = [f"{means[a][0, 1]:.4g} → {means[a][-1, 1]:.4g}" if a in means else "—" for a in arms]
+    lines.append(f"| `{key.removeprefix('diag/')}` | " + " | ".join(cells) + " |")
+  spikes = loss_spike_counts(res)
+  if spikes:
+    lines.append(f"| loss spikes (logged `train/loss` above {SPIKE_FACTOR}x the median of the previous "
+                 f"{SPIKE_WINDOW} logged values), mean over seeds | "
+                 + " | ".join(f"{spikes[a]:.3g}" if a in spikes else "—" for a in arms) + " |")
+  shown = keys[:plots.MAX_DIAGNOSTIC_PANELS]
+  lines += ["", f"![training diagnostics]({os.path.basename(fig)})"
+            + ("" if len(shown) == len(keys) else f" (first {len(shown)} of {len(keys)} plotted)")]
+  return lines
+
+
 def write(cfg, module, res: dict, out_dir: str, config_path: str, *, footprint_info: dict | None = None) -> dict:
   """Writes ``results.json``, the figure and ``README.md`` for a finished experiment of any kind;
   returns ``res`` with ``report`` (the README's path)."""
@@ -193,6 +238,7 @@ def write(cfg, module, res: dict, out_dir: str, config_path: str, *, footprint_i
               stats.margins_table()]
   if fig:
     lines += ["", f"![{kind}]({os.path.basename(fig)})"]
+  lines += _diagnostics_lines(res, out_dir)
   companion = os.path.join(out_dir, "benchmark.md")   # written by a benchmarks/ script, e.g. a cost claim
   if os.path.exists(companion) and kind != "benchmark":
     lines += ["", "## Companion benchmark ([benchmark.json](benchmark.json))", "", open(companion).read().strip()]

@@ -287,3 +287,45 @@ def test_analysis_metric_tunes_each_arm_on_its_selection_split(tmp_path):
   with pytest.raises(ValueError, match="nothing to tune"):
     reproduce.run_experiment(at_init, "cpu", out_dir=str(tmp_path / "o2"), workdir_root=str(tmp_path / "w2"),
                              quiet=True)
+
+
+# ------------------------------------------------------------------------------- training diagnostics
+def test_training_diagnostics_are_kept_plotted_and_tabled(tmp_path):
+  """A config's ``diagnostics`` reach the run records as curves read from the run's own log, the report
+  tables each arm's first/last mean over seeds and plots them; loss spikes are counted on the logged
+  training loss."""
+  path = write(tmp_path, "sweep", '''  c.model = common.free(name="mlp", hidden=(8,))
+  c.steps = 3
+  c.diagnostics = ["layer_gradient_norms"]
+  c.sweep.update(seeds=[0, 1], metric="eval/accuracy")
+  c.sweep.arms = {"slow": {}, "fast": {"optimizer": {"learning_rate": 1e-1}}}
+  c.sweep.rules = [{"arm": "fast", "op": ">=", "value": 0.0}]
+''')
+  res = reproduce.run_experiment(path, "cpu", out_dir=str(tmp_path / "out"), workdir_root=str(tmp_path / "wd"),
+                                 quiet=True)
+  from lbrl.train.record import read_metrics
+  logged = {}
+  for r in res["runs"]:
+    rows = read_metrics(r["workdir"])
+    diag = {k for row in rows for k in row if k.startswith("diag/layer_gradient_norms/")}
+    assert diag and set(r["diagnostics"]) == diag | {"train/loss"}
+    for k in diag:
+      assert r["diagnostics"][k] == [[row["step"], row[k]] for row in rows if k in row]
+      logged.setdefault((r["arm"], k), []).append([row[k] for row in rows if k in row])
+  text = open(res["report"]).read()
+  assert "## Training diagnostics" in text and "loss spikes" in text
+  assert os.path.getsize(tmp_path / "out" / "diagnostics.png") > 1000
+  (arm, key), vals = sorted(logged.items())[0]
+  first, last = np.mean([v[0] for v in vals]), np.mean([v[-1] for v in vals])
+  row = next(line for line in text.splitlines() if line.startswith(f"| `{key.removeprefix('diag/')}` |"))
+  cells = dict(zip(list(res["arms"]), [c.strip() for c in row.strip("|").split("|")[1:]]))
+  assert cells[arm] == f"{first:.4g} → {last:.4g}"
+
+
+def test_loss_spike_counts_follow_the_signal_tool():
+  from lbrl.tools import report
+  flat = [[s, 1.0] for s in range(60)]
+  spiky = [[s, 3.0 if s in (20, 40) else 1.0] for s in range(60)]
+  runs = [{"arm": "a", "diagnostics": {"train/loss": flat}}, {"arm": "a", "diagnostics": {"train/loss": spiky}},
+          {"arm": "b", "diagnostics": {}}]
+  assert report.loss_spike_counts({"runs": runs}) == {"a": 1.0}

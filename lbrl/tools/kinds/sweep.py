@@ -35,6 +35,26 @@ def _curve(workdir: str, metric: str) -> list[list[float]]:
   return [[r["step"], r[metric]] for r in read_metrics(workdir) if metric in r]
 
 
+DIAGNOSTIC_PREFIX, TRAIN_LOSS = "diag/", "train/loss"
+
+
+def diagnostic_curves(workdir: str) -> dict[str, list[list[float]]]:
+  """Every training diagnostic the run logged (``config.diagnostics``: ``diag/<name>/<key>``) as
+  ``{key: [[step, value], ...]}``; empty when the config lists none. Kept in the run's record so the
+  report plots the mechanism (activation variance, residual growth, gradient norms ...) against steps;
+  with them the logged training loss (``train/loss``: the report counts its spikes)."""
+  from lbrl.train.record import read_metrics
+  out: dict[str, list[list[float]]] = {}
+  rows = read_metrics(workdir)
+  for r in rows:
+    for k, v in r.items():
+      if k.startswith(DIAGNOSTIC_PREFIX):
+        out.setdefault(k, []).append([r["step"], v])
+  if out:
+    out[TRAIN_LOSS] = [[r["step"], r[TRAIN_LOSS]] for r in rows if TRAIN_LOSS in r]
+  return out
+
+
 REACH_OPS = (">=", "<=")
 CENSORED = "/censored"
 
@@ -105,7 +125,8 @@ def execute(run: dict, workdir_root: str, metric: str) -> dict:
     final = train(run["config"], workdir, progress=False)
   except NonFiniteError as e:
     return {"arm": run["arm"], "seed": run["seed"], "overrides": run["overrides"], "final": {"diverged": 1.0},
-            "diverged_reason": str(e), "curve": _curve(workdir, metric), "wall_time_sec": time.time() - t0,
+            "diverged_reason": str(e), "curve": _curve(workdir, metric),
+            "diagnostics": diagnostic_curves(workdir), "wall_time_sec": time.time() - t0,
             "versions": versions(), "workdir": workdir, "processor": run_processor(workdir),
             "training_hash": training_hash(run["config"])}
   final.pop("state", None)
@@ -117,7 +138,8 @@ def execute(run: dict, workdir_root: str, metric: str) -> dict:
     final.update(reach_metrics(reach, {m: _curve(workdir, m) for m in metrics}, int(run["config"].steps)))
   return {"arm": run["arm"], "seed": run["seed"], "overrides": run["overrides"],
           "final": final,
-          "curve": _curve(workdir, metric), "wall_time_sec": time.time() - t0, "versions": versions(),
+          "curve": _curve(workdir, metric), "diagnostics": diagnostic_curves(workdir),
+          "wall_time_sec": time.time() - t0, "versions": versions(),
           "workdir": workdir, "processor": run_processor(workdir), "training_hash": training_hash(run["config"])}
 
 
