@@ -85,7 +85,8 @@ class TransformerLM(nn.Module):
   vq_codes: int = 0
   vq_token_bias: bool = False
   vq_assign: str = "state"      # VQ map c: "state" (fixed v mod K, collection "vq") | "params" (set by vq_from_dense)
-  lir: bool = False            # Layer Index Rescaling: block l's kernels N(0, (0.02 / sqrt(l))^2) (lbrl.optim.norm_rescaling)
+  lir: bool = False            # Layer Index Rescaling: block l's kernels N(0, (init_std / sqrt(l))^2) (lbrl.optim.norm_rescaling)
+  init_std: float = 0.02       # base std of the block kernels, learned positions and untied unembedding (GPT-2: 0.02)
 
   def _attention_module(self):
     if self.attention == "softmax":
@@ -112,7 +113,7 @@ class TransformerLM(nn.Module):
     if self.positions == "learned":
       if t > self.max_len:
         raise ValueError(f"sequence length {t} exceeds TransformerLM.max_len={self.max_len}")
-      pos = self.param("pos_embed", nn.initializers.normal(0.02), (self.max_len, self.width), self.param_dtype)
+      pos = self.param("pos_embed", nn.initializers.normal(self.init_std), (self.max_len, self.width), self.param_dtype)
       h = h + jnp.asarray(L.gather(pos)[:t], self.dtype)[None]
     h = nn.Dropout(self.dropout)(h, deterministic=not train)
     alpha = N.residual_scale_value(self.residual_scale, 2 * self.num_layers)
@@ -124,7 +125,7 @@ class TransformerLM(nn.Module):
                   norm=self.norm, placement=self.placement, residual_scale=alpha, skip_scale=float(self.skip_scale),
                   norm_multiplier=1 / math.sqrt(i + 1) if self.layernorm_scaling else 1.0,
                   attention_module=self._attention_module(),
-                  init_std=0.02 / math.sqrt(i + 1) if self.lir else 0.02,
+                  init_std=self.init_std / math.sqrt(i + 1) if self.lir else self.init_std,
                   norm_options=tuple(tuple(o) for o in (dict(self.norm_options).items()
                                                         if hasattr(self.norm_options, "items") else self.norm_options)),
                   name=f"block_{i}", **kw)(h, train=train)
@@ -151,7 +152,7 @@ class TransformerLM(nn.Module):
     if self.tie_embeddings:
       unembed = jnp.asarray(embed.embedding, self.dtype)
     else:
-      unembed = jnp.asarray(self.param("unembed", nn.initializers.normal(0.02), (self.vocab_size, self.width),
+      unembed = jnp.asarray(self.param("unembed", nn.initializers.normal(self.init_std), (self.vocab_size, self.width),
                                        self.param_dtype), self.dtype)
     if not return_hidden:
       logits = L.dot_general(h, unembed, (((h.ndim - 1,), (1,)), ((), ())))
