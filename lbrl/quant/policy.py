@@ -35,7 +35,8 @@ Gradient quantizers (``grad_quantizer``):
   ``accurate_efficient_sub_8``);
 * ``"large_gradient"``: a per-tensor uniform int quantizer with clipping interval ``c = gamma max|g|``, gamma
   on a 16-point grid in ``[1/16, 1]`` chosen per call to minimise the squared quantization error of the
-  large gradients (the top ``1 - large_quantile`` of ``|g|``, default 1%). The paper (Kim, Lee, Jeon, Moon
+  large gradients (the top ``1 - large_quantile`` of ``|g|``, default 1%, selected without a sort:
+  :func:`kth_largest`). The paper (Kim, Lee, Jeon, Moon
   and Ham, "Toward INT4 Fixed-Point Training via Exploring Quantization Error for Gradients", ECCV 2024,
   arXiv:2407.12637, slug ``int4_fixed_point_training``) keeps the interval small for large gradients with
   ``c = gamma g_max`` and updates gamma across iterations; lbrl's stand-in is stateless (gamma re-chosen
@@ -158,14 +159,46 @@ def _q(a, spec, side, key):
   return fake_quantize(a, spec, key=key)
 
 
+def kth_largest(a, k: int):
+  """The ``k``-th largest entry of a nonnegative float array ``a`` (any shape; ``1 <= k <= a.size``), exactly:
+  ``np.sort(a.ravel())[a.size - k]``, found without sorting by bisection on the float32 bit pattern (for
+  nonnegative floats the int32 order of the bits is the value order): 31 passes that each count the
+  entries at or above a candidate. On CPU this is ~28x faster than ``jnp.quantile``'s sort or
+  ``jax.lax.top_k`` (both ~8-9 ms for 32,768 entries, this 0.3 ms, measured with jax 0.10.2)."""
+  a = jnp.asarray(a, jnp.float32).ravel()
+  if not 1 <= int(k) <= a.size:
+    raise ValueError(f"kth_largest: k must be in [1, {a.size}] (the array's size), got {k!r}")
+  bits = jax.lax.bitcast_convert_type(a, jnp.int32)
+
+  def step(i, t):
+    cand = t | jnp.left_shift(jnp.int32(1), 30 - i)
+    return jnp.where(jnp.sum(bits >= cand) >= k, cand, t)
+
+  return jax.lax.bitcast_convert_type(jax.lax.fori_loop(0, 31, step, jnp.int32(0)), jnp.float32)
+
+
+def num_large(n: int, quantile: float) -> int:
+  """How many of ``n`` entries lie above ``quantile`` for the large-gradient set: ``n - ceil((n - 1) q)``
+  (the entries from NumPy's ``quantile(..., method="higher")`` up; at least 1)."""
+  if not 0.0 <= quantile < 1.0:
+    raise ValueError(f"large_quantile must be in [0, 1), got {quantile!r}")
+  return max(1, n - math.ceil((n - 1) * quantile - 1e-9))
+
+
 def large_gradient_quantize(g, bits: int = 4, quantile: float = 0.99, grid: int = 16):
   """The stateless large-gradient interval quantizer (module docstring): symmetric uniform ``bits``-bit
-  codes on ``[-c, c]``, ``c = gamma max|g|``, gamma minimising the error of the top quantile of ``|g|``."""
+  codes on ``[-c, c]``, ``c = gamma max|g|``, gamma minimising the squared error of the large gradients.
+
+  The large gradients are the entries with ``|g| >= t``, ``t`` the ``k``-th largest ``|g|`` with ``k =``
+  :func:`num_large` ``(g.size, quantile)`` (:func:`kth_largest`; ties at ``t`` all count as large). This is
+  the set ``|g| >= jnp.quantile(|g|, quantile)`` (linear interpolation) selects whenever the interpolated
+  value is not rounded past ``t``: the interpolated value lies in ``(sorted[ceil(h) - 1], sorted[ceil(h)]]``,
+  ``h = (n - 1) q``, so no entry lies strictly between it and ``t``."""
   g = jnp.asarray(g, jnp.float32)
   a = jnp.abs(g)
   gmax = jnp.max(a)
   qmax = 2 ** (bits - 1) - 1
-  big = a >= jnp.quantile(a, quantile)
+  big = a >= kth_largest(a, num_large(a.size, quantile))
 
   def with_gamma(gamma):
     c = jnp.maximum(gamma * gmax, jnp.finfo(jnp.float32).tiny)

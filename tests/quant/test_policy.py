@@ -74,6 +74,37 @@ def test_large_gradient_quantizer_matches_its_numpy_transcription():
   assert len(np.unique(got)) <= 15
 
 
+def test_kth_largest_is_the_sorted_entry_ties_included():
+  r = np.random.default_rng(3)
+  cases = [np.abs(r.standard_t(2, (128, 256))).astype(np.float32),           # a [batch, out] cotangent
+           r.integers(0, 5, 999).astype(np.float32),                         # many ties, zeros
+           np.array([0.0, 0.0, 0.0], np.float32), np.array([2.5], np.float32),
+           np.array([np.inf, 1e-40, 3e38, 0.0], np.float32)]                 # subnormal, huge, inf
+  for a in cases:
+    s = np.sort(a.ravel())
+    for k in sorted({1, min(2, a.size), a.size // 2 + 1, a.size}):
+      got = np.float32(policy.kth_largest(jnp.asarray(a), k))
+      assert got == s[a.size - k], (a.size, k)
+      assert got == np.asarray(jax.lax.top_k(jnp.asarray(a).ravel(), k)[0])[-1]
+  with pytest.raises(ValueError, match="k must be"):
+    policy.kth_largest(jnp.ones(3), 4)
+
+
+def test_large_set_equals_the_sort_based_quantile_selection():
+  """The top-k threshold selects exactly what ``|g| >= quantile(|g|, q)`` (the sort-based rule) selects,
+  on fixed inputs of the layer shapes (ties: every entry equal to the threshold is large in both)."""
+  r = np.random.default_rng(4)
+  for shape in ((4096,), (128, 256), (128, 10), (37,)):
+    for q in (0.99, 0.9, 0.5):
+      a = np.abs(r.standard_t(2, shape)).astype(np.float32)
+      a.ravel()[: a.size // 3] = a.ravel()[a.size // 3]                   # a third of the entries tied
+      t = np.float32(policy.kth_largest(jnp.asarray(a), policy.num_large(a.size, q)))
+      mask = a >= t
+      np.testing.assert_array_equal(mask, a >= np.asarray(jnp.quantile(jnp.asarray(a), q)))
+      np.testing.assert_array_equal(mask, a >= np.quantile(a, q, method="higher"))
+  assert policy.num_large(4096, 0.99) == 41 and policy.num_large(10, 0.99) == 1
+
+
 def test_pow2_and_none_scales():
   x = np.array([[0.3, -5.0], [1.0, 7.0]], np.float32)
   s = np.asarray(compute_scale(x, QuantSpec("int4", "channel", 0, scale_format="pow2")))
