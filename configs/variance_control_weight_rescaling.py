@@ -25,8 +25,7 @@ observed (cpu run, 5 seeds): largest residual-stream activation 1.25 (LIR+TVR) v
        baseline (within the 0.03 margin, but no gain at this scale): partly reproduced.
 paper: 1B-parameter LLaMA pre-trained on 100B tokens with LIR (sigma 0.006) and TVR (target 0.01); the paper
        variant is lbrl's LLaMA-1B on C4 (the GaLore protocol's 100k steps of 512 x 256 tokens, a shorter
-       run than the paper's) with LIR and TVR (target 0.01); lbrl's LIR draws from the model's base std 0.02,
-       not the paper's 0.006 (TransformerLM has no base-std option).
+       run than the paper's) with LIR from the paper's base std 0.006 (``model.init_std``) and TVR (target 0.01).
 """
 from lbrl import config as common
 
@@ -76,5 +75,5 @@ def get_config(arg=None):
     common.c4_llama(c, size="1b", optimizer=dict(name="tvr", learning_rate=1e-3, base="adamw",
                                                  base_kwargs=dict(b1=0.9, b2=0.95, weight_decay=0.1),
                                                  target_std=0.01, every=50, ratio_threshold=1.2))
-    c.model.lir = True
+    c.model.update(lir=True, init_std=0.006)
   return common.finalize(c)
