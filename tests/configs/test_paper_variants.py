@@ -2,7 +2,6 @@
 step is traced and lowered on an abstract mesh of the paper's device count (lbrl.train.lowering), and
 its footprint (parameters, per-device bytes, FLOPs per step) is finite and consistent. Each config's
 base setting runs the paper's method (the component its paper block's ``code`` names)."""
-import functools
 import glob
 import math
 import os
@@ -80,11 +79,19 @@ def test_steps_from_epochs():
 
 # ---- lowering ------------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
 def _footprint(slug):
-  """Each paper variant is lowered once per session (the footprint tests below share it)."""
-  from lbrl.train.lowering import paper_footprint
-  return paper_footprint(_paper(os.path.join(REPO, "configs", f"{slug}.py")))
+  """Each paper variant is lowered once per session (the footprint tests below share it), and configs whose
+  paper runs are the same training (one training hash: e.g. two papers on one ViT-B recipe) share one."""
+  from lbrl.tools.kinds.sweep import training_hash
+  cfg = _paper(os.path.join(REPO, "configs", f"{slug}.py"))
+  digest = training_hash(cfg)
+  if digest not in _FOOTPRINTS:
+    from lbrl.train.lowering import paper_footprint
+    _FOOTPRINTS[digest] = paper_footprint(cfg)
+  return _FOOTPRINTS[digest]
+
+
+_FOOTPRINTS: dict[str, dict] = {}
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=_id)
