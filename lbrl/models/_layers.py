@@ -278,7 +278,11 @@ class Block(_AttentionFields):
   multiplies each pre-norm's output (LayerNorm Scaling, Sun et al., "The Curse of Depth in Large Language
   Models", 2025, arXiv:2502.05795: ``1/sqrt(l)`` in layer ``l``); ``attention_module`` is the attention's module class
   (called with the head count and :class:`_AttentionFields`; None: softmax :class:`Attention`; e.g.
-  :class:`lbrl.models.attention.SigmoidAttention`). The defaults give exactly the previous Pre-LN block.
+  :class:`lbrl.models.attention.SigmoidAttention`). ``gpas`` (pre/sandwich placements): after each
+  sub-layer's residual sum ``x <- x - SiLU(a) * stop_gradient(x)`` with one learned scalar ``a`` (init 0,
+  parameter ``gpas``) shared by the block's two sub-layers, as the authors' ``GPASBlock`` (Chen et al.,
+  2025, arXiv:2506.22049; github.com/dandingsky/GPAS, ``pre_gpas``). The defaults give exactly the
+  previous Pre-LN block.
   """
   mlp_dim: int = 0
   norm: str = "layer"
@@ -288,6 +292,7 @@ class Block(_AttentionFields):
   norm_multiplier: float = 1.0
   attention_module: Any = None
   norm_options: tuple = ()   # extra fields of the norm layer ((name, value) pairs, lbrl.models.norm.make_norm)
+  gpas: bool = False         # GPAS gate after each sub-layer (one scalar per block)
 
   def _attention(self, kw):
     common = dict(causal=self.causal, use_rope=self.use_rope, use_bias=self.use_bias, dropout=self.dropout,
@@ -302,8 +307,11 @@ class Block(_AttentionFields):
     if self.mlp_dim <= 0:
       raise ValueError(f"Block.mlp_dim must be positive, got {self.mlp_dim}")
     N.check_placement(self.placement)
+    if self.gpas and self.placement == "post":
+      raise ValueError("Block.gpas needs placement 'pre' or 'sandwich' (the gate scales the residual stream)")
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
     drop = nn.Dropout(self.dropout)
+    gate = self.param("gpas", nn.initializers.zeros, (), self.param_dtype) if self.gpas else None
     make = lambda name: N.make_norm(self.norm, use_bias=self.use_bias, train=train, name=name,
                                     options=self.norm_options, **kw)
     branches = [
@@ -320,6 +328,8 @@ class Block(_AttentionFields):
       if self.placement == "sandwich":
         h = make(f"ln{i}_post")(h)
       x = self._skip(x) + self._scaled(drop(h, deterministic=not train))
+      if gate is not None:
+        x = x - nn.silu(jnp.asarray(gate, x.dtype)) * jax.lax.stop_gradient(x)
     return x
 
   def _skip(self, x):

@@ -19,11 +19,12 @@ DeepScaleLM's lambda, beta: :func:`lbrl.optim.parametrization.deepscalelm_scales
 ``layernorm_scaling=False`` (LayerNorm Scaling: layer ``l``'s pre-norms times ``1/sqrt(l)``),
 ``embed_scale=1.0`` (a number or "sqrt(d)": the embeddings times it before the first block, Spike No
 More's Scaled Embed, Takase et al., 2023, arXiv:2312.16903; the unembedding is unchanged), ``gpas=False``
-(GPAS: after block ``l``, ``h <- h - SiLU(a_l) * stop_gradient(h)`` with a learned scalar ``a_l`` (init
-0): the forward activations shrink by ``1 - SiLU(a_l)`` while the gradient to ``h`` passes unscaled;
-Chen et al., "GPAS: Accelerating Convergence of LLM Pretraining via Gradient-Preserving Activation
-Scaling", 2025, arXiv:2506.22049; the paper places one gate after each sub-layer, lbrl one after each
-block, whose two sub-layers live in one :class:`lbrl.models._layers.Block`); ``head="dense"`` (``"vq"``:
+(GPAS: after each sub-layer of block ``l`` (attention and MLP, after the residual sum),
+``h <- h - SiLU(a_l) * stop_gradient(h)`` with a learned scalar ``a_l`` (init 0, ``block_l/gpas``) shared
+by the block's two sub-layers as in the authors' code (github.com/dandingsky/GPAS, ``GPASBlock``): the
+forward activations shrink by ``1 - SiLU(a_l)`` while the gradient to ``h`` passes unscaled; Chen et al.,
+"GPAS: Accelerating Convergence of LLM Pretraining via Gradient-Preserving Activation Scaling", 2025,
+arXiv:2506.22049); ``head="dense"`` (``"vq"``:
 the VQ-Logits codebook head of :mod:`lbrl.models.vq_head` with ``vq_codes`` codes, map v -> v mod K,
 ``vq_token_bias=False``, ``vq_assign="state"`` (``"params"``: the map is a frozen parameter that
 ``config.init.transform="vq_from_dense"`` sets from a trained dense head); the output layer then holds
@@ -128,10 +129,7 @@ class TransformerLM(nn.Module):
                   init_std=self.init_std / math.sqrt(i + 1) if self.lir else self.init_std,
                   norm_options=tuple(tuple(o) for o in (dict(self.norm_options).items()
                                                         if hasattr(self.norm_options, "items") else self.norm_options)),
-                  name=f"block_{i}", **kw)(h, train=train)
-      if self.gpas:
-        a = jnp.asarray(self.param(f"gpas_{i}", nn.initializers.zeros, (), self.param_dtype), h.dtype)
-        h = h - nn.silu(a) * jax.lax.stop_gradient(h)
+                  gpas=self.gpas, name=f"block_{i}", **kw)(h, train=train)
     if self.placement != "post":
       h = N.make_norm(self.norm, use_bias=self.use_bias, train=train, name="ln_f", **kw)(h)
     if self.head not in ("dense", "vq"):

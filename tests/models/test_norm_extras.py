@@ -13,19 +13,38 @@ def test_gpas_scales_activations_and_preserves_their_gradient():
   m = TransformerLM(vocab_size=11, num_layers=2, width=16, num_heads=2, max_len=8, gpas=True)
   x = jnp.asarray(np.random.default_rng(0).integers(0, 11, (2, 8)))
   v = m.init(jax.random.key(0), x)
-  assert float(v["params"]["gpas_0"]) == 0.0   # SiLU(0) = 0: the plain Pre-LN model at init
+  assert float(v["params"]["block_0"]["gpas"]) == 0.0   # SiLU(0) = 0: the plain Pre-LN model at init
   plain = TransformerLM(vocab_size=11, num_layers=2, width=16, num_heads=2, max_len=8)
-  p_plain = {k: w for k, w in v["params"].items() if not k.startswith("gpas")}
+  p_plain = {k: ({n: w for n, w in b.items() if n != "gpas"} if k.startswith("block") else b)
+             for k, b in v["params"].items()}
   np.testing.assert_allclose(m.apply(v, x), plain.apply({"params": p_plain}, x), rtol=1e-6)
-  # the gate's gradient is non-zero; through the stop-gradient branch dL/dh is not scaled by 1 - SiLU(a)
-  params = {**v["params"], "gpas_0": jnp.float32(1.0)}
+  params = {**v["params"], "block_0": {**v["params"]["block_0"], "gpas": jnp.float32(1.0)}}
   g = jax.grad(lambda p: jnp.sum(m.apply({"params": p}, x) ** 2))(params)
-  assert np.isfinite(float(g["gpas_0"])) and float(g["gpas_0"]) != 0.0
-  silu = 1.0 / (1 + np.exp(-1.0))
-  h = jnp.asarray(np.random.default_rng(1).normal(size=(4, 16)), jnp.float32)
-  f = lambda h: jnp.sum(3.0 * (h - jax.nn.silu(jnp.float32(1.0)) * jax.lax.stop_gradient(h)))
-  np.testing.assert_allclose(jax.grad(f)(h), 3.0, rtol=1e-6)            # forward value is (1 - silu) * 3 h
-  np.testing.assert_allclose(float(f(h)), 3.0 * (1 - silu) * float(jnp.sum(h)), rtol=1e-4)
+  assert np.isfinite(float(g["block_0"]["gpas"])) and float(g["block_0"]["gpas"]) != 0.0
+
+
+def test_gpas_gates_each_sub_layer_with_unscaled_gradients():
+  """One gate ``x <- x - SiLU(a) sg(x)`` after EACH sub-layer (the authors' pre_gpas), c = 1 - SiLU(a).
+  With the attention's output projection zeroed, x1 = c x and, LayerNorm being scale-invariant, the
+  gated block gives c (x1 + M(LN(x))) = c^2 x + c (y - x) where y = x + M(LN(x)) is the plain block;
+  through the stop-gradients the input gradient of sum(w * out) is w + (g - w) / c (g: the plain block's),
+  not c^2 times it."""
+  from lbrl.models._layers import Block
+  x = jnp.asarray(np.random.default_rng(0).normal(size=(2, 5, 8)) * 3.0, jnp.float32)
+  w = jnp.asarray(np.random.default_rng(1).normal(size=(2, 5, 8)), jnp.float32)
+  gated, plain = Block(2, mlp_dim=16, gpas=True), Block(2, mlp_dim=16)
+  v = gated.init(jax.random.key(2), x)["params"]
+  v["attn"]["out"]["kernel"] = jnp.zeros_like(v["attn"]["out"]["kernel"])
+  v["gpas"] = jnp.float32(0.7)
+  pv = {k: b for k, b in v.items() if k != "gpas"}
+  c = 1.0 - 0.7 / (1.0 + np.exp(-0.7))
+  y, out = plain.apply({"params": pv}, x), gated.apply({"params": v}, x)
+  np.testing.assert_allclose(out, c * c * x + c * (y - x), rtol=1e-4, atol=1e-4)
+  g = jax.grad(lambda z: jnp.sum(w * plain.apply({"params": pv}, z)))(x)
+  gg = jax.grad(lambda z: jnp.sum(w * gated.apply({"params": v}, z)))(x)
+  np.testing.assert_allclose(gg, w + (g - w) / c, rtol=1e-3, atol=1e-4)
+  with pytest.raises(ValueError, match="gpas"):
+    Block(2, mlp_dim=16, gpas=True, placement="post").init(jax.random.key(0), x)
 
 
 def test_norm_loss_value_and_gradient_match_float64_transcription():
