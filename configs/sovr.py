@@ -12,7 +12,8 @@ cpu:   the simple problem as we reconstruct it: a linearly separable 10-class Ga
        Arms: CE, OVR, SOVR (40% of each batch switched). 3 seeds.
        The adversarial-training claim (robustness to Auto-Attack on CIFAR-10) is out of CPU scale.
 paper: theorem on a simple problem (margin trajectories), then PGD adversarial training of ResNet-18 /
-       WideResNet on CIFAR-10/100 evaluated with Auto-Attack.
+       WideResNet on CIFAR-10/100 evaluated with Auto-Attack. The paper variant is that CIFAR-10 run
+       (ResNet-18, SOVR, PGD-10 adversarial training by lbrl.optim.adversarial; its recipe in get_config).
 observed (cpu run, 3 seeds): mean test logit margin CE 10.53, OVR 14.31, SOVR 13.39 (all arms 100%
        test accuracy): OVR's margin is 1.36x CE's here, larger beyond noise but short of 2x after 3000
        steps; the factor 2 is asymptotic (margins grow like log t vs 2 log t), and on free logits our
@@ -46,6 +47,19 @@ def get_config(arg=None):
   c.sweep.arms = {"ce": {"loss": {"name": "cross_entropy"}}, "ovr": {"loss": {"name": "one_vs_rest"}},
                   "sovr": {"loss": {"name": "sovr", "fraction": 0.4}}}
   c.sweep.rules = [{"arm": "ovr", "op": ">", "than": "ce"}, {"arm": "sovr", "op": ">", "than": "ce"}]
-  common.cpu_sized(
-      c, "the margin claim is the paper's theorem on a simple problem (this setting); its CIFAR runs are PGD adversarial training, which lbrl's trainer does not do")
+  if variant == "paper":
+    # the paper's CIFAR-10 experiments: PGD adversarial training of a ResNet-18 (l_inf, eps 8/255, 10 steps of
+    # 2/255 from a uniform start, inputs clipped to [0, 1]) with SOVR on the adversarial examples, evaluated by
+    # Auto-Attack. The paper's body text could not be read here (see lbrl.losses.classification.sovr): the
+    # optimisation is the standard PGD-AT recipe (Rice et al. 2020): SGD momentum 0.9, lr 0.1, weight decay
+    # 5e-4, batch 128, 200 epochs with x0.1 at epochs 100 and 150, one GPU.
+    common.cifar(c, model=dict(name="resnet18"), batch=128, epochs=200, devices=1,
+                 loss=dict(name="sovr", fraction=0.4),
+                 optimizer=dict(name="sgd", learning_rate=0.1, momentum=0.9, weight_decay=5e-4),
+                 schedule=dict(name="step", boundaries=[0.5, 0.75], factors=[0.1, 0.1]))
+    c.grad_estimator = common.free(name="adversarial", eps=8 / 255, step_size=2 / 255, steps=10,
+                                   random_start="uniform", bounds=(0.0, 1.0))
+    c.paper.update(hardware="one GPU",
+                   expected="SOVR above the importance-aware methods (MAIL, GAIRAT) in Auto-Attack accuracy of "
+                            "ResNet-18 on CIFAR-10 (the paper's Auto-Attack tables)")
   return common.finalize(c)

@@ -56,6 +56,11 @@ SPECS: dict[str, DatasetSpec] = {s.name: s for s in (
     _image("caltech_birds2011", (224, 224, 3), 200, 5_994, 5_794),
     _image("cars196", (224, 224, 3), 196, 8_144, 8_041),
     _image("stanford_online_products", (224, 224, 3), 22_634, 59_551, 60_502),
+    # MS1MV2 (MS1M-ArcFace, Deng et al. 2019, arXiv:1801.07698): 5,822,653 aligned 112 x 112 face crops of
+    # 85,742 identities, the insightface "faces_emore" release (not in the TFDS catalog: MS-Celeb-1M was
+    # withdrawn; a local builder of that name is needed to train). Its validation split is the release's
+    # lfw.bin: 6,000 LFW pairs (12,000 images) scored by verification accuracy.
+    _image("ms1mv2", (112, 112, 3), 85_742, 5_822_653, 12_000, eval_split="lfw"),
     # One Billion Word (Chelba et al. 2013): sentences
     _text("lm1b", 30_301_028, 306_688, eval_split="test"),
     # C4 English (Raffel et al. 2020), the LLaMA pre-training runs of GaLore, Fira and FRUGAL: documents
