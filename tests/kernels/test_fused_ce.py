@@ -286,6 +286,37 @@ def test_pallas_kernels_lower_for_their_platform(platform, impl, dtype):
   assert target in text
 
 
+def test_mosaic_gpu_kernels_lower_for_cuda():
+  """The opt-in Mosaic GPU kernels (wgmma, D tiled; no interpreter can run them on CPU) lower, forward and
+  backward, for cuda with every option (N, V, D padded to 128, 128, 64), within the SMEM budget."""
+  hyper = dict(z_loss=1e-4, label_smoothing=0.1, logit_softcap=30.0)
+  f = jax.jit(jax.value_and_grad(lambda h, w, y: jnp.mean(linear_cross_entropy(h, w, y, impl="pallas_mgpu", **hyper)),
+                                 (0, 1)))
+  spec = [jax.ShapeDtypeStruct((200, 96), jnp.bfloat16), jax.ShapeDtypeStruct((300, 96), jnp.bfloat16),
+          jax.ShapeDtypeStruct((200,), jnp.int32)]
+  text = jax.export.export(f, platforms=["cuda"])(*spec).mlir_module()
+  assert text.count("stablehlo.custom_call @mosaic_gpu") == 2
+  assert "cce_forward_mgpu" in text and "cce_backward_mgpu" in text
+  h, w, y, _ = inputs(n=8, d=16, v=32)
+  with pytest.raises(ValueError, match="no interpret mode"):
+    linear_cross_entropy(h, w, y, impl="pallas_mgpu", interpret=True)
+  with pytest.raises(ValueError, match="must both be bfloat16 or both float16"):
+    linear_cross_entropy(h, w, y, impl="pallas_mgpu")
+
+
+@pytest.mark.skipif(jax.default_backend() != "gpu", reason="compiled Mosaic GPU kernels: need a GPU (benchmarks/kernels_gpu.sh)")
+@pytest.mark.parametrize("hyper", HYPERS, ids=lambda d: ",".join(d) or "plain")
+def test_mosaic_gpu_compiled_matches_float64(hyper):
+  h, w, y, g = (a.astype(jnp.bfloat16) if a.dtype == jnp.float32 and i < 2 else a
+                for i, a in enumerate(inputs(n=300, d=200, v=1000, scale=3.0)))
+  want = _oracle.linear_ce(h, w, y, g, z_loss=hyper.get("z_loss", 0.0), a=hyper.get("label_smoothing", 0.0),
+                           c=hyper.get("logit_softcap"))[:3]
+  got = run(lambda h, w, y: linear_cross_entropy(h, w, y, impl="pallas_mgpu", **hyper), h, w, y, g)
+  base = run(lambda h, w, y: naive(h, w, y, **hyper), h, w, y, g)
+  for eg, eb in zip(errors(got, want), errors(base, want)):
+    assert eg <= 2 * eb + 1e-4, (eg, eb)
+
+
 def test_sharded_wrapper_under_jit_on_a_data_model_mesh():
   from lbrl.kernels import linear_cross_entropy_sharded
   h, w, y, g = inputs(n=32, v=296)

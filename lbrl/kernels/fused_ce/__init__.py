@@ -62,7 +62,10 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
       the float32 [bn, V] tile stays <= 128 MiB; measured on a 2-core CPU: 32-token chunks ran 2.1x naive
       at V=131072 because every chunk re-reads all of w and dw, 128-token chunks keep the matmuls
       compute-bound). The tile is then 128 / N of the naive [N, V] logits.
-    impl: "auto" (Pallas on TPU/GPU, reference on CPU) | "reference" | "pallas" | "pallas_tpu" | "pallas_gpu".
+    impl: "auto" (Pallas on TPU/GPU, reference on CPU) | "reference" | "pallas" | "pallas_tpu" | "pallas_gpu"
+      (Triton) | "pallas_mgpu" (opt-in: Mosaic GPU with wgmma and D tiled, bf16/f16 inputs, the "recompute"
+      backward without gradient filtering; lowered for cuda in the CPU tests, numerics checked only on a
+      GPU: :mod:`lbrl.kernels.fused_ce.pallas_mgpu`).
     interpret: run a Pallas kernel in interpret mode (CPU tests).
 
   Returns: float32 per-token losses shaped ``labels.shape`` (reduce with ``lbrl.losses.reduce``).
@@ -97,7 +100,13 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
   valid = (lab >= 0) & (lab < vocab)
   if where is not None:
     valid = valid & jnp.asarray(where, bool).reshape(-1)
-  which = _dispatch.resolve_impl(impl, fn)
+  if impl == "pallas_mgpu":   # opt-in Mosaic GPU kernels (lowered for cuda; numerics checked only on a GPU)
+    if interpret:
+      raise ValueError(f"{fn}: impl='pallas_mgpu' (Mosaic GPU, wgmma) has no interpret mode; use "
+                       "impl='pallas_gpu' (Triton) or 'pallas_tpu' with interpret=True on CPU")
+    which = impl
+  else:
+    which = _dispatch.resolve_impl(impl, fn)
   if vocab_axis_name is None and which == "reference" and _explicit_mesh():
     vocab_axis = _explicit_vocab_axis(w)
     if vocab_axis is not None or _names(tuple(jax.typeof(h2).sharding.spec)[0]):

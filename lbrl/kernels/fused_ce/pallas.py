@@ -1,4 +1,4 @@
-"""``custom_vjp`` around the Pallas fused cross-entropy kernels (TPU or GPU): pads, calls, unpads."""
+"""``custom_vjp`` around the Pallas fused cross-entropy kernels (TPU, GPU Triton, GPU Mosaic): pads, calls, unpads."""
 from __future__ import annotations
 
 
@@ -16,6 +16,10 @@ def _setup(h, w, hy: ref.Hyper, platform: str):
     bv = _dispatch.round_up(min(hy.block, 512), 128)   # w tile [bv, D] double-buffered in VMEM
     d = w.shape[1]
     col = lambda a: a[:, None]
+  elif platform == "pallas_mgpu":   # Mosaic GPU (wgmma, D tiled): fixed 128 x 128 x 64 tiles
+    from lbrl.kernels.fused_ce import pallas_mgpu as mod
+    bn, bv, d = mod.BN, mod.BV, _dispatch.round_up(w.shape[1], mod.BD)
+    col = lambda a: a
   else:
     from lbrl.kernels.fused_ce import pallas_gpu as mod
     bn = 64 if h.shape[0] >= 64 else max(16, 1 << (h.shape[0] - 1).bit_length())
