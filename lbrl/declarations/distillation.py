@@ -1,5 +1,5 @@
 """Knowledge distillation (catalog family KD): lbrl.losses.distillation, lbrl.optim.distillation."""
-from lbrl.registry import ANALYSIS_TOOLS, GRAD_ESTIMATORS, LOSSES, MODELS, OPTIMIZERS
+from lbrl.registry import ANALYSIS_TOOLS, DATASETS, GRAD_ESTIMATORS, LOSSES, MODELS, OPTIMIZERS, TRANSFORMS
 
 LOSSES.declare("kd", "lbrl.losses.distillation:kd", needs=("teacher_outputs",))
 LOSSES.declare("nkd", "lbrl.losses.distillation:nkd", needs=("teacher_outputs",))
@@ -35,3 +35,15 @@ ANALYSIS_TOOLS.declare("robust_accuracy", "lbrl.analysis.robustness:robust_accur
 # FRACAL (fractal_calibration_long_tailed, calibration family; declared here by its session): the
 # post-hoc transform scored on a long-tailed classifier.
 ANALYSIS_TOOLS.declare("fracal_study", "lbrl.analysis.long_tail_calibration:fracal_study")
+
+# FerKD (ferkd): partial soft-hard labels of random crops; the crops (and SelfMix) drawn once per example.
+LOSSES.declare("ferkd", "lbrl.losses.distillation:ferkd", needs=("teacher_outputs",))
+TRANSFORMS.declare("region_crops", "lbrl.data.region_crops:region_crops")
+
+# KD-Loss (facial_landmark_points_detection): landmark regression with a Tough-Teacher (teacher_outputs) and a
+# Tolerant-Teacher (tolerant_teacher_outputs) trained on ASM Soft-landmarks; the synthetic face set; the NME tool.
+LOSSES.declare("landmark_l2", "lbrl.losses.landmarks:landmark_l2")
+LOSSES.declare("kd_landmark", "lbrl.losses.landmarks:kd_landmark",
+               needs=("teacher_outputs", "tolerant_teacher_outputs"), components=("main", "tough", "tolerant"))
+ANALYSIS_TOOLS.declare("landmark_nme", "lbrl.losses.landmarks:landmark_nme")
+DATASETS.declare("synthetic_landmarks", "lbrl.data.landmarks:load")
