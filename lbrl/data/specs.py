@@ -18,8 +18,11 @@ import dataclasses
 
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
-  """One dataset: ``kind`` (image | text | tabular), the per-example input shape (images), the number
-  of classes (classification), and the number of examples per split."""
+  """One dataset: ``kind`` (image | text | tabular | ranking | multilabel), the per-example input shape
+  (images, feature lists), the number of classes (classification), and the number of examples per split.
+  ``label_shape``/``label_dtype``: one example's label where it is not a class id (a ranking list's graded
+  relevance ``[L]`` int32; a multi-label example's multi-hot ``[num_labels]`` float32); ``meta``: the
+  dataset metadata its offline builders give (a ranking set's ``num_grades``)."""
   name: str
   kind: str
   splits: dict
@@ -27,6 +30,9 @@ class DatasetSpec:
   num_classes: int | None = None
   train_split: str = "train"
   eval_split: str = "test"
+  label_shape: tuple = ()
+  label_dtype: str = "int32"
+  meta: dict = dataclasses.field(default_factory=dict)
 
   @property
   def num_train(self) -> int:
@@ -61,6 +67,11 @@ SPECS: dict[str, DatasetSpec] = {s.name: s for s in (
     # withdrawn; a local builder of that name is needed to train). Its validation split is the release's
     # lfw.bin: 6,000 LFW pairs (12,000 images) scored by verification accuracy.
     _image("ms1mv2", (112, 112, 3), 85_742, 5_822_653, 12_000, eval_split="lfw"),
+    # MSLR-WEB30K Fold1 (Qin & Liu 2013, TFDS mslr_web/30k_fold1): 31,531 queries (18,919 train, 6,306
+    # validation, 6,306 test) of 136 features per document, relevance grades 0-4; lists padded or truncated
+    # to allRank's slate length of 240 documents (the NeuralNDCG runs)
+    DatasetSpec("mslr_web/30k_fold1", "ranking", {"train": 18_919, "vali": 6_306, "test": 6_306}, (240, 136),
+                label_shape=(240,), meta={"num_grades": 5}),
     # One Billion Word (Chelba et al. 2013): sentences
     _text("lm1b", 30_301_028, 306_688, eval_split="test"),
     # C4 English (Raffel et al. 2020), the LLaMA pre-training runs of GaLore, Fira and FRUGAL: documents
