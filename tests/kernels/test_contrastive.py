@@ -149,3 +149,35 @@ def test_pallas_kernels_lower_for_their_platform(platform, impl, kind):
   text = jax.export.export(f, platforms=[platform], disabled_checks=[TRITON])(*spec).mlir_module()
   assert f"{kind}_rows" in text and f"{kind}_grads" in text
   assert ("tpu_custom_call" if platform == "tpu" else "__gpu$xla.gpu.triton") in text
+
+
+@pytest.mark.parametrize("kind", ["clip", "siglip"])
+def test_mosaic_gpu_kernels_lower_for_cuda(kind):
+  """The opt-in Mosaic GPU kernels (wgmma, D tiled; no interpreter runs them on CPU) lower with the gradient
+  for cuda, the batch padded to 128 rows and D to 64 columns, within the SMEM budget."""
+  fn = (lambda x, y, t, b: clip_loss(x, y, t, impl="pallas_mgpu")) if kind == "clip" else (
+      lambda x, y, t, b: siglip_loss(x, y, t, b, impl="pallas_mgpu"))
+  f = jax.jit(jax.value_and_grad(lambda *a: jnp.mean(fn(*a)), (0, 1, 2, 3)))
+  spec = [jax.ShapeDtypeStruct((200, 96), jnp.bfloat16)] * 2 + [jax.ShapeDtypeStruct((), jnp.float32)] * 2
+  text = jax.export.export(f, platforms=["cuda"])(*spec).mlir_module()
+  assert f"{kind}_rows_mgpu" in text and f"{kind}_grads_mgpu" in text and "@mosaic_gpu" in text
+  x, y = embeddings(b=8)
+  with pytest.raises(ValueError, match="no interpret mode"):
+    fn_i = clip_loss if kind == "clip" else siglip_loss
+    fn_i(x, y, impl="pallas_mgpu", interpret=True)
+  with pytest.raises(ValueError, match="must both be bfloat16 or both float16"):
+    fn(x, y, 1.0, 0.0)
+
+
+@pytest.mark.skipif(jax.default_backend() != "gpu", reason="compiled Mosaic GPU kernels: need a GPU (benchmarks/kernels_gpu.sh)")
+@pytest.mark.parametrize("kind", ["clip", "siglip"])
+def test_mosaic_gpu_compiled_matches_float64(kind):
+  x, y = embeddings(b=300, d=200, normalise=True, dtype=jnp.bfloat16)
+  t, b = 20.0, -5.0
+  want = oracle(kind, x, y, t, b)
+  fn = (lambda x, y, t, b: clip_loss(x, y, t, impl="pallas_mgpu")) if kind == "clip" else (
+      lambda x, y, t, b: siglip_loss(x, y, t, b, impl="pallas_mgpu"))
+  got = grads(fn, x, y, t, b)
+  base = grads(lambda *a: dense_loss(*a, kind), x, y, t, b)
+  for eg, eb, w in zip(err(got, want), err(base, want), want):
+    assert eg <= 2 * eb + 1e-4 * max(1.0, float(np.max(np.abs(w)))), (eg, eb)

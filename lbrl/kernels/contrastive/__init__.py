@@ -35,7 +35,13 @@ def _run(fn, kind, x, y, t, b, block_size, axis_name, impl, interpret):
     raise ValueError(f"{fn}: block_size must be a positive integer, got {block_size}")
   hy = reference.Hyper(kind=kind, block=int(min(block_size or _dispatch.default_block(x.shape[0]), y.shape[0])),
                        axis_name=axis_name)
-  which = _dispatch.resolve_impl(impl, fn)
+  if impl == "pallas_mgpu":   # opt-in Mosaic GPU kernels (lowered for cuda; numerics checked only on a GPU)
+    if interpret:
+      raise ValueError(f"{fn}: impl='pallas_mgpu' (Mosaic GPU, wgmma) has no interpret mode; use "
+                       "impl='pallas_gpu' (Triton) or 'pallas_tpu' with interpret=True on CPU")
+    which = impl
+  else:
+    which = _dispatch.resolve_impl(impl, fn)
   if which == "reference" or axis_name is not None:
     return reference.pair_loss(x, y, t, b, hy)
   from lbrl.kernels.contrastive import pallas as pallas_mod
@@ -55,8 +61,10 @@ def clip_loss(x, y, temperature=1.0, *, block_size: int | None = None, axis_name
       InfoNCE); differentiable. Default 1.
     block_size: columns per tile (default: ~8 MiB [B, block] tiles).
     axis_name: inside ``jax.shard_map``, the mesh axis the batch is sharded over: ring computation.
-    impl: "auto" | "reference" | "pallas" | "pallas_tpu" | "pallas_gpu" (the ring always uses the
-      reference tiles). interpret: Pallas interpret mode (CPU tests).
+    impl: "auto" | "reference" | "pallas" | "pallas_tpu" | "pallas_gpu" (Triton) | "pallas_mgpu" (opt-in:
+      Mosaic GPU, wgmma with D tiled, bf16/f16 embeddings; lowered for cuda in the CPU tests, numerics checked
+      only on a GPU: :mod:`lbrl.kernels.contrastive.pallas_mgpu`); the ring always uses the reference tiles.
+      interpret: Pallas interpret mode (CPU tests).
 
   Returns: float32 ``[B_local]``.
 

@@ -1,4 +1,4 @@
-"""``custom_vjp`` around the Pallas contrastive kernels (TPU or GPU): pads, calls, unpads.
+"""``custom_vjp`` around the Pallas contrastive kernels (TPU, GPU Triton, GPU Mosaic): pads, calls, unpads.
 
 Forward: per-row statistics of t x y^T + b (and, for clip, of its transpose: the same kernel on (y, x)).
 Backward: dx from the grads kernel on (x, y), dy from the same kernel on the transposed problem (y, x),
@@ -21,6 +21,12 @@ def _setup(x, y, platform):
     br, bc = (p, p) if p <= 512 else (256, 512)
     d = x.shape[1]
     rowv, colv = (lambda a: a[:, None]), (lambda a: a[None, :])
+  elif platform == "pallas_mgpu":   # Mosaic GPU (wgmma, D tiled): fixed 128 x 128 x 64 tiles
+    from lbrl.kernels.contrastive import pallas_mgpu as mod
+    br, bc = mod.BR, mod.BC
+    p = _dispatch.round_up(b, br)
+    d = _dispatch.round_up(x.shape[1], mod.BD)
+    rowv = colv = lambda a: a
   else:
     from lbrl.kernels.contrastive import pallas_gpu as mod
     br = bc = 64 if b >= 64 else max(16, 1 << (b - 1).bit_length())

@@ -5,8 +5,9 @@ over column tiles, (rows) merging the tile into the rows' log-sum-exp pair (clip
 (siglip), (grads) accumulating t dl @ b_tile and the per-row sums of dl * s and dl in registers. The
 column side is the same kernel on the swapped pair. Power-of-two blocks; the caller pads.
 
-Triton, not Mosaic GPU, for the reason given in :mod:`lbrl.kernels.fused_ce.pallas_gpu` (no ``dot_general``
-lowering; wgmma has no interpreter; whole-D tiles outgrow shared memory).
+Triton stays the default GPU path for the reason given in :mod:`lbrl.kernels.fused_ce.pallas_gpu` (no
+``dot_general`` lowering on Mosaic GPU; wgmma has no interpreter; whole-D tiles outgrow shared memory); the
+Mosaic GPU port with D tiled is :mod:`lbrl.kernels.contrastive.pallas_mgpu` (opt-in ``impl="pallas_mgpu"``).
 """
 from __future__ import annotations
 

@@ -7,14 +7,13 @@ N x V logits never reach global memory. Block sizes are powers of two (Triton); 
 and D. With ``filter_eps`` a tile whose |dz| are all below eps and that holds no label skips its matmul.
 The maths (``block_logits``, ``block_dlogits``, ``tile_needed``) is shared with the reference and TPU kernels.
 
-Why Triton and not Mosaic GPU (issue 22, checked on jax 0.10.2): Mosaic GPU has no ``dot_general``
-lowering ("Unimplemented primitive in Pallas Mosaic GPU lowering: dot_general for lowering semantics
-LoweringSemantics.Lane"): matmuls must be written as ``plgpu.wgmma`` on swizzled shared-memory tiles, which
-Pallas's interpreters cannot run on CPU (so the interpret-mode tests would no longer cover the GPU code),
-and the whole-D operand tiles these kernels keep (64 tokens and 128 rows x D, double-buffered) outgrow an
-H100's ~227 KiB of shared memory once D passes ~300 in bf16, so a port is a redesign with D tiled, not a
-translation. The two-pass softmax and the FlashSigmoid forward
-were ported (:mod:`lbrl.kernels.twopass.pallas_gpu`, :mod:`lbrl.kernels.sigmoid_attn.pallas_gpu`).
+Triton stays the default GPU path (issue 22, checked on jax 0.10.2): Mosaic GPU has no ``dot_general``
+lowering under either lowering semantics ("Unimplemented primitive in Pallas Mosaic GPU lowering: dot_general
+for lowering semantics LoweringSemantics.Lane", the same for ``Warpgroup``), so its kernels write matmuls as
+``plgpu.wgmma`` on swizzled shared-memory tiles, which Pallas's interpreters cannot run on CPU, and the whole-D
+tiles kept here outgrow an H100's ~227 KiB of shared memory past D ~ 300 in bf16. The Mosaic GPU port, with D
+tiled, is :mod:`lbrl.kernels.fused_ce.pallas_mgpu` (``impl="pallas_mgpu"``, opt-in until a GPU run checks its
+numerics; it lowers for cuda).
 """
 from __future__ import annotations
 
