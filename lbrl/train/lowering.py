@@ -86,8 +86,9 @@ def abstract_data(cfg) -> AbstractData:
         raise ValueError(f"{name}: the vocabulary is the tokenizer's; set config.model.vocab_size")
       example = {"x": np.zeros((1, t), np.int32), "label": np.zeros((1, t), np.int32)}
       return AbstractData(name, example, {"vocab_size": int(vocab)}, s.num_train)
-    example = {"x": np.zeros((1,) + tuple(s.input_shape), np.float32), "label": np.zeros((1,), np.int32)}
-    return AbstractData(name, example, {"num_classes": s.num_classes}, s.num_train)
+    example = {"x": np.zeros((1,) + tuple(s.input_shape), np.float32),
+               "label": np.zeros((1,) + tuple(s.label_shape), s.label_dtype)}   # class ids, or e.g. graded lists
+    return AbstractData(name, example, {"num_classes": s.num_classes, **dict(s.meta or {})}, s.num_train)
   from lbrl.train.trainer import load_data
   train, _ = load_data(cfg)
   return AbstractData(name, {k: v[:1] for k, v in train.arrays.items()}, dict(train.meta), len(train))

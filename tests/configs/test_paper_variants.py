@@ -175,3 +175,17 @@ def test_base_setting_runs_the_papers_method(path):
   assert used & named, (f"{_id(path)}: the base config's {'/'.join(PROVIDES[provides])} ({sorted(used)}) is not "
                         f"the method paper.code names ({cfg.paper.code!r}): make the method the base, "
                         "baselines the arms")
+
+
+def test_abstract_data_reads_label_shapes_and_metadata_from_the_spec():
+  """A spec whose labels are not class ids (a ranking set's graded lists) gives the lowering labels of
+  that shape and its metadata (``num_grades``); class-id sets keep scalar int32 labels."""
+  from lbrl.train.lowering import abstract_data
+  c, _ = common.base("variant=cpu")
+  c.data.name = "mslr_web/30k_fold1"
+  s = specs.spec(c.data.name)
+  d = abstract_data(c)
+  assert d.example["label"].shape == (1,) + tuple(s.label_shape) and s.label_shape
+  assert d.example["x"].shape == (1,) + tuple(s.input_shape) and d.meta["num_grades"] == s.meta["num_grades"]
+  c.data.name = "cifar10"
+  assert abstract_data(c).example["label"].shape == (1,)
