@@ -218,6 +218,7 @@ class _AttentionFields(nn.Module):
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
   init_std: float = 0.02   # std of the N(0, std^2) kernels (Layer Index Rescaling passes 0.02 / sqrt(l))
+  linear: tuple = ()       # low-rank (+ sparse) projections (lbrl.models.lowrank_sparse.make_linear); () dense
 
 
 class Attention(_AttentionFields):
@@ -231,7 +232,12 @@ class Attention(_AttentionFields):
     dh = d // self.num_heads
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype, use_bias=self.use_bias,
               kernel_init=nn.initializers.normal(self.init_std))
-    q, k, v = (DenseGeneral((self.num_heads, dh), name=n, **kw)(x) for n in ("query", "key", "value"))
+    if self.linear:   # LOST / low-rank projections of the flattened heads
+      from lbrl.models.lowrank_sparse import make_linear
+      proj = lambda n: make_linear(d, self.linear, name=n, **kw)
+      q, k, v = (proj(n)(x).reshape(*x.shape[:-1], self.num_heads, dh) for n in ("query", "key", "value"))
+    else:
+      q, k, v = (DenseGeneral((self.num_heads, dh), name=n, **kw)(x) for n in ("query", "key", "value"))
     if self.use_rope:
       pos = jnp.arange(x.shape[-2])
       q, k = rope(q, pos), rope(k, pos)
@@ -246,6 +252,8 @@ class Attention(_AttentionFields):
     w = w.astype(self.dtype)
     w = nn.Dropout(self.dropout)(w, deterministic=not train)
     o = jnp.einsum("bhts,bshd->bthd", w, v)
+    if self.linear:
+      return proj("out")(o.reshape(*o.shape[:-2], d))
     return DenseGeneral(d, axis=(-2, -1), name="out", **kw)(o)
 
 
@@ -256,13 +264,18 @@ class MlpBlock(nn.Module):
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
   init_std: float = 0.02
+  linear: tuple = ()   # low-rank (+ sparse) layers (lbrl.models.lowrank_sparse.make_linear); () dense
 
   @nn.compact
   def __call__(self, x):
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype, use_bias=self.use_bias,
               kernel_init=nn.initializers.normal(self.init_std))
-    h = nn.gelu(Dense(self.hidden, name="up", **kw)(x))
-    return Dense(x.shape[-1], name="down", **kw)(h)
+    dense = Dense
+    if self.linear:
+      from lbrl.models.lowrank_sparse import make_linear
+      dense = lambda f, **k: make_linear(f, self.linear, **k)
+    h = nn.gelu(dense(self.hidden, name="up", **kw)(x))
+    return dense(x.shape[-1], name="down", **kw)(h)
 
 
 class Block(_AttentionFields):
@@ -299,6 +312,8 @@ class Block(_AttentionFields):
                   name="attn", **kw)
     if self.init_std != 0.02:
       common["init_std"] = self.init_std
+    if self.linear:
+      common["linear"] = self.linear
     return (self.attention_module or Attention)(self.num_heads, **common)
 
   @nn.compact
@@ -316,7 +331,8 @@ class Block(_AttentionFields):
                                     options=self.norm_options, **kw)
     branches = [
         lambda h: self._attention(kw)(h, train=train),
-        lambda h: MlpBlock(self.mlp_dim, use_bias=self.use_bias, init_std=self.init_std, name="mlp", **kw)(h)]
+        lambda h: MlpBlock(self.mlp_dim, use_bias=self.use_bias, init_std=self.init_std, linear=self.linear,
+                           name="mlp", **kw)(h)]
     for i, f in enumerate(branches, 1):
       if self.placement == "post":
         x = make(f"ln{i}")(self._skip(x) + self._scaled(drop(f(x), deterministic=not train)))

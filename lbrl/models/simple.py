@@ -49,20 +49,27 @@ class MLP(nn.Module):
   hidden: Sequence[int] = (100, 100)
   activation: str = "relu"
   norm: str = "none"   # a name of lbrl.models.norm.make_norm, applied before each hidden activation
+  weight_reparam: str = "none"   # every layer's weights (head included): lbrl.models.norm_reparam.make_dense
+  reparam_options: Any = ()
   dtype: str = "float32"
   param_dtype: str = "float32"
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
     from lbrl.models import norm as N
+    from lbrl.models.norm_reparam import make_dense
     act = _activation(self.activation)
     x = x.reshape(x.shape[0], -1).astype(self.dtype)
+    dense = lambda width, i: (nn.Dense(width, dtype=self.dtype, param_dtype=self.param_dtype)
+                              if self.weight_reparam == "none" else
+                              make_dense(self.weight_reparam, width, name=f"Dense_{i}", options=self.reparam_options,
+                                         dtype=self.dtype, param_dtype=self.param_dtype))
     for i, width in enumerate(self.hidden):
-      h = nn.Dense(width, dtype=self.dtype, param_dtype=self.param_dtype)(x)
+      h = dense(width, i)(x)
       if self.norm != "none":   # NaP's placement (Lyle et al., 2024): normalise each pre-activation
         h = N.make_norm(self.norm, train=train, name=f"norm_{i}", dtype=self.dtype, param_dtype=self.param_dtype)(h)
       x = act(h)
-    return nn.Dense(self.num_classes, dtype=self.dtype, param_dtype=self.param_dtype)(x)
+    return dense(self.num_classes, len(self.hidden))(x)
 
   @classmethod
   def sharding_rules(cls):
@@ -134,6 +141,8 @@ class ResidualBlock(nn.Module):
   activation: str = "relu"
   weight_standardization: bool = False
   weight_norm: bool = False
+  weight_reparam: str = "none"
+  reparam_options: tuple = ()
   norm_options: tuple = ()
   train: bool = False
   dtype: str = "float32"
@@ -161,6 +170,10 @@ class ResidualBlock(nn.Module):
         act = (lambda z: N.RELU_GAMMA * nn.relu(z)) if self.activation == "relu" else act
       if self.weight_norm:  # flax's WeightNorm: kernel = g * v / ||v|| per output unit, g learned (init 1)
         dense = lambda name, _d=dense: nn.WeightNorm(_d(name))
+      if self.weight_reparam != "none":  # lbrl.models.norm_reparam (compander, conditioning, weight_norm)
+        from lbrl.models.norm_reparam import make_dense
+        dense = lambda name: make_dense(self.weight_reparam, self.width, name=name, options=self.reparam_options,
+                                        kernel_init=nn.initializers.he_normal(), **kw)
       if self.placement == "post":
         y = norm("norm1")(x + self.alpha * dense("dense2")(act(norm("norm2")(dense("dense1")(x)))))
       else:
@@ -212,6 +225,8 @@ same function, and ``unroll=depth`` lets XLA's cost analysis count every block's
   activation: str = "relu"
   weight_standardization: bool = False
   weight_norm: bool = False
+  weight_reparam: str = "none"   # branch layers' weights: lbrl.models.norm_reparam.make_dense
+  reparam_options: Any = ()
   norm_options: Any = ()
   unroll: int = 1
   dtype: str = "float32"
@@ -239,7 +254,9 @@ same function, and ``unroll=depth`` lets XLA's cost analysis count every block's
                   alpha=N.residual_scale_value(self.residual_scale, self.depth), init_scheme=self.init_scheme,
                   fixup_scale=N.fixup_branch_scale(self.depth, 2) if self.init_scheme == "fixup" else 1.0,
                   activation=self.activation, weight_standardization=self.weight_standardization,
-                  weight_norm=self.weight_norm, norm_options=options, train=train, name="blocks", **kw)(x, None)
+                  weight_norm=self.weight_norm, weight_reparam=self.weight_reparam,
+                  reparam_options=tuple(sorted(dict(self.reparam_options).items())),
+                  norm_options=options, train=train, name="blocks", **kw)(x, None)
     if self.placement != "post":
       x = N.make_norm(self.norm, train=train, name="norm_f", options=options, **kw)(x)
     head_init = nn.initializers.zeros if self.init_scheme == "fixup" else nn.initializers.lecun_normal()

@@ -88,6 +88,7 @@ class TransformerLM(nn.Module):
   vq_assign: str = "state"      # VQ map c: "state" (fixed v mod K, collection "vq") | "params" (set by vq_from_dense)
   lir: bool = False            # Layer Index Rescaling: block l's kernels N(0, (init_std / sqrt(l))^2) (lbrl.optim.norm_rescaling)
   init_std: float = 0.02       # base std of the block kernels, learned positions and untied unembedding (GPT-2: 0.02)
+  linear: Any = ()             # block projections low-rank / LOST (lbrl.models.lowrank_sparse: rank, channels, budget_rank)
 
   def _attention_module(self):
     if self.attention == "softmax":
@@ -118,6 +119,8 @@ class TransformerLM(nn.Module):
       h = h + jnp.asarray(L.gather(pos)[:t], self.dtype)[None]
     h = nn.Dropout(self.dropout)(h, deterministic=not train)
     alpha = N.residual_scale_value(self.residual_scale, 2 * self.num_layers)
+    if self.linear and self.attention != "softmax":
+      raise ValueError(f"TransformerLM.linear needs attention='softmax', got {self.attention!r}")
     if self.lir and self.attention != "softmax":
       raise ValueError(f"TransformerLM.lir needs attention='softmax', got {self.attention!r}")
     for i in range(self.num_layers):
@@ -129,7 +132,7 @@ class TransformerLM(nn.Module):
                   init_std=self.init_std / math.sqrt(i + 1) if self.lir else self.init_std,
                   norm_options=tuple(tuple(o) for o in (dict(self.norm_options).items()
                                                         if hasattr(self.norm_options, "items") else self.norm_options)),
-                  gpas=self.gpas, name=f"block_{i}", **kw)(h, train=train)
+                  gpas=self.gpas, linear=tuple(sorted(dict(self.linear).items())), name=f"block_{i}", **kw)(h, train=train)
     if self.placement != "post":
       h = N.make_norm(self.norm, use_bias=self.use_bias, train=train, name="ln_f", **kw)(h)
     if self.head not in ("dense", "vq"):
