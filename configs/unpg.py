@@ -58,6 +58,7 @@ def get_config(arg=None):
                      loss=dict(name="unpg", margin=0.5, scale=64.0, head="arcface", wisk=1.5),
                      optimizer=dict(name="sgd", learning_rate=0.1, momentum=0.9, weight_decay=5e-4),
                      schedule=dict(name="cosine"))
+    c.eval_every = 0   # LFW's labels are pairs (same / different person), not training identities
     c.post_training = []   # the paper's IJB-B/C TAR@FAR protocol is not built
     c.paper.update(hardware="2 GPUs (the authors' training script)",
                    expected="ResNet-100 on MS1MV2, IJB-C TAR@FAR=1e-4: ArcFace 96.25, ArcFace+UNPG 96.33 (the "
