@@ -22,6 +22,10 @@ loss. Quantizers: lbrl's per-tensor symmetric absmax fake quantization of each D
 (:func:`lbrl.quant.policy.elastic_fake_quant`, straight-through), where the authors learn LSQ step sizes and
 also sample granularity (channel / tensor) and symmetry; widths {2, 3, 4, 8} here, 2..8 in the paper.
 Without ``return_aux`` the model is the plain float MLP (the ``elastic_eval`` tool quantizes it at each width).
+
+The authors start the supernet from a pretrained float model (their ``pretrained=True``): in lbrl that is
+``config.init`` with the parameter transform :func:`eq_net_from_float` (``PARAM_TRANSFORMS`` name
+``"eq_net_from_float"``), which nests a trained ``mlp``'s parameters under the supernet's ``net``.
 """
 from __future__ import annotations
 
@@ -125,3 +129,26 @@ def eq_net_sandwich(logits: jax.Array, aux: dict, labels: jax.Array, *, alpha: f
     prev = jax.lax.stop_gradient(z)
   total = total + aux["wdr"]
   return _common.apply_where(jnp.where(valid, total, 0.0), where)
+
+
+def eq_net_from_float(params, *, source: dict, target: dict, key=None):
+  """Parameters of an ``eq_net_mlp`` supernet from a trained float ``mlp``'s (the authors' start from a
+  pretrained model; a ``config.init`` parameter transform): the MLP's tree nested under ``net``, unchanged,
+  so that the supernet's float forward (without ``return_aux``) is the source model's. ``source`` and
+  ``target`` are the two models' config dicts; the source must be a plain ReLU ``mlp`` (no norm, no weight
+  reparametrisation: what :class:`EQNetMLP` builds) with the target's hidden widths. ``key`` is unused."""
+  del key
+  if dict(source).get("name") != "mlp" or dict(target).get("name") != "eq_net_mlp":
+    raise ValueError(f"eq_net_from_float: source must be an 'mlp' and target an 'eq_net_mlp', got "
+                     f"{source.get('name')!r} -> {target.get('name')!r}")
+  for field, plain in (("activation", "relu"), ("norm", "none"), ("weight_reparam", "none")):
+    if source.get(field, plain) != plain:
+      raise ValueError(f"eq_net_from_float: the source mlp must have {field}={plain!r} (EQNetMLP's), got "
+                       f"{source.get(field)!r}")
+  hs = tuple(source.get("hidden", MLP.hidden))
+  ht = tuple(target.get("hidden", EQNetMLP.hidden))
+  if hs != ht:
+    raise ValueError(f"eq_net_from_float: source hidden {hs} differs from the target's {ht}")
+  if "net" in params:
+    raise ValueError("eq_net_from_float: params already have a 'net' entry (a supernet's, not a float mlp's)")
+  return {"net": dict(params)}

@@ -7,7 +7,8 @@ import pytest
 import scipy.stats
 
 from lbrl.models.simple import MLP
-from lbrl.quant.eq_net import EQNetMLP, eq_net_sandwich, standardized_moments, weight_distribution_regularizer
+from lbrl.quant.eq_net import (EQNetMLP, eq_net_from_float, eq_net_sandwich, standardized_moments,
+                               weight_distribution_regularizer)
 from lbrl.quant.policy import MatmulPolicy, quantized_model
 
 
@@ -75,3 +76,27 @@ def test_supernet_passes_are_the_static_quantized_mlp():
   np.testing.assert_allclose(z_eval, at(2), rtol=1e-5, atol=1e-6)
   with pytest.raises(ValueError, match="widths"):
     EQNetMLP(num_classes=5, widths=(4,)).init(jax.random.key(0), x)
+
+
+def test_from_float_transform_makes_the_supernet_the_float_model():
+  """The pretrained start (config.init transform ``eq_net_from_float``): the float MLP's parameters nested
+  under ``net`` have the supernet's shapes, its float forward equals the MLP's, and its 8-bit pass equals
+  the 8-bit quantized MLP's."""
+  from lbrl.registry import PARAM_TRANSFORMS
+  from lbrl.train.checkpoint import shape_mismatch
+  x = jax.random.normal(jax.random.key(0), (6, 12))
+  plain = MLP(num_classes=5, hidden=(8, 8))
+  pv = plain.init(jax.random.key(7), x)["params"]
+  src, tgt = {"name": "mlp", "hidden": [8, 8]}, {"name": "eq_net_mlp", "hidden": [8, 8], "widths": [2, 8]}
+  params = PARAM_TRANSFORMS.get("eq_net_from_float")(pv, source=src, target=tgt, key=jax.random.key(0))
+  m = EQNetMLP(num_classes=5, hidden=(8, 8), widths=(2, 8))
+  assert shape_mismatch(params, m.init(jax.random.key(1), x)["params"]) is None
+  np.testing.assert_array_equal(m.apply({"params": params}, x), plain.apply({"params": pv}, x))
+  z, _ = m.apply({"params": params}, x, return_aux=True)          # evaluation: the largest width, 8 bits
+  want = quantized_model(plain, MatmulPolicy(elastic_bits=(8,))).apply({"params": pv}, x)
+  np.testing.assert_allclose(z, want, rtol=1e-6, atol=1e-6)
+  for bad, match in ((dict(src, norm="layer"), "norm"), (dict(src, hidden=[8]), "hidden"),
+                     ({"name": "cnn1d"}, "source must be")):
+    with pytest.raises(ValueError, match=match):
+      eq_net_from_float(pv, source=bad, target=tgt)
+
