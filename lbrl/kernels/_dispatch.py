@@ -9,13 +9,19 @@ Array = jax.Array
 IMPLS = ("auto", "reference", "pallas", "pallas_tpu", "pallas_gpu")
 
 
-def resolve_impl(impl: str, fn: str) -> str:
-  """``impl`` -> one of reference | pallas_tpu | pallas_gpu.
+def resolve_impl(impl: str, fn: str, *, mosaic_gpu: bool = False, interpret: bool = False) -> str:
+  """``impl`` -> one of reference | pallas_tpu | pallas_gpu (| pallas_mgpu).
 
   auto: Pallas on TPU/GPU, the pure-JAX reference elsewhere (the CPU default). pallas: the Pallas kernel
   of the current backend (an error on CPU unless a platform is named: pallas_tpu / pallas_gpu, which on
-  CPU need ``interpret=True``).
+  CPU need ``interpret=True``). pallas_mgpu: the opt-in Mosaic GPU kernels of the functions that have them
+  (``mosaic_gpu=True``); they use wgmma, which no Pallas interpreter runs, so ``interpret=True`` is an error.
   """
+  if impl == "pallas_mgpu" and mosaic_gpu:
+    if interpret:
+      raise ValueError(f"{fn}: impl='pallas_mgpu' (Mosaic GPU, wgmma) has no interpret mode; use "
+                       "impl='pallas_gpu' (Triton) or 'pallas_tpu' with interpret=True on CPU")
+    return impl
   if impl not in IMPLS:
     raise ValueError(f"{fn}: impl must be one of {IMPLS}, got {impl!r}")
   backend = jax.default_backend()

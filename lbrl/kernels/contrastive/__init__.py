@@ -35,13 +35,7 @@ def _run(fn, kind, x, y, t, b, block_size, axis_name, impl, interpret):
     raise ValueError(f"{fn}: block_size must be a positive integer, got {block_size}")
   hy = reference.Hyper(kind=kind, block=int(min(block_size or _dispatch.default_block(x.shape[0]), y.shape[0])),
                        axis_name=axis_name)
-  if impl == "pallas_mgpu":   # opt-in Mosaic GPU kernels (lowered for cuda; numerics checked only on a GPU)
-    if interpret:
-      raise ValueError(f"{fn}: impl='pallas_mgpu' (Mosaic GPU, wgmma) has no interpret mode; use "
-                       "impl='pallas_gpu' (Triton) or 'pallas_tpu' with interpret=True on CPU")
-    which = impl
-  else:
-    which = _dispatch.resolve_impl(impl, fn)
+  which = _dispatch.resolve_impl(impl, fn, mosaic_gpu=True, interpret=interpret)   # opt-in Mosaic GPU kernels
   if which == "reference" or axis_name is not None:
     return reference.pair_loss(x, y, t, b, hy)
   from lbrl.kernels.contrastive import pallas as pallas_mod

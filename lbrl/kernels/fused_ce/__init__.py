@@ -100,13 +100,7 @@ def linear_cross_entropy(h, w, labels, *, where=None, z_loss: float = 0.0, label
   valid = (lab >= 0) & (lab < vocab)
   if where is not None:
     valid = valid & jnp.asarray(where, bool).reshape(-1)
-  if impl == "pallas_mgpu":   # opt-in Mosaic GPU kernels (lowered for cuda; numerics checked only on a GPU)
-    if interpret:
-      raise ValueError(f"{fn}: impl='pallas_mgpu' (Mosaic GPU, wgmma) has no interpret mode; use "
-                       "impl='pallas_gpu' (Triton) or 'pallas_tpu' with interpret=True on CPU")
-    which = impl
-  else:
-    which = _dispatch.resolve_impl(impl, fn)
+  which = _dispatch.resolve_impl(impl, fn, mosaic_gpu=True, interpret=interpret)   # opt-in Mosaic GPU kernels
   if vocab_axis_name is None and which == "reference" and _explicit_mesh():
     vocab_axis = _explicit_vocab_axis(w)
     if vocab_axis is not None or _names(tuple(jax.typeof(h2).sharding.spec)[0]):
