@@ -30,7 +30,10 @@ value per list; lists without a relevant item give 0 where the loss is undefined
   softmax loss; the surrogates bound the step ``1[d >= 0]`` more tightly. Scores are cosine similarities
   (the authors' ``tau >= 2`` keeps ``|d| <= 1``); defaults ``tau=2`` (the authors' command-line default),
   ``tau_star=1`` (tuned over 0.005-0.25 in their grid). lbrl's choice: the argument of the log is floored
-  at 1e-30 so that scores outside the cosine range give finite values and gradients.
+  at 1e-30 so that scores outside the cosine range give finite values and gradients. ``activation="exp"``
+  (``sigma(x) = x``) is the softmax loss SL of the authors' code (``log sum_j exp((s_j - s_i) / t)`` over the
+  sampled negatives, temperature ``t = tau * tau_star``), the baseline PSL generalises;
+  ``positive_first=True`` is the ``O(L)`` form for implicit-feedback rows (one positive, first).
 * :func:`mw_auc`: the MW loss (Sheikholeslami et al., "Optimizing What Matters: AUC-Driven Learning for
   Robust Neural Retrieval", 2025, arXiv:2510.00137, slug ``mw_auc_loss``): binary cross-entropy of
   ``sigmoid(scale (s_pos - s_neg))`` against 1 over positive-negative pairs, i.e. the mean of
@@ -170,22 +173,34 @@ def simplex_ccl(scores, relevance, *, where=None, margin: float = 0.8, negative_
   return jnp.where(jnp.any(pos, -1), pos_term, 0.0) + negative_weight * neg_term
 
 
-_PSL_ACTIVATIONS = {"tanh": lambda x: jnp.tanh(x) + 1.0, "relu": lambda x: jax.nn.relu(x + 1.0),
-                    "atan": lambda x: jnp.arctan(x) + 1.0}
+_PSL_ACTIVATIONS = {"tanh": lambda x: jnp.log(jnp.maximum(jnp.tanh(x) + 1.0, 1e-30)),
+                    "relu": lambda x: jnp.log(jnp.maximum(jax.nn.relu(x + 1.0), 1e-30)),
+                    "atan": lambda x: jnp.log(jnp.maximum(jnp.arctan(x) + 1.0, 1e-30)),
+                    "exp": lambda x: x}
 
 
-def psl(scores, relevance, *, where=None, tau: float = 2.0, tau_star: float = 1.0, activation: str = "tanh"):
+def psl(scores, relevance, *, where=None, tau: float = 2.0, tau_star: float = 1.0, activation: str = "tanh",
+        positive_first: bool = False):
   """PSL1 per list: mean over positives ``i`` of ``logsumexp_{j neg} sigma((s_j - s_i) / tau) / tau_star``
-  (0 for a list without a positive or a negative)."""
+  (0 for a list without a positive or a negative). ``activation="exp"`` (``sigma(x) = x``) is the softmax
+  loss SL with temperature ``tau * tau_star`` as the authors' code computes it (the positive left out of the
+  sum). ``positive_first=True``: each list's first item is its only candidate positive and the others are its
+  candidate negatives (implicit-feedback rows of :class:`lbrl.models.ranking.CFScorer`: the interaction, then
+  the sampled items), computed in ``O(L)`` instead of ``O(L^2)``; equal to the default where that holds."""
   s, rel, where = _check(scores, relevance, where)
   if activation not in _PSL_ACTIVATIONS:
     raise ValueError(f"psl: activation must be one of {sorted(_PSL_ACTIVATIONS)}, got {activation!r}")
   if tau <= 0 or tau_star <= 0:
     raise ValueError(f"psl: tau and tau_star must be > 0, got {tau}, {tau_star}")
+  sigma = _PSL_ACTIVATIONS[activation]
   pos, neg = where & (rel > 0), where & (rel <= 0)
+  if positive_first:
+    neg = neg.at[:, 0].set(False)
+    sig = sigma((s[:, 1:] - s[:, :1]) / tau) / tau_star               # [Q, L - 1]
+    lse = jax.nn.logsumexp(jnp.where(neg[:, 1:], sig, _NEG), axis=-1)
+    return jnp.where(pos[:, 0] & jnp.any(neg, -1), lse, 0.0)
   d = (s[:, None, :] - s[:, :, None]) / tau                        # [Q, i, j] = (s_j - s_i) / tau
-  sig = jnp.log(jnp.maximum(_PSL_ACTIVATIONS[activation](d), 1e-30))
-  lse = jax.nn.logsumexp(jnp.where(neg[:, None, :], sig / tau_star, _NEG), axis=-1)   # [Q, i]
+  lse = jax.nn.logsumexp(jnp.where(neg[:, None, :], sigma(d) / tau_star, _NEG), axis=-1)   # [Q, i]
   n_pos = jnp.sum(pos, -1)
   per = jnp.sum(jnp.where(pos, lse, 0.0), -1) / jnp.maximum(n_pos, 1)
   return jnp.where((n_pos > 0) & jnp.any(neg, -1), per, 0.0)

@@ -41,6 +41,14 @@ class CFScorer(nn.Module):
   ``score="cosine"``: ``scale * cos(e_u, e_i)`` (SimpleX's scores; ``scale = 1`` for CCL, ``1 / temperature``
   for a sampled softmax); ``score="dot"``: ``scale * e_u . e_i`` (classic MF). As in SimpleX's released code,
   negatives are not filtered against the user's known items (a rare collision is a false negative).
+
+  ``shared_negatives=True``: one uniform draw of ``num_negatives`` items per step serves every row of the batch
+  (each row's negatives are still a uniform sample of the items; rows are correlated within a step), so the
+  negative scores are one ``[B, D] x [D, K]`` product instead of a ``[B, K, D]`` gather: lbrl's choice for
+  CPU-sized runs with many negatives (the IR-Benchmark code of PSL draws per row, excluding the user's items).
+  ``embed_init``: the embedding tables' initialiser: ``"flax"`` (``nn.Embed``'s default, ``N(0, 1 / dim)``),
+  ``"normal"`` (``N(0, 1)``: PyTorch's ``nn.Embedding`` default, which the IR-Benchmark MF keeps for the
+  cosine losses) or ``"xavier"`` (Xavier-normal, ``N(0, 2 / (rows + dim))``: IR-Benchmark's BPR).
   ``num_classes`` is accepted and ignored."""
   num_users: int
   num_items: int
@@ -48,10 +56,14 @@ class CFScorer(nn.Module):
   num_negatives: int = 100
   score: str = "cosine"
   scale: float = 1.0
+  shared_negatives: bool = False
+  embed_init: str = "flax"
   num_classes: int | None = None
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
+    if self.embed_init not in _EMBED_INITS:
+      raise ValueError(f"CFScorer: embed_init must be one of {sorted(_EMBED_INITS)}, got {self.embed_init!r}")
     if self.score not in ("cosine", "dot"):
       raise ValueError(f"CFScorer: score must be 'cosine' or 'dot', got {self.score!r}")
     if self.num_users < 1 or self.num_items < 1 or self.num_negatives < 1 or self.dim < 1:
@@ -60,15 +72,27 @@ class CFScorer(nn.Module):
     if x.ndim != 2 or x.shape[-1] not in (1, 2):
       raise ValueError(f"CFScorer: x must be [batch, 2] (user, item) or [batch, 1] (user), got shape {x.shape}")
     x = x.astype(jnp.int32)
-    users = nn.Embed(self.num_users, self.dim, name="user")(x[:, 0])            # [B, D]
-    item_table = nn.Embed(self.num_items, self.dim, name="item")
+    init = _EMBED_INITS[self.embed_init]
+    users = nn.Embed(self.num_users, self.dim, name="user", embedding_init=init)(x[:, 0])   # [B, D]
+    item_table = nn.Embed(self.num_items, self.dim, name="item", embedding_init=init)
+    norm = self.score == "cosine"
+    users = _unit(users) if norm else users
     if x.shape[-1] == 1:
       items = item_table.embedding                                               # [I, D]
-    else:
-      key = self.make_rng("dropout") if train and self.has_rng("dropout") else jax.random.key(0)
-      neg = jax.random.randint(key, (x.shape[0], self.num_negatives), 0, self.num_items)
-      items = item_table(jnp.concatenate([x[:, 1:2], neg], 1))                   # [B, 1 + K, D]
-    if self.score == "cosine":
-      users = users / jnp.maximum(jnp.linalg.norm(users, axis=-1, keepdims=True), 1e-12)
-      items = items / jnp.maximum(jnp.linalg.norm(items, axis=-1, keepdims=True), 1e-12)
-    return self.scale * jnp.einsum("bd,id->bi" if items.ndim == 2 else "bd,bld->bl", users, items)
+      return self.scale * users @ (_unit(items) if norm else items).T
+    key = self.make_rng("dropout") if train and self.has_rng("dropout") else jax.random.key(0)
+    shape = (self.num_negatives,) if self.shared_negatives else (x.shape[0], self.num_negatives)
+    neg = item_table(jax.random.randint(key, shape, 0, self.num_items))        # [K, D] or [B, K, D]
+    pos = item_table(x[:, 1])                                                    # [B, D]
+    pos, neg = (_unit(pos), _unit(neg)) if norm else (pos, neg)
+    neg_scores = users @ neg.T if self.shared_negatives else jnp.einsum("bd,bkd->bk", users, neg)
+    return self.scale * jnp.concatenate([jnp.sum(users * pos, -1, keepdims=True), neg_scores], 1)
+
+
+def _unit(v):
+  return v / jnp.maximum(jnp.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+_EMBED_INITS = {"flax": nn.Embed.__dataclass_fields__["embedding_init"].default,
+                "normal": jax.nn.initializers.normal(1.0),
+                "xavier": jax.nn.initializers.variance_scaling(1.0, "fan_avg", "normal")}

@@ -118,7 +118,24 @@ def test_psl_matches_the_authors_loss(activation):
   g = jax.grad(lambda x: jnp.sum(R.psl(x * 50, rel, where=mask, activation=activation)))(jnp.asarray(s, jnp.float32))
   assert bool(jnp.all(jnp.isfinite(g)))              # outside the cosine range: finite (floored log)
   with pytest.raises(ValueError, match="activation"):
-    R.psl(s, rel, activation="exp")
+    R.psl(s, rel, activation="softplus")
+
+
+def test_psl_exp_is_the_authors_softmax_loss_and_positive_first_is_the_list_form():
+  """``activation="exp"``: IR-Benchmark's SoftmaxOptimizer, ``logsumexp((s_neg - s_pos) / t)`` (float64);
+  ``positive_first``: the O(L) form equals the pairwise form on rows whose one positive comes first."""
+  rng = np.random.default_rng(5)
+  s = rng.uniform(-1, 1, (5, 9))
+  rel = np.zeros((5, 9))
+  rel[:4, 0] = 1                                      # list 4: no positive
+  mask = np.ones((5, 9), bool)
+  mask[1, 5:] = False
+  got = np.asarray(R.psl(s, rel, where=mask, tau=1.0, tau_star=0.1, activation="exp"))
+  want = [special.logsumexp((s[q, 1:][mask[q, 1:]] - s[q, 0]) / 0.1) if q < 4 else 0.0 for q in range(5)]
+  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+  for activation in ("tanh", "relu", "atan", "exp"):
+    kw = dict(where=mask, tau=2.0, tau_star=0.05, activation=activation)
+    np.testing.assert_allclose(R.psl(s, rel, positive_first=True, **kw), R.psl(s, rel, **kw), rtol=1e-5, atol=1e-5)
 
 
 # ---------------------------------------------------------------- MW loss and Macro-AUC surrogates

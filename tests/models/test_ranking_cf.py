@@ -46,3 +46,25 @@ def test_bad_input():
     m.apply(v, np.zeros((3, 3), np.int32))
   with pytest.raises(ValueError, match="score"):
     _init(score="l2")
+
+
+def test_shared_negatives_score_one_item_set_for_every_row():
+  m, x, v = _init(shared_negatives=True)
+  u, it = np.asarray(v["params"]["user"]["embedding"]), np.asarray(v["params"]["item"]["embedding"])
+  u, it = u / np.linalg.norm(u, axis=1, keepdims=True), it / np.linalg.norm(it, axis=1, keepdims=True)
+  full = (u @ it.T)[x[:, 0]]                                             # [B, items]
+  s = np.asarray(m.apply(v, x, train=True, rngs={"dropout": jax.random.key(3)}))
+  np.testing.assert_allclose(s[:, 0], full[np.arange(3), x[:, 1]], rtol=1e-5, atol=1e-5)
+  # column k is the same item for every row: some item matches all rows' scores at once
+  for k in range(1, s.shape[1]):
+    assert np.isclose(full, s[:, k:k + 1], atol=1e-5).all(0).any()
+
+
+@pytest.mark.parametrize("init, std", [("normal", 1.0), ("xavier", (2.0 / (400 + 64)) ** 0.5)])
+def test_embedding_inits(init, std):
+  m = CFScorer(num_users=400, num_items=400, dim=64, num_negatives=2, embed_init=init)
+  v = m.init({"params": jax.random.key(0)}, np.zeros((1, 2), np.int32))
+  got = np.asarray(v["params"]["user"]["embedding"]).std()
+  assert abs(got / std - 1) < 0.03
+  with pytest.raises(ValueError, match="embed_init"):
+    CFScorer(num_users=4, num_items=4, embed_init="zeros").init({"params": jax.random.key(0)}, np.zeros((1, 2), np.int32))
