@@ -11,11 +11,17 @@ forward and running statistics, tested against a float64 transcription of their 
 autodiff instead of their approximate backward, as lbrl's PowerNorm) and
 :func:`lbrl.models.norm_unified.fold_into_dense` (inference folded into the next linear layer equals the
 unfolded outputs, tested).
-cpu:   Tiny Shakespeare char-LM (lbrl TransformerLM, Pre-norm, 4 layers x 128, context 64, batch 12, AdamW 1e-3,
-       cosine, 2000 steps: ``common.char_lm``); arms ``layernorm`` and ``unified`` (window 4, warm-up 500
-       iterations instead of the authors' 4000, which would cover most of this short run; no outlier
-       filtration, the authors' NLP setting). 3 seeds. Rule fixed before running: UN's validation loss not
-       worse than LayerNorm's by more than 0.05 nats. Report left for a later session.
+cpu:   Tiny Shakespeare char-LM (lbrl TransformerLM, Pre-norm, context 64, batch 12, AdamW 1e-3, cosine:
+       ``common.char_lm``) sized for the shared 2-core machine: 4 layers x 64 (instead of char_lm's 4 x 128)
+       and 600 steps (instead of 2000; a first attempt at 4 x 128 x 2000 ran 1-2.5 steps/s under load, ~25
+       min a run, and was stopped at step 400 without a result), validation on every 128th window; arms
+       ``layernorm`` and ``unified`` (window 4, warm-up 150 iterations, the quarter of the run that 500 was
+       of 2000, instead of the authors' 4000, which would cover the whole run; no outlier filtration, the
+       authors' NLP setting). 3 seeds. Rule fixed before running: UN's validation loss not worse than
+       LayerNorm's by more than 0.05 nats.
+observed (cpu run, 3 seeds, 2026-12-02): validation loss 2.340 with UN vs 2.369 with LayerNorm, paired difference
+       -0.028, 95% interval [-0.076, +0.020]: not worse by the 0.05 margin (rule holds); partly reproduced (the GPU
+       speed and memory claims are not tested).
 measured (benchmarks/norm_unified.py, eval forward of a LayerNorm TransformerLM vs the same model with UN folded
        into its linear layers, XLA:CPU on the shared 2-core machine under load ~20, interleaved medians): time
        ratio folded/LayerNorm 1.04 (4 x 128, batch 8 x 64, 30 rounds) and 1.00 (6 x 384, batch 8 x 256, 15
@@ -33,11 +39,15 @@ def get_config(arg=None):
   common.char_lm(c, variant)
   if variant == "smoke":  # CI: one narrow block
     c.model.update(num_layers=1, width=32, num_heads=2)
+  if variant == "cpu":    # sized for 2 shared cores (see the docstring)
+    c.model.width = 64
+    c.steps = 600
+    c.data.options.eval_stride = 128
   c.model.norm = "unified"
-  c.model.norm_options = common.free(window_size=4, warmup_iters=common.by_variant(variant, smoke=1, cpu=500, paper=4000),
+  c.model.norm_options = common.free(window_size=4, warmup_iters=common.by_variant(variant, smoke=1, cpu=150, paper=4000),
                                      outlier_filtration=False)
   c.loss = common.free(name="cross_entropy")
-  c.eval_every = common.by_variant(variant, smoke=0, cpu=500, paper=1000)
+  c.eval_every = common.by_variant(variant, smoke=0, cpu=200, paper=1000)
   c.eval_metrics = ["loss"]
   c.paper.update(
       title="Unified Normalization for Accelerating and Stabilizing Transformers", year=2022, arxiv="2208.01313",
