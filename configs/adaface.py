@@ -14,9 +14,9 @@ cpu:   recognition of unseen identities reduced to digits: mnist5k, train on dig
 paper: the authors' MS1MV2 run (scripts/run_ir101_ms1mv2.sh of mk-minchul/AdaFace, config.py defaults):
        MS1MV2 (spec row "ms1mv2": 85,742 identities, 5.8M 112 x 112 crops; not in TFDS, a local builder is
        needed), batch 512 in total on 2 GPUs with 16-bit mixed precision, SGD momentum 0.9, lr 0.1, weight
-       decay 1e-4, 26 epochs with x0.1 at epochs 12, 20 and 24; m 0.4, h 0.333, s 64. lbrl's zoo has no
-       IResNet-100: the EmbeddingNet CNN trunk (stride-2 3x3 convolutions of 64-512 channels) gives the 512-d
-       embedding. The authors' norm statistics are an EMA (t_alpha 0.01); lbrl's loss uses the batch's own
+       decay 1e-4, 26 epochs with x0.1 at epochs 12, 20 and 24; m 0.4, h 0.333, s 64; the authors' IR-101
+       (zoo model "ir101", lbrl.models.iresnet.IR101: 65.2M backbone parameters, dropout 0.4, 512-d
+       embedding, one proxy per identity). The authors' norm statistics are an EMA (t_alpha 0.01); lbrl's loss uses the batch's own
        (t_alpha 1). The paper's IJB-B/C evaluation is not built; LFW (the release's lfw.bin) is the eval split.
 Checked against the authors' code (mk-minchul/AdaFace head.py): m=0.4, h=0.333, s=64, angle clipped to
 [eps, pi - eps]; the norm statistics are an EMA with rate t_alpha, whose class default 1.0 is the batch's
@@ -85,9 +85,9 @@ def get_config(arg=None):
   c.sweep.partly_testable = ("faces and the paper's low-quality benchmarks (IJB-B/C/S, TinyFace): here digits "
                              "with synthetic degradation (downscaling and noise) stand in for low image quality.")
   if variant == "paper":
-    # the authors' MS1MV2 / IR-101 run (see the docstring); the CNN trunk stands in for IR-101
+    # the authors' MS1MV2 / IR-101 run (see the docstring): AdaFace's net.py IR_101 (lbrl.models.iresnet.IR101)
     common.paper_run(c, data="ms1mv2", batch=512, epochs=26, devices=2, compute_dtype="float16",
-                     model=dict(name="embedding_net", trunk="cnn", channels=(64, 128, 256, 512), embed_dim=512),
+                     model=dict(name="ir101", embed_dim=512, dropout=0.4),
                      loss=dict(name="adaface", margin=0.4, h=0.333, scale=64.0),
                      optimizer=dict(name="sgd", learning_rate=0.1, momentum=0.9, weight_decay=1e-4),
                      schedule=dict(name="step", boundaries=[12 / 26, 20 / 26, 24 / 26], factors=[0.1] * 3))

@@ -52,9 +52,12 @@ def get_config(arg=None):
     # MS1MV2 (spec row "ms1mv2"; not in TFDS), iresnet-100, ArcFace head + UNPG (wisk 1.5 for the released
     # r100 weights), batch 512 over 2 GPUs (DataParallel, --device 0,1), CUDA autocast (float16), SGD momentum
     # 0.9, lr 0.1, weight decay 5e-4, 20 epochs of cosine decay after 3 warm-up epochs; LFW (lfw.bin) is the
-    # validation set. lbrl's zoo has no IResNet: the EmbeddingNet CNN trunk gives the 512-d embedding.
+    # validation set. The model is the release's iresnet-100 (lbrl.models.iresnet.IResNet: insightface's layout,
+    # conv shortcuts, Kaiming fan-out convolutions, an affine embedding BatchNorm, no dropout: the README's
+    # command has no --drop_lastfc), 512-d embedding.
     common.paper_run(c, data="ms1mv2", batch=512, epochs=20, warmup_epochs=3, devices=2, compute_dtype="float16",
-                     model=dict(name="embedding_net", trunk="cnn", channels=(64, 128, 256, 512), embed_dim=512),
+                     model=dict(name="iresnet", stage_sizes=(3, 13, 30, 3), embed_dim=512, dropout=0.0,
+                                shortcut="conv", feature_bn="affine", weight_init="kaiming"),
                      loss=dict(name="unpg", margin=0.5, scale=64.0, head="arcface", wisk=1.5),
                      optimizer=dict(name="sgd", learning_rate=0.1, momentum=0.9, weight_decay=5e-4),
                      schedule=dict(name="cosine"))
