@@ -43,6 +43,7 @@ from lbrl.quant.policy import paper_recipe, training_protocol
 def get_config(arg=None):
   c, variant = common.base(arg)
   training_protocol(c, variant)
+  hidden = c.model.hidden   # the supernet's MLP (the paper variant's base model is a ResNet)
   c.sweep.kind = "analysis"
   c.analysis = dict(tool="elastic_eval", kwargs={"widths": [2, 3, 4, 8]}, split="eval",
                     batch_size=common.by_variant(variant, smoke=64, cpu=1000, paper=1000), at="final")
@@ -62,7 +63,7 @@ def get_config(arg=None):
   c.sweep.arms = common.free(
       fp32={}, static4={"precision": {"matmul": {"elastic_bits": [4]}}},
       static2={"precision": {"matmul": {"elastic_bits": [2]}}},
-      supernet={"model": {"name": "eq_net_mlp", "hidden": c.model.hidden, "widths": [2, 3, 4, 8], "eval_width": 4},
+      supernet={"model": {"name": "eq_net_mlp", "hidden": hidden, "widths": [2, 3, 4, 8], "eval_width": 4},
                 "loss": {"name": "eq_net_sandwich"}})
   # the authors' start: a pretrained float model (the base model, float, cross-entropy, the protocol's
   # optimiser and schedule: pinned, so that tuning changes only the continued stage), trained per run
