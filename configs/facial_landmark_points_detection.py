@@ -11,7 +11,7 @@ than the same student trained with plain L2 on the Hard-landmarks.
 cpu:   synthetic faces (lbrl.data.landmarks: 20 landmarks, 5 shape modes and a random similarity pose,
        16 x 16 blob images with pixel noise and 30% random occlusions, annotation noise 0.03 on train and test
        labels; Soft-landmarks: the ASM keeping 85% of the training landmarks' variance, coefficients clamped
-       to +-3 sqrt(eigenvalue)); 2,000 training and 500 test faces. Teachers: MLP 256-256 (Adam 1e-3, 3000
+       to +-3 sqrt(eigenvalue)); 8,000 training and 500 test faces. Teachers: MLP 256-256 (Adam 1e-3, 3000
        steps, cosine, L2), the Tough one on Hard-landmarks, the Tolerant one on Soft-landmarks, first stages
        shared by every run. Student: MLP with one hidden layer of 32 (Adam, batch 100, 2000 steps, cosine;
        each arm's rate tuned over {1e-3, 3e-3, 1e-2} on train[90%:], trained on train[:90%]). Arms: L2 on the
@@ -20,6 +20,13 @@ cpu:   synthetic faces (lbrl.data.landmarks: 20 landmarks, 5 shape modes and a r
        eye corners, against the noisy test annotations as in the paper).
        Rules fixed before the run: two-teacher KD-Loss below L2 in NME by more than 0.002, and not above the
        single-teacher KD-Loss by more than 0.002.
+first run (2,000 training faces): every arm chose rate 3e-3; NME L2 0.0606, single-teacher 0.0588, two
+       teachers 0.0584 (both rules held), but the teachers were no better than the student (Tough 0.0604,
+       Tolerant 0.0614 test NME; the 256-256 MLPs overfit 2,000 faces), so the gain could only come from the
+       loss's shape, not from the teachers: not the paper's setting (EfficientNet-B3 teachers well above the
+       MobileNetV2 student). With 8,000 faces the Tough-Teacher reaches 0.0496 and the L2 student 0.0578
+       (one seed), the gap the paper assumes; the report is that second run (rules unchanged). Noise floor:
+       the clean shapes score 0.0359 against the noisy test annotations.
 paper: 300W, COFW and WFLW with MobileNetV2 students and EfficientNet-B3 teachers (Adam 1e-3, batch 70, 150
        epochs); those sets are not TFDS datasets, so the paper variant is the cpu run (cpu_sized).
 """
@@ -31,7 +38,7 @@ from lbrl import config as common
 def get_config(arg=None):
   c, variant = common.base(arg)
   c.data.update(name="synthetic_landmarks", batch_size=100, eval_batch_size=500,
-                options=common.free(n_train=common.by_variant(variant, smoke=200, cpu=2000, paper=2000)))
+                options=common.free(n_train=common.by_variant(variant, smoke=200, cpu=8000, paper=8000)))
   c.model = common.free(name="mlp", hidden=(32,))
   c.loss = common.free(name="kd_landmark")
   c.optimizer = common.free(name="adam", learning_rate=1e-3)
@@ -56,7 +63,7 @@ def get_config(arg=None):
   c.auxiliary = [tough, dict(tolerant, keyword="tolerant_teacher_outputs")]
   c.paper.update(
       title="Facial Landmark Points Detection Using Knowledge Distillation-Based Neural Networks", year=2022,
-      arxiv="2111.07047", slug="facial_landmark_points_detection", provides="loss",
+      arxiv="2111.07047", slug="facial_landmark_points_detection", provides="function",
       code="lbrl.losses.landmarks.kd_landmark",
       claim="a lightweight student trained with KD-Loss from a Tough-Teacher (Hard-landmarks) and a Tolerant-Teacher "
             "(ASM Soft-landmarks) localises landmarks more accurately than the same student trained with L2",
