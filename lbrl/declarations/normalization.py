@@ -24,3 +24,5 @@ OPTIMIZERS.declare("nap", "lbrl.optim.norm_nap:nap", components={"base": "adam"}
 ANALYSIS_TOOLS.declare("sequential_plasticity", "lbrl.analysis.norm_plasticity:sequential_plasticity")
 # GDN density model of image patches vs ICA and radial Gaussianization (density_modeling_images_generalized)
 ANALYSIS_TOOLS.declare("gdn_density", "lbrl.analysis.norm_gdn_density:gdn_density")
+# Contrast invariance of a trained classifier's predictions (instance_normalization)
+ANALYSIS_TOOLS.declare("contrast_invariance", "lbrl.analysis.norm_contrast:contrast_invariance")
