@@ -70,9 +70,11 @@ def get_config(arg=None):
     # ViT-S/16 (DeiT-S: 12 x 384, 6 heads) on ImageNet, DeiT's recipe (batch 1024, AdamW 1e-3, wd 0.05, 300 epochs)
     common.paper_run(c, data="imagenet2012", batch=1024, epochs=300,
                      model=dict(name="vit", patch_size=16, width=384, depth=12, num_heads=6, mlp_dim=1536,
-                                norm="unified"),   # UN at the authors' defaults (lbrl's ViT takes no norm_options)
+                                norm="unified",   # the authors' vision setting: outlier filtration on
+                                norm_options=dict(window_size=4, warmup_iters=4000, outlier_filtration=True)),
                      optimizer=dict(name="adamw", learning_rate=1e-3, weight_decay=0.05),
                      schedule=dict(name="cosine", warmup_steps=0, end_fraction=0.0), warmup_epochs=5,
                      loss=dict(name="cross_entropy"), compute_dtype="bfloat16", devices=8)
-    c.sweep.arms = {"layernorm": {"model": {"norm": "layer"}}, "unified": {"model": {"norm": "unified"}}}
+    ln_model = {k: v for k, v in c.model.to_dict().items() if k != "norm_options"}
+    c.sweep.arms = {"layernorm": {"model": dict(ln_model, norm="layer")}, "unified": {"model": {"norm": "unified"}}}
   return common.finalize(c)

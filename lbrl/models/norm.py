@@ -173,6 +173,26 @@ def make_norm(kind: str, *, name: str | None = None, use_bias: bool = True, trai
   raise ValueError(f"unknown norm {kind!r}; known: {', '.join(NORMS)}")
 
 
+def norm_options(options) -> tuple:
+  """A norm layer's extra fields (a dict, a ConfigDict or ``(key, value)`` pairs) as hashable
+  ``((key, value), ...)`` pairs, the form module fields and :func:`make_norm`'s ``options`` take."""
+  items = options.items() if hasattr(options, "items") else (options or ())
+  return tuple((str(k), v) for k, v in items)
+
+
+def group_count(channels: int, *, num_groups: int = 32, group_size: int = 0) -> int:
+  """Groups of a GroupNorm / EvoNorm-S0 over ``channels``: ``channels // group_size`` channels-per-group
+  groups when ``group_size > 0`` (timm's ``group_size``), else ``min(num_groups, channels)`` (Wu & He's
+  and the EvoNorm paper's 32 groups)."""
+  if group_size < 0 or num_groups < 1:
+    raise ValueError(f"group_count: group_size must be >= 0 and num_groups >= 1, got {group_size}, {num_groups}")
+  if group_size:
+    if channels % group_size:
+      raise ValueError(f"norm_group_size={group_size} does not divide the {channels} channels of a norm layer")
+    return channels // group_size
+  return min(num_groups, channels)
+
+
 def check_placement(placement: str) -> str:
   if placement not in PLACEMENTS:
     raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {placement!r}")

@@ -17,11 +17,14 @@ scaled by a learnable scalar initialised at 0 (SkipInit, De & Smith, 2020, arXiv
 deep un-normalised networks start as the identity and train.
 
 Any other name of :func:`lbrl.models.norm.make_norm` (``group``, ``instance``, ``layer``, ``evonorm_b0``,
-``evonorm_s0``, ``alpha_batch``, ...) puts that layer where BatchNorm is (GroupNorm with min(32, C)
-groups; an EvoNorm replaces the BN-ReLU pair, so the ReLU after it is dropped).
+``evonorm_s0``, ``alpha_batch``, ...) puts that layer where BatchNorm is (an EvoNorm replaces the BN-ReLU
+pair, so the ReLU after it is dropped). GroupNorm and EvoNorm-S0 get min(32, C) groups (the papers' 32),
+or ``C / norm_group_size`` groups of ``norm_group_size`` channels when it is set (timm's ``group_size``:
+narrow networks whose 32 groups would hold one channel each); ``norm_options`` are further fields of the
+norm layer (:func:`lbrl.models.norm.make_norm`'s ``options``).
 
 Hyperparameters (defaults): ``num_classes`` (None: filled from the dataset), ``depth=20``,
-``width=16``, ``stage_sizes=None``, ``norm="batch"``.
+``width=16``, ``stage_sizes=None``, ``norm="batch"``, ``norm_group_size=0``, ``norm_options=()``.
 
 Parameter count at the defaults on 32x32x3 inputs with 10 classes (ResNet-20): **272,474**
 (the paper's "0.27M"); ``resnet18`` on CIFAR-10: **11,173,962**.
@@ -40,6 +43,8 @@ from lbrl.models import _layers as L
 class _Norm(nn.Module):
   kind: str
   train: bool
+  group_size: int = 0
+  options: tuple = ()
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -47,12 +52,12 @@ class _Norm(nn.Module):
   def __call__(self, x):
     if self.kind == "batch":
       return nn.BatchNorm(use_running_average=not self.train, momentum=0.9, epsilon=1e-5,
-                          dtype=self.dtype, param_dtype=self.param_dtype, name="bn")(x)
+                          dtype=self.dtype, param_dtype=self.param_dtype, name="bn", **dict(self.options))(x)
     if self.kind == "none":
       return x
     from lbrl.models import norm as N
-    return N.make_norm(self.kind, train=self.train, num_groups=min(32, x.shape[-1]), dtype=self.dtype,
-                       param_dtype=self.param_dtype, name=self.kind)(x)
+    return N.make_norm(self.kind, train=self.train, num_groups=N.group_count(x.shape[-1], group_size=self.group_size),
+                       dtype=self.dtype, param_dtype=self.param_dtype, name=self.kind, options=self.options)(x)
 
 
 def _post_norm_act(kind: str):
@@ -66,6 +71,8 @@ class BasicBlock(nn.Module):
   features: int
   strides: int = 1
   norm: str = "batch"
+  norm_group_size: int = 0
+  norm_options: tuple = ()
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -76,7 +83,7 @@ class BasicBlock(nn.Module):
     conv = lambda f, k, s, name: L.Conv(f, (k, k), strides=(s, s), padding="SAME" if k > 1 else "VALID",
                                         use_bias=bias, kernel_init=nn.initializers.he_normal(),
                                         name=name, **kw)
-    norm = lambda name: _Norm(self.norm, train, name=name, **kw)
+    norm = lambda name: _Norm(self.norm, train, self.norm_group_size, self.norm_options, name=name, **kw)
     y = _post_norm_act(self.norm)(norm("norm1")(conv(self.features, 3, self.strides, "conv1")(x)))
     y = norm("norm2")(conv(self.features, 3, 1, "conv2")(y))
     if self.norm == "none":
@@ -93,6 +100,8 @@ class ResNet(nn.Module):
   width: int = 16
   stage_sizes: Sequence[int] | None = None
   norm: str = "batch"
+  norm_group_size: int = 0     # channels per GroupNorm / EvoNorm-S0 group (0: min(32, C) groups)
+  norm_options: Any = ()       # further fields of the norm layer (lbrl.models.norm.make_norm's options)
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -118,10 +127,12 @@ class ResNet(nn.Module):
     x = jnp.asarray(x, self.dtype)
     x = L.Conv(self.width, (3, 3), padding="SAME", use_bias=self.norm == "none",
                kernel_init=nn.initializers.he_normal(), name="stem", **kw)(x)
-    x = _post_norm_act(self.norm)(_Norm(self.norm, train, name="stem_norm", **kw)(x))
+    options = N.norm_options(self.norm_options)
+    x = _post_norm_act(self.norm)(_Norm(self.norm, train, self.norm_group_size, options, name="stem_norm", **kw)(x))
     for i, n in enumerate(self._stages()):
       for j in range(n):
         x = BasicBlock(self.width * 2 ** i, strides=2 if (i > 0 and j == 0) else 1, norm=self.norm,
+                       norm_group_size=self.norm_group_size, norm_options=options,
                        name=f"stage{i}_block{j}", **kw)(x, train=train)
     x = jnp.mean(x, axis=(1, 2))
     return L.Dense(self.num_classes, name="head", **kw)(x)

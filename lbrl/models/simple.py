@@ -84,37 +84,88 @@ class CNN1D(nn.Module):
   classifier sees 125 features; 5,210 parameters. ``head="cosine"`` replaces the linear classifier by
   :class:`lbrl.models.heads.CosineHead` (outputs ``cos(theta_k)`` in ``[-1, 1]``, no bias: LDAM-DRW's
   normalised classifier, to pair with a loss that scales them, e.g. ``ldam(scale=30)``).
+  ``norm`` (default ``"none"``: the model above, unchanged): a layer of :func:`lbrl.models.norm.make_norm`
+  after each convolution, before its ReLU (the conv-BN-ReLU order; an EvoNorm replaces the norm-ReLU
+  pair); ``norm_group_size`` and ``norm_options`` as in :class:`lbrl.models.resnet.ResNet`.
   """
   num_classes: int | None = None
   channels: int = 25
   kernel_sizes: Sequence[int] = (5, 3, 3)
   stride: int = 2
   head: str = "linear"
+  norm: str = "none"
+  norm_group_size: int = 0     # channels per GroupNorm / EvoNorm-S0 group (0: min(32, C) groups)
+  norm_options: Any = ()
   dtype: str = "float32"
   param_dtype: str = "float32"
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
+    from lbrl.models import norm as N
     if x.ndim == 2:
       x = x[..., None]  # [B, L] -> [B, L, 1]
     x = x.astype(self.dtype)
-    for k in self.kernel_sizes:
+    for i, k in enumerate(self.kernel_sizes):
       x = nn.Conv(self.channels, (k,), strides=(self.stride,), padding=[(1, 1)], dtype=self.dtype,
                   param_dtype=self.param_dtype)(x)
+      if self.norm != "none":
+        x = N.make_norm(self.norm, train=train, name=f"norm_{i}", options=N.norm_options(self.norm_options),
+                        num_groups=N.group_count(self.channels, group_size=self.norm_group_size),
+                        dtype=self.dtype, param_dtype=self.param_dtype)(x)
+        if self.norm.startswith("evonorm"):   # a normalization-activation layer: no ReLU after it
+          continue
       x = nn.relu(x)
     x = x.reshape(x.shape[0], -1)
     return heads.classifier(self.head, self.num_classes, self.dtype, self.param_dtype)(x)
 
 
 
+class NormGRUCell(nn.GRUCell):
+  """A GRU cell whose input and recurrent projections are each normalized per gate (Ba, Kiros & Hinton,
+  "Layer Normalization", 2016, arXiv:1607.06450, slug layernorm: their layer-normalized LSTM normalizes
+  ``W_h h`` and ``W_x x`` separately, the normalizations' offsets serving as the biases)::
+
+      r = sigmoid(N(W_ir x) + N(W_hr h))      z = sigmoid(N(W_iz x) + N(W_hz h))
+      n = tanh(N(W_in x) + r * N(W_hn h))     h' = (1 - z) * n + z * h
+
+  ``norm`` is ``"layer"`` or ``"rms"`` (per example, with an epsilon: ScaleNorm's ``x / ||x||`` has no
+  gradient at the zero initial state); the paper's equations are for the LSTM and the vanilla RNN, the
+  per-gate GRU form is lbrl's reading.
+  Parameters as :class:`flax.linen.GRUCell` (kernels ``ir`` ... ``hn``, no dense biases) plus one norm
+  per projection (``norm_ir`` ... ``norm_hn``)."""
+  norm: str = "layer"
+
+  @nn.compact
+  def __call__(self, carry, inputs):
+    from lbrl.models import norm as N
+    if self.norm not in ("layer", "rms"):
+      raise ValueError(f"NormGRUCell.norm must be 'layer' or 'rms', got {self.norm!r}")
+    h = carry
+    kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
+
+    def proj(name, v, init):
+      y = nn.Dense(h.shape[-1], use_bias=False, kernel_init=init, name=name, **kw)(v)
+      return N.make_norm(self.norm, name=f"norm_{name}", **kw)(y)
+    gi = lambda g: proj(f"i{g}", inputs, self.kernel_init)
+    gh = lambda g: proj(f"h{g}", h, self.recurrent_kernel_init)
+    r = self.gate_fn(gi("r") + gh("r"))
+    z = self.gate_fn(gi("z") + gh("z"))
+    n = self.activation_fn(gi("n") + r * gh("n"))
+    new_h = (1.0 - z) * n + z * h
+    return new_h, new_h
+
+
 class GRU(nn.Module):
   """(Bi-directional) GRU over the sequence; the hidden states of every step feed a linear classifier.
 
-  Default (MNIST-1D, length 40): hidden 6, bidirectional, 5,110 parameters.
+  Default (MNIST-1D, length 40): hidden 6, bidirectional, 5,110 parameters. ``norm`` (default ``"none"``:
+  flax's ``GRUCell``): ``"layer"`` (or ``"rms"``) runs :class:`NormGRUCell`, the
+  layer-normalized GRU.
   """
   num_classes: int | None = None
   hidden: int = 6
   bidirectional: bool = True
+  norm: str = "none"
   dtype: str = "float32"
   param_dtype: str = "float32"
 
@@ -123,7 +174,10 @@ class GRU(nn.Module):
     if x.ndim == 2:
       x = x[..., None]
     x = x.astype(self.dtype)
-    cell = lambda: nn.RNN(nn.GRUCell(self.hidden, dtype=self.dtype, param_dtype=self.param_dtype))
+    kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
+    make_cell = (lambda: nn.GRUCell(self.hidden, **kw)) if self.norm == "none" else (
+        lambda: NormGRUCell(self.hidden, norm=self.norm, **kw))
+    cell = lambda: nn.RNN(make_cell())
     h = nn.Bidirectional(cell(), cell())(x) if self.bidirectional else cell()(x)
     return nn.Dense(self.num_classes, dtype=self.dtype, param_dtype=self.param_dtype)(
         h.reshape(h.shape[0], -1))

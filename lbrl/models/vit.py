@@ -7,7 +7,8 @@ ViT-Tiny widths (Touvron et al., DeiT, 2020, arXiv:2012.12877) with small patche
 
 Hyperparameters (defaults): ``num_classes`` (None: from the dataset), ``patch_size=4``, ``width=192``,
 ``depth=12``, ``num_heads=3``, ``mlp_dim=768``, ``pool="cls"``, ``dropout=0.0``; ``norm="layer"``,
-``placement="pre"``, ``residual_scale=1.0`` as in :class:`lbrl.models.transformer.TransformerLM`. The position table is
+``placement="pre"``, ``residual_scale=1.0``, ``norm_options=()`` (further fields of every norm layer, e.g.
+``{"warmup_iters": 4000}`` for ``norm="power"``) as in :class:`lbrl.models.transformer.TransformerLM`. The position table is
 sized from the input at ``init`` (``(H/p) * (W/p) + 1`` tokens).
 
 Parameter count at the defaults on 32x32x3 inputs with 10 classes: patch embedding 4*4*3*192 + 192,
@@ -40,6 +41,7 @@ class ViT(nn.Module):
   norm: str = "layer"
   placement: str = "pre"
   residual_scale: Any = 1.0
+  norm_options: Any = ()       # extra norm-layer fields (lbrl.models.norm.make_norm's options)
 
   @nn.compact
   def __call__(self, x, *, train: bool = False):
@@ -64,11 +66,13 @@ class ViT(nn.Module):
     x = x + jnp.asarray(L.gather(pos), self.dtype)[None]
     x = nn.Dropout(self.dropout)(x, deterministic=not train)
     alpha = N.residual_scale_value(self.residual_scale, 2 * self.depth)
+    options = N.norm_options(self.norm_options)
     for i in range(self.depth):
       x = L.Block(self.num_heads, mlp_dim=self.mlp_dim, use_bias=True, dropout=self.dropout, norm=self.norm,
-                  placement=self.placement, residual_scale=alpha, name=f"block_{i}", **kw)(x, train=train)
+                  placement=self.placement, residual_scale=alpha, norm_options=options, name=f"block_{i}",
+                  **kw)(x, train=train)
     if self.placement != "post":
-      x = N.make_norm(self.norm, train=train, name="ln_f", **kw)(x)
+      x = N.make_norm(self.norm, train=train, name="ln_f", options=options, **kw)(x)
     x = x[:, 0] if self.pool == "cls" else jnp.mean(x[:, 1:], axis=1)
     return L.Dense(self.num_classes, kernel_init=nn.initializers.zeros, name="head", **kw)(x)
 
