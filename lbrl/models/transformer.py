@@ -130,8 +130,7 @@ class TransformerLM(nn.Module):
                   norm_multiplier=1 / math.sqrt(i + 1) if self.layernorm_scaling else 1.0,
                   attention_module=self._attention_module(),
                   init_std=self.init_std / math.sqrt(i + 1) if self.lir else self.init_std,
-                  norm_options=tuple(tuple(o) for o in (dict(self.norm_options).items()
-                                                        if hasattr(self.norm_options, "items") else self.norm_options)),
+                  norm_options=N.norm_options(self.norm_options),
                   gpas=self.gpas, linear=tuple(sorted(dict(self.linear).items())), name=f"block_{i}", **kw)(h, train=train)
     if self.placement != "post":
       h = N.make_norm(self.norm, use_bias=self.use_bias, train=train, name="ln_f", **kw)(h)
