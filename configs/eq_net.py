@@ -24,9 +24,11 @@ cpu:   MNIST-1D MLP 40-256-256-10 (:func:`lbrl.quant.policy.training_protocol`),
        ``net`` by the ``eq_net_from_float`` transform), static QAT at 4 bits and at 2 bits, and float32
        continued in float (in no rule). 3 seeds, each trained model evaluated at 2/3/4/8 bits on the
        1,000 test examples. Each arm's continued-stage Adam rate is tuned on a validation split first
-       (``sweep.tune``: train[90%:], trained, first stage included, on train[:90%]; grid 1e-4 .. 1e-2
+       (``sweep.tune``: train[90%:], trained, first stage included, on train[:90%]; grid 3e-5 .. 3e-2
        around the authors' 1e-3; one selection seed) on validation accuracy, each static arm at its own
-       width and the supernet at 4 bits (``eval_width``).
+       width and the supernet at 4 bits (``eval_width``). The grid was first 1e-4 .. 1e-2; its selection
+       runs put both static arms at 1e-2 and the supernet at 1e-4 (tied with 3e-4), all grid edges, so it
+       was widened by one point each way before any test run (rules unchanged).
        Earlier runs from scratch (not committed as reports; this is why the protocol changed, before any
        run of it): with per-arm tuned rates the supernet was 9.1 points [5.3, 13.0] below static int4 QAT at
        4 bits (52.6% vs 61.7%) and 5.0 [-5.0, 15.1] below static int2 at 2 bits (both near chance), 56.3% at
@@ -74,7 +76,7 @@ def get_config(arg=None):
   if variant != "paper":   # the continued stage: the authors' Adam with cosine decay and clipping at 1
     c.schedule.update(name="cosine", warmup_steps=0, end_fraction=0.0)
     c.grad_clip_norm = 1.0
-  grid = [("optimizer.learning_rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2])]
+  grid = [("optimizer.learning_rate", [3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2])]
   c.sweep.tune = dict(grids=dict(static4=grid, static2=grid, supernet=grid), split="train[90%:]",
                       train_split="train[:90%]", metric="eval/accuracy", mode="max", seeds=[1000])
   c.sweep.rules = [{"arm": "supernet", "op": "not_worse", "than": "static4", "metric": "analysis/acc_w4", "margin": 0.01},
