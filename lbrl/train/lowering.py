@@ -18,10 +18,14 @@ It returns::
                             analysis of the lowered (not compiled) program: ``Lowered.cost_analysis()``.
                             It counts the unpartitioned program, so per-device FLOPs are this divided
                             by the data-parallel size. XLA counts a ``while`` body once, not once per
-                            iteration (checked): with ``grad_accum_steps = k`` the micro-batch scan's
-                            count is multiplied by ``k`` here (which also multiplies the optimizer
-                            update's small share). Custom calls (the SVD of the low-rank optimizers,
-                            Pallas kernels) count nothing. An estimate of the arithmetic, not the time
+                            iteration (checked): :func:`loop_flops` adds ``(length - 1)`` x the body's
+                            count of every ``scan`` in the step's jaxpr (the micro-batch loop of
+                            ``grad_accum_steps``, ``fori_loop``s with static bounds: PGD attacks,
+                            Sinkhorn iterations, power iterations), recursively; a ``while`` with a
+                            data-dependent trip count, and a loop whose body cannot be lowered alone
+                            (collectives over a ``shard_map``'s manual axes), stay counted once. Custom
+                            calls (the SVD of the low-rank optimizers, Pallas kernels) count nothing.
+                            An estimate of the arithmetic, not the time
     devices                 devices of the mesh
     mesh                    ``{axis: size}``
     platform                the platform lowered for
@@ -156,8 +160,61 @@ def _bytes_per_device(tree, shardings) -> int:
   return int(total)
 
 
-def lower_train_step(cfg, platform: str | None = None):
-  """``(lowered, abstract_state, state_shardings, mesh)`` of the config's train step."""
+NOT_DESCENDED = ("pallas_call",)   # kernels: their bodies are Ref programs, and custom calls count nothing
+
+
+def _sub_jaxprs(eqn) -> list:
+  """The closed jaxprs of an equation's sub-computations (loop bodies, branches, called functions)."""
+  from jax.extend import core as jcore
+  if eqn.primitive.name in NOT_DESCENDED:
+    return []
+  out = []
+  for v in eqn.params.values():
+    for j in (v if isinstance(v, (tuple, list)) else (v,)):
+      if isinstance(j, jcore.ClosedJaxpr):
+        out.append(j)
+      elif isinstance(j, jcore.Jaxpr):
+        out.append(jcore.ClosedJaxpr(j, ()))
+  return out
+
+
+def _xla_flops(closed, platform: str) -> float:
+  """XLA's HLO cost analysis of one closed jaxpr, lowered (not compiled) for ``platform``; 0 when the
+  body cannot be lowered on its own (e.g. collectives over a ``shard_map``'s manual axes)."""
+  from jax.extend import core as jcore
+  args = [jax.ShapeDtypeStruct(a.shape, a.dtype) for a in closed.in_avals]
+  try:
+    cost = jax.jit(jcore.jaxpr_as_fun(closed)).trace(*args).lower(lowering_platforms=(platform,)).cost_analysis()
+  except Exception:   # noqa: BLE001 - an uncountable body keeps XLA's count-once (module docstring)
+    return 0.0
+  if isinstance(cost, (list, tuple)):
+    cost = cost[0] if cost else {}
+  return float((cost or {}).get("flops", 0.0))
+
+
+def loop_flops(closed, platform: str) -> float:
+  """The FLOPs XLA's cost analysis leaves out of ``closed`` (a ``ClosedJaxpr``), which counts a loop body
+  once: each ``scan`` of ``length`` n adds ``(n // u - 1) u`` x its body's count (``unroll`` u: the HLO
+  loop runs n // u times a body of u copies), plus n x the loops inside the body; of a ``cond``'s
+  branches the costliest counts; calls (pjit, remat, custom_jvp/vjp, shard_map) are searched."""
+  extra = 0.0
+  for eqn in closed.jaxpr.eqns:
+    subs = _sub_jaxprs(eqn)
+    if eqn.primitive.name == "scan":
+      body, n = subs[0], int(eqn.params["length"])
+      u = eqn.params.get("unroll", 1)
+      u = n if u is True else min(max(int(u), 1), max(n, 1))
+      extra += max(n // u - 1, 0) * u * _xla_flops(body, platform) + n * loop_flops(body, platform)
+    elif eqn.primitive.name == "cond":
+      extra += max((loop_flops(b, platform) for b in subs), default=0.0)
+    else:
+      extra += sum(loop_flops(sub, platform) for sub in subs)
+  return extra
+
+
+def trace_train_step(cfg):
+  """``(traced, abstract_state, state_shardings, mesh)`` of the config's train step (traced under the
+  abstract mesh)."""
   from lbrl import parallel
   mesh = abstract_mesh(cfg)
   data = abstract_data(cfg)
@@ -174,15 +231,23 @@ def lower_train_step(cfg, platform: str | None = None):
                    out_shardings=(shardings, repl), donate_argnums=0)
   with jax.sharding.use_abstract_mesh(mesh):
     traced = jitted.trace(state, batch)
-  lowered = traced.lower(lowering_platforms=(platform or _platform(cfg),))
-  return lowered, state, shardings, mesh
+  return traced, state, shardings, mesh
+
+
+def lower_train_step(cfg, platform: str | None = None):
+  """``(lowered, abstract_state, state_shardings, mesh)`` of the config's train step."""
+  traced, state, shardings, mesh = trace_train_step(cfg)
+  return traced.lower(lowering_platforms=(platform or _platform(cfg),)), state, shardings, mesh
 
 
 def paper_footprint(cfg, platform: str | None = None) -> dict[str, Any]:
   """Parameters, per-device parameter and optimizer bytes, and FLOPs per step of ``cfg``'s train step,
   lowered on an abstract mesh of its devices (see the module docstring)."""
   platform = platform or _platform(cfg)
-  lowered, state, shardings, mesh = lower_train_step(cfg, platform)
+  traced, state, shardings, mesh = trace_train_step(cfg)
+  lowered = traced.lower(lowering_platforms=(platform,))
+  with jax.sharding.use_abstract_mesh(mesh):
+    missing = loop_flops(traced.jaxpr, platform)   # the loop iterations XLA's count leaves out
   cost = lowered.cost_analysis() or {}
   if isinstance(cost, (list, tuple)):  # older JAX returned one dict per computation
     cost = cost[0] if cost else {}
@@ -192,7 +257,7 @@ def paper_footprint(cfg, platform: str | None = None) -> dict[str, Any]:
       num_params=int(sum(math.prod(x.shape) for x in jax.tree.leaves(state.params))),
       param_bytes_per_device=_bytes_per_device(state.params, shardings.params),
       opt_bytes_per_device=_bytes_per_device(opt, opt_sh),
-      flops_per_step=float(cost.get("flops", float("nan"))) * max(int(cfg.grad_accum_steps), 1),
+      flops_per_step=float(cost.get("flops", float("nan"))) + missing,
       devices=int(np.prod(list(mesh.shape.values()))),
       mesh={k: int(v) for k, v in mesh.shape.items()},
       platform=platform)
