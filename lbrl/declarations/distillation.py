@@ -43,6 +43,7 @@ TRANSFORMS.declare("region_crops", "lbrl.data.region_crops:region_crops")
 # KD-Loss (facial_landmark_points_detection): landmark regression with a Tough-Teacher (teacher_outputs) and a
 # Tolerant-Teacher (tolerant_teacher_outputs) trained on ASM Soft-landmarks; the synthetic face set; the NME tool.
 LOSSES.declare("landmark_l2", "lbrl.losses.landmarks:landmark_l2")
+LOSSES.declare("landmark_l1", "lbrl.losses.landmarks:landmark_l1")
 LOSSES.declare("kd_landmark", "lbrl.losses.landmarks:kd_landmark",
                needs=("teacher_outputs", "tolerant_teacher_outputs"), components=("main", "tough", "tolerant"))
 ANALYSIS_TOOLS.declare("landmark_nme", "lbrl.losses.landmarks:landmark_nme")

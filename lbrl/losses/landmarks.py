@@ -43,6 +43,14 @@ def landmark_l2(logits: Array, labels: Array, *, where: Array | None = None) -> 
   return _common.apply_where(jnp.mean(d * d, -1), where)
 
 
+def landmark_l1(logits: Array, labels: Array, *, where: Array | None = None) -> Array:
+  """Absolute error averaged over the ``2K`` coordinates, per example: a teacher-free control for KD-Loss,
+  whose main term is linear (``3|g - p|``) wherever the student is nearer the truth than the
+  Tolerant-Teacher (lbrl's control, not in the paper)."""
+  _check("landmark_l1", logits, labels)
+  return _common.apply_where(jnp.mean(jnp.abs(_common.as_float32(logits) - _common.as_float32(labels)), -1), where)
+
+
 def kd_landmark(logits: Array, labels: Array, *, teacher_outputs: Array, tolerant_teacher_outputs: Array,
                 alpha_tough: float = 1.9, beta_tough: float = -0.45, alpha_tolerant: float = 1.8,
                 beta_tolerant: float = -0.4, main_weight: float = 2.0, tough_weight: float = 1.0,

@@ -89,9 +89,10 @@ def test_perfect_student_and_no_teacher_gradient(case):
   assert not np.any(np.asarray(gt))
 
 
-def test_l2_and_nme_match_numpy(case):
+def test_l2_l1_and_nme_match_numpy(case):
   p, g = case[0], case[1]
   np.testing.assert_allclose(LM.landmark_l2(jnp.asarray(p), jnp.asarray(g)), ((p - g) ** 2).mean(-1), rtol=1e-5)
+  np.testing.assert_allclose(LM.landmark_l1(jnp.asarray(p), jnp.asarray(g)), np.abs(p - g).mean(-1), rtol=1e-5)
   pp, gg = p.reshape(6, 4, 2), g.reshape(6, 4, 2)
   io = np.linalg.norm(gg[:, 0] - gg[:, 3], axis=-1)
   want = np.linalg.norm(pp - gg, axis=-1).mean(-1) / io
