@@ -18,9 +18,10 @@ transcriptions of these formulas and against the properties the abstracts state.
   compressor). ``a = cap * s`` and ``b = a / slope`` with ``s`` the standard deviation of the layer's
   plain initialisation (``sqrt(1 / fan_in)``, flax's LeCun normal), so ``cap`` and ``slope`` are unitless;
   defaults ``cap=3``, ``slope=2``. ``theta`` is initialised at ``f^-1(w0)`` with ``w0`` the plain
-  layer's draw (``kernel_init``, default LeCun normal) clipped to ``|w0| <= 0.99 a``, so the layer equals the plain layer at initialisation
-  (up to that clipping). ``learn=True`` makes ``log a`` and ``log b`` learned scalars per layer
-  (parameters ``log_cap``, ``log_scale``; the paper's learned-hyperparameter variant), else they are fixed.
+  layer's draw (``kernel_init``, default LeCun normal) clipped to ``|w0| <= 0.99 a``, so the layer equals
+  the plain layer at initialisation (up to that clipping). ``learn=True`` makes ``log a`` and ``log b``
+  learned scalars per layer (parameters ``log_cap``, ``log_scale``; the paper's learned-hyperparameter
+  variant), else they are fixed.
   The bias is not reparameterized.
 
 * ``"conditioning"`` -- :class:`ConditionedDense`, weight conditioning (Saratchandran, Wang & Lucey,

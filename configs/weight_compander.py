@@ -1,0 +1,68 @@
+"""Weight Compander (Cakaj, Mehnert & Yang, "Weight Compander: A Simple Weight Reparameterization for
+Regularization", IJCNN 2023, arXiv:2306.16993).
+
+Claim: reparameterising every weight by a nonlinear function that caps its magnitude and pushes it away
+from zero regularises the network; added on top of standard regularization it improves test performance;
+the function's hyperparameters can be learned during training instead of searched (no headline number in
+the abstract; the paper's experiments are CIFAR-10/100 and ImageNet CNNs).
+Method: the paper's method section was not reachable offline (abstract only, no released code);
+``model.weight_reparam="compander"`` is lbrl's reading (lbrl.models.norm_reparam.CompandedDense):
+``w = sign(theta) a (1 - exp(-|theta|/b))`` per weight, ``a = 3 / sqrt(fan_in)`` (the cap), slope ``a/b = 2``
+at zero, initialised equal to the plain layer; ``learn=True`` learns ``log a`` and ``log b`` per layer. A
+verdict tests that reading, not necessarily the paper's function.
+cpu:   the regime where a regulariser can show: the MNIST-1D MLP 40-256-256-10 (every layer reparameterised,
+       classifier included), 4,000 training examples, AdamW 3e-3 (cosine), batch 64, 3000 steps (48 epochs,
+       far past interpolation); arms: plain vs compander with fixed hyperparameters vs compander with learned
+       ones, each on top of AdamW's decoupled weight decay (the standard regularization), whose strength is
+       chosen per arm on a validation split (last 10% of train; grid 0, 0.1, 1.0; one selection seed).
+       5 seeds; rules fixed before running: each compander arm's test accuracy above plain's by more than
+       1 point.
+observed (cpu run, 5 seeds; weight decay chosen: plain 0, compander 0, compander_learned 1.0, the grid's top):
+       test accuracy 0.714 compander_learned, 0.685 plain, 0.676 compander; compander_learned - plain +0.029
+       (rule holds); compander (fixed cap 3, slope 2) - plain -0.0096 [-0.021, +0.002]: "contradicted" at the
+       1-point margin, for an arm whose own hyperparameters (cap, slope) were not searched, which the
+       abstract implies a fixed variant needs (learning them "avoids hyperparameter search"); a rerun with
+       the cap in the fixed arm's grid and a wider decay grid for the learned arm was started and stopped
+       for CPU time (left to a later session). Test loss: 0.88 learned,
+       1.09 fixed, 1.33 plain.
+paper: CIFAR-10 ResNet-18 (the paper variant: lbrl's ResNet-18 on CIFAR-10 with BatchNorm; the weight_reparam
+       option lives in mlp/res_mlp only, so it is the plain baseline).
+"""
+from lbrl import config as common
+
+
+def get_config(arg=None):
+  c, variant = common.base(arg)
+  c.data.update(name="mnist1d", batch_size=64, eval_batch_size=1000)
+  c.model = common.free(name="mlp", hidden=common.by_variant(variant, smoke=(16,), cpu=(256, 256), paper=(256, 256)),
+                        weight_reparam="compander", reparam_options=common.free(cap=3.0, slope=2.0, learn=False))
+  c.loss = common.free(name="cross_entropy")
+  c.optimizer = common.free(name="adamw", learning_rate=3e-3, weight_decay=0.1)
+  c.schedule.name = "cosine"
+  c.steps = common.by_variant(variant, smoke=2, cpu=3000, paper=3000)
+  c.eval_every = 0
+  c.log_every = common.by_variant(variant, smoke=1, cpu=500, paper=500)
+  c.paper.update(
+      title="Weight Compander: A Simple Weight Reparameterization for Regularization",
+      year=2023, arxiv="2306.16993", slug="weight_compander", provides="module",
+      code="lbrl.models.norm_reparam.CompandedDense via mlp/res_mlp weight_reparam='compander' (lbrl's reading)",
+      claim="reparameterising each weight by a function that caps its magnitude and pushes it away from zero "
+            "improves generalization on top of standard regularization; its hyperparameters can be learned",
+      expected="test accuracy of an overfitting MNIST-1D MLP: compander (fixed or learned hyperparameters) above "
+               "plain by more than 1 point, each arm at its own validated weight decay",
+      setting="CIFAR-10/100 and ImageNet CNNs (ResNet, VGG) with standard regularization", hardware="GPU (paper)")
+  c.sweep.seeds = [0, 1, 2, 3, 4]
+  c.sweep.arms = {"plain": {"model": {"weight_reparam": "none"}},
+                  "compander": {"model": {"weight_reparam": "compander"}},
+                  "compander_learned": {"model": {"weight_reparam": "compander",
+                                                  "reparam_options": {"learn": True}}}}
+  c.sweep.tune = dict(grids={arm: [("optimizer.weight_decay", [0.0, 0.1, 1.0])] for arm in c.sweep.arms},
+                      split="train[90%:]", train_split="train[:90%]", seeds=[1000])
+  c.sweep.rules = [{"arm": "compander", "op": ">", "than": "plain", "margin": 0.01},
+                   {"arm": "compander_learned", "op": ">", "than": "plain", "margin": 0.01}]
+  c.sweep.partly_testable = ("the method section was not reachable offline: the compander function is lbrl's "
+                             "reading of the abstract; the paper's CIFAR/ImageNet CNN experiments are not run")
+  if variant == "paper":
+    common.cifar(c, model=dict(name="resnet18"),
+                 optimizer=dict(name="sgd", learning_rate=0.1, momentum=0.9), epochs=200)
+  return common.finalize(c)
