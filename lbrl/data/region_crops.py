@@ -9,7 +9,7 @@ for sequences ``[N, L]`` / ``[N, L, C]``: ``copies`` random-resized crops per ex
 interpolation (the 1-D analogue of RandomResizedCrop without the aspect ratio). Small windows often miss
 the informative part of the signal: the "hard negatives" FerKD recalibrates.
 
-SelfMix (FerKD section 3): a mixing augmentation inside one image, so the mixed regions and their soft
+SelfMix (FerKD): a mixing augmentation inside one image, so the mixed regions and their soft
 labels vary less than with CutMix across images. lbrl's 1-D reading: with probability ``selfmix`` a crop
 gets a contiguous segment of ``round((1 - lam) * L)`` positions, ``lam ~ U(0, 1)`` (CutMix's Beta(1, 1)),
 at a uniform offset, replaced by the same positions of a second crop of the *same* example; the class

@@ -338,8 +338,8 @@ def ferkd_targets(teacher_outputs: Array, labels: Array, *, threshold: float = 0
   not the code that builds them, and the paper's threshold values were not reachable offline, so
   ``threshold`` (0.5: the teacher no longer gives the ground truth the majority of its mass) and
   ``smoothing`` (0.1, the usual ImageNet label smoothing) are lbrl's choices; a config tunes ``threshold``
-  on a validation split. ``drop_above`` optionally gives the easiest crops weight 0 (lbrl's option for the
-  paper's remark that very easy crops add little; off by default). Labels outside ``[0, C)`` get weight 0.
+  on a validation split. ``drop_above`` optionally gives the easiest crops weight 0 (an lbrl option, off by
+  default: whether FerKD also discards easy crops could not be checked offline). Labels outside ``[0, C)`` get weight 0.
   No gradient flows into either output.
   """
   c = teacher_outputs.shape[-1]
