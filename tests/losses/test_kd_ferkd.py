@@ -156,3 +156,16 @@ def test_selfmix_mixes_within_an_example():
 def test_region_crops_bad_arguments(kwargs, msg):
   with pytest.raises(ValueError, match=msg):
     region_crops(_data(), seed=0, **kwargs)
+
+
+def test_extreme_inputs_bf16_and_jit(batch):
+  s, t, y = (jnp.asarray(v) for v in batch)
+  big = D.ferkd(s * 1e4, y, teacher_outputs=t * 1e4, threshold=0.5)
+  assert np.all(np.isfinite(np.asarray(big)))
+  g = jax.grad(lambda x: D.ferkd(x, y, teacher_outputs=t * 1e4).sum())(s * 1e4)
+  assert np.all(np.isfinite(np.asarray(g)))
+  low = D.ferkd(s.astype(jnp.bfloat16), y, teacher_outputs=t.astype(jnp.bfloat16))
+  assert low.dtype == jnp.float32
+  np.testing.assert_allclose(low, D.ferkd(s, y, teacher_outputs=t), rtol=0.05, atol=0.05)
+  jitted = jax.jit(lambda a, b, c: D.ferkd(a, b, teacher_outputs=c, threshold=0.3))(s, y, t)
+  np.testing.assert_allclose(jitted, D.ferkd(s, y, teacher_outputs=t, threshold=0.3), rtol=1e-6)

@@ -129,3 +129,13 @@ def test_declared():
   spec = LOSSES.spec("kd_landmark")
   assert set(spec.needs) == {"teacher_outputs", "tolerant_teacher_outputs"}
   assert tuple(spec.components) == ("main", "tough", "tolerant")
+
+
+def test_bf16_and_jit(case):
+  p, g, tough, tol = (jnp.asarray(v, jnp.float32) for v in case)
+  f = lambda a, b, c, d: sum(LM.kd_landmark(a, b, teacher_outputs=c, tolerant_teacher_outputs=d).values())
+  want = f(p, g, tough, tol)
+  np.testing.assert_allclose(jax.jit(f)(p, g, tough, tol), want, rtol=1e-6)
+  low = f(*(v.astype(jnp.bfloat16) for v in (p, g, tough, tol)))
+  assert low.dtype == jnp.float32 and np.all(np.isfinite(np.asarray(low)))
+  np.testing.assert_allclose(low, want, rtol=0.1, atol=0.02)
