@@ -19,6 +19,11 @@ cpu:   a deep-and-narrow Tiny Shakespeare char-LM (12 layers, AdamW 1e-3 cosine,
        the logged steps; reported, not ruled on).
        An earlier run with the gate after each whole block instead (2026-12-02, not committed as a report)
        gave validation loss 2.605 for both arms, GPAS - Pre-LN +0.0001 [-0.003, +0.003].
+observed (cpu run, 4 seeds, 2026-12-02, per-sub-layer gate): validation loss 2.591 with GPAS vs 2.591 with
+       Pre-LN, GPAS - Pre-LN +0.0006, 95% interval [-0.0016, +0.0028]: the rule is contradicted (the interval
+       excludes a 0.01-nat gain); the gates did not curb the variance growth at this scale either (last-layer
+       activation variance at the end 0.166 with GPAS vs 0.135 without; last/first ratio 21 vs 17). At 12 x 32
+       and 400 steps of a char-LM, at the authors' shared rate 1e-3; the 71M-1B C4 claim is not tested.
 paper: LLaMA-71M to 1B on C4 (the GaLore protocol); the paper variant is the 350M run with GPAS.
 """
 from lbrl import config as common
