@@ -21,6 +21,10 @@ observed (this run, 2026-12-02, vocabulary blocks 2^18/D rows): V=32768 memory 1
        effect, so the cause of the V=131072 excess is not established (the [128, V] chunk tile, 64 MiB there,
        16 MiB at V=32768, outgrowing the CPU cache is the untested reading).
 paper: Gemma 2 2B head (N=8192, D=2304, V=256000) on an H100, the Pallas kernels.
+GPU kernels (jax 0.10.2): Triton by default; Mosaic GPU lowers no dot_general under Lane or Warpgroup
+semantics, so the Mosaic port (``impl="pallas_mgpu"``, lbrl.kernels.fused_ce.pallas_mgpu) writes its
+matmuls as wgmma on 128 x 128 x 64 tiles (D tiled) and adds dh/dw by TMA reduce-add; it lowers for cuda
+(forward and backward) and is opt-in until a GPU run checks its numerics. No GPU was lent this session.
 """
 import ml_collections as mlc
 
@@ -59,6 +63,8 @@ def get_config(arg=None):
             "short) show a larger memory ratio than the first row. The naive path is `optax.softmax_cross_entropy_with_integer_labels"
             "(h @ w.T)` differentiated by JAX. The Pallas TPU/GPU kernels are tested in interpret mode and "
             "lowered for TPU and CUDA in CI (tests/kernels/test_fused_ce.py), not timed: there is no accelerator "
-            "here; the roofline table says what they should reach."))
+            "here; the roofline table says what they should reach. The Mosaic GPU port (impl='pallas_mgpu': "
+            "wgmma with D tiled in 64-column tiles, dh/dw by TMA reduce-add; opt-in) lowers for CUDA and has not "
+            "run on a GPU yet."))
   c.sweep.update(seeds=[0], metric="memory_ratio")
   return common.finalize(c)
