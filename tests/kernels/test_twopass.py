@@ -101,6 +101,8 @@ def test_bad_input_errors():
     two_pass_softmax(jnp.arange(3))
   with pytest.raises(ValueError, match="impl must be one of"):
     two_pass_softmax(jnp.ones(3), impl="cuda")
+  with pytest.raises(ValueError, match="impl must be one of"):   # the Mosaic fused CE / contrastive impl only
+    two_pass_softmax(jnp.ones(3), impl="pallas_mgpu")
   with pytest.raises(ValueError, match="impl='pallas' needs a TPU or GPU"):
     two_pass_softmax(jnp.ones(3), impl="pallas")
 
