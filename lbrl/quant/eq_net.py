@@ -19,7 +19,9 @@ without retraining. Per training step (the authors' "sandwich" with group progre
 :class:`EQNetMLP` (``eq_net_mlp``) computes the three subnets' logits and the WDR term when asked for
 ``return_aux`` (the trainer does for a loss that consumes ``logits_aux``); :func:`eq_net_sandwich` is the
 loss. Quantizers: lbrl's per-tensor symmetric absmax fake quantization of each Dense input and kernel
-(:func:`lbrl.quant.policy.elastic_fake_quant`, straight-through), where the authors learn LSQ step sizes and
+(:func:`lbrl.quant.policy.elastic_fake_quant`, straight-through; ``quantizer="mse"``: the authors' clip
+search and unsigned codes for ReLU outputs, :func:`lbrl.quant.policy.elastic_mse_fake_quant`), where the
+authors learn LSQ step sizes (from that clip) and
 also sample granularity (channel / tensor) and symmetry; widths {2, 3, 4, 8} here, 2..8 in the paper.
 Without ``return_aux`` the model is the plain float MLP (the ``elastic_eval`` tool quantizes it at each width).
 
@@ -38,7 +40,7 @@ import optax
 
 from lbrl.losses import _common
 from lbrl.models.simple import MLP
-from lbrl.quant.policy import MatmulPolicy, interceptor
+from lbrl.quant.policy import ELASTIC_QUANTIZERS, MatmulPolicy, interceptor
 
 KURTOSIS_TARGET = 1.8
 
@@ -77,6 +79,7 @@ class EQNetMLP(nn.Module):
   kurtosis_rate: float = 0.015
   skewness_rate: float = 1.0
   eval_width: int = 0          # the first output's width without an RNG (evaluation); 0: the largest
+  quantizer: str = "absmax"    # lbrl.quant.policy elastic_quantizer: "absmax" | "mse" (the authors' clip search)
   dtype: str = "float32"
   param_dtype: str = "float32"
 
@@ -86,6 +89,8 @@ class EQNetMLP(nn.Module):
     widths = tuple(int(b) for b in self.widths)
     if len(widths) < 2 or not all(2 <= b <= 8 for b in widths):
       raise ValueError(f"EQNetMLP: widths must be at least two ints in [2, 8], got {self.widths!r}")
+    if self.quantizer not in ELASTIC_QUANTIZERS:
+      raise ValueError(f"EQNetMLP: quantizer must be one of {ELASTIC_QUANTIZERS}, got {self.quantizer!r}")
     self.net = MLP(num_classes=self.num_classes, hidden=tuple(self.hidden), dtype=self.dtype,
                    param_dtype=self.param_dtype)
 
@@ -95,8 +100,8 @@ class EQNetMLP(nn.Module):
     widths = tuple(int(b) for b in self.widths)
     first = max(widths) if self.has_rng("dropout") else int(self.eval_width or max(widths))
     outs = []
-    for policy in (MatmulPolicy(elastic_bits=(first,)), MatmulPolicy(elastic_bits=widths),
-                   MatmulPolicy(elastic_bits=(min(widths),))):
+    for bits in ((first,), widths, (min(widths),)):
+      policy = MatmulPolicy(elastic_bits=bits, elastic_quantizer=self.quantizer)
       with nn.intercept_methods(interceptor(policy)):
         outs.append(self.net(x, train=train))
     params = self.net.variables["params"]

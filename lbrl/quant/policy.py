@@ -49,7 +49,9 @@ below ``k`` (one forward per optimizer step; with gradient accumulation k counts
 
 ``elastic_bits=(2, 3, 4, 8)`` (EQ-Net, slug ``eq_net``): each layer draws its int width from the tuple at
 every training forward (from its ``dropout`` stream: a supernet over mixed-precision configurations) and
-fake-quantizes its input and kernel per tensor at that width (:func:`elastic_fake_quant`, straight-through);
+fake-quantizes its input and kernel per tensor at that width (:func:`elastic_fake_quant`, straight-through;
+``elastic_quantizer="mse"``: :func:`elastic_mse_fake_quant`, the authors' clip search and unsigned codes
+for non-negative inputs);
 without an RNG (evaluation) it uses ``eval_bits`` (default: the largest width). The other fields are
 ignored in this mode.
 
@@ -73,6 +75,7 @@ from lbrl.quant.quantizers import QuantSpec, check_spec, fake_quantize
 from lbrl.quant.rounding import round_ste
 
 GRAD_QUANTIZERS = ("spec", "large_gradient")
+ELASTIC_QUANTIZERS = ("absmax", "mse")
 
 
 class MatmulPolicy(NamedTuple):
@@ -87,6 +90,7 @@ class MatmulPolicy(NamedTuple):
   start_step: int = 0            # quantize from this training step on (a float phase first: QAT schedules)
   elastic_bits: tuple = ()       # EQ-Net: int widths sampled per layer and training step (x and w per tensor)
   eval_bits: int = 0             # EQ-Net: the width used where no RNG is given (0: the largest)
+  elastic_quantizer: str = "absmax"  # EQ-Net: "absmax" (elastic_fake_quant) | "mse" (elastic_mse_fake_quant)
 
 
 def policy_from_config(cfg) -> MatmulPolicy:
@@ -110,6 +114,9 @@ def policy_from_config(cfg) -> MatmulPolicy:
     raise ValueError(f"config.precision.matmul.grad_quantizer must be one of {GRAD_QUANTIZERS}, got {p.grad_quantizer!r}")
   if p.grad_quantizer == "large_gradient" and not 2 <= p.grad_bits <= 8:
     raise ValueError(f"config.precision.matmul.grad_bits must be in [2, 8], got {p.grad_bits!r}")
+  if p.elastic_quantizer not in ELASTIC_QUANTIZERS:
+    raise ValueError(f"config.precision.matmul.elastic_quantizer must be one of {ELASTIC_QUANTIZERS}, got "
+                     f"{p.elastic_quantizer!r}")
   if p.elastic_bits and not all(isinstance(b, int) and 2 <= b <= 8 for b in p.elastic_bits):
     raise ValueError(f"config.precision.matmul.elastic_bits must be ints in [2, 8], got {p.elastic_bits!r}")
   if p.hadamard and (p.hadamard & (p.hadamard - 1)):
@@ -220,6 +227,33 @@ def elastic_fake_quant(a, bits):
   return jnp.clip(round_ste(a / s), -qmax, qmax) * s
 
 
+def elastic_mse_fake_quant(a, bits, *, p: float = 2.4, candidates: int = 80):
+  """EQ-Net's quantizer with the clipping its authors initialise LSQ with (``module/base_lsq.py``:
+  ``symmetric_init``), per tensor, straight-through, with a traced width ``b = bits``:
+
+  * codes ``[0, 2^b - 1]`` with ``s = c / (2^b - 1)`` when every entry is >= 0 (their ``all_positive``: ReLU
+    outputs), else ``[-2^(b-1), 2^(b-1) - 1]`` with ``s = 2c / (2^b - 1)``;
+  * the clip ``c = max|a| (1 - 0.01 i)``, ``i = 0..candidates-1``, minimising ``mean |a - Q(a)|^p``
+    (``p = 2.4``, their ``lp_loss``);
+  * ``Q(a) = round(clip(a / s, lo, hi)) s``: no gradient where clipped (``torch.clamp``), straight through
+    the rounding; ``s`` is a constant of the step.
+
+  lbrl's choice: the authors search ``c`` once at initialisation and then learn ``s`` per layer and width by
+  LSQ; lbrl searches it again at every call (stateless, no step-size parameters)."""
+  a = jnp.asarray(a, jnp.float32)
+  b = jnp.asarray(bits, jnp.float32)
+  levels = 2.0 ** b - 1.0
+  unsigned = jnp.min(a) >= 0
+  lo = jnp.where(unsigned, 0.0, -(2.0 ** (b - 1.0)))
+  hi = jnp.where(unsigned, levels, 2.0 ** (b - 1.0) - 1.0)
+  clips = jnp.max(jnp.abs(a)) * (1.0 - 0.01 * jnp.arange(candidates, dtype=jnp.float32))
+  scales = jnp.maximum(jnp.where(unsigned, clips, 2.0 * clips) / levels, jnp.finfo(jnp.float32).tiny)
+  q = lambda s: jnp.round(jnp.clip(a / s, lo, hi)) * s
+  errs = jax.vmap(lambda s: jnp.mean(jnp.abs(a - q(s)) ** p))(scales)
+  s = jax.lax.stop_gradient(scales[jnp.argmin(errs)])
+  return round_ste(jnp.clip(a / s, lo, hi)) * s
+
+
 def _qg(g, p, side, key):
   if p.grad_quantizer == "large_gradient":
     return large_gradient_quantize(g, p.grad_bits, p.large_quantile)
@@ -281,7 +315,8 @@ def _dense(module, p: MatmulPolicy, x):
     widths = jnp.asarray(p.elastic_bits, jnp.float32)
     bits = (widths[jax.random.randint(key, (), 0, len(p.elastic_bits))] if key is not None
             else jnp.float32(p.eval_bits or max(p.elastic_bits)))
-    y = (elastic_fake_quant(a, bits) @ elastic_fake_quant(b, bits)).reshape(*lead, *out_shape)
+    fq = elastic_mse_fake_quant if p.elastic_quantizer == "mse" else elastic_fake_quant
+    y = (fq(a, bits) @ fq(b, bits)).reshape(*lead, *out_shape)
   elif p.start_step:
     step = module.variable("precision", "step", lambda: jnp.zeros((), jnp.int32))
     on = step.value >= p.start_step
@@ -383,14 +418,15 @@ def paper_recipe(c, variant: str, recipe: str, matmul) -> None:
   c.precision = common.free(rules=[], matmul=matmul(c) if callable(matmul) else matmul)
 
 
-def elastic_eval_tool(ctx, *, widths=(2, 3, 4, 8)) -> dict[str, float]:
+def elastic_eval_tool(ctx, *, widths=(2, 3, 4, 8), quantizer: str = "absmax") -> dict[str, float]:
   """The ``elastic_eval`` analysis tool (EQ-Net): the trained model's accuracy on the batch with every Dense
-  layer at each int width in turn (``acc_w<b>``), and float (``acc_float``), whatever policy it trained with."""
+  layer at each int width in turn (``acc_w<b>``, with the ``elastic_quantizer`` ``quantizer``), and float
+  (``acc_float``), whatever policy it trained with."""
   base = getattr(ctx.model, "_lbrl_base", ctx.model)
   variables = {"params": ctx.params, **(ctx.model_state or {})}
   x, y = jnp.asarray(ctx.x), np.asarray(ctx.labels)
   acc = lambda m: float(np.mean(np.argmax(np.asarray(jax.jit(m.apply)(variables, x)), -1) == y))
   out = {"acc_float": acc(base)}
   for b in widths:
-    out[f"acc_w{int(b)}"] = acc(quantized_model(base, MatmulPolicy(elastic_bits=(int(b),))))
+    out[f"acc_w{int(b)}"] = acc(quantized_model(base, MatmulPolicy(elastic_bits=(int(b),), elastic_quantizer=quantizer)))
   return out

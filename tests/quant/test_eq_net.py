@@ -95,6 +95,10 @@ def test_from_float_transform_makes_the_supernet_the_float_model():
   z, _ = m.apply({"params": params}, x, return_aux=True)          # evaluation: the largest width, 8 bits
   want = quantized_model(plain, MatmulPolicy(elastic_bits=(8,))).apply({"params": pv}, x)
   np.testing.assert_allclose(z, want, rtol=1e-6, atol=1e-6)
+  z, _ = EQNetMLP(num_classes=5, hidden=(8, 8), widths=(2, 8), quantizer="mse", eval_width=2).apply(
+      {"params": params}, x, return_aux=True)                      # the authors' clip search, at 2 bits
+  want = quantized_model(plain, MatmulPolicy(elastic_bits=(2,), elastic_quantizer="mse")).apply({"params": pv}, x)
+  np.testing.assert_allclose(z, want, rtol=1e-6, atol=1e-6)
   for bad, match in ((dict(src, norm="layer"), "norm"), (dict(src, hidden=[8]), "hidden"),
                      ({"name": "cnn1d"}, "source must be")):
     with pytest.raises(ValueError, match=match):

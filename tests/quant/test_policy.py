@@ -104,6 +104,48 @@ def test_large_set_equals_the_sort_based_quantile_selection():
   assert policy.num_large(4096, 0.99) == 41 and policy.num_large(10, 0.99) == 1
 
 
+def _np_lsq_init_quant(a, bits):
+  """NumPy transcription of EQ-Net's base_lsq.py symmetric_init + sym_quantize (per tensor), in float32 as
+  the authors' torch code computes (near-tied clip errors would pick another candidate in float64)."""
+  a = np.asarray(a, np.float32)
+  pos = a.min() >= 0
+  hi, lo = (2 ** bits - 1, 0) if pos else (2 ** (bits - 1) - 1, -2 ** (bits - 1))
+  best, out = np.inf, None
+  for i in range(80):
+    m = np.abs(a).max() * np.float32(1.0 - i * 0.01)
+    s = np.float32((m - 0) / (hi - lo) if pos else 2 * m / (hi - lo))
+    q = np.round(np.clip(a / s, lo, hi)) * s
+    err = np.mean(np.abs(a - q).astype(np.float64) ** 2.4)
+    if err < best:
+      best, out = err, q
+  return out
+
+
+def test_elastic_mse_quantizer_matches_the_authors_init_clip_search():
+  r = np.random.default_rng(5)
+  signed = r.standard_t(3, (32, 24)).astype(np.float32)
+  relu = np.maximum(r.standard_normal((32, 24)), 0).astype(np.float32)
+  for a in (signed, relu):
+    for bits in (2, 4, 8):
+      got = np.asarray(policy.elastic_mse_fake_quant(jnp.asarray(a), jnp.float32(bits)))
+      ref = _np_lsq_init_quant(a, bits)
+      # the same clip; an entry whose a / s falls on a half step may round the other way (XLA's division
+      # differs from NumPy's in the last bit): at most one step, on a handful of entries
+      off = ~np.isclose(got, ref, rtol=1e-5, atol=1e-6)
+      step = np.min(np.diff(np.unique(ref)))
+      assert off.sum() <= 2 and np.all(np.abs(got - ref)[off] <= step * 1.001), (bits, off.sum())
+  assert set(np.unique(np.asarray(policy.elastic_mse_fake_quant(jnp.asarray(relu), 2.0)) > 0).tolist()) <= {0, 1}
+  assert len(np.unique(np.asarray(policy.elastic_mse_fake_quant(jnp.asarray(relu), 2.0)))) == 4   # 0..3, unsigned
+  # straight through inside the clip, zero gradient where clipped (torch.clamp)
+  a = jnp.asarray(signed)
+  g = np.asarray(jax.grad(lambda a: jnp.sum(policy.elastic_mse_fake_quant(a, 2.0)))(a))
+  q = np.asarray(policy.elastic_mse_fake_quant(a, 2.0))
+  assert set(np.unique(g).tolist()) <= {0.0, 1.0} and g.min() == 0.0 and g.max() == 1.0
+  assert np.all(g[np.abs(signed) > np.abs(q).max() * 1.5] == 0.0)
+  with pytest.raises(ValueError, match="elastic_quantizer"):
+    policy.policy_from_config({"elastic_bits": [4], "elastic_quantizer": "lsq"})
+
+
 def test_pow2_and_none_scales():
   x = np.array([[0.3, -5.0], [1.0, 7.0]], np.float32)
   s = np.asarray(compute_scale(x, QuantSpec("int4", "channel", 0, scale_format="pow2")))
