@@ -15,7 +15,8 @@ cpu:   MNIST-1D; every training example cut into 4 random-resized crops (window 
        crops; FKD (soft labels of the crops, T = 1, no hard-label term: kd with alpha 1); FerKD (threshold on
        the teacher's ground-truth probability tuned over {0.05, 0.1, 0.25, 0.5} on train[90%:] with the
        student trained on train[:90%], smoothing 0.1); FerKD + SelfMix (half of the crops mixed with another
-       crop of the same signal; threshold tuned on the same grid). 5 seeds, paired.
+       crop of the same signal; threshold tuned on the same grid). 10 seeds, paired (5 in the first two runs;
+       5 more added when the second was inconclusive, as STANDARD asks when seeds are cheap).
        Rules fixed before the run: FerKD above FKD (margin 0) and above CE by 1 point; FerKD + SelfMix not
        worse than FerKD by more than 1 point.
 first run (grid {0.25, 0.5, 0.75} for FerKD only, SelfMix at 0.5 untuned): 0.25 chosen at the grid's end
@@ -24,12 +25,16 @@ first run (grid {0.25, 0.5, 0.75} for FerKD only, SelfMix at 0.5 untuned): 0.25 
        88.6% on the whole test signals) puts 2% / 11% / 24% / 30% of the crops below 0.05 / 0.1 / 0.25 / 0.5,
        its accuracy on them 0% / 0% / 12% / 22%. The grid was then extended below its chosen end and SelfMix
        given the same grid (rules unchanged); the report is that second run.
-observed (second run, 5 seeds): thresholds chosen 0.25 (FerKD; validation 0.538 / 0.525 / 0.540 / 0.533 at
+observed (second run, first 5 seeds): thresholds chosen 0.25 (FerKD; validation 0.538 / 0.525 / 0.540 / 0.533 at
        0.05 / 0.1 / 0.25 / 0.5) and 0.25 (SelfMix); test accuracy CE 55.2 ± 1.9%, FKD 57.3 ± 2.0%, FerKD
        55.2 ± 0.9%, FerKD + SelfMix 54.9 ± 1.5%; FerKD - FKD -2.1 points [-4.7, +0.4], FerKD - CE -0.1
        [-2.8, +2.7], SelfMix - FerKD -0.3 [-2.9, +2.4]: every rule inconclusive (MDE 3.4-3.9 points at 5
        seeds); the point estimate puts FerKD below FKD. The single-seed validation differences between
        thresholds (1.5 points) are within the noise of 400 validation signals.
+observed (10 seeds, the same chosen thresholds): CE 55.5 ± 1.4%, FKD 57.0 ± 1.5%, FerKD 56.2 ± 1.3%, FerKD +
+       SelfMix 55.6 ± 1.5%; FerKD - FKD -0.8 points [-2.3, +0.6] (MDE 2.0), FerKD - CE +0.6 [-0.6, +1.9] (MDE
+       1.7), SelfMix - FerKD -0.6 [-1.9, +0.7]: every rule still inconclusive; FKD's soft labels are the best
+       point estimate, and no result favours the calibration or SelfMix at this scale.
 paper: ImageNet-1k ResNet-50, the FKD recipe (SGD 0.1 x batch / 512, momentum 0.9, weight decay 1e-4, batch
        1024, 300 epochs, cosine, 4 crops per image, T = 1); teacher: lbrl has none of the paper's giant
        pretrained teachers (RegNetY-128GF, EfficientNet-L2, ViT-H ...), so a ResNet-50 trained first stands in;
@@ -67,7 +72,7 @@ def get_config(arg=None):
       expected="ImageNet-1k ResNet-50 top-1: FKD 80.1%, FerKD 81.2% (FerKD* 81.4%): the abstract and the authors' READMEs",
       setting="ImageNet-1k, ResNet-50 / ViT students, soft labels of RandomResizedCrop regions from giant teachers",
       hardware="8 GPUs (paper)")
-  c.sweep.seeds = [0, 1, 2, 3, 4]
+  c.sweep.seeds = list(range(10))
   mixed = dict(CROPS, copies=crops["copies"], selfmix=0.5)
   c.sweep.arms = {
       "ce": {"loss": {"name": "cross_entropy"}, "auxiliary": []},
