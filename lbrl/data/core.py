@@ -17,6 +17,7 @@ import collections
 import contextlib
 import dataclasses
 import fcntl
+import inspect
 import os
 import re
 from typing import Any, Callable
@@ -245,12 +246,22 @@ def _memoized(key: tuple, read: Callable[[], Dataset]) -> Dataset:
   return Dataset(d.name, d.split, dict(d.arrays), dict(d.meta))
 
 
-def load(name: str, split: str, *, data_dir: str = "", **options) -> Dataset:
+ROLES = ("train", "eval")
+
+
+def load(name: str, split: str, *, data_dir: str = "", role: str | None = None, **options) -> Dataset:
   """Loads ``split`` of dataset ``name`` (an offline builder, else a standard TFDS name). Offline splits
-  are read once per process (:func:`_memoized`)."""
+  are read once per process (:func:`_memoized`). ``role`` ("train" | "eval" | None) says what the split is
+  used for where the builder cares and takes a ``role`` argument (Tiny Shakespeare: the training stride
+  or the evaluation stride for a slice of ``train`` held out for selection); None: decided by the name."""
+  if role is not None and role not in ROLES:
+    raise ValueError(f"core.load: role={role!r}; expected one of {ROLES} or None")
   if name in DATASETS:
+    fn = DATASETS.get(name)
+    if role is not None and "role" in inspect.signature(fn).parameters:
+      options = dict(options, role=role)
     key = (name, split, data_dir or default_data_dir(), tuple(sorted((k, repr(v)) for k, v in options.items())))
-    return _memoized(key, lambda: DATASETS.get(name)(split, data_dir=data_dir, **options))
+    return _memoized(key, lambda: fn(split, data_dir=data_dir, **options))
   check_name(name)
   import tensorflow_datasets as tfds
   data_dir = data_dir or default_data_dir()

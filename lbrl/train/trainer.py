@@ -626,8 +626,8 @@ def load_data(cfg):
   ``data.check_labels=False`` (then the losses mask them)."""
   from lbrl.data import core
   opts = dict(cfg.data.options)
-  train = core.load(cfg.data.name, cfg.data.split_train, data_dir=cfg.data.data_dir, **opts)
-  evald = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.data_dir, **opts)
+  train = core.load(cfg.data.name, cfg.data.split_train, data_dir=cfg.data.data_dir, role="train", **opts)
+  evald = core.load(cfg.data.name, cfg.data.split_eval, data_dir=cfg.data.data_dir, role="eval", **opts)
   train = core.apply_transforms(train, cfg.data.transforms, seed=cfg.seed)
   classes = model_num_classes(cfg, train.meta)
   if cfg.data.check_labels:

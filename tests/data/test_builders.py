@@ -162,6 +162,15 @@ def test_shakespeare_train_slices_are_contiguous_held_out_text(data_dir):
   np.testing.assert_array_equal(np.concatenate([head, tail]), whole)
   sel = core.load("tiny_shakespeare", "train[90%:]", data_dir=data_dir, context=16)
   assert sel.arrays["x"].shape == (len(tail) - 16, 16)      # train stride (every offset)
+  # evaluated on (the trainer's eval split, e.g. tuning's selection split): non-overlapping windows,
+  # every held-out character predicted once; trained on: every offset
+  held = core.load("tiny_shakespeare", "train[90%:]", data_dir=data_dir, context=16, role="eval")
+  assert held.arrays["x"].shape == ((len(tail) - 1) // 16, 16)
+  np.testing.assert_array_equal(held.arrays["x"][1], tail[16:32])
+  assert core.load("tiny_shakespeare", "train[90%:]", data_dir=data_dir, context=16,
+                   role="train").arrays["x"].shape == sel.arrays["x"].shape
+  with pytest.raises(ValueError, match="role="):
+    core.load("tiny_shakespeare", "train", data_dir=data_dir, role="test")
   with pytest.raises(ValueError, match="no split 'dev"):
     core.load("tiny_shakespeare", "dev[:10%]", data_dir=data_dir)
 

@@ -125,14 +125,17 @@ def windows(tokens: np.ndarray, context: int, stride: int) -> dict[str, np.ndarr
 
 
 def load(split: str, *, data_dir: str = "", path: str = "", context: int = 64, train_stride: int = 1,
-         eval_stride: int = 0) -> core.Dataset:
+         eval_stride: int = 0, role: str | None = None) -> core.Dataset:
   """``split`` in {train, validation, test (= validation)}, optionally sliced (``"train[:90%]"``,
   ``"train[90%:]"``: contiguous parts of the text, for tuning on held-out text), as next-token windows (see
-  module doc); slices of ``train`` take ``train_stride``."""
+  module doc). The stride is ``train_stride`` for a split trained on (``role="train"``, or without a role
+  a split of ``train``) and ``eval_stride`` (default ``context``) for a split evaluated on (``role="eval"``:
+  a held-out slice of ``train`` is scored once per character, not once per window offset)."""
   builder = core.prepare(TinyShakespeareChar, data_dir or core.default_data_dir(), _config(path))
   name = "validation" if split == "test" else split
   tokens = read_tokens(builder, name)
-  stride = int(train_stride) if core.parse_split(name)[0] == "train" else int(eval_stride or context)
+  trained = role == "train" if role is not None else core.parse_split(name)[0] == "train"
+  stride = int(train_stride) if trained else int(eval_stride or context)
   vocab = builder.info.metadata["vocab"]
   return core.Dataset("tiny_shakespeare", split, windows(tokens, int(context), stride),
                       {"vocab_size": len(vocab), "vocab": vocab, "num_tokens": len(tokens)})
