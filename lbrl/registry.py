@@ -278,7 +278,8 @@ for _name, _target, _meta in [
         "reference": ("linear_cross_entropy", {"impl": "reference"}),
         "pallas": ("linear_cross_entropy", {"impl": "pallas"}),
         "pallas_tpu": ("linear_cross_entropy", {"impl": "pallas_tpu"}),
-        "pallas_gpu": ("linear_cross_entropy", {"impl": "pallas_gpu"})})),
+        "pallas_gpu": ("linear_cross_entropy", {"impl": "pallas_gpu"}),
+        "pallas_mgpu": ("linear_cross_entropy", {"impl": "pallas_mgpu"})})),   # Mosaic GPU (opt-in, unchecked on a GPU)
     ("poly1_cross_entropy", "classification:poly1_cross_entropy", {}),
     ("softmax_focal", "classification:softmax_focal", {}),
     ("squentropy", "classification:squentropy", {}),
