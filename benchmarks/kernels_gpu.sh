@@ -64,7 +64,7 @@ for dt in ("bfloat16", "float32"):
       row["naive_s"] = timeit(naive, h, w)
     except Exception as e:   # the naive logits may not fit
       row["naive_s"] = None; row["naive_error"] = str(e)[:200]
-    for impl in ("pallas_gpu", "reference"):
+    for impl in ("pallas_gpu", "pallas_mgpu", "reference"):   # pallas_mgpu: bf16 only, no filtering (errors recorded)
       for eps in (None, "auto"):
         f = jax.grad(lambda h, w: jnp.mean(linear_cross_entropy(h, w, y, impl=impl, grad_filter_eps=eps)), (0, 1))
         key = f"{impl}{'_filter' if eps else ''}_s"
