@@ -67,15 +67,18 @@ def compand_inverse(w, cap, scale):
 
 
 def condition_kernel(kernel, conditioner: str = "column", gain: float = math.sqrt(2.0), eps: float = 1e-12):
-  """The equilibrated kernel of :class:`ConditionedDense` (``kernel`` ``[in, out]``, see the module docstring)."""
-  fan_in, fan_out = kernel.shape[-2], kernel.shape[-1]
+  """The equilibrated kernel of :class:`ConditionedDense` (``kernel`` ``[in, out]``, see the module docstring;
+  a convolution's ``[..., in, out]`` kernel is its ``[prod(...) * in, out]`` matrix)."""
+  if conditioner not in ("column", "row"):
+    raise ValueError(f"conditioner must be 'column' or 'row', got {conditioner!r}")
+  shape = kernel.shape
+  kernel = kernel.reshape(-1, shape[-1])
+  fan_in, fan_out = kernel.shape
   if conditioner == "column":     # W's column i is the kernel's row i (input i's outgoing weights)
     norm = jnp.sqrt(jnp.sum(jnp.square(kernel), axis=-1, keepdims=True) + eps)
-    return kernel / norm * (gain * math.sqrt(fan_out / fan_in))
-  if conditioner == "row":        # W's row j is the kernel's column j (unit j's incoming weights)
-    norm = jnp.sqrt(jnp.sum(jnp.square(kernel), axis=-2, keepdims=True) + eps)
-    return kernel / norm * gain
-  raise ValueError(f"conditioner must be 'column' or 'row', got {conditioner!r}")
+    return (kernel / norm * (gain * math.sqrt(fan_out / fan_in))).reshape(shape)
+  norm = jnp.sqrt(jnp.sum(jnp.square(kernel), axis=-2, keepdims=True) + eps)   # "row": unit j's incoming weights
+  return (kernel / norm * gain).reshape(shape)
 
 
 class CompandedDense(nn.Module):
@@ -132,6 +135,50 @@ class ConditionedDense(nn.Module):
     if self.use_bias:
       y = y + self.param("bias", nn.initializers.zeros, (self.features,), self.param_dtype).astype(self.dtype)
     return y
+
+
+class ReparamConv(nn.Module):
+  """A convolution (``nn.Conv`` with lbrl's mesh-aware convolution) whose kernel is reparameterized like
+  :class:`CompandedDense` (``kind="compander"``, fan-in ``prod(kernel_size) * in``) or
+  :class:`ConditionedDense` (``"conditioning"``), through ``flax.linen.map_variables``: the stored kernel is
+  ``theta`` (compander; initialised at ``f^-1`` of the plain draw) or ``W`` (conditioning), the convolution
+  sees ``f(theta)`` / ``W_hat``. ``options``: the dense layer's fields (``cap``, ``slope``, ``learn``;
+  ``conditioner``, ``gain``); ``conv``: ``nn.Conv``'s fields (strides, padding, use_bias, kernel_init)."""
+  features: int
+  kernel_size: tuple
+  kind: str = "conditioning"
+  options: Any = ()
+  conv: Any = ()
+  dtype: Any = jnp.float32
+  param_dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, x):
+    from lbrl.models import _layers as L
+    opts, conv_kw = dict(self.options), dict(self.conv)
+    if self.kind == "conditioning":
+      forward, stored = (lambda k: condition_kernel(k, **opts)), (lambda w0: w0)
+    elif self.kind == "compander":
+      cap, slope, learn = opts.pop("cap", 3.0), opts.pop("slope", 2.0), opts.pop("learn", False)
+      if opts or cap <= 0 or slope <= 0:
+        raise ValueError(f"ReparamConv compander takes cap > 0, slope > 0, learn; got {dict(self.options)}")
+      a0 = cap / math.sqrt(math.prod(self.kernel_size) * x.shape[-1])
+      b0 = a0 / slope
+      a, b = a0, b0
+      if learn:
+        a = jnp.exp(self.param("log_cap", nn.initializers.constant(math.log(a0)), (), self.param_dtype))
+        b = jnp.exp(self.param("log_scale", nn.initializers.constant(math.log(b0)), (), self.param_dtype))
+      forward = lambda t: compand(t, a, b)
+      stored = lambda w0: compand_inverse(jnp.clip(w0, -0.99 * a0, 0.99 * a0), a0, b0)
+    else:
+      raise ValueError(f"ReparamConv.kind must be 'compander' or 'conditioning', got {self.kind!r}")
+    def mapped(f):   # map_variables passes {"params": {"kernel", "bias"}}; empty before initialisation
+      return lambda v: {"params": {**v["params"], "kernel": f(v["params"]["kernel"])}} if "kernel" in v.get(
+          "params", {}) else v
+    conv = nn.map_variables(nn.Conv, "params", trans_in_fn=mapped(forward), trans_out_fn=mapped(stored), init=True,
+                            mutable=True)
+    return conv(self.features, tuple(self.kernel_size), conv_general_dilated=L.conv_general_dilated, name="conv",
+                dtype=self.dtype, param_dtype=self.param_dtype, **conv_kw)(x)
 
 
 def make_dense(kind: str, features: int, *, name: str | None = None, options: Any = (), **kw) -> nn.Module:

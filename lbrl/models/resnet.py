@@ -73,6 +73,8 @@ class BasicBlock(nn.Module):
   norm: str = "batch"
   norm_group_size: int = 0
   norm_options: tuple = ()
+  weight_reparam: str = "none"   # lbrl.models.norm_reparam.ReparamConv: "compander" | "conditioning"
+  reparam_options: tuple = ()
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -83,6 +85,12 @@ class BasicBlock(nn.Module):
     conv = lambda f, k, s, name: L.Conv(f, (k, k), strides=(s, s), padding="SAME" if k > 1 else "VALID",
                                         use_bias=bias, kernel_init=nn.initializers.he_normal(),
                                         name=name, **kw)
+    if self.weight_reparam != "none":
+      from lbrl.models.norm_reparam import ReparamConv
+      conv = lambda f, k, s, name: ReparamConv(f, (k, k), kind=self.weight_reparam, options=self.reparam_options,
+                                               conv=(("strides", (s, s)), ("padding", "SAME" if k > 1 else "VALID"),
+                                                     ("use_bias", bias), ("kernel_init", nn.initializers.he_normal())),
+                                               name=name, **kw)
     norm = lambda name: _Norm(self.norm, train, self.norm_group_size, self.norm_options, name=name, **kw)
     y = _post_norm_act(self.norm)(norm("norm1")(conv(self.features, 3, self.strides, "conv1")(x)))
     y = norm("norm2")(conv(self.features, 3, 1, "conv2")(y))
@@ -102,6 +110,8 @@ class ResNet(nn.Module):
   norm: str = "batch"
   norm_group_size: int = 0     # channels per GroupNorm / EvoNorm-S0 group (0: min(32, C) groups)
   norm_options: Any = ()       # further fields of the norm layer (lbrl.models.norm.make_norm's options)
+  weight_reparam: str = "none"  # every conv and the head: lbrl.models.norm_reparam (compander, conditioning)
+  reparam_options: Any = ()
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -125,16 +135,26 @@ class ResNet(nn.Module):
       raise ValueError(f"ResNet expects images [batch, height, width, channels], got shape {x.shape}")
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
     x = jnp.asarray(x, self.dtype)
-    x = L.Conv(self.width, (3, 3), padding="SAME", use_bias=self.norm == "none",
-               kernel_init=nn.initializers.he_normal(), name="stem", **kw)(x)
+    reparam = tuple(sorted(dict(self.reparam_options).items()))
+    if self.weight_reparam == "none":
+      x = L.Conv(self.width, (3, 3), padding="SAME", use_bias=self.norm == "none",
+                 kernel_init=nn.initializers.he_normal(), name="stem", **kw)(x)
+    else:
+      from lbrl.models.norm_reparam import ReparamConv
+      x = ReparamConv(self.width, (3, 3), kind=self.weight_reparam, options=reparam, name="stem", **kw,
+                      conv=(("use_bias", self.norm == "none"), ("kernel_init", nn.initializers.he_normal())))(x)
     options = N.norm_options(self.norm_options)
     x = _post_norm_act(self.norm)(_Norm(self.norm, train, self.norm_group_size, options, name="stem_norm", **kw)(x))
     for i, n in enumerate(self._stages()):
       for j in range(n):
         x = BasicBlock(self.width * 2 ** i, strides=2 if (i > 0 and j == 0) else 1, norm=self.norm,
                        norm_group_size=self.norm_group_size, norm_options=options,
+                       weight_reparam=self.weight_reparam, reparam_options=reparam,
                        name=f"stage{i}_block{j}", **kw)(x, train=train)
     x = jnp.mean(x, axis=(1, 2))
+    if self.weight_reparam != "none":
+      from lbrl.models.norm_reparam import make_dense
+      return make_dense(self.weight_reparam, self.num_classes, name="head", options=reparam, **kw)(x)
     return L.Dense(self.num_classes, name="head", **kw)(x)
 
   @classmethod

@@ -93,3 +93,22 @@ def test_zoo_switch_reparameterizes_every_mlp_layer_and_the_res_mlp_branches():
   plain = MLP(num_classes=10, hidden=(8,)).init(jax.random.key(0), x)
   same = MLP(num_classes=10, hidden=(8,), weight_reparam="none").init(jax.random.key(0), x)
   assert jax.tree.map(jnp.shape, plain) == jax.tree.map(jnp.shape, same)
+
+
+def test_reparam_conv_compander_convolves_with_f_theta_and_starts_at_the_plain_draw():
+  """Convolutions (ResNet's ``weight_reparam``): stored theta, the convolution sees f(theta) = clip(w0)."""
+  from flax import linen as nn
+  x = jax.random.normal(jax.random.key(0), (2, 5, 5, 3))
+  fixed = lambda key, shape, dtype: jnp.linspace(-0.5, 0.5, 108, dtype=dtype).reshape(shape)   # a known w0
+  layer = R.ReparamConv(4, (3, 3), kind="compander", options={"learn": True},
+                        conv=(("kernel_init", fixed), ("use_bias", False)))
+  v = layer.init(jax.random.key(1), x)
+  a0 = 3.0 / np.sqrt(27)
+  eff = _np_compand(np.asarray(v["params"]["conv"]["kernel"], np.float64), a0, a0 / 2)
+  w0 = np.linspace(-0.5, 0.5, 108).reshape(3, 3, 3, 4)
+  np.testing.assert_allclose(eff, np.clip(w0, -0.99 * a0, 0.99 * a0), atol=1e-5)
+  want = jax.lax.conv_general_dilated(x, jnp.asarray(eff, jnp.float32), (1, 1), "SAME",
+                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  np.testing.assert_allclose(layer.apply(v, x), want, atol=1e-5)
+  with pytest.raises(ValueError, match="compander takes"):
+    R.ReparamConv(4, (3, 3), kind="compander", options={"cap": -1.0}).init(jax.random.key(0), x)

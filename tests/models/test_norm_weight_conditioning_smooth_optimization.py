@@ -66,3 +66,15 @@ def test_bad_conditioner_is_named_and_zoo_switch():
   v = ResMLP(num_classes=10, width=8, depth=2, weight_reparam="conditioning",
              reparam_options={"conditioner": "row"}).init(jax.random.key(0), x)
   assert v["params"]["blocks"]["dense1"]["kernel"].shape == (2, 8, 8)
+
+
+def test_conv_kernels_are_conditioned_as_their_fan_in_matrix_and_resnet_switch():
+  from lbrl.models.resnet import ResNet
+  k = RNG.normal(size=(3, 3, 4, 5))
+  np.testing.assert_allclose(R.condition_kernel(jnp.asarray(k, jnp.float32)),
+                             _np_condition(k.reshape(36, 5), "column", np.sqrt(2)).reshape(k.shape), rtol=1e-5)
+  x = jnp.ones((1, 8, 8, 3))
+  plain = ResNet(num_classes=10, depth=8, width=4).init(jax.random.key(0), x)
+  cond = ResNet(num_classes=10, depth=8, width=4, weight_reparam="conditioning").init(jax.random.key(0), x)
+  count = lambda v: sum(a.size for a in jax.tree.leaves(v["params"]))
+  assert count(cond) == count(plain) and "conv" in cond["params"]["stem"]
