@@ -34,6 +34,16 @@ def accuracy(logits, labels, per_example_loss):
   return (jnp.argmax(logits, -1) == labels).astype(jnp.float32)
 
 
+def mse(predictions, targets, per_example_loss):
+  """Regression (``inputs="targets"``): each example's mean squared error over its target dimensions."""
+  return jnp.mean(jnp.square(predictions - targets), -1)
+
+
+def mae(predictions, targets, per_example_loss):
+  """Regression (``inputs="targets"``): each example's mean absolute error over its target dimensions."""
+  return jnp.mean(jnp.abs(predictions - targets), -1)
+
+
 def _rank_of_label(logits, labels):
   """Number of classes whose logit is above the label's, ties counted for the lower class index
   (the order of a stable descending sort)."""

@@ -118,7 +118,10 @@ class MetricSpec:
           Recall@K over the whole split);
           ``"scores_groups"``: ``fn(scores [Q, L], relevance [Q, L], where [Q, L]) -> Array[Q] | dict``
           per query list, unflattened; a query counts when it has an evaluated item, and the metric is
-          a mean over counted queries (ranking metrics: NDCG@k, MRR).
+          a mean over counted queries (ranking metrics: NDCG@k, MRR);
+          ``"targets"``: ``fn(predictions [N, D], targets [N, D], loss [N])`` for float (regression)
+          labels ``[N, D]``: the model's outputs reshaped to the labels' shape, one row per example
+          (e.g. mean squared error, a landmark detector's normalised mean error).
   """
   reduce: str = "mean"
   inputs: str = "logits"
@@ -128,7 +131,7 @@ class MetricSpec:
       raise ValueError(f"MetricSpec.inputs={self.inputs!r}; expected one of {METRIC_INPUTS}")
 
 
-METRIC_INPUTS = ("logits", "embeddings", "scores_groups")
+METRIC_INPUTS = ("logits", "embeddings", "scores_groups", "targets")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,6 +415,8 @@ for _name, _reduce in [
   METRICS.declare(_name, f"lbrl.metrics:{_name}", reduce=_reduce)
 for _name, _target in (("ndcg@10", "ndcg_at_10"), ("ndcg", "ndcg_full"), ("mrr", "mrr_groups")):
   METRICS.declare(_name, f"lbrl.metrics:{_target}", inputs="scores_groups")
+for _name in ("mse", "mae"):
+  METRICS.declare(_name, f"lbrl.metrics:{_name}", inputs="targets")
 
 PARAMETRIZATIONS.declare("sp", "lbrl.optim.parametrization:sp")
 PARAMETRIZATIONS.declare("mup", "lbrl.optim.parametrization:mup")

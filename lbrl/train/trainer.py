@@ -523,6 +523,16 @@ def make_eval_step(task: Task, metric_names, calibrate: Callable | None = None):
       raise ValueError(f"config.eval_metrics: {n!r} is a metric of grouped scores [Q, L]; the config's loss "
                        f"consumes {task.spec.consumes!r}")
 
+  def targets_of(outputs, labels):
+    if jnp.issubdtype(labels.dtype, jnp.integer) or labels.ndim != 2:
+      raise ValueError(f"config.eval_metrics: {[n for n, s in zip(metric_names, specs) if s.inputs == 'targets']} "
+                       f"compare predictions with float targets [N, D]; the eval labels are {labels.dtype} of "
+                       f"shape {labels.shape}")
+    if not hasattr(outputs, "shape") or outputs.size != labels.size:
+      raise ValueError(f"config.eval_metrics: a targets metric needs model outputs of the labels' size "
+                       f"{labels.shape}; the model gives {getattr(outputs, 'shape', type(outputs).__name__)}")
+    return outputs.reshape(labels.shape).astype(jnp.float32), labels.astype(jnp.float32)
+
   def embeddings_of(params, model_state, x, outputs):
     if task.spec.consumes == "embeddings":
       return outputs
@@ -563,6 +573,8 @@ def make_eval_step(task: Task, metric_names, calibrate: Callable | None = None):
       if spec.inputs == "scores_groups":   # per query list [Q, L], unflattened
         stats = fn(outputs.astype(jnp.float32), labels, valid)
         rows_valid = jnp.any(valid.reshape(valid.shape[0], -1), -1)
+      elif spec.inputs == "targets":     # regression: predictions and float targets [N, D], per example
+        stats = fn(*targets_of(outputs, labels), flat_loss)
       elif spec.inputs == "embeddings":
         if emb is None:
           emb = embeddings_of(params, model_state, batch["x"], outputs)

@@ -74,3 +74,31 @@ def test_embedding_metrics_see_the_models_embeddings(tmp_path):
   assert out["eval/test_embedding_norm"] == pytest.approx(np.linalg.norm(emb, axis=-1).mean(), rel=1e-5)
   with pytest.raises(ValueError, match="MetricSpec.inputs"):
     MetricSpec(inputs="pixels")
+
+
+def test_regression_metrics_see_predictions_and_float_targets(tmp_path):
+  c, _ = common.base("variant=cpu")
+  c.data.update(name="synthetic_landmarks", batch_size=48, eval_batch_size=120)
+  c.data.options = common.free(n_train=100, n_test=240)
+  c.model = common.free(name="mlp", hidden=(8,))
+  c.loss = common.free(name="landmark_l2")
+  c.eval_metrics = ["loss", "mse", "mae"]
+  c.steps = 2
+  out = train(common.finalize(c), str(tmp_path / "wd"), progress=False)
+  from lbrl.data import core
+  test = core.load("synthetic_landmarks", "test", n_train=100, n_test=240)
+  state, task = out["state"], out["task"]
+  pred = np.asarray(task.model.apply({"params": state.params, **state.model_state}, test.arrays["x"]), np.float64)
+  y = test.arrays["label"].astype(np.float64)
+  assert out["eval/num_examples"] == len(y) == 240
+  assert out["eval/mse"] == pytest.approx(np.mean((pred - y) ** 2), rel=1e-5)
+  assert out["eval/mae"] == pytest.approx(np.mean(np.abs(pred - y)), rel=1e-5)
+
+
+def test_regression_metric_on_class_ids_is_an_error(tmp_path):
+  c, _ = common.base("variant=cpu")
+  c.data.update(name="mnist1d", batch_size=32, eval_batch_size=96)
+  c.eval_metrics = ["mse"]
+  c.steps = 1
+  with pytest.raises(ValueError, match=r"\['mse'\] compare predictions with float targets"):
+    train(common.finalize(c), str(tmp_path / "wd"), progress=False)
