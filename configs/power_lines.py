@@ -18,6 +18,16 @@ fixed before the run: the optimal weight decay grows with the batch (lbrl.tools.
 expect="increases": every plausible optimum at batch 32, paired 95% over seeds on validation loss, lies above
 every plausible optimum at batch 8). The paper's fitted power lines (tau_opt in D/N, B_opt and B_crit in D)
 are not tested (one model and one D).
+First run (2026-12-02, 36 runs, not committed as a report): validation loss (mean of 3 seeds) by weight decay
+0 / 0.05 / 0.2 / 0.8 / 3.2 / 12.8: batch 8: 2.332 / 2.337 / 2.354 / 2.424 / 2.768 / 3.924; batch 32:
+2.475 / 2.477 / 2.484 / 2.512 / 2.669 / 3.651. The rule's code reads "contradicted" (plausible optima {0}
+at both batches), but no positive decay helps at either batch: at this rate and budget the runs sit
+where weight decay only costs, so lambda_opt proportional to B has nothing to act on. The protocol departs
+from the paper's there: the rate 1e-3 is nanoGPT's default, never tuned for this 2 x 64 model at 300-1,200
+steps (the paper sets eta at its muP-tuned optimum), and 6 tokens per parameter is a short horizon. Next:
+choose the rate on held-out text first (the grid kind has no per-arm tuning: fix eta from a small
+eta x batch check at lambda 0.2 on train[90%:], stated here before the rerun), then rerun the same grid and
+rule; if decay still only hurts at the tuned rate, that is the finding ("inconclusive": no interior optimum).
 paper variant: a decoder LM (the 130M LLaMA-size of lbrl.config.c4_llama standing in for the paper's
 GPT-2-like 111M model on SlimPajama) with AdamW, weight decay set from the timescale rule.
 """
