@@ -26,6 +26,10 @@ cpu:   the paper's setting at CPU size, following the authors' IR-Benchmark code
        over all items with each user's training items masked (lbrl.evaluation.ranking.topk_recommendation).
        Rules fixed before any run: PSL > SL and PSL > BPR on NDCG@20 (margin 0); PSL > SL on Recall@20
        (margin 0). The robustness to false negatives (the paper's noise experiments) is not tested.
+result (2026-12-02): chosen PSL lr 1.0, tau* 0.1 (validation Recall@20 0.2509; at lr 1e-1 0.2498: a plateau, so
+       the grid end flagged in the report is not a missed optimum), SL lr 1e-1, t 0.2, BPR lr 1e-3. Test NDCG@20
+       PSL 0.3736, SL 0.3677, BPR 0.2908: PSL - SL +0.0059 [+0.0045, +0.0072] (+1.6%), PSL - BPR +0.083
+       [+0.078, +0.088]; Recall@20 PSL - SL +0.0012 [-0.0005, +0.0028] (inconclusive): partly reproduced.
 earlier (2026-12-02, withdrawn, NOT a report): a graded-list stand-in with an unbounded MLP scorer put PSL
        below SL and BPR on NDCG@10 (PSL - SL -0.0171 [-0.0198, -0.0145]); PSL's temperature and surrogate act on
        cosine scores of collaborative filtering, so that protocol did not test the paper's claim.
