@@ -138,12 +138,12 @@ class ConditionedDense(nn.Module):
 
 
 class ReparamConv(nn.Module):
-  """A convolution (``nn.Conv`` with lbrl's mesh-aware convolution) whose kernel is reparameterized like
-  :class:`CompandedDense` (``kind="compander"``, fan-in ``prod(kernel_size) * in``) or
-  :class:`ConditionedDense` (``"conditioning"``), through ``flax.linen.map_variables``: the stored kernel is
-  ``theta`` (compander; initialised at ``f^-1`` of the plain draw) or ``W`` (conditioning), the convolution
-  sees ``f(theta)`` / ``W_hat``. ``options``: the dense layer's fields (``cap``, ``slope``, ``learn``;
-  ``conditioner``, ``gain``); ``conv``: ``nn.Conv``'s fields (strides, padding, use_bias, kernel_init)."""
+  """A convolution (lbrl's mesh-aware ``conv_general_dilated``, NHWC / HWIO) whose kernel is reparameterized
+  like :class:`CompandedDense` (``kind="compander"``, fan-in ``prod(kernel_size) * in``) or
+  :class:`ConditionedDense` (``"conditioning"``): the stored kernel is ``theta`` (compander; initialised at
+  ``f^-1`` of the plain draw) or ``W`` (conditioning), the convolution uses ``f(theta)`` / ``W_hat``.
+  ``options``: the dense layer's fields (``cap``, ``slope``, ``learn``; ``conditioner``, ``gain``);
+  ``conv``: ``strides``, ``padding`` ("SAME" | "VALID"), ``use_bias``, ``kernel_init`` (plain init)."""
   features: int
   kernel_size: tuple
   kind: str = "conditioning"
@@ -155,30 +155,37 @@ class ReparamConv(nn.Module):
   @nn.compact
   def __call__(self, x):
     from lbrl.models import _layers as L
-    opts, conv_kw = dict(self.options), dict(self.conv)
+    opts, conv = dict(self.options), dict(self.conv)
+    strides = tuple(conv.pop("strides", (1,) * len(self.kernel_size)))
+    padding, use_bias = conv.pop("padding", "SAME"), conv.pop("use_bias", True)
+    base_init = conv.pop("kernel_init", nn.initializers.lecun_normal())
+    if conv:
+      raise ValueError(f"ReparamConv.conv takes strides, padding, use_bias, kernel_init; got {sorted(conv)}")
+    shape = (*self.kernel_size, x.shape[-1], self.features)
     if self.kind == "conditioning":
-      forward, stored = (lambda k: condition_kernel(k, **opts)), (lambda w0: w0)
+      kernel = condition_kernel(self.param("kernel", base_init, shape, self.param_dtype), **opts)
     elif self.kind == "compander":
       cap, slope, learn = opts.pop("cap", 3.0), opts.pop("slope", 2.0), opts.pop("learn", False)
       if opts or cap <= 0 or slope <= 0:
         raise ValueError(f"ReparamConv compander takes cap > 0, slope > 0, learn; got {dict(self.options)}")
-      a0 = cap / math.sqrt(math.prod(self.kernel_size) * x.shape[-1])
+      a0 = cap / math.sqrt(math.prod(shape[:-1]))
       b0 = a0 / slope
       a, b = a0, b0
       if learn:
         a = jnp.exp(self.param("log_cap", nn.initializers.constant(math.log(a0)), (), self.param_dtype))
         b = jnp.exp(self.param("log_scale", nn.initializers.constant(math.log(b0)), (), self.param_dtype))
-      forward = lambda t: compand(t, a, b)
-      stored = lambda w0: compand_inverse(jnp.clip(w0, -0.99 * a0, 0.99 * a0), a0, b0)
+      theta_init = lambda key, shp, dt: compand_inverse(jnp.clip(base_init(key, shp, jnp.float32), -0.99 * a0,
+                                                                 0.99 * a0), a0, b0).astype(dt)
+      kernel = compand(self.param("kernel", theta_init, shape, self.param_dtype), a, b)
     else:
       raise ValueError(f"ReparamConv.kind must be 'compander' or 'conditioning', got {self.kind!r}")
-    def mapped(f):   # map_variables passes {"params": {"kernel", "bias"}}; empty before initialisation
-      return lambda v: {"params": {**v["params"], "kernel": f(v["params"]["kernel"])}} if "kernel" in v.get(
-          "params", {}) else v
-    conv = nn.map_variables(nn.Conv, "params", trans_in_fn=mapped(forward), trans_out_fn=mapped(stored), init=True,
-                            mutable=True)
-    return conv(self.features, tuple(self.kernel_size), conv_general_dilated=L.conv_general_dilated, name="conv",
-                dtype=self.dtype, param_dtype=self.param_dtype, **conv_kw)(x)
+    sp = "HWD"[:len(self.kernel_size)]
+    dims = jax.lax.conv_dimension_numbers(x.shape, shape, (f"N{sp}C", f"{sp}IO", f"N{sp}C"))
+    y = L.conv_general_dilated(jnp.asarray(x, self.dtype), jnp.asarray(kernel, self.dtype), strides, padding,
+                               dimension_numbers=dims)
+    if use_bias:
+      y = y + self.param("bias", nn.initializers.zeros, (self.features,), self.param_dtype).astype(self.dtype)
+    return y
 
 
 def make_dense(kind: str, features: int, *, name: str | None = None, options: Any = (), **kw) -> nn.Module:

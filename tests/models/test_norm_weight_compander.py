@@ -104,7 +104,7 @@ def test_reparam_conv_compander_convolves_with_f_theta_and_starts_at_the_plain_d
                         conv=(("kernel_init", fixed), ("use_bias", False)))
   v = layer.init(jax.random.key(1), x)
   a0 = 3.0 / np.sqrt(27)
-  eff = _np_compand(np.asarray(v["params"]["conv"]["kernel"], np.float64), a0, a0 / 2)
+  eff = _np_compand(np.asarray(v["params"]["kernel"], np.float64), a0, a0 / 2)
   w0 = np.linspace(-0.5, 0.5, 108).reshape(3, 3, 3, 4)
   np.testing.assert_allclose(eff, np.clip(w0, -0.99 * a0, 0.99 * a0), atol=1e-5)
   want = jax.lax.conv_general_dilated(x, jnp.asarray(eff, jnp.float32), (1, 1), "SAME",

@@ -77,4 +77,4 @@ def test_conv_kernels_are_conditioned_as_their_fan_in_matrix_and_resnet_switch()
   plain = ResNet(num_classes=10, depth=8, width=4).init(jax.random.key(0), x)
   cond = ResNet(num_classes=10, depth=8, width=4, weight_reparam="conditioning").init(jax.random.key(0), x)
   count = lambda v: sum(a.size for a in jax.tree.leaves(v["params"]))
-  assert count(cond) == count(plain) and "conv" in cond["params"]["stem"]
+  assert count(cond) == count(plain) and "kernel" in cond["params"]["stem"]
