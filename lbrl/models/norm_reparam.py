@@ -81,6 +81,22 @@ def condition_kernel(kernel, conditioner: str = "column", gain: float = math.sqr
   return (kernel / norm * gain).reshape(shape)
 
 
+def companded_kernel(module: nn.Module, shape: tuple, cap: float, slope: float, learn: bool, base_init):
+  """Inside ``module``'s compact call: the parameter ``kernel`` (theta, initialised at ``f^-1`` of
+  ``base_init``'s draw clipped to 0.99 a), with ``log_cap`` / ``log_scale`` when ``learn``; returns
+  ``f(theta)``. ``a = cap / sqrt(fan_in)``, ``fan_in = prod(shape[:-1])``, ``b = a / slope``."""
+  a0 = cap / math.sqrt(math.prod(shape[:-1]))
+  b0 = a0 / slope
+  a, b = a0, b0
+  if learn:
+    a = jnp.exp(module.param("log_cap", nn.initializers.constant(math.log(a0)), (), module.param_dtype))
+    b = jnp.exp(module.param("log_scale", nn.initializers.constant(math.log(b0)), (), module.param_dtype))
+
+  def theta_init(key, shp, dtype):
+    return compand_inverse(jnp.clip(base_init(key, shp, jnp.float32), -0.99 * a0, 0.99 * a0), a0, b0).astype(dtype)
+  return compand(module.param("kernel", theta_init, shape, module.param_dtype), a, b)
+
+
 class CompandedDense(nn.Module):
   """Dense layer whose kernel is ``compand(theta)`` elementwise (weight compander; module docstring)."""
   features: int
@@ -96,21 +112,7 @@ class CompandedDense(nn.Module):
   def __call__(self, x):
     if self.cap <= 0 or self.slope <= 0:
       raise ValueError(f"CompandedDense needs cap > 0 and slope > 0, got cap={self.cap}, slope={self.slope}")
-    fan_in = x.shape[-1]
-    a0 = self.cap / math.sqrt(fan_in)
-    b0 = a0 / self.slope
-    if self.learn:
-      a = jnp.exp(self.param("log_cap", nn.initializers.constant(math.log(a0)), (), self.param_dtype))
-      b = jnp.exp(self.param("log_scale", nn.initializers.constant(math.log(b0)), (), self.param_dtype))
-    else:
-      a, b = a0, b0
-
-    def theta_init(key, shape, dtype):
-      w0 = self.kernel_init(key, shape, jnp.float32)
-      return compand_inverse(jnp.clip(w0, -0.99 * a0, 0.99 * a0), a0, b0).astype(dtype)
-
-    theta = self.param("kernel", theta_init, (fan_in, self.features), self.param_dtype)
-    kernel = compand(theta, a, b)
+    kernel = companded_kernel(self, (x.shape[-1], self.features), self.cap, self.slope, self.learn, self.kernel_init)
     y = jnp.dot(x.astype(self.dtype), kernel.astype(self.dtype))
     if self.use_bias:
       y = y + self.param("bias", nn.initializers.zeros, (self.features,), self.param_dtype).astype(self.dtype)
@@ -168,15 +170,7 @@ class ReparamConv(nn.Module):
       cap, slope, learn = opts.pop("cap", 3.0), opts.pop("slope", 2.0), opts.pop("learn", False)
       if opts or cap <= 0 or slope <= 0:
         raise ValueError(f"ReparamConv compander takes cap > 0, slope > 0, learn; got {dict(self.options)}")
-      a0 = cap / math.sqrt(math.prod(shape[:-1]))
-      b0 = a0 / slope
-      a, b = a0, b0
-      if learn:
-        a = jnp.exp(self.param("log_cap", nn.initializers.constant(math.log(a0)), (), self.param_dtype))
-        b = jnp.exp(self.param("log_scale", nn.initializers.constant(math.log(b0)), (), self.param_dtype))
-      theta_init = lambda key, shp, dt: compand_inverse(jnp.clip(base_init(key, shp, jnp.float32), -0.99 * a0,
-                                                                 0.99 * a0), a0, b0).astype(dt)
-      kernel = compand(self.param("kernel", theta_init, shape, self.param_dtype), a, b)
+      kernel = companded_kernel(self, shape, cap, slope, learn, base_init)
     else:
       raise ValueError(f"ReparamConv.kind must be 'compander' or 'conditioning', got {self.kind!r}")
     sp = "HWD"[:len(self.kernel_size)]
