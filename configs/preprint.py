@@ -17,6 +17,10 @@ cpu:   mnist5k (4,000 real MNIST digits 28x28 / 1,000 test), lbrl CIFAR-style ``
        test); width 4 (a quarter of the convolution work), batch 32 and 300 steps cut it ~20x; what is
        compared (the two regularisers on a BatchNorm ResNet, each at its own tuned factor, shared rate) is
        unchanged.
+observed (cpu run, 5 seeds, 2026-12-02): test accuracy 0.850 with Norm Loss (lambda 1e-2 selected, the grid's
+       top) vs 0.826 with weight decay (5e-4 selected, inside the grid), paired difference +0.024, 95% interval
+       [+0.004, +0.044]: not worse by the 1-point margin (holds; an under-tuned Norm Loss only makes this
+       conservative); partly reproduced (batch-size and factor sensitivity not run).
 paper: ResNet / WRN on CIFAR-10/100 and ImageNet; the paper variant is WRN-28-10 on CIFAR-100 with Norm Loss,
        200 epochs, SGD lr 0.1.
 """
