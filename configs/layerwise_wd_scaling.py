@@ -9,7 +9,7 @@ per-step decay), the optimal decay drifts with width in the normalised steady st
 cpu:   MNIST-1D, lbrl ``res_mlp`` (Pre-LN, depth 4, the scale-invariant setting the paper targets), AdamW at
        lr 3e-3 (muP, base width 64), batch 128, 1500 steps (past ~1/(eta lambda) steps: the steady state);
        grid: rule (``mup``: per-step decay independent of width; ``layerwise_wd``: Table 2) x width
-       (16 and 128) x weight decay (0.05..3.2 in factor-2 steps) x 3 seeds; metric: test loss. Rules:
+       (16 and 128) x weight decay (0.05..12.8 in factor-2 steps) x 3 seeds; metric: test loss. Rules:
        the layerwise rule's plausible optimal decays (paired 95%) within one grid step at both widths;
        muP's optimal decay decreases with width (every plausible optimum at width 128 below every one at
        width 16). The top-singular-value diagnostic (``top_singular_values``) and the rule itself
@@ -23,13 +23,21 @@ cpu:   MNIST-1D, lbrl ``res_mlp`` (Pre-LN, depth 4, the scale-invariant setting 
        sign the layerwise rule predicts for muP's optimum). Widths 16/128 keep the 8x ratio at a cost that
        fits a CPU sweep (measured: width 512 runs ~170 s quiet each, width 128 ~14 s; 84 runs ~12 min
        quiet).
+       Grid extended to 12.8 after the first 84 runs (rules unchanged): the layerwise rule's best decay was
+       the grid's top (3.2) at width 128 (plausible 1.6..3.2; at width 16 0.8..3.2), so the grid did not
+       reach past its optimum; muP's plausible optima were 0.4..0.8 at both widths. With 6.4 and 12.8 added
+       the layerwise loss still falls at width 16 (3.2: 1.140, 6.4: 1.096, 12.8: 1.074) and is flat from 3.2
+       to 12.8 at width 128 (0.944, 0.985, 0.976): its optimum is not bracketed at width 16, so its rule
+       stays inconclusive; muP's optimum (0.8 at both widths) did not move, against the predicted
+       decrease (the rule reads inconclusive: plausible sets 0.4..0.8 at both widths). Not extended again in
+       this session.
 paper: LLaMA-style Transformers on C4-scale text (proxy width 256 -> target widths), AdamW.
 """
 from lbrl import config as common
 from lbrl.optim import parametrization
 
 WIDTHS = (16, 128)
-WDS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2)   # factor 2: muP's predicted shift is 1.5 steps
+WDS = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8)   # factor 2: muP's predicted shift is 1.5 steps
 BASE_WIDTH = 64
 
 
