@@ -316,7 +316,8 @@ def overfit_mnist1d(c: mlc.ConfigDict, variant: str, split_train: str = "train[:
 def deep_resmlp(c: mlc.ConfigDict, variant: str, **model) -> tuple[int, int]:
   """The deep-and-narrow setting shared with residual_network_depth: MNIST-1D, ``res_mlp`` with 64 branches
   of width 32 (``model`` adds its options), SGD momentum 0.9, lr 0.05 cosine, batch 128, 1500 steps;
-  diverged runs skip their non-finite updates. Returns (depth, width)."""
+  diverged runs skip their non-finite updates; the residual stream's variance and norm growth and the
+  per-layer gradient norms logged every 100 steps (``config.diagnostics``). Returns (depth, width)."""
   depth = by_variant(variant, smoke=2, cpu=64, paper=64)
   width = by_variant(variant, smoke=8, cpu=32, paper=32)
   c.data.update(name="mnist1d", batch_size=128, eval_batch_size=1000)
@@ -326,8 +327,10 @@ def deep_resmlp(c: mlc.ConfigDict, variant: str, **model) -> tuple[int, int]:
   c.schedule.name = "cosine"
   c.steps = by_variant(variant, smoke=2, cpu=1500, paper=1500)
   c.eval_every = by_variant(variant, smoke=0, cpu=500, paper=500)
-  c.log_every = by_variant(variant, smoke=1, cpu=250, paper=250)
+  c.log_every = by_variant(variant, smoke=1, cpu=100, paper=250)
   c.max_skipped_fraction = 1.0
+  # the mechanism the depth claims are about, logged during training and plotted in the reports
+  c.diagnostics = ["activation_variance", "residual_norm_growth", "layer_gradient_norms"]
   return depth, width
 
 
