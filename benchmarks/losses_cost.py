@@ -34,17 +34,19 @@ HYPER = {"ldam_drw": {"drw_start_step": 5}, "cross_entropy_drw": {"drw_start_ste
          "comp_sum": {"tau": 0.0}, "number_token_loss": {"number_token_ids": None}}
 SUPPLIED = ("class_counts", "step", "rng")
 MULTI_HOT = {"decoupled_softmax", "multilabel_softmax", "macro_auc_loss"}   # multi-hot targets, not class ids
+FLOAT_TARGETS = {"landmark_l1", "landmark_l2"}                             # regression targets [B, D]
 
 
 def registry_cases() -> dict:
   """name -> (input kind, keyword arguments to fill) for every lbrl loss declared in the registry that
   takes logits and whose needs the benchmark can supply (losses needing an auxiliary network or
-  per-example state are left out; so are objects registered at run time, e.g. by a test)."""
+  per-example state are left out, as are losses of multi-hot or regression targets and objects registered at
+  run time, e.g. by a test)."""
   out = {}
   for name in LOSSES.names():
     spec = LOSSES.spec(name)
     if (LOSSES.target(name) is None or spec.consumes != "logits" or set(spec.needs) - set(SUPPLIED)
-        or spec.components or name in MULTI_HOT):
+        or spec.components or name in MULTI_HOT | FLOAT_TARGETS):
       continue
     kind = "binary" if name in BINARY else "distance" if name in DISTANCE else "multi"
     out[name] = (kind, {**HYPER.get(name, {}), **{k: None for k in spec.needs}})

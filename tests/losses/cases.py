@@ -17,6 +17,7 @@ CASES = {
     # distillation: the teacher's logits, a fixed function of the student's (same shape and dtype)
     "kd": ("multi", {"teacher_outputs": lambda o: 0.5 * o[..., ::-1] + 0.25}),
     "nkd": ("multi", {"teacher_outputs": lambda o: 0.5 * o[..., ::-1] + 0.25}),
+    "ferkd": ("multi", {"teacher_outputs": lambda o: 0.5 * o[..., ::-1] + 0.25}),
     "partial_soft_label_sel": ("multi", {"teacher_outputs": lambda o: 0.5 * o[..., ::-1] + 0.25}),
     "partial_soft_label_ce": ("multi", {"teacher_outputs": lambda o: 0.5 * o[..., ::-1] + 0.25}),
     "ldam_drw": ("multi", {"class_counts": COUNTS, "step": 10, "drw_start_step": 5}),

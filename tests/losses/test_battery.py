@@ -10,9 +10,11 @@ from tests.losses.cases import BATCH_WIDE, CASES, inputs
 
 NAMES = sorted(CASES)
 # Logit losses the battery cannot call as loss(logits, integer labels) -> values: they return components or
-# per-example state, or take multi-hot targets; each is tested with its own inputs in its family's module.
+# per-example state, or take multi-hot or regression targets; each is tested with its own inputs in its
+# family's module (regression: tests/losses/test_landmark_kd.py).
 OWN_TESTS = {n for n in LOSSES.names()
-             if LOSSES.spec(n).components or "example_state" in LOSSES.spec(n).needs} | {"decoupled_softmax", "multilabel_softmax", "macro_auc_loss"}
+             if LOSSES.spec(n).components or "example_state" in LOSSES.spec(n).needs} | {
+                 "decoupled_softmax", "multilabel_softmax", "macro_auc_loss", "landmark_l1", "landmark_l2"}
 
 
 def _call(name, outputs, labels, **kw):
