@@ -151,6 +151,29 @@ def diagnostic_keys(res: dict) -> list[str]:
   return sorted({k for r in res.get("runs") or [] for k, v in (r.get("diagnostics") or {}).items() if v})
 
 
+PANEL_PREFERENCE = ("last", "ratio", "loss", "total", "max", "first")
+
+
+def plotted_diagnostics(keys: list[str]) -> list[str]:
+  """At most :data:`MAX_DIAGNOSTIC_PANELS` of ``keys``: all when they fit, else round-robin over the
+  diagnostics (``diag/<name>``, ``train``) in :data:`PANEL_PREFERENCE` order of their statistics, so each
+  diagnostic shows its deepest layer ("last") and its depth ratio before any gets a third panel."""
+  if len(keys) <= MAX_DIAGNOSTIC_PANELS:
+    return keys
+  groups: dict[str, list[str]] = {}
+  for k in keys:
+    groups.setdefault(k.rsplit("/", 1)[0], []).append(k)
+  rank = lambda k: (PANEL_PREFERENCE.index(k.rsplit("/", 1)[1]) if k.rsplit("/", 1)[1] in PANEL_PREFERENCE
+                    else len(PANEL_PREFERENCE))
+  queues = [sorted(ks, key=rank) for ks in groups.values()]
+  chosen = []
+  while len(chosen) < MAX_DIAGNOSTIC_PANELS:
+    for q in queues:
+      if q and len(chosen) < MAX_DIAGNOSTIC_PANELS:
+        chosen.append(q.pop(0))
+  return sorted(chosen, key=keys.index)
+
+
 def diagnostic_means(res: dict, key: str) -> dict[str, np.ndarray]:
   """``{arm: [[step, mean over seeds], ...]}`` of one diagnostic, over the steps every seed logged."""
   out = {}
@@ -167,7 +190,7 @@ def diagnostics(res: dict, path: str) -> str | None:
   """One panel per logged training diagnostic (at most :data:`MAX_DIAGNOSTIC_PANELS`): each arm's mean
   over seeds against steps, on a log scale where the values are positive and span more than 20x.
   None when no run logged a diagnostic."""
-  keys = diagnostic_keys(res)[:MAX_DIAGNOSTIC_PANELS]
+  keys = plotted_diagnostics(diagnostic_keys(res))
   if not keys:
     return None
   plt = _plt()

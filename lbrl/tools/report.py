@@ -178,9 +178,9 @@ def _diagnostics_lines(res: dict, out_dir: str) -> list[str]:
     lines.append(f"| loss spikes (logged `train/loss` above {SPIKE_FACTOR}x the median of the previous "
                  f"{SPIKE_WINDOW} logged values), mean over seeds | "
                  + " | ".join(f"{spikes[a]:.3g}" if a in spikes else "—" for a in arms) + " |")
-  shown = keys[:plots.MAX_DIAGNOSTIC_PANELS]
+  shown = plots.plotted_diagnostics(keys)
   lines += ["", f"![training diagnostics]({os.path.basename(fig)})"
-            + ("" if len(shown) == len(keys) else f" (first {len(shown)} of {len(keys)} plotted)")]
+            + ("" if len(shown) == len(keys) else f" ({len(shown)} of the {len(keys)} plotted)")]
   return lines
 
 

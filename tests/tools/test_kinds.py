@@ -329,3 +329,13 @@ def test_loss_spike_counts_follow_the_signal_tool():
   runs = [{"arm": "a", "diagnostics": {"train/loss": flat}}, {"arm": "a", "diagnostics": {"train/loss": spiky}},
           {"arm": "b", "diagnostics": {}}]
   assert report.loss_spike_counts({"runs": runs}) == {"a": 1.0}
+
+
+def test_plotted_diagnostics_show_every_diagnostic_before_a_third_panel():
+  from lbrl.tools import plots
+  keys = sorted([f"diag/{n}/{s}" for n in ("a", "b", "c") for s in ("first", "last", "max", "ratio")] + ["train/loss"])
+  shown = plots.plotted_diagnostics(keys)
+  assert len(shown) == plots.MAX_DIAGNOSTIC_PANELS and "train/loss" in shown
+  assert {f"diag/{n}/{s}" for n in "abc" for s in ("last", "ratio")} <= set(shown)
+  assert shown == sorted(shown, key=keys.index)
+  assert plots.plotted_diagnostics(keys[:3]) == keys[:3]
