@@ -17,6 +17,16 @@ def _plt():
   return plt
 
 
+def mean_curve(curves) -> np.ndarray | None:
+  """``[[step, mean over runs], ...]`` of logged ``[[step, value], ...]`` curves, over the steps every run
+  logged (None when no run logged one)."""
+  curves = [np.asarray(c, dtype=float) for c in curves if c is not None and len(c)]
+  if not curves:
+    return None
+  n = min(len(c) for c in curves)
+  return np.stack([curves[0][:n, 0], np.mean([c[:n, 1] for c in curves], 0)], 1)
+
+
 def sweep(res: dict, path: str) -> str:
   plt = _plt()
   records, metric, arms = res["runs"], res["metric"], list(res["arms"])
@@ -26,10 +36,9 @@ def sweep(res: dict, path: str) -> str:
   ax1, ax2 = axs[0], axs[1]
   plotted = False
   for arm in arms:
-    curves = [np.asarray(r["curve"]) for r in records if r["arm"] == arm and len(r.get("curve") or [])]
-    if curves:
-      n = min(len(c) for c in curves)
-      ax1.plot(curves[0][:n, 0], np.mean([c[:n, 1] for c in curves], 0), marker=".", label=arm)
+    c = mean_curve([r.get("curve") for r in records if r["arm"] == arm])
+    if c is not None:
+      ax1.plot(c[:, 0], c[:, 1], marker=".", label=arm)
       plotted = True
   ax1.set_xlabel("step"); ax1.set_ylabel(metric); ax1.set_title(f"{metric} during training (mean over seeds)")
   if plotted:
@@ -178,11 +187,9 @@ def diagnostic_means(res: dict, key: str) -> dict[str, np.ndarray]:
   """``{arm: [[step, mean over seeds], ...]}`` of one diagnostic, over the steps every seed logged."""
   out = {}
   for arm in res.get("arms") or {}:
-    curves = [np.asarray(r["diagnostics"][key], dtype=float) for r in res["runs"]
-              if r["arm"] == arm and len((r.get("diagnostics") or {}).get(key) or [])]
-    if curves:
-      n = min(len(c) for c in curves)
-      out[arm] = np.stack([curves[0][:n, 0], np.mean([c[:n, 1] for c in curves], 0)], 1)
+    c = mean_curve([(r.get("diagnostics") or {}).get(key) for r in res["runs"] if r["arm"] == arm])
+    if c is not None:
+      out[arm] = c
   return out
 
 

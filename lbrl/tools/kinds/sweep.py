@@ -30,29 +30,21 @@ from lbrl.tools import experiment, stats
 NOT_RECORDED = "not recorded"
 
 
-def _curve(workdir: str, metric: str) -> list[list[float]]:
-  from lbrl.train.record import read_metrics
-  return [[r["step"], r[metric]] for r in read_metrics(workdir) if metric in r]
+def _curve(rows: list[dict], metric: str) -> list[list[float]]:
+  """``[[step, value], ...]`` of ``metric`` in a run's logged rows (:func:`lbrl.train.record.read_metrics`)."""
+  return [[r["step"], r[metric]] for r in rows if metric in r]
 
 
 DIAGNOSTIC_PREFIX, TRAIN_LOSS = "diag/", "train/loss"
 
 
-def diagnostic_curves(workdir: str) -> dict[str, list[list[float]]]:
-  """Every training diagnostic the run logged (``config.diagnostics``: ``diag/<name>/<key>``) as
-  ``{key: [[step, value], ...]}``; empty when the config lists none. Kept in the run's record so the
-  report plots the mechanism (activation variance, residual growth, gradient norms ...) against steps;
-  with them the logged training loss (``train/loss``: the report counts its spikes)."""
-  from lbrl.train.record import read_metrics
-  out: dict[str, list[list[float]]] = {}
-  rows = read_metrics(workdir)
-  for r in rows:
-    for k, v in r.items():
-      if k.startswith(DIAGNOSTIC_PREFIX):
-        out.setdefault(k, []).append([r["step"], v])
-  if out:
-    out[TRAIN_LOSS] = [[r["step"], r[TRAIN_LOSS]] for r in rows if TRAIN_LOSS in r]
-  return out
+def diagnostic_curves(rows: list[dict]) -> dict[str, list[list[float]]]:
+  """Every training diagnostic a run logged (``config.diagnostics``: ``diag/<name>/<key>``) as
+  ``{key: [[step, value], ...]}`` from its logged rows; empty when the config lists none. Kept in the
+  run's record so the report plots the mechanism (activation variance, residual growth, gradient norms ...)
+  against steps; with them the logged training loss (``train/loss``: the report counts its spikes)."""
+  keys = sorted({k for r in rows for k in r if k.startswith(DIAGNOSTIC_PREFIX)})
+  return {k: _curve(rows, k) for k in keys + [TRAIN_LOSS]} if keys else {}
 
 
 REACH_OPS = (">=", "<=")
@@ -117,28 +109,24 @@ def execute(run: dict, workdir_root: str, metric: str) -> dict:
   lists diverged runs), ``diverged_reason`` says where; finished runs have ``diverged = 0.0``, so a rule
   can test the divergence rate itself (``{"arm": ..., "op": ">=", "value": 0.5, "metric": "diverged"}``)."""
   from lbrl.train import train
-  from lbrl.train.record import versions
+  from lbrl.train.record import read_metrics, versions
   from lbrl.train.trainer import NonFiniteError
   workdir = workdir_for(run, workdir_root)
   t0 = time.time()
   try:
-    final = train(run["config"], workdir, progress=False)
+    final, diverged = train(run["config"], workdir, progress=False), {}
   except NonFiniteError as e:
-    return {"arm": run["arm"], "seed": run["seed"], "overrides": run["overrides"], "final": {"diverged": 1.0},
-            "diverged_reason": str(e), "curve": _curve(workdir, metric),
-            "diagnostics": diagnostic_curves(workdir), "wall_time_sec": time.time() - t0,
-            "versions": versions(), "workdir": workdir, "processor": run_processor(workdir),
-            "training_hash": training_hash(run["config"])}
-  final.pop("state", None)
-  final = {k: v for k, v in final.items() if isinstance(v, (int, float))}
-  final["diverged"] = 0.0
-  reach = _reach_spec(run["config"])
-  if reach:
-    metrics = {dict(r)["metric"] for r in reach.values()}
-    final.update(reach_metrics(reach, {m: _curve(workdir, m) for m in metrics}, int(run["config"].steps)))
-  return {"arm": run["arm"], "seed": run["seed"], "overrides": run["overrides"],
-          "final": final,
-          "curve": _curve(workdir, metric), "diagnostics": diagnostic_curves(workdir),
+    final, diverged = {"diverged": 1.0}, {"diverged_reason": str(e)}
+  rows = read_metrics(workdir)   # the run's log, read once for its curves
+  if not diverged:
+    final = {k: v for k, v in final.items() if isinstance(v, (int, float))}
+    final["diverged"] = 0.0
+    reach = _reach_spec(run["config"])
+    if reach:
+      metrics = {dict(r)["metric"] for r in reach.values()}
+      final.update(reach_metrics(reach, {m: _curve(rows, m) for m in metrics}, int(run["config"].steps)))
+  return {"arm": run["arm"], "seed": run["seed"], "overrides": run["overrides"], "final": final, **diverged,
+          "curve": _curve(rows, metric), "diagnostics": diagnostic_curves(rows),
           "wall_time_sec": time.time() - t0, "versions": versions(),
           "workdir": workdir, "processor": run_processor(workdir), "training_hash": training_hash(run["config"])}
 
