@@ -127,13 +127,13 @@ def run_experiment(config_path: str, variant: str = "cpu", seeds: list[int] | No
     from lbrl.tools.kinds import sweep, tuning
     extra_ops = None
     tuned = None
+    arms = None
     if kind == "grid":
       from lbrl.tools.kinds import grid
       arms = grid.arms(cfg)
       extra_ops = {"optimum_stable": lambda r, recs: grid.optimum_stable(r, recs, cfg, cfg.sweep.metric)}
-    else:
-      arms, tuned = tuning.select(cfg, config_path=config_path, variant=variant, out_dir=out_dir,
-                                  workdir_root=workdir_root, jobs=jobs, quiet=quiet)
+    arms, tuned = tuning.select(cfg, config_path=config_path, variant=variant, out_dir=out_dir,
+                                workdir_root=workdir_root, jobs=jobs, quiet=quiet, arms=arms)
     runs = experiment.expand(cfg, used_seeds, arms)
     metric = cfg.sweep.metric
     spec = None

@@ -58,6 +58,11 @@ def test_sweep_is_well_formed(path):
     arms = set(grid.arms(cfg))
   else:
     arms = {r["arm"] for r in reproduce.expand(cfg)}
+  from lbrl.tools.kinds import tuning
+  spec = tuning.spec_of(cfg)   # a tuned sweep's selection runs: valid overrides on a non-test split
+  if spec:
+    sel = {name: ov for pts in tuning.candidates(cfg, spec).values() for _, s in pts for name, ov in s.items()}
+    assert all(r["config"].data.split_eval == spec["split"] for r in reproduce.expand(cfg, spec["seeds"], sel))
   for rule in cfg.sweep.rules:
     if rule.get("op") == "optimum_stable":   # a grid rule over axes, not arms
       axes = dict(grid.spec_of(cfg)["axes"])

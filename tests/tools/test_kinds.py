@@ -60,6 +60,44 @@ def test_grid_runs_every_point_and_reports_a_surface(tmp_path):
   assert os.path.getsize(tmp_path / "out" / "grid.png") > 1000
 
 
+def test_grid_tunes_one_shared_setting_at_its_probes_and_applies_it_to_every_point(tmp_path):
+  """A grid's ``sweep.tune``: each candidate runs at every probe on the selection split; the best mean over
+  probes and seeds is the one setting every grid point then trains with (the grid's axes stay the test)."""
+  path = write(tmp_path, "grid", '''  c.sweep.update(seeds=[0])
+  c.optimizer = common.free(name="adamw", learning_rate=1e-2, weight_decay=0.0)
+  c.grid = dict(axes=[("data.batch_size", [32, 64]), ("optimizer.weight_decay", [0.0])])
+  c.sweep.rules = [{"arm": "batch_size=32,weight_decay=0.0", "op": ">=", "value": 0.0}]
+  c.sweep.tune = dict(grids={"grid": [("optimizer.learning_rate", [1e-5, 1e-1])]},
+                      probes=[{"data.batch_size": 32}, {"data.batch_size": 64}], split="train[80%:]",
+                      train_split="train[:80%]", metric="eval/loss", seeds=[5])
+''')
+  res = reproduce.run_experiment(path, "cpu", out_dir=str(tmp_path / "out"), workdir_root=str(tmp_path / "wd"),
+                                 quiet=True)
+  t = res["tuning"]
+  sel = t["runs"]
+  assert sorted(r["arm"] for r in sel) == ["grid@learning_rate=0.1|batch_size=32", "grid@learning_rate=0.1|batch_size=64",
+                                           "grid@learning_rate=1e-05|batch_size=32", "grid@learning_rate=1e-05|batch_size=64"]
+  assert all(r["overrides"]["data"]["split_eval"] == "train[80%:]" and r["seed"] == 5 for r in sel)
+  assert {r["arm"].split("|")[1]: r["overrides"]["data"]["batch_size"] for r in sel} == {"batch_size=32": 32, "batch_size=64": 64}
+  rows = t["table"]["grid"]
+  by_lr = {r["point"]["optimizer.learning_rate"]: r for r in rows}
+  for lr, row in by_lr.items():        # the mean is over both probes
+    vals = [r["final"]["eval/loss"] for r in sel if r["arm"].startswith(f"grid@learning_rate={lr}|")]
+    assert row["n"] == 2 and abs(row["mean"] - np.mean(vals)) < 1e-12
+  chosen = min(rows, key=lambda r: r["mean"])["point"]["optimizer.learning_rate"]
+  assert chosen == 0.1 and t["chosen"]["grid"] == {"optimizer.learning_rate": 0.1}   # two Adam steps: the larger rate
+  assert {r["arm"]: r["overrides"]["optimizer"]["learning_rate"] for r in res["runs"]} == \
+      {"batch_size=32,weight_decay=0.0": chosen, "batch_size=64,weight_decay=0.0": chosen}
+  assert all("data" not in r["overrides"] or "split_eval" not in r["overrides"]["data"] for r in res["runs"])
+  text = open(res["report"]).read()
+  assert "## Tuning" in text and "at each of 2 probe(s)" in text and "(chosen)" in text
+  cfg, _ = experiment.load_config(path)
+  from lbrl.tools.kinds import tuning
+  cfg.sweep.tune.grids = {"points": [("optimizer.learning_rate", [1e-3])]}
+  with pytest.raises(ValueError, match="single key 'grid'"):
+    tuning.spec_of(cfg)
+
+
 def _grid_records(means, sd=0.002, seeds=3):
   """Records of a 2 x 3 grid (width x lr) with the given means per (width, lr index) and seed noise."""
   rng = np.random.default_rng(0)
@@ -249,7 +287,7 @@ def test_analysis_arms_may_override_the_tools_arguments(tmp_path):
   path = write(tmp_path, "analysis", '''  c.sweep.update(seeds=[0], metric="analysis/loss_at_end")
   c.analysis = dict(tool="loss_along_line", kwargs={"num_points": 3}, split="eval", batch_size=32, at="init")
   c.sweep.arms = {"three": {}, "five": {"analysis": {"kwargs": {"num_points": 5}}}}
-  c.sweep.rules = []
+  c.sweep.rules = [{"arm": "batch_size=32,weight_decay=0.0", "op": ">=", "value": 0.0}]
   c.sweep.not_testable = "a test"
 ''')
   res = reproduce.run_experiment(path, "cpu", out_dir=str(tmp_path / "out"), workdir_root=str(tmp_path / "wd"),
@@ -339,3 +377,29 @@ def test_plotted_diagnostics_show_every_diagnostic_before_a_third_panel():
   assert {f"diag/{n}/{s}" for n in "abc" for s in ("last", "ratio")} <= set(shown)
   assert shown == sorted(shown, key=keys.index)
   assert plots.plotted_diagnostics(keys[:3]) == keys[:3]
+
+
+def test_optimum_location_recovers_a_sub_step_drift_per_seed():
+  """Losses exactly quadratic in log10(lr) around a per-seed optimum: the parabola's vertex recovers each
+  seed's optimum between grid points (the drift of 0.3 decades is under one half-decade step), the drift is
+  paired over seeds, and a best point at the grid's end is flagged instead of extrapolated."""
+  lrs = [1e-3, 10 ** -2.5, 1e-2, 10 ** -1.5, 1e-1]
+  cfg = _Cfg(grid={"axes": [("model.width", [8, 64, 512]), ("optimizer.learning_rate", lrs)]})
+  truth = {8: -2.1, 64: -1.95, 512: -1.8}
+  jitter = {0: 0.0, 1: 0.04, 2: -0.03, 3: 0.02}
+  recs = [{"arm": experiment.point_name({"model.width": w, "optimizer.learning_rate": lr}), "seed": s,
+           "final": {"eval/loss": 0.7 + 3.0 * (np.log10(lr) - (x0 + j)) ** 2}}
+          for w, x0 in truth.items() for s, j in jitter.items() for lr in lrs]
+  rule = {"op": "optimum_stable", "axis": "optimizer.learning_rate", "across": "model.width", "mode": "min"}
+  loc = grid.optimum_location(rule, recs, cfg, "eval/loss")
+  for row in loc["rows"]:
+    want = {s: truth[row["across"]] + j for s, j in jitter.items()}
+    assert row["log10_optimum"] == pytest.approx(want, abs=1e-9) and not row["at_grid_end"]
+    assert row["lo"] < row["mean"] < row["hi"]
+  assert loc["drift"]["decades"] == pytest.approx(0.3, abs=1e-9)
+  assert loc["drift"]["lo"] == pytest.approx(0.3, abs=1e-9)          # the same jitter at every width: no spread
+  edge = [dict(r, final={"eval/loss": -np.log10(float(r["arm"].split("learning_rate=")[1]))}) for r in recs]
+  row = grid.optimum_location(rule, edge, cfg, "eval/loss")["rows"][0]
+  assert row["at_grid_end"] == [0, 1, 2, 3] and row["mean"] == pytest.approx(-1.0)   # best at 0.1, not beyond
+  text = "\n".join(grid.location_section(loc))
+  assert "+0.30 decades (95% [+0.30, +0.30], paired over 4 seeds)" in text

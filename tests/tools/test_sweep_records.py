@@ -48,3 +48,26 @@ def test_grid_points_added_or_removed_keep_the_other_points_records(tmp_path):
   assert legacy != sweep.training_hash(a)
   open(path, "w").write(json.dumps({"overrides": run["overrides"], "training_hash": legacy}))
   assert sweep._done(path, dict(run, config=a))
+
+
+def test_old_records_are_checked_against_the_config_their_run_trained(tmp_path):
+  """A legacy-hashed (or hashless) record whose workdir still holds the run's config.json is kept when that
+  config is the current one (its hash is updated in place, so a later grid edit keeps it), rerun when not."""
+  def grid_config(lrs, steps=10):
+    c = _config(steps=steps)
+    c.grid = dict(axes=[("optimizer.learning_rate", list(lrs))], base={})
+    return c
+  old, extended = grid_config([1e-3, 1e-2]), grid_config([1e-3, 1e-2, 1e-1])
+  workdir = tmp_path / "wd"
+  workdir.mkdir()
+  (workdir / "config.json").write_text(old.to_json_best_effort(indent=2, sort_keys=True))
+  path = str(tmp_path / "learning_rate=0.001__seed0.json")
+  run = {"overrides": {"optimizer": {"learning_rate": 1e-3}}, "config": extended}
+  legacy = sweep.training_hash(old, exclude=("paper", "sweep"))
+  assert legacy != sweep.training_hash(extended, exclude=("paper", "sweep"))   # the grid edit broke the old check
+  for stored in ({"training_hash": legacy}, {}):
+    open(path, "w").write(json.dumps({"overrides": run["overrides"], "workdir": str(workdir), **stored}))
+    assert sweep._done(path, run)
+    assert json.load(open(path))["training_hash"] == sweep.training_hash(extended)
+  open(path, "w").write(json.dumps({"overrides": run["overrides"], "workdir": str(workdir), "training_hash": legacy}))
+  assert not sweep._done(path, dict(run, config=grid_config([1e-3], steps=20)))   # the run trained 10 steps

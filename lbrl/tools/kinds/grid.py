@@ -31,6 +31,8 @@ grid's order.
 """
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from lbrl.tools import experiment, stats
@@ -141,26 +143,106 @@ def optimum_stable(rule: dict, records: list[dict], cfg, metric: str) -> stats.R
                           f"{desc}; allowed shift {max_shift} grid step(s): {out}", nums)
 
 
+def _vertex(x: np.ndarray, y: np.ndarray, i: int) -> tuple[float, bool]:
+  """The optimum's location in ``x`` from the best grid index ``i`` of ``y`` (lower is better): the vertex
+  of the parabola through ``i`` and its two neighbours, kept between them; ``(x[i], True)`` at a grid end
+  (the optimum may lie beyond it)."""
+  if i == 0 or i == len(x) - 1:
+    return float(x[i]), True
+  xs, ys = x[i - 1:i + 2], y[i - 1:i + 2]
+  a, b, _ = np.polyfit(xs, ys, 2)
+  if a <= 0:      # no upward curvature (a kink at the best point): the best point itself
+    return float(x[i]), False
+  return float(np.clip(-b / (2 * a), xs[0], xs[2])), False
+
+
+def optimum_location(rule: dict, records: list[dict], cfg, metric: str) -> dict:
+  """Where the optimum of ``rule["axis"]`` lies at each value of ``rule["across"]``, per seed, between grid
+  points: for each seed, the vertex of a parabola in log10(axis) through its best grid point and the two
+  neighbours (:func:`_vertex`), so a drift smaller than one grid step is still measured. Returns, per
+  ``across`` value, the seeds' log10 optima with their mean and 95% t-interval, the seeds whose best point
+  is at a grid end, and the drift from the first to the last ``across`` value (paired over seeds: mean and
+  95% interval, in decades). Descriptive: the verdict stays with :func:`optimum_stable`."""
+  from lbrl.tools import verdicts
+  axes = dict(spec_of(cfg)["axes"])
+  axis, across = rule["axis"], rule["across"]
+  where = dict(rule.get("where") or {})
+  sign = 1.0 if rule.get("mode", "max") == "max" else -1.0
+  vals = verdicts.per_arm(records, rule.get("metric", metric))
+  grid_x = np.log10(np.asarray(axes[axis], np.float64))
+  out = {"axis": axis, "across": across, "where": where, "rows": []}
+  per_c = []
+  for c in axes[across]:
+    names = [experiment.point_name({p: (a if p == axis else c if p == across else where[p]) for p in axes})
+             for a in axes[axis]]
+    seeds = sorted(set.intersection(*[set(vals.get(n, {})) for n in names])) if names else []
+    loc, edge = {}, []
+    for sd in seeds:
+      y = np.array([-sign * vals[n][sd] for n in names])
+      if not np.all(np.isfinite(y)):
+        continue
+      loc[sd], at_end = _vertex(grid_x, y, int(np.argmin(y)))
+      if at_end:
+        edge.append(sd)
+    row = {"across": c, "log10_optimum": loc, "at_grid_end": edge}
+    if loc:
+      sm = stats.summarize(list(loc.values()))
+      row.update(n=sm.n, mean=sm.mean, lo=sm.lo, hi=sm.hi)
+    out["rows"].append(row)
+    per_c.append(loc)
+  if len(per_c) >= 2 and per_c[0] and per_c[-1]:
+    d = stats.compare(per_c[-1], per_c[0], paired=True)
+    out["drift"] = {"decades": d.d, "lo": d.lo, "hi": d.hi, "n": d.n}
+  return out
+
+
+def location_section(loc: dict) -> list[str]:
+  """The optimum-location table of :func:`optimum_location` for the report."""
+  where = ", ".join(f"{p}={v}" for p, v in loc["where"].items())
+  lines = [f"**Optimum of {loc['axis']} across {loc['across']}" + (f" ({where})" if where else "") + "**: per seed, "
+           "the vertex of a parabola in log10 through the best grid point and its neighbours; mean and 95% "
+           "interval over seeds (descriptive; the rules above decide).", "",
+           f"| {loc['across']} | optimum (geometric mean) | 95% interval | log10 per seed | seeds at a grid end |",
+           "|---|---|---|---|---|"]
+  for r in loc["rows"]:
+    if "mean" not in r:
+      lines.append(f"| {r['across']} | — | — | — | — |")
+      continue
+    ci = "—" if not np.isfinite(r["lo"]) else f"[{10 ** r['lo']:.3g}, {10 ** r['hi']:.3g}]"
+    per = ", ".join(f"{v:.2f}" for _, v in sorted(r["log10_optimum"].items()))
+    lines.append(f"| {r['across']} | {10 ** r['mean']:.3g} | {ci} | {per} | {len(r['at_grid_end']) or '—'} |")
+  if "drift" in loc:
+    d = loc["drift"]
+    lines += ["", f"Drift from the first to the last {loc['across']}: {d['decades']:+.2f} decades "
+              f"(95% [{d['lo']:+.2f}, {d['hi']:+.2f}], paired over {d['n']} seeds)."]
+  return lines + [""]
+
+
 def section(res: dict, cfg) -> list[str]:
   """The surface as a table: rows = axis 0 values, columns = axis 1 values (a list for 1-D grids)."""
   surf = res["surface"]
   axes = surf["axes"]
-  cell = {experiment.point_name(p["point"]): p for p in surf["points"]}
+  key = lambda pt: json.dumps([pt[p] for p, _ in axes], default=str)   # tuples and their JSON lists alike
+  cell = {key(p["point"]): p for p in surf["points"]}
   fmt = lambda p: "—" if not p["n"] else (f"{p['mean']:.4f} ± {p['std']:.4f}" if p["n"] > 1 else f"{p['mean']:.4f}")
   lines = [f"### Surface of {res['metric']} (mean ± std over seeds)", ""]
   if len(axes) == 1:
     (path, values), = axes
     lines += [f"| {path} | {res['metric']} | n |", "|---|---|---|"]
     for v in values:
-      p = cell[experiment.point_name({path: v})]
+      p = cell[key({path: v})]
       lines.append(f"| {v} | {fmt(p)} | {p['n']} |")
     return lines
-  (p0, v0), (p1, v1) = axes[0], axes[1]
-  rest = axes[2:]
-  if rest:
-    lines += ["| point | mean ± std | n |", "|---|---|---|"] + [f"| {p['arm']} | {fmt(p)} | {p['n']} |" for p in surf["points"]]
-    return lines
-  lines += [f"| {p0} \\ {p1} | " + " | ".join(str(v) for v in v1) + " |", "|---|" + "---|" * len(v1)]
-  for a in v0:
-    lines.append(f"| {a} | " + " | ".join(fmt(cell[experiment.point_name({p0: a, p1: b})]) for b in v1) + " |")
+  (p0, v0), (p1, v1) = axes[-2], axes[-1]
+  for fixed in experiment.points_of([tuple(a) for a in axes[:-2]]):   # one table per value of the leading axes
+    if fixed:
+      lines += [f"**{experiment.point_name(fixed)}**", ""]
+    lines += [f"| {p0} \\ {p1} | " + " | ".join(str(v) for v in v1) + " |", "|---|" + "---|" * len(v1)]
+    for a in v0:
+      lines.append(f"| {a} | " + " | ".join(fmt(cell[key({**fixed, p0: a, p1: b})]) for b in v1)
+                   + " |")
+    lines.append("")
+  for rule in cfg.sweep.rules:
+    if rule.get("op") == "optimum_stable" and res.get("runs"):
+      lines += location_section(optimum_location(rule, res["runs"], cfg, res["metric"]))
   return lines

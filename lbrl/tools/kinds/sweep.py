@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import warnings
 from concurrent import futures
 
 from lbrl.tools import experiment, stats
@@ -159,10 +160,29 @@ def training_hash(config, exclude: tuple = EXPERIMENT_BLOCKS) -> str:
   return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
+def _stored_hash(rec: dict) -> str | None:
+  """The training hash of the config a record's run actually trained (its workdir's ``config.json``),
+  under the current convention; None when the workdir is gone."""
+  p = os.path.join(rec.get("workdir") or "", "config.json")
+  if not rec.get("workdir") or not os.path.exists(p):
+    return None
+  try:
+    with open(p) as f:
+      return training_hash(json.load(f))
+  except ValueError:
+    return None
+
+
 def _done(path: str, run: dict) -> bool:
   """A run counts as done when its record exists and was trained with the same overrides (a tuned arm
-  whose chosen setting changed is rerun) and, for records that store it, the same training config
-  (``training_hash``: a changed base protocol is rerun instead of reusing the old arm's record)."""
+  whose chosen setting changed is rerun) and the same training config (``training_hash``: a changed base
+  protocol is rerun instead of reusing the old arm's record).
+
+  A record whose stored hash is missing or from an older convention (the grid block was once part of the
+  digest, so extending a grid invalidated every finished point) is checked against the config its run
+  trained, read back from its workdir: when that config's hash under the current convention matches, the
+  record is kept and its hash updated in place; when it differs, the run is rerun. Only a record without
+  a hash whose workdir is gone is taken on trust (with a warning): nothing is left to check it against."""
   if not os.path.exists(path):
     return False
   try:
@@ -172,10 +192,25 @@ def _done(path: str, run: dict) -> bool:
     return False
   if _norm(rec.get("overrides")) != _norm(run["overrides"]):
     return False
-  if "training_hash" not in rec or "config" not in run:
+  if "config" not in run:
     return True
-  # records hashed before the grid block was excluded (it was part of the digest) stay valid
-  return rec["training_hash"] in (training_hash(run["config"]), training_hash(run["config"], ("paper", "sweep")))
+  want = training_hash(run["config"])
+  if rec.get("training_hash") == want:
+    return True
+  stored = _stored_hash(rec)
+  if stored is None:
+    if "training_hash" not in rec:
+      warnings.warn(f"{path}: a record without a training hash whose workdir is gone is reused unchecked")
+      return True
+    # hashed before the grid block was excluded (it was part of the digest): valid while the grid is unchanged
+    return rec["training_hash"] == training_hash(run["config"], ("paper", "sweep"))
+  if stored != want:
+    return False
+  rec["training_hash"] = want
+  with open(path + ".tmp", "w") as f:
+    json.dump(rec, f, indent=1, default=float)
+  os.replace(path + ".tmp", path)
+  return True
 
 
 def train_runs(runs: list[dict], *, config_path: str, variant: str, runs_dir: str, workdir_root: str,

@@ -20,6 +20,19 @@ to ``train_split`` and ``data.split_eval`` set to ``split``; an arm's setting is
 verdict compares arms at their chosen settings. The selection results are reported as curves (metric
 against setting, per arm): same-nominal-rate pairings are never the verdict. A setting chosen at the end of
 its grid is flagged: the grid may not extend past that arm's optimum.
+
+**Grids** (``sweep.kind = "grid"``) tune one setting shared by every grid point, so the grid's own axes stay
+the comparison (power lines: the learning rate fixed first, then weight decay x batch at that rate; tuning
+each point would let the rate absorb the effect under test)::
+
+    c.sweep.tune = dict(
+        grids={"grid": [("optimizer.learning_rate", [1e-3, 3e-3, 1e-2])]},   # the one key is "grid"
+        probes=[{"data.batch_size": 8}, {"data.batch_size": 32}],             # where the selection runs
+        split="train[90%:]", train_split="train[:90%]")
+
+Each candidate setting runs at every probe (overrides on top of ``grid.base``; default: the base alone)
+with every selection seed; the chosen setting has the best mean over probes and seeds and is applied to
+every grid point.
 """
 from __future__ import annotations
 
@@ -35,17 +48,27 @@ def spec_of(cfg) -> dict | None:
   if "tune" not in cfg.sweep or not cfg.sweep.tune:
     return None
   t = experiment.to_dict(cfg.sweep.tune)
-  unknown = set(t) - {"grids", "split", "train_split", "metric", "mode", "seeds"}
+  unknown = set(t) - {"grids", "split", "train_split", "metric", "mode", "seeds", "probes"}
   if unknown:
     raise ValueError(f"config.sweep.tune: unknown field(s) {sorted(unknown)}; known: grids, split, train_split, "
-                     "metric, mode, seeds")
-  arms = experiment.to_dict(cfg.sweep.arms)
+                     "metric, mode, seeds, probes")
   grids = {a: experiment.axes_of(g) for a, g in (t.get("grids") or {}).items()}
   if not grids:
     raise ValueError("config.sweep.tune.grids is empty: name each tuned arm's grid")
-  missing = set(grids) - set(arms)
-  if missing:
-    raise ValueError(f"config.sweep.tune.grids names arm(s) {sorted(missing)} not in sweep.arms {sorted(arms)}")
+  probes = None
+  if experiment.kind_of(cfg) == "grid":
+    if set(grids) != {"grid"}:
+      raise ValueError(f"config.sweep.tune.grids names {sorted(grids)}: a grid experiment tunes one setting shared "
+                       "by all its points, under the single key 'grid'")
+    probes = [experiment.to_dict(p) for p in (t.get("probes") or [{}])]
+  else:
+    if t.get("probes"):
+      raise ValueError("config.sweep.tune.probes is for grid experiments (sweep.kind='grid'); a sweep tunes each "
+                       "arm at its own overrides")
+    arms = experiment.to_dict(cfg.sweep.arms)
+    missing = set(grids) - set(arms)
+    if missing:
+      raise ValueError(f"config.sweep.tune.grids names arm(s) {sorted(missing)} not in sweep.arms {sorted(arms)}")
   split = t.get("split")
   if not split:
     raise ValueError("config.sweep.tune.split is required (a selection split such as 'validation')")
@@ -66,28 +89,34 @@ def spec_of(cfg) -> dict | None:
     raise ValueError(f"config.sweep.tune.mode={mode!r}; known: max, min")
   seeds = [int(s) for s in (t.get("seeds") or [1000])]
   return {"grids": grids, "split": split, "train_split": train_split, "metric": metric, "mode": mode,
-          "seeds": seeds}
+          "seeds": seeds, "probes": probes}
 
 
-def candidates(cfg, spec: dict) -> dict[str, list[tuple[dict, dict]]]:
-  """Per tuned arm: ``[(point, overrides of the selection run)]``."""
+def candidates(cfg, spec: dict) -> dict[str, list[tuple[dict, dict[str, dict]]]]:
+  """Per tuned arm: ``[(point, {selection arm name: overrides of its runs})]`` (one selection arm per point
+  for a sweep; one per probe for a grid's shared setting)."""
+  splits = {"data.split_train": spec["train_split"], "data.split_eval": spec["split"]}
+  if spec["probes"] is not None:
+    from lbrl.tools.kinds import grid
+    base = grid.spec_of(cfg)["base"]
+    probes = spec["probes"]
+    return {"grid": [(pt, {"grid@" + experiment.point_name(pt) + (f"|{experiment.point_name(pr)}" if pr else ""):
+                           experiment.combine(experiment.combine(base, pr), {**pt, **splits}) for pr in probes})
+                     for pt in experiment.points_of(spec["grids"]["grid"])]}
   arms = experiment.to_dict(cfg.sweep.arms)
-  out = {}
-  for arm, axes in spec["grids"].items():
-    out[arm] = [(pt, experiment.combine(arms[arm], {**pt, "data.split_train": spec["train_split"],
-                                                  "data.split_eval": spec["split"]}))
+  return {arm: [(pt, {f"{arm}@{experiment.point_name(pt)}": experiment.combine(arms[arm], {**pt, **splits})})
                 for pt in experiment.points_of(axes)]
-  return out
+          for arm, axes in spec["grids"].items()}
 
 
 def choose(records: list[dict], cand: dict, spec: dict) -> dict:
-  """The selection table and each arm's chosen point from the selection runs' records."""
+  """The selection table and each arm's chosen point from the selection runs' records (a point's mean is
+  over all its selection arms and seeds)."""
   table, chosen, edges = {}, {}, []
   for arm, pts in cand.items():
     rows = []
-    for i, (pt, _) in enumerate(pts):
-      name = f"{arm}@{experiment.point_name(pt)}"
-      vals = [r["final"][spec["metric"]] for r in records if r["arm"] == name and spec["metric"] in r["final"]]
+    for i, (pt, sel) in enumerate(pts):
+      vals = [r["final"][spec["metric"]] for r in records if r["arm"] in sel and spec["metric"] in r["final"]]
       mean = float(np.mean(vals)) if vals else float("nan")
       rows.append({"point": pt, "mean": mean, "n": len(vals)})
     finite = [i for i, r in enumerate(rows) if np.isfinite(r["mean"])]
@@ -107,11 +136,12 @@ def choose(records: list[dict], cand: dict, spec: dict) -> dict:
 
 
 def select(cfg, *, config_path: str, variant: str, out_dir: str, workdir_root: str, jobs: int = 1,
-           quiet: bool = False) -> tuple[dict, dict | None]:
+           quiet: bool = False, arms: dict | None = None) -> tuple[dict, dict | None]:
   """Runs the selection stage (resuming) and returns ``(arms at their chosen settings, tuning results)``;
-  ``(sweep.arms, None)`` when the sweep is not tuned."""
+  ``(arms, None)`` when the sweep is not tuned. ``arms`` defaults to ``sweep.arms``; a grid passes its
+  points, which all take the grid's shared setting."""
   from lbrl.tools.kinds import sweep
-  arms = experiment.to_dict(cfg.sweep.arms)
+  arms = experiment.to_dict(cfg.sweep.arms) if arms is None else arms
   spec = spec_of(cfg)
   if spec is None:
     return arms, None
@@ -126,7 +156,7 @@ def select(cfg, *, config_path: str, variant: str, out_dir: str, workdir_root: s
       # reads the eval split (data.split_eval is the selection split there)
       aspec = a
   cand = candidates(cfg, spec)
-  sel_arms = {f"{arm}@{experiment.point_name(pt)}": ov for arm, pts in cand.items() for pt, ov in pts}
+  sel_arms = {name: ov for pts in cand.values() for _, sel in pts for name, ov in sel.items()}
   runs = experiment.expand(cfg, spec["seeds"], sel_arms)
   records = sweep.train_runs(runs, config_path=config_path, variant=variant,
                              runs_dir=os.path.join(out_dir, "tuning"),
@@ -135,10 +165,16 @@ def select(cfg, *, config_path: str, variant: str, out_dir: str, workdir_root: s
   if aspec is not None:
     records = analysis.analyse_runs(runs, records, aspec, os.path.join(out_dir, "tuning"))
   res = choose(records, cand, spec)
-  final_arms = {a: (experiment.combine(ov, res["chosen"][a]) if a in res["chosen"] else ov) for a, ov in arms.items()}
+  if spec["probes"] is not None:
+    final_arms = {a: experiment.combine(ov, res["chosen"]["grid"]) for a, ov in arms.items()}
+  else:
+    final_arms = {a: (experiment.combine(ov, res["chosen"][a]) if a in res["chosen"] else ov)
+                  for a, ov in arms.items()}
   res.update(split=spec["split"], metric=spec["metric"], mode=spec["mode"], seeds=spec["seeds"],
              grids={a: [[p, v] for p, v in ax] for a, ax in spec["grids"].items()},
              runs=[{k: r[k] for k in ("arm", "seed", "final", "overrides")} for r in records])
+  if spec["probes"] is not None:
+    res["probes"] = spec["probes"]
   return final_arms, res
 
 
@@ -146,7 +182,8 @@ def section(tuning: dict) -> list[str]:
   """The report's tuning section: the grids, the selection split and rule, a table per arm."""
   lines = ["## Tuning (selection before the verdict)", "",
            f"Each tuned arm ran every point of its grid with seeds {tuning['seeds']} on the `{tuning['split']}` "
-           f"split; its setting is the point with the best mean `{tuning['metric']}` ({tuning['mode']}). The "
+           f"split{_probes_phrase(tuning)}; its setting is the point with the best mean `{tuning['metric']}` "
+           f"({tuning['mode']}). The "
            "verdict compares arms at their chosen settings on the test split; same-nominal-setting pairings "
            "below are curves, not the verdict.", ""]
   for arm, rows in tuning["table"].items():
@@ -157,3 +194,12 @@ def section(tuning: dict) -> list[str]:
     lines.append("")
   lines += [f"- {e}" for e in tuning["edges"]] + ([""] if tuning["edges"] else [])
   return lines
+
+
+def _probes_phrase(tuning: dict) -> str:
+  probes = tuning.get("probes")
+  if not probes:
+    return ""
+  names = [experiment.point_name(p) or "the grid's base" for p in probes]
+  return (f" at each of {len(names)} probe(s) ({'; '.join(names)}; the mean is over probes and seeds), and the "
+          "chosen setting applies to every grid point")
