@@ -7,12 +7,18 @@ parametrisation (muP) keeps every layer's update Theta(1) in width, so (i) the c
 width under muP and grows under SP, and (ii) the learning rate tuned at a small width stays optimal at large
 widths.
 cpu:   MNIST-1D MLP 40-w-w-10 (ReLU), Adam, batch 128, 200 steps, constant lr; grid: parametrisation (SP,
-       muP with base width 64) x width (64..1024) x learning rate (1e-4..3e-2, half-decade steps) x 3 seeds;
+       muP with base width 64) x width (64..1024) x learning rate (1e-4..1e-1, half-decade steps) x 3 seeds;
        metric: the final training loss (eval on the training split, as TP5 tunes on training loss). Rules:
        muP's plausible optima (paired 95% over seeds, lbrl.tools.kinds.grid.optimum_stable) fit in two
        adjacent grid values at every width; SP's are more than one grid step apart somewhere (its optimum
-       moves). The coordinate check (lbrl.analysis.coord_check, the companion section and plot) is run
-       separately on the same MLP.
+       moves). The report also locates each seed's optimum between grid points (the vertex of a parabola in
+       log10 rate through the best point and its neighbours, lbrl.tools.kinds.grid.optimum_location) with
+       95% intervals over seeds and the paired drift from width 64 to 1024: descriptive, added after the
+       first run, never the verdict. The coordinate check (lbrl.analysis.coord_check, the companion section
+       and plot) is run separately on the same MLP.
+       Grid history (rules unchanged): the first run (1e-4..3e-2, 180 runs) put muP's best rate at the top of
+       the grid (3e-2) for widths 256..1024, so 1e-1 was added; the finished points' records were kept (their
+       workdirs' configs match the current training config).
 paper: TP4's experiments are Word2Vec and Omniglot MAML in the infinite-width limit (not testable here);
        the paper variant is TP5's MLP transfer setting (CIFAR-10, 2 hidden layers of width 8192, SGD,
        batch 64, 20 epochs, muP with base width 256).
@@ -21,7 +27,7 @@ from lbrl import config as common
 from lbrl.optim import parametrization
 
 WIDTHS = (64, 128, 256, 512, 1024)
-LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2)
+LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 BASE_WIDTH = 64
 
 
