@@ -3,7 +3,8 @@
 The zoo's models take ``norm`` (a name of :func:`make_norm`), a ``placement`` (pre/post/sandwich, for
 Transformer blocks), a ``residual_scale`` and an ``init`` from the config. Where flax has the layer it is
 used as is (``layer`` = ``nn.LayerNorm``, ``rms`` = ``nn.RMSNorm``, ``batch`` = ``nn.BatchNorm``,
-``group`` = ``nn.GroupNorm``, ``instance`` = ``nn.InstanceNorm``); the rest are written here:
+``group`` = ``nn.GroupNorm``, ``instance`` = ``nn.InstanceNorm``, both refusing one-element statistics);
+the rest are written here:
 
 * ``crms`` -- :class:`CRMSNorm` (Jiang et al., "Pre-RMSNorm and Pre-CRMSNorm Transformers: Equivalent and
   Efficient Pre-LN Transformers", NeurIPS 2023, arXiv:2305.14858, slug crmsnorm): RMSNorm of the
@@ -66,6 +67,36 @@ class Identity(nn.Module):
   @nn.compact
   def __call__(self, x, **_):
     return x
+
+
+def _check_statistic_size(kind: str, x, n: int) -> None:
+  if n <= 1:
+    raise ValueError(
+        f"{kind} over input of shape {tuple(x.shape)} normalizes each statistic over {n} element: every output "
+        "is its offset and the gradient carries nothing. On dense features [batch, C] use fewer groups "
+        "(num_groups < C, or the model's norm_group_size) or a LayerNorm; instance norm needs spatial axes.")
+
+
+class GroupNorm(nn.GroupNorm):
+  """``nn.GroupNorm`` (same parameters and auto-name) that refuses groups of one element: on dense features
+  ``[batch, C]`` with one channel per group (a width-8 block at ``num_groups=8``) flax's layer returns its
+  offset for every input, silently; this raises a ValueError naming the shape instead."""
+
+  @nn.compact
+  def __call__(self, x, *args, **kwargs):
+    groups = self.num_groups or (x.shape[-1] // self.group_size)
+    _check_statistic_size("GroupNorm", x, math.prod(x.shape[1:-1]) * (x.shape[-1] // max(groups, 1)))
+    return super().__call__(x, *args, **kwargs)
+
+
+class InstanceNorm(nn.InstanceNorm):
+  """``nn.InstanceNorm`` (same parameters and auto-name) that refuses inputs without spatial axes, where
+  each channel's statistic is one element (the output is the offset whatever the input)."""
+
+  @nn.compact
+  def __call__(self, x, *args, **kwargs):
+    _check_statistic_size("InstanceNorm", x, math.prod(x.shape[1:-1]))
+    return super().__call__(x, *args, **kwargs)
 
 
 class CRMSNorm(nn.Module):
@@ -165,9 +196,9 @@ def make_norm(kind: str, *, name: str | None = None, use_bias: bool = True, trai
   if kind == "evonorm_b0":
     return EvoNormB0(use_running_average=not train, **eps, **kw)
   if kind == "group":
-    return nn.GroupNorm(num_groups=num_groups, use_bias=use_bias, **eps, **kw)
+    return GroupNorm(num_groups=num_groups, use_bias=use_bias, **eps, **kw)
   if kind == "instance":
-    return nn.InstanceNorm(use_bias=use_bias, **eps, **kw)
+    return InstanceNorm(use_bias=use_bias, **eps, **kw)
   if kind == "none":
     return Identity(name=name)
   raise ValueError(f"unknown norm {kind!r}; known: {', '.join(NORMS)}")

@@ -87,7 +87,8 @@ def test_scalenorm_init_and_fixnorm():
 
 def test_make_norm_reuses_flax_and_rejects_unknown_names():
   assert type(N.make_norm("layer")) is nn.LayerNorm and type(N.make_norm("rms")) is nn.RMSNorm
-  assert type(N.make_norm("group")) is nn.GroupNorm and type(N.make_norm("instance")) is nn.InstanceNorm
+  # flax's GroupNorm / InstanceNorm, guarded against one-element statistics (test_norm_flax_layers)
+  assert type(N.make_norm("group")).__mro__[1] is nn.GroupNorm and type(N.make_norm("instance")).__mro__[1] is nn.InstanceNorm
   assert N.make_norm("batch", train=True).use_running_average is False
   with pytest.raises(ValueError, match="unknown norm 'bn'"):
     N.make_norm("bn")

@@ -51,3 +51,24 @@ def test_weightnorm_in_resmlp_is_g_v_over_norm_v():
   h1 = np.maximum(stem, 0) @ w_eff + p["blocks"]["dense1"]["bias"][0]
   got = inter["intermediates"]["blocks"]["WeightNorm_1"]["__call__"][0][0]
   np.testing.assert_allclose(got, h1, rtol=1e-4, atol=1e-5)
+
+
+def test_group_and_instance_norm_refuse_one_element_statistics():
+  """On dense features [batch, C], GroupNorm with one channel per group (and InstanceNorm, with no spatial
+  axes) normalizes every scalar by itself: the output is the offset for any input. make_norm raises, naming
+  the shape; the same layers on images, or with several channels per group, keep flax's numbers and names."""
+  import pytest
+  dense = jnp.asarray(RNG.normal(size=(4, 8)), jnp.float32)
+  for kind, kw in (("group", {"num_groups": 8}), ("instance", {})):
+    with pytest.raises(ValueError, match=r"shape \(4, 8\) normalizes each statistic over 1 element"):
+      N.make_norm(kind, **kw).init(jax.random.key(0), dense)
+  m, ref = N.make_norm("group", num_groups=4), nn.GroupNorm(num_groups=4)
+  v = m.init(jax.random.key(0), dense)
+  np.testing.assert_array_equal(m.apply(v, dense), ref.apply(v, dense))
+  assert float(jnp.std(m.apply(v, dense), axis=0).min()) > 0.1   # two channels per group: varies with the input
+
+  class Two(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      return N.make_norm("group", num_groups=2)(N.make_norm("group", num_groups=4)(x))
+  assert set(Two().init(jax.random.key(0), dense)["params"]) == {"GroupNorm_0", "GroupNorm_1"}
