@@ -403,3 +403,21 @@ def test_optimum_location_recovers_a_sub_step_drift_per_seed():
   assert row["at_grid_end"] == [0, 1, 2, 3] and row["mean"] == pytest.approx(-1.0)   # best at 0.1, not beyond
   text = "\n".join(grid.location_section(loc))
   assert "+0.30 decades (95% [+0.30, +0.30], paired over 4 seeds)" in text
+
+
+def test_tuning_never_chooses_a_setting_that_diverged_on_a_selection_seed():
+  """Three selection seeds: 3e-2 has the best mean over the seeds that finished, but diverged on one; it is
+  not chosen (the mean of its survivors would hide the instability), and the table says so."""
+  from lbrl.tools.kinds import tuning
+  spec = {"metric": "eval/loss", "mode": "min", "grids": {"a": [("optimizer.learning_rate", [1e-2, 3e-2, 1e-1])]}}
+  cand = {"a": [({"optimizer.learning_rate": lr}, {f"a@learning_rate={lr}": {}}) for lr in (1e-2, 3e-2, 1e-1)]}
+  final = {1e-2: [2.1, 2.2, 2.15], 3e-2: [2.0, None, 2.05], 1e-1: [None, None, None]}
+  recs = [{"arm": f"a@learning_rate={lr}", "seed": s,
+           "final": {"diverged": 1.0} if v is None else {"eval/loss": v, "diverged": 0.0}}
+          for lr, vs in final.items() for s, v in enumerate(vs)]
+  res = tuning.choose(recs, cand, spec)
+  assert res["chosen"]["a"] == {"optimizer.learning_rate": 1e-2}
+  rows = res["table"]["a"]
+  assert rows[1]["diverged"] == 1 and rows[1]["n"] == 2 and rows[2]["diverged"] == 3
+  text = "\n".join(tuning.section({**res, "seeds": [0, 1, 2], "split": "v", "metric": "eval/loss", "mode": "min"}))
+  assert "diverged on 1 of 3 seeds" in text and "diverged on 3 of 3 seeds" in text

@@ -227,9 +227,14 @@ def train_runs(runs: list[dict], *, config_path: str, variant: str, runs_dir: st
     os.replace(path(r) + ".tmp", path(r))
     if not quiet:
       el = time.time() - t0
-      print(f"{label}[{i}/{len(todo)}] {experiment.run_name(r)}: {metric}="
-            f"{rec['final'].get(metric, float('nan')):.4f} ({rec['wall_time_sec']:.0f}s)  elapsed {el:.0f}s  "
-            f"ETA {el / i * (len(todo) - i):.0f}s", flush=True)
+      if metric in rec["final"]:
+        shown = f"{metric}={rec['final'][metric]:.4f}"
+      elif rec["final"].get("diverged"):
+        shown = "diverged"
+      else:   # an analysis metric: measured on the trained run afterwards (lbrl.tools.kinds.analysis)
+        shown = f"{metric} after training"
+      print(f"{label}[{i}/{len(todo)}] {experiment.run_name(r)}: {shown} ({rec['wall_time_sec']:.0f}s)  "
+            f"elapsed {el:.0f}s  ETA {el / i * (len(todo) - i):.0f}s", flush=True)
 
   if not quiet:
     print(f"{label}{len(runs)} runs ({len(runs) - len(todo)} already complete), variant={variant}", flush=True)

@@ -16,7 +16,7 @@ A sweep opts in with ``config.sweep.tune`` (fixed in the config before any run):
 
 The runner trains every grid point of every tuned arm with the selection seeds, ``data.split_train`` set
 to ``train_split`` and ``data.split_eval`` set to ``split``; an arm's setting is the point with the best mean selection metric over those seeds
-(ties: the first in grid order). The arm's seeds then run at that setting on the test split, and the
+(ties: the first in grid order; a point that diverged on any selection seed is never chosen). The arm's seeds then run at that setting on the test split, and the
 verdict compares arms at their chosen settings. The selection results are reported as curves (metric
 against setting, per arm): same-nominal-rate pairings are never the verdict. A setting chosen at the end of
 its grid is flagged: the grid may not extend past that arm's optimum.
@@ -116,9 +116,12 @@ def choose(records: list[dict], cand: dict, spec: dict) -> dict:
   for arm, pts in cand.items():
     rows = []
     for i, (pt, sel) in enumerate(pts):
-      vals = [r["final"][spec["metric"]] for r in records if r["arm"] in sel and spec["metric"] in r["final"]]
-      mean = float(np.mean(vals)) if vals else float("nan")
-      rows.append({"point": pt, "mean": mean, "n": len(vals)})
+      mine = [r for r in records if r["arm"] in sel]
+      vals = [r["final"][spec["metric"]] for r in mine if spec["metric"] in r["final"]]
+      diverged = sum(1 for r in mine if r["final"].get("diverged"))
+      # a setting that diverged on any selection seed is never chosen (its other seeds' mean would hide it)
+      mean = float(np.mean(vals)) if vals and not diverged else float("nan")
+      rows.append({"point": pt, "mean": mean, "n": len(vals), **({"diverged": diverged} if diverged else {})})
     finite = [i for i, r in enumerate(rows) if np.isfinite(r["mean"])]
     if not finite:
       raise RuntimeError(f"tuning arm {arm!r}: no selection run produced {spec['metric']}")
@@ -190,7 +193,8 @@ def section(tuning: dict) -> list[str]:
     lines += [f"**{arm}**", "", "| setting | " + tuning["metric"] + " (selection split) | n |", "|---|---|---|"]
     for r in rows:
       mark = " **(chosen)**" if r.get("chosen") else ""
-      lines.append(f"| {experiment.point_name(r['point'])}{mark} | {r['mean']:.4f} | {r['n']} |")
+      value = f"diverged on {r['diverged']} of {r['n'] + r['diverged']} seeds" if r.get("diverged") else f"{r['mean']:.4f}"
+      lines.append(f"| {experiment.point_name(r['point'])}{mark} | {value} | {r['n']} |")
     lines.append("")
   lines += [f"- {e}" for e in tuning["edges"]] + ([""] if tuning["edges"] else [])
   return lines
