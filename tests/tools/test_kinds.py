@@ -401,6 +401,8 @@ def test_optimum_location_recovers_a_sub_step_drift_per_seed():
   edge = [dict(r, final={"eval/loss": -np.log10(float(r["arm"].split("learning_rate=")[1]))}) for r in recs]
   row = grid.optimum_location(rule, edge, cfg, "eval/loss")["rows"][0]
   assert row["at_grid_end"] == [0, 1, 2, 3] and row["mean"] == pytest.approx(-1.0)   # best at 0.1, not beyond
+  zero = _Cfg(grid={"axes": [("model.width", [8, 64, 512]), ("optimizer.learning_rate", [0.0] + lrs[1:])]})
+  assert grid.optimum_location(rule, recs, zero, "eval/loss") is None     # an axis from 0: no log scale
   text = "\n".join(grid.location_section(loc))
   assert "+0.30 decades (95% [+0.30, +0.30], paired over 4 seeds)" in text
 

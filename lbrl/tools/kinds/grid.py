@@ -156,19 +156,22 @@ def _vertex(x: np.ndarray, y: np.ndarray, i: int) -> tuple[float, bool]:
   return float(np.clip(-b / (2 * a), xs[0], xs[2])), False
 
 
-def optimum_location(rule: dict, records: list[dict], cfg, metric: str) -> dict:
+def optimum_location(rule: dict, records: list[dict], cfg, metric: str) -> dict | None:
   """Where the optimum of ``rule["axis"]`` lies at each value of ``rule["across"]``, per seed, between grid
   points: for each seed, the vertex of a parabola in log10(axis) through its best grid point and the two
   neighbours (:func:`_vertex`), so a drift smaller than one grid step is still measured. Returns, per
   ``across`` value, the seeds' log10 optima with their mean and 95% t-interval, the seeds whose best point
   is at a grid end, and the drift from the first to the last ``across`` value (paired over seeds: mean and
-  95% interval, in decades). Descriptive: the verdict stays with :func:`optimum_stable`."""
+  95% interval, in decades). Descriptive: the verdict stays with :func:`optimum_stable`. None for an axis
+  with a value <= 0 (a weight-decay grid from 0: no log scale to interpolate on)."""
   from lbrl.tools import verdicts
   axes = dict(spec_of(cfg)["axes"])
   axis, across = rule["axis"], rule["across"]
   where = dict(rule.get("where") or {})
   sign = 1.0 if rule.get("mode", "max") == "max" else -1.0
   vals = verdicts.per_arm(records, rule.get("metric", metric))
+  if any(float(v) <= 0 for v in axes[axis]):
+    return None
   grid_x = np.log10(np.asarray(axes[axis], np.float64))
   out = {"axis": axis, "across": across, "where": where, "rows": []}
   per_c = []
@@ -243,6 +246,8 @@ def section(res: dict, cfg) -> list[str]:
                    + " |")
     lines.append("")
   for rule in cfg.sweep.rules:
-    if rule.get("op") == "optimum_stable" and res.get("runs"):
-      lines += location_section(optimum_location(rule, res["runs"], cfg, res["metric"]))
+    loc = optimum_location(rule, res["runs"], cfg, res["metric"]) if rule.get("op") == "optimum_stable" and \
+        res.get("runs") else None
+    if loc:
+      lines += location_section(loc)
   return lines
