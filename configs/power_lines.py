@@ -30,6 +30,13 @@ Second run (this report; rule and grid unchanged): the rate is chosen first, onc
 since tau depends on eta lambda): AdamW rates 1e-3 .. 1e-1 (half decades) at lambda 0.2, each run at both
 batches (probes) with one selection seed, trained on train[:90%] and scored on train[90%:]; the rate with
 the best mean over the two batches is used. If decay still only hurts at the tuned rate, that is the finding.
+observed (this report): the chosen rate is 1e-2 (selection loss at batch 8 / 32: 2.21 / 2.42 at 3e-3,
+2.12 / 2.25 at 1e-2, 2.39 / 2.54 at 3e-2; interior). Validation loss (mean of 3 seeds) by decay 0 / 0.05 /
+0.2 / 0.8 / 3.2 / 12.8: batch 8: 2.184 / 2.174 / 2.224 / 2.442 / 2.856 / 4.059; batch 32: 2.282 / 2.234 /
+2.272 / 2.374 / 2.759 / 4.080. Seed 1 stalls at decay <= 0.2 at both batches (2.33-2.49 against 2.03-2.24
+for seeds 0 and 2) and joins them at 0.8, so the plausible optima span 0 .. 0.8 at batch 8 and {0, 0.05,
+0.8} at batch 32: inconclusive. On seeds 0 and 2 decay <= 0.05 is best at both batches: at 6 tokens per
+parameter weight decay barely matters before it hurts, and no 4x shift with the batch shows.
 paper variant: a decoder LM (the 130M LLaMA-size of lbrl.config.c4_llama standing in for the paper's
 GPT-2-like 111M model on SlimPajama) with AdamW, weight decay set from the timescale rule.
 """
