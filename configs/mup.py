@@ -19,6 +19,13 @@ cpu:   MNIST-1D MLP 40-w-w-10 (ReLU), Adam, batch 128, 200 steps, constant lr; g
        Grid history (rules unchanged): the first run (1e-4..3e-2, 180 runs) put muP's best rate at the top of
        the grid (3e-2) for widths 256..1024, so 1e-1 was added; the finished points' records were kept (their
        workdirs' configs match the current training config).
+observed (this report, 210 runs): muP's plausible optima stay within one step (0.01-0.03 at every width:
+       the rule holds); SP's move from 0.01 (widths 64-256) to 0.003 (1024), one half-decade step, which the
+       one-step rule calls inconclusive. Located between grid points, SP's optimum falls from 0.0126 to
+       0.0022, -0.75 decades [-0.98, -0.53] (about width^-0.62), while muP's settles: 0.0126, 0.0151, 0.019,
+       0.021, 0.022 (+0.25 decades [+0.07, +0.42] from 64 to 1024, +0.07 from 256 to 1024). Coordinate
+       check: hidden and output activations' change grows like width^0.81 / width^0.59 under SP, flat
+       (|slope| <= 0.07) under muP.
 paper: TP4's experiments are Word2Vec and Omniglot MAML in the infinite-width limit (not testable here);
        the paper variant is TP5's MLP transfer setting (CIFAR-10, 2 hidden layers of width 8192, SGD,
        batch 64, 20 epochs, muP with base width 256).
