@@ -36,6 +36,10 @@ second run (one selection seed; rates chosen 3e-2 full, 3e-2 LOST, 1e-2 low-rank
        so LOST - low-rank +0.004 [-0.072, +0.079] and LOST - full +0.042 [-0.056, +0.140] are both
        inconclusive; parameters hold (45,440 vs 106,880). With the first grid (all at 1e-2) LOST had beaten
        low-rank (-0.053 [-0.070, -0.035]); hence the selection over three seeds.
+observed (this report; three selection seeds, rates chosen 3e-2 full (2.406 vs 2.413 at 1e-2), 1e-2 LOST
+       and low-rank, all interior): validation loss 2.450 full, 2.436 LOST, 2.489 low-rank; LOST - low-rank
+       -0.053 [-0.070, -0.035] (holds), LOST - full -0.014 [-0.113, +0.085] (inconclusive: full at 3e-2
+       still stalls on seed 1, 2.60 against 2.37-2.43), parameters 45,440 vs 106,880 (holds).
 paper: LLaMA-60M .. 7B on C4; the paper variant is LLaMA-60M on C4 with the GaLore protocol (lbrl's
        ``common.c4_llama``: 10k steps of 512 x 256 tokens) and LOST's layers at rank 64 + channels to a rank-128
        budget (the 60M setting's rank 128 of width 512; lbrl's split).
