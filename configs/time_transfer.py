@@ -18,6 +18,12 @@ runs for time) chose 1e-2 for t1_b32, the top of that grid (selection loss 2.43 
 3e-4 up), so 3e-2 was added before any test-split run; the six finished selection runs were kept (same
 training config). With 3e-2, t1_b32 chose it (1.780 vs 1.799 at 1e-2), the top again, so 1e-1 was added for
 every arm after that run's report (its selection and test records kept).
+observed (this report): rates chosen 3e-2 (t1_b32), 1e-2 (the others), all interior (1e-1: 2.27-2.28 at
+T1, 1.75-1.76 at T4 on the selection split). Validation loss: T1 batch 8 1.827, batch 32 1.904 (seeds
+1.86 / 2.00 / 1.86: the 3e-2 run of seed 1 stalls), T4 batch 8 1.689, batch 32 1.650. At T4 the larger
+batch is better, -0.039 [-0.052, -0.027] (holds); at T1 the small batch is better on every seed, -0.076
+[-0.204, +0.051] (inconclusive over 3 seeds, MDE 0.16): the optimal batch moves up with the budget in
+direction, with the T1 half unresolved.
 paper variant: a LLaMA-style decoder (60M, the GaLore sizes of lbrl.config.c4_llama) on C4 with AdamW.
 """
 from lbrl import config as common
