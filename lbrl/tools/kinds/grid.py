@@ -222,7 +222,9 @@ def location_section(loc: dict) -> list[str]:
 
 
 def section(res: dict, cfg) -> list[str]:
-  """The surface as a table: rows = axis 0 values, columns = axis 1 values (a list for 1-D grids)."""
+  """The surface as tables: rows = the second-to-last axis, columns = the last (one table per value of
+  any leading axes; a list for 1-D grids), then, for each ``optimum_stable`` rule, the located optimum
+  (:func:`optimum_location`)."""
   surf = res["surface"]
   axes = surf["axes"]
   key = lambda pt: json.dumps([pt[p] for p, _ in axes], default=str)   # tuples and their JSON lists alike
