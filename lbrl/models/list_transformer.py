@@ -25,10 +25,11 @@ is flax's ``nn.LayerNorm`` (``(x - mean) / sqrt(var + 1e-6)``, the usual definit
 ``make_model``: Xavier-uniform for every weight matrix, PyTorch's Linear default U(+-1/sqrt(fan_in)) for
 the biases, LayerNorm gains 1 and offsets 0.
 
-Padding: allRank passes the list's padding mask (``y == -1``) to the model and pads features with zeros.
-lbrl's trainer gives the model only ``x``, so by default (``where=None``) a document whose features are all
-exactly 0 is padding (allRank's padded rows; a real MSLR-WEB30K document has non-zero features). User code
-can pass ``where`` (bool ``[Q, L]``, True for real documents) explicitly. Masked keys get a score of -1e30
+Padding: allRank passes the list's padding mask (``y == -1``) to the model and pads features with zeros;
+so does lbrl's trainer (:func:`lbrl.train.trainer.list_items`: labels below 0 are padding; the same mask
+reaches the ranking loss and the per-list metrics). Called without ``where`` (user code), a document whose
+features are all exactly 0 is padding (allRank's padded rows; a real MSLR-WEB30K document has non-zero
+features). Masked keys get a score of -1e30
 rather than -inf, so a list with no real document stays finite (uniform attention) instead of NaN.
 
 Fields (defaults: the NeuralNDCG run): ``d_model=96``, ``num_layers=2``, ``num_heads=1``, ``d_ff=384``,

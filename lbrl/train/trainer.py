@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import inspect
 import logging
 import math
 import signal
@@ -100,6 +101,7 @@ class Task:
   num_classes: int = 0
   diagnostics: tuple = ()          # ((name, fn, lbrl.registry.DiagnosticSpec), ...) from config.diagnostics
   component_grads: bool = False    # the optimizer takes the gradient of each loss component (OptimizerSpec)
+  model_takes_where: bool = False  # a scores_groups model masking padded list items (``where=`` in __call__)
 
 
 def build_model(cfg, meta: dict):
@@ -147,7 +149,8 @@ def build_task(cfg, meta: dict) -> Task:
   """The task of ``cfg`` given the training split's metadata (``num_classes``/``vocab_size``,
   ``num_examples``, ``class_counts`` when the loss needs them)."""
   from lbrl.train.precision import apply_precision, loss_scaled
-  model = apply_precision(build_model(cfg, meta), cfg.get("precision"))
+  raw_model = build_model(cfg, meta)
+  model = apply_precision(raw_model, cfg.get("precision"))
   name, spec, kwargs = resolve_loss(cfg.loss)
   outputs = MODELS.spec(cfg.model.name).outputs
   if spec.consumes not in outputs:
@@ -187,9 +190,10 @@ def build_task(cfg, meta: dict) -> Task:
     if int(cfg.grad_accum_steps) != 1 or getattr(estimator, "name", "plain") != "plain":
       raise ValueError(f"config.optimizer: {opt_name!r} (per-component gradients) needs grad_accum_steps=1 and "
                        "the plain gradient estimator")
+  takes_where = spec.consumes == "scores_groups" and "where" in inspect.signature(type(raw_model).__call__).parameters
   return Task(model, LOSSES.get(name), kwargs, spec, counts, estimator, auxiliaries, example_state,
               int(meta.get("num_examples") or 0), int(model_num_classes(cfg, meta) or 0), diagnostics,
-              component_grads)
+              component_grads, takes_where)
 
 
 def call_loss(task: Task, outputs, labels, where, *, step, rng, aux_outputs=None, example_rows=None):
@@ -224,9 +228,23 @@ def per_example(task: Task, values):
   return sum(values[k] for k in task.spec.components) if task.spec.components else values
 
 
-def apply_model(task: Task, params, model_state, x, train: bool, rng=None):
-  """Model outputs of the kind the loss consumes, and the updated non-parameter state."""
+def list_items(task: Task, labels):
+  """For a loss over lists of scores (``scores_groups``): ``(labels with padding set to grade 0, the real
+  items [Q, L])``, padded items being those labelled below 0 (a data pipeline pads short lists with -1,
+  as allRank does); ``(labels, None)`` for every other loss."""
+  if task.spec.consumes != "scores_groups":
+    return labels, None
+  real = labels >= 0
+  return jnp.where(real, labels, jnp.zeros_like(labels)), real
+
+
+def apply_model(task: Task, params, model_state, x, train: bool, rng=None, items=None):
+  """Model outputs of the kind the loss consumes, and the updated non-parameter state. ``items`` (the
+  real list items, :func:`list_items`) reaches a list model that takes ``where`` (its attention masks
+  padded items)."""
   kw = MODEL_CALL[task.spec.consumes]
+  if items is not None and task.model_takes_where:
+    kw = {**kw, "where": items}
   variables = {"params": params, **model_state}
   if not train:
     return task.model.apply(variables, x, train=False, **kw), model_state
@@ -280,6 +298,9 @@ def diagnostics(task: Task, state, batch, rng, grads, updates, loss) -> dict[str
   inter = {}
   if any(spec.intermediates for _, _, spec in task.diagnostics):
     kw = MODEL_CALL[task.spec.consumes]
+    items = list_items(task, batch["label"])[1]
+    if items is not None and task.model_takes_where:
+      kw = {**kw, "where": items}
     variables = {"params": state.params, **state.model_state}
     _, captured = task.model.apply(variables, batch["x"], train=True, rngs={"dropout": rng},
                                    capture_intermediates=True, mutable=list(state.model_state) + ["intermediates"], **kw)
@@ -324,8 +345,9 @@ def make_train_step(task: Task, tx, accum: int = 1):
 
   def loss_fn_for(model_state, aux, step, rows):
     def loss_fn(params, batch, rng):
-      outputs, new_state = apply_model(task, params, model_state, batch["x"], True, rng)
-      values, new_rows = call_loss(task, outputs, batch["label"], None, step=step,
+      labels, items = list_items(task, batch["label"])
+      outputs, new_state = apply_model(task, params, model_state, batch["x"], True, rng, items)
+      values, new_rows = call_loss(task, outputs, labels, items, step=step,
                                    rng=jax.random.fold_in(rng, 1), aux_outputs=_aux_outputs(task, aux, batch["x"]),
                                    example_rows=rows)
       # train accuracy needs logits, which a logit-free loss never forms: NaN (and not logged) there
@@ -358,7 +380,7 @@ def make_train_step(task: Task, tx, accum: int = 1):
     keys = jax.vmap(lambda i: jax.random.fold_in(rng, i))(jnp.arange(accum))
 
     def forward(params, model_state, mb, key):
-      return apply_model(task, params, model_state, mb["x"], True, key)
+      return apply_model(task, params, model_state, mb["x"], True, key, list_items(task, mb["label"])[1])
 
     def fwd_body(ms, inp):
       mb, key = inp
@@ -372,7 +394,8 @@ def make_train_step(task: Task, tx, accum: int = 1):
     aux_out = _aux_outputs(task, state.aux, batch["x"])
 
     def full_loss(out):
-      values, new_rows = call_loss(task, out, batch["label"], None, step=state.step,
+      labels, items = list_items(task, batch["label"])
+      values, new_rows = call_loss(task, out, labels, items, step=state.step,
                                    rng=jax.random.fold_in(rng, 1), aux_outputs=aux_out, example_rows=rows)
       loss, parts = loss_parts(task, values)
       return loss, (new_rows, parts)
@@ -540,7 +563,8 @@ def make_eval_step(task: Task, metric_names, calibrate: Callable | None = None):
     return task.model.apply(variables, x, train=False, **MODEL_CALL["embeddings"])
 
   def eval_fn(params, model_state, aux, batch, step, cal):
-    outputs, _ = apply_model(task, params, model_state, batch["x"], False)
+    loss_labels, items = list_items(task, batch["label"])
+    outputs, _ = apply_model(task, params, model_state, batch["x"], False, items=items)
     logits = eval_logits(task, outputs)
     labels = batch["label"]
     target_shape = labels.shape if jnp.issubdtype(labels.dtype, jnp.integer) else labels.shape[:-1]
@@ -551,8 +575,9 @@ def make_eval_step(task: Task, metric_names, calibrate: Callable | None = None):
     if task.example_state is not None:  # eval examples have no training-set rows: a fresh state
       rows = jax.tree.map(lambda a: jnp.zeros((labels.shape[0],) + a.shape[1:], a.dtype),
                           task.example_state(1, task.num_classes))
-    values, _ = call_loss(task, outputs, labels, mask, step=step, rng=jax.random.PRNGKey(0),
-                          aux_outputs=aux_out, example_rows=rows)
+    loss_where = mask if items is None else items & batch["mask"].reshape((-1,) + (1,) * (items.ndim - 1))
+    values, _ = call_loss(task, outputs, loss_labels, loss_where, step=step,
+                          rng=jax.random.PRNGKey(0), aux_outputs=aux_out, example_rows=rows)
     int_labels = labels if jnp.issubdtype(labels.dtype, jnp.integer) else jnp.argmax(labels, -1)
     valid = mask & (int_labels >= 0)
     flat_valid = valid.reshape(-1)
@@ -571,7 +596,7 @@ def make_eval_step(task: Task, metric_names, calibrate: Callable | None = None):
     for name, spec, fn in zip(metric_names, specs, fns):
       rows_valid = flat_valid
       if spec.inputs == "scores_groups":   # per query list [Q, L], unflattened
-        stats = fn(outputs.astype(jnp.float32), labels, valid)
+        stats = fn(outputs.astype(jnp.float32), loss_labels, valid if items is None else valid & items)
         rows_valid = jnp.any(valid.reshape(valid.shape[0], -1), -1)
       elif spec.inputs == "targets":     # regression: predictions and float targets [N, D], per example
         stats = fn(*targets_of(outputs, labels), flat_loss)

@@ -26,7 +26,9 @@ positions, so only the answer's digits are scored. Options: ``num_digits=3``, ``
 ``x ~ N(0, I_F)``; a hidden scorer ``s(x) = w.x + 0.5 * (v.x)^2`` (``w, v`` fixed by ``seed``) plus
 ``N(0, noise^2)`` noise is cut at its quantiles 50/75/90/97% into relevance grades 0..4. ``label [list_size]``
 holds the grades. Options: ``num_train=1000``, ``num_test=200``, ``list_size=10``, ``num_features=16``,
-``noise=0.5``, ``seed=0``.
+``noise=0.5``, ``seed=0``, ``min_list_size=0``: above 0 and below ``list_size``, each list keeps a uniform
+number of items in ``[min_list_size, list_size]`` and is padded to ``list_size`` with all-zero features and
+grade ``-1`` (padding, as allRank pads MSLR-WEB30K's variable-length lists; the trainer masks it).
 """
 from __future__ import annotations
 
@@ -267,6 +269,7 @@ class RankingConfig(tfds.core.BuilderConfig):
   num_features: int = 16
   noise: float = 0.5
   seed: int = 0
+  min_list_size: int = 0      # 0: every list has list_size items; else lists are padded (grade -1)
 
 
 def ranking_scores(x: np.ndarray, seed: int) -> np.ndarray:
@@ -295,7 +298,12 @@ class RankingLists(tfds.core.GeneratorBasedBuilder):
       rng = np.random.default_rng([c.seed, stream])
       x = rng.standard_normal((n, c.list_size, c.num_features))
       s = ranking_scores(x, c.seed) + c.noise * rng.standard_normal((n, c.list_size))
-      return x.astype(np.float32), np.searchsorted(cuts, s).astype(np.int32)
+      y = np.searchsorted(cuts, s).astype(np.int32)
+      if 0 < c.min_list_size < c.list_size:   # variable-length lists, padded (a separate stream: x, s unchanged)
+        n_items = np.random.default_rng([c.seed, stream, 5]).integers(c.min_list_size, c.list_size + 1, n)
+        pad = np.arange(c.list_size)[None, :] >= n_items[:, None]
+        x[pad], y[pad] = 0.0, -1
+      return x.astype(np.float32), y
     return {"train": self._generate_examples(*sample(c.num_train, 3)), "test": self._generate_examples(*sample(c.num_test, 4))}
 
   def _generate_examples(self, x, y):
@@ -303,11 +311,13 @@ class RankingLists(tfds.core.GeneratorBasedBuilder):
       yield i, {"x": xi, "label": yi}
 
 
-def _ranking_config(num_train=1000, num_test=200, list_size=10, num_features=16, noise=0.5, seed=0):
+def _ranking_config(num_train=1000, num_test=200, list_size=10, num_features=16, noise=0.5, seed=0, min_list_size=0):
   if int(list_size) < 2 or float(noise) < 0:
     raise ValueError(f"ranking_lists: need list_size >= 2 and noise >= 0, got {list_size}, {noise}")
+  if not 0 <= int(min_list_size) <= int(list_size):
+    raise ValueError(f"ranking_lists: min_list_size must be in [0, list_size={list_size}], got {min_list_size}")
   kw = dict(num_train=int(num_train), num_test=int(num_test), list_size=int(list_size),
-            num_features=int(num_features), noise=float(noise), seed=int(seed))
+            num_features=int(num_features), noise=float(noise), seed=int(seed), min_list_size=int(min_list_size))
   defaults = RankingConfig(name="x")
   return RankingConfig(name=core.config_name(_options(**{k: (v, getattr(defaults, k)) for k, v in kw.items()})), **kw)
 
