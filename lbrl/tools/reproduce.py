@@ -126,7 +126,6 @@ def run_experiment(config_path: str, variant: str = "cpu", seeds: list[int] | No
     used_seeds = experiment.seeds_of(cfg, seeds)
     from lbrl.tools.kinds import sweep, tuning
     extra_ops = None
-    tuned = None
     arms = None
     if kind == "grid":
       from lbrl.tools.kinds import grid

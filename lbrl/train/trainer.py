@@ -238,13 +238,17 @@ def list_items(task: Task, labels):
   return jnp.where(real, labels, jnp.zeros_like(labels)), real
 
 
-def apply_model(task: Task, params, model_state, x, train: bool, rng=None, items=None):
-  """Model outputs of the kind the loss consumes, and the updated non-parameter state. ``items`` (the
-  real list items, :func:`list_items`) reaches a list model that takes ``where`` (its attention masks
-  padded items)."""
+def _model_kwargs(task: Task, items=None) -> dict:
+  """How the model is called for the loss's input kind; ``items`` (the real list items,
+  :func:`list_items`) reaches a list model that takes ``where`` (its attention masks padded items)."""
   kw = MODEL_CALL[task.spec.consumes]
-  if items is not None and task.model_takes_where:
-    kw = {**kw, "where": items}
+  return {**kw, "where": items} if items is not None and task.model_takes_where else kw
+
+
+def apply_model(task: Task, params, model_state, x, train: bool, rng=None, items=None):
+  """Model outputs of the kind the loss consumes, and the updated non-parameter state (``items``: see
+  :func:`_model_kwargs`)."""
+  kw = _model_kwargs(task, items)
   variables = {"params": params, **model_state}
   if not train:
     return task.model.apply(variables, x, train=False, **kw), model_state
@@ -297,10 +301,7 @@ def diagnostics(task: Task, state, batch, rng, grads, updates, loss) -> dict[str
     return {}
   inter = {}
   if any(spec.intermediates for _, _, spec in task.diagnostics):
-    kw = MODEL_CALL[task.spec.consumes]
-    items = list_items(task, batch["label"])[1]
-    if items is not None and task.model_takes_where:
-      kw = {**kw, "where": items}
+    kw = _model_kwargs(task, list_items(task, batch["label"])[1])
     variables = {"params": state.params, **state.model_state}
     _, captured = task.model.apply(variables, batch["x"], train=True, rngs={"dropout": rng},
                                    capture_intermediates=True, mutable=list(state.model_state) + ["intermediates"], **kw)
@@ -596,8 +597,8 @@ def make_eval_step(task: Task, metric_names, calibrate: Callable | None = None):
     for name, spec, fn in zip(metric_names, specs, fns):
       rows_valid = flat_valid
       if spec.inputs == "scores_groups":   # per query list [Q, L], unflattened
-        stats = fn(outputs.astype(jnp.float32), loss_labels, valid if items is None else valid & items)
-        rows_valid = jnp.any(valid.reshape(valid.shape[0], -1), -1)
+        stats = fn(outputs.astype(jnp.float32), loss_labels, loss_where)   # real items of the batch's rows
+        rows_valid = jnp.any(loss_where, -1)
       elif spec.inputs == "targets":     # regression: predictions and float targets [N, D], per example
         stats = fn(*targets_of(outputs, labels), flat_loss)
       elif spec.inputs == "embeddings":

@@ -168,10 +168,10 @@ def optimum_location(rule: dict, records: list[dict], cfg, metric: str) -> dict 
   axes = dict(spec_of(cfg)["axes"])
   axis, across = rule["axis"], rule["across"]
   where = dict(rule.get("where") or {})
-  sign = 1.0 if rule.get("mode", "max") == "max" else -1.0
-  vals = verdicts.per_arm(records, rule.get("metric", metric))
   if any(float(v) <= 0 for v in axes[axis]):
     return None
+  sign = 1.0 if rule.get("mode", "max") == "max" else -1.0
+  vals = verdicts.per_arm(records, rule.get("metric", metric))
   grid_x = np.log10(np.asarray(axes[axis], np.float64))
   out = {"axis": axis, "across": across, "where": where, "rows": []}
   per_c = []

@@ -173,10 +173,22 @@ def _stored_hash(rec: dict) -> str | None:
     return None
 
 
+def _write_record(path: str, rec: dict) -> None:
+  """Writes a run's record atomically (a killed sweep leaves the old record or the new, never half)."""
+  with open(path + ".tmp", "w") as f:
+    json.dump(rec, f, indent=1, default=float)
+  os.replace(path + ".tmp", path)
+
+
 def _done(path: str, run: dict) -> bool:
-  """A run counts as done when its record exists and was trained with the same overrides (a tuned arm
-  whose chosen setting changed is rerun) and the same training config (``training_hash``: a changed base
-  protocol is rerun instead of reusing the old arm's record).
+  """Whether the run's record can be reused (:func:`_reusable`)."""
+  return _reusable(path, run) is not None
+
+
+def _reusable(path: str, run: dict) -> dict | None:
+  """The run's record when it can be reused, else None. A run counts as done when its record exists and was
+  trained with the same overrides (a tuned arm whose chosen setting changed is rerun) and the same training
+  config (``training_hash``: a changed base protocol is rerun instead of reusing the old arm's record).
 
   A record whose stored hash is missing or from an older convention (the grid block was once part of the
   digest, so extending a grid invalidated every finished point) is checked against the config its run
@@ -184,33 +196,31 @@ def _done(path: str, run: dict) -> bool:
   record is kept and its hash updated in place; when it differs, the run is rerun. Only a record without
   a hash whose workdir is gone is taken on trust (with a warning): nothing is left to check it against."""
   if not os.path.exists(path):
-    return False
+    return None
   try:
     with open(path) as f:
       rec = json.load(f)
   except ValueError:
-    return False
+    return None
   if _norm(rec.get("overrides")) != _norm(run["overrides"]):
-    return False
+    return None
   if "config" not in run:
-    return True
+    return rec
   want = training_hash(run["config"])
   if rec.get("training_hash") == want:
-    return True
+    return rec
   stored = _stored_hash(rec)
   if stored is None:
     if "training_hash" not in rec:
       warnings.warn(f"{path}: a record without a training hash whose workdir is gone is reused unchecked")
-      return True
+      return rec
     # hashed before the grid block was excluded (it was part of the digest): valid while the grid is unchanged
-    return rec["training_hash"] == training_hash(run["config"], ("paper", "sweep"))
+    return rec if rec["training_hash"] == training_hash(run["config"], ("paper", "sweep")) else None
   if stored != want:
-    return False
+    return None
   rec["training_hash"] = want
-  with open(path + ".tmp", "w") as f:
-    json.dump(rec, f, indent=1, default=float)
-  os.replace(path + ".tmp", path)
-  return True
+  _write_record(path, rec)
+  return rec
 
 
 def train_runs(runs: list[dict], *, config_path: str, variant: str, runs_dir: str, workdir_root: str,
@@ -218,13 +228,13 @@ def train_runs(runs: list[dict], *, config_path: str, variant: str, runs_dir: st
   """Trains the runs whose record file is missing in ``runs_dir``; returns every run's record."""
   os.makedirs(runs_dir, exist_ok=True)
   path = lambda r: os.path.join(runs_dir, experiment.run_name(r) + ".json")
-  todo = [r for r in runs if not _done(path(r), r)]
+  records = {id(r): _reusable(path(r), r) for r in runs}   # each record read once: reused or None
+  todo = [r for r in runs if records[id(r)] is None]
   t0 = time.time()
 
   def done(i, r, rec):
-    with open(path(r) + ".tmp", "w") as f:
-      json.dump(rec, f, indent=1, default=float)
-    os.replace(path(r) + ".tmp", path(r))
+    _write_record(path(r), rec)
+    records[id(r)] = _norm(rec)   # as a later read of the file gives it (JSON lists, floats)
     if not quiet:
       el = time.time() - t0
       if metric in rec["final"]:
@@ -249,7 +259,7 @@ def train_runs(runs: list[dict], *, config_path: str, variant: str, runs_dir: st
                           r["overrides"], r["seed"], workdir_root, metric): r for r in todo}
       for i, f in enumerate(futures.as_completed(futs), 1):
         done(i, futs[f], f.result())
-  return [json.load(open(path(r))) for r in runs]
+  return [records[id(r)] for r in runs]
 
 
 def summarize_arms(records: list[dict], arms: list[str], metric: str, published: dict) -> dict:

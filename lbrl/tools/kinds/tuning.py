@@ -168,15 +168,13 @@ def select(cfg, *, config_path: str, variant: str, out_dir: str, workdir_root: s
   if aspec is not None:
     records = analysis.analyse_runs(runs, records, aspec, os.path.join(out_dir, "tuning"))
   res = choose(records, cand, spec)
-  if spec["probes"] is not None:
-    final_arms = {a: experiment.combine(ov, res["chosen"]["grid"]) for a, ov in arms.items()}
-  else:
-    final_arms = {a: (experiment.combine(ov, res["chosen"][a]) if a in res["chosen"] else ov)
-                  for a, ov in arms.items()}
+  shared = spec["probes"] is not None   # a grid: every point takes the one chosen setting
+  picks = {a: res["chosen"]["grid"] if shared else res["chosen"].get(a) for a in arms}
+  final_arms = {a: experiment.combine(ov, picks[a]) if picks[a] else ov for a, ov in arms.items()}
   res.update(split=spec["split"], metric=spec["metric"], mode=spec["mode"], seeds=spec["seeds"],
              grids={a: [[p, v] for p, v in ax] for a, ax in spec["grids"].items()},
              runs=[{k: r[k] for k in ("arm", "seed", "final", "overrides")} for r in records])
-  if spec["probes"] is not None:
+  if shared:
     res["probes"] = spec["probes"]
   return final_arms, res
 
