@@ -1,5 +1,6 @@
 """A parameters x tokens scaling study of the char-level Transformer LM on Tiny Shakespeare (issue 21):
 the measurements that lbrl's scaling-law fitter is applied to on data produced here.
+Not a catalog slug: lbrl's own measurement grid (a baseline study), the data of the char_lm_scaling_{chinchilla,kaplan,overtraining} fits.
 
 Design (fixed before the runs): the ``char_lm`` setting (lbrl.config.char_lm: AdamW 1e-3, beta2 0.99,
 weight decay 0.1, clip 1.0, context 64) with 2-layer, 4-head models of width 32, 64, 128, 192

@@ -2,6 +2,7 @@
 Compute-Optimal Large Language Models", 2022, arXiv:2203.15556, Approach 3, on the 16 points of
 configs/char_lm_scaling.py (N = parameters counted by the trainer, D = target characters seen, L =
 validation loss in nats per character).
+Not a catalog slug: a baseline fit on lbrl's own grid (Chinchilla is not a catalog paper; its law is one of the fitter's forms).
 
 Fit: L = E + A / N^alpha + B / D^beta by lbrl.laws (Huber delta 1e-3 on log residuals, L-BFGS from the
 form's grid of starts, 95% bootstrap intervals over the points). Rules, fixed before the grid ran: both

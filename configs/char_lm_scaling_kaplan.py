@@ -1,5 +1,6 @@
 """Kaplan et al.'s L(N, D) fitted to lbrl's own char-LM scaling grid (issue 21): "Scaling Laws for Neural
 Language Models", 2020, arXiv:2001.08361, eq. 1.5, on the 16 points of configs/char_lm_scaling.py.
+Not a catalog slug: a baseline fit on lbrl's own grid (the catalog's Kaplan paper is configs/kaplan_scaling_laws.py).
 
 Fit: L = [(Nc/N)^(alpha_N/alpha_D) + Dc/D]^alpha_D by lbrl.laws (Huber on log residuals, L-BFGS from a
 grid of starts, 95% bootstrap intervals). Rules, fixed before the grid ran: both exponents positive and

@@ -2,6 +2,7 @@
 scale reliably with over-training and on downstream tasks", 2024, arXiv:2403.08540, eq. 4, on the 16
 points of configs/char_lm_scaling.py, whose tokens-per-parameter ratio M = D/N runs from about 0.01
 (width 192, 250 steps) to 60 (width 32, 2000 steps).
+Not a catalog slug: a baseline fit on lbrl's own grid (the catalog's over-training paper is configs/language_models_scale_reliably.py).
 
 Fit: L = E + (a M^eta + b M^-eta) C^-eta with C = 6 N D, by lbrl.laws (Huber on log residuals, L-BFGS
 from a grid of starts, 95% bootstrap intervals). Rule, fixed before the grid ran: the compute exponent

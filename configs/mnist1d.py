@@ -1,4 +1,5 @@
 """MNIST-1D baselines (Greydanus & Kobak, "Scaling Down Deep Learning with MNIST-1D", 2020, arXiv:2011.14439).
+Not a catalog slug: the dataset's own baselines, which the MNIST-1D protocols of many configs build on.
 
 Claim: on the default 4000/1000 split, test accuracy is about 32% for logistic regression, 68% for an
 MLP, 94% for a CNN and 91% for a GRU; with the spatial dimension shuffled by one fixed permutation,

@@ -2,6 +2,7 @@
 github.com/karpathy/nanoGPT; model: Radford et al., "Language Models are Unsupervised Multitask
 Learners", 2019, GPT-2), with lbrl's decoder-only Transformer LM (``transformer_lm``) and offline
 ``tiny_shakespeare`` builder.
+Not a catalog slug: the char-LM baseline that lbrl.config.char_lm and the LM configs build on.
 
 Claim: the small CPU setting (4 layers, 4 heads, width 128, context 64, batch 12, 2000 steps, AdamW
 lr 1e-3 with 100 warmup steps and cosine decay to 1e-4, beta2 0.99, no dropout) reaches a validation
