@@ -155,10 +155,26 @@ def run_experiment(config_path: str, variant: str = "cpu", seeds: list[int] | No
     if tuned:
       res["tuning"] = tuned
     res["command"] = command_for(config_path, variant, used_seeds, out_dir)
+    _keep_history(res, out_dir)
   res["kind"] = kind
   res["machine"] = res.get("machine") or _machine()
   fp = report.footprint(config_path) if variant != "smoke" and kind not in ("benchmark", "fit") else None
   return report.write(cfg, module, res, out_dir, config_path, footprint_info=fp)
+
+
+def _keep_history(res: dict, out_dir: str) -> None:
+  """A report re-rendered from the very runs of its last results (nothing retrained) keeps that results'
+  ``previous`` evaluation (:func:`reevaluate`'s record of what changed under the current rules): the
+  history belongs to those runs, and a plain regenerate must not erase it. New runs start a fresh history."""
+  path = os.path.join(out_dir, "results.json")
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    old = json.load(f)
+  key = lambda runs: json.dumps(sorted(([r["arm"], r["seed"], r["final"]] for r in runs), key=lambda t: t[:2]),
+                                sort_keys=True, default=float)
+  if old.get("previous") and key(old.get("runs") or []) == key(res["runs"]):
+    res["previous"] = old["previous"]
 
 
 def _processor() -> str:

@@ -125,6 +125,26 @@ def test_reevaluate_recomputes_from_results_and_says_what_changed(swept, tmp_pat
   assert again["previous"]["verdict"] == "not reproduced" and open(again["report"]).read() == text
 
 
+
+def test_regenerating_from_the_same_runs_keeps_the_reevaluation_history(swept, tmp_path):
+  """``python -m lbrl.reproduce`` on a finished experiment re-renders its report from the same runs: a
+  re-evaluation's "what changed" stays; once a run's result differs, the history no longer applies."""
+  path, src, wds, _ = swept
+  out = str(tmp_path / "copy")
+  shutil.copytree(src, out)
+  res = json.load(open(os.path.join(out, "results.json")))
+  res["verdict"] = "not reproduced"
+  res["rules"] = [{"rule": r["rule"], "passed": False, "text": "old text"} for r in res["rules"]]
+  json.dump(res, open(os.path.join(out, "results.json"), "w"))
+  first = reproduce.reevaluate(path, out)
+  again = reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=wds, quiet=True)   # nothing trains
+  assert again["previous"] == first["previous"] and "Verdict: **not reproduced -> reproduced**" in open(again["report"]).read()
+  rec_path = sorted(glob.glob(os.path.join(out, "runs", "*.json")))[0]
+  rec = json.load(open(rec_path))
+  rec["final"] = {**rec["final"], "eval/accuracy": 0.5}      # a different result for one run
+  json.dump(rec, open(rec_path, "w"))
+  assert "previous" not in reproduce.run_experiment(path, "cpu", out_dir=out, workdir_root=wds, quiet=True)
+
 def test_smoke_run_gives_no_verdict_and_reports_the_numbers_used(tmp_path):
   """13.6: a smoke run printed "partly reproduced"; its report said 3 seeds while n was 2; its command
   omitted --seeds and --out; its config link broke outside experiments/."""
